@@ -146,3 +146,10 @@ func CheckValue(v Value) error {
 	}
 	return nil
 }
+
+// Record is an event with the sequence number the spool gave it. Sequence numbers
+// increase by one per event and survive restarts.
+type Record struct {
+	Seq   uint64
+	Event Event
+}

@@ -1,0 +1,373 @@
+package influxsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
+	"github.com/influxdata/influxdb-client-go/v2/api/write"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// pointWriter is the part of api.WriteAPIBlocking the writer uses: one POST per call.
+type pointWriter interface {
+	WritePoint(ctx context.Context, points ...*write.Point) error
+}
+
+// queue is the part of the spool the writer reads.
+type queue interface {
+	Read(from uint64, max int) ([]telemetry.Record, error)
+	Wait(ctx context.Context, from uint64) error
+	Commit(seq uint64) error
+	Cursor() uint64
+	Head() uint64
+}
+
+// Options configure a Writer. Zero values take the documented defaults.
+type Options struct {
+	Centre     string        // value of the centre tag; required
+	BatchSize  int           // events per batch; default 5000
+	LiveLag    uint64        // backlog (events) above which the live lane runs; default 2×BatchSize
+	Timeout    time.Duration // per POST; default 10s
+	MinBackoff time.Duration // first retry delay; default 1s
+	MaxBackoff time.Duration // retry delay cap; default 30s
+	DeadLetter string        // file that receives rejected points as line protocol; "" discards (still counted)
+	Logger     *slog.Logger  // default: discard
+}
+
+// Stats are the writer's counters since it started.
+type Stats struct {
+	Points       uint64    // points InfluxDB accepted
+	Batches      uint64    // successful POSTs
+	LiveBatches  uint64    // of which sent by the live lane
+	Retries      uint64    // failed POSTs that were retried
+	DeadLettered uint64    // points InfluxDB rejected as malformed
+	LastError    string    // the last write error, "" after a success
+	LastSuccess  time.Time // when InfluxDB last accepted a batch
+	FailingSince time.Time // first failure of the current run of failures; zero when healthy
+}
+
+// Writer moves events from the spool to InfluxDB. Run it in one goroutine.
+type Writer struct {
+	q   queue
+	w   pointWriter
+	opt Options
+	log *slog.Logger
+
+	mu    sync.Mutex
+	stats Stats
+
+	live      []seqRange // ranges delivered by the live lane, ascending, above the backlog position
+	liveNext  uint64     // next seq the live lane would send
+	points    []*write.Point
+	sleep     func(ctx context.Context, d time.Duration) error
+	deadMu    sync.Mutex
+	deadFile  io.WriteCloser
+	deadOpen  bool
+	precision time.Duration
+}
+
+type seqRange struct{ from, to uint64 } // [from, to)
+
+// New returns a Writer reading q and writing through w.
+func New(q queue, w pointWriter, opt Options) *Writer {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 5000
+	}
+	if opt.LiveLag == 0 {
+		opt.LiveLag = 2 * uint64(opt.BatchSize)
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = time.Second
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 30 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Writer{
+		q: q, w: w, opt: opt,
+		log:       opt.Logger.With("component", "influxsink"),
+		sleep:     sleepCtx,
+		precision: time.Nanosecond,
+	}
+}
+
+// Stats returns a snapshot of the counters. Safe for concurrent use.
+func (w *Writer) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// Run delivers events until ctx is cancelled; it returns nil then. It returns an
+// error only if the spool fails.
+func (w *Writer) Run(ctx context.Context) error {
+	defer w.closeDeadLetter()
+	next := w.q.Cursor()
+	for {
+		recs, err := w.q.Read(next, w.opt.BatchSize)
+		if err != nil {
+			return fmt.Errorf("influxsink: read spool: %w", err)
+		}
+		if len(recs) == 0 {
+			if err := w.q.Wait(ctx, next); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("influxsink: wait spool: %w", err)
+			}
+			continue
+		}
+		end := recs[len(recs)-1].Seq + 1
+		if err := w.deliver(ctx, w.skipLive(recs), false); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := w.q.Commit(end); err != nil {
+			return fmt.Errorf("influxsink: commit spool: %w", err)
+		}
+		next = end
+		w.pruneLive(next)
+		if head := w.q.Head(); head > next && head-next > w.opt.LiveLag {
+			w.sendLive(ctx, next, head)
+		}
+	}
+}
+
+// skipLive drops the records the live lane already delivered.
+func (w *Writer) skipLive(recs []telemetry.Record) []telemetry.Record {
+	if len(w.live) == 0 {
+		return recs
+	}
+	out := recs[:0:0]
+	for _, r := range recs {
+		if !w.sentLive(r.Seq) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (w *Writer) sentLive(seq uint64) bool {
+	for _, r := range w.live {
+		if seq >= r.from && seq < r.to {
+			return true
+		}
+		if seq < r.from {
+			return false
+		}
+	}
+	return false
+}
+
+func (w *Writer) pruneLive(next uint64) {
+	i := 0
+	for i < len(w.live) && w.live[i].to <= next {
+		i++
+	}
+	w.live = w.live[i:]
+}
+
+// sendLive makes one attempt to deliver the newest batch. A failure is only logged:
+// the backlog lane delivers those events later anyway.
+func (w *Writer) sendLive(ctx context.Context, backlog, head uint64) {
+	from := max(w.liveNext, backlog)
+	if head-from > uint64(w.opt.BatchSize) {
+		from = head - uint64(w.opt.BatchSize)
+	}
+	if from >= head {
+		return
+	}
+	recs, err := w.q.Read(from, int(head-from))
+	if err != nil || len(recs) == 0 {
+		return
+	}
+	if err := w.deliver(ctx, recs, true); err != nil {
+		return
+	}
+	to := recs[len(recs)-1].Seq + 1
+	w.live = append(w.live, seqRange{recs[0].Seq, to})
+	w.liveNext = to
+}
+
+// deliver writes recs. The backlog lane (live false) retries until InfluxDB accepts
+// the batch or ctx ends; the live lane makes a single attempt.
+func (w *Writer) deliver(ctx context.Context, recs []telemetry.Record, live bool) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	pts := w.points[:0]
+	for i := range recs {
+		pts = appendPoints(pts, w.opt.Centre, &recs[i].Event)
+	}
+	w.points = pts
+	defer clear(w.points[:cap(w.points)])
+	if live {
+		err := w.post(ctx, pts)
+		if err == nil {
+			w.count(func(s *Stats) { s.LiveBatches++ })
+		}
+		return err
+	}
+	return w.writeAll(ctx, pts)
+}
+
+// writeAll writes pts, retrying transient failures and splitting around malformed
+// or oversized content.
+func (w *Writer) writeAll(ctx context.Context, pts []*write.Point) error {
+	attempt := 0
+	for {
+		err := w.post(ctx, pts)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var he *http2.Error
+		status := 0
+		if errors.As(err, &he) {
+			status = he.StatusCode
+		}
+		switch {
+		case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
+			if len(pts) == 1 {
+				w.deadLetter(pts, err)
+				return nil
+			}
+			half := len(pts) / 2
+			if err := w.writeAll(ctx, pts[:half]); err != nil {
+				return err
+			}
+			return w.writeAll(ctx, pts[half:])
+		case status == http.StatusRequestEntityTooLarge && len(pts) > 1:
+			half := len(pts) / 2
+			if err := w.writeAll(ctx, pts[:half]); err != nil {
+				return err
+			}
+			return w.writeAll(ctx, pts[half:])
+		}
+		d := w.backoff(attempt)
+		if he != nil && he.RetryAfter > 0 {
+			d = max(d, time.Duration(he.RetryAfter)*time.Second)
+		}
+		attempt++
+		w.count(func(s *Stats) { s.Retries++ })
+		w.log.Warn("influxdb write failed; will retry", "err", err, "status", status,
+			"points", len(pts), "retry_in", d.Round(time.Millisecond))
+		if err := w.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// post makes one POST with the per-request timeout and records the outcome.
+func (w *Writer) post(ctx context.Context, pts []*write.Point) error {
+	cctx, cancel := context.WithTimeout(ctx, w.opt.Timeout)
+	defer cancel()
+	err := w.w.WritePoint(cctx, pts...)
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		w.stats.LastError = err.Error()
+		if w.stats.FailingSince.IsZero() {
+			w.stats.FailingSince = now
+		}
+		return err
+	}
+	w.stats.Points += uint64(len(pts))
+	w.stats.Batches++
+	w.stats.LastError = ""
+	w.stats.LastSuccess = now
+	w.stats.FailingSince = time.Time{}
+	return nil
+}
+
+// backoff returns the delay before retry number attempt (0-based): exponential from
+// MinBackoff to MaxBackoff with ±20 % jitter, so that many gateways coming back after
+// a central outage do not retry in lockstep.
+func (w *Writer) backoff(attempt int) time.Duration {
+	d := w.opt.MinBackoff << min(attempt, 20)
+	if d <= 0 || d > w.opt.MaxBackoff {
+		d = w.opt.MaxBackoff
+	}
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+func (w *Writer) count(f func(*Stats)) {
+	w.mu.Lock()
+	f(&w.stats)
+	w.mu.Unlock()
+}
+
+// deadLetter appends rejected points to the dead-letter file, one comment line with
+// the time and the server's reason, then the points as line protocol.
+func (w *Writer) deadLetter(pts []*write.Point, cause error) {
+	w.count(func(s *Stats) { s.DeadLettered += uint64(len(pts)) })
+	w.log.Error("influxdb rejected points as malformed; set aside in the dead-letter file",
+		"err", cause, "points", len(pts), "file", w.opt.DeadLetter)
+	if w.opt.DeadLetter == "" {
+		return
+	}
+	w.deadMu.Lock()
+	defer w.deadMu.Unlock()
+	if !w.deadOpen {
+		f, err := os.OpenFile(w.opt.DeadLetter, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			w.log.Error("cannot open dead-letter file", "err", err, "file", w.opt.DeadLetter)
+			return
+		}
+		w.deadFile, w.deadOpen = f, true
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "# %s %s\n", time.Now().UTC().Format(time.RFC3339), strings.ReplaceAll(cause.Error(), "\n", " "))
+	for _, p := range pts {
+		write.PointToLineProtocolBuffer(p, &sb, w.precision)
+	}
+	if _, err := io.WriteString(w.deadFile, sb.String()); err != nil {
+		w.log.Error("cannot write dead-letter file", "err", err, "file", w.opt.DeadLetter)
+	}
+	if f, ok := w.deadFile.(*os.File); ok {
+		_ = f.Sync()
+	}
+}
+
+func (w *Writer) closeDeadLetter() {
+	w.deadMu.Lock()
+	defer w.deadMu.Unlock()
+	if w.deadOpen {
+		_ = w.deadFile.Close()
+		w.deadOpen = false
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
