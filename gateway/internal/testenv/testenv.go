@@ -186,7 +186,13 @@ func StartMosquitto(tb testing.TB, opt MosquittoOptions) *Mosquitto {
 	}
 	dir := tb.TempDir()
 	port := FreePort(tb)
-	conf := fmt.Sprintf(`listener %d 127.0.0.1
+	user := ""
+	if os.Geteuid() == 0 {
+		// Mosquitto started as root switches to user "mosquitto", which cannot read
+		// the test's private temp dir.
+		user = "user root\n"
+	}
+	conf := user + fmt.Sprintf(`listener %d 127.0.0.1
 allow_anonymous true
 persistence true
 persistence_location %s/
