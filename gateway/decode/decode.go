@@ -1,0 +1,395 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// Func decodes one MQTT message of one source. It is pure and safe for concurrent use.
+//
+// It returns at least one Sample, each with a non-empty Device and at least one Value,
+// every Value passing [telemetry.CheckValue]; or [ErrIgnored]; or an [*Error] that says
+// why the message was rejected. Nothing is returned alongside an error: a message is
+// recorded whole or not at all. Sample.Time is in UTC, or zero when the payload has
+// no time. A sample's Values are ordered by metric and never share memory with
+// another sample's. Func does not retain payload, and it never panics.
+type Func func(topic string, payload []byte) ([]telemetry.Sample, error)
+
+// MaxPayload is the largest payload accepted (64 KiB); larger payloads are rejected
+// with Reason "too_large" without being parsed.
+const MaxPayload = 64 << 10
+
+// ErrIgnored means the message was understood but carries nothing the gateway records
+// (e.g. a Zigbee2MQTT payload with none of the known fields, a Tasmota STATE topic).
+// Callers count it, never log it as an error. It is returned unwrapped.
+var ErrIgnored = errors.New("decode: nothing to record")
+
+// Error is a rejected message. Reason is a short stable snake_case code meant as a
+// counter label:
+//
+//   - "too_large": the payload is larger than [MaxPayload];
+//   - "bad_json": the payload is not the JSON document the topic calls for;
+//   - "bad_topic": the topic is malformed for the source (an empty level, a wildcard,
+//     a control character, invalid UTF-8, missing levels);
+//   - "bad_value": a field or plain payload has the wrong type or an unknown word;
+//   - "not_finite": a value is NaN or ±Inf (e.g. ESPHome's "nan");
+//   - "out_of_range": a value is absurd (outside the limits of [telemetry.CheckValue],
+//     or a DS18B20 reading 85.0 °C, its power-on value, or -127 °C, its read error);
+//   - "bad_time": a payload time cannot be parsed, lacks a UTC offset where one is
+//     required, or lies outside [2000-01-01, 2100-01-01) UTC;
+//   - "empty": the payload is empty or only white space (an empty retained message
+//     clears the retained value; it is still reported).
+//
+// Checks run in this order: size, topic, then the payload; so a malformed topic with
+// an empty payload is "bad_topic", and an ignored topic with an empty payload is
+// [ErrIgnored].
+type Error struct {
+	Source string // the decoder's source, e.g. "tasmota"
+	Topic  string // the message's topic
+	Reason string // one of the codes above
+	Err    error  // what exactly was wrong
+}
+
+// Error returns "<source> <topic>: <reason>: <err>". A topic with control characters
+// or invalid UTF-8 is quoted, so that the message stays on one line.
+func (e *Error) Error() string {
+	topic := e.Topic
+	if checkTopicChars(topic) != nil {
+		topic = strconv.Quote(topic)
+	}
+	if e.Err == nil {
+		return e.Source + " " + topic + ": " + e.Reason
+	}
+	return e.Source + " " + topic + ": " + e.Reason + ": " + e.Err.Error()
+}
+
+// Unwrap returns e.Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Reason codes; see [Error].
+const (
+	reasonTooLarge   = "too_large"
+	reasonBadJSON    = "bad_json"
+	reasonBadTopic   = "bad_topic"
+	reasonBadValue   = "bad_value"
+	reasonNotFinite  = "not_finite"
+	reasonOutOfRange = "out_of_range"
+	reasonBadTime    = "bad_time"
+	reasonEmpty      = "empty"
+	reasonIgnored    = "ignored"
+	reasonOther      = "other"
+)
+
+// Reason returns err's reason code if it is (or wraps) an [*Error], "ignored" if it is
+// (or wraps) [ErrIgnored], "" if err is nil, and "other" otherwise.
+func Reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	if errors.Is(err, ErrIgnored) {
+		return reasonIgnored
+	}
+	return reasonOther
+}
+
+// Sources lists the sources [New] accepts, sorted. The slice is the caller's.
+func Sources() []string {
+	return []string{"esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
+}
+
+// New returns the decoder for source ("zigbee2mqtt", "tasmota", "esphome", "shelly",
+// "saqshy"). loc is the centre's time zone, used for payload times without a UTC
+// offset (Tasmota's Time); it must not be nil.
+func New(source string, loc *time.Location) (Func, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("decode: source %q: nil time zone", source)
+	}
+	d := &decoder{source: source, loc: loc}
+	switch source {
+	case "zigbee2mqtt":
+		d.parse = d.zigbee2mqtt
+	case "tasmota":
+		d.parse = d.tasmota
+	case "esphome":
+		d.parse = d.esphome
+	case "shelly":
+		d.parse = d.shelly
+	case "saqshy":
+		d.parse = d.saqshy
+	default:
+		return nil, fmt.Errorf("decode: unknown source %q (known: %s)", source, strings.Join(Sources(), ", "))
+	}
+	return d.decode, nil
+}
+
+// decoder is one source's decoder. It is immutable after New.
+type decoder struct {
+	source string
+	loc    *time.Location
+	// parse classifies the topic (bad_topic, ErrIgnored) and then decodes the payload.
+	// It need not check the size, the generic topic syntax, or the values against
+	// telemetry.CheckValue and the time window: decode does.
+	parse func(topic string, payload []byte) ([]telemetry.Sample, error)
+}
+
+// decode implements Func.
+func (d *decoder) decode(topic string, payload []byte) ([]telemetry.Sample, error) {
+	samples, err := d.run(topic, payload)
+	if err != nil {
+		if e, ok := err.(*Error); ok {
+			e.Source, e.Topic = d.source, topic
+		}
+		return nil, err
+	}
+	return samples, nil
+}
+
+func (d *decoder) run(topic string, payload []byte) ([]telemetry.Sample, error) {
+	if len(payload) > MaxPayload {
+		return nil, reject(reasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(payload), MaxPayload))
+	}
+	if err := checkTopic(topic); err != nil {
+		return nil, reject(reasonBadTopic, err)
+	}
+	samples, err := d.parse(topic, payload)
+	if err != nil {
+		return nil, err
+	}
+	if len(samples) == 0 {
+		return nil, ErrIgnored
+	}
+	if err := checkSamples(samples); err != nil {
+		return nil, err
+	}
+	return samples, nil
+}
+
+// reject returns an *Error with reason and err; decode fills in Source and Topic.
+func reject(reason string, err error) *Error {
+	return &Error{Reason: reason, Err: err}
+}
+
+func badTopic(format string, args ...any) *Error {
+	return reject(reasonBadTopic, fmt.Errorf(format, args...))
+}
+
+func badValue(format string, args ...any) *Error {
+	return reject(reasonBadValue, fmt.Errorf(format, args...))
+}
+
+func badJSON(format string, args ...any) *Error {
+	return reject(reasonBadJSON, fmt.Errorf(format, args...))
+}
+
+func badTime(err error) *Error {
+	return reject(reasonBadTime, err)
+}
+
+// checkTopic rejects topics no real device publishes to and no config can name:
+// empty, with an empty level ("a//b", "/a", "a/"), with MQTT wildcards, with control
+// characters or with invalid UTF-8.
+func checkTopic(topic string) error {
+	if topic == "" {
+		return errors.New("empty topic")
+	}
+	if topic[0] == '/' || topic[len(topic)-1] == '/' || strings.Contains(topic, "//") {
+		return errors.New("empty topic level")
+	}
+	if strings.ContainsAny(topic, "+#") {
+		return errors.New("wildcard in topic")
+	}
+	return checkTopicChars(topic)
+}
+
+// checkTopicChars rejects control characters and invalid UTF-8.
+func checkTopicChars(topic string) error {
+	for i := 0; i < len(topic); i++ {
+		if c := topic[i]; c < 0x20 || c == 0x7f {
+			return errors.New("control character in topic")
+		}
+	}
+	if !utf8.ValidString(topic) {
+		return errors.New("topic is not valid UTF-8")
+	}
+	return nil
+}
+
+// checkEmpty returns an "empty" *Error if payload has nothing but white space.
+func checkEmpty(payload []byte) error {
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return reject(reasonEmpty, errors.New("empty payload"))
+	}
+	return nil
+}
+
+// Payload times outside [minUnix, maxUnix) are bad_time: 2000-01-01 and 2100-01-01 UTC.
+const (
+	minUnix = 946684800
+	maxUnix = 4102444800
+)
+
+// checkTime returns a bad_time error if t is not zero and outside the accepted window.
+func checkTime(t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if u := t.Unix(); u < minUnix || u >= maxUnix {
+		return badTime(fmt.Errorf("%s is outside [2000-01-01, 2100-01-01)", t.Format(time.RFC3339Nano)))
+	}
+	return nil
+}
+
+// checkSamples enforces the contract of Func on what a source decoded.
+func checkSamples(samples []telemetry.Sample) error {
+	for i := range samples {
+		s := &samples[i]
+		if s.Device == "" || len(s.Values) == 0 {
+			// The source decoders never build such samples; this guards the contract.
+			return fmt.Errorf("decode: internal error: sample %d has no device or no values", i)
+		}
+		if err := checkTime(s.Time); err != nil {
+			return err
+		}
+		for _, v := range s.Values {
+			if err := checkValue(v); err != nil {
+				if s.Key != "" {
+					err.Err = fmt.Errorf("%s: %w", s.Key, err.Err)
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkValue classifies why v is not a plausible reading: not_finite or out_of_range.
+func checkValue(v telemetry.Value) *Error {
+	if math.IsNaN(v.V) || math.IsInf(v.V, 0) {
+		return reject(reasonNotFinite, fmt.Errorf("%s: %g is not a finite number", v.Metric, v.V))
+	}
+	if err := telemetry.CheckValue(v); err != nil {
+		return reject(reasonOutOfRange, err)
+	}
+	return nil
+}
+
+// maxValues is the most Values one Sample carries: one per metric.
+const maxValues = 6
+
+// values collects the values of one sample on the stack.
+type values struct {
+	v [maxValues]telemetry.Value
+	n int
+}
+
+// set sets metric m to x, replacing an earlier value of m (a repeated JSON key: the
+// last one wins, as with encoding/json).
+func (vs *values) set(m telemetry.Metric, x float64) {
+	for i := range vs.n {
+		if vs.v[i].Metric == m {
+			vs.v[i].V = x
+			return
+		}
+	}
+	vs.v[vs.n] = telemetry.Value{Metric: m, V: x}
+	vs.n++
+}
+
+// slice returns the values ordered by metric, whatever the payload's field order.
+func (vs *values) slice() []telemetry.Value {
+	v := vs.v[:vs.n]
+	for i := 1; i < len(v); i++ { // insertion sort: at most maxValues
+		for j := i; j > 0 && v[j].Metric < v[j-1].Metric; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+	return v
+}
+
+// sampleBuf holds one Sample and its Values in a single allocation.
+type sampleBuf struct {
+	s [1]telemetry.Sample
+	v [maxValues]telemetry.Value
+}
+
+// one returns a single sample carrying vals, or nil if vals is empty.
+func one(device, key string, t time.Time, vals []telemetry.Value) []telemetry.Sample {
+	if len(vals) == 0 {
+		return nil
+	}
+	b := new(sampleBuf)
+	n := copy(b.v[:], vals)
+	b.s[0] = telemetry.Sample{Device: device, Key: key, Time: t, Values: b.v[:n:n]}
+	return b.s[:]
+}
+
+// online returns the availability sample of device.
+func online(device string, up bool) []telemetry.Sample {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	return one(device, "", time.Time{}, []telemetry.Value{{Metric: telemetry.Online, V: v}})
+}
+
+// sampleList builds several samples whose Values share one backing array.
+type sampleList struct {
+	samples []telemetry.Sample
+	vals    []telemetry.Value
+}
+
+func newSampleList(nSamples, nValues int) sampleList {
+	return sampleList{
+		samples: make([]telemetry.Sample, 0, nSamples),
+		vals:    make([]telemetry.Value, 0, nValues),
+	}
+}
+
+// add appends a sample with vals; it does nothing if vals is empty.
+func (l *sampleList) add(device, key string, t time.Time, vals []telemetry.Value) {
+	if len(vals) == 0 {
+		return
+	}
+	start := len(l.vals)
+	l.vals = append(l.vals, vals...)
+	l.samples = append(l.samples, telemetry.Sample{
+		Device: device, Key: key, Time: t, Values: l.vals[start:len(l.vals):len(l.vals)],
+	})
+}
+
+// parseOnOff parses an availability word: on → true, off → false, compared without
+// case after trimming white space; anything else is bad_value.
+func parseOnOff(payload []byte, on, off string) (bool, error) {
+	w := bytes.TrimSpace(payload)
+	switch {
+	case bytes.EqualFold(w, []byte(on)):
+		return true, nil
+	case bytes.EqualFold(w, []byte(off)):
+		return false, nil
+	}
+	return false, badValue("availability %q is neither %q nor %q", clip(w), on, off)
+}
+
+// clip shortens b for an error message.
+func clip(b []byte) []byte {
+	const max = 40
+	if len(b) > max {
+		return b[:max]
+	}
+	return b
+}
+
+// fahrenheitToCelsius converts a temperature.
+func fahrenheitToCelsius(f float64) float64 { return (f - 32) * 5 / 9 }

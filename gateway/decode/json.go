@@ -1,0 +1,263 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+)
+
+// The decoders pick a handful of fields by exact name out of small JSON objects whose
+// other keys vary by device (Tasmota sensor names, Shelly component ids). Rather than
+// reflect into maps, they validate the payload once with json.Valid and then walk it
+// with the minimal scanner below, which relies on that validation for its syntax and
+// only has to find where each value ends. Every walk is bounds-checked all the same:
+// a scanner fault is reported as bad_json, never a panic.
+
+// validObject returns a bad_json error unless payload is valid JSON whose top-level
+// value is an object.
+func validObject(payload []byte) error {
+	if !json.Valid(payload) {
+		var v any
+		err := json.Unmarshal(payload, &v) // for the position and reason; cold path
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		return reject(reasonBadJSON, err)
+	}
+	if i := skipSpace(payload, 0); i >= len(payload) || payload[i] != '{' {
+		return badJSON("not a JSON object")
+	}
+	return nil
+}
+
+// members iterates over the members of one JSON object.
+type members struct {
+	b    []byte
+	i    int
+	done bool
+	bad  bool // the object was malformed; only possible if it was not validated
+}
+
+// objectMembers returns an iterator over the members of the JSON object obj, a valid
+// JSON value; ok is false if obj is not an object.
+func objectMembers(obj []byte) (m members, ok bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return members{}, false
+	}
+	return members{b: obj, i: i + 1}, true
+}
+
+// next returns the next member's raw key (with its quotes) and raw value, or ok false
+// at the end of the object. Check m.bad after the loop.
+func (m *members) next() (key, val []byte, ok bool) {
+	if m.done {
+		return nil, nil, false
+	}
+	b := m.b
+	i := skipSpace(b, m.i)
+	if i < len(b) && b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	if i >= len(b) {
+		return m.fail()
+	}
+	if b[i] == '}' {
+		m.done = true
+		return nil, nil, false
+	}
+	if b[i] != '"' {
+		return m.fail()
+	}
+	ke := stringEnd(b, i)
+	if ke < 0 {
+		return m.fail()
+	}
+	key = b[i:ke]
+	i = skipSpace(b, ke)
+	if i >= len(b) || b[i] != ':' {
+		return m.fail()
+	}
+	i = skipSpace(b, i+1)
+	ve := valueEnd(b, i)
+	if ve < 0 {
+		return m.fail()
+	}
+	m.i = ve
+	return key, b[i:ve], true
+}
+
+func (m *members) fail() ([]byte, []byte, bool) {
+	m.done, m.bad = true, true
+	return nil, nil, false
+}
+
+// err returns a bad_json error if the walk met malformed JSON.
+func (m *members) err() error {
+	if m.bad {
+		return badJSON("malformed object")
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] == '"', or -1.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// valueEnd returns the index just past the value starting at b[i], or -1.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := stringEnd(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	case ',', ':', '}', ']':
+		return -1
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// JSON value kinds, from the first byte of a valid value.
+const (
+	kindNull   = 'n'
+	kindString = '"'
+	kindObject = '{'
+	kindArray  = '['
+	kindBool   = 'b'
+	kindNumber = '0'
+)
+
+func kindOf(v []byte) byte {
+	if len(v) == 0 {
+		return 0
+	}
+	switch c := v[0]; c {
+	case 'n', '"', '{', '[':
+		return c
+	case 't', 'f':
+		return kindBool
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return kindNumber
+	}
+	return 0
+}
+
+func kindName(k byte) string {
+	switch k {
+	case kindNull:
+		return "null"
+	case kindString:
+		return "a string"
+	case kindObject:
+		return "an object"
+	case kindArray:
+		return "an array"
+	case kindBool:
+		return "a boolean"
+	case kindNumber:
+		return "a number"
+	}
+	return "invalid"
+}
+
+// number decodes the JSON value v of field name as a number. ok is false for null.
+// A number too large for float64 becomes ±Inf (rejected later as not_finite).
+func number(name string, v []byte) (x float64, ok bool, err error) {
+	switch k := kindOf(v); k {
+	case kindNull:
+		return 0, false, nil
+	case kindNumber:
+	default:
+		return 0, false, badValue("%s: want a number, got %s", name, kindName(k))
+	}
+	x, err = strconv.ParseFloat(string(v), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false, badValue("%s: %w", name, err)
+	}
+	return x, true, nil
+}
+
+// str decodes the JSON value v of field name as a string. ok is false for null. The
+// result may alias v.
+func str(name string, v []byte) (s []byte, ok bool, err error) {
+	switch k := kindOf(v); k {
+	case kindNull:
+		return nil, false, nil
+	case kindString:
+	default:
+		return nil, false, badValue("%s: want a string, got %s", name, kindName(k))
+	}
+	s, err = unquote(v)
+	if err != nil {
+		return nil, false, badValue("%s: %w", name, err)
+	}
+	return s, true, nil
+}
+
+// unquote returns the contents of the JSON string q (with its quotes). It aliases q
+// unless q has escapes.
+func unquote(q []byte) ([]byte, error) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return nil, errors.New("malformed string")
+	}
+	inner := q[1 : len(q)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner, nil
+	}
+	var s string
+	if err := json.Unmarshal(q, &s); err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}

@@ -1,0 +1,111 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestObjectMembers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string // key, value, key, value...
+	}{
+		{`{}`, nil},
+		{` { } `, nil},
+		{`{"a":1}`, []string{`"a"`, `1`}},
+		{`{"a" : 1 , "b":"x\"y}" ,"c":{"d":[1,{"e":"]"}]},"f":[],"g":null,"h":true,"i":-1.5e3}`,
+			[]string{`"a"`, `1`, `"b"`, `"x\"y}"`, `"c"`, `{"d":[1,{"e":"]"}]}`, `"f"`, `[]`, `"g"`, `null`, `"h"`, `true`, `"i"`, `-1.5e3`}},
+		{"{\"k\\\"\":\n\"v\\\\\"\t}", []string{`"k\""`, `"v\\"`}},
+	}
+	for _, tt := range tests {
+		m, ok := objectMembers([]byte(tt.in))
+		if !ok {
+			t.Errorf("objectMembers(%q): not an object", tt.in)
+			continue
+		}
+		var got []string
+		for {
+			k, v, ok := m.next()
+			if !ok {
+				break
+			}
+			got = append(got, string(k), string(v))
+		}
+		if m.bad || len(got) != len(tt.want) {
+			t.Errorf("objectMembers(%q) = %q (bad %v), want %q", tt.in, got, m.bad, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("objectMembers(%q) = %q, want %q", tt.in, got, tt.want)
+				break
+			}
+		}
+	}
+	for _, in := range []string{``, `[]`, `"{}"`, ` 1`} {
+		if _, ok := objectMembers([]byte(in)); ok {
+			t.Errorf("objectMembers(%q): ok for a non-object", in)
+		}
+	}
+	// Malformed input (never passed in, since payloads are validated first) must
+	// end the walk with bad set, not panic.
+	for _, in := range []string{`{`, `{"a"`, `{"a":`, `{"a":1`, `{"a":"x`, `{"a":[1,2`, `{1:2}`, `{"a",1}`, `{"a":}`} {
+		m, _ := objectMembers([]byte(in))
+		for {
+			if _, _, ok := m.next(); !ok {
+				break
+			}
+		}
+		if m.err() == nil {
+			t.Errorf("walk of %q: no error", in)
+		}
+	}
+}
+
+// FuzzObjectMembers checks the scanner against encoding/json on valid objects: the
+// same members, with the last of repeated keys winning.
+func FuzzObjectMembers(f *testing.F) {
+	for _, s := range []string{z2mTypical, tasmotaMixed, shellyFullStatus, saqshyState, `{"a\u0062":"\\\"","":[{}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		// encoding/json replaces invalid UTF-8 in keys; compare on valid UTF-8 only.
+		var want map[string]json.RawMessage
+		if !utf8.Valid(in) || !json.Valid(in) || json.Unmarshal(in, &want) != nil || want == nil {
+			m, ok := objectMembers(in)
+			for ok {
+				_, _, ok = m.next() // must not panic on anything
+			}
+			return
+		}
+		m, ok := objectMembers(in)
+		if !ok {
+			t.Fatalf("objectMembers(%q): not an object", in)
+		}
+		got := map[string][]byte{}
+		for {
+			k, v, ok := m.next()
+			if !ok {
+				break
+			}
+			key, err := unquote(k)
+			if err != nil {
+				t.Fatalf("unquote(%q): %v", k, err)
+			}
+			got[string(key)] = v
+		}
+		if m.bad {
+			t.Fatalf("walk of valid %q failed", in)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d members, encoding/json has %d", in, len(got), len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || !bytes.Equal(g, w) {
+				t.Fatalf("%q: member %q = %q, encoding/json has %q", in, k, g, w)
+			}
+		}
+	})
+}

@@ -1,0 +1,382 @@
+package decode
+
+import (
+	"strings"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// shelly decodes Shelly messages of both API generations. Device is the topic prefix:
+// "shellies/<id>" for gen1, the configured topic_prefix for gen2/gen3.
+//
+// Gen2/gen3 (RPC):
+//   - <prefix>/events/rpc: a JSON frame. NotifyStatus and NotifyFullStatus are read;
+//     other methods (NotifyEvent, ...) are ErrIgnored. params.ts (UTC Unix seconds) is
+//     the sample time. Each params member "temperature:N" gives a Sample with Key
+//     "temperature:N" and the temperature from tC (from tF if there is no tC);
+//     "humidity:N" gives Key "humidity:N" with humidity from rh; "devicepower:N" gives
+//     Key "" with battery from battery.percent and voltage from battery.V. Other
+//     components are ignored.
+//   - <prefix>/status/<component> (status_ntf on): the same component object as in
+//     params, without a time. Other components: ErrIgnored.
+//
+// Gen1 (the prefix is always "shellies/<id>"):
+//   - shellies/<id>/sensor/temperature|humidity|battery: a plain number, Key "". The
+//     temperature is taken as °C: gen1 publishes in the unit set on the device, which
+//     must therefore be °C.
+//   - shellies/<id>/ext_temperature/N and ext_humidity/N (add-on probes): Key
+//     "ext_temperature:N", "ext_humidity:N".
+//
+// Both: <prefix>/online "true"/"false": Online, Key "". Any other topic: ErrIgnored.
+func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, error) {
+	if prefix, ok := strings.CutSuffix(topic, "/events/rpc"); ok {
+		if err := checkEmpty(payload); err != nil {
+			return nil, err
+		}
+		return shellyRPC(prefix, payload)
+	}
+	if i := strings.LastIndex(topic, "/status/"); i >= 0 {
+		prefix, comp := topic[:i], topic[i+len("/status/"):]
+		kind, ok := shellyComponent(comp)
+		if !ok {
+			return nil, ErrIgnored
+		}
+		if err := checkEmpty(payload); err != nil {
+			return nil, err
+		}
+		if err := validObject(payload); err != nil {
+			return nil, err
+		}
+		var vs values
+		if err := shellyComponentValues(comp, kind, payload, &vs); err != nil {
+			return nil, err
+		}
+		return one(prefix, shellyKey(kind, comp), time.Time{}, vs.slice()), nil
+	}
+	if prefix, ok := strings.CutSuffix(topic, "/online"); ok {
+		if err := checkEmpty(payload); err != nil {
+			return nil, err
+		}
+		up, err := parseOnOff(payload, "true", "false")
+		if err != nil {
+			return nil, err
+		}
+		return online(prefix, up), nil
+	}
+	if rest, ok := strings.CutPrefix(topic, "shellies/"); ok {
+		return shellyGen1(topic, rest, payload)
+	}
+	return nil, ErrIgnored
+}
+
+// shellyGen1 decodes topic shellies/<id>/<kind>/<sub>; rest is topic after "shellies/".
+func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) {
+	id, tail, ok := strings.Cut(rest, "/")
+	if !ok {
+		return nil, ErrIgnored // shellies/announce, shellies/command
+	}
+	kind, sub, ok := strings.Cut(tail, "/")
+	if !ok || strings.Contains(sub, "/") {
+		return nil, ErrIgnored // shellies/<id>/announce, .../relay/0/power, ...
+	}
+	device := topic[:len(topic)-len(rest)+len(id)]
+	var (
+		metric telemetry.Metric
+		key    string
+	)
+	switch kind {
+	case "sensor":
+		switch sub {
+		case "temperature":
+			metric = telemetry.Temperature
+		case "humidity":
+			metric = telemetry.Humidity
+		case "battery":
+			metric = telemetry.Battery
+		default:
+			return nil, ErrIgnored // sensor/error, sensor/act_reasons, ...
+		}
+	case "ext_temperature", "ext_humidity":
+		if !allDigits(sub) || len(sub) > 3 {
+			return nil, badTopic("%s index %q is not a number", kind, sub)
+		}
+		metric, key = telemetry.Temperature, kind+":"+sub
+		if kind == "ext_humidity" {
+			metric = telemetry.Humidity
+		}
+	default:
+		return nil, ErrIgnored
+	}
+	if err := checkEmpty(payload); err != nil {
+		return nil, err
+	}
+	x, err := plainNumber(payload)
+	if err != nil {
+		return nil, err
+	}
+	return one(device, key, time.Time{}, []telemetry.Value{{Metric: metric, V: x}}), nil
+}
+
+// shellyRPC decodes a gen2 frame from <dev>/events/rpc.
+func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
+	if err := validObject(payload); err != nil {
+		return nil, err
+	}
+	var method, params []byte
+	m, _ := objectMembers(payload)
+	for {
+		k, v, ok := m.next()
+		if !ok {
+			break
+		}
+		key, err := unquote(k)
+		if err != nil {
+			return nil, badJSON("key: %w", err)
+		}
+		switch string(key) {
+		case "method":
+			s, ok, err := str("method", v)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				method = s
+			}
+		case "params":
+			params = v
+		}
+	}
+	if err := m.err(); err != nil {
+		return nil, err
+	}
+	switch string(method) {
+	case "NotifyStatus", "NotifyFullStatus":
+	default:
+		return nil, ErrIgnored // NotifyEvent and anything else
+	}
+	switch kindOf(params) {
+	case 0, kindNull:
+		return nil, ErrIgnored
+	case kindObject:
+	default:
+		return nil, badValue("params: want an object, got %s", kindName(kindOf(params)))
+	}
+
+	type reading struct {
+		key string
+		vs  values
+	}
+	var (
+		t        time.Time
+		readings = make([]reading, 0, 4)
+		n        int
+	)
+	pm, _ := objectMembers(params)
+	for {
+		k, v, ok := pm.next()
+		if !ok {
+			break
+		}
+		key, err := unquote(k)
+		if err != nil {
+			return nil, badJSON("key: %w", err)
+		}
+		if string(key) == "ts" {
+			ts, ok, err := timeValue("params.ts", v, nil, seconds)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				t = ts
+			}
+			continue
+		}
+		kind, ok := shellyComponent(string(key))
+		if !ok {
+			continue
+		}
+		comp := string(key)
+		var r reading
+		if err := shellyComponentValues(comp, kind, v, &r.vs); err != nil {
+			return nil, err
+		}
+		if r.vs.n == 0 {
+			continue
+		}
+		r.key = shellyKey(kind, comp)
+		n += r.vs.n
+		readings = append(readings, r)
+	}
+	if err := pm.err(); err != nil {
+		return nil, err
+	}
+	if len(readings) == 0 {
+		return nil, ErrIgnored
+	}
+	l := newSampleList(len(readings), n)
+	for i := range readings {
+		l.add(dev, readings[i].key, t, readings[i].vs.slice())
+	}
+	return l.samples, nil
+}
+
+// Kinds of the gen2 components the gateway reads.
+const (
+	compTemperature = "temperature"
+	compHumidity    = "humidity"
+	compDevicePower = "devicepower"
+)
+
+// shellyComponent returns the kind of a gen2 component key such as "temperature:0",
+// or ok false for components the gateway does not read.
+func shellyComponent(key string) (kind string, ok bool) {
+	name, id, ok := strings.Cut(key, ":")
+	if !ok || !allDigits(id) || len(id) > 5 {
+		return "", false
+	}
+	switch name {
+	case compTemperature:
+		return compTemperature, true
+	case compHumidity:
+		return compHumidity, true
+	case compDevicePower:
+		return compDevicePower, true
+	}
+	return "", false
+}
+
+// shellyKey is the Sample.Key of component comp: its key, but "" for device power,
+// a property of the whole device.
+func shellyKey(kind, comp string) string {
+	if kind == compDevicePower {
+		return ""
+	}
+	return comp
+}
+
+// shellyComponentValues decodes the status object of component comp of kind into vs.
+// A null status is no values.
+func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
+	switch kindOf(obj) {
+	case kindNull:
+		return nil
+	case kindObject:
+	default:
+		return badValue("%s: want an object, got %s", comp, kindName(kindOf(obj)))
+	}
+	m, _ := objectMembers(obj)
+	var (
+		tF    float64
+		hasTF bool
+	)
+	for {
+		k, v, ok := m.next()
+		if !ok {
+			break
+		}
+		f, err := unquote(k)
+		if err != nil {
+			return badJSON("key: %w", err)
+		}
+		var (
+			x   float64
+			set bool
+		)
+		switch kind {
+		case compTemperature:
+			switch string(f) {
+			case "tC":
+				if x, set, err = number("tC", v); set {
+					vs.set(telemetry.Temperature, x)
+				}
+			case "tF":
+				if x, set, err = number("tF", v); set {
+					tF, hasTF = x, true
+				}
+			}
+		case compHumidity:
+			if string(f) == "rh" {
+				if x, set, err = number("rh", v); set {
+					vs.set(telemetry.Humidity, x)
+				}
+			}
+		case compDevicePower:
+			if string(f) == "battery" {
+				err = shellyBattery(v, vs)
+			}
+		}
+		if err != nil {
+			return withKey([]byte(comp), err)
+		}
+	}
+	if err := m.err(); err != nil {
+		return err
+	}
+	if hasTF && kind == compTemperature && !hasMetric(vs, telemetry.Temperature) {
+		vs.set(telemetry.Temperature, fahrenheitToCelsius(tF))
+	}
+	return nil
+}
+
+// shellyBattery decodes devicepower's {"V":3.1,"percent":90}.
+func shellyBattery(obj []byte, vs *values) error {
+	switch kindOf(obj) {
+	case kindNull:
+		return nil
+	case kindObject:
+	default:
+		return badValue("battery: want an object, got %s", kindName(kindOf(obj)))
+	}
+	m, _ := objectMembers(obj)
+	for {
+		k, v, ok := m.next()
+		if !ok {
+			break
+		}
+		f, err := unquote(k)
+		if err != nil {
+			return badJSON("key: %w", err)
+		}
+		switch string(f) {
+		case "percent":
+			x, ok, err := number("battery.percent", v)
+			if err != nil {
+				return err
+			}
+			if ok {
+				vs.set(telemetry.Battery, x)
+			}
+		case "V":
+			x, ok, err := number("battery.V", v)
+			if err != nil {
+				return err
+			}
+			if ok {
+				vs.set(telemetry.Voltage, x)
+			}
+		}
+	}
+	return m.err()
+}
+
+func hasMetric(vs *values, m telemetry.Metric) bool {
+	for _, v := range vs.slice() {
+		if v.Metric == m {
+			return true
+		}
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
