@@ -1,0 +1,273 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // time zones resolve on images without /usr/share/zoneinfo
+)
+
+// Config is one centre's configuration, as loaded from its YAML file.
+type Config struct {
+	// File is the path the config was loaded from; empty when built in code.
+	File    string   `yaml:"-"`
+	Centre  Centre   `yaml:"centre"`
+	MQTT    MQTT     `yaml:"mqtt"`
+	Influx  Influx   `yaml:"influx"`
+	Spool   Spool    `yaml:"spool"`
+	Status  Status   `yaml:"status"`
+	Zones   []Zone   `yaml:"zones"`
+	Sensors []Sensor `yaml:"sensors"`
+	Cameras []Camera `yaml:"cameras"`
+	Rounds  Rounds   `yaml:"rounds"`
+	Alerts  Alerts   `yaml:"alerts"`
+
+	// pos maps field paths to lines of File; nil for a config built in code.
+	pos *positions
+}
+
+// Centre identifies the centre.
+type Centre struct {
+	// ID is required: lower-case letters, digits and '-'. It is a segment of every
+	// MQTT topic and the "centre" tag of every InfluxDB point.
+	ID string `yaml:"id"`
+	// Name is the centre's human name.
+	Name string `yaml:"name"`
+	// Timezone is an IANA time zone name; default "Asia/Almaty". Night rounds and
+	// the daily score follow it.
+	Timezone string `yaml:"timezone"`
+	// Location is Timezone resolved; filled by [Parse] and [Config.ApplyDefaults].
+	Location *time.Location `yaml:"-"`
+}
+
+// MQTT says how to reach the broker the sensors publish to.
+type MQTT struct {
+	// URL of the broker: tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss://.
+	// Default tcp://127.0.0.1:1883.
+	URL      string `yaml:"url"`
+	Username string `yaml:"username"`
+	// PasswordFile names a file holding the password; SAQSHY_MQTT_PASSWORD overrides
+	// it. See [Config.MQTTPassword].
+	PasswordFile string `yaml:"password_file"`
+	// ClientID must stay the same across restarts: the broker keeps the persistent
+	// session (and the messages queued while the gateway was down) under it.
+	// Default "saqshy-<centre id>".
+	ClientID string `yaml:"client_id"`
+	// CAFile is a PEM bundle to verify the broker; empty uses the system roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client certificate and key (PEM), set together.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// MaxInflight bounds messages received but not yet durable (1..65535, default 256).
+	MaxInflight int `yaml:"max_inflight"`
+	// KeepAlive is the MQTT keep-alive period (default 30s).
+	KeepAlive Duration `yaml:"keep_alive"`
+	// SilenceTimeout: the connection is up but nothing arrived for this long, so
+	// something upstream is broken (default 10m).
+	SilenceTimeout Duration `yaml:"silence_timeout"`
+}
+
+// Influx says where the data goes. An empty URL means spool only: data is kept on
+// disk (bounded by the spool size) until a URL is configured.
+type Influx struct {
+	// URL is http:// or https://; empty for spool only.
+	URL string `yaml:"url"`
+	// Org is the InfluxDB 2.x organisation; ignored by InfluxDB 1.8.
+	Org string `yaml:"org"`
+	// Bucket is required when URL is set; for InfluxDB 1.8 write "database/retention-policy"
+	// (or just "database" for the default policy).
+	Bucket string `yaml:"bucket"`
+	// TokenFile names a file holding the API token; SAQSHY_INFLUX_TOKEN overrides it.
+	// For InfluxDB 1.8 the token is "username:password". See [Config.InfluxToken].
+	TokenFile string `yaml:"token_file"`
+	// BatchSize is the most points per write (1..100000, default 5000).
+	BatchSize int `yaml:"batch_size"`
+	// FlushInterval is how long points wait for a fuller batch (default 1s).
+	FlushInterval Duration `yaml:"flush_interval"`
+	// Timeout bounds one write request (default 10s).
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Spool is the on-disk buffer between the sensors and InfluxDB.
+type Spool struct {
+	// Dir holds the spool files (default /var/lib/saqshy/spool).
+	Dir string `yaml:"dir"`
+	// MaxBytes bounds the spool on disk (default 2GiB, at least 1MiB). When full,
+	// the oldest data is dropped, counted and alerted.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+}
+
+// Status is the local status page for the technician.
+type Status struct {
+	// Listen is host:port (default 127.0.0.1:8080; ":8080" listens on every interface).
+	Listen string `yaml:"listen"`
+}
+
+// Zone is a place in the centre.
+type Zone struct {
+	// ID is unique among zones: lower-case letters, digits and '-'.
+	ID string `yaml:"id"`
+	// Kind is one of [ZoneKinds].
+	Kind string `yaml:"kind"`
+	// Name is the zone's human name, used in alerts.
+	Name string `yaml:"name"`
+}
+
+// Camera maps a camera to the zones it shows. Cameras may never show a private zone
+// (bathroom, toilet, changing room).
+type Camera struct {
+	// ID is unique among cameras: lower-case letters, digits and '-'.
+	ID string `yaml:"id"`
+	// Zones lists the ids of the zones this camera shows (at least one).
+	Zones []string `yaml:"zones"`
+	// Source is frigate, saqshy (the built-in prober) or generic.
+	Source string `yaml:"source"`
+	// Name is the camera's name in its source (Frigate's camera name) or a label.
+	Name string `yaml:"name"`
+}
+
+// Camera sources.
+const (
+	CameraFrigate = "frigate"
+	CameraSaqshy  = "saqshy"
+	CameraGeneric = "generic"
+)
+
+var cameraSources = []string{CameraFrigate, CameraSaqshy, CameraGeneric}
+
+// Rounds is the night-round schedule.
+type Rounds struct {
+	// Window is "HH:MM-HH:MM" in the centre's time zone and may cross midnight
+	// (default "22:00-06:00").
+	Window string `yaml:"window"`
+	// Interval is how often every checkpoint is due within the window (default 2h).
+	Interval    Duration     `yaml:"interval"`
+	Checkpoints []Checkpoint `yaml:"checkpoints"`
+}
+
+// Checkpoint is a place a night round must pass.
+type Checkpoint struct {
+	// ID is unique among checkpoints; scans arrive on saqshy/<centre>/round/<id>/scan.
+	ID string `yaml:"id"`
+	// Zone is the id of the zone the checkpoint is in.
+	Zone string `yaml:"zone"`
+	// Tag is the NFC tag UID or QR code at the checkpoint; empty for a button.
+	Tag string `yaml:"tag"`
+}
+
+// Alerts says who hears about incidents.
+type Alerts struct {
+	Recipients []Recipient `yaml:"recipients"`
+}
+
+// Recipient is one person alerts go to, on at least one channel.
+type Recipient struct {
+	Name string `yaml:"name"`
+	// Lang is the language of the messages: ru, kk or en (default ru).
+	Lang string `yaml:"lang"`
+	// TelegramChat is a numeric chat id ("123456", "-1001234567890" for a group) or
+	// a public channel ("@centre_alerts").
+	TelegramChat string `yaml:"telegram_chat"`
+	Email        string `yaml:"email"`
+}
+
+// Alert languages.
+var alertLangs = []string{"ru", "kk", "en"}
+
+// Defaults.
+const (
+	DefaultTimezone       = "Asia/Almaty"
+	DefaultMQTTURL        = "tcp://127.0.0.1:1883"
+	DefaultMaxInflight    = 256
+	DefaultKeepAlive      = Duration(30 * time.Second)
+	DefaultSilenceTimeout = Duration(10 * time.Minute)
+	DefaultBatchSize      = 5000
+	DefaultFlushInterval  = Duration(time.Second)
+	DefaultInfluxTimeout  = Duration(10 * time.Second)
+	DefaultSpoolDir       = "/var/lib/saqshy/spool"
+	DefaultSpoolMaxBytes  = 2 * GiB
+	DefaultStatusListen   = "127.0.0.1:8080"
+	DefaultRoundsWindow   = "22:00-06:00"
+	DefaultRoundsInterval = Duration(2 * time.Hour)
+	DefaultLang           = "ru"
+)
+
+// Default returns a config holding every default. It is not valid on its own: a
+// centre id is required.
+func Default() *Config {
+	c := &Config{}
+	c.ApplyDefaults()
+	return c
+}
+
+// ApplyDefaults fills every field that is empty or zero with its default, in
+// the sections and in each zone, sensor and recipient. It is idempotent; call it
+// on a config built in code before [Config.Validate]. (Parse applies defaults only
+// to keys absent from the file, so an explicit "interval: 0s" stays an error.)
+func (c *Config) ApplyDefaults() { c.applyDefaults(nil) }
+
+// applyDefaults fills defaults for fields whose key is not present in the file;
+// present == nil treats every zero field as absent.
+func (c *Config) applyDefaults(present func(path string) bool) {
+	absent := func(path string) bool { return present == nil || !present(path) }
+	setS := func(p *string, path, v string) {
+		if *p == "" && absent(path) {
+			*p = v
+		}
+	}
+	setI := func(p *int, path string, v int) {
+		if *p == 0 && absent(path) {
+			*p = v
+		}
+	}
+	setD := func(p *Duration, path string, v Duration) {
+		if *p == 0 && absent(path) {
+			*p = v
+		}
+	}
+	setS(&c.Centre.Timezone, "centre.timezone", DefaultTimezone)
+	if c.Centre.Location == nil && c.Centre.Timezone != "" {
+		if loc, err := time.LoadLocation(c.Centre.Timezone); err == nil {
+			c.Centre.Location = loc
+		}
+	}
+	setS(&c.MQTT.URL, "mqtt.url", DefaultMQTTURL)
+	if c.Centre.ID != "" {
+		setS(&c.MQTT.ClientID, "mqtt.client_id", "saqshy-"+c.Centre.ID)
+	}
+	setI(&c.MQTT.MaxInflight, "mqtt.max_inflight", DefaultMaxInflight)
+	setD(&c.MQTT.KeepAlive, "mqtt.keep_alive", DefaultKeepAlive)
+	setD(&c.MQTT.SilenceTimeout, "mqtt.silence_timeout", DefaultSilenceTimeout)
+	setI(&c.Influx.BatchSize, "influx.batch_size", DefaultBatchSize)
+	setD(&c.Influx.FlushInterval, "influx.flush_interval", DefaultFlushInterval)
+	setD(&c.Influx.Timeout, "influx.timeout", DefaultInfluxTimeout)
+	setS(&c.Spool.Dir, "spool.dir", DefaultSpoolDir)
+	if c.Spool.MaxBytes == 0 && absent("spool.max_bytes") {
+		c.Spool.MaxBytes = DefaultSpoolMaxBytes
+	}
+	setS(&c.Status.Listen, "status.listen", DefaultStatusListen)
+	for i := range c.Sensors {
+		s := &c.Sensors[i]
+		p := fmt.Sprintf("sensors[%d]", i)
+		if d := DefaultInterval(s.Source); d > 0 {
+			setD(&s.Interval, p+".interval", Duration(d))
+		}
+		if s.Source == SourceSaqshy && c.Centre.ID != "" {
+			setS(&s.Topic, p+".topic", SaqshyTopic(c.Centre.ID, s.ID))
+		}
+	}
+	setS(&c.Rounds.Window, "rounds.window", DefaultRoundsWindow)
+	setD(&c.Rounds.Interval, "rounds.interval", DefaultRoundsInterval)
+	for i := range c.Alerts.Recipients {
+		setS(&c.Alerts.Recipients[i].Lang, fmt.Sprintf("alerts.recipients[%d].lang", i), DefaultLang)
+	}
+}
+
+// Load reads and parses the config file at path; see [Parse].
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
