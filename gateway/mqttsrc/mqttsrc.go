@@ -82,7 +82,7 @@ type Source struct {
 	opt     Options
 	handler Handler
 	log     *slog.Logger
-	queue   chan mqtt.Message
+	queue   chan arrival
 
 	mu     sync.Mutex
 	client client
@@ -90,6 +90,7 @@ type Source struct {
 	received, acked, handlerErrors atomic.Uint64
 	connects, lost, watchdogResets atomic.Uint64
 	lastMessage                    atomic.Int64 // unix nanos
+	lastStamp                      atomic.Int64 // unix nanos of the last arrival stamp
 	connected                      atomic.Bool
 	reconnectNow                   chan struct{}
 	stopping                       chan struct{} // closed when Run is stopping
@@ -125,7 +126,7 @@ func New(opt Options, h Handler) *Source {
 	return &Source{
 		opt: opt, handler: h,
 		log:          opt.Logger.With("component", "mqttsrc"),
-		queue:        make(chan mqtt.Message, opt.MaxInflight),
+		queue:        make(chan arrival, opt.MaxInflight),
 		reconnectNow: make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
 		newClient:    func(o *mqtt.ClientOptions) client { return mqtt.NewClient(o) },
@@ -194,8 +195,30 @@ func (s *Source) onMessage(_ mqtt.Client, m mqtt.Message) {
 		return
 	}
 	select {
-	case s.queue <- m:
+	case s.queue <- arrival{m, s.stamp()}:
 	case <-s.stopping: // not acknowledged: the broker delivers it again next time
+	}
+}
+
+// arrival is a message with the time it arrived.
+type arrival struct {
+	msg mqtt.Message
+	at  time.Time
+}
+
+// stamp returns the arrival time: the wall clock, made strictly increasing so two
+// messages of one sensor without a payload time never share a timestamp (InfluxDB
+// would keep only one of them).
+func (s *Source) stamp() time.Time {
+	now := time.Now().UnixNano()
+	for {
+		last := s.lastStamp.Load()
+		if now <= last {
+			now = last + 1
+		}
+		if s.lastStamp.CompareAndSwap(last, now) {
+			return time.Unix(0, now)
+		}
 	}
 }
 
@@ -312,7 +335,7 @@ func (s *Source) reconnect() {
 
 // process takes queued messages in batches, hands them to the handler and acks.
 func (s *Source) process(ctx context.Context) {
-	batch := make([]mqtt.Message, 0, s.opt.MaxBatch)
+	batch := make([]arrival, 0, s.opt.MaxBatch)
 	msgs := make([]Message, 0, s.opt.MaxBatch)
 	backoff := 100 * time.Millisecond
 	for {
@@ -331,10 +354,10 @@ func (s *Source) process(ctx context.Context) {
 				break fill
 			}
 		}
-		now := time.Now()
 		msgs = msgs[:0]
-		for _, m := range batch {
-			msgs = append(msgs, Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained(), Duplicate: m.Duplicate(), Received: now})
+		for _, a := range batch {
+			m := a.msg
+			msgs = append(msgs, Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained(), Duplicate: m.Duplicate(), Received: a.at})
 		}
 		for {
 			err := s.handler(ctx, msgs)
@@ -353,8 +376,8 @@ func (s *Source) process(ctx context.Context) {
 			backoff = min(2*backoff, 30*time.Second)
 		}
 		backoff = 100 * time.Millisecond
-		for _, m := range batch {
-			m.Ack()
+		for _, a := range batch {
+			a.msg.Ack()
 		}
 		s.acked.Add(uint64(len(batch)))
 		clear(batch)

@@ -1,0 +1,162 @@
+// Command saqshy-gateway is the Saqshy gateway for one care centre: it reads the
+// centre's sensors over MQTT, keeps every reading in a crash-safe spool and streams
+// it to InfluxDB. It also carries the technician's commands.
+//
+// Run `saqshy-gateway help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+const usage = `saqshy-gateway — safety-monitoring gateway for a social-care centre.
+
+Usage:
+  saqshy-gateway <command> [flags]
+
+Commands:
+  run --config FILE        run the gateway (what the systemd unit starts)
+  check-config FILE        validate a centre config; prints a summary, or every
+                           error with its line and field, and exits 1
+  demo                     run a simulated centre on an embedded broker, with
+                           the gateway and its spool in a temporary directory
+  example-config           print a complete, commented centre config
+  version                  print the version and build information
+  help [command]           show help
+
+Run 'saqshy-gateway <command> --help' for a command's flags.
+`
+
+type command struct {
+	name string
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", runCmd},
+		{"check-config", checkConfigCmd},
+		{"demo", demoCmd},
+		{"example-config", exampleConfigCmd},
+		{"version", versionCmd},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 {
+			return dispatch(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "saqshy-gateway: unknown command %q\n\n%s", name, usage)
+	return 2
+}
+
+// newFlagSet returns a flag set that prints help text then its flags on --help.
+func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), help)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; it returns the exit code to use when the command should
+// stop (0 for --help, 2 for a usage error) and ok=false.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
+}
+
+// newLogger returns the process logger: text on stderr, at level.
+func newLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if json {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// setPahoLoggers routes paho's package-global loggers to slog. paho's loggers are
+// process-global, so this is done once, here in main, never in a package.
+func setPahoLoggers(log *slog.Logger) {
+	mqtt.ERROR = pahoLogger{log, slog.LevelError}
+	mqtt.CRITICAL = pahoLogger{log, slog.LevelError}
+	mqtt.WARN = pahoLogger{log, slog.LevelWarn}
+}
+
+type pahoLogger struct {
+	log   *slog.Logger
+	level slog.Level
+}
+
+func (p pahoLogger) Println(v ...any) {
+	p.log.Log(context.Background(), p.level, fmt.Sprint(v...), "component", "paho")
+}
+
+func (p pahoLogger) Printf(format string, v ...any) {
+	p.log.Log(context.Background(), p.level, fmt.Sprintf(format, v...), "component", "paho")
+}
+
+func versionCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "Usage: saqshy-gateway version\n\nPrints the version, the Go toolchain and the build settings.\n", stderr)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fmt.Fprintln(stdout, versionString())
+	return 0
+}
+
+func versionString() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "saqshy-gateway (no build info)"
+	}
+	s := "saqshy-gateway " + bi.Main.Version + " " + bi.GoVersion
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH", "GOARM", "CGO_ENABLED":
+			s += " " + kv.Key + "=" + kv.Value
+		}
+	}
+	return s
+}

@@ -1,0 +1,292 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/influxsink"
+	"github.com/saqshy/saqshy/gateway/mqttsrc"
+	"github.com/saqshy/saqshy/gateway/spool"
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// Options are the gateway's run-time dependencies; the zero value is usable.
+type Options struct {
+	Logger *slog.Logger // default: discard
+	Clock  Clock        // default: &SystemClock{}
+	// StatsEvery is the period of the one-line progress log; 0 disables it.
+	StatsEvery time.Duration
+	// Secrets, when set, replaces reading password and token files (tests, demo).
+	MQTTPassword, InfluxToken string
+}
+
+// Gateway is one centre's gateway.
+type Gateway struct {
+	cfg      *config.Config
+	opt      Options
+	log      *slog.Logger
+	counters *Counters
+	router   *router
+	started  time.Time
+
+	mu     sync.Mutex
+	spool  *spool.Spool
+	src    *mqttsrc.Source
+	writer *influxsink.Writer
+	events []telemetry.Event // reused by the MQTT handler (one goroutine)
+}
+
+// New checks cfg and prepares a gateway; Run starts it.
+func New(cfg *config.Config, opt Options) (*Gateway, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = &SystemClock{}
+	}
+	g := &Gateway{cfg: cfg, opt: opt, log: opt.Logger}
+	g.counters = newCounters(opt.Logger.With("component", "decode"))
+	r, err := newRouter(cfg, g.counters, opt.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.router = r
+	return g, nil
+}
+
+// Topics returns the MQTT topic filters the gateway subscribes to.
+func (g *Gateway) Topics() []string { return g.router.topics }
+
+// Run runs the gateway until ctx is cancelled, then shuts down cleanly: the MQTT
+// source stops first (unacknowledged messages stay with the broker), then the writer,
+// then the spool is closed. It returns nil after a clean shutdown.
+func (g *Gateway) Run(ctx context.Context) error {
+	g.started = time.Now()
+	for _, s := range g.cfg.Sensors {
+		if s.Local() {
+			g.log.Warn("sensor wired to the Pi is configured but this build reads MQTT sensors only; it is ignored",
+				"sensor", s.ID, "source", s.Source)
+		}
+	}
+	sp, err := spool.Open(g.cfg.Spool.Dir, spool.Options{MaxBytes: int64(g.cfg.Spool.MaxBytes), Logger: g.log})
+	if err != nil {
+		return fmt.Errorf("gateway: open spool: %w", err)
+	}
+	defer func() {
+		if err := sp.Close(); err != nil {
+			g.log.Error("closing spool", "err", err)
+		}
+	}()
+
+	mqttOpt, err := g.mqttOptions()
+	if err != nil {
+		return err
+	}
+	src := mqttsrc.New(mqttOpt, g.handle)
+	var writer *influxsink.Writer
+	if g.cfg.Influx.URL != "" {
+		token := g.opt.InfluxToken
+		if token == "" && (g.cfg.Influx.TokenFile != "" || os.Getenv("SAQSHY_INFLUX_TOKEN") != "") {
+			if token, err = g.cfg.InfluxToken(); err != nil {
+				return fmt.Errorf("gateway: %w", err)
+			}
+		}
+		client := influxsink.NewClient(g.cfg.Influx.URL, token, g.cfg.Influx.Org, g.cfg.Influx.Bucket, g.cfg.Influx.Timeout.Std())
+		defer client.Close()
+		writer = influxsink.New(sp, client, influxsink.Options{
+			Centre:     g.cfg.Centre.ID,
+			BatchSize:  g.cfg.Influx.BatchSize,
+			Timeout:    g.cfg.Influx.Timeout.Std(),
+			DeadLetter: filepath.Join(g.cfg.Spool.Dir, "deadletter.lp"),
+			Logger:     g.log,
+		})
+	} else {
+		g.log.Warn("no influx.url configured: data stays in the spool until one is set")
+	}
+	g.mu.Lock()
+	g.spool, g.src, g.writer = sp, src, writer
+	g.mu.Unlock()
+
+	srcCtx, stopSrc := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSrc()
+	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOut()
+	var srcWG, outWG sync.WaitGroup
+	errc := make(chan error, 2)
+	srcWG.Go(func() {
+		if err := src.Run(srcCtx); err != nil {
+			errc <- fmt.Errorf("gateway: mqtt: %w", err)
+		}
+	})
+	if writer != nil {
+		outWG.Go(func() {
+			if err := writer.Run(outCtx); err != nil {
+				errc <- fmt.Errorf("gateway: influx: %w", err)
+			}
+		})
+	}
+	if g.opt.StatsEvery > 0 {
+		outWG.Go(func() { g.logStats(outCtx) })
+	}
+	g.log.Info("gateway running", "centre", g.cfg.Centre.ID, "sensors", len(g.cfg.Sensors),
+		"topics", len(g.router.topics), "spool", g.cfg.Spool.Dir, "influx", g.cfg.Influx.URL)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	stopSrc()
+	srcWG.Wait()
+	stopOut()
+	outWG.Wait()
+	g.log.Info("gateway stopped", "stats", g.Stats().String())
+	return runErr
+}
+
+// handle is the MQTT source's handler: decode, resolve, append durably.
+func (g *Gateway) handle(ctx context.Context, msgs []mqttsrc.Message) error {
+	g.events = g.router.route(g.events[:0], msgs)
+	if len(g.events) == 0 {
+		return nil
+	}
+	g.mu.Lock()
+	sp := g.spool
+	g.mu.Unlock()
+	defer clear(g.events)
+	// Chunks keep each append well under the spool's segment size. If a later chunk
+	// fails, the batch is not acknowledged and the broker delivers it again: the
+	// earlier chunks are then written twice, with the same timestamps, which InfluxDB
+	// stores once.
+	const chunk = 512
+	for evs := g.events; len(evs) > 0; {
+		n := min(len(evs), chunk)
+		if err := sp.Append(ctx, evs[:n]...); err != nil {
+			return err
+		}
+		evs = evs[n:]
+	}
+	return nil
+}
+
+func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {
+	c := g.cfg.MQTT
+	pass := g.opt.MQTTPassword
+	if pass == "" && (c.PasswordFile != "" || os.Getenv("SAQSHY_MQTT_PASSWORD") != "") {
+		var err error
+		if pass, err = g.cfg.MQTTPassword(); err != nil {
+			return mqttsrc.Options{}, fmt.Errorf("gateway: %w", err)
+		}
+	}
+	var tlsCfg *tls.Config
+	if c.CAFile != "" || c.CertFile != "" {
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		if c.CAFile != "" {
+			pem, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return mqttsrc.Options{}, fmt.Errorf("gateway: mqtt.ca_file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return mqttsrc.Options{}, fmt.Errorf("gateway: mqtt.ca_file %s: no PEM certificates", c.CAFile)
+			}
+			tlsCfg.RootCAs = pool
+		}
+		if c.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+			if err != nil {
+				return mqttsrc.Options{}, fmt.Errorf("gateway: mqtt.cert_file/key_file: %w", err)
+			}
+			tlsCfg.Certificates = []tls.Certificate{cert}
+		}
+	}
+	prefix := "saqshy/" + g.cfg.Centre.ID + "/gateway/"
+	return mqttsrc.Options{
+		URL: c.URL, ClientID: c.ClientID, Username: c.Username, Password: pass, TLS: tlsCfg,
+		Topics:         g.router.topics,
+		MaxInflight:    c.MaxInflight,
+		KeepAlive:      c.KeepAlive.Std(),
+		SilenceTimeout: c.SilenceTimeout.Std(),
+		HeartbeatTopic: prefix + "heartbeat",
+		StatusTopic:    prefix + "status",
+		Logger:         g.log,
+	}, nil
+}
+
+// Stats is a snapshot of the gateway's state and counters.
+type Stats struct {
+	Uptime        time.Duration
+	MQTTConnected bool
+	Received      uint64 // MQTT messages received
+	Acked         uint64 // MQTT messages acknowledged after their events were durable
+	Rejected      uint64 // messages or samples rejected (see Counters)
+	Spooled       uint64 // events appended to the spool
+	SpoolBacklog  int64  // events not yet in InfluxDB
+	SpoolBytes    int64
+	SpoolDropped  uint64 // events dropped because the spool was full
+	Written       uint64 // points InfluxDB accepted
+	DeadLettered  uint64
+	InfluxError   string // last write error; "" when healthy
+	ClockSynced   bool
+	Counters      map[Key]uint64
+}
+
+// String is the one-line progress summary.
+func (s Stats) String() string {
+	influx := "ok"
+	if s.InfluxError != "" {
+		influx = "failing"
+	}
+	mqtt := "up"
+	if !s.MQTTConnected {
+		mqtt = "down"
+	}
+	return fmt.Sprintf("mqtt=%s received=%d acked=%d rejected=%d spooled=%d backlog=%d written=%d influx=%s clock_synced=%t",
+		mqtt, s.Received, s.Acked, s.Rejected, s.Spooled, s.SpoolBacklog, s.Written, influx, s.ClockSynced)
+}
+
+// Stats returns a snapshot. Safe for concurrent use.
+func (g *Gateway) Stats() Stats {
+	g.mu.Lock()
+	sp, src, w := g.spool, g.src, g.writer
+	g.mu.Unlock()
+	st := Stats{Rejected: g.counters.Rejected(), Counters: g.counters.Snapshot(), ClockSynced: g.opt.Clock.Synced()}
+	if !g.started.IsZero() {
+		st.Uptime = time.Since(g.started)
+	}
+	if src != nil {
+		ms := src.Stats()
+		st.MQTTConnected, st.Received, st.Acked = ms.Connected, ms.Received, ms.Acked
+	}
+	if sp != nil {
+		ss := sp.Stats()
+		st.Spooled, st.SpoolBacklog, st.SpoolBytes, st.SpoolDropped = ss.Appended, ss.Backlog, ss.Bytes, ss.Dropped
+	}
+	if w != nil {
+		ws := w.Stats()
+		st.Written, st.DeadLettered, st.InfluxError = ws.Points, ws.DeadLettered, ws.LastError
+	}
+	return st
+}
+
+func (g *Gateway) logStats(ctx context.Context) {
+	t := time.NewTicker(g.opt.StatsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.log.Info("progress", "stats", g.Stats().String())
+		}
+	}
+}

@@ -1,0 +1,452 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/saqshy/saqshy/gateway"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/sim"
+)
+
+// env is one test's real broker and database.
+type env struct {
+	mq *testenv.Mosquitto
+	in *testenv.Influx
+}
+
+func newEnv(t *testing.T) env {
+	t.Helper()
+	return env{mq: testenv.StartMosquitto(t, testenv.MosquittoOptions{}), in: testenv.StartInflux(t, "saqshy")}
+}
+
+// configure points the simulated centre's config at the test's broker, database and
+// a spool directory.
+func (e env) configure(t *testing.T, c *sim.Centre, spoolDir string) {
+	t.Helper()
+	cfg := c.Config
+	cfg.MQTT.URL = e.mq.URL()
+	cfg.MQTT.ClientID = "saqshy-test-" + cfg.Centre.ID
+	cfg.Influx.URL = e.in.URL()
+	cfg.Influx.Bucket = e.in.Bucket()
+	cfg.Spool.Dir = spoolDir
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("simulated config invalid: %v", err)
+	}
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// startGateway runs a gateway in-process until the returned stop is called.
+func startGateway(t *testing.T, c *sim.Centre) (*gateway.Gateway, func()) {
+	t.Helper()
+	g, err := gateway.New(c.Config, gateway.Options{Logger: testLogger(t), Clock: gateway.FixedSync(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	waitFor(t, 20*time.Second, "gateway connected", func() bool { return g.Stats().MQTTConnected })
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("gateway.Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return g, stop
+}
+
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool, g ...*gateway.Gateway) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			for _, g := range g {
+				t.Logf("gateway: %s %v", g.Stats(), g.Stats().Counters)
+			}
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// publisher publishes at QoS 1 with many messages in flight.
+type publisher struct {
+	t      testing.TB
+	client mqtt.Client
+	toks   []mqtt.Token
+}
+
+func newPublisher(t testing.TB, url string) *publisher {
+	t.Helper()
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("pub-%d", time.Now().UnixNano())).
+		SetMaxResumePubInFlight(1000).SetWriteTimeout(10 * time.Second)
+	c := mqtt.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publisher connect: %v", tok.Error())
+	}
+	p := &publisher{t: t, client: c}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return p
+}
+
+func (p *publisher) send(msgs ...sim.Message) {
+	for _, m := range msgs {
+		p.toks = append(p.toks, p.client.Publish(m.Topic, 1, m.Retained, m.Payload))
+		if len(p.toks) >= 500 {
+			p.flush()
+		}
+	}
+}
+
+func (p *publisher) flush() {
+	p.t.Helper()
+	for _, tok := range p.toks {
+		if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+			p.t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+	p.toks = p.toks[:0]
+}
+
+// expectation is the set of temperatures each sensor was sent.
+type expectation map[string][]float64
+
+// value is a deterministic temperature with one decimal (Tasmota's precision),
+// distinct for each tick of a sensor.
+func value(sensor, tick int) float64 { return float64(150+(sensor*7+tick)%100) / 10 }
+
+// ticks builds n rounds of one message per device, with distinct payload times one
+// second apart ending a minute ago, and records the expected values.
+func ticks(c *sim.Centre, from, n int, exp expectation) [][]sim.Message {
+	base := time.Now().Add(-time.Minute - time.Duration(from+n)*time.Second).Truncate(time.Second)
+	var rounds [][]sim.Message
+	for k := from; k < from+n; k++ {
+		var msgs []sim.Message
+		for i, d := range c.Devices {
+			v := value(i, k)
+			msgs = append(msgs, c.Message(d, sim.Reading{TemperatureC: v}, base.Add(time.Duration(k)*time.Second))...)
+			exp[d.Sensor.ID] = append(exp[d.Sensor.ID], v)
+		}
+		rounds = append(rounds, msgs)
+	}
+	return rounds
+}
+
+// landed reads every climate point back and returns temperatures per sensor.
+func landed(t testing.TB, in *testenv.Influx) (expectation, int) {
+	t.Helper()
+	series, err := in.Query(context.Background(), `SELECT "temperature_c","centre","zone","zone_kind","source" FROM "climate" GROUP BY "sensor"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, n := expectation{}, 0
+	for _, s := range series {
+		for _, row := range s.Values {
+			v, _ := row[1].(json.Number).Float64()
+			got[s.Tags["sensor"]] = append(got[s.Tags["sensor"]], v)
+			n++
+			if row[2] == nil || row[3] == nil || row[4] == nil || row[5] == nil {
+				t.Fatalf("point without centre/zone/zone_kind/source tags: %v", row)
+			}
+		}
+	}
+	return got, n
+}
+
+// compare asserts every expected value landed exactly once per sensor.
+func compare(t *testing.T, exp, got expectation) {
+	t.Helper()
+	missing := 0
+	for sensor, want := range exp {
+		w := slices.Sorted(slices.Values(want))
+		g := slices.Sorted(slices.Values(got[sensor]))
+		if !slices.EqualFunc(w, g, func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }) {
+			if missing < 5 {
+				t.Errorf("sensor %s: got %v, want %v", sensor, g, w)
+			}
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d sensors differ", missing, len(exp))
+	}
+}
+
+// TestFiveFormatsTenThousandMessages: 5 formats × 200 sensors, 10 messages each;
+// InfluxDB holds exactly the expected points, values and tags.
+func TestFiveFormatsTenThousandMessages(t *testing.T) {
+	e := newEnv(t)
+	c := sim.NewFleet("accept-c1", 200, 1)
+	e.configure(t, c, t.TempDir())
+	g, stop := startGateway(t, c)
+	exp := expectation{}
+	p := newPublisher(t, e.mq.URL())
+	for _, round := range ticks(c, 0, 10, exp) {
+		p.send(round...)
+	}
+	p.flush()
+	waitFor(t, 120*time.Second, "10,000 climate points", func() bool {
+		return e.in.Count(t, "climate", "temperature_c", "") >= 10_000 && g.Stats().SpoolBacklog == 0
+	})
+	stop()
+	got, n := landed(t, e.in)
+	if n != 10_000 {
+		t.Fatalf("InfluxDB holds %d climate points, want exactly 10000", n)
+	}
+	compare(t, exp, got)
+	for _, src := range []string{"zigbee2mqtt", "tasmota", "esphome", "shelly", "saqshy"} {
+		if n := e.in.Count(t, "climate", "temperature_c", fmt.Sprintf(`"source"='%s' AND "centre"='accept-c1'`, src)); n != 2000 {
+			t.Errorf("source %s: %d points, want 2000", src, n)
+		}
+	}
+	st := g.Stats()
+	if st.Rejected != 0 {
+		t.Errorf("rejected %d good messages: %v", st.Rejected, st.Counters)
+	}
+	if st.Acked < 10_000 {
+		t.Errorf("acked %d, want >= 10000", st.Acked)
+	}
+}
+
+// TestInfluxOutageLosesNothing: InfluxDB stopped for 30 s mid-stream, then started
+// again: every point lands.
+func TestInfluxOutageLosesNothing(t *testing.T) {
+	e := newEnv(t)
+	c := sim.NewFleet("outage-c1", 20, 2)
+	e.configure(t, c, t.TempDir())
+	c.Config.Influx.Timeout = 2_000_000_000
+	g, _ := startGateway(t, c)
+	exp := expectation{}
+	p := newPublisher(t, e.mq.URL())
+	rounds := ticks(c, 0, 40, exp)
+	for _, r := range rounds[:10] {
+		p.send(r...)
+	}
+	p.flush()
+	waitFor(t, 60*time.Second, "first points", func() bool { return e.in.Count(t, "climate", "temperature_c", "") > 0 })
+	e.in.Stop()
+	stopped := time.Now()
+	for i, r := range rounds[10:30] { // published while InfluxDB is down
+		p.send(r...)
+		p.flush()
+		time.Sleep(time.Until(stopped.Add(time.Duration(i+1) * 1400 * time.Millisecond)))
+	}
+	waitFor(t, 60*time.Second, "the writer to notice the outage", func() bool { return g.Stats().InfluxError != "" })
+	time.Sleep(time.Until(stopped.Add(30 * time.Second)))
+	if g.Stats().SpoolBacklog == 0 {
+		t.Fatal("spool empty while InfluxDB is down")
+	}
+	e.in.Start()
+	for _, r := range rounds[30:] {
+		p.send(r...)
+	}
+	p.flush()
+	want := int64(len(c.Devices) * 40)
+	waitFor(t, 120*time.Second, "all points after the outage", func() bool {
+		return e.in.Count(t, "climate", "temperature_c", "") >= want && g.Stats().SpoolBacklog == 0
+	}, g)
+	got, n := landed(t, e.in)
+	if int64(n) != want {
+		t.Fatalf("%d points, want %d", n, want)
+	}
+	compare(t, exp, got)
+}
+
+// TestMalformedInterleaved: garbage between good messages: every good one lands,
+// every bad one is counted with its reason, nothing crashes.
+func TestMalformedInterleaved(t *testing.T) {
+	e := newEnv(t)
+	c := sim.NewFleet("malformed-c1", 4, 3)
+	e.configure(t, c, t.TempDir())
+	g, stop := startGateway(t, c)
+	exp := expectation{}
+	p := newPublisher(t, e.mq.URL())
+	byFormat := map[string]*sim.Device{}
+	for _, d := range c.Devices {
+		byFormat[d.Format] = d
+	}
+	bad := []sim.Message{
+		{Topic: "zigbee2mqtt/" + byFormat["zigbee2mqtt"].Sensor.ID, Payload: []byte(`{"temperature":`)},
+		{Topic: "zigbee2mqtt/" + byFormat["zigbee2mqtt"].Sensor.ID, Payload: []byte(`{"temperature":"warm"}`)},
+		{Topic: "zigbee2mqtt/" + byFormat["zigbee2mqtt"].Sensor.ID, Payload: []byte(strings.Repeat("x", 1<<20))},
+		{Topic: "tele/" + byFormat["tasmota"].Sensor.ID + "/SENSOR", Payload: []byte(`{"Time":"2026-01-01T00:00:00","DS18B20":{"Id":"01","Temperature":85.0},"TempUnit":"C"}`)},
+		{Topic: "tele/" + byFormat["tasmota"].Sensor.ID + "/SENSOR", Payload: []byte(`{"Time":"2026-01-01T00:00:00","DS18B20":{"Id":"01","Temperature":-127},"TempUnit":"C"}`)},
+		{Topic: byFormat["esphome"].Sensor.ID + "/sensor/temperature/state", Payload: []byte("nan")},
+		{Topic: byFormat["esphome"].Sensor.ID + "/sensor/temperature/state", Payload: []byte("hot")},
+		{Topic: byFormat["shelly-gen2"].Sensor.Topic + "/events/rpc", Payload: []byte(`{"method":"NotifyStatus","params":{"temperature:0":{"tC":1e9}}}`)},
+		{Topic: "saqshy/malformed-c1/sensor/" + byFormat["saqshy"].Sensor.ID + "/state", Payload: []byte("\x00\xff\xfe")},
+		{Topic: "saqshy/malformed-c1/sensor/" + byFormat["saqshy"].Sensor.ID + "/state", Payload: []byte{}},
+	}
+	for _, r := range ticks(c, 0, 5, exp) {
+		p.send(r...)
+		p.send(bad...)
+	}
+	p.flush()
+	want := int64(len(c.Devices) * 5)
+	waitFor(t, 60*time.Second, "good points", func() bool {
+		return e.in.Count(t, "climate", "temperature_c", "") >= want && g.Stats().SpoolBacklog == 0 &&
+			g.Stats().Acked >= uint64(want)+uint64(5*len(bad))
+	}, g)
+	stop()
+	got, n := landed(t, e.in)
+	if int64(n) != want {
+		t.Fatalf("%d points, want %d", n, want)
+	}
+	compare(t, exp, got)
+	st := g.Stats()
+	if st.Rejected != uint64(5*len(bad)) {
+		t.Fatalf("rejected %d, want %d: %v", st.Rejected, 5*len(bad), st.Counters)
+	}
+	for _, k := range []gateway.Key{{"zigbee2mqtt", "bad_json"}, {"zigbee2mqtt", "bad_value"}, {"zigbee2mqtt", "too_large"}, {"tasmota", "out_of_range"}, {"esphome", "not_finite"}, {"esphome", "bad_value"}, {"shelly", "out_of_range"}, {"saqshy", "empty"}} {
+		if st.Counters[k] == 0 {
+			t.Errorf("no count for %v: %v", k, st.Counters)
+		}
+	}
+}
+
+// TestRetainedAndClockSkew: a retained reading without its own time is not written
+// as fresh; a payload time far from a synchronised clock is replaced and flagged.
+func TestRetainedAndClockSkew(t *testing.T) {
+	e := newEnv(t)
+	c := sim.NewFleet("retained-c1", 1, 4)
+	e.configure(t, c, t.TempDir())
+	var esp, z2m *sim.Device
+	for _, d := range c.Devices {
+		switch d.Format {
+		case "esphome":
+			esp = d
+		case "zigbee2mqtt":
+			z2m = d
+		}
+	}
+	p := newPublisher(t, e.mq.URL())
+	stale := sim.ESPHome(esp.Sensor.Topic, sim.Reading{TemperatureC: 99.5})[0]
+	stale.Retained = true
+	p.send(stale, sim.ESPHomeStatus(esp.Sensor.Topic, true))
+	p.flush()
+	g, stop := startGateway(t, c)
+	skewed := sim.Zigbee2MQTT(z2m.Sensor.Topic, sim.Reading{TemperatureC: 12.3}, time.Now().Add(-3*time.Hour))
+	p.send(skewed)
+	p.flush()
+	waitFor(t, 30*time.Second, "points", func() bool {
+		return e.in.Count(t, "climate", "temperature_c", "") >= 1 && e.in.Count(t, "device", "online", "") >= 1
+	})
+	stop()
+	if n := e.in.Count(t, "climate", "temperature_c", `"sensor"='`+esp.Sensor.ID+`'`); n != 0 {
+		t.Fatalf("retained stale reading written: %d points", n)
+	}
+	if g.Stats().Counters[gateway.Key{Source: "esphome", Outcome: "retained_stale"}] != 1 {
+		t.Fatalf("retained reading not counted: %v", g.Stats().Counters)
+	}
+	series, err := e.in.Query(context.Background(), `SELECT "temperature_c","flags" FROM "climate" WHERE "sensor"='`+z2m.Sensor.ID+`'`)
+	if err != nil || len(series) != 1 || len(series[0].Values) != 1 {
+		t.Fatalf("skewed reading: %v %v", series, err)
+	}
+	row := series[0].Values[0]
+	ts, _ := row[0].(json.Number).Int64()
+	if time.Since(time.Unix(0, ts)) > time.Minute {
+		t.Fatalf("skewed reading kept its 3 h old payload time %v", time.Unix(0, ts))
+	}
+	if flags, _ := row[2].(json.Number).Int64(); flags&4 == 0 {
+		t.Fatalf("flags %v lack ClockSkew", row[2])
+	}
+}
+
+// TestSIGKILLLosesNothing: the gateway process is killed with SIGKILL mid-stream and
+// started again: every point lands.
+func TestSIGKILLLosesNothing(t *testing.T) {
+	bin := buildGateway(t)
+	e := newEnv(t)
+	c := sim.NewFleet("kill-c1", 40, 5)
+	e.configure(t, c, t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "centre.yaml")
+	b, err := yaml.Marshal(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "run", "--config", cfgPath, "--assume-clock-synced", "--log-level", "warn", "--stats-every", "0")
+		cmd.Stderr = t.Output()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	exp := expectation{}
+	rounds := ticks(c, 0, 30, exp)
+	p := newPublisher(t, e.mq.URL())
+	gw := start()
+	for i, r := range rounds {
+		p.send(r...)
+		if i == 9 || i == 19 {
+			p.flush()
+			time.Sleep(300 * time.Millisecond) // let it be mid-batch
+			if err := gw.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = gw.Wait()
+			gw = start()
+		}
+	}
+	p.flush()
+	want := int64(len(c.Devices) * 30)
+	defer func() { _ = gw.Process.Signal(syscall.SIGTERM); _ = gw.Wait() }()
+	waitFor(t, 120*time.Second, "all points after two SIGKILLs", func() bool {
+		got, _ := landed(t, e.in)
+		for s, w := range exp {
+			if len(dedup(got[s])) < len(w) {
+				return false
+			}
+		}
+		return true
+	})
+	got, n := landed(t, e.in)
+	for s := range got { // ESPHome readings carry no time: a redelivery is a second point
+		got[s] = dedup(got[s])
+	}
+	compare(t, exp, got)
+	t.Logf("%d points for %d readings (redelivered ESPHome readings have no payload time)", n, want)
+}
+
+func dedup(v []float64) []float64 {
+	s := slices.Sorted(slices.Values(v))
+	return slices.Compact(s)
+}
+
+func buildGateway(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "saqshy-gateway")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/saqshy-gateway")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}

@@ -1,0 +1,188 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/mqttsrc"
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// MaxSkew is how far a payload's own time may be from a synchronised gateway clock
+// before the gateway's receive time replaces it.
+const MaxSkew = 2 * time.Minute
+
+// target is one configured sensor a device's samples may resolve to.
+type target struct {
+	sensor, zone, zoneKind, source, key string
+}
+
+// device is one configured device base topic with its decoder and sensors.
+type device struct {
+	source  string
+	decode  decode.Func
+	targets []target
+}
+
+// router maps MQTT topics to devices and resolves decoded samples to events.
+type router struct {
+	devices  map[string]*device // by base topic (telemetry.Sample.Device)
+	topics   []string           // subscription filters
+	counters *Counters
+	clock    Clock
+}
+
+// subscriptions returns the topic filters a device of source needs under base.
+func subscriptions(source, base string) []string {
+	switch source {
+	case "zigbee2mqtt":
+		return []string{base, base + "/availability"}
+	case "tasmota":
+		return []string{base + "/SENSOR", base + "/LWT"}
+	case "esphome":
+		return []string{base + "/sensor/+/state", base + "/status"}
+	case "shelly":
+		return []string{
+			base + "/sensor/+", base + "/ext_temperature/+", base + "/ext_humidity/+", base + "/online",
+			base + "/events/rpc", base + "/status/+",
+		}
+	case "saqshy":
+		return []string{base + "/state", base + "/status"}
+	}
+	return nil
+}
+
+func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, error) {
+	kinds := make(map[string]string, len(cfg.Zones))
+	for _, z := range cfg.Zones {
+		kinds[z.ID] = z.Kind
+	}
+	r := &router{devices: map[string]*device{}, counters: counters, clock: clock}
+	decoders := map[string]decode.Func{}
+	for _, s := range cfg.Sensors {
+		if s.Local() {
+			continue
+		}
+		dec, ok := decoders[s.Source]
+		if !ok {
+			var err error
+			if dec, err = decode.New(s.Source, cfg.Centre.Location); err != nil {
+				return nil, fmt.Errorf("sensor %s: %w", s.ID, err)
+			}
+			decoders[s.Source] = dec
+		}
+		base := s.Device()
+		d := r.devices[base]
+		if d == nil {
+			d = &device{source: s.Source, decode: dec}
+			r.devices[base] = d
+			r.topics = append(r.topics, subscriptions(s.Source, base)...)
+		} else if d.source != s.Source {
+			return nil, fmt.Errorf("sensor %s: topic %q is already used by a %s sensor", s.ID, base, d.source)
+		}
+		d.targets = append(d.targets, target{sensor: s.ID, zone: s.Zone, zoneKind: kinds[s.Zone], source: s.Source, key: s.Key})
+	}
+	slices.Sort(r.topics)
+	r.topics = slices.Compact(r.topics)
+	return r, nil
+}
+
+// lookup finds the device a topic belongs to: the topic itself, or the topic with
+// one to three trailing segments removed (availability, SENSOR, sensor/x/state ...).
+func (r *router) lookup(topic string) *device {
+	t := topic
+	for range 4 {
+		if d := r.devices[t]; d != nil {
+			return d
+		}
+		i := strings.LastIndexByte(t, '/')
+		if i <= 0 {
+			return nil
+		}
+		t = t[:i]
+	}
+	return nil
+}
+
+// route decodes msgs and appends the resulting events to dst.
+func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetry.Event {
+	synced := r.clock.Synced()
+	for i := range msgs {
+		m := &msgs[i]
+		d := r.lookup(m.Topic)
+		if d == nil {
+			r.counters.reject("unknown", "unmapped_topic", m.Topic, nil)
+			continue
+		}
+		samples, err := d.decode(m.Topic, m.Payload)
+		if errors.Is(err, decode.ErrIgnored) {
+			r.counters.count(d.source, "ignored")
+			continue
+		}
+		if err != nil {
+			r.counters.reject(d.source, decode.Reason(err), m.Topic, err)
+			continue
+		}
+		r.counters.count(d.source, "decoded")
+		for _, s := range samples {
+			dst = r.resolve(dst, d, m, s, synced)
+		}
+	}
+	return dst
+}
+
+func (r *router) resolve(dst []telemetry.Event, d *device, m *mqttsrc.Message, s telemetry.Sample, synced bool) []telemetry.Event {
+	if dd := r.devices[s.Device]; dd != nil {
+		d = dd
+	}
+	online := len(s.Values) == 1 && s.Values[0].Metric == telemetry.Online
+	var flags telemetry.Flags
+	t := m.Received
+	switch {
+	case !s.Time.IsZero() && synced && absDur(s.Time.Sub(m.Received)) > MaxSkew:
+		flags |= telemetry.ClockSkew
+	case !s.Time.IsZero():
+		t = s.Time
+		flags |= telemetry.DeviceTime
+	}
+	if !synced {
+		flags |= telemetry.ClockUnsynced
+	}
+	if m.Retained {
+		flags |= telemetry.Retained
+		if !online && !flags.Has(telemetry.DeviceTime) {
+			r.counters.count(d.source, "retained_stale")
+			return dst
+		}
+	}
+	if m.Duplicate {
+		flags |= telemetry.Replayed
+	}
+	matched := false
+	for _, tg := range d.targets {
+		if tg.key != "" && s.Key != "" && tg.key != s.Key {
+			continue
+		}
+		matched = true
+		dst = append(dst, telemetry.Event{
+			Time: t, Sensor: tg.sensor, Zone: tg.zone, ZoneKind: tg.zoneKind, Source: tg.source,
+			Values: s.Values, Flags: flags,
+		})
+	}
+	if !matched {
+		r.counters.reject(d.source, "unmapped_key", m.Topic+" key "+s.Key, nil)
+	}
+	return dst
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}

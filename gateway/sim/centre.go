@@ -1,0 +1,280 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+)
+
+// Formats a simulated device can speak, in the order NewCentre assigns them.
+var Formats = []string{"zigbee2mqtt", "tasmota", "esphome", "shelly-gen1", "shelly-gen2", "saqshy"}
+
+// Device is one simulated device with one configured sensor.
+type Device struct {
+	Sensor config.Sensor
+	Format string // one of Formats
+	Kind   string // the zone's kind
+
+	center, spread float64 // temperature band the random walk stays in
+	temp, hum      float64
+	battery        float64
+	// TemperatureOnly makes the device send one message per tick with only a
+	// temperature (for tests that count points).
+	TemperatureOnly bool
+	// Offline stops the device from publishing (its availability goes offline).
+	Offline bool
+}
+
+// Centre is a simulated centre: its config (without mqtt/influx/spool settings,
+// which the caller fills) and its devices.
+type Centre struct {
+	Config  *config.Config
+	Devices []*Device
+	loc     *time.Location
+	rng     *rand.Rand
+}
+
+// zonePlan is the demo centre's layout: ~20 zones of the kinds a centre has.
+var zonePlan = []struct{ id, kind, name string }{
+	{"room-101", "living", "Room 101"}, {"room-102", "living", "Room 102"},
+	{"room-103", "living", "Room 103"}, {"room-104", "living", "Room 104"},
+	{"room-201", "living", "Room 201"}, {"room-202", "children-bedroom", "Room 202 (children)"},
+	{"treatment", "medical", "Treatment room"}, {"med-fridge", "med-fridge", "Treatment room fridge"},
+	{"dining", "dining", "Dining hall"}, {"kitchen", "kitchen", "Kitchen"},
+	{"food-fridge", "food-fridge", "Kitchen chiller"}, {"freezer", "freezer", "Kitchen freezer"},
+	{"play", "play", "Play room"}, {"activity", "activity", "Activity room"},
+	{"corridor-1", "corridor", "Corridor, floor 1"}, {"corridor-2", "corridor", "Corridor, floor 2"},
+	{"entrance", "entrance", "Main entrance"}, {"boiler", "hot-water", "Boiler outlet"},
+	{"bath-1", "bathroom", "Bathroom, floor 1"}, {"cool-room", "cool-room", "Cool room"},
+}
+
+// band returns the centre and spread of a zone kind's simulated temperature.
+func band(kind string) (float64, float64) {
+	switch kind {
+	case "med-fridge":
+		return 5, 1.2
+	case "food-fridge":
+		return 3, 1
+	case "freezer":
+		return -20, 1
+	case "hot-water":
+		return 62, 1.5
+	case "corridor", "entrance":
+		return 19, 1
+	case "bathroom":
+		return 25.5, 1
+	case "kitchen":
+		return 23, 1.5
+	default:
+		return 21, 1
+	}
+}
+
+func hasHumidity(kind string) bool {
+	switch kind {
+	case "med-fridge", "food-fridge", "freezer", "hot-water":
+		return false
+	}
+	return true
+}
+
+// NewCentre returns the demo centre: ~20 zones, one sensor each, formats in turn.
+func NewCentre(id string, seed uint64) *Centre {
+	c := newCentre(id, seed)
+	for i, z := range zonePlan {
+		c.Config.Zones = append(c.Config.Zones, config.Zone{ID: z.id, Kind: z.kind, Name: z.name})
+		c.addDevice(fmt.Sprintf("%s-t", z.id), z.id, z.kind, Formats[i%len(Formats)], false)
+	}
+	return c
+}
+
+// NewFleet returns a centre with perFormat sensors of each of the five network
+// sources (Shelly as gen2), each in a zone of its own, every device sending exactly
+// one message with one temperature per tick: for tests and benchmarks that count.
+func NewFleet(id string, perFormat int, seed uint64) *Centre {
+	c := newCentre(id, seed)
+	formats := []string{"zigbee2mqtt", "tasmota", "esphome", "shelly-gen2", "saqshy"}
+	for _, f := range formats {
+		for i := range perFormat {
+			zone := fmt.Sprintf("%s-%d", shortName(f), i)
+			c.Config.Zones = append(c.Config.Zones, config.Zone{ID: zone, Kind: "living", Name: zone})
+			c.addDevice(zone+"-t", zone, "living", f, true)
+		}
+	}
+	return c
+}
+
+func shortName(format string) string {
+	switch format {
+	case "zigbee2mqtt":
+		return "z2m"
+	case "shelly-gen1", "shelly-gen2":
+		return "shelly"
+	}
+	return format
+}
+
+func newCentre(id string, seed uint64) *Centre {
+	cfg := config.Default()
+	cfg.Centre = config.Centre{ID: id, Name: "Simulated centre " + id, Timezone: "Asia/Almaty"}
+	cfg.ApplyDefaults()
+	return &Centre{Config: cfg, loc: cfg.Centre.Location, rng: rand.New(rand.NewPCG(seed, seed^0x5a5a))}
+}
+
+func (c *Centre) addDevice(sensorID, zone, kind, format string, tempOnly bool) {
+	s := config.Sensor{ID: sensorID, Zone: zone}
+	switch format {
+	case "zigbee2mqtt":
+		s.Source, s.Topic = "zigbee2mqtt", "zigbee2mqtt/"+sensorID
+	case "tasmota":
+		s.Source, s.Topic = "tasmota", "tele/"+sensorID+"/SENSOR"
+	case "esphome":
+		s.Source, s.Topic = "esphome", sensorID
+	case "shelly-gen1":
+		s.Source, s.Topic = "shelly", "shellies/shellyht-"+sensorID
+	case "shelly-gen2":
+		s.Source, s.Topic = "shelly", "shellyplusht-"+sensorID
+	case "saqshy":
+		s.Source = "saqshy"
+	}
+	s.Interval = config.Duration(config.DefaultInterval(s.Source))
+	center, spread := band(kind)
+	d := &Device{Sensor: s, Format: format, Kind: kind, center: center, spread: spread, TemperatureOnly: tempOnly}
+	d.temp = center + (c.rng.Float64()*2-1)*spread/2
+	if hasHumidity(kind) {
+		d.hum = 40 + c.rng.Float64()*10
+	}
+	switch format {
+	case "zigbee2mqtt", "shelly-gen1", "shelly-gen2", "saqshy":
+		d.battery = 60 + c.rng.Float64()*40
+	}
+	c.Config.Sensors = append(c.Config.Sensors, s)
+	c.Devices = append(c.Devices, d)
+}
+
+// base returns the device's base topic (as config.Sensor.Device does).
+func (c *Centre) base(d *Device) string {
+	if d.Format == "saqshy" {
+		return "saqshy/" + c.Config.Centre.ID + "/sensor/" + d.Sensor.ID
+	}
+	if d.Format == "tasmota" {
+		return d.Sensor.Topic[:len(d.Sensor.Topic)-len("/SENSOR")]
+	}
+	return d.Sensor.Topic
+}
+
+// reading advances the device's random walk and returns the new reading.
+func (c *Centre) reading(d *Device) Reading {
+	d.temp += (c.rng.Float64()*2 - 1) * d.spread * 0.1
+	d.temp += (d.center - d.temp) * 0.05 // pull back to the band
+	r := Reading{TemperatureC: math.Round(d.temp*100) / 100}
+	if d.TemperatureOnly {
+		return r
+	}
+	if d.hum > 0 {
+		d.hum = min(max(d.hum+(c.rng.Float64()*2-1)*0.5, 20), 80)
+		r.HumidityPct = math.Round(d.hum*10) / 10
+	}
+	if d.battery > 0 {
+		d.battery = max(d.battery-0.001, 5)
+		r.BatteryPct = math.Round(d.battery)
+	}
+	if d.Format == "zigbee2mqtt" {
+		r.LinkQuality = float64(80 + c.rng.IntN(100))
+	}
+	return r
+}
+
+// Tick returns one round of messages: a reading from every online device, stamped t.
+// With TemperatureOnly devices it returns exactly one message per device.
+func (c *Centre) Tick(t time.Time) []Message {
+	var msgs []Message
+	for _, d := range c.Devices {
+		if d.Offline {
+			continue
+		}
+		msgs = append(msgs, c.Message(d, c.reading(d), t)...)
+	}
+	return msgs
+}
+
+// Message returns what device d publishes for reading r at time t.
+func (c *Centre) Message(d *Device, r Reading, t time.Time) []Message {
+	base := c.base(d)
+	switch d.Format {
+	case "zigbee2mqtt":
+		return []Message{Zigbee2MQTT(base, r, t)}
+	case "tasmota":
+		name := "AM2301"
+		if r.HumidityPct == 0 {
+			name = "DS18B20"
+		}
+		return []Message{Tasmota(base, name, r, t, c.loc)}
+	case "esphome":
+		return ESPHome(base, r)
+	case "shelly-gen1":
+		return ShellyGen1(base, r)
+	case "shelly-gen2":
+		return []Message{ShellyGen2(base, r, t)}
+	default:
+		return []Message{Saqshy(base, r, t)}
+	}
+}
+
+// Availability returns every device's retained availability message.
+func (c *Centre) Availability() []Message {
+	var msgs []Message
+	for _, d := range c.Devices {
+		base, on := c.base(d), !d.Offline
+		switch d.Format {
+		case "zigbee2mqtt":
+			msgs = append(msgs, Zigbee2MQTTAvailability(base, on))
+		case "tasmota":
+			msgs = append(msgs, TasmotaLWT(base, on))
+		case "esphome":
+			msgs = append(msgs, ESPHomeStatus(base, on))
+		case "shelly-gen1", "shelly-gen2":
+			msgs = append(msgs, ShellyOnline(base, on))
+		default:
+			msgs = append(msgs, SaqshyStatus(base, on))
+		}
+	}
+	return msgs
+}
+
+// Publisher sends one message; paho's client fits through a small adapter (see
+// PahoPublisher).
+type Publisher interface {
+	Publish(ctx context.Context, m Message) error
+}
+
+// Run publishes the availability messages, then a tick every period, until ctx ends.
+// It returns nil on cancellation.
+func (c *Centre) Run(ctx context.Context, pub Publisher, period time.Duration) error {
+	for _, m := range c.Availability() {
+		if err := pub.Publish(ctx, m); err != nil {
+			return fmt.Errorf("sim: publish %s: %w", m.Topic, err)
+		}
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		for _, m := range c.Tick(time.Now()) {
+			if err := pub.Publish(ctx, m); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("sim: publish %s: %w", m.Topic, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
