@@ -403,11 +403,13 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	rounds := ticks(c, 0, 30, exp)
 	p := newPublisher(t, e.mq.URL())
 	gw := start()
+	// Publish only once the gateway's persistent session exists: before that the
+	// broker has nobody to keep messages for.
+	waitOnline(t, e.mq.URL(), "saqshy/kill-c1/gateway/status")
 	for i, r := range rounds {
 		p.send(r...)
 		if i == 9 || i == 19 {
-			p.flush()
-			time.Sleep(300 * time.Millisecond) // let it be mid-batch
+			// Kill while the broker is still delivering this round.
 			if err := gw.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -418,21 +420,52 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	p.flush()
 	want := int64(len(c.Devices) * 30)
 	defer func() { _ = gw.Process.Signal(syscall.SIGTERM); _ = gw.Wait() }()
-	waitFor(t, 120*time.Second, "all points after two SIGKILLs", func() bool {
+	complete := func() (missing int) {
 		got, _ := landed(t, e.in)
 		for s, w := range exp {
-			if len(dedup(got[s])) < len(w) {
-				return false
-			}
+			missing += max(0, len(w)-len(dedup(got[s])))
 		}
-		return true
-	})
+		return missing
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for e.in.Count(t, "climate", "temperature_c", "") < want || complete() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after two SIGKILLs, %d of %d readings never reached InfluxDB", complete(), want)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	got, n := landed(t, e.in)
 	for s := range got { // ESPHome readings carry no time: a redelivery is a second point
 		got[s] = dedup(got[s])
 	}
 	compare(t, exp, got)
 	t.Logf("%d points for %d readings (redelivered ESPHome readings have no payload time)", n, want)
+}
+
+// waitOnline waits for the gateway's retained status to say online: it has
+// subscribed.
+func waitOnline(t *testing.T, url, topic string) {
+	t.Helper()
+	online := make(chan struct{}, 1)
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("watch-%d", time.Now().UnixNano()))
+	c := mqtt.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("watcher connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	c.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+		if string(m.Payload()) == "online" {
+			select {
+			case online <- struct{}{}:
+			default:
+			}
+		}
+	})
+	select {
+	case <-online:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gateway never reported online on %s", topic)
+	}
 }
 
 func dedup(v []float64) []float64 {
