@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway"
+	"github.com/saqshy/saqshy/gateway/config"
+)
+
+const runHelp = `Usage: saqshy-gateway run --config FILE [flags]
+
+Runs the gateway: subscribes to every configured sensor's MQTT topics, keeps each
+reading in the spool on disk (acknowledging the broker only once it is safe there),
+and streams the spool to InfluxDB. Stops cleanly on Ctrl-C or SIGTERM; anything not
+yet acknowledged is delivered again by the broker on the next start.
+
+Secrets: the MQTT password and InfluxDB token are read from the files the config
+names, or from SAQSHY_MQTT_PASSWORD and SAQSHY_INFLUX_TOKEN.
+`
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", runHelp, stderr)
+	cfgPath := fs.String("config", "/etc/saqshy/centre.yaml", "centre config `file`")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	jsonLog := fs.Bool("log-json", false, "log as JSON lines (for journald/log shippers)")
+	statsEvery := fs.Duration("stats-every", time.Minute, "log a line of counts this often (0 disables)")
+	assumeSynced := fs.Bool("assume-clock-synced", false, "trust the system clock even if the kernel reports it unsynchronised (containers)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "saqshy-gateway run: --log-level: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, lvl, *jsonLog)
+	setPahoLoggers(log)
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		fmt.Fprintf(stderr, "saqshy-gateway run: the config has errors; fix them (saqshy-gateway check-config %s)\n", *cfgPath)
+		return 1
+	}
+	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery}
+	if *assumeSynced {
+		opt.Clock = gateway.FixedSync(true)
+	}
+	g, err := gateway.New(cfg, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "saqshy-gateway run: %v\n", err)
+		return 1
+	}
+	if err := g.Run(ctx); err != nil {
+		log.Error("gateway failed", "err", err)
+		return 1
+	}
+	return 0
+}
