@@ -7,6 +7,7 @@ import (
 
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
 	"github.com/saqshy/saqshy/gateway/spool"
+	"github.com/saqshy/saqshy/gateway/status"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -36,13 +38,15 @@ type Gateway struct {
 	log      *slog.Logger
 	counters *Counters
 	router   *router
+	states   *sensorStates
 	started  time.Time
 
-	mu     sync.Mutex
-	spool  *spool.Spool
-	src    *mqttsrc.Source
-	writer *influxsink.Writer
-	events []telemetry.Event // reused by the MQTT handler (one goroutine)
+	mu         sync.Mutex
+	spool      *spool.Spool
+	src        *mqttsrc.Source
+	writer     *influxsink.Writer
+	events     []telemetry.Event // reused by the MQTT handler (one goroutine)
+	statusAddr net.Addr
 }
 
 // New checks cfg and prepares a gateway; Run starts it.
@@ -60,6 +64,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.router = r
+	g.states = newSensorStates(cfg)
 	return g, nil
 }
 
@@ -137,6 +142,16 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.opt.StatsEvery > 0 {
 		outWG.Go(func() { g.logStats(outCtx) })
 	}
+	outWG.Go(func() {
+		err := status.Serve(outCtx, g.cfg.Status.Listen, status.Handler(g, g.log), g.log, func(a net.Addr) {
+			g.mu.Lock()
+			g.statusAddr = a
+			g.mu.Unlock()
+		})
+		if err != nil {
+			g.log.Error("status page unavailable", "err", err)
+		}
+	})
 	g.log.Info("gateway running", "centre", g.cfg.Centre.ID, "sensors", len(g.cfg.Sensors),
 		"topics", len(g.router.topics), "spool", g.cfg.Spool.Dir, "influx", g.cfg.Influx.URL)
 
@@ -175,6 +190,7 @@ func (g *Gateway) handle(ctx context.Context, msgs []mqttsrc.Message) error {
 		}
 		evs = evs[n:]
 	}
+	g.states.update(g.events)
 	return nil
 }
 

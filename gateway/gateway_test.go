@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +47,7 @@ func (e env) configure(t *testing.T, c *sim.Centre, spoolDir string) {
 	cfg.Influx.URL = e.in.URL()
 	cfg.Influx.Bucket = e.in.Bucket()
 	cfg.Spool.Dir = spoolDir
+	cfg.Status.Listen = "127.0.0.1:0"
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("simulated config invalid: %v", err)
@@ -482,4 +485,58 @@ func buildGateway(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// TestStatusPage: the local status page shows each sensor's latest reading, and the
+// machine endpoints answer; wrong methods and paths get clear HTTP errors.
+func TestStatusPage(t *testing.T) {
+	e := newEnv(t)
+	c := sim.NewFleet("status-c1", 1, 6)
+	e.configure(t, c, t.TempDir())
+	g, _ := startGateway(t, c)
+	p := newPublisher(t, e.mq.URL())
+	for _, r := range ticks(c, 0, 2, expectation{}) {
+		p.send(r...)
+	}
+	p.flush()
+	waitFor(t, 30*time.Second, "readings", func() bool { return g.Stats().Spooled >= 10 }, g)
+	waitFor(t, 5*time.Second, "status page", func() bool { return g.StatusAddr() != nil })
+	base := "http://" + g.StatusAddr().String()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/")
+	if code != 200 || !strings.Contains(body, "status-c1") || !strings.Contains(body, c.Devices[0].Sensor.ID) || !strings.Contains(body, "°C") {
+		t.Fatalf("GET / = %d\n%s", code, body)
+	}
+	want := fmt.Sprintf("%.1f °C", value(0, 1))
+	if !strings.Contains(body, want) {
+		t.Fatalf("status page lacks the latest reading %q", want)
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, `saqshy_messages_total{centre="status-c1",source="zigbee2mqtt",outcome="decoded"} 2`) {
+		t.Fatalf("GET /metrics = %d\n%s", code, body)
+	}
+	if code, body := get("/status.json"); code != 200 || !json.Valid([]byte(body)) {
+		t.Fatalf("GET /status.json = %d %s", code, body)
+	}
+	if code, _ := get("/readyz"); code != 200 {
+		t.Fatalf("GET /readyz = %d", code)
+	}
+	if code, _ := get("/nope"); code != 404 {
+		t.Fatalf("GET /nope = %d, want 404", code)
+	}
+	resp, err := http.Post(base+"/", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST / = %d, want 405", resp.StatusCode)
+	}
 }

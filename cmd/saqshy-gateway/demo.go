@@ -36,13 +36,14 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	period := fs.Duration("period", 5*time.Second, "how often each simulated device reports")
 	statsEvery := fs.Duration("stats-every", 10*time.Second, "how often to print a line of counts")
 	keep := fs.Bool("keep", false, "keep the temporary spool directory at exit")
+	listen := fs.String("listen", "127.0.0.1:8080", "status page address (host:port, port 0 for any free port, or off)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log := newLogger(stderr, slog.LevelInfo, false)
 	setPahoLoggers(log)
 	if err := runDemo(ctx, log, stdout, demoOptions{
-		influxURL: *influxURL, bucket: *bucket, org: *org, period: *period, statsEvery: *statsEvery, keep: *keep,
+		influxURL: *influxURL, bucket: *bucket, org: *org, period: *period, statsEvery: *statsEvery, keep: *keep, listen: *listen,
 	}); err != nil {
 		fmt.Fprintf(stderr, "saqshy-gateway demo: %v\n", err)
 		return 1
@@ -52,6 +53,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 type demoOptions struct {
 	influxURL, bucket, org string
+	listen                 string
 	period, statsEvery     time.Duration
 	keep                   bool
 }
@@ -70,7 +72,8 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	broker := mochi.New(&mochi.Options{InlineClient: true, Logger: log.With("component", "broker")})
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	broker := mochi.New(&mochi.Options{InlineClient: true, Logger: quiet.With("component", "broker")})
 	if err := broker.AddHook(new(auth.AllowHook), nil); err != nil {
 		return err
 	}
@@ -88,6 +91,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	cfg.MQTT.URL = url
 	cfg.MQTT.ClientID = "saqshy-demo-centre"
 	cfg.Spool.Dir = dir
+	cfg.Status.Listen = o.listen
 	cfg.Influx.URL, cfg.Influx.Bucket, cfg.Influx.Org = o.influxURL, o.bucket, o.org
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {

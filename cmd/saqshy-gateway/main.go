@@ -121,7 +121,7 @@ func newLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {
 func setPahoLoggers(log *slog.Logger) {
 	mqtt.ERROR = pahoLogger{log, slog.LevelError}
 	mqtt.CRITICAL = pahoLogger{log, slog.LevelError}
-	mqtt.WARN = pahoLogger{log, slog.LevelWarn}
+	mqtt.WARN = pahoLogger{log, slog.LevelDebug} // paho warns about routine things ("memorystore wiped")
 }
 
 type pahoLogger struct {

@@ -99,7 +99,8 @@ type Spool struct {
 
 // Status is the local status page for the technician.
 type Status struct {
-	// Listen is host:port (default 127.0.0.1:8080; ":8080" listens on every interface).
+	// Listen is host:port (default 127.0.0.1:8080; ":8080" listens on every interface;
+	// port 0 picks a free port; "off" disables the page).
 	Listen string `yaml:"listen"`
 }
 
@@ -187,6 +188,7 @@ const (
 	DefaultSpoolDir       = "/var/lib/saqshy/spool"
 	DefaultSpoolMaxBytes  = 2 * GiB
 	DefaultStatusListen   = "127.0.0.1:8080"
+	StatusOff             = "off" // status.listen value that disables the status page
 	DefaultRoundsWindow   = "22:00-06:00"
 	DefaultRoundsInterval = Duration(2 * time.Hour)
 	DefaultLang           = "ru"

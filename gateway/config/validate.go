@@ -286,14 +286,17 @@ func (v *checker) spool() {
 
 func (v *checker) status() {
 	l := v.c.Status.Listen
+	if l == StatusOff {
+		return
+	}
 	host, port, err := net.SplitHostPort(l)
 	bad := err != nil
 	if !bad {
 		n, err := strconv.Atoi(port)
-		bad = err != nil || n < 1 || n > 65535 || strings.ContainsAny(host, " /")
+		bad = err != nil || n < 0 || n > 65535 || strings.ContainsAny(host, " /")
 	}
 	if bad {
-		v.errf("status.listen", `invalid address %q: write host:port, e.g. "127.0.0.1:8080" (this Pi only) or ":8080" (the whole network)`, clip(l))
+		v.errf("status.listen", `invalid address %q: write host:port, e.g. "127.0.0.1:8080" (this Pi only) or ":8080" (the whole network), or "off"`, clip(l))
 	}
 }
 

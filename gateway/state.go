@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/status"
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// sensorStates keeps the latest reading of every configured sensor, for the status
+// page. Updated after each durable batch.
+type sensorStates struct {
+	mu      sync.Mutex
+	sensors map[string]*status.Sensor
+}
+
+func newSensorStates(cfg *config.Config) *sensorStates {
+	zones := map[string]config.Zone{}
+	for _, z := range cfg.Zones {
+		zones[z.ID] = z
+	}
+	st := &sensorStates{sensors: map[string]*status.Sensor{}}
+	for _, s := range cfg.Sensors {
+		z := zones[s.Zone]
+		st.sensors[s.ID] = &status.Sensor{
+			ID: s.ID, Zone: s.Zone, ZoneName: z.Name, ZoneKind: z.Kind, Source: s.Source, Interval: s.Interval.Std(),
+		}
+	}
+	return st
+}
+
+func (st *sensorStates) update(evs []telemetry.Event) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i := range evs {
+		e := &evs[i]
+		s := st.sensors[e.Sensor]
+		if s == nil {
+			continue
+		}
+		reading := false
+		for _, v := range e.Values {
+			val := v.V
+			switch v.Metric {
+			case telemetry.Temperature:
+				s.TemperatureC, reading = &val, true
+			case telemetry.Humidity:
+				s.HumidityPct, reading = &val, true
+			case telemetry.Battery:
+				s.BatteryPct = &val
+			case telemetry.Online:
+				on := val == 1
+				s.Online = &on
+			}
+		}
+		if reading && !e.Flags.Has(telemetry.Retained) && e.Time.After(s.LastSeen) {
+			s.LastSeen = e.Time
+		}
+	}
+}
+
+func (st *sensorStates) list() []status.Sensor {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]status.Sensor, 0, len(st.sensors))
+	for _, s := range st.sensors {
+		out = append(out, *s)
+	}
+	return out
+}
+
+// Snapshot implements status.Provider.
+func (g *Gateway) Snapshot() status.Snapshot {
+	s := g.Stats()
+	snap := status.Snapshot{
+		Centre: g.cfg.Centre.ID, CentreName: g.cfg.Centre.Name, Now: time.Now(), Uptime: s.Uptime,
+		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: s.InfluxError,
+		Received: s.Received, Acked: s.Acked, Rejected: s.Rejected, Spooled: s.Spooled, Backlog: s.SpoolBacklog,
+		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
+		Sensors: g.states.list(),
+	}
+	for k, n := range s.Counters {
+		snap.Counters = append(snap.Counters, status.Counter{Source: k.Source, Outcome: k.Outcome, N: n})
+	}
+	return snap
+}
+
+// StatusAddr returns the status page's bound address, or nil before it listens or
+// when it is off.
+func (g *Gateway) StatusAddr() net.Addr {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.statusAddr
+}
+
+var _ status.Provider = (*Gateway)(nil)
