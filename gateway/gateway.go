@@ -75,7 +75,9 @@ func (g *Gateway) Topics() []string { return g.router.topics }
 // source stops first (unacknowledged messages stay with the broker), then the writer,
 // then the spool is closed. It returns nil after a clean shutdown.
 func (g *Gateway) Run(ctx context.Context) error {
+	g.mu.Lock()
 	g.started = time.Now()
+	g.mu.Unlock()
 	for _, s := range g.cfg.Sensors {
 		if s.Local() {
 			g.log.Warn("sensor wired to the Pi is configured but this build reads MQTT sensors only; it is ignored",
@@ -273,11 +275,11 @@ func (s Stats) String() string {
 // Stats returns a snapshot. Safe for concurrent use.
 func (g *Gateway) Stats() Stats {
 	g.mu.Lock()
-	sp, src, w := g.spool, g.src, g.writer
+	sp, src, w, started := g.spool, g.src, g.writer, g.started
 	g.mu.Unlock()
 	st := Stats{Rejected: g.counters.Rejected(), Counters: g.counters.Snapshot(), ClockSynced: g.opt.Clock.Synced()}
-	if !g.started.IsZero() {
-		st.Uptime = time.Since(g.started)
+	if !started.IsZero() {
+		st.Uptime = time.Since(started)
 	}
 	if src != nil {
 		ms := src.Stats()
