@@ -66,6 +66,15 @@ func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, er
 	decoders := map[string]decode.Func{}
 	for _, s := range cfg.Sensors {
 		if s.Local() {
+			// Wired to the Pi: no topic and no decoder; the local poller's samples
+			// carry the normalised address as their device.
+			base := s.Device()
+			d := r.devices[base]
+			if d == nil {
+				d = &device{source: s.Source}
+				r.devices[base] = d
+			}
+			d.targets = append(d.targets, target{sensor: s.ID, zone: s.Zone, zoneKind: kinds[s.Zone], source: s.Source, key: s.Key})
 			continue
 		}
 		dec, ok := decoders[s.Source]
@@ -115,7 +124,7 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 	for i := range msgs {
 		m := &msgs[i]
 		d := r.lookup(m.Topic)
-		if d == nil {
+		if d == nil || d.decode == nil {
 			r.counters.reject("unknown", "unmapped_topic", m.Topic, nil)
 			continue
 		}
@@ -132,6 +141,22 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 		for _, s := range samples {
 			dst = r.resolve(dst, d, m, s, synced)
 		}
+	}
+	return dst
+}
+
+// local resolves samples from sensors wired to the Pi, read at now.
+func (r *router) local(dst []telemetry.Event, samples []telemetry.Sample, now time.Time) []telemetry.Event {
+	synced := r.clock.Synced()
+	m := &mqttsrc.Message{Received: now}
+	for _, s := range samples {
+		d := r.devices[s.Device]
+		if d == nil || d.decode != nil {
+			r.counters.reject("local", "unmapped_device", s.Device, nil)
+			continue
+		}
+		r.counters.count(d.source, "decoded")
+		dst = r.resolve(dst, d, m, s, synced)
 	}
 	return dst
 }
