@@ -307,6 +307,19 @@ func (vs *values) set(m telemetry.Metric, x float64) {
 	vs.n++
 }
 
+// setNumber decodes the number field name (see number) as metric m given in 1/per of
+// m's unit (per 1000 for millivolts as volts): null is no value.
+func (vs *values) setNumber(m telemetry.Metric, name string, v []byte, per float64) error {
+	x, ok, err := number(name, v)
+	if err != nil {
+		return err
+	}
+	if ok {
+		vs.set(m, x/per)
+	}
+	return nil
+}
+
 // slice returns the values ordered by metric, whatever the payload's field order.
 func (vs *values) slice() []telemetry.Value {
 	v := vs.v[:vs.n]
@@ -369,6 +382,32 @@ func (l *sampleList) add(device, key string, t time.Time, vals []telemetry.Value
 	})
 }
 
+// availability decodes an availability payload, the word on or off (see parseOnOff),
+// as device's Online sample.
+func availability(device string, payload []byte, on, off string) ([]telemetry.Sample, error) {
+	if err := checkEmpty(payload); err != nil {
+		return nil, err
+	}
+	up, err := parseOnOff(payload, on, off)
+	if err != nil {
+		return nil, err
+	}
+	return online(device, up), nil
+}
+
+// plainReading decodes a payload that is one plain number (see plainNumber) as the
+// value of metric m of device, sub-sensor key, without a time.
+func plainReading(device, key string, m telemetry.Metric, payload []byte) ([]telemetry.Sample, error) {
+	if err := checkEmpty(payload); err != nil {
+		return nil, err
+	}
+	x, err := plainNumber(payload)
+	if err != nil {
+		return nil, err
+	}
+	return one(device, key, time.Time{}, []telemetry.Value{{Metric: m, V: x}}), nil
+}
+
 // parseOnOff parses an availability word: on → true, off → false, compared without
 // case after trimming white space; anything else is bad_value.
 func parseOnOff(payload []byte, on, off string) (bool, error) {
@@ -380,6 +419,26 @@ func parseOnOff(payload []byte, on, off string) (bool, error) {
 		return false, nil
 	}
 	return false, badValue("availability %q is neither %q nor %q", clip(w), on, off)
+}
+
+// plainNumber parses a payload that is one decimal number, as ESPHome and Shelly gen1
+// publish. NaN and infinities ("nan", "inf", or too large for float64) are not_finite;
+// anything else that is not a decimal number (hex floats included) is bad_value.
+func plainNumber(payload []byte) (float64, error) {
+	s := bytes.TrimSpace(payload)
+	x, err := strconv.ParseFloat(string(s), 64)
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // x is ±Inf (overflow) or 0 (underflow)
+	}
+	switch {
+	case err != nil:
+		return 0, badValue("want a number, got %q", clip(s))
+	case bytes.ContainsAny(s, "xX_pP"):
+		return 0, badValue("want a decimal number, got %q", clip(s))
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		return 0, reject(reasonNotFinite, fmt.Errorf("%q is not a finite number", clip(s)))
+	}
+	return x, nil
 }
 
 // clip shortens b for an error message.

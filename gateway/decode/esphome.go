@@ -1,13 +1,7 @@
 package decode
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"math"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
@@ -26,14 +20,7 @@ import (
 //   - Anything else (discovery, debug, commands): ErrIgnored.
 func (d *decoder) esphome(topic string, payload []byte) ([]telemetry.Sample, error) {
 	if prefix, ok := strings.CutSuffix(topic, "/status"); ok {
-		if err := checkEmpty(payload); err != nil {
-			return nil, err
-		}
-		up, err := parseOnOff(payload, "online", "offline")
-		if err != nil {
-			return nil, err
-		}
-		return online(prefix, up), nil
+		return availability(prefix, payload, "online", "offline")
 	}
 	rest, ok := strings.CutSuffix(topic, "/state")
 	if !ok {
@@ -52,14 +39,7 @@ func (d *decoder) esphome(topic string, payload []byte) ([]telemetry.Sample, err
 	if metric == 0 {
 		return nil, ErrIgnored
 	}
-	if err := checkEmpty(payload); err != nil {
-		return nil, err
-	}
-	x, err := plainNumber(payload)
-	if err != nil {
-		return nil, err
-	}
-	return one(prefix, objectID, time.Time{}, []telemetry.Value{{Metric: metric, V: x}}), nil
+	return plainReading(prefix, objectID, metric, payload)
 }
 
 // esphomeMetric guesses the metric of an ESPHome sensor from its object id; 0 if none.
@@ -76,24 +56,4 @@ func esphomeMetric(objectID string) telemetry.Metric {
 		return telemetry.Battery
 	}
 	return 0
-}
-
-// plainNumber parses a payload that is one decimal number, as ESPHome and Shelly gen1
-// publish. NaN and infinities ("nan", "inf", or too large for float64) are not_finite;
-// anything else that is not a decimal number (hex floats included) is bad_value.
-func plainNumber(payload []byte) (float64, error) {
-	s := bytes.TrimSpace(payload)
-	x, err := strconv.ParseFloat(string(s), 64)
-	if errors.Is(err, strconv.ErrRange) {
-		err = nil // x is ±Inf (overflow) or 0 (underflow)
-	}
-	switch {
-	case err != nil:
-		return 0, badValue("want a number, got %q", clip(s))
-	case bytes.ContainsAny(s, "xX_pP"):
-		return 0, badValue("want a decimal number, got %q", clip(s))
-	case math.IsNaN(x) || math.IsInf(x, 0):
-		return 0, reject(reasonNotFinite, fmt.Errorf("%q is not a finite number", clip(s)))
-	}
-	return x, nil
 }

@@ -31,6 +31,36 @@ func validObject(payload []byte) error {
 	return nil
 }
 
+// checkObject is the preamble of a JSON payload: an "empty" error if payload has
+// nothing but white space, else a bad_json error unless it is a JSON object.
+func checkObject(payload []byte) error {
+	if err := checkEmpty(payload); err != nil {
+		return err
+	}
+	return validObject(payload)
+}
+
+// eachMember calls fn with the unquoted key (aliasing obj unless it has escapes) and
+// the raw value of each member of the JSON object obj, a valid JSON object, in order.
+// It stops at and returns fn's first error. A key that cannot be unquoted or a
+// malformed object ends the walk with a bad_json error.
+func eachMember(obj []byte, fn func(key, val []byte) error) error {
+	m, _ := objectMembers(obj)
+	for {
+		k, v, ok := m.next()
+		if !ok {
+			return m.err()
+		}
+		key, err := unquote(k)
+		if err != nil {
+			return badJSON("key: %w", err)
+		}
+		if err := fn(key, v); err != nil {
+			return err
+		}
+	}
+}
+
 // members iterates over the members of one JSON object.
 type members struct {
 	b    []byte

@@ -3,6 +3,8 @@ package decode
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -61,6 +63,27 @@ func TestObjectMembers(t *testing.T) {
 		if m.err() == nil {
 			t.Errorf("walk of %q: no error", in)
 		}
+	}
+}
+
+// TestEachMember checks that the walk unquotes keys, stops at fn's first error and
+// reports a malformed object as bad_json.
+func TestEachMember(t *testing.T) {
+	stop := errors.New("stop")
+	var got []string
+	err := eachMember([]byte(`{"a\u0062":1, "c":[2],"d":3}`), func(key, val []byte) error {
+		got = append(got, string(key)+"="+string(val))
+		if string(key) == "c" {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || strings.Join(got, " ") != "ab=1 c=[2]" {
+		t.Errorf("eachMember: %q, %v; want [ab=1 c=[2]], stop", got, err)
+	}
+	err = eachMember([]byte(`{"a":1`), func(key, val []byte) error { return nil })
+	if Reason(err) != reasonBadJSON {
+		t.Errorf("eachMember of a truncated object: %v, want bad_json", err)
 	}
 }
 

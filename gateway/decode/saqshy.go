@@ -39,38 +39,19 @@ func (d *decoder) saqshy(topic string, payload []byte) ([]telemetry.Sample, erro
 	switch leaf {
 	case "state":
 	case "status":
-		if err := checkEmpty(payload); err != nil {
-			return nil, err
-		}
-		up, err := parseOnOff(payload, "online", "offline")
-		if err != nil {
-			return nil, err
-		}
-		return online(dev, up), nil
+		return availability(dev, payload, "online", "offline")
 	default:
 		return nil, ErrIgnored
 	}
 
-	if err := checkEmpty(payload); err != nil {
-		return nil, err
-	}
-	if err := validObject(payload); err != nil {
+	if err := checkObject(payload); err != nil {
 		return nil, err
 	}
 	var (
 		vs values
 		t  time.Time
 	)
-	m, _ := objectMembers(payload)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		key, err := unquote(k)
-		if err != nil {
-			return nil, badJSON("key: %w", err)
-		}
+	err := eachMember(payload, func(key, v []byte) error {
 		var (
 			metric telemetry.Metric
 			field  string
@@ -87,26 +68,13 @@ func (d *decoder) saqshy(topic string, payload []byte) ([]telemetry.Sample, erro
 		case "link_quality":
 			metric, field = telemetry.LinkQuality, "link_quality"
 		case "ts":
-			ts, ok, err := timeValue("ts", v, nil, autoUnit)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				t = ts
-			}
-			continue
+			return setTime(&t, "ts", v, nil, autoUnit)
 		default:
-			continue
+			return nil
 		}
-		x, ok, err := number(field, v)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			vs.set(metric, x)
-		}
-	}
-	if err := m.err(); err != nil {
+		return vs.setNumber(metric, field, v, 1)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return one(dev, "", t, vs.slice()), nil

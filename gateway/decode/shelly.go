@@ -31,9 +31,6 @@ import (
 // Both: <prefix>/online "true"/"false": Online, Key "". Any other topic: ErrIgnored.
 func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, error) {
 	if prefix, ok := strings.CutSuffix(topic, "/events/rpc"); ok {
-		if err := checkEmpty(payload); err != nil {
-			return nil, err
-		}
 		return shellyRPC(prefix, payload)
 	}
 	if i := strings.LastIndex(topic, "/status/"); i >= 0 {
@@ -42,10 +39,7 @@ func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, erro
 		if !ok {
 			return nil, ErrIgnored
 		}
-		if err := checkEmpty(payload); err != nil {
-			return nil, err
-		}
-		if err := validObject(payload); err != nil {
+		if err := checkObject(payload); err != nil {
 			return nil, err
 		}
 		var vs values
@@ -55,14 +49,7 @@ func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, erro
 		return one(prefix, shellyKey(kind, comp), time.Time{}, vs.slice()), nil
 	}
 	if prefix, ok := strings.CutSuffix(topic, "/online"); ok {
-		if err := checkEmpty(payload); err != nil {
-			return nil, err
-		}
-		up, err := parseOnOff(payload, "true", "false")
-		if err != nil {
-			return nil, err
-		}
-		return online(prefix, up), nil
+		return availability(prefix, payload, "true", "false")
 	}
 	if rest, ok := strings.CutPrefix(topic, "shellies/"); ok {
 		return shellyGen1(topic, rest, payload)
@@ -108,37 +95,21 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 	default:
 		return nil, ErrIgnored
 	}
-	if err := checkEmpty(payload); err != nil {
-		return nil, err
-	}
-	x, err := plainNumber(payload)
-	if err != nil {
-		return nil, err
-	}
-	return one(device, key, time.Time{}, []telemetry.Value{{Metric: metric, V: x}}), nil
+	return plainReading(device, key, metric, payload)
 }
 
 // shellyRPC decodes a gen2 frame from <dev>/events/rpc.
 func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
-	if err := validObject(payload); err != nil {
+	if err := checkObject(payload); err != nil {
 		return nil, err
 	}
 	var method, params []byte
-	m, _ := objectMembers(payload)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		key, err := unquote(k)
-		if err != nil {
-			return nil, badJSON("key: %w", err)
-		}
+	err := eachMember(payload, func(key, v []byte) error {
 		switch string(key) {
 		case "method":
 			s, ok, err := str("method", v)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if ok {
 				method = s
@@ -146,8 +117,9 @@ func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
 		case "params":
 			params = v
 		}
-	}
-	if err := m.err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	switch string(method) {
@@ -172,43 +144,28 @@ func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
 		readings = make([]reading, 0, 4)
 		n        int
 	)
-	pm, _ := objectMembers(params)
-	for {
-		k, v, ok := pm.next()
-		if !ok {
-			break
-		}
-		key, err := unquote(k)
-		if err != nil {
-			return nil, badJSON("key: %w", err)
-		}
+	err = eachMember(params, func(key, v []byte) error {
 		if string(key) == "ts" {
-			ts, ok, err := timeValue("params.ts", v, nil, seconds)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				t = ts
-			}
-			continue
+			return setTime(&t, "params.ts", v, nil, seconds)
 		}
 		kind, ok := shellyComponent(string(key))
 		if !ok {
-			continue
+			return nil
 		}
 		comp := string(key)
 		var r reading
 		if err := shellyComponentValues(comp, kind, v, &r.vs); err != nil {
-			return nil, err
+			return err
 		}
 		if r.vs.n == 0 {
-			continue
+			return nil
 		}
 		r.key = shellyKey(kind, comp)
 		n += r.vs.n
 		readings = append(readings, r)
-	}
-	if err := pm.err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(readings) == 0 {
@@ -265,31 +222,21 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
 	default:
 		return badValue("%s: want an object, got %s", comp, kindName(kindOf(obj)))
 	}
-	m, _ := objectMembers(obj)
 	var (
 		tF    float64
 		hasTF bool
 	)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		f, err := unquote(k)
-		if err != nil {
-			return badJSON("key: %w", err)
-		}
+	err := eachMember(obj, func(f, v []byte) error {
 		var (
 			x   float64
 			set bool
+			err error
 		)
 		switch kind {
 		case compTemperature:
 			switch string(f) {
 			case "tC":
-				if x, set, err = number("tC", v); set {
-					vs.set(telemetry.Temperature, x)
-				}
+				err = vs.setNumber(telemetry.Temperature, "tC", v, 1)
 			case "tF":
 				if x, set, err = number("tF", v); set {
 					tF, hasTF = x, true
@@ -297,9 +244,7 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
 			}
 		case compHumidity:
 			if string(f) == "rh" {
-				if x, set, err = number("rh", v); set {
-					vs.set(telemetry.Humidity, x)
-				}
+				err = vs.setNumber(telemetry.Humidity, "rh", v, 1)
 			}
 		case compDevicePower:
 			if string(f) == "battery" {
@@ -309,8 +254,9 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
 		if err != nil {
 			return withKey([]byte(comp), err)
 		}
-	}
-	if err := m.err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if hasTF && kind == compTemperature && !hasMetric(vs, telemetry.Temperature) {
@@ -328,36 +274,15 @@ func shellyBattery(obj []byte, vs *values) error {
 	default:
 		return badValue("battery: want an object, got %s", kindName(kindOf(obj)))
 	}
-	m, _ := objectMembers(obj)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		f, err := unquote(k)
-		if err != nil {
-			return badJSON("key: %w", err)
-		}
+	return eachMember(obj, func(f, v []byte) error {
 		switch string(f) {
 		case "percent":
-			x, ok, err := number("battery.percent", v)
-			if err != nil {
-				return err
-			}
-			if ok {
-				vs.set(telemetry.Battery, x)
-			}
+			return vs.setNumber(telemetry.Battery, "battery.percent", v, 1)
 		case "V":
-			x, ok, err := number("battery.V", v)
-			if err != nil {
-				return err
-			}
-			if ok {
-				vs.set(telemetry.Voltage, x)
-			}
+			return vs.setNumber(telemetry.Voltage, "battery.V", v, 1)
 		}
-	}
-	return m.err()
+		return nil
+	})
 }
 
 func hasMetric(vs *values, m telemetry.Metric) bool {

@@ -38,22 +38,12 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 	switch leaf {
 	case "SENSOR":
 	case "LWT":
-		if err := checkEmpty(payload); err != nil {
-			return nil, err
-		}
-		up, err := parseOnOff(payload, "Online", "Offline")
-		if err != nil {
-			return nil, err
-		}
-		return online(dev, up), nil
+		return availability(dev, payload, "Online", "Offline")
 	default:
 		return nil, ErrIgnored
 	}
 
-	if err := checkEmpty(payload); err != nil {
-		return nil, err
-	}
-	if err := validObject(payload); err != nil {
+	if err := checkObject(payload); err != nil {
 		return nil, err
 	}
 	var (
@@ -61,39 +51,24 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 		fahrenheit   bool
 		readings     = make([]tasmotaReading, 0, 8)
 	)
-	m, _ := objectMembers(payload)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		key, err := unquote(k)
-		if err != nil {
-			return nil, badJSON("key: %w", err)
-		}
+	err := eachMember(payload, func(key, v []byte) error {
 		switch string(key) {
 		case "Time":
-			ts, ok, err := timeValue("Time", v, d.loc, seconds)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				t = ts
-			}
+			return setTime(&t, "Time", v, d.loc, seconds)
 		case "Epoch":
 			x, ok, err := number("Epoch", v)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if ok {
 				if epochTime, err = epoch(x, 1); err != nil {
-					return nil, badTime(fmt.Errorf("Epoch: %w", err))
+					return badTime(fmt.Errorf("Epoch: %w", err))
 				}
 			}
 		case "TempUnit":
 			s, ok, err := str("TempUnit", v)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			switch {
 			case !ok || string(s) == "C":
@@ -101,30 +76,31 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 			case string(s) == "F":
 				fahrenheit = true
 			default:
-				return nil, badValue("TempUnit %q is neither C nor F", clip(s))
+				return badValue("TempUnit %q is neither C nor F", clip(s))
 			}
 		default:
 			base, ok := tasmotaSensor(key)
 			if !ok {
-				continue
+				return nil
 			}
 			switch kindOf(v) {
 			case kindNull:
-				continue
+				return nil
 			case kindObject:
 			default:
-				return nil, badValue("%s: want an object, got %s", clip(key), kindName(kindOf(v)))
+				return badValue("%s: want an object, got %s", clip(key), kindName(kindOf(v)))
 			}
 			r, err := tasmotaSensorReading(key, base, v)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if r.hasT || r.hasH {
 				readings = append(readings, r)
 			}
 		}
-	}
-	if err := m.err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(readings) == 0 {
@@ -220,25 +196,16 @@ func tasmotaSensor(key []byte) (base string, ok bool) {
 // tasmotaSensorReading decodes the sensor object obj found under key.
 func tasmotaSensorReading(key []byte, base string, obj []byte) (tasmotaReading, error) {
 	r := tasmotaReading{ds: base == "DS18B20"}
-	var id []byte
-	m, ok := objectMembers(obj)
-	if !ok {
+	if kindOf(obj) != kindObject {
 		return r, badJSON("%s: not an object", clip(key))
 	}
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		f, err := unquote(k)
-		if err != nil {
-			return r, badJSON("key: %w", err)
-		}
+	var id []byte
+	err := eachMember(obj, func(f, v []byte) error {
 		switch string(f) {
 		case "Temperature":
 			x, ok, err := number("Temperature", v)
 			if err != nil {
-				return r, withKey(key, err)
+				return withKey(key, err)
 			}
 			if ok {
 				r.temp, r.hasT = x, true
@@ -246,25 +213,26 @@ func tasmotaSensorReading(key []byte, base string, obj []byte) (tasmotaReading, 
 		case "Humidity":
 			x, ok, err := number("Humidity", v)
 			if err != nil {
-				return r, withKey(key, err)
+				return withKey(key, err)
 			}
 			if ok {
 				r.hum, r.hasH = x, true
 			}
 		case "Id":
 			if !r.ds {
-				continue
+				return nil
 			}
 			s, ok, err := str("Id", v)
 			if err != nil {
-				return r, withKey(key, err)
+				return withKey(key, err)
 			}
 			if ok {
 				id = s
 			}
 		}
-	}
-	if err := m.err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return r, err
 	}
 	switch {

@@ -161,6 +161,18 @@ func timeValue(name string, v []byte, loc *time.Location, unit epochUnit) (t tim
 	return time.Time{}, false, badValue("%s: want a time string or number, got %s", name, kindName(kindOf(v)))
 }
 
+// setTime decodes the time field name (see timeValue) into *t; null leaves *t as it is.
+func setTime(t *time.Time, name string, v []byte, loc *time.Location, unit epochUnit) error {
+	ts, ok, err := timeValue(name, v, loc, unit)
+	if err != nil {
+		return err
+	}
+	if ok {
+		*t = ts
+	}
+	return nil
+}
+
 // epochUnit says how timeValue reads a number.
 type epochUnit uint8
 

@@ -42,26 +42,14 @@ func (d *decoder) zigbee2mqtt(topic string, payload []byte) ([]telemetry.Sample,
 		return online(dev, up), nil
 	}
 
-	if err := checkEmpty(payload); err != nil {
-		return nil, err
-	}
-	if err := validObject(payload); err != nil {
+	if err := checkObject(payload); err != nil {
 		return nil, err
 	}
 	var (
 		vs values
 		t  time.Time
 	)
-	m, _ := objectMembers(payload)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
-		}
-		key, err := unquote(k)
-		if err != nil {
-			return nil, badJSON("key: %w", err)
-		}
+	err := eachMember(payload, func(key, v []byte) error {
 		var (
 			metric telemetry.Metric
 			field  string
@@ -80,28 +68,15 @@ func (d *decoder) zigbee2mqtt(topic string, payload []byte) ([]telemetry.Sample,
 			metric, field, scale = telemetry.Voltage, "voltage", 1000 // mV
 		case "last_seen":
 			if kindOf(v) == kindString && bytes.HasSuffix(v, []byte(` ago"`)) {
-				continue // last_seen: relative
+				return nil // last_seen: relative
 			}
-			ts, ok, err := timeValue("last_seen", v, nil, millis)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				t = ts
-			}
-			continue
+			return setTime(&t, "last_seen", v, nil, millis)
 		default:
-			continue
+			return nil
 		}
-		x, ok, err := number(field, v)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			vs.set(metric, x/scale)
-		}
-	}
-	if err := m.err(); err != nil {
+		return vs.setNumber(metric, field, v, scale)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return one(topic, "", t, vs.slice()), nil
@@ -116,28 +91,26 @@ func z2mAvailability(payload []byte) (bool, error) {
 	if err := validObject(p); err != nil {
 		return false, err
 	}
-	m, _ := objectMembers(p)
-	for {
-		k, v, ok := m.next()
-		if !ok {
-			break
+	var (
+		state       []byte
+		seen, valid bool // the first "state" member; not null
+	)
+	err := eachMember(p, func(key, v []byte) error {
+		if seen || string(key) != "state" {
+			return nil
 		}
-		if key, err := unquote(k); err != nil || string(key) != "state" {
-			continue
-		}
+		seen = true
 		s, ok, err := str("state", v)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			break
-		}
-		return parseOnOff(s, "online", "offline")
-	}
-	if err := m.err(); err != nil {
+		state, valid = s, ok
+		return err
+	})
+	if err != nil {
 		return false, err
 	}
-	return false, badValue("availability: no state")
+	if !valid {
+		return false, badValue("availability: no state")
+	}
+	return parseOnOff(state, "online", "offline")
 }
 
 // hasLevel reports whether the topic (or topic tail) t has a level equal to level.
