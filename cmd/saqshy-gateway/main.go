@@ -49,6 +49,7 @@ func commands() []command {
 		{"check-config", checkConfigCmd},
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
+		{"sensors", sensorsCmd},
 		{"version", versionCmd},
 	}
 }
