@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/influxsink"
+	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
 	"github.com/saqshy/saqshy/gateway/spool"
 	"github.com/saqshy/saqshy/gateway/status"
@@ -29,6 +30,9 @@ type Options struct {
 	StatsEvery time.Duration
 	// Secrets, when set, replaces reading password and token files (tests, demo).
 	MQTTPassword, InfluxToken string
+	// Local gives the drivers of sensors wired to the Pi their buses (opened by the
+	// caller after periph's host.Init) and the 1-Wire sysfs root.
+	Local localsensor.Deps
 }
 
 // Gateway is one centre's gateway.
@@ -78,12 +82,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Lock()
 	g.started = time.Now()
 	g.mu.Unlock()
-	for _, s := range g.cfg.Sensors {
-		if s.Local() {
-			g.log.Warn("sensor wired to the Pi is configured but this build reads MQTT sensors only; it is ignored",
-				"sensor", s.ID, "source", s.Source)
-		}
-	}
 	sp, err := spool.Open(g.cfg.Spool.Dir, spool.Options{MaxBytes: int64(g.cfg.Spool.MaxBytes), Logger: g.log})
 	if err != nil {
 		return fmt.Errorf("gateway: open spool: %w", err)
@@ -144,6 +142,15 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.opt.StatsEvery > 0 {
 		outWG.Go(func() { g.logStats(outCtx) })
 	}
+	if poller, err := g.localPoller(); err != nil {
+		return err
+	} else if poller != nil {
+		srcWG.Go(func() {
+			if err := poller.Run(srcCtx, g.emitLocal); err != nil {
+				errc <- fmt.Errorf("gateway: local sensors: %w", err)
+			}
+		})
+	}
 	outWG.Go(func() {
 		err := status.Serve(outCtx, g.cfg.Status.Listen, status.Handler(g, g.log), g.log, func(a net.Addr) {
 			g.mu.Lock()
@@ -194,6 +201,72 @@ func (g *Gateway) handle(ctx context.Context, msgs []mqttsrc.Message) error {
 	}
 	g.states.update(g.events)
 	return nil
+}
+
+// localPoller returns the poller of the sensors wired to the Pi, or nil if none are
+// configured. A probe that cannot be opened is logged and skipped; it never stops
+// the gateway.
+func (g *Gateway) localPoller() (*localsensor.Poller, error) {
+	targets, err := localsensor.Targets(g.cfg.Sensors, g.opt.Local)
+	if err != nil {
+		g.log.Error("some sensors wired to the Pi cannot be read", "err", err)
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	p, err := localsensor.NewPoller(targets, localsensor.PollerOptions{
+		Jitter:  0.1,
+		OnError: g.localError,
+		Now:     g.opt.Clock.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: local sensors: %w", err)
+	}
+	return p, nil
+}
+
+// emitLocal makes local readings durable, like the MQTT handler does.
+func (g *Gateway) emitLocal(ctx context.Context, samples []telemetry.Sample) error {
+	evs := g.router.local(nil, samples)
+	if len(evs) == 0 {
+		return nil
+	}
+	g.mu.Lock()
+	sp := g.spool
+	g.mu.Unlock()
+	if err := sp.Append(ctx, evs...); err != nil {
+		return err
+	}
+	g.states.update(evs)
+	return nil
+}
+
+// localError counts and logs (rate-limited) a failed read of a wired probe. The probe
+// then shows as stale on the status page; alerting on it is the rules' job.
+func (g *Gateway) localError(device string, err error) {
+	source := "local"
+	if d := g.router.devices[device]; d != nil {
+		source = d.source
+	}
+	g.counters.reject(source, localReason(err), device, err)
+}
+
+func localReason(err error) string {
+	switch {
+	case errors.Is(err, localsensor.ErrCRC):
+		return "crc"
+	case errors.Is(err, localsensor.ErrPowerOn):
+		return "power_on_value"
+	case errors.Is(err, localsensor.ErrDisconnected):
+		return "disconnected"
+	case errors.Is(err, localsensor.ErrWrongChip):
+		return "wrong_chip"
+	case errors.Is(err, localsensor.ErrBus):
+		return "bus_error"
+	case errors.Is(err, localsensor.ErrBadData):
+		return "bad_data"
+	}
+	return "read_error"
 }
 
 func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {

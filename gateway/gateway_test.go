@@ -22,7 +22,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/saqshy/saqshy/gateway"
+	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/sim"
 )
 
@@ -538,5 +540,53 @@ func TestStatusPage(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("POST / = %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestWiredProbesLand: DS18B20 probes wired to the Pi (a fixture w1 sysfs tree with
+// three probes, one answering with a bad CRC) go through the same spool to InfluxDB;
+// the bad one is counted, never written, and does not stop the others.
+func TestWiredProbesLand(t *testing.T) {
+	e := newEnv(t)
+	c := sim.NewFleet("wired-c1", 1, 8)
+	cfg := c.Config
+	cfg.Zones = append(cfg.Zones, config.Zone{ID: "med-fridge", Kind: "med-fridge"}, config.Zone{ID: "boiler", Kind: "hot-water"})
+	for _, p := range []struct{ id, zone, addr string }{
+		{"fridge-probe", "med-fridge", "28-0316a2795eff"},
+		{"fridge-probe-2", "med-fridge", "28-00000a1b2c3d"},
+		{"boiler-out", "boiler", "28-0416b1c2d3e4"}, // its w1_slave says crc=.. NO
+	} {
+		cfg.Sensors = append(cfg.Sensors, config.Sensor{ID: p.id, Zone: p.zone, Source: "ds18b20", Address: p.addr, Interval: config.Duration(300 * time.Millisecond)})
+	}
+	e.configure(t, c, t.TempDir())
+	g, err := gateway.New(cfg, gateway.Options{Logger: testLogger(t), Clock: gateway.FixedSync(true),
+		Local: localsensor.Deps{W1Root: "localsensor/testdata/w1/devices"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	waitFor(t, 30*time.Second, "wired readings", func() bool {
+		return e.in.Count(t, "climate", "temperature_c", `"source"='ds18b20'`) >= 6 &&
+			g.Stats().Counters[gateway.Key{Source: "ds18b20", Outcome: "crc"}] >= 2
+	}, g)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := e.in.Count(t, "climate", "temperature_c", `"sensor"='boiler-out'`); n != 0 {
+		t.Fatalf("probe with a bad CRC wrote %d points", n)
+	}
+	series, err := e.in.Query(context.Background(), `SELECT last("temperature_c") FROM "climate" WHERE "source"='ds18b20' GROUP BY "sensor"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range series {
+		got[s.Tags["sensor"]] = fmt.Sprint(s.Values[0][1])
+	}
+	if len(got) != 2 || got["fridge-probe"] == "" || got["fridge-probe-2"] == "" {
+		t.Fatalf("wired readings by sensor: %v", got)
 	}
 }

@@ -145,16 +145,21 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 	return dst
 }
 
-// local resolves samples from sensors wired to the Pi, read at now.
-func (r *router) local(dst []telemetry.Event, samples []telemetry.Sample, now time.Time) []telemetry.Event {
+// local resolves samples from sensors wired to the Pi. Their time is the gateway's
+// own clock at the read (not a device's), so it is taken as the arrival time.
+func (r *router) local(dst []telemetry.Event, samples []telemetry.Sample) []telemetry.Event {
 	synced := r.clock.Synced()
-	m := &mqttsrc.Message{Received: now}
 	for _, s := range samples {
 		d := r.devices[s.Device]
 		if d == nil || d.decode != nil {
 			r.counters.reject("local", "unmapped_device", s.Device, nil)
 			continue
 		}
+		m := &mqttsrc.Message{Received: s.Time}
+		if m.Received.IsZero() {
+			m.Received = r.clock.Now()
+		}
+		s.Time = time.Time{}
 		r.counters.count(d.source, "decoded")
 		dst = r.resolve(dst, d, m, s, synced)
 	}
