@@ -29,6 +29,8 @@ Commands:
   run --config FILE        run the gateway (what the systemd unit starts)
   check-config FILE        validate a centre config; prints a summary, or every
                            error with its line and field, and exits 1
+  sensors                  list the probes wired to this Pi (1-Wire, I2C) with a
+                           reading each and the config line to paste
   demo                     run a simulated centre on an embedded broker, with
                            the gateway and its spool in a temporary directory
   example-config           print a complete, commented centre config
