@@ -41,6 +41,11 @@ func (st *sensorStates) update(evs []telemetry.Event) {
 		if s == nil {
 			continue
 		}
+		// Messages may be handled out of order: an older reading never replaces a
+		// newer one.
+		if e.Time.Before(s.LastSeen) {
+			continue
+		}
 		reading := false
 		for _, v := range e.Values {
 			val := v.V
@@ -56,7 +61,7 @@ func (st *sensorStates) update(evs []telemetry.Event) {
 				s.Online = &on
 			}
 		}
-		if reading && !e.Flags.Has(telemetry.Retained) && e.Time.After(s.LastSeen) {
+		if reading && !e.Flags.Has(telemetry.Retained) {
 			s.LastSeen = e.Time
 		}
 	}
