@@ -14,6 +14,14 @@
 // handler error keeps the batch unacknowledged and retries it with backoff; messages
 // already in the broker's in-flight window are not lost.
 //
+// Flow control does not rely on the broker's in-flight window: Mosquitto 2.0 stops
+// enforcing max_inflight_messages when it drains a resumed session whose client acks
+// in batches. paho's router calls the source's callback on one goroutine
+// (SetOrderMatters(true)), so when the queue is full paho stops reading the socket and
+// TCP holds the backlog at the broker. The connection to tcp:// and ssl:// brokers
+// buffers reads and coalesces writes (paho writes each PUBACK with its own system
+// call); see conn.
+//
 // A watchdog catches a connection that is up but silent (MQTT consumers are known to
 // stall after a broker restart): the source publishes a heartbeat on its own topic
 // every [Options.Heartbeat] and subscribes to it, and when nothing at all has arrived

@@ -38,7 +38,9 @@ type Options struct {
 	TLS      *tls.Config
 	// Topics to subscribe to at QoS 1 (filters may use + and #).
 	Topics []string
-	// MaxInflight bounds messages received but not yet acknowledged (default 1000).
+	// MaxInflight bounds the messages queued for the handler (default 1000); when
+	// the queue is full, paho stops reading. Received but unacknowledged messages are
+	// at most MaxInflight queued plus the MaxBatch the handler holds.
 	MaxInflight int
 	// MaxBatch bounds messages per handler call (default MaxInflight).
 	MaxBatch       int
@@ -157,7 +159,17 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 		SetPassword(s.opt.Password).
 		SetCleanSession(false).
 		SetResumeSubs(true).
-		SetOrderMatters(false).
+		// Order matters: paho then calls onMessage from its one router goroutine, so
+		// when the queue is full onMessage blocks paho's reader and the socket, and
+		// the broker's TCP send buffer, not the gateway's memory, absorbs a backlog.
+		// With false, paho starts a goroutine per message before onMessage runs, so
+		// the queue bounds nothing: draining a 200,000-message session from Mosquitto
+		// 2.0.11 (which stops enforcing max_inflight_messages once the acks of a
+		// resumed session arrive in batches) left up to 57,000 goroutines blocked in
+		// onMessage (340 MB RSS), and with more unacknowledged messages than there are
+		// packet identifiers (65,535) the broker sends identifiers that are still in
+		// flight. See docs/BENCHMARKS.md.
+		SetOrderMatters(true).
 		SetAutoAckDisabled(true).
 		SetKeepAlive(s.opt.KeepAlive).
 		SetPingTimeout(10 * time.Second).
@@ -178,14 +190,19 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 	if s.opt.TLS != nil {
 		o.SetTLSConfig(s.opt.TLS)
 	}
+	if ownConn(s.opt.URL) {
+		o.SetCustomOpenConnectionFn(openConn)
+	}
 	if s.opt.StatusTopic != "" {
 		o.SetWill(s.opt.StatusTopic, "offline", 1, true)
 	}
 	return o
 }
 
-// onMessage runs on paho's goroutines: it only queues. The channel is bounded by
-// MaxInflight; QoS 1 deliveries are bounded by the broker's in-flight window too.
+// onMessage runs on paho's router goroutine, one message at a time: it only queues.
+// When the queue (MaxInflight) is full it waits, and so does paho's reading of the
+// connection: that is the gateway's flow control, whatever the broker's in-flight
+// window.
 func (s *Source) onMessage(_ mqtt.Client, m mqtt.Message) {
 	s.received.Add(1)
 	s.lastMessage.Store(time.Now().UnixNano())
@@ -229,18 +246,22 @@ func (s *Source) onConnect(c mqtt.Client) {
 	if s.opt.HeartbeatTopic != "" {
 		topics = append(topics[:len(topics):len(topics)], s.opt.HeartbeatTopic)
 	}
+	// One SUBSCRIBE for every filter. nil: the default handler, which also takes the
+	// session's messages queued before this.
+	filters := make(map[string]byte, len(topics))
 	for _, t := range topics {
-		tok := c.Subscribe(t, 1, nil) // nil: the default handler, which also takes session messages queued before this
-		if !tok.WaitTimeout(s.opt.ConnectTimeout) || tok.Error() != nil {
-			s.log.Error("mqtt subscribe failed; reconnecting", "topic", t, "err", tok.Error())
-			s.requestReconnect()
-			return
-		}
-		if st, ok := tok.(*mqtt.SubscribeToken); ok {
-			for topic, code := range st.Result() {
-				if code == 0x80 {
-					s.log.Error("broker refused subscription (check the ACL)", "topic", topic)
-				}
+		filters[t] = 1
+	}
+	tok := c.SubscribeMultiple(filters, nil)
+	if !s.waitSubscribed(tok) {
+		s.log.Error("mqtt subscribe failed; reconnecting", "topics", len(filters), "err", tok.Error())
+		s.requestReconnect()
+		return
+	}
+	if st, ok := tok.(*mqtt.SubscribeToken); ok {
+		for topic, code := range st.Result() {
+			if code == 0x80 {
+				s.log.Error("broker refused subscription (check the ACL)", "topic", topic)
 			}
 		}
 	}
@@ -249,6 +270,24 @@ func (s *Source) onConnect(c mqtt.Client) {
 	}
 	s.connected.Store(true)
 	s.log.Info("mqtt connected", "broker", s.opt.URL, "client_id", s.opt.ClientID, "topics", len(topics))
+}
+
+// waitSubscribed waits for the SUBACK. On a resumed session the broker may send a
+// backlog first, and the SUBACK is read only after the messages ahead of it have been
+// queued, so the wait is bounded by silence (ConnectTimeout without any message), not
+// by a fixed time: a long backlog draining steadily is not a failure.
+func (s *Source) waitSubscribed(tok mqtt.Token) bool {
+	for !tok.WaitTimeout(min(time.Second, s.opt.ConnectTimeout)) {
+		select {
+		case <-s.stopping:
+			return false
+		default:
+		}
+		if time.Since(time.Unix(0, s.lastMessage.Load())) > s.opt.ConnectTimeout {
+			return false
+		}
+	}
+	return tok.Error() == nil
 }
 
 func (s *Source) requestReconnect() {
