@@ -1,7 +1,13 @@
 package influxsink
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -25,14 +31,24 @@ func NewClient(url, token, org, bucket string, timeout time.Duration) *Client {
 		secs = 1
 	}
 	opts := influxdb2.DefaultOptions().
-		SetUseGZip(true).
+		SetUseGZip(false). // gzipTransport compresses instead
 		SetHTTPRequestTimeout(secs).
 		SetPrecision(time.Nanosecond)
+	// The library's own HTTP client (timeout, proxy, TLS; closed by Close), with
+	// compression added to its transport.
+	hc := opts.HTTPClient()
+	hc.Transport = &gzipTransport{next: hc.Transport}
 	c := influxdb2.NewClientWithOptions(url, token, opts)
 	return &Client{c: c, api: c.WriteAPIBlocking(org, bucket)}
 }
 
-// WritePoint writes points in one POST. It implements the writer's pointWriter.
+// WriteRecord writes line protocol in one POST: the lines of all arguments, which
+// are joined with newlines. It implements the writer's lineWriter.
+func (c *Client) WriteRecord(ctx context.Context, lines ...string) error {
+	return c.api.WriteRecord(ctx, lines...)
+}
+
+// WritePoint writes points in one POST.
 func (c *Client) WritePoint(ctx context.Context, points ...*write.Point) error {
 	return c.api.WritePoint(ctx, points...)
 }
@@ -43,4 +59,64 @@ func (c *Client) Ping(ctx context.Context) (bool, error) { return c.c.Ping(ctx) 
 // Close releases idle connections.
 func (c *Client) Close() { c.c.Close() }
 
-var _ pointWriter = (*Client)(nil)
+// gzipLevel is the compression level of request bodies. On the gateway's line
+// protocol, level 2 makes bodies 7 % larger than the default level 6 (12.3× instead of
+// 13.2× smaller than the text) in less than half the CPU time (2.2 ms instead of 5.3 ms
+// per 10,000-point batch on the benchmark machine; see docs/BENCHMARKS.md). The bytes
+// are few either way (a 200-sensor centre sends about 5 kB a minute); the CPU time is
+// the Pi's.
+const gzipLevel = 2
+
+// gzipTransport compresses request bodies with gzip at gzipLevel and sends them with
+// Content-Encoding: gzip. It reuses its compressors: the library's SetUseGZip makes
+// a new one, about 1 MB of state, for every POST and feeds it through a pipe and a
+// goroutine, which cost a third of the time of a 10,000-point POST.
+type gzipTransport struct {
+	next http.RoundTripper
+	zw   sync.Pool    // *gzip.Writer
+	size atomic.Int64 // the last compressed body's size, to size the next buffer
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *gzipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.Header.Get("Content-Encoding") != "" {
+		return t.next.RoundTrip(req)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, t.size.Load()+4096))
+	zw, _ := t.zw.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(buf, gzipLevel) // the level is valid
+	} else {
+		zw.Reset(buf)
+	}
+	_, err := io.Copy(zw, req.Body)
+	_ = req.Body.Close() // a RoundTripper closes the body, also on errors
+	if err == nil {
+		err = zw.Close()
+	}
+	zw.Reset(io.Discard) // drop buf before pooling
+	t.zw.Put(zw)
+	if err != nil {
+		return nil, err
+	}
+	t.size.Store(int64(buf.Len()))
+	body := buf.Bytes()
+	r := req.Clone(req.Context()) // a RoundTripper must not modify the request
+	r.Header.Set("Content-Encoding", "gzip")
+	r.ContentLength = int64(len(body))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.next.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the wrapped transport's idle connections (Client.Close).
+func (t *gzipTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+var (
+	_ lineWriter        = (*Client)(nil)
+	_ http.RoundTripper = (*gzipTransport)(nil)
+)

@@ -1,55 +1,179 @@
 package influxsink
 
 import (
-	"github.com/influxdata/influxdb-client-go/v2/api/write"
+	"cmp"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// appendPoints converts ev into InfluxDB points (at most one per measurement) and
-// appends them to dst.
-//
-// climate: tags centre, zone, zone_kind, sensor, source; fields temperature_c, humidity_pct.
-// device:  tags centre, device (the sensor id), kind (its source), zone; fields
-// battery_pct, link_quality, voltage_v, online.
-// A non-zero flags field (telemetry.Flags bits) is added to each point so that a
-// reader can tell readings stamped by the gateway after clock skew, or with an
-// unsynchronised clock, from the rest.
-func appendPoints(dst []*write.Point, centre string, ev *telemetry.Event) []*write.Point {
-	var climate, device *write.Point
-	for _, v := range ev.Values {
-		switch v.Metric.Measurement() {
-		case "climate":
-			if climate == nil {
-				climate = write.NewPointWithMeasurement("climate").
-					AddTag("centre", centre).
-					AddTag("sensor", ev.Sensor).
-					AddTag("source", ev.Source).
-					AddTag("zone", ev.Zone).
-					AddTag("zone_kind", ev.ZoneKind).
-					SetTime(ev.Time)
-			}
-			climate.AddField(v.Metric.String(), v.V)
-		default:
-			if device == nil {
-				device = write.NewPointWithMeasurement("device").
-					AddTag("centre", centre).
-					AddTag("device", ev.Sensor).
-					AddTag("kind", ev.Source).
-					AddTag("zone", ev.Zone).
-					SetTime(ev.Time)
-			}
-			device.AddField(v.Metric.String(), v.V)
-		}
+// batch is line protocol ready to POST: text holds the lines, each ending in '\n';
+// ends[i] is the offset just past line i, and start the offset of the first line. A
+// batch splits into halves without copying (text is shared).
+type batch struct {
+	text  string
+	ends  []int
+	start int
+}
+
+// len returns the number of lines (points).
+func (b batch) len() int { return len(b.ends) }
+
+// body returns the batch's lines as one POST body.
+func (b batch) body() string {
+	if len(b.ends) == 0 {
+		return ""
 	}
-	for _, p := range [...]*write.Point{climate, device} {
-		if p == nil {
+	return b.text[b.start:b.ends[len(b.ends)-1]]
+}
+
+// halves splits a batch of at least two lines.
+func (b batch) halves() (batch, batch) {
+	h := len(b.ends) / 2
+	return batch{b.text, b.ends[:h], b.start}, batch{b.text, b.ends[h:], b.ends[h-1]}
+}
+
+// encoder writes events as line protocol, byte for byte what influxdb-client-go's
+// write.Point encoding produces for the same points (nanosecond precision), without
+// building a write.Point per point: the writer's batches are thousands of points, and
+// the points, their tag and field slices and the boxed values were most of its
+// allocations and CPU time.
+//
+// Schema (DESIGN.md):
+//
+//	climate: tags centre, sensor, source, zone, zone_kind; fields temperature_c, humidity_pct.
+//	device:  tags centre, device (the sensor id), kind (its source), zone; fields
+//	         battery_pct, link_quality, voltage_v, online.
+//
+// Tags are written in that (sorted) order and left out when empty. Fields follow the
+// order of the event's values; a metric that appears twice keeps its first position
+// and its last value. A non-zero flags field (telemetry.Flags bits, an integer) is
+// added to each point so that a reader can tell readings stamped by the gateway after
+// clock skew, or with an unsynchronised clock, from the rest. Values that are not
+// finite cannot be written and are left out (decoders already reject them); a point
+// left without fields is not written.
+type encoder struct {
+	centre          string
+	sb              strings.Builder
+	ends            []int
+	perEvent        int      // bytes per event in the last batch, to size the next
+	num             [40]byte // scratch for number formatting
+	climate, device []field
+}
+
+type field struct {
+	m telemetry.Metric
+	v float64
+}
+
+// encode returns events as a batch of line protocol.
+func (e *encoder) encode(events []telemetry.Record) batch {
+	e.sb = strings.Builder{} // the previous batch's text belongs to its batch
+	e.sb.Grow(cmp.Or(e.perEvent, 256) * len(events) * 9 / 8)
+	e.ends = make([]int, 0, len(events)+len(events)/2)
+	for i := range events {
+		e.event(&events[i].Event)
+	}
+	b := batch{text: e.sb.String(), ends: e.ends}
+	if len(events) > 0 {
+		e.perEvent = len(b.text) / len(events)
+	}
+	e.ends = nil
+	return b
+}
+
+// event appends ev's points (at most one per measurement).
+func (e *encoder) event(ev *telemetry.Event) {
+	e.climate, e.device = e.climate[:0], e.device[:0]
+	for _, v := range ev.Values {
+		if math.IsNaN(v.V) || math.IsInf(v.V, 0) {
 			continue
 		}
-		if ev.Flags != 0 {
-			p.AddField("flags", int64(ev.Flags))
+		if v.Metric.Measurement() == "climate" {
+			e.climate = setField(e.climate, v)
+		} else {
+			e.device = setField(e.device, v)
 		}
-		dst = append(dst, p)
 	}
-	return dst
+	if len(e.climate) > 0 {
+		e.sb.WriteString("climate")
+		e.tag("centre", e.centre)
+		e.tag("sensor", ev.Sensor)
+		e.tag("source", ev.Source)
+		e.tag("zone", ev.Zone)
+		e.tag("zone_kind", ev.ZoneKind)
+		e.fields(e.climate, ev)
+	}
+	if len(e.device) > 0 {
+		e.sb.WriteString("device")
+		e.tag("centre", e.centre)
+		e.tag("device", ev.Sensor)
+		e.tag("kind", ev.Source)
+		e.tag("zone", ev.Zone)
+		e.fields(e.device, ev)
+	}
+}
+
+func setField(fs []field, v telemetry.Value) []field {
+	for i := range fs {
+		if fs[i].m == v.Metric {
+			fs[i].v = v.V
+			return fs
+		}
+	}
+	return append(fs, field{v.Metric, v.V})
+}
+
+func (e *encoder) tag(key, value string) {
+	if value == "" {
+		return
+	}
+	e.sb.WriteByte(',')
+	e.sb.WriteString(key)
+	e.sb.WriteByte('=')
+	writeEscaped(&e.sb, value)
+}
+
+// fields ends the line: the field set, the timestamp and the newline.
+func (e *encoder) fields(fs []field, ev *telemetry.Event) {
+	for i, f := range fs {
+		if i == 0 {
+			e.sb.WriteByte(' ')
+		} else {
+			e.sb.WriteByte(',')
+		}
+		writeEscaped(&e.sb, f.m.String())
+		e.sb.WriteByte('=')
+		e.sb.Write(strconv.AppendFloat(e.num[:0], f.v, 'f', -1, 64))
+	}
+	if ev.Flags != 0 {
+		e.sb.WriteString(",flags=")
+		e.sb.Write(strconv.AppendInt(e.num[:0], int64(ev.Flags), 10))
+		e.sb.WriteByte('i')
+	}
+	if !ev.Time.IsZero() {
+		e.sb.WriteByte(' ')
+		e.sb.Write(strconv.AppendInt(e.num[:0], ev.Time.UnixNano(), 10))
+	}
+	e.sb.WriteByte('\n')
+	e.ends = append(e.ends, e.sb.Len())
+}
+
+// escapeTable marks the bytes line protocol escapes with a backslash in tag keys,
+// tag values and field keys, and the letter of the escape.
+var escapeTable = [256]byte{'\t': 't', '\n': 'n', '\f': 'f', '\r': 'r', ' ': ' ', ',': ',', '=': '='}
+
+func writeEscaped(sb *strings.Builder, s string) {
+	from := 0
+	for i := 0; i < len(s); i++ {
+		if c := escapeTable[s[i]]; c != 0 {
+			sb.WriteString(s[from:i])
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+			from = i + 1
+		}
+	}
+	sb.WriteString(s[from:])
 }

@@ -14,14 +14,14 @@ import (
 	"time"
 
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
-	"github.com/influxdata/influxdb-client-go/v2/api/write"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// pointWriter is the part of api.WriteAPIBlocking the writer uses: one POST per call.
-type pointWriter interface {
-	WritePoint(ctx context.Context, points ...*write.Point) error
+// lineWriter is the part of api.WriteAPIBlocking the writer uses: one POST per call.
+// The writer passes one string holding every line of the batch, each ending in '\n'.
+type lineWriter interface {
+	WriteRecord(ctx context.Context, lines ...string) error
 }
 
 // queue is the part of the spool the writer reads.
@@ -60,27 +60,26 @@ type Stats struct {
 // Writer moves events from the spool to InfluxDB. Run it in one goroutine.
 type Writer struct {
 	q   queue
-	w   pointWriter
+	w   lineWriter
 	opt Options
 	log *slog.Logger
 
 	mu    sync.Mutex
 	stats Stats
 
-	live      []seqRange // ranges delivered by the live lane, ascending, above the backlog position
-	liveNext  uint64     // next seq the live lane would send
-	points    []*write.Point
-	sleep     func(ctx context.Context, d time.Duration) error
-	deadMu    sync.Mutex
-	deadFile  io.WriteCloser
-	deadOpen  bool
-	precision time.Duration
+	live     []seqRange // ranges delivered by the live lane, ascending, above the backlog position
+	liveNext uint64     // next seq the live lane would send
+	enc      encoder
+	sleep    func(ctx context.Context, d time.Duration) error
+	deadMu   sync.Mutex
+	deadFile io.WriteCloser
+	deadOpen bool
 }
 
 type seqRange struct{ from, to uint64 } // [from, to)
 
-// New returns a Writer reading q and writing through w.
-func New(q queue, w pointWriter, opt Options) *Writer {
+// New returns a Writer reading q and writing through w (a [Client], in production).
+func New(q queue, w lineWriter, opt Options) *Writer {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 5000
 	}
@@ -101,9 +100,9 @@ func New(q queue, w pointWriter, opt Options) *Writer {
 	}
 	return &Writer{
 		q: q, w: w, opt: opt,
-		log:       opt.Logger.With("component", "influxsink"),
-		sleep:     sleepCtx,
-		precision: time.Nanosecond,
+		log:   opt.Logger.With("component", "influxsink"),
+		enc:   encoder{centre: opt.Centre},
+		sleep: sleepCtx,
 	}
 }
 
@@ -213,12 +212,10 @@ func (w *Writer) deliver(ctx context.Context, recs []telemetry.Record, live bool
 	if len(recs) == 0 {
 		return nil
 	}
-	pts := w.points[:0]
-	for i := range recs {
-		pts = appendPoints(pts, w.opt.Centre, &recs[i].Event)
+	pts := w.enc.encode(recs)
+	if pts.len() == 0 {
+		return nil
 	}
-	w.points = pts
-	defer clear(w.points[:cap(w.points)])
 	if live {
 		err := w.post(ctx, pts)
 		if err == nil {
@@ -231,7 +228,7 @@ func (w *Writer) deliver(ctx context.Context, recs []telemetry.Record, live bool
 
 // writeAll writes pts, retrying transient failures and splitting around malformed
 // or oversized content.
-func (w *Writer) writeAll(ctx context.Context, pts []*write.Point) error {
+func (w *Writer) writeAll(ctx context.Context, pts batch) error {
 	attempt := 0
 	for {
 		err := w.post(ctx, pts)
@@ -248,21 +245,21 @@ func (w *Writer) writeAll(ctx context.Context, pts []*write.Point) error {
 		}
 		switch {
 		case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
-			if len(pts) == 1 {
+			if pts.len() == 1 {
 				w.deadLetter(pts, err)
 				return nil
 			}
-			half := len(pts) / 2
-			if err := w.writeAll(ctx, pts[:half]); err != nil {
+			first, second := pts.halves()
+			if err := w.writeAll(ctx, first); err != nil {
 				return err
 			}
-			return w.writeAll(ctx, pts[half:])
-		case status == http.StatusRequestEntityTooLarge && len(pts) > 1:
-			half := len(pts) / 2
-			if err := w.writeAll(ctx, pts[:half]); err != nil {
+			return w.writeAll(ctx, second)
+		case status == http.StatusRequestEntityTooLarge && pts.len() > 1:
+			first, second := pts.halves()
+			if err := w.writeAll(ctx, first); err != nil {
 				return err
 			}
-			return w.writeAll(ctx, pts[half:])
+			return w.writeAll(ctx, second)
 		}
 		d := w.backoff(attempt)
 		if he != nil && he.RetryAfter > 0 {
@@ -271,7 +268,7 @@ func (w *Writer) writeAll(ctx context.Context, pts []*write.Point) error {
 		attempt++
 		w.count(func(s *Stats) { s.Retries++ })
 		w.log.Warn("influxdb write failed; will retry", "err", err, "status", status,
-			"points", len(pts), "retry_in", d.Round(time.Millisecond))
+			"points", pts.len(), "retry_in", d.Round(time.Millisecond))
 		if err := w.sleep(ctx, d); err != nil {
 			return err
 		}
@@ -279,10 +276,10 @@ func (w *Writer) writeAll(ctx context.Context, pts []*write.Point) error {
 }
 
 // post makes one POST with the per-request timeout and records the outcome.
-func (w *Writer) post(ctx context.Context, pts []*write.Point) error {
+func (w *Writer) post(ctx context.Context, pts batch) error {
 	cctx, cancel := context.WithTimeout(ctx, w.opt.Timeout)
 	defer cancel()
-	err := w.w.WritePoint(cctx, pts...)
+	err := w.w.WriteRecord(cctx, pts.body())
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -293,7 +290,7 @@ func (w *Writer) post(ctx context.Context, pts []*write.Point) error {
 		}
 		return err
 	}
-	w.stats.Points += uint64(len(pts))
+	w.stats.Points += uint64(pts.len())
 	w.stats.Batches++
 	w.stats.LastError = ""
 	w.stats.LastSuccess = now
@@ -321,10 +318,10 @@ func (w *Writer) count(f func(*Stats)) {
 
 // deadLetter appends rejected points to the dead-letter file, one comment line with
 // the time and the server's reason, then the points as line protocol.
-func (w *Writer) deadLetter(pts []*write.Point, cause error) {
-	w.count(func(s *Stats) { s.DeadLettered += uint64(len(pts)) })
+func (w *Writer) deadLetter(pts batch, cause error) {
+	w.count(func(s *Stats) { s.DeadLettered += uint64(pts.len()) })
 	w.log.Error("influxdb rejected points as malformed; set aside in the dead-letter file",
-		"err", cause, "points", len(pts), "file", w.opt.DeadLetter)
+		"err", cause, "points", pts.len(), "file", w.opt.DeadLetter)
 	if w.opt.DeadLetter == "" {
 		return
 	}
@@ -340,9 +337,7 @@ func (w *Writer) deadLetter(pts []*write.Point, cause error) {
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# %s %s\n", time.Now().UTC().Format(time.RFC3339), strings.ReplaceAll(cause.Error(), "\n", " "))
-	for _, p := range pts {
-		write.PointToLineProtocolBuffer(p, &sb, w.precision)
-	}
+	sb.WriteString(pts.body())
 	if _, err := io.WriteString(w.deadFile, sb.String()); err != nil {
 		w.log.Error("cannot write dead-letter file", "err", err, "file", w.opt.DeadLetter)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
-	"github.com/influxdata/influxdb-client-go/v2/api/write"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
@@ -95,30 +94,35 @@ func (q *memQueue) Head() uint64   { q.mu.Lock(); defer q.mu.Unlock(); return ui
 // records what it accepted.
 type scriptWriter struct {
 	mu       sync.Mutex
-	script   []func(pts []*write.Point) error
-	accepted []string // line protocol
+	script   []func(lines []string) error
+	accepted []string // line protocol, one point each, with its newline
 	posts    int
 }
 
-func (s *scriptWriter) WritePoint(_ context.Context, pts ...*write.Point) error {
+// WriteRecord takes a POST body as the Writer sends it (lines joined by newlines).
+func (s *scriptWriter) WriteRecord(_ context.Context, body ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.posts++
+	var lines []string
+	for _, b := range body {
+		for l := range strings.Lines(b) {
+			lines = append(lines, l)
+		}
+	}
 	if len(s.script) > 0 {
 		f := s.script[0]
 		s.script = s.script[1:]
-		if err := f(pts); err != nil {
+		if err := f(lines); err != nil {
 			return err
 		}
 	}
-	for _, p := range pts {
-		if strings.Contains(write.PointToLineProtocol(p, time.Nanosecond), "poison") {
+	for _, l := range lines {
+		if strings.Contains(l, "poison") {
 			return &http2.Error{StatusCode: 400, Code: "invalid", Message: "unable to parse poison"}
 		}
 	}
-	for _, p := range pts {
-		s.accepted = append(s.accepted, write.PointToLineProtocol(p, time.Nanosecond))
-	}
+	s.accepted = append(s.accepted, lines...)
 	return nil
 }
 
@@ -177,8 +181,8 @@ func TestWriterRetriesTransientErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := newMemQueue(10)
-			fail := func([]*write.Point) error { return tt.err }
-			sw := &scriptWriter{script: []func([]*write.Point) error{fail, fail, fail}}
+			fail := func([]string) error { return tt.err }
+			sw := &scriptWriter{script: []func([]string) error{fail, fail, fail}}
 			w := noSleep(New(q, sw, Options{Centre: "c1", BatchSize: 100}))
 			var slept []time.Duration
 			w.sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
@@ -235,13 +239,13 @@ func TestWriterIsolatesMalformedPoints(t *testing.T) {
 
 func TestWriterSplitsTooLarge(t *testing.T) {
 	q := newMemQueue(100)
-	tooLarge := func(p []*write.Point) error {
+	tooLarge := func(p []string) error {
 		if len(p) > 30 {
 			return &http2.Error{StatusCode: 413}
 		}
 		return nil
 	}
-	sw := &scriptWriter{script: []func([]*write.Point) error{tooLarge, tooLarge, tooLarge}}
+	sw := &scriptWriter{script: []func([]string) error{tooLarge, tooLarge, tooLarge}}
 	w := noSleep(New(q, sw, Options{Centre: "c1", BatchSize: 100}))
 	runUntil(t, w, q, func() bool { return q.Cursor() == 100 })
 	if sw.n() != 100 || w.Stats().DeadLettered != 0 {
@@ -262,10 +266,13 @@ func TestWriterLiveLaneDuringBacklog(t *testing.T) {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- w.Run(ctx) }()
-	gate <- struct{}{} // first backlog batch
+	// The live event arrives while the first backlog batch is being written (the
+	// writer has read it and waits at the gate). Adding it after releasing that POST
+	// would race with the writer reading the spool head for the live lane.
 	live := ev(99_999)
 	live.Sensor = "live"
 	q.add(live)
+	gate <- struct{}{} // first backlog batch
 	// The writer takes the second lane after this batch: within two more POSTs the
 	// live event must have landed.
 	gate <- struct{}{}
@@ -306,19 +313,19 @@ func snapshot(s *scriptWriter) []string {
 }
 
 type slowWriter struct {
-	next  pointWriter
+	next  lineWriter
 	posts *atomic.Int64
 	gate  chan struct{}
 }
 
-func (s *slowWriter) WritePoint(ctx context.Context, p ...*write.Point) error {
+func (s *slowWriter) WriteRecord(ctx context.Context, lines ...string) error {
 	select {
 	case <-s.gate:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	s.posts.Add(1)
-	return s.next.WritePoint(ctx, p...)
+	return s.next.WriteRecord(ctx, lines...)
 }
 
 // TestClientRetryAfterFromServer checks the error classification against the real
