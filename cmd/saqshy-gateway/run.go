@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway"
@@ -29,6 +31,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jsonLog := fs.Bool("log-json", false, "log as JSON lines (for journald/log shippers)")
 	statsEvery := fs.Duration("stats-every", time.Minute, "log a line of counts this often (0 disables)")
 	assumeSynced := fs.Bool("assume-clock-synced", false, "trust the system clock even if the kernel reports it unsynchronised (containers)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for benchmarks; see docs/BENCHMARKS.md)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -54,9 +57,34 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "saqshy-gateway run: %v\n", err)
 		return 1
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "saqshy-gateway run: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 	if err := g.Run(ctx); err != nil {
 		log.Error("gateway failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile starts profiling the process's CPU into path; the returned func
+// stops the profile and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

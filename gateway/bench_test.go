@@ -1,0 +1,659 @@
+package gateway_test
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/sim"
+)
+
+// End-to-end benchmarks (docs/BENCHMARKS.md): the gateway binary and a bare paho
+// subscriber (internal/baresub) run as separate processes against a real Mosquitto
+// and a real InfluxDB 1.8, so that each one's CPU time and peak RSS are its own.
+// One iteration is one whole scenario; run them with -benchtime=1x:
+//
+//	go test -run='^$' -bench=. -benchtime=1x -count=3 -timeout=60m ./gateway/
+var (
+	benchMessages  = flag.Int("bench.messages", 200_000, "messages per end-to-end benchmark run (a multiple of -bench.sensors)")
+	benchSensors   = flag.Int("bench.sensors", 200, "Zigbee2MQTT sensors (topics) in the end-to-end benchmarks")
+	benchProfile   = flag.String("bench.gateway-cpuprofile", "", "write the measured gateway process's CPU profile to `prefix`-<scenario>.pprof")
+	benchEnvVars   = flag.String("bench.gateway-env", "", "space-separated VAR=value pairs added to the measured gateway process's environment (e.g. GOGC=50)")
+	benchBatch     = flag.Int("bench.influx-batch", 0, "the gateway's influx.batch_size (0: the default)")
+	benchBins      = flag.String("bench.bin", "", "`dir` holding prebuilt saqshy-gateway and baresub binaries (a Pi without Go); default: go build them")
+	benchBareProf  = flag.String("bench.bare-cpuprofile", "", "write the measured bare subscriber's CPU profile to `prefix`-<scenario>.pprof")
+	benchBareOrder = flag.Bool("bench.bare-order-matters", false, "run the bare subscriber with SetOrderMatters(true), as the gateway's source, instead of paho's goroutine per message")
+)
+
+// figures are one scenario's results, by metric unit.
+type figures map[string]float64
+
+// results accumulates the figures of a benchmark's iterations.
+type results struct {
+	sum figures
+	n   int
+}
+
+func (r *results) add(f figures) {
+	if r.sum == nil {
+		r.sum = figures{}
+	}
+	for k, v := range f {
+		if strings.Contains(k, "rss") || strings.Contains(k, "anon") {
+			r.sum[k] = max(r.sum[k], v) // peaks: the highest
+		} else {
+			r.sum[k] += v
+		}
+	}
+	r.n++
+}
+
+// report reports the mean of the iterations' rates and CPU times, the highest peak
+// RSS, and the gateway's rate and CPU as ratios to the bare subscriber's.
+func (r *results) report(b *testing.B) {
+	b.ReportMetric(0, "ns/op") // one op is a whole scenario, servers' start-up included
+	mean := figures{}
+	for k, v := range r.sum {
+		if strings.Contains(k, "rss") || strings.Contains(k, "anon") {
+			mean[k] = v
+		} else {
+			mean[k] = v / float64(r.n)
+		}
+		b.ReportMetric(mean[k], k)
+	}
+	b.ReportMetric(mean["gateway_points/s"]/mean["bare_msgs/s"], "rate_ratio")
+	b.ReportMetric(mean["gateway_cpu_s/100k"]/mean["bare_cpu_s/100k"], "cpu_ratio")
+}
+
+// BenchmarkDrainPrequeued: -bench.messages Zigbee2MQTT messages at QoS 1 over
+// -bench.sensors topics are queued by Mosquitto for the gateway's persistent session
+// and for a bare subscriber's; each then drains its queue, the bare subscriber first,
+// the gateway second, until InfluxDB holds every climate point.
+func BenchmarkDrainPrequeued(b *testing.B) {
+	bins := buildBenchBinaries(b)
+	var r results
+	for b.Loop() {
+		r.add(drainPrequeued(b, bins))
+	}
+	r.report(b)
+}
+
+// BenchmarkLive: a publisher sends -bench.messages messages at full speed while the
+// consumer runs: first to a bare subscriber, then, on a fresh broker, to the gateway.
+func BenchmarkLive(b *testing.B) {
+	bins := buildBenchBinaries(b)
+	var r results
+	for b.Loop() {
+		r.add(live(b, bins))
+	}
+	r.report(b)
+}
+
+// startBroker starts Mosquitto with the in-flight window firmware-config ships (1000)
+// and persistence off: testenv's 1 s autosave (for the restart tests) would write the
+// whole queue to disk every second and take a core from the processes measured.
+// Sessions still persist in memory while the broker runs.
+func startBroker(b *testing.B) (*testenv.Mosquitto, *server) {
+	mq := testenv.StartMosquitto(b, testenv.MosquittoOptions{MaxInflight: 1000, Extra: "persistence false\n"})
+	return mq, findServer(b, "mosquitto", mq.Dir)
+}
+
+func startDatabase(b *testing.B) (*testenv.Influx, *server) {
+	in := testenv.StartInflux(b, "saqshy")
+	return in, findServer(b, "influxd", in.Dir)
+}
+
+func bareArgs(url, clientID string, n int, extra ...string) []string {
+	args := []string{"--url", url, "--client-id", clientID, "--topic", "zigbee2mqtt/#", "--n", fmt.Sprint(n)}
+	if *benchBareOrder {
+		args = append(args, "--order-matters")
+	}
+	if *benchBareProf != "" && n > 0 {
+		args = append(args, "--cpuprofile", *benchBareProf+"-"+clientID+".pprof")
+	}
+	return append(args, extra...)
+}
+
+func drainPrequeued(b *testing.B, bins benchBinaries) figures {
+	n := *benchMessages
+	per100k := func(d time.Duration) float64 { return d.Seconds() / float64(n) * 1e5 }
+	mq, broker := startBroker(b)
+	in, influxd := startDatabase(b)
+	c := zigbeeFleet("bench-drain", *benchSensors)
+	cfgPath := writeBenchConfig(b, c, mq, in)
+	status := watchStatus(b, mq.URL(), "saqshy/"+c.Config.Centre.ID+"/gateway/status")
+
+	// 1. Both persistent sessions exist before anything is published.
+	gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "")...)
+	status.waitFor(b, "online", 30*time.Second)
+	gw.stop(b)
+	bare := startChild(b, "baresub", bins.baresub, bareArgs(mq.URL(), "bare-drain", 0, "--subscribe-only")...)
+	bare.waitLine(b, "subscribed", 30*time.Second)
+	bare.wait(b, 30*time.Second)
+
+	// 2. Queue n messages for both. Payload times sit just ahead of now, so they stay
+	// within the gateway's clock-skew window while it drains.
+	msgs := zigbeeMessages(c, n/len(c.Devices), time.Now().Add(30*time.Second))
+	publishAll(b, mq.URL(), msgs)
+
+	// 3. The bare subscriber drains its queue.
+	brokerCPU := broker.cpu(b)
+	bare = startChild(b, "baresub", bins.baresub, bareArgs(mq.URL(), "bare-drain", n)...)
+	done := bare.waitLine(b, "done", 10*time.Minute)
+	bareU := bare.wait(b, 30*time.Second)
+	bareBroker := broker.cpu(b) - brokerCPU
+
+	// 4. The gateway drains its queue into InfluxDB.
+	brokerCPU, influxCPU := broker.cpu(b), influxd.cpu(b)
+	gw = startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, profilePath("drain"))...)
+	landedAt := waitLanded(b, in, int64(n), gw, 10*time.Minute)
+	gwU := gw.stop(b)
+	gwBroker, gwInflux := broker.cpu(b)-brokerCPU, influxd.cpu(b)-influxCPU
+	checkExactly(b, in, int64(n))
+
+	return figures{
+		"gateway_points/s":       float64(n) / landedAt.Sub(gw.started).Seconds(),
+		"bare_msgs/s":            float64(n) / done.at.Sub(bare.started).Seconds(),
+		"gateway_cpu_s/100k":     per100k(gwU.cpu),
+		"bare_cpu_s/100k":        per100k(bareU.cpu),
+		"gateway_peak_rss_MB":    gwU.rssMB,
+		"bare_peak_rss_MB":       bareU.rssMB,
+		"gateway_peak_anon_MB":   gwU.anonMB,
+		"bare_peak_anon_MB":      bareU.anonMB,
+		"broker_cpu_s/100k":      per100k(gwBroker),
+		"bare_broker_cpu_s/100k": per100k(bareBroker),
+		"influxd_cpu_s/100k":     per100k(gwInflux),
+	}
+}
+
+func live(b *testing.B, bins benchBinaries) figures {
+	n := *benchMessages
+	per100k := func(d time.Duration) float64 { return d.Seconds() / float64(n) * 1e5 }
+	c := zigbeeFleet("bench-live", *benchSensors)
+	msgs := zigbeeMessages(c, n/len(c.Devices), time.Now().Add(30*time.Second))
+
+	// The bare subscriber, on a broker of its own.
+	mq, broker := startBroker(b)
+	bare := startChild(b, "baresub", bins.baresub, bareArgs(mq.URL(), "bare-live", n)...)
+	bare.waitLine(b, "subscribed", 30*time.Second)
+	brokerCPU := broker.cpu(b)
+	t0 := time.Now()
+	publishAll(b, mq.URL(), msgs)
+	done := bare.waitLine(b, "done", 10*time.Minute)
+	bareU := bare.wait(b, 30*time.Second)
+	bareBroker := broker.cpu(b) - brokerCPU
+	bareRate := float64(n) / done.at.Sub(t0).Seconds()
+	mq.Stop()
+
+	// The gateway, on a fresh broker and database.
+	mq, broker = startBroker(b)
+	in, influxd := startDatabase(b)
+	cfgPath := writeBenchConfig(b, c, mq, in)
+	status := watchStatus(b, mq.URL(), "saqshy/"+c.Config.Centre.ID+"/gateway/status")
+	gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, profilePath("live"))...)
+	status.waitFor(b, "online", 30*time.Second)
+	brokerCPU, influxCPU := broker.cpu(b), influxd.cpu(b)
+	t0 = time.Now()
+	publishAll(b, mq.URL(), msgs)
+	published := time.Now()
+	landedAt := waitLanded(b, in, int64(n), gw, 10*time.Minute)
+	gwU := gw.stop(b)
+	gwBroker, gwInflux := broker.cpu(b)-brokerCPU, influxd.cpu(b)-influxCPU
+	checkExactly(b, in, int64(n))
+
+	return figures{
+		"gateway_points/s":       float64(n) / landedAt.Sub(t0).Seconds(),
+		"bare_msgs/s":            bareRate,
+		"publish_msgs/s":         float64(n) / published.Sub(t0).Seconds(),
+		"gateway_cpu_s/100k":     per100k(gwU.cpu),
+		"bare_cpu_s/100k":        per100k(bareU.cpu),
+		"gateway_peak_rss_MB":    gwU.rssMB,
+		"bare_peak_rss_MB":       bareU.rssMB,
+		"gateway_peak_anon_MB":   gwU.anonMB,
+		"bare_peak_anon_MB":      bareU.anonMB,
+		"broker_cpu_s/100k":      per100k(gwBroker),
+		"bare_broker_cpu_s/100k": per100k(bareBroker),
+		"influxd_cpu_s/100k":     per100k(gwInflux),
+	}
+}
+
+// zigbeeFleet is a centre of n Zigbee2MQTT climate sensors, one per zone and topic.
+func zigbeeFleet(id string, n int) *sim.Centre {
+	c := sim.NewFleet(id, n, 7)
+	cfg := c.Config
+	keep := map[string]bool{}
+	cfg.Sensors = cfg.Sensors[:0:0]
+	var devices []*sim.Device
+	for _, d := range c.Devices {
+		if d.Format == "zigbee2mqtt" {
+			devices = append(devices, d)
+			cfg.Sensors = append(cfg.Sensors, d.Sensor)
+			keep[d.Sensor.Zone] = true
+		}
+	}
+	c.Devices = devices
+	zones := cfg.Zones[:0:0]
+	for _, z := range cfg.Zones {
+		if keep[z.ID] {
+			zones = append(zones, z)
+		}
+	}
+	cfg.Zones = zones
+	return c
+}
+
+// zigbeeMessages returns perSensor rounds of one message from every device, as an
+// Aqara temperature/humidity sensor sends them through Zigbee2MQTT (temperature,
+// humidity, battery, voltage, link quality). A device's k-th message has last_seen
+// base + k ms, so no two of its points share a timestamp.
+func zigbeeMessages(c *sim.Centre, perSensor int, base time.Time) []sim.Message {
+	base = base.Truncate(time.Millisecond)
+	msgs := make([]sim.Message, 0, perSensor*len(c.Devices))
+	for k := range perSensor {
+		for i, d := range c.Devices {
+			r := sim.Reading{
+				TemperatureC: 18 + float64((i*7+k)%80)/10,
+				HumidityPct:  40 + float64((i+k)%200)/10,
+				BatteryPct:   float64(60 + i%40),
+				LinkQuality:  float64(80 + (i+k)%100),
+			}
+			msgs = append(msgs, sim.Zigbee2MQTT(d.Sensor.Topic, r, base.Add(time.Duration(k)*time.Millisecond)))
+		}
+	}
+	return msgs
+}
+
+func writeBenchConfig(b *testing.B, c *sim.Centre, mq *testenv.Mosquitto, in *testenv.Influx) string {
+	b.Helper()
+	cfg := c.Config
+	cfg.MQTT.URL = mq.URL()
+	cfg.MQTT.ClientID = "saqshy-" + cfg.Centre.ID
+	cfg.Influx.URL = in.URL()
+	cfg.Influx.Bucket = in.Bucket()
+	cfg.Spool.Dir = b.TempDir()
+	cfg.Influx.BatchSize = *benchBatch
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		b.Fatalf("benchmark config invalid: %v", err)
+	}
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "centre.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func gatewayArgs(cfgPath, profile string) []string {
+	args := []string{"run", "--config", cfgPath, "--assume-clock-synced", "--log-level", "warn", "--stats-every", "0"}
+	if profile != "" {
+		args = append(args, "--cpuprofile", profile)
+	}
+	return args
+}
+
+func profilePath(scenario string) string {
+	if *benchProfile == "" {
+		return ""
+	}
+	return *benchProfile + "-" + scenario + ".pprof"
+}
+
+type benchBinaries struct{ gateway, baresub string }
+
+func buildBenchBinaries(b *testing.B) benchBinaries {
+	b.Helper()
+	if *benchBins != "" {
+		return benchBinaries{gateway: filepath.Join(*benchBins, "saqshy-gateway"), baresub: filepath.Join(*benchBins, "baresub")}
+	}
+	dir := b.TempDir()
+	bins := benchBinaries{gateway: filepath.Join(dir, "saqshy-gateway"), baresub: filepath.Join(dir, "baresub")}
+	for bin, pkg := range map[string]string{bins.gateway: "../cmd/saqshy-gateway", bins.baresub: "./internal/baresub"} {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return bins
+}
+
+// publishAll publishes msgs at QoS 1 as fast as the broker takes them, with up to
+// 1000 unacknowledged at a time, and returns once the broker has acknowledged all.
+func publishAll(b *testing.B, url string, msgs []sim.Message) {
+	b.Helper()
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("bench-pub-%d", time.Now().UnixNano())).
+		SetWriteTimeout(30 * time.Second)
+	c := mqtt.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("publisher connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	const window = 1000
+	toks := make([]mqtt.Token, 0, len(msgs))
+	for i, m := range msgs {
+		if i >= window {
+			if tok := toks[i-window]; !tok.WaitTimeout(60*time.Second) || tok.Error() != nil {
+				b.Fatalf("publish: %v", tok.Error())
+			}
+		}
+		toks = append(toks, c.Publish(m.Topic, 1, false, m.Payload))
+	}
+	for _, tok := range toks[max(0, len(toks)-window):] {
+		if !tok.WaitTimeout(60*time.Second) || tok.Error() != nil {
+			b.Fatalf("publish: %v", tok.Error())
+		}
+	}
+}
+
+// statusWatch follows the gateway's retained status topic.
+type statusWatch chan string
+
+func watchStatus(b *testing.B, url, topic string) statusWatch {
+	b.Helper()
+	ch := make(statusWatch, 64)
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("bench-watch-%d", time.Now().UnixNano()))
+	c := mqtt.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("status watcher connect: %v", tok.Error())
+	}
+	tok := c.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+		select {
+		case ch <- string(m.Payload()):
+		default:
+		}
+	})
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("status watcher subscribe: %v", tok.Error())
+	}
+	b.Cleanup(func() { c.Disconnect(100) })
+	return ch
+}
+
+func (s statusWatch) waitFor(b *testing.B, want string, d time.Duration) {
+	b.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case got := <-s:
+			if got == want {
+				return
+			}
+		case <-timeout:
+			b.Fatalf("gateway status not %q within %v", want, d)
+		}
+	}
+}
+
+// waitLanded polls InfluxDB's climate point count every 200 ms until it reaches n and
+// returns when that poll answered.
+func waitLanded(b *testing.B, in *testenv.Influx, n int64, gw *child, d time.Duration) time.Time {
+	b.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		got := in.Count(b, "climate", "temperature_c", "")
+		if got >= n {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			gw.stop(b)
+			b.Fatalf("InfluxDB holds %d of %d climate points after %v; gateway log:\n%s", got, n, d, gw.stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func checkExactly(b *testing.B, in *testenv.Influx, n int64) {
+	b.Helper()
+	if got := in.Count(b, "climate", "temperature_c", ""); got != n {
+		b.Fatalf("InfluxDB holds %d climate points, want exactly %d", got, n)
+	}
+	if got := in.Count(b, "device", "battery_pct", ""); got != n {
+		b.Fatalf("InfluxDB holds %d device points, want exactly %d", got, n)
+	}
+}
+
+// child is a measured process.
+type child struct {
+	name    string
+	cmd     *exec.Cmd
+	started time.Time
+	lines   chan stampedLine // stdout, line by line
+	eof     chan struct{}    // closed when stdout is drained
+	stderr  bytes.Buffer     // read only after the process has exited
+	exited  bool
+	hwmKiB  atomic.Int64 // peak RSS seen while it ran
+	anonKiB atomic.Int64 // peak anonymous RSS seen while it ran
+}
+
+type stampedLine struct {
+	text string
+	at   time.Time
+}
+
+// usage is what a measured process cost.
+type usage struct {
+	cpu    time.Duration // user + system, from the kernel's accounting at exit
+	rssMB  float64       // peak resident set size (VmHWM), MiB
+	anonMB float64       // peak anonymous resident memory (RssAnon, sampled), MiB
+}
+
+// memStatus returns a process's VmHWM and RssAnon in KiB from /proc/<pid>/status
+// (zeros once it has gone). The rusage of an exited child is no use for the peak: Go
+// spawns children with vfork semantics, and Linux folds the parent's RSS at the time
+// of exec into the child's ru_maxrss, so it reports the test process's own size.
+// RssAnon leaves out the pages of the executable, which are shared and clean.
+func memStatus(pid int) (hwm, anon int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(b)) {
+		key, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch key {
+		case "VmHWM":
+			hwm = kb
+		case "RssAnon":
+			anon = kb
+		}
+	}
+	return hwm, anon
+}
+
+// sampleMem records the process's peak memory now.
+func (c *child) sampleMem() {
+	hwm, anon := memStatus(c.cmd.Process.Pid)
+	if hwm > c.hwmKiB.Load() {
+		c.hwmKiB.Store(hwm)
+	}
+	if anon > c.anonKiB.Load() {
+		c.anonKiB.Store(anon)
+	}
+}
+
+// watchMem samples the process's memory every 20 ms until it exits.
+func (c *child) watchMem() {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.eof:
+			return
+		case <-t.C:
+			c.sampleMem()
+		}
+	}
+}
+
+func startChild(b *testing.B, name, bin string, args ...string) *child {
+	b.Helper()
+	c := &child{name: name, cmd: exec.Command(bin, args...), lines: make(chan stampedLine, 16), eof: make(chan struct{})}
+	c.cmd.Stderr = &c.stderr
+	if name == "gateway" && *benchEnvVars != "" {
+		c.cmd.Env = append(os.Environ(), strings.Fields(*benchEnvVars)...)
+	}
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.started = time.Now()
+	if err := c.cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		defer close(c.eof)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case c.lines <- stampedLine{sc.Text(), time.Now()}:
+			default: // nobody is waiting for it
+			}
+		}
+	}()
+	go c.watchMem()
+	b.Cleanup(func() {
+		if !c.exited {
+			_ = c.cmd.Process.Kill()
+			c.wait(b, 10*time.Second)
+		}
+	})
+	return c
+}
+
+// waitLine waits for a stdout line starting with prefix.
+func (c *child) waitLine(b *testing.B, prefix string, d time.Duration) stampedLine {
+	b.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case l := <-c.lines:
+			if strings.HasPrefix(l.text, prefix) {
+				c.noteLine(l)
+				return l
+			}
+		case <-c.eof:
+			for len(c.lines) > 0 { // lines printed just before exit
+				if l := <-c.lines; strings.HasPrefix(l.text, prefix) {
+					c.noteLine(l)
+					return l
+				}
+			}
+			c.wait(b, 10*time.Second)
+			b.Fatalf("%s exited before printing %q: %v\n%s", c.name, prefix, c.cmd.ProcessState, c.stderr.String())
+		case <-timeout:
+			_ = c.cmd.Process.Kill()
+			c.wait(b, 10*time.Second)
+			b.Fatalf("%s printed no %q within %v\n%s", c.name, prefix, d, c.stderr.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (c *child) stop(b *testing.B) usage {
+	b.Helper()
+	if c.exited {
+		return c.usage()
+	}
+	c.sampleMem()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	return c.wait(b, 60*time.Second)
+}
+
+// wait waits for the process to exit and returns its resource usage.
+func (c *child) wait(b *testing.B, d time.Duration) usage {
+	b.Helper()
+	if c.exited {
+		return c.usage()
+	}
+	kill := time.AfterFunc(d, func() { _ = c.cmd.Process.Kill() })
+	<-c.eof
+	err := c.cmd.Wait()
+	kill.Stop()
+	c.exited = true
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", c.name, err, c.stderr.String())
+	}
+	return c.usage()
+}
+
+func (c *child) usage() usage {
+	ru := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return usage{cpu: cpu, rssMB: float64(c.hwmKiB.Load()) / 1024, anonMB: float64(c.anonKiB.Load()) / 1024}
+}
+
+// noteLine takes a peak RSS the process reported itself ("hwm_kb=N" in a line).
+func (c *child) noteLine(l stampedLine) {
+	for f := range strings.FieldsSeq(l.text) {
+		if v, ok := strings.CutPrefix(f, "hwm_kb="); ok {
+			if kb, err := strconv.ParseInt(v, 10, 64); err == nil && kb > c.hwmKiB.Load() {
+				c.hwmKiB.Store(kb)
+			}
+		}
+	}
+}
+
+// server is a broker or database process started by testenv, measured from /proc.
+type server struct {
+	name string
+	pid  int
+}
+
+// findServer finds the process whose command line mentions dir (testenv puts each
+// server's config file in its own temporary directory).
+func findServer(b *testing.B, name, dir string) *server {
+	b.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err == nil && bytes.Contains(cmdline, []byte(dir+"/")) {
+			return &server{name: name, pid: pid}
+		}
+	}
+	b.Fatalf("no %s process with %s on its command line", name, dir)
+	return nil
+}
+
+// cpu returns the CPU time (user + system) the server has used so far.
+func (s *server) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
+	if err != nil {
+		b.Fatalf("%s: %v", s.name, err)
+	}
+	// Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clockTick = 10 * time.Millisecond // USER_HZ is 100 on every Linux ABI Go supports
+	return time.Duration(utime+stime) * clockTick
+}
