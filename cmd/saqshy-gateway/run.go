@@ -9,6 +9,8 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"periph.io/x/host/v3"
+
 	"github.com/saqshy/saqshy/gateway"
 	"github.com/saqshy/saqshy/gateway/config"
 )
@@ -49,6 +51,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery}
+	if buses := localI2C(cfg, log); buses != nil {
+		defer func() {
+			if err := buses.Close(); err != nil {
+				log.Error("closing I2C buses", "err", err)
+			}
+		}()
+		opt.Local.OpenI2C = buses.Open
+	}
 	if *assumeSynced {
 		opt.Clock = gateway.FixedSync(true)
 	}
@@ -87,4 +97,24 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// localI2C prepares periph's host drivers when the config has I2C sensors wired to
+// the Pi, and returns the bus opener (nil when none are configured). host.Init is
+// process-global, so it is done here in main, once. A failure is logged; the
+// gateway then reports each I2C probe's read error instead of stopping.
+func localI2C(cfg *config.Config, log *slog.Logger) *i2cBuses {
+	need := false
+	for _, s := range cfg.Sensors {
+		if s.Local() && s.Source != config.SourceDS18B20 {
+			need = true
+		}
+	}
+	if !need {
+		return nil
+	}
+	if _, err := host.Init(); err != nil {
+		log.Error("periph host init failed; I2C sensors cannot be read", "err", err)
+	}
+	return &i2cBuses{}
 }
