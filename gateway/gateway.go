@@ -43,6 +43,7 @@ type Gateway struct {
 	counters *Counters
 	router   *router
 	states   *sensorStates
+	conds    *conditions
 	started  time.Time
 
 	mu         sync.Mutex
@@ -69,6 +70,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	}
 	g.router = r
 	g.states = newSensorStates(cfg)
+	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	return g, nil
 }
 
@@ -238,17 +240,32 @@ func (g *Gateway) emitLocal(ctx context.Context, samples []telemetry.Sample) err
 		return err
 	}
 	g.states.update(evs)
+	for _, e := range evs {
+		g.conds.clear(condProbeError, e.Sensor, e.Time)
+	}
 	return nil
 }
 
-// localError counts and logs (rate-limited) a failed read of a wired probe. The probe
-// then shows as stale on the status page; alerting on it is the rules' job.
+// condProbeError is the condition of a sensor wired to the Pi whose last read failed.
+const condProbeError = "probe_error"
+
+// localError counts and logs (rate-limited) a failed read of a wired probe and raises
+// a probe_error condition on its sensors; the next good reading resolves it.
 func (g *Gateway) localError(device string, err error) {
 	source := "local"
 	if d := g.router.devices[device]; d != nil {
 		source = d.source
 	}
 	g.counters.reject(source, localReason(err), device, err)
+	if d := g.router.devices[device]; d != nil {
+		now := g.opt.Clock.Now()
+		for _, t := range d.targets {
+			g.conds.raise(telemetry.Condition{
+				Kind: condProbeError, Subject: t.sensor, Zone: t.zone, Severity: telemetry.Warning,
+				Since: now, Reason: err.Error(),
+			})
+		}
+	}
 }
 
 func localReason(err error) string {

@@ -575,6 +575,11 @@ func TestWiredProbesLand(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	conds := g.Conditions()
+	if len(conds) != 1 || conds[0].Kind != "probe_error" || conds[0].Subject != "boiler-out" || conds[0].Zone != "boiler" ||
+		!strings.Contains(conds[0].Reason, "crc") {
+		t.Fatalf("open conditions %+v, want one probe_error on boiler-out", conds)
+	}
 	if n := e.in.Count(t, "climate", "temperature_c", `"sensor"='boiler-out'`); n != 0 {
 		t.Fatalf("probe with a bad CRC wrote %d points", n)
 	}

@@ -87,6 +87,11 @@ func (g *Gateway) Snapshot() status.Snapshot {
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
 		Sensors: g.states.list(),
 	}
+	for _, c := range g.conds.list() {
+		snap.Conditions = append(snap.Conditions, status.Condition{
+			Kind: c.Kind, Subject: c.Subject, Zone: c.Zone, Severity: c.Severity.String(), Reason: c.Reason, Since: c.Since,
+		})
+	}
 	for k, n := range s.Counters {
 		snap.Counters = append(snap.Counters, status.Counter{Source: k.Source, Outcome: k.Outcome, N: n})
 	}

@@ -36,6 +36,13 @@ type Snapshot struct {
 	DeadLettered  uint64
 	Counters      []Counter
 	Sensors       []Sensor
+	Conditions    []Condition // open ones, oldest first
+}
+
+// Condition is an open condition.
+type Condition struct {
+	Kind, Subject, Zone, Severity, Reason string
+	Since                                 time.Time
 }
 
 // Counter is one message counter (source, outcome).
@@ -173,6 +180,14 @@ func writeMetrics(w http.ResponseWriter, s Snapshot) {
 	fmt.Fprintf(w, "# TYPE saqshy_spool_dropped_total counter\nsaqshy_spool_dropped_total%s %d\n", c, s.SpoolDropped)
 	fmt.Fprintf(w, "# TYPE saqshy_influx_points_total counter\nsaqshy_influx_points_total%s %d\n", c, s.Written)
 	fmt.Fprintf(w, "# TYPE saqshy_influx_deadlettered_total counter\nsaqshy_influx_deadlettered_total%s %d\n", c, s.DeadLettered)
+	fmt.Fprintf(w, "# HELP saqshy_conditions_open Open conditions by kind and severity.\n# TYPE saqshy_conditions_open gauge\n")
+	open := map[[2]string]int{}
+	for _, cd := range s.Conditions {
+		open[[2]string{cd.Kind, cd.Severity}]++
+	}
+	for k, n := range open {
+		fmt.Fprintf(w, "saqshy_conditions_open{centre=%q,kind=%q,severity=%q} %d\n", s.Centre, k[0], k[1], n)
+	}
 	fmt.Fprintf(w, "# HELP saqshy_messages_total Messages by source and outcome (decoded, ignored, or a reject reason).\n# TYPE saqshy_messages_total counter\n")
 	for _, k := range s.Counters {
 		fmt.Fprintf(w, "saqshy_messages_total{centre=%q,source=%q,outcome=%q} %d\n", s.Centre, k.Source, k.Outcome, k.N)

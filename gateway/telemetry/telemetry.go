@@ -153,3 +153,37 @@ type Record struct {
 	Seq   uint64
 	Event Event
 }
+
+// Severity ranks a condition. The numeric values may be stored: only append.
+type Severity uint8
+
+// Severities.
+const (
+	Warning  Severity = iota + 1 // notify duty staff
+	Critical                     // escalate; counts against the score until resolved
+)
+
+// String returns "warning" or "critical".
+func (s Severity) String() string {
+	switch s {
+	case Warning:
+		return "warning"
+	case Critical:
+		return "critical"
+	}
+	return fmt.Sprintf("severity(%d)", uint8(s))
+}
+
+// Condition is something wrong that the checks raise and clear: the common currency
+// between the checks (temperature rules, staleness, cameras, night rounds, the
+// gateway's own health) and alerting (DESIGN.md). One open condition per (Kind,
+// Subject).
+type Condition struct {
+	Kind     string    // what is wrong, e.g. "probe_error"
+	Subject  string    // the sensor, camera or checkpoint id it is about
+	Zone     string    // the subject's zone, "" for the gateway itself
+	Severity Severity  //
+	Since    time.Time // when it was first raised
+	Reason   string    // the latest detail, for people
+	Resolved time.Time // zero while open
+}
