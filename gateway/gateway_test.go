@@ -571,6 +571,15 @@ func TestWiredProbesLand(t *testing.T) {
 		return e.in.Count(t, "climate", "temperature_c", `"source"='ds18b20'`) >= 6 &&
 			g.Stats().Counters[gateway.Key{Source: "ds18b20", Outcome: "crc"}] >= 2
 	}, g)
+	resp, err := http.Get("http://" + g.StatusAddr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "Open conditions") || !strings.Contains(string(page), "probe_error") {
+		t.Fatalf("status page does not show the open condition:\n%s", page)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
