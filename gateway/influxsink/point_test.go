@@ -161,7 +161,7 @@ func TestEncodeMatchesClientLibrary(t *testing.T) {
 			e.Values = []telemetry.Value{v(telemetry.Temperature, 1), v(telemetry.Humidity, 2), v(telemetry.Temperature, 3)}
 		})},
 		{"extreme numbers", with(func(e *telemetry.Event) {
-			e.Values = []telemetry.Value{v(telemetry.Temperature, 1e-7), v(telemetry.Humidity, 1e21), v(telemetry.Battery, -0.0),
+			e.Values = []telemetry.Value{v(telemetry.Temperature, 1e-7), v(telemetry.Humidity, 1e21), v(telemetry.Battery, math.Copysign(0, -1)),
 				v(telemetry.LinkQuality, 255), v(telemetry.Voltage, 0.1+0.2)}
 		})},
 		{"early time", with(func(e *telemetry.Event) {
