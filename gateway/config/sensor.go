@@ -31,6 +31,10 @@ type Sensor struct {
 	// Interval is how often the sensor is expected to report; a sensor silent for
 	// much longer is stale. Default per source, see [DefaultInterval].
 	Interval Duration `yaml:"interval"`
+	// Resolution is a DS18B20's resolution in bits, 9 to 12: 0.5 °C at 9 bits
+	// (93.75 ms per reading) to 0.0625 °C at 12 (750 ms). 0 or absent leaves the
+	// probe's own setting (12 bits from the factory). Only for source ds18b20.
+	Resolution int `yaml:"resolution"`
 }
 
 // Sensor sources.

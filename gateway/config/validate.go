@@ -404,6 +404,13 @@ func (v *checker) sensors(zones map[string]Zone) {
 		if s.Interval != 0 || DefaultInterval(s.Source) != 0 {
 			v.positive(p+".interval", s.Interval)
 		}
+		if s.Resolution != 0 {
+			if s.Source != SourceDS18B20 {
+				v.errf(p+".resolution", "resolution is only for a ds18b20 probe: remove it")
+			} else if s.Resolution < 9 || s.Resolution > 12 {
+				v.errf(p+".resolution", "%d bits: a DS18B20 takes 9 to 12 (12 = 0.0625 °C, 750 ms per reading), or leave it out", s.Resolution)
+			}
+		}
 		if !located {
 			continue
 		}

@@ -80,6 +80,9 @@ func validW1Name(name string) bool {
 type W1Therm struct {
 	dir  string
 	name string
+	res  int  // resolution to set in bits, 0 = the kernel's
+	done bool // res written, or the attempt failed and was reported
+	ok   bool // res written successfully
 }
 
 // NewW1Therm returns the probe named name ("28-0316a2795eff") under root
@@ -93,11 +96,64 @@ func NewW1Therm(root, name string) (*W1Therm, error) {
 	return &W1Therm{dir: filepath.Join(root, name), name: name}, nil
 }
 
+// SetResolution asks for a resolution of bits, 9 to 12 (0.5 °C to 0.0625 °C;
+// conversion 93.75 ms to 750 ms), written to the probe's sysfs resolution
+// attribute (w1_therm, Linux 5.10 and later) by the first Read that finds the
+// probe listed; 0 keeps the kernel's (the probe's own) setting. Call it before
+// the first Read.
+//
+// The write is attempted once. If it fails, that Read returns the error and no
+// reading: it wraps [fs.ErrNotExist] when the kernel has no resolution attribute,
+// [fs.ErrPermission] when the gateway may not write it (neither retryable) and
+// [ErrBus] otherwise. Later reads proceed at the kernel's setting without
+// trying again. The kernel sets the scratchpad only, so after a read finds the
+// probe disconnected or restarted (power-on value), a successful setting is
+// written again.
+func (p *W1Therm) SetResolution(bits int) error {
+	if bits != 0 && (bits < 9 || bits > 12) {
+		return fmt.Errorf("ds18b20 %s: resolution %d bits: want 9 to 12", p.name, bits)
+	}
+	p.res, p.done, p.ok = bits, false, false
+	return nil
+}
+
+// setResolution writes p.res to the resolution attribute, once: see
+// [W1Therm.SetResolution]. A probe the kernel does not list is left for a later
+// read (the read that follows reports it disconnected).
+func (p *W1Therm) setResolution() error {
+	if p.res == 0 || p.done {
+		return nil
+	}
+	if _, err := os.Stat(p.dir); err != nil {
+		return nil
+	}
+	p.done = true
+	f, err := os.OpenFile(filepath.Join(p.dir, "resolution"), os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(strconv.Itoa(p.res) + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	switch {
+	case err == nil:
+		p.ok = true
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("ds18b20 %s: cannot set resolution %d bits: the kernel has no %s (w1_therm before Linux 5.10); later reads use the probe's own: %w",
+			p.name, p.res, filepath.Join(p.dir, "resolution"), err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("ds18b20 %s: cannot set resolution %d bits (run as root or make the attribute writable); later reads use the probe's own: %w", p.name, p.res, err)
+	}
+	return fmt.Errorf("ds18b20 %s: set resolution %d bits; later reads use the probe's own: %w", p.name, p.res, wrapBus("write sysfs resolution", err))
+}
+
 // String implements Probe: the probe's name, "28-0316a2795eff".
 func (p *W1Therm) String() string { return p.name }
 
 // Read implements Probe. The kernel blocks the read for the conversion (up to
-// 750 ms) and it cannot be interrupted; ctx is checked before it starts.
+// 750 ms) and it cannot be interrupted; ctx is checked before it starts. The
+// first read writes the resolution set by [W1Therm.SetResolution].
 func (p *W1Therm) Read(ctx context.Context) (telemetry.Sample, error) {
 	t, err := p.Temperature(ctx)
 	if err != nil {
@@ -115,6 +171,17 @@ func (p *W1Therm) Temperature(ctx context.Context) (physic.Temperature, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if err := p.setResolution(); err != nil {
+		return 0, err
+	}
+	t, err := p.temperature()
+	if p.ok && (errors.Is(err, ErrDisconnected) || errors.Is(err, ErrPowerOn)) {
+		p.done, p.ok = false, false // the probe may have lost power: set it again
+	}
+	return t, err
+}
+
+func (p *W1Therm) temperature() (physic.Temperature, error) {
 	b, err := os.ReadFile(filepath.Join(p.dir, "w1_slave"))
 	parse := parseW1Slave
 	if errors.Is(err, fs.ErrNotExist) {

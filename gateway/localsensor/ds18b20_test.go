@@ -3,6 +3,7 @@ package localsensor
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"periph.io/x/conn/v3/onewire"
 	"periph.io/x/conn/v3/onewire/onewiretest"
 	"periph.io/x/conn/v3/physic"
+
+	"github.com/saqshy/saqshy/gateway/config"
 )
 
 const fixtureW1 = "testdata/w1/devices"
@@ -456,4 +459,89 @@ func BenchmarkW1SlaveParse(b *testing.B) {
 		sinkMilli = m
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// copyW1Fixture copies the probe dir name of the sysfs fixture into a temporary
+// tree and returns its root.
+func copyW1Fixture(t *testing.T, name string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(filepath.Join(root, name), os.DirFS(filepath.Join(fixtureW1, name))); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestW1ThermResolution(t *testing.T) {
+	root := copyW1Fixture(t, probe)
+	res := filepath.Join(root, probe, "resolution")
+	if err := os.WriteFile(res, []byte("12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(config.Sensor{Source: "ds18b20", Address: probe, Resolution: 10}, Deps{W1Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := p.Read(context.Background()); err != nil || s.Values[0].V != 21.875 {
+		t.Fatalf("Read = %+v, %v", s, err)
+	}
+	if b, _ := os.ReadFile(res); string(b) != "10\n" {
+		t.Fatalf("resolution file = %q, want 10", b)
+	}
+	// Written once: a later change by someone else stays.
+	if err := os.WriteFile(res, []byte("12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(res); string(b) != "12\n" {
+		t.Fatalf("resolution rewritten: %q", b)
+	}
+	// After the probe went missing and came back, it is written again.
+	tmp := filepath.Join(root, "gone")
+	if err := os.Rename(filepath.Join(root, probe), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Read(context.Background()); !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("missing probe: err = %v", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(root, probe)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(res); string(b) != "10\n" {
+		t.Fatalf("resolution after reconnect = %q, want 10", b)
+	}
+}
+
+func TestW1ThermResolutionUnsupported(t *testing.T) {
+	root := copyW1Fixture(t, probe) // no resolution attribute: a kernel before 5.10
+	p, err := NewW1Therm(root, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetResolution(11); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Read(context.Background())
+	if !errors.Is(err, fs.ErrNotExist) || IsRetryable(err) || !strings.Contains(err.Error(), "resolution 11 bits") {
+		t.Fatalf("first read: err = %v, want a non-retryable fs.ErrNotExist naming the resolution", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, probe, "resolution")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("resolution file created: %v", err)
+	}
+	// Reported once: later reads proceed at the kernel's setting.
+	for range 2 {
+		if s, err := p.Read(context.Background()); err != nil || s.Values[0].V != 21.875 {
+			t.Fatalf("Read = %+v, %v", s, err)
+		}
+	}
+	for _, bits := range []int{8, 13, -1} {
+		if err := p.SetResolution(bits); err == nil {
+			t.Errorf("SetResolution(%d) accepted", bits)
+		}
+	}
 }

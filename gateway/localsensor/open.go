@@ -21,8 +21,9 @@ type Deps struct {
 	// OneWire, when set, reads DS18B20 probes through this bus (for instance a
 	// DS2482 bridge) instead of sysfs. The caller owns and closes it.
 	OneWire onewire.Bus
-	// Resolution of DS18B20 probes read through OneWire, 9 to 12 bits; 0 keeps
-	// each probe's own setting. (Through sysfs the kernel decides.)
+	// Resolution of DS18B20 probes read through OneWire whose config.Sensor sets
+	// none, 9 to 12 bits; 0 keeps each probe's own setting. (Through sysfs only a
+	// sensor's own resolution is written; otherwise the kernel decides.)
 	Resolution int
 	// OpenI2C returns the I²C bus with the given number ("1" for /dev/i2c-1). Open
 	// calls it once per I²C sensor: it should return the same bus for the same
@@ -35,7 +36,8 @@ type Deps struct {
 
 // Open returns the probe for a sensor wired to the Pi (s.Local()). It does no I/O
 // on the sensor itself, only opens its bus, so a sensor that is unplugged now is
-// read once it is plugged in.
+// read once it is plugged in. A DS18B20's s.Resolution (or deps.Resolution on a
+// OneWire bus) is set by its first read.
 func Open(s config.Sensor, deps Deps) (Probe, error) {
 	dev := s.Device()
 	switch s.Source {
@@ -45,13 +47,21 @@ func Open(s config.Sensor, deps Deps) (Probe, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ds18b20: %w", err)
 			}
-			return probeOrNil(NewDS18B20(deps.OneWire, addr, DS18B20Opts{Resolution: deps.Resolution, Sleep: deps.Sleep}))
+			res := s.Resolution
+			if res == 0 {
+				res = deps.Resolution
+			}
+			return probeOrNil(NewDS18B20(deps.OneWire, addr, DS18B20Opts{Resolution: res, Sleep: deps.Sleep}))
 		}
 		root := deps.W1Root
 		if root == "" {
 			root = DefaultW1Root
 		}
-		return probeOrNil(NewW1Therm(root, dev))
+		p, err := NewW1Therm(root, dev)
+		if err == nil {
+			err = p.SetResolution(s.Resolution)
+		}
+		return probeOrNil(p, err)
 	case config.SourceSHT3x, config.SourceSHT4x, config.SourceBME280:
 		busNum, addr, err := parseI2CDevice(dev)
 		if err != nil {

@@ -153,3 +153,21 @@ func TestIsRetryable(t *testing.T) {
 		t.Errorf("no presence pulse: %v is not ErrDisconnected and ErrBus", err)
 	}
 }
+
+func TestOpenOneWireSensorResolution(t *testing.T) {
+	// The sensor's own resolution overrides Deps.Resolution.
+	bus := &onewiretest.Playback{Ops: []onewiretest.IO{
+		readSP(sp25_12), {W: rom(0x4E, 0x4b, 0x46, 0x3f)}, readSP([]byte{0x91, 0x01, 0x4b, 0x46, 0x3f, 0xff, 0x0c, 0x10, 0x90}),
+	}}
+	p, err := Open(config.Sensor{Source: "ds18b20", Address: probe, Resolution: 10}, Deps{OneWire: bus, Resolution: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.(*DS18B20)
+	if err := d.configure(context.Background()); err != nil || d.bits != 10 {
+		t.Fatalf("configure: %v, %d bits", err, d.bits)
+	}
+	if err := bus.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
