@@ -158,7 +158,9 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 		SetUsername(s.opt.Username).
 		SetPassword(s.opt.Password).
 		SetCleanSession(false).
-		SetResumeSubs(true).
+		// We subscribe on every connect ourselves; paho resuming its stored SUBSCRIBE as
+		// well made the broker send the retained messages twice.
+		SetResumeSubs(false).
 		// Order matters: paho then calls onMessage from its one router goroutine, so
 		// when the queue is full onMessage blocks paho's reader and the socket, and
 		// the broker's TCP send buffer, not the gateway's memory, absorbs a backlog.
