@@ -96,7 +96,6 @@ type Source struct {
 	connected                      atomic.Bool
 	reconnectNow                   chan struct{}
 	stopping                       chan struct{} // closed when Run is stopping
-	newClient                      func(*mqtt.ClientOptions) client
 }
 
 // New returns a Source; Run connects it.
@@ -131,7 +130,6 @@ func New(opt Options, h Handler) *Source {
 		queue:        make(chan arrival, opt.MaxInflight),
 		reconnectNow: make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
-		newClient:    func(o *mqtt.ClientOptions) client { return mqtt.NewClient(o) },
 	}
 }
 
@@ -328,7 +326,7 @@ func (s *Source) Run(ctx context.Context) error {
 }
 
 func (s *Source) connect() {
-	c := s.newClient(s.clientOptions())
+	c := mqtt.NewClient(s.clientOptions())
 	s.mu.Lock()
 	s.client = c
 	s.mu.Unlock()
