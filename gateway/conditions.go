@@ -26,8 +26,8 @@ func newConditions(log *slog.Logger) *conditions {
 	return &conditions{log: log, open: map[condKey]telemetry.Condition{}}
 }
 
-// raise opens c (or refreshes the reason of the same open condition).
-func (cs *conditions) raise(c telemetry.Condition) {
+// Raise opens c (or refreshes the reason of the same open condition).
+func (cs *conditions) Raise(c telemetry.Condition) {
 	k := condKey{c.Kind, c.Subject}
 	cs.mu.Lock()
 	old, ok := cs.open[k]
@@ -44,8 +44,8 @@ func (cs *conditions) raise(c telemetry.Condition) {
 	}
 }
 
-// clear resolves the open condition (kind, subject) at t, if any.
-func (cs *conditions) clear(kind, subject string, t time.Time) {
+// Clear resolves the open condition (kind, subject) at t, if any.
+func (cs *conditions) Clear(kind, subject string, t time.Time) {
 	k := condKey{kind, subject}
 	cs.mu.Lock()
 	c, ok := cs.open[k]

@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
@@ -32,6 +34,8 @@ type Options struct {
 	// Local gives the drivers of sensors wired to the Pi their buses (opened by the
 	// caller after periph's host.Init) and the 1-Wire sysfs root.
 	Local localsensor.Deps
+
+	checks []check // extra checks (tests of the check wiring)
 }
 
 // Gateway is one centre's gateway.
@@ -43,6 +47,8 @@ type Gateway struct {
 	router   *router
 	states   *sensorStates
 	conds    *conditions
+	checks   []check      // cameras, rounds, rules, score: see checks.go
+	routes   []checkRoute // the checks' topic filters
 	started  time.Time
 
 	mu         sync.Mutex
@@ -70,6 +76,24 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.router = r
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
+	g.checks = append(g.checks, opt.checks...)
+	for _, c := range g.checks {
+		for _, f := range c.Topics() {
+			g.routes = append(g.routes, checkRoute{filter: f, check: c})
+			if !slices.Contains(r.topics, f) {
+				r.topics = append(r.topics, f)
+			}
+		}
+	}
+	slices.Sort(r.topics)
+	r.claimed = func(topic string) bool {
+		for _, rt := range g.routes {
+			if matchTopic(rt.filter, topic) {
+				return true
+			}
+		}
+		return false
+	}
 	return g, nil
 }
 
@@ -127,7 +151,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOut()
 	var srcWG, outWG sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3+len(g.checks)) // every sender can send once without blocking
 	srcWG.Go(func() {
 		if err := src.Run(srcCtx); err != nil {
 			errc <- fmt.Errorf("gateway: mqtt: %w", err)
@@ -142,6 +166,16 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	if g.opt.StatsEvery > 0 {
 		outWG.Go(func() { g.logStats(outCtx) })
+	}
+	srcWG.Go(func() { g.tickChecks(srcCtx, sp) })
+	for _, c := range g.checks {
+		if r, ok := c.(runner); ok {
+			srcWG.Go(func() {
+				if err := r.Run(srcCtx); err != nil && srcCtx.Err() == nil {
+					errc <- fmt.Errorf("gateway: %s: %w", c.Name(), err)
+				}
+			})
+		}
 	}
 	if poller, err := g.localPoller(); err != nil {
 		return err
@@ -181,6 +215,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 // handle is the MQTT source's handler: decode, resolve, append durably.
 func (g *Gateway) handle(ctx context.Context, msgs []mqttsrc.Message) error {
 	g.events = g.router.route(g.events[:0], msgs)
+	sensors := len(g.events)
+	if len(g.routes) > 0 {
+		g.events = g.routeChecks(g.events, msgs)
+	}
 	if len(g.events) == 0 {
 		return nil
 	}
@@ -200,8 +238,43 @@ func (g *Gateway) handle(ctx context.Context, msgs []mqttsrc.Message) error {
 		}
 		evs = evs[n:]
 	}
-	g.states.update(g.events)
+	g.states.update(g.events[:sensors])
+	g.observe(g.events[:sensors])
 	return nil
+}
+
+// routeChecks offers each message to the checks that read its topic and appends the
+// points they return.
+func (g *Gateway) routeChecks(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetry.Event {
+	synced := g.opt.Clock.Synced()
+	for i := range msgs {
+		m := &msgs[i]
+		var last check
+		for _, rt := range g.routes {
+			if rt.check == last || !matchTopic(rt.filter, m.Topic) {
+				continue
+			}
+			last = rt.check
+			pts, err := rt.check.Message(*m, synced)
+			if err != nil {
+				g.counters.reject(rt.check.Name(), decode.Reason(err), m.Topic, err)
+				continue
+			}
+			g.counters.count(rt.check.Name(), "decoded")
+			dst = append(dst, pts...)
+		}
+	}
+	return dst
+}
+
+// observe shows durable sensor events to the checks.
+func (g *Gateway) observe(evs []telemetry.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	for _, c := range g.checks {
+		c.Observe(evs)
+	}
 }
 
 func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {

@@ -44,8 +44,9 @@ func (g *Gateway) emitLocal(ctx context.Context, samples []telemetry.Sample) err
 		return err
 	}
 	g.states.update(evs)
+	g.observe(evs)
 	for _, e := range evs {
-		g.conds.clear(condProbeError, e.Sensor, e.Time)
+		g.conds.Clear(condProbeError, e.Sensor, e.Time)
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func (g *Gateway) localError(device string, err error) {
 	if d := g.router.devices[device]; d != nil {
 		now := g.opt.Clock.Now()
 		for _, t := range d.targets {
-			g.conds.raise(telemetry.Condition{
+			g.conds.Raise(telemetry.Condition{
 				Kind: condProbeError, Subject: t.sensor, Zone: t.zone, Severity: telemetry.Warning,
 				Since: now, Reason: err.Error(),
 			})

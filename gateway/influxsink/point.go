@@ -3,6 +3,7 @@ package influxsink
 import (
 	"cmp"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,6 +62,8 @@ type encoder struct {
 	perEvent        int      // bytes per event in the last batch, to size the next
 	num             [40]byte // scratch for number formatting
 	climate, device []field
+	tags            []telemetry.Tag
+	pfields         []telemetry.Field
 }
 
 type field struct {
@@ -86,6 +89,10 @@ func (e *encoder) encode(events []telemetry.Record) batch {
 
 // event appends ev's points (at most one per measurement).
 func (e *encoder) event(ev *telemetry.Event) {
+	if ev.Point != nil {
+		e.point(ev)
+		return
+	}
 	e.climate, e.device = e.climate[:0], e.device[:0]
 	for _, v := range ev.Values {
 		if math.IsNaN(v.V) || math.IsInf(v.V, 0) {
@@ -161,14 +168,90 @@ func (e *encoder) fields(fs []field, ev *telemetry.Event) {
 	e.ends = append(e.ends, e.sb.Len())
 }
 
+// point appends a derived point: its measurement, the centre tag and its tags
+// sorted by key (empty values left out), its fields sorted by key with the flags
+// field among them when non-zero, and the time. Duplicate keys keep the last value.
+// A point that cannot be written (telemetry.Point.Check) is left out.
+func (e *encoder) point(ev *telemetry.Event) {
+	p := ev.Point
+	if p.Check() != nil {
+		return
+	}
+	e.tags = append(e.tags[:0], telemetry.Tag{Key: "centre", Value: e.centre})
+	e.tags = append(e.tags, p.Tags...)
+	slices.SortStableFunc(e.tags, func(a, b telemetry.Tag) int { return strings.Compare(a.Key, b.Key) })
+	e.pfields = append(e.pfields[:0], p.Fields...)
+	if ev.Flags != 0 {
+		e.pfields = append(e.pfields, telemetry.Int("flags", int64(ev.Flags)))
+	}
+	slices.SortStableFunc(e.pfields, func(a, b telemetry.Field) int { return strings.Compare(a.Key, b.Key) })
+	writeMeasurement(&e.sb, p.Measurement)
+	for i, t := range e.tags {
+		if i+1 < len(e.tags) && e.tags[i+1].Key == t.Key {
+			continue
+		}
+		if t.Value != "" {
+			e.sb.WriteByte(',')
+			writeEscaped(&e.sb, t.Key)
+			e.sb.WriteByte('=')
+			writeEscaped(&e.sb, t.Value)
+		}
+	}
+	first := true
+	for i, f := range e.pfields {
+		if i+1 < len(e.pfields) && e.pfields[i+1].Key == f.Key {
+			continue
+		}
+		if first {
+			e.sb.WriteByte(' ')
+			first = false
+		} else {
+			e.sb.WriteByte(',')
+		}
+		writeEscaped(&e.sb, f.Key)
+		e.sb.WriteByte('=')
+		switch f.Kind {
+		case telemetry.FloatField:
+			e.sb.Write(strconv.AppendFloat(e.num[:0], f.Num, 'f', -1, 64))
+		case telemetry.IntField:
+			e.sb.Write(strconv.AppendInt(e.num[:0], f.Int, 10))
+			e.sb.WriteByte('i')
+		case telemetry.BoolField:
+			e.sb.WriteString(strconv.FormatBool(f.Int != 0))
+		case telemetry.StringField:
+			e.sb.WriteByte('"')
+			writeTable(&e.sb, f.Str, &stringFieldEscapes)
+			e.sb.WriteByte('"')
+		}
+	}
+	e.sb.WriteByte(' ')
+	e.sb.Write(strconv.AppendInt(e.num[:0], ev.Time.UnixNano(), 10))
+	e.sb.WriteByte('\n')
+	e.ends = append(e.ends, e.sb.Len())
+}
+
+// writeMeasurement writes a measurement name, escaping what line protocol escapes there.
+func writeMeasurement(sb *strings.Builder, s string) { writeTable(sb, s, &nameEscapes) }
+
+// The escapes of measurement names and of string field values, as the client
+// library's line-protocol encoder writes them.
+var (
+	nameEscapes        = [256]byte{'\t': 't', '\n': 'n', '\f': 'f', '\r': 'r', ' ': ' ', ',': ','}
+	stringFieldEscapes = [256]byte{'\t': 't', '\n': 'n', '\f': 'f', '\r': 'r', '"': '"', '\\': '\\'}
+)
+
 // escapeTable marks the bytes line protocol escapes with a backslash in tag keys,
 // tag values and field keys, and the letter of the escape.
 var escapeTable = [256]byte{'\t': 't', '\n': 'n', '\f': 'f', '\r': 'r', ' ': ' ', ',': ',', '=': '='}
 
-func writeEscaped(sb *strings.Builder, s string) {
+func writeEscaped(sb *strings.Builder, s string) { writeTable(sb, s, &escapeTable) }
+
+// writeTable writes s, escaping each byte that table marks with a backslash and the
+// letter the table gives.
+func writeTable(sb *strings.Builder, s string, table *[256]byte) {
 	from := 0
 	for i := 0; i < len(s); i++ {
-		if c := escapeTable[s[i]]; c != 0 {
+		if c := table[s[i]]; c != 0 {
 			sb.WriteString(s[from:i])
 			sb.WriteByte('\\')
 			sb.WriteByte(c)

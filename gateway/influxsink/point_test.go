@@ -311,3 +311,61 @@ func BenchmarkWriteBatch(b *testing.B) {
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "points/s")
 	})
 }
+
+// TestEncodePointMatchesClientLibrary: derived points encode exactly as the client
+// library's write.NewPoint (which sorts tags and fields by key) POSTs them.
+func TestEncodePointMatchesClientLibrary(t *testing.T) {
+	rec := &bodyRecorder{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	c := NewClient(srv.URL, "", "", "db/autogen", 5*time.Second)
+	defer c.Close()
+	t0 := time.Date(2026, 1, 15, 3, 4, 5, 123456789, time.UTC)
+	tests := []struct {
+		name string
+		ev   telemetry.Event
+	}{
+		{"camera", telemetry.NewPoint(t0, "camera", []telemetry.Tag{{"camera", "cam-01"}, {"state", "degraded"}},
+			telemetry.Float("fps", 4.5), telemetry.Bool("online", true), telemetry.Bool("recording", false),
+			telemetry.String("reason", `fps 2 below "floor" 5 \ c:\`), telemetry.Int("reconnects", -3))},
+		{"unsorted tags and fields", telemetry.NewPoint(t0, "coverage", []telemetry.Tag{{"zone_kind", "living"}, {"period", "day"}},
+			telemetry.Float("ratio", 0.25), telemetry.Int("covered", 900), telemetry.Int("required", 3600))},
+		{"escapes", telemetry.NewPoint(t0, "odd, name", []telemetry.Tag{{"a b", "c,d=e"}, {"empty", ""}},
+			telemetry.String("x y", "Бөлме\n101"), telemetry.Float("z=", 1e21))},
+		{"flags", func() telemetry.Event {
+			ev := telemetry.NewPoint(t0, "round", []telemetry.Tag{{"checkpoint", "cp-1"}}, telemetry.Bool("flagged", true))
+			ev.Flags = telemetry.ClockUnsynced
+			return ev
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.ev.Point
+			tags := map[string]string{"centre": "c 1"}
+			for _, tg := range p.Tags {
+				if tg.Value != "" {
+					tags[tg.Key] = tg.Value
+				}
+			}
+			fields := map[string]any{}
+			for _, f := range p.Fields {
+				fields[f.Key] = f.Value()
+			}
+			if tt.ev.Flags != 0 {
+				fields["flags"] = int64(tt.ev.Flags)
+			}
+			if err := c.WritePoint(t.Context(), write.NewPoint(p.Measurement, tags, fields, tt.ev.Time)); err != nil {
+				t.Fatal(err)
+			}
+			want := rec.last()
+			enc := encoder{centre: "c 1"}
+			if got := enc.encode(records(tt.ev)).body(); got != want {
+				t.Fatalf("encoder:\n%q\nclient library:\n%q", got, want)
+			}
+		})
+	}
+	enc := encoder{centre: "c"}
+	if got := enc.encode(records(telemetry.NewPoint(t0, "m", nil))).body(); got != "" {
+		t.Fatalf("a point without fields encoded as %q", got)
+	}
+}

@@ -11,16 +11,13 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// Message is one received MQTT message.
-type Message struct {
-	Topic     string
-	Payload   []byte
-	Retained  bool      // delivered from the broker's retained store: last known, not fresh
-	Duplicate bool      // the broker's DUP flag: a redelivery
-	Received  time.Time // when the gateway received it
-}
+// Message is one received MQTT message (defined in telemetry, where the checks that
+// read MQTT topics meet it).
+type Message = telemetry.Message
 
 // Handler processes a batch of messages. It is called from one goroutine at a time.
 // It returns nil once every message it wants kept is durable (or was deliberately

@@ -15,8 +15,11 @@ import (
 // Retrying such an event never succeeds; the caller should count and drop it.
 var ErrInvalidEvent = errors.New("spool: invalid event")
 
-// eventVersion is the first byte of every encoded event.
-const eventVersion = 1
+// The first byte of every encoded event: a sensor reading or a derived point.
+const (
+	eventVersion = 1
+	pointVersion = 2
+)
 
 // encodeEvent appends the binary encoding of ev to dst:
 //
@@ -31,6 +34,9 @@ const eventVersion = 1
 func encodeEvent(dst []byte, ev *telemetry.Event) ([]byte, error) {
 	if !timeInRange(ev.Time) {
 		return dst, fmt.Errorf("%w: time %s outside the Unix nanosecond range", ErrInvalidEvent, ev.Time.Format(time.RFC3339))
+	}
+	if ev.Point != nil {
+		return encodePoint(dst, ev)
 	}
 	for _, v := range ev.Values {
 		if v.Metric == 0 {
@@ -80,6 +86,9 @@ func (d *decoder) decode(b []byte) (telemetry.Event, error) {
 	var ev telemetry.Event
 	if len(b) == 0 {
 		return ev, fmt.Errorf("%w: empty", errDecode)
+	}
+	if b[0] == pointVersion {
+		return d.decodePoint(b)
 	}
 	if b[0] != eventVersion {
 		return ev, fmt.Errorf("%w: version %d", errDecode, b[0])
@@ -171,4 +180,167 @@ func readVarint(b []byte) (int64, int, error) {
 		x = ^x
 	}
 	return x, n, err
+}
+
+// encodePoint appends the binary encoding of an event that carries a point:
+//
+//	version byte (2)
+//	time        varint, Unix nanoseconds
+//	flags       byte
+//	measurement uvarint length + bytes
+//	tags        uvarint count, then per tag: key, value (each uvarint length + bytes)
+//	fields      uvarint count, then per field: key, kind byte, and the value:
+//	            float64 bits (8 bytes LE) | varint | one byte 0/1 | uvarint length + bytes
+func encodePoint(dst []byte, ev *telemetry.Event) ([]byte, error) {
+	p := ev.Point
+	if err := p.Check(); err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	dst = append(dst, pointVersion)
+	dst = binary.AppendVarint(dst, ev.Time.UnixNano())
+	dst = append(dst, byte(ev.Flags))
+	dst = appendStr(dst, p.Measurement)
+	dst = binary.AppendUvarint(dst, uint64(len(p.Tags)))
+	for _, t := range p.Tags {
+		dst = appendStr(appendStr(dst, t.Key), t.Value)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(p.Fields)))
+	for _, f := range p.Fields {
+		dst = append(appendStr(dst, f.Key), byte(f.Kind))
+		switch f.Kind {
+		case telemetry.FloatField:
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f.Num))
+		case telemetry.IntField:
+			dst = binary.AppendVarint(dst, f.Int)
+		case telemetry.BoolField:
+			dst = append(dst, byte(min(max(f.Int, 0), 1)))
+		case telemetry.StringField:
+			dst = appendStr(dst, f.Str)
+		}
+	}
+	return dst, nil
+}
+
+func appendStr(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// decodePoint decodes what encodePoint wrote, with the same strictness as decode.
+func (d *decoder) decodePoint(b []byte) (telemetry.Event, error) {
+	var ev telemetry.Event
+	r := reader{b: b[1:], d: d}
+	ev.Time = time.Unix(0, r.varint("time")).UTC()
+	ev.Flags = telemetry.Flags(r.byte("flags"))
+	p := &telemetry.Point{Measurement: r.str("measurement")}
+	if n := r.count("tag count", 2); n > 0 {
+		p.Tags = make([]telemetry.Tag, n)
+		for i := range p.Tags {
+			p.Tags[i] = telemetry.Tag{Key: r.str("tag key"), Value: r.str("tag value")}
+		}
+	}
+	if n := r.count("field count", 2); n > 0 {
+		p.Fields = make([]telemetry.Field, n)
+		for i := range p.Fields {
+			f := &p.Fields[i]
+			f.Key = r.str("field key")
+			f.Kind = telemetry.FieldKind(r.byte("field kind"))
+			switch f.Kind {
+			case telemetry.FloatField:
+				f.Num = math.Float64frombits(binary.LittleEndian.Uint64(r.take("float", 8)))
+			case telemetry.IntField:
+				f.Int = r.varint("int")
+			case telemetry.BoolField:
+				if f.Int = int64(r.byte("bool")); f.Int > 1 {
+					r.fail("bool %d", f.Int)
+				}
+			case telemetry.StringField:
+				f.Str = r.str("string")
+			default:
+				r.fail("field kind %d", f.Kind)
+			}
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("%d trailing bytes", len(r.b))
+	}
+	if r.err != nil {
+		return telemetry.Event{}, r.err
+	}
+	if err := p.Check(); err != nil {
+		return telemetry.Event{}, fmt.Errorf("%w: %w", errDecode, err)
+	}
+	ev.Point = p
+	return ev, nil
+}
+
+// reader consumes an encoded point; after the first error every read returns zero.
+type reader struct {
+	b   []byte
+	d   *decoder
+	err error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", errDecode, fmt.Sprintf(format, args...))
+	}
+	r.b = nil
+}
+
+func (r *reader) take(what string, n int) []byte {
+	if r.err != nil || n > len(r.b) {
+		r.fail("%s: %d bytes, %d left", what, n, len(r.b))
+		return make([]byte, max(n, 8))
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte(what string) byte { return r.take(what, 1)[0] }
+
+func (r *reader) uvarint(what string) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n, err := readUvarint(r.b)
+	if err != nil {
+		r.fail("%s: %v", what, err)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint(what string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n, err := readVarint(r.b)
+	if err != nil {
+		r.fail("%s: %v", what, err)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a count of items of at least minLen bytes each, checked against what is left.
+func (r *reader) count(what string, minLen int) int {
+	n := r.uvarint(what)
+	if n > uint64(len(r.b)/minLen) {
+		r.fail("%s %d, %d bytes left", what, n, len(r.b))
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) str(what string) string {
+	n := r.uvarint(what)
+	if n > uint64(len(r.b)) {
+		r.fail("%s of %d bytes, %d left", what, n, len(r.b))
+		return ""
+	}
+	return r.d.str(r.take(what, int(n)))
 }

@@ -51,6 +51,9 @@ func TestEventRoundTrip(t *testing.T) {
 		{"earliest", telemetry.Event{Time: time.Unix(0, math.MinInt64)}},
 		{"latest", telemetry.Event{Time: time.Unix(0, math.MaxInt64)}},
 		{"long string", telemetry.Event{Time: time.Unix(1, 0), Sensor: string(bytes.Repeat([]byte("x"), 70000))}},
+		{"point, every field kind", testPoint()},
+		{"point, flags and no tags", telemetry.Event{Time: time.Unix(9, 9), Flags: telemetry.ClockUnsynced,
+			Point: &telemetry.Point{Measurement: "gateway", Fields: []telemetry.Field{telemetry.Int("dropped", -1)}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +88,12 @@ func TestEncodeRejects(t *testing.T) {
 		{"year 2300", telemetry.Event{Time: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{"year 1600", telemetry.Event{Time: time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{"zero metric", telemetry.Event{Time: time.Unix(1, 0), Values: []telemetry.Value{{Metric: 0, V: 1}}}},
+		{"point without measurement", telemetry.NewPoint(time.Unix(1, 0), "", nil, telemetry.Int("x", 1))},
+		{"point without fields", telemetry.NewPoint(time.Unix(1, 0), "m", nil)},
+		{"point with NaN", telemetry.NewPoint(time.Unix(1, 0), "m", nil, telemetry.Float("x", math.NaN()))},
+		{"point with empty tag key", telemetry.NewPoint(time.Unix(1, 0), "m", []telemetry.Tag{{"", "v"}}, telemetry.Int("x", 1))},
+		{"point with unknown kind", telemetry.NewPoint(time.Unix(1, 0), "m", nil, telemetry.Field{Key: "x", Kind: 9})},
+		{"point without time", telemetry.NewPoint(time.Time{}, "m", nil, telemetry.Int("x", 1))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +120,8 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"version 0", mod(func(b []byte) []byte { b[0] = 0; return b })},
-		{"version 2", mod(func(b []byte) []byte { b[0] = 2; return b })},
+		{"version 3", mod(func(b []byte) []byte { b[0] = 3; return b })},
+		{"event read as a point", mod(func(b []byte) []byte { b[0] = 2; return b })},
 		{"only version", []byte{1}},
 		{"truncated varint", []byte{1, 0x80}},
 		{"varint overflow", append([]byte{1}, bytes.Repeat([]byte{0xff}, 11)...)},
@@ -142,6 +152,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		testEvent(77),
 		{Time: time.Unix(0, math.MinInt64), Sensor: "ы", Flags: 0xff},
 		{Time: time.Unix(5, 5), Values: []telemetry.Value{{Metric: telemetry.Online, V: math.NaN()}}},
+		testPoint(),
 	} {
 		b, err := encodeEvent(nil, &ev)
 		if err != nil {
@@ -201,4 +212,40 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// testPoint is a derived point with every field kind.
+func testPoint() telemetry.Event {
+	return telemetry.NewPoint(time.Unix(1_700_000_000, 5), "camera",
+		[]telemetry.Tag{{"camera", "cam-01"}, {"zone", "Бөлме 101"}, {"empty", ""}},
+		telemetry.Float("fps", 4.5), telemetry.Int("reconnects", 3), telemetry.Bool("online", true),
+		telemetry.Bool("recording", false), telemetry.String("state", `degraded "fps" \ low`))
+}
+
+func TestDecodePointRejects(t *testing.T) {
+	t.Parallel()
+	ev := testPoint()
+	good, err := encodeEvent(nil, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range len(good) {
+		if got, err := decodeEvent(good[:n]); err == nil {
+			t.Fatalf("decode of %d of %d bytes = %+v, want error", n, len(good), got)
+		}
+	}
+	if _, err := decodeEvent(append(bytes.Clone(good), 0)); !errors.Is(err, errDecode) {
+		t.Fatalf("trailing byte: err %v", err)
+	}
+	// The bool field's byte (the last field is a string, the one before it a bool).
+	bad := bytes.Clone(good)
+	i := bytes.Index(bad, []byte("recording")) + len("recording") + 1
+	bad[i] = 2
+	if _, err := decodeEvent(bad); !errors.Is(err, errDecode) {
+		t.Fatalf("bool 2: err %v", err)
+	}
+	bad[i], bad[i-1] = 0, 9
+	if _, err := decodeEvent(bad); !errors.Is(err, errDecode) {
+		t.Fatalf("field kind 9: err %v", err)
+	}
 }

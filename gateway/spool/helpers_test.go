@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -114,7 +115,10 @@ func readAll(t testing.TB, s *Spool, from uint64) []Record {
 
 func eventsEqual(a, b telemetry.Event) bool {
 	if !a.Time.Equal(b.Time) || a.Sensor != b.Sensor || a.Zone != b.Zone || a.ZoneKind != b.ZoneKind ||
-		a.Source != b.Source || a.Flags != b.Flags || len(a.Values) != len(b.Values) {
+		a.Source != b.Source || a.Flags != b.Flags || len(a.Values) != len(b.Values) || (a.Point == nil) != (b.Point == nil) {
+		return false
+	}
+	if a.Point != nil && !reflect.DeepEqual(a.Point, b.Point) {
 		return false
 	}
 	for i := range a.Values {

@@ -106,6 +106,11 @@ type Event struct {
 	Source   string    // the sensor's source, e.g. "zigbee2mqtt"
 	Values   []Value
 	Flags    Flags
+	// Point, when set, makes the event a point the gateway derived (a camera's state,
+	// coverage, a night-round slot, an alert transition, a score) instead of a sensor
+	// reading: Sensor, Zone, ZoneKind, Source and Values are then unused, and Time and
+	// Flags belong to the point.
+	Point *Point
 }
 
 // Limits of plausible readings. Anything outside is rejected by decoders as absurd.
@@ -186,4 +191,13 @@ type Condition struct {
 	Since    time.Time // when it was first raised
 	Reason   string    // the latest detail, for people
 	Resolved time.Time // zero while open
+}
+
+// Message is one MQTT message as the gateway received it.
+type Message struct {
+	Topic     string
+	Payload   []byte
+	Retained  bool      // delivered from the broker's retained store: last known, not fresh
+	Duplicate bool      // the broker's DUP flag: a redelivery
+	Received  time.Time // when the gateway received it
 }
