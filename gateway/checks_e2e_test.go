@@ -115,6 +115,11 @@ func TestChecksWiring(t *testing.T) {
 	if err != nil || len(series) != 1 || fmt.Sprint(series[0].Values[0][1]) != `say "hi", world` {
 		t.Fatalf("echo point for test/c/in: %+v, %v", series, err)
 	}
+	wait("the gateway's heartbeat", func() bool { return in.Count(t, "gateway", "uptime_s", "") >= 1 })
+	hb, err := in.Query(t.Context(), `SELECT "clock_synced", "influx_ok" FROM "gateway" WHERE "centre" = 'c1'`)
+	if err != nil || len(hb) != 1 || fmt.Sprint(hb[0].Values[0][1:]) != "[true true]" {
+		t.Fatalf("gateway point: %+v, %v", hb, err)
+	}
 	wait("observed", func() bool { ck.mu.Lock(); defer ck.mu.Unlock(); return ck.observed == 1 })
 	c := g.Stats().Counters
 	if c[Key{"echo", "decoded"}] != 2 || rejectsOf(c, "echo") != 1 {

@@ -76,6 +76,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.router = r
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
+	g.checks = append(g.checks, &health{stats: g.Stats})
 	g.checks = append(g.checks, opt.checks...)
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {

@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// healthEvery is the period of the gateway's own `gateway` point: the heartbeat the
+// monitoring room uses to tell a silent gateway from a quiet centre.
+const healthEvery = time.Minute
+
+// health is the check that writes the gateway's own state as a `gateway` point once
+// a minute (and at start): uptime, spool size and backlog, what was dropped or
+// rejected, whether MQTT is connected and the clock synchronised.
+type health struct {
+	stats func() Stats
+	next  time.Time // only touched by Tick (one goroutine)
+}
+
+func (h *health) Name() string                                               { return "gateway" }
+func (h *health) Topics() []string                                           { return nil }
+func (h *health) Message(telemetry.Message, bool) ([]telemetry.Event, error) { return nil, nil }
+func (h *health) Observe([]telemetry.Event)                                  {}
+
+func (h *health) Tick(now time.Time, synced bool) []telemetry.Event {
+	if now.Before(h.next) {
+		return nil
+	}
+	h.next = now.Truncate(healthEvery).Add(healthEvery)
+	st := h.stats()
+	ev := telemetry.NewPoint(now, "gateway", nil,
+		telemetry.Int("uptime_s", int64(st.Uptime/time.Second)),
+		telemetry.Int("spool_bytes", st.SpoolBytes),
+		telemetry.Int("spool_backlog", st.SpoolBacklog),
+		telemetry.Int("dropped", int64(st.SpoolDropped)),
+		telemetry.Int("rejected", int64(st.Rejected)),
+		telemetry.Int("received", int64(st.Received)),
+		telemetry.Bool("mqtt_connected", st.MQTTConnected),
+		telemetry.Bool("clock_synced", synced),
+		telemetry.Bool("influx_ok", st.InfluxError == ""),
+	)
+	if !synced {
+		ev.Flags |= telemetry.ClockUnsynced
+	}
+	return []telemetry.Event{ev}
+}
