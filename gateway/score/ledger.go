@@ -352,18 +352,24 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	return ev
 }
 
-// lookback bounds how far before a period a silence is traced.
-const lookback = 48 * time.Hour
+// traceFrom returns where to start tracing silences of at least hold that overlap
+// a period starting at from: a run that began earlier than hold before from is
+// already hold long by from, so looking further back changes nothing. Time before
+// the oldest day held is not traced (the gateway had not started).
+func (l *ledger) traceFrom(from time.Time, hold time.Duration) time.Time {
+	o := l.oldest()
+	if o.IsZero() || !o.Before(from) {
+		return from
+	}
+	return maxTime(from.Add(-hold), o)
+}
 
 // silentRun reports whether sensor s had a run of slots without a reading, at least
-// its hold long, that overlaps [from, end). The run is measured in full: back to the
-// oldest day held (at most lookback before from) and forward to now.
+// its hold long, that overlaps [from, end). The run is measured back before from
+// (see traceFrom) and forward to now.
 func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 	hold := silentHold(s)
-	start := from
-	if o := l.oldest(); !o.IsZero() && o.Before(from) {
-		start = maxTime(from.Add(-lookback), o)
-	}
+	start := l.traceFrom(from, hold)
 	var runStart time.Time
 	running, found := false, false
 	closeRun := func(stop time.Time) {
@@ -392,10 +398,7 @@ func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 // synchronised tick, at least GatewaySilentFor long, that overlaps [from, end),
 // traced like silentRun.
 func (l *ledger) gatewaySilent(from, end, now time.Time) bool {
-	start := from
-	if o := l.oldest(); !o.IsZero() && o.Before(from) {
-		start = maxTime(from.Add(-lookback), o)
-	}
+	start := l.traceFrom(from, GatewaySilentFor)
 	var runStart time.Time
 	running, found := false, false
 	closeRun := func(stop time.Time) {
