@@ -77,6 +77,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	g.checks = append(g.checks, &health{stats: g.Stats})
+	g.checks = append(g.checks, g.scoreChecks()...)
 	g.checks = append(g.checks, opt.checks...)
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
@@ -319,6 +320,7 @@ func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {
 		HeartbeatTopic: prefix + "heartbeat",
 		StatusTopic:    prefix + "status",
 		Logger:         g.log,
+		Now:            g.opt.Clock.Now,
 	}, nil
 }
 

@@ -52,6 +52,7 @@ func commands() []command {
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
 		{"sensors", sensorsCmd},
+		{"score", scoreCmd},
 		{"version", versionCmd},
 	}
 }

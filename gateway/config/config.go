@@ -21,6 +21,7 @@ type Config struct {
 	Cameras []Camera `yaml:"cameras"`
 	Rounds  Rounds   `yaml:"rounds"`
 	Alerts  Alerts   `yaml:"alerts"`
+	Score   Score    `yaml:"score"`
 
 	// pos maps field paths to lines of File; nil for a config built in code.
 	pos *positions
@@ -263,6 +264,7 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	for i := range c.Alerts.Recipients {
 		setS(&c.Alerts.Recipients[i].Lang, fmt.Sprintf("alerts.recipients[%d].lang", i), DefaultLang)
 	}
+	c.scoreDefaults(absent)
 }
 
 // Load reads and parses the config file at path; see [Parse].

@@ -325,15 +325,15 @@ func TestEncodePointMatchesClientLibrary(t *testing.T) {
 		name string
 		ev   telemetry.Event
 	}{
-		{"camera", telemetry.NewPoint(t0, "camera", []telemetry.Tag{{"camera", "cam-01"}, {"state", "degraded"}},
+		{"camera", telemetry.NewPoint(t0, "camera", []telemetry.Tag{{Key: "camera", Value: "cam-01"}, {Key: "state", Value: "degraded"}},
 			telemetry.Float("fps", 4.5), telemetry.Bool("online", true), telemetry.Bool("recording", false),
 			telemetry.String("reason", `fps 2 below "floor" 5 \ c:\`), telemetry.Int("reconnects", -3))},
-		{"unsorted tags and fields", telemetry.NewPoint(t0, "coverage", []telemetry.Tag{{"zone_kind", "living"}, {"period", "day"}},
+		{"unsorted tags and fields", telemetry.NewPoint(t0, "coverage", []telemetry.Tag{{Key: "zone_kind", Value: "living"}, {Key: "period", Value: "day"}},
 			telemetry.Float("ratio", 0.25), telemetry.Int("covered", 900), telemetry.Int("required", 3600))},
-		{"escapes", telemetry.NewPoint(t0, "odd, name", []telemetry.Tag{{"a b", "c,d=e"}, {"empty", ""}},
+		{"escapes", telemetry.NewPoint(t0, "odd, name", []telemetry.Tag{{Key: "a b", Value: "c,d=e"}, {Key: "empty", Value: ""}},
 			telemetry.String("x y", "Бөлме\n101"), telemetry.Float("z=", 1e21))},
 		{"flags", func() telemetry.Event {
-			ev := telemetry.NewPoint(t0, "round", []telemetry.Tag{{"checkpoint", "cp-1"}}, telemetry.Bool("flagged", true))
+			ev := telemetry.NewPoint(t0, "round", []telemetry.Tag{{Key: "checkpoint", Value: "cp-1"}}, telemetry.Bool("flagged", true))
 			ev.Flags = telemetry.ClockUnsynced
 			return ev
 		}()},

@@ -53,6 +53,9 @@ type Options struct {
 	// MQTT last will and on a clean stop.
 	StatusTopic string
 	Logger      *slog.Logger
+	// Now stamps arrivals (default time.Now): the gateway passes its clock so a
+	// test with an injected clock sees arrivals in that clock's time.
+	Now func() time.Time
 }
 
 // Stats are the source's counters.
@@ -225,6 +228,9 @@ type arrival struct {
 // would keep only one of them).
 func (s *Source) stamp() time.Time {
 	now := time.Now().UnixNano()
+	if s.opt.Now != nil {
+		now = s.opt.Now().UnixNano()
+	}
 	for {
 		last := s.lastStamp.Load()
 		if now <= last {

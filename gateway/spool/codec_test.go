@@ -91,7 +91,7 @@ func TestEncodeRejects(t *testing.T) {
 		{"point without measurement", telemetry.NewPoint(time.Unix(1, 0), "", nil, telemetry.Int("x", 1))},
 		{"point without fields", telemetry.NewPoint(time.Unix(1, 0), "m", nil)},
 		{"point with NaN", telemetry.NewPoint(time.Unix(1, 0), "m", nil, telemetry.Float("x", math.NaN()))},
-		{"point with empty tag key", telemetry.NewPoint(time.Unix(1, 0), "m", []telemetry.Tag{{"", "v"}}, telemetry.Int("x", 1))},
+		{"point with empty tag key", telemetry.NewPoint(time.Unix(1, 0), "m", []telemetry.Tag{{Key: "", Value: "v"}}, telemetry.Int("x", 1))},
 		{"point with unknown kind", telemetry.NewPoint(time.Unix(1, 0), "m", nil, telemetry.Field{Key: "x", Kind: 9})},
 		{"point without time", telemetry.NewPoint(time.Time{}, "m", nil, telemetry.Int("x", 1))},
 	}
@@ -217,7 +217,7 @@ func BenchmarkDecode(b *testing.B) {
 // testPoint is a derived point with every field kind.
 func testPoint() telemetry.Event {
 	return telemetry.NewPoint(time.Unix(1_700_000_000, 5), "camera",
-		[]telemetry.Tag{{"camera", "cam-01"}, {"zone", "Бөлме 101"}, {"empty", ""}},
+		[]telemetry.Tag{{Key: "camera", Value: "cam-01"}, {Key: "zone", Value: "Бөлме 101"}, {Key: "empty", Value: ""}},
 		telemetry.Float("fps", 4.5), telemetry.Int("reconnects", 3), telemetry.Bool("online", true),
 		telemetry.Bool("recording", false), telemetry.String("state", `degraded "fps" \ low`))
 }

@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/score"
+)
+
+// scoreStateFile is the score's day accumulators, in the spool directory.
+const scoreStateFile = "score-state.json"
+
+// scoreChecks builds the safety-score check from the config. Coverage, rounds,
+// response and serious events come from the camera, night-round and alert checks
+// once they are wired (score.Coverage, score.Rounds, score.Response, score.Events);
+// until then those components are not applicable.
+func (g *Gateway) scoreChecks() []check {
+	cfg := g.cfg
+	sensors := make([]score.Sensor, 0, len(cfg.Sensors))
+	kinds := map[string]string{}
+	for _, z := range cfg.Zones {
+		kinds[z.ID] = z.Kind
+	}
+	for _, s := range cfg.Sensors {
+		sensors = append(sensors, score.Sensor{ID: s.ID, Zone: s.Zone, ZoneKind: kinds[s.Zone], Interval: s.Interval.Std()})
+	}
+	loc := cfg.Centre.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	c, err := score.New(score.Options{
+		Centre:         cfg.Centre.ID,
+		Location:       loc,
+		Sensors:        sensors,
+		Weights:        scoreWeights(cfg.Score.Weights),
+		WeightsVersion: cfg.Score.WeightsVersion,
+		NoCaps:         cfg.Score.Caps == "off",
+		CloseAfter:     cfg.Score.CloseAfter.Std(),
+		KeepDays:       cfg.Score.KeepDays,
+		StateFile:      filepath.Join(cfg.Spool.Dir, scoreStateFile),
+		Publisher:      publisher{g},
+		Logger:         g.log.With("component", "score"),
+	})
+	if err != nil {
+		g.log.Error("safety score disabled", "err", err)
+		return nil
+	}
+	return []check{c}
+}
+
+func scoreWeights(w config.ScoreWeights) score.Weights {
+	return score.Weights{
+		score.CompTemperature:  w.Temperature,
+		score.CompAvailability: w.Availability,
+		score.CompCoverage:     w.Coverage,
+		score.CompRounds:       w.Rounds,
+		score.CompResponse:     w.Response,
+	}
+}
+
+// Score returns the safety score's state for the status page; false when the
+// score is not running.
+func (g *Gateway) Score() (score.Snapshot, bool) {
+	for _, c := range g.checks {
+		if s, ok := c.(*score.Check); ok {
+			return s.Snapshot(), true
+		}
+	}
+	return score.Snapshot{}, false
+}

@@ -1,0 +1,98 @@
+package score
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestCompute(t *testing.T) {
+	all := func(v float64) [NumComponents]Part {
+		var p [NumComponents]Part
+		for i := range p {
+			p[i] = Part{Applicable: true, Known: true, Ratio: v}
+		}
+		return p
+	}
+	w := DefaultWeights
+	tests := []struct {
+		name    string
+		parts   [NumComponents]Part
+		caps    []string
+		on      bool
+		total   float64
+		used    [NumComponents]float64
+		capsOut []string
+	}{
+		{"all perfect", all(1), nil, true, 100, [NumComponents]float64{1, 1, 1, 1, 1}, nil},
+		{"all zero", all(0), nil, true, 0, [NumComponents]float64{}, nil},
+		{"weighted", func() [NumComponents]Part {
+			p := all(1)
+			p[CompTemperature].Ratio, p[CompCoverage].Ratio = 0.5, 0.25
+			return p
+		}(), nil, true, 100 * (0.35*0.5 + 0.15 + 0.20*0.25 + 0.20 + 0.10), [NumComponents]float64{0.5, 1, 0.25, 1, 1}, nil},
+		{"unknown counts as zero", func() [NumComponents]Part {
+			p := all(1)
+			p[CompRounds] = Part{Applicable: true, Known: false, Ratio: 1}
+			return p
+		}(), nil, true, 80, [NumComponents]float64{1, 1, 1, 0, 1}, nil},
+		{"not applicable renormalises", func() [NumComponents]Part {
+			p := all(1)
+			p[CompCoverage], p[CompRounds] = Part{}, Part{}
+			p[CompTemperature].Ratio = 0.5
+			return p
+		}(), nil, true, 100 * (0.35*0.5 + 0.15 + 0.10) / 0.60, [NumComponents]float64{0.5, 1, 0, 0, 1}, nil},
+		{"scald caps temperature and total", all(1), []string{CapScald}, true, 70, [NumComponents]float64{1, 1, 1, 1, 1}, []string{CapScald}},
+		{"cap above the score changes nothing but is listed", func() [NumComponents]Part { return all(0.5) }(),
+			[]string{CapCameraDown}, true, 100 * (0.35*0.5 + 0.15*0.5 + 0.20*0.5 + 0.20*0.5 + 0.10*0.5), [NumComponents]float64{0.5, 0.5, 0.5, 0.5, 0.5}, []string{CapCameraDown}},
+		{"gateway silent caps at 50, lowest wins", all(1), []string{CapScald, CapGatewaySilent, "unknown_cap", CapScald}, true, 50,
+			[NumComponents]float64{1, 1, 1, 1, 1}, []string{CapGatewaySilent, CapScald}},
+		{"component cap binds below the total cap", func() [NumComponents]Part {
+			p := all(0.7)
+			p[CompTemperature].Ratio = 0.9
+			return p
+		}(), []string{CapFreeze}, true, 100 * (0.35*0.6 + 0.65*0.7), [NumComponents]float64{0.9, 0.7, 0.7, 0.7, 0.7}, []string{CapFreeze}},
+		{"caps off", all(1), []string{CapScald}, false, 100, [NumComponents]float64{1, 1, 1, 1, 1}, nil},
+		{"ratio clamped", func() [NumComponents]Part { p := all(1); p[CompResponse].Ratio = 7; p[CompRounds].Ratio = -1; return p }(),
+			nil, true, 80, [NumComponents]float64{1, 1, 1, 0, 1}, nil},
+		{"nothing applicable", [NumComponents]Part{}, nil, true, 0, [NumComponents]float64{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Compute(w, tt.parts, tt.caps, tt.on)
+			if !near(r.Total, tt.total) {
+				t.Errorf("total = %.12g, want %.12g", r.Total, tt.total)
+			}
+			for i, p := range r.Parts {
+				if !near(p.Ratio, tt.used[i]) {
+					t.Errorf("%s = %g, want %g", Component(i), p.Ratio, tt.used[i])
+				}
+			}
+			if !slices.Equal(r.Caps, tt.capsOut) || r.Capped() != (len(tt.capsOut) > 0) {
+				t.Errorf("caps = %v (capped %t), want %v", r.Caps, r.Capped(), tt.capsOut)
+			}
+		})
+	}
+}
+
+func TestPointSchema(t *testing.T) {
+	p := [NumComponents]Part{CompTemperature: {Applicable: true, Known: true, Ratio: 0.5},
+		CompAvailability: {Applicable: true, Known: false}}
+	r := Compute(DefaultWeights, p, []string{CapFreeze}, true)
+	ev := r.Point(at(0, 0, 0), "day", "v9")
+	if err := ev.Point.Check(); err != nil {
+		t.Fatal(err)
+	}
+	f, period := fields(ev)
+	if period != "day" || ev.Point.Measurement != "safety_score" {
+		t.Fatalf("period %q measurement %q", period, ev.Point.Measurement)
+	}
+	for _, k := range []string{"coverage", "rounds", "response"} {
+		if _, ok := f[k]; ok {
+			t.Errorf("not-applicable %s written: %v", k, f)
+		}
+	}
+	if f["availability"] != 0.0 || f["temperature"] != 0.5 || f["caps"] != CapFreeze || f["capped"] != true || f["weights_version"] != "v9" {
+		t.Errorf("fields %v", f)
+	}
+	wantField(t, f, "total", 100*(0.35*0.5)/0.5)
+}

@@ -1,0 +1,118 @@
+package score
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// docTable reads the two-column table between <!-- name:begin --> and
+// <!-- name:end --> in docs/SAFETY_SCORE.md.
+func docTable(t *testing.T, name string) map[string]float64 {
+	t.Helper()
+	f, err := os.Open("../../docs/SAFETY_SCORE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]float64{}
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch line {
+		case "<!-- " + name + ":begin -->":
+			in = true
+			continue
+		case "<!-- " + name + ":end -->":
+			in = false
+		}
+		if !in || !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 2 {
+			t.Fatalf("table %s: row %q", name, line)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(cells[1]), 64)
+		if err != nil {
+			continue // the header
+		}
+		out[strings.TrimSpace(cells[0])] = v
+	}
+	if len(out) == 0 {
+		t.Fatalf("table %s not found in docs/SAFETY_SCORE.md", name)
+	}
+	return out
+}
+
+// TestDocWeights: the documented default weights are the code's.
+func TestDocWeights(t *testing.T) {
+	w := docTable(t, "weights")
+	for i := range NumComponents {
+		if w[i.String()] != DefaultWeights[i] {
+			t.Errorf("%s: doc %g, code %g", i, w[i.String()], DefaultWeights[i])
+		}
+	}
+}
+
+// TestWorkedExample rebuilds the worked example's day from the inputs table in
+// docs/SAFETY_SCORE.md, runs it through the check and compares with the expected
+// table.
+func TestWorkedExample(t *testing.T) {
+	in, want := docTable(t, "example"), docTable(t, "expected")
+	sensors := []Sensor{
+		{ID: "fridge", Zone: "treatment-fridge", ZoneKind: "med-fridge", Interval: 5 * time.Minute},
+		{ID: "hall", Zone: "corridor-1", ZoneKind: "corridor", Interval: 10 * time.Minute},
+	}
+	run := func(t *testing.T, opt Options, s []Sensor) map[string]any {
+		c := newTestCheck(t, s, opt)
+		for _, s := range s {
+			slots, got, inBand := int(in[s.ID+".slots"]), int(in[s.ID+".got"]), int(in[s.ID+".in_band"])
+			if want := int(24 * time.Hour / s.Interval); slots != want {
+				t.Fatalf("%s: doc says %d slots, a day has %d", s.ID, slots, want)
+			}
+			b := Bands[s.ZoneKind]
+			var evs []telemetry.Event
+			for i := range got { // the first `got` slots have a reading, the first `inBand` in band
+				temp := b.Min + 0.5
+				if i >= inBand {
+					temp = b.Min - 1
+				}
+				evs = append(evs, reading(s.ID, at(0, 0, 0).Add(time.Duration(i)*s.Interval+time.Second), temp))
+			}
+			c.Observe(evs)
+		}
+		return closeDay(t, c)
+	}
+	base := Options{Coverage: fixed{in["coverage"], true}, Rounds: fixed{in["rounds"], true}, Response: fixed{in["response"], true}}
+	f := run(t, base, sensors)
+	wantField(t, f, "temperature", want["temperature"])
+	wantField(t, f, "availability", want["availability"])
+	wantField(t, f, "total", want["total"])
+	if f["caps"] != "" {
+		t.Errorf("caps %q", f["caps"])
+	}
+
+	scald := base
+	scald.Events = &fakeEvents{list: []telemetry.Condition{{Kind: "scald", Subject: "bath-1", Since: at(0, 19, 0), Resolved: at(0, 19, 5)}}}
+	f = run(t, scald, sensors)
+	wantField(t, f, "total", want["total_with_scald"])
+	wantField(t, f, "temperature", want["temperature"])
+	if f["caps"] != CapScald {
+		t.Errorf("caps %q", f["caps"])
+	}
+
+	noCameras := base
+	noCameras.Coverage = nil
+	f = run(t, noCameras, sensors)
+	wantField(t, f, "total", want["total_without_cameras"])
+	if _, ok := f["coverage"]; ok {
+		t.Errorf("coverage written for a centre without cameras: %v", f)
+	}
+}

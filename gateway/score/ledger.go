@@ -1,0 +1,434 @@
+package score
+
+import (
+	"math/bits"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// Sensor is a configured sensor as the score sees it.
+type Sensor struct {
+	ID       string
+	Zone     string
+	ZoneKind string
+	// Interval is how often the sensor is expected to report: the length of its
+	// slots. A sensor with no interval is not scored.
+	Interval time.Duration
+}
+
+// bitset is a fixed-size set of small integers.
+type bitset []uint64
+
+func newBitset(n int) bitset     { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)       { b[i/64] |= 1 << (uint(i) % 64) }
+func (b bitset) has(i int) bool  { return b[i/64]&(1<<(uint(i)%64)) != 0 }
+func (b bitset) fits(n int) bool { return len(b) == (n+63)/64 }
+func (b bitset) count() (n int) {
+	for _, w := range b {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// sensorDay is one sensor's slots in one day: slot i covers
+// [day start + i×interval, day start + (i+1)×interval), the last one cut at the
+// day's end.
+type sensorDay struct {
+	interval time.Duration
+	slots    int
+	got      bitset // a climate reading arrived
+	inBand   bitset // a temperature reading was inside the zone kind's band
+	serious  bitset // a temperature reading was serious (Band.Serious)
+}
+
+func newSensorDay(iv time.Duration, dayLen time.Duration) *sensorDay {
+	n := slotCount(dayLen, iv)
+	return &sensorDay{interval: iv, slots: n, got: newBitset(n), inBand: newBitset(n), serious: newBitset(n)}
+}
+
+func slotCount(dayLen, iv time.Duration) int { return int((dayLen + iv - 1) / iv) }
+
+// day is the accumulator of one calendar day in the centre's time zone.
+type day struct {
+	date       string // 2006-01-02
+	start, end time.Time
+	alive      bitset // minutes in which the gateway ticked with a synchronised clock
+	sensors    map[string]*sensorDay
+	final      bool // its day point was written
+	dirty      bool // changed since its day point was written
+}
+
+func (d *day) minutes() int { return int(d.end.Sub(d.start) / time.Minute) }
+
+// ledger holds the day accumulators of one centre.
+type ledger struct {
+	loc     *time.Location
+	sensors []Sensor // sorted by id
+	byID    map[string]int
+	days    map[string]*day
+}
+
+func newLedger(loc *time.Location, sensors []Sensor) *ledger {
+	l := &ledger{loc: loc, byID: map[string]int{}, days: map[string]*day{}}
+	for _, s := range sensors {
+		if s.Interval > 0 && s.ID != "" {
+			l.sensors = append(l.sensors, s)
+		}
+	}
+	slices.SortFunc(l.sensors, func(a, b Sensor) int {
+		if a.ID < b.ID {
+			return -1
+		} else if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	for i, s := range l.sensors {
+		l.byID[s.ID] = i
+	}
+	return l
+}
+
+// bounds returns the start and end of the local day holding t, and its key.
+func (l *ledger) bounds(t time.Time) (start, end time.Time, key string) {
+	y, m, d := t.In(l.loc).Date()
+	start = time.Date(y, m, d, 0, 0, 0, 0, l.loc)
+	end = time.Date(y, m, d+1, 0, 0, 0, 0, l.loc)
+	return start, end, start.Format(time.DateOnly)
+}
+
+// day returns the accumulator of the day holding t, creating it.
+func (l *ledger) day(t time.Time) *day {
+	start, end, key := l.bounds(t)
+	if d := l.days[key]; d != nil {
+		return d
+	}
+	d := &day{date: key, start: start, end: end, sensors: map[string]*sensorDay{}}
+	d.alive = newBitset(d.minutes())
+	l.days[key] = d
+	return d
+}
+
+// sorted returns the days, oldest first.
+func (l *ledger) sorted() []*day {
+	out := make([]*day, 0, len(l.days))
+	for _, d := range l.days {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
+	return out
+}
+
+// oldest returns the start of the oldest day held, or the zero time.
+func (l *ledger) oldest() time.Time {
+	var t time.Time
+	for _, d := range l.days {
+		if t.IsZero() || d.start.Before(t) {
+			t = d.start
+		}
+	}
+	return t
+}
+
+// counts reports whether the event is a sensor reading the score counts: not a
+// derived point, not a retained last-known value, not stamped by an unsynchronised
+// clock, and carrying a climate value.
+func counts(e *telemetry.Event) bool {
+	if e.Point != nil || e.Flags&(telemetry.Retained|telemetry.ClockUnsynced) != 0 {
+		return false
+	}
+	for _, v := range e.Values {
+		if v.Metric == telemetry.Temperature || v.Metric == telemetry.Humidity {
+			return true
+		}
+	}
+	return false
+}
+
+// observe folds one event into its day. It returns false when the event does not
+// count (see counts) or names an unknown sensor.
+func (l *ledger) observe(e *telemetry.Event) bool {
+	if !counts(e) {
+		return false
+	}
+	i, ok := l.byID[e.Sensor]
+	if !ok {
+		return false
+	}
+	s := l.sensors[i]
+	d := l.day(e.Time)
+	sd := d.sensors[s.ID]
+	if sd == nil {
+		sd = newSensorDay(s.Interval, d.end.Sub(d.start))
+		d.sensors[s.ID] = sd
+	}
+	slot := int(e.Time.Sub(d.start) / s.Interval)
+	if slot < 0 || slot >= sd.slots {
+		return false
+	}
+	sd.got.set(slot)
+	if b, ok := Bands[s.ZoneKind]; ok {
+		for _, v := range e.Values {
+			if v.Metric != telemetry.Temperature {
+				continue
+			}
+			if b.In(v.V) {
+				sd.inBand.set(slot)
+			}
+			if b.Serious != nil && b.Serious(v.V) {
+				sd.serious.set(slot)
+			}
+		}
+	}
+	if d.final {
+		d.dirty = true
+	}
+	return true
+}
+
+// markAlive records that the gateway ran, with a synchronised clock, at t.
+func (l *ledger) markAlive(t time.Time) {
+	d := l.day(t)
+	if m := int(t.Sub(d.start) / time.Minute); m >= 0 && m < d.minutes() {
+		d.alive.set(m)
+	}
+}
+
+// slot is one expected reporting interval of a sensor.
+type slot struct {
+	start, end time.Time
+	sd         *sensorDay // nil when nothing arrived that day
+	i          int
+}
+
+func (s slot) got() bool     { return s.sd != nil && s.sd.got.has(s.i) }
+func (s slot) inBand() bool  { return s.sd != nil && s.sd.inBand.has(s.i) }
+func (s slot) serious() bool { return s.sd != nil && s.sd.serious.has(s.i) }
+
+// slots calls fn for each slot of sensor s that starts in [a, b), in time order.
+func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
+	for ds, de, key := l.bounds(a); ds.Before(b); ds, de, key = l.bounds(de) {
+		var sd *sensorDay
+		if d := l.days[key]; d != nil {
+			sd = d.sensors[s.ID]
+		}
+		n := slotCount(de.Sub(ds), s.Interval)
+		first := 0
+		if a.After(ds) {
+			first = int((a.Sub(ds) + s.Interval - 1) / s.Interval)
+		}
+		for i := first; i < n; i++ {
+			st := ds.Add(time.Duration(i) * s.Interval)
+			if !st.Before(b) {
+				break
+			}
+			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i})
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Thresholds of the caps the score derives from its own data.
+const (
+	// RoomColdFor is how long (cumulative, in the period) a resident room must be
+	// below 16 °C to cap.
+	RoomColdFor = 30 * time.Minute
+	// SilentFor is the shortest silence of a sensor in a capped zone (a medicine
+	// fridge, a hot-water outlet, a resident room) that caps as if the serious
+	// event had happened: missing data is the worst case (DOMAIN.md §6.1: no data
+	// for more than 60 min is critical). A sensor's own hold is the longer of this
+	// and three of its intervals.
+	SilentFor = 60 * time.Minute
+	// GatewaySilentFor is the gateway silence that caps the total at 50.
+	GatewaySilentFor = 24 * time.Hour
+)
+
+// silentHold returns the silence after which sensor s caps.
+func silentHold(s Sensor) time.Duration { return max(SilentFor, 3*s.Interval) }
+
+// evaluation is what the ledger knows about a period.
+type evaluation struct {
+	temperature, availability Part
+	caps                      []string
+}
+
+// evaluate computes the temperature and availability components of [from, to) and
+// the caps the data shows, as known at now (a silence still going on at now counts
+// up to now). A slot counts when it lies wholly inside [from, to) and ends by now.
+func (l *ledger) evaluate(from, to, now time.Time) evaluation {
+	var ev evaluation
+	end := minTime(to, now)
+	type zoneAcc struct {
+		weight float64
+		sum    float64
+		n      int
+	}
+	zones := map[string]*zoneAcc{}
+	var zoneOrder []string
+	var availSum float64
+	var availN int
+	caps := map[string]bool{}
+	for _, s := range l.sensors {
+		var expected, got, inBand, serious int
+		l.slots(s, from, end, func(sl slot) {
+			if sl.end.After(end) {
+				return
+			}
+			expected++
+			if sl.got() {
+				got++
+			}
+			if sl.inBand() {
+				inBand++
+			}
+			if sl.serious() {
+				serious++
+			}
+		})
+		if expected == 0 {
+			continue
+		}
+		availSum += float64(got) / float64(expected)
+		availN++
+		b, banded := Bands[s.ZoneKind]
+		if !banded {
+			continue
+		}
+		z := zones[s.Zone]
+		if z == nil {
+			z = &zoneAcc{weight: b.Weight}
+			zones[s.Zone] = z
+			zoneOrder = append(zoneOrder, s.Zone)
+		}
+		z.sum += float64(inBand) / float64(expected)
+		z.n++
+		if b.Cap == "" {
+			continue
+		}
+		switch {
+		case b.Cap == CapRoomCold && time.Duration(serious)*s.Interval >= RoomColdFor:
+			caps[b.Cap] = true
+		case b.Cap != CapRoomCold && serious > 0:
+			caps[b.Cap] = true
+		case l.silentRun(s, from, end, now):
+			caps[b.Cap] = true
+		}
+	}
+	if availN > 0 {
+		ev.availability = Part{Applicable: true, Known: true, Ratio: availSum / float64(availN)}
+	}
+	var wsum, sum float64
+	for _, id := range zoneOrder {
+		z := zones[id]
+		wsum += z.weight
+		sum += z.weight * z.sum / float64(z.n)
+	}
+	if wsum > 0 {
+		ev.temperature = Part{Applicable: true, Known: true, Ratio: sum / wsum}
+	}
+	if l.gatewaySilent(from, end, now) {
+		caps[CapGatewaySilent] = true
+	}
+	for id := range caps {
+		ev.caps = append(ev.caps, id)
+	}
+	slices.Sort(ev.caps)
+	return ev
+}
+
+// traceFrom returns where to start tracing silences of at least hold that overlap
+// a period starting at from: a run that began earlier than hold before from is
+// already hold long by from, so looking further back changes nothing. Time before
+// the oldest day held is not traced (the gateway had not started).
+func (l *ledger) traceFrom(from time.Time, hold time.Duration) time.Time {
+	o := l.oldest()
+	if o.IsZero() || !o.Before(from) {
+		return from
+	}
+	return maxTime(from.Add(-hold), o)
+}
+
+// silentRun reports whether sensor s had a run of slots without a reading, at least
+// its hold long, that overlaps [from, end). The run is measured back before from
+// (see traceFrom) and forward to now.
+func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
+	hold := silentHold(s)
+	start := l.traceFrom(from, hold)
+	var runStart time.Time
+	running, found := false, false
+	closeRun := func(stop time.Time) {
+		if running && stop.Sub(runStart) >= hold && runStart.Before(end) && stop.After(from) {
+			found = true
+		}
+		running = false
+	}
+	l.slots(s, start, now, func(sl slot) {
+		if found {
+			return
+		}
+		if sl.got() {
+			closeRun(sl.start)
+			return
+		}
+		if !running {
+			running, runStart = true, sl.start
+		}
+	})
+	closeRun(now)
+	return found
+}
+
+// gatewaySilent reports whether the gateway had a run of minutes without a
+// synchronised tick, at least GatewaySilentFor long, that overlaps [from, end),
+// traced like silentRun.
+func (l *ledger) gatewaySilent(from, end, now time.Time) bool {
+	start := l.traceFrom(from, GatewaySilentFor)
+	var runStart time.Time
+	running, found := false, false
+	closeRun := func(stop time.Time) {
+		if running && stop.Sub(runStart) >= GatewaySilentFor && runStart.Before(end) && stop.After(from) {
+			found = true
+		}
+		running = false
+	}
+	minute := Sensor{ID: "\x00gateway", Interval: time.Minute}
+	for ds, de, key := l.bounds(start); ds.Before(now) && !found; ds, de, key = l.bounds(de) {
+		d := l.days[key]
+		n := int(de.Sub(ds) / time.Minute)
+		first := 0
+		if start.After(ds) {
+			first = int((start.Sub(ds) + minute.Interval - 1) / minute.Interval)
+		}
+		for i := first; i < n; i++ {
+			t := ds.Add(time.Duration(i) * time.Minute)
+			if !t.Before(now) {
+				break
+			}
+			if d != nil && d.alive.has(i) {
+				closeRun(t)
+				continue
+			}
+			if !running {
+				running, runStart = true, t
+			}
+		}
+	}
+	closeRun(now)
+	return found
+}
