@@ -1,6 +1,9 @@
 package monitor
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Languages the pages speak, in the order the switcher shows them.
 var Languages = []string{"ru", "kk", "en"}
@@ -16,7 +19,7 @@ func tr(lang, key string, args ...any) string {
 			m = key
 		}
 	}
-	if len(args) > 0 {
+	if len(args) > 0 && strings.Contains(m, "%") {
 		return fmt.Sprintf(m, args...)
 	}
 	return m

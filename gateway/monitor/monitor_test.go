@@ -635,6 +635,7 @@ func TestMonitor(t *testing.T) {
 	})
 
 	t.Run("SilentGatewayWebhook", func(t *testing.T) { testSilent(t, e) })
+	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
 }
 
 func hasReason(r CentreRow, key string) bool {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,7 +41,10 @@ type FleetOptions struct {
 	// SilentEvery: every SilentEvery-th centre's gateway went silent two hours before
 	// End (0: none).
 	SilentEvery int
-	// Progress, when set, is called after each centre is written.
+	// Parallel is the number of concurrent writers; default 1.
+	Parallel int
+	// Progress, when set, is called after each centre is written (from the writers'
+	// goroutines, one at a time).
 	Progress func(done, total int)
 }
 
@@ -117,21 +121,62 @@ func WriteFleet(ctx context.Context, w LineWriter, opt FleetOptions) ([]FleetCen
 		opt.BatchSize = 5000
 	}
 	centres := Fleet(opt.Centres, opt.Seed, opt.End, opt.SilentEvery)
-	b := &lineBatch{w: w, max: opt.BatchSize}
-	for i, c := range centres {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		g := &fleetGen{c: c, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed+uint64(i)+1, 0xc0ffee)), b: b}
-		if err := g.write(ctx); err != nil {
-			return nil, fmt.Errorf("fleet: centre %s: %w", c.ID, err)
-		}
-		if opt.Progress != nil {
-			opt.Progress(i+1, len(centres))
+	if opt.Parallel <= 0 {
+		opt.Parallel = 1
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		done  int
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan int)
+	for range opt.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := &lineBatch{w: w, max: opt.BatchSize}
+			for i := range next {
+				c := centres[i]
+				g := &fleetGen{c: c, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed+uint64(i)+1, 0xc0ffee)), b: b}
+				err := g.write(ctx)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("fleet: centre %s: %w", c.ID, err)
+					cancel()
+				}
+				done++
+				if opt.Progress != nil && err == nil {
+					opt.Progress(done, len(centres))
+				}
+				mu.Unlock()
+			}
+			if err := b.flush(ctx); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("fleet: %w", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range centres {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	if err := b.flush(ctx); err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return centres, nil
 }
