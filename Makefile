@@ -13,7 +13,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto vet fmt-check unit cross bench fuzz build demo clean
+.PHONY: all test tools mosquitto vet fmt-check unit cross bench bench-monitor fuzz build demo clean
 
 all: build
 
@@ -59,6 +59,14 @@ build:
 bench: tools
 	go test -run='^$$' -bench=. -benchtime=1x -count=1 -timeout 60m ./gateway/ | tee bench-gateway.txt
 	go test -run='^$$' -bench=. -count=1 -timeout 20m ./gateway/decode ./gateway/spool ./gateway/influxsink | tee bench-units.txt
+
+## bench-monitor: the monitoring room at scale (docs/BENCHMARKS.md); CENTRES, STEP, DAYS
+CENTRES ?= 200
+STEP    ?= 60m
+DAYS    ?= 30
+bench-monitor: tools
+	SAQSHY_BENCH_CENTRES=$(CENTRES) SAQSHY_BENCH_STEP=$(STEP) SAQSHY_BENCH_DAYS=$(DAYS) \
+		go test -run='^$$' -bench=Scale -benchtime=3x -count=1 -timeout 120m -v ./gateway/monitor | tee bench-monitor.txt
 
 ## fuzz: a short run of every fuzz target
 FUZZTIME ?= 20s

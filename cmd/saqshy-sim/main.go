@@ -25,7 +25,8 @@ Publishes a simulated centre's sensor readings to an MQTT broker every --period,
 with retained availability messages first. The demo centre has about 20 zones (living
 rooms, treatment room and medicine fridge, kitchen fridge and freezer, boiler ...),
 one sensor each, speaking every supported format in turn. --fleet N instead makes N
-sensors of each of the five network sources.
+sensors of each of the five network sources. "saqshy-sim history" writes 30 days of
+a fleet of centres straight to InfluxDB (see saqshy-sim history -h).
 
   saqshy-sim --print-config > centre.yaml   # the matching centre config
   saqshy-gateway run --config centre.yaml   # in another terminal
@@ -42,6 +43,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "history" {
+		return runHistory(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("saqshy-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, help); fs.PrintDefaults() }

@@ -1,0 +1,100 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// App is the whole monitor: web app, silent-gateway watcher, daily report, rollup.
+type App struct {
+	Config   *Config
+	Store    *Store
+	Watcher  *Watcher
+	Reporter *Reporter
+	Rollup   *Rollup
+	Server   *Server
+	log      *slog.Logger
+}
+
+// New wires an App from a validated config. now may be nil (time.Now).
+func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{Config: cfg, log: log}
+	a.Store = NewStore(cfg.Influx.URL, cfg.influxToken, cfg.Influx.Org, cfg.Influx.Bucket)
+	var n Notifier = nopNotifier{}
+	if cfg.Notify.Webhook.URL != "" {
+		n = &Webhook{URL: cfg.Notify.Webhook.URL, Secret: cfg.webhookSecret}
+	}
+	var err error
+	a.Watcher, err = NewWatcher(a.Store, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
+	if err != nil {
+		return nil, err
+	}
+	ministry := &User{Name: "daily-report", Role: RoleMinistry}
+	a.Reporter, err = NewReporter(filepath.Join(cfg.StateDir, "reports"), cfg.reportAt, cfg.reportLoc,
+		func(ctx context.Context) ([]CentreRow, error) { return a.Server.Overview(ctx, ministry) }, n, log.With("part", "report"), now)
+	if err != nil {
+		return nil, err
+	}
+	a.Rollup = NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
+	a.Server, err = NewServer(cfg, a.Store, a.Watcher, a.Reporter, log.With("part", "web"), now)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Run serves on cfg.Listen (or ln when not nil) and runs the background jobs until
+// ctx ends, then shuts down cleanly.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", a.Config.Listen)
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	defer a.Store.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.Watcher.Run(ctx, time.Duration(a.Config.PollEvery)) }()
+	go func() { defer wg.Done(); a.Reporter.Run(ctx) }()
+	if a.Config.Rollup.Enabled {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Rollup.Run(ctx, 5*time.Minute) }()
+	}
+	srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("saqshy-monitor listening", "addr", ln.Addr().String(), "centres", len(a.Config.Centres))
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if serr := srv.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,299 @@
+package monitor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the monitor's config file (YAML). Secrets are read from *_file paths or
+// SAQSHY_MONITOR_* environment variables, never from the file itself.
+type Config struct {
+	Listen string `yaml:"listen"` // default 127.0.0.1:8090
+	Influx struct {
+		URL       string `yaml:"url"`
+		Org       string `yaml:"org"`
+		Bucket    string `yaml:"bucket"`
+		TokenFile string `yaml:"token_file"` // or SAQSHY_MONITOR_INFLUX_TOKEN
+	} `yaml:"influx"`
+	StateDir    string   `yaml:"state_dir"`    // silent-gateway incidents, rollup cursor, reports, export log
+	SilentAfter Duration `yaml:"silent_after"` // default 10m
+	PollEvery   Duration `yaml:"poll_every"`   // silent-gateway check interval; default 1m
+	// Rollup enables the hourly climate rollup written by the monitor (off when an
+	// InfluxDB task writes it, as deploy/central's setup does on 2.x).
+	Rollup struct {
+		Enabled  bool `yaml:"enabled"`
+		Backfill int  `yaml:"backfill_days"` // default 7
+	} `yaml:"rollup"`
+	Report struct {
+		Time     string `yaml:"time"`     // local HH:MM; default 16:00
+		Timezone string `yaml:"timezone"` // default Asia/Almaty
+	} `yaml:"report"`
+	Attention Attention `yaml:"attention"`
+	Notify    struct {
+		Webhook struct {
+			URL        string `yaml:"url"`
+			SecretFile string `yaml:"secret_file"` // or SAQSHY_MONITOR_WEBHOOK_SECRET
+		} `yaml:"webhook"`
+	} `yaml:"notify"`
+	Centres []CentreInfo `yaml:"centres"`
+	Users   []User       `yaml:"users"`
+
+	influxToken   string
+	webhookSecret []byte
+	reportAt      int // minutes after local midnight
+	reportLoc     *time.Location
+}
+
+// Attention holds the thresholds below which a centre "needs attention".
+type Attention struct {
+	ScoreBelow    float64 `yaml:"score_below"`    // live score; default 70
+	CoverageBelow float64 `yaml:"coverage_below"` // ratio; default 0.9
+	RoundsBelow   float64 `yaml:"rounds_below"`   // last night's compliance; default 0.8
+}
+
+// CentreInfo is a registered centre.
+type CentreInfo struct {
+	ID       string `yaml:"id"`
+	Name     string `yaml:"name"`
+	Region   string `yaml:"region"`
+	Timezone string `yaml:"timezone"`
+	loc      *time.Location
+}
+
+// Location is the centre's time zone.
+func (c CentreInfo) Location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
+// Role is a user's scope.
+type Role string
+
+// Roles.
+const (
+	RoleMinistry Role = "ministry" // every centre
+	RoleRegion   Role = "region"   // the centres of one region
+)
+
+// User is a monitor user; PasswordHash is a bcrypt hash (saqshy-monitor hash-password).
+type User struct {
+	Name         string `yaml:"name"`
+	Role         Role   `yaml:"role"`
+	Region       string `yaml:"region"`
+	Lang         string `yaml:"lang"` // ru, kk or en; default ru
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// Duration is a time.Duration written as "10m".
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (e.g. 10m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadConfig reads and validates a config file.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := ParseConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig parses and validates a config, applies defaults and reads secrets.
+func ParseConfig(b []byte) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8090"
+	}
+	if c.Influx.URL == "" {
+		bad("influx.url: required")
+	} else if u, err := url.Parse(c.Influx.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("influx.url: %q is not an http(s) URL", c.Influx.URL)
+	}
+	if c.Influx.Bucket == "" {
+		bad("influx.bucket: required (on InfluxDB 1.8: database/retention-policy)")
+	}
+	c.influxToken = os.Getenv("SAQSHY_MONITOR_INFLUX_TOKEN")
+	if c.Influx.TokenFile != "" {
+		t, err := os.ReadFile(c.Influx.TokenFile)
+		if err != nil {
+			bad("influx.token_file: %v", err)
+		}
+		c.influxToken = strings.TrimSpace(string(t))
+	}
+	if c.StateDir == "" {
+		bad("state_dir: required (silent-gateway incidents must survive a restart)")
+	}
+	if c.SilentAfter == 0 {
+		c.SilentAfter = Duration(10 * time.Minute)
+	} else if c.SilentAfter < Duration(time.Minute) {
+		bad("silent_after: %v is shorter than a heartbeat (1m)", time.Duration(c.SilentAfter))
+	}
+	if c.PollEvery == 0 {
+		c.PollEvery = Duration(time.Minute)
+	} else if c.PollEvery < Duration(time.Second) {
+		bad("poll_every: %v is below 1s", time.Duration(c.PollEvery))
+	}
+	if c.Rollup.Backfill == 0 {
+		c.Rollup.Backfill = 7
+	} else if c.Rollup.Backfill < 0 || c.Rollup.Backfill > 60 {
+		bad("rollup.backfill_days: %d is outside 1..60", c.Rollup.Backfill)
+	}
+	if c.Report.Time == "" {
+		c.Report.Time = "16:00"
+	}
+	if t, err := time.Parse("15:04", c.Report.Time); err != nil {
+		bad("report.time: %q is not HH:MM", c.Report.Time)
+	} else {
+		c.reportAt = t.Hour()*60 + t.Minute()
+	}
+	if c.Report.Timezone == "" {
+		c.Report.Timezone = "Asia/Almaty"
+	}
+	if loc, err := time.LoadLocation(c.Report.Timezone); err != nil {
+		bad("report.timezone: unknown time zone %q", c.Report.Timezone)
+	} else {
+		c.reportLoc = loc
+	}
+	if c.Attention.ScoreBelow == 0 {
+		c.Attention.ScoreBelow = 70
+	}
+	if c.Attention.CoverageBelow == 0 {
+		c.Attention.CoverageBelow = 0.9
+	}
+	if c.Attention.RoundsBelow == 0 {
+		c.Attention.RoundsBelow = 0.8
+	}
+	if a := c.Attention; a.ScoreBelow < 0 || a.ScoreBelow > 100 || a.CoverageBelow < 0 || a.CoverageBelow > 1 || a.RoundsBelow < 0 || a.RoundsBelow > 1 {
+		bad("attention: score_below must be within 0..100, coverage_below and rounds_below within 0..1")
+	}
+	if w := c.Notify.Webhook; w.URL != "" {
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("notify.webhook.url: %q is not an http(s) URL", w.URL)
+		}
+		secret := os.Getenv("SAQSHY_MONITOR_WEBHOOK_SECRET")
+		if w.SecretFile != "" {
+			s, err := os.ReadFile(w.SecretFile)
+			if err != nil {
+				bad("notify.webhook.secret_file: %v", err)
+			}
+			secret = strings.TrimSpace(string(s))
+		}
+		if secret == "" {
+			bad("notify.webhook: a secret is required (secret_file or SAQSHY_MONITOR_WEBHOOK_SECRET) to sign the requests")
+		}
+		c.webhookSecret = []byte(secret)
+	}
+	ids := map[string]bool{}
+	for i := range c.Centres {
+		ce := &c.Centres[i]
+		p := fmt.Sprintf("centres[%d]", i)
+		switch {
+		case ce.ID == "":
+			bad("%s.id: required", p)
+		case !validID(ce.ID):
+			bad("%s.id: %q may hold only letters, digits, '-', '_' and '.'", p, ce.ID)
+		case ids[ce.ID]:
+			bad("%s.id: %q is listed twice", p, ce.ID)
+		}
+		ids[ce.ID] = true
+		if ce.Region == "" {
+			bad("%s.region: required", p)
+		}
+		if ce.Name == "" {
+			ce.Name = ce.ID
+		}
+		if ce.Timezone == "" {
+			ce.Timezone = "Asia/Almaty"
+		}
+		loc, err := time.LoadLocation(ce.Timezone)
+		if err != nil {
+			bad("%s.timezone: unknown time zone %q", p, ce.Timezone)
+		}
+		ce.loc = loc
+	}
+	regions := map[string]bool{}
+	for _, ce := range c.Centres {
+		regions[ce.Region] = true
+	}
+	names := map[string]bool{}
+	if len(c.Users) == 0 {
+		bad("users: at least one user is required")
+	}
+	for i := range c.Users {
+		u := &c.Users[i]
+		p := fmt.Sprintf("users[%d]", i)
+		if u.Name == "" {
+			bad("%s.name: required", p)
+		} else if names[u.Name] {
+			bad("%s.name: %q is listed twice", p, u.Name)
+		}
+		names[u.Name] = true
+		switch u.Role {
+		case RoleMinistry:
+			if u.Region != "" {
+				bad("%s.region: a ministry user sees every region; remove region %q", p, u.Region)
+			}
+		case RoleRegion:
+			if u.Region == "" {
+				bad("%s.region: required for role region", p)
+			} else if !regions[u.Region] {
+				bad("%s.region: %q is no registered centre's region", p, u.Region)
+			}
+		default:
+			bad("%s.role: %q is not ministry or region", p, u.Role)
+		}
+		if u.Lang == "" {
+			u.Lang = "ru"
+		} else if !knownLang(u.Lang) {
+			bad("%s.lang: %q is not ru, kk or en", p, u.Lang)
+		}
+		if !strings.HasPrefix(u.PasswordHash, "$2") || len(u.PasswordHash) != 60 {
+			bad("%s.password_hash: not a bcrypt hash (make one with `saqshy-monitor hash-password`)", p)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validID(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return s != ""
+}

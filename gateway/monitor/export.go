@@ -1,0 +1,227 @@
+package monitor
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// ExportDay is one centre-day of the rating export.
+type ExportDay struct {
+	Date           string             `json:"date"` // the centre's local date
+	Total          float64            `json:"total"`
+	Components     map[string]float64 `json:"components"` // a not-applicable component is absent
+	WeightsVersion string             `json:"weights_version"`
+	Capped         bool               `json:"capped"`
+	Caps           string             `json:"caps,omitempty"`
+}
+
+// ExportCentre is one centre of the rating export.
+type ExportCentre struct {
+	ID       string      `json:"id"`
+	Name     string      `json:"name"`
+	Region   string      `json:"region"`
+	Timezone string      `json:"timezone"`
+	Days     []ExportDay `json:"days"`
+}
+
+// Export is the monthly rating file.
+type Export struct {
+	Month          string         `json:"month"`
+	Generated      time.Time      `json:"generated"`
+	GeneratedBy    string         `json:"generated_by"`
+	WeightsVersion []string       `json:"weights_versions"` // every version the month's scores used
+	Centres        []ExportCentre `json:"centres"`
+}
+
+func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	type data struct {
+		Month   string
+		Centres []CentreInfo
+	}
+	d := data{Month: s.now().In(s.cfg.reportLoc).AddDate(0, -1, 0).Format("2006-01")}
+	for _, c := range s.cfg.Centres {
+		if ss.user.allowed(c, true) {
+			d.Centres = append(d.Centres, c)
+		}
+	}
+	s.render(w, r, "export.html", s.newPage(w, r, ss, "export", d))
+}
+
+// exportDownload serves GET /export/download?month=YYYY-MM&format=csv|json[&centre=ID].
+func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *session) {
+	q := r.URL.Query()
+	month, err := time.Parse("2006-01", q.Get("month"))
+	if err != nil {
+		badRequest(w, "month %q is not YYYY-MM", q.Get("month"))
+		return
+	}
+	format := q.Get("format")
+	if format != "csv" && format != "json" {
+		badRequest(w, "format must be csv or json, not %q", format)
+		return
+	}
+	var centres []CentreInfo
+	if id := q.Get("centre"); id != "" {
+		c, ok := s.byID[id]
+		if !ok || !ss.user.allowed(c, true) {
+			http.Error(w, "no such centre: "+id, http.StatusNotFound)
+			return
+		}
+		centres = []CentreInfo{c}
+	} else {
+		for _, c := range s.cfg.Centres {
+			if ss.user.allowed(c, true) {
+				centres = append(centres, c)
+			}
+		}
+	}
+	exp, err := s.buildExport(r, month, centres, ss.user)
+	if err != nil {
+		s.log.Error("export", "err", err)
+		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	var body []byte
+	switch format {
+	case "json":
+		body, err = json.MarshalIndent(exp, "", "  ")
+		w.Header().Set("Content-Type", "application/json")
+	default:
+		body, err = exportCSV(exp)
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	rows := 0
+	for _, c := range exp.Centres {
+		rows += len(c.Days)
+	}
+	if err := s.logExport(ss.user, exp.Month, format, q.Get("centre"), len(exp.Centres), rows, r.RemoteAddr); err != nil {
+		// An export that cannot be logged is not served.
+		s.log.Error("export log", "err", err)
+		http.Error(w, "export log not writable: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	name := "saqshy-rating-" + exp.Month
+	if id := q.Get("centre"); id != "" {
+		name += "-" + id
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, format))
+	_, _ = w.Write(body)
+}
+
+// buildExport reads the day scores of the month: each centre's points stamped in its
+// own local days of that month.
+func (s *Server) buildExport(r *http.Request, month time.Time, centres []CentreInfo, u *User) (*Export, error) {
+	exp := &Export{Month: month.Format("2006-01"), Generated: s.now().UTC(), GeneratedBy: u.Name, WeightsVersion: []string{}, Centres: []ExportCentre{}}
+	if len(centres) == 0 {
+		return exp, nil
+	}
+	// A range wide enough for every time zone: 14 h either side of the UTC month.
+	from := month.Add(-14 * time.Hour)
+	to := month.AddDate(0, 1, 0).Add(14 * time.Hour)
+	var ids []string
+	if u.Role != RoleMinistry || len(centres) == 1 {
+		for _, c := range centres {
+			ids = append(ids, c.ID)
+		}
+	}
+	days, err := s.store.DayScores(r.Context(), from, to, ids)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[string]bool{}
+	for _, c := range centres {
+		ec := ExportCentre{ID: c.ID, Name: c.Name, Region: c.Region, Timezone: c.Timezone, Days: []ExportDay{}}
+		for _, sc := range days[c.ID] {
+			local := sc.At.In(c.Location())
+			if local.Year() != month.Year() || local.Month() != month.Month() {
+				continue
+			}
+			ec.Days = append(ec.Days, ExportDay{Date: local.Format("2006-01-02"), Total: sc.Total, Components: sc.Components,
+				WeightsVersion: sc.WeightsVersion, Capped: sc.Capped, Caps: sc.Caps})
+			if sc.WeightsVersion != "" {
+				versions[sc.WeightsVersion] = true
+			}
+		}
+		exp.Centres = append(exp.Centres, ec)
+	}
+	for v := range versions {
+		exp.WeightsVersion = append(exp.WeightsVersion, v)
+	}
+	sort.Strings(exp.WeightsVersion)
+	return exp, nil
+}
+
+// ExportCSVHeader is the CSV export's header row.
+var ExportCSVHeader = append(append([]string{"centre_id", "centre_name", "region", "date", "total"}, ComponentNames...), "weights_version", "capped", "caps")
+
+func exportCSV(exp *Export) ([]byte, error) {
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	_ = cw.Write(ExportCSVHeader)
+	for _, c := range exp.Centres {
+		for _, d := range c.Days {
+			rec := []string{c.ID, c.Name, c.Region, d.Date, strconv.FormatFloat(d.Total, 'f', -1, 64)}
+			for _, k := range ComponentNames {
+				if v, ok := d.Components[k]; ok {
+					rec = append(rec, strconv.FormatFloat(v, 'f', -1, 64))
+				} else {
+					rec = append(rec, "") // not applicable that day
+				}
+			}
+			rec = append(rec, d.WeightsVersion, strconv.FormatBool(d.Capped), d.Caps)
+			_ = cw.Write(rec)
+		}
+	}
+	cw.Flush()
+	return b.Bytes(), cw.Error()
+}
+
+// ExportLogEntry is one line of state_dir/exports.log (JSON lines).
+type ExportLogEntry struct {
+	At      time.Time `json:"at"`
+	User    string    `json:"user"`
+	Role    Role      `json:"role"`
+	Region  string    `json:"region,omitempty"`
+	Month   string    `json:"month"`
+	Format  string    `json:"format"`
+	Centre  string    `json:"centre,omitempty"`
+	Centres int       `json:"centres"`
+	Rows    int       `json:"rows"`
+	Remote  string    `json:"remote"`
+}
+
+func (s *Server) logExport(u *User, month, format, centre string, centres, rows int, remote string) error {
+	e := ExportLogEntry{At: s.now().UTC(), User: u.Name, Role: u.Role, Region: u.Region, Month: month, Format: format,
+		Centre: centre, Centres: centres, Rows: rows, Remote: remote}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	s.exportMu.Lock()
+	defer s.exportMu.Unlock()
+	f, err := os.OpenFile(filepath.Join(s.cfg.StateDir, "exports.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	s.log.Info("export", "user", u.Name, "month", month, "format", format, "centres", centres, "rows", rows)
+	return err
+}

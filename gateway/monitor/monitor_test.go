@@ -1,0 +1,800 @@
+package monitor
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/saqshy/saqshy/gateway/influxsink"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/sim"
+)
+
+// lp is a parsed line of line protocol (as the fleet writes it).
+type lp struct {
+	m      string
+	tags   map[string]string
+	fields map[string]string
+	t      time.Time
+}
+
+func parseLP(t *testing.T, line string) lp {
+	t.Helper()
+	head, rest, _ := strings.Cut(line, " ")
+	i := strings.LastIndexByte(rest, ' ')
+	fieldsPart, ts := rest[:i], rest[i+1:]
+	parts := strings.Split(head, ",")
+	p := lp{m: parts[0], tags: map[string]string{}, fields: map[string]string{}}
+	for _, kv := range parts[1:] {
+		k, v, _ := strings.Cut(kv, "=")
+		p.tags[k] = v
+	}
+	for _, kv := range strings.Split(fieldsPart, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		p.fields[k] = strings.Trim(strings.TrimSuffix(v, "i"), `"`)
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		t.Fatalf("bad line %q", line)
+	}
+	p.t = time.Unix(0, n)
+	return p
+}
+
+func num(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return v
+}
+
+// recorder passes lines on to InfluxDB and keeps them for the independent check.
+type recorder struct {
+	w     sim.LineWriter
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recorder) WriteRecord(ctx context.Context, lines ...string) error {
+	r.mu.Lock()
+	for _, l := range lines {
+		r.lines = append(r.lines, strings.Split(l, "\n")...)
+	}
+	r.mu.Unlock()
+	return r.w.WriteRecord(ctx, lines...)
+}
+
+type env struct {
+	in      *testenv.Influx
+	points  []lp
+	now     time.Time
+	cfg     *Config
+	app     *App
+	srv     *httptest.Server
+	centres []sim.FleetCentre
+}
+
+const testPassword = "correct horse battery"
+
+// newEnv starts InfluxDB, fills it with a simulated fleet of six centres (three days,
+// every fifth centre's gateway silent for two hours) and starts the monitor on it.
+// Centres 1–2 are registered in Shymkent, 3–4 in Almaty, 5 in Astana; 6 is not
+// registered.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{in: testenv.StartInflux(t, "saqshy")}
+	client := influxsink.NewClient(e.in.URL(), "", "", e.in.Bucket(), 30*time.Second)
+	t.Cleanup(client.Close)
+	rec := &recorder{w: client}
+	e.now = time.Now()
+	var err error
+	e.centres, err = sim.WriteFleet(context.Background(), rec, sim.FleetOptions{Centres: 6, Days: 3, End: e.now, Step: 10 * time.Minute, Seed: 7, SilentEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rec.lines {
+		e.points = append(e.points, parseLP(t, l))
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	state := t.TempDir()
+	yml := `
+influx: {url: "` + e.in.URL() + `", bucket: "` + e.in.Bucket() + `"}
+state_dir: ` + state + `
+silent_after: 45m
+centres:
+  - {id: c00001, name: "Shymkent centre 1", region: Shymkent, timezone: Asia/Almaty}
+  - {id: c00002, name: "Shymkent centre 2", region: Shymkent, timezone: Asia/Almaty}
+  - {id: c00003, name: "Almaty centre 3", region: Almaty, timezone: Asia/Almaty}
+  - {id: c00004, name: "Almaty centre 4", region: Almaty, timezone: Asia/Aqtobe}
+  - {id: c00005, name: "Astana centre 5", region: Astana, timezone: Asia/Almaty}
+users:
+  - {name: min, role: ministry, lang: en, password_hash: "` + string(hash) + `"}
+  - {name: shym, role: region, region: Shymkent, lang: en, password_hash: "` + string(hash) + `"}
+`
+	e.cfg, err = ParseConfig([]byte(yml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app, err = New(e.cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Watcher.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(e.app.Server.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// client returns an HTTP client logged in as user.
+func (e *env) client(t *testing.T, user string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := e.loginToken(t, c)
+	resp, err := c.PostForm(e.srv.URL+"/login", url.Values{"csrf": {csrf}, "user": {user}, "password": {testPassword}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as %s: %s", user, resp.Status)
+	}
+	return c
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (e *env) loginToken(t *testing.T, c *http.Client) string {
+	t.Helper()
+	body, _ := get(t, c, e.srv.URL+"/login")
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf token on the login page:\n%s", body)
+	}
+	return m[1]
+}
+
+func get(t *testing.T, c *http.Client, u string) (string, int) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b), resp.StatusCode
+}
+
+// expected is the independent computation of a centre's overview numbers from the
+// points the simulator wrote.
+type expected struct {
+	live, yesterday, month float64
+	hasYesterday           bool
+	coverage, compliance   float64
+	openCritical           int
+	lastHeartbeat          time.Time
+	liveComponents         map[string]float64
+}
+
+func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
+	t.Helper()
+	var x expected
+	var liveAt, covAt, nightAt time.Time
+	yStart := startOfDay(e.now, loc).AddDate(0, 0, -1)
+	var sum float64
+	var n int
+	type akey struct{ kind, zone, sev, subj string }
+	alertLast := map[akey]lp{}
+	for _, p := range e.points {
+		if p.tags["centre"] != centre {
+			continue
+		}
+		switch {
+		case p.m == "safety_score" && p.tags["period"] == "live" && p.t.After(e.now.Add(-6*time.Hour)) && p.t.After(liveAt):
+			liveAt, x.live = p.t, num(t, p.fields["total"])
+			x.liveComponents = map[string]float64{}
+			for _, k := range ComponentNames {
+				if v, ok := p.fields[k]; ok {
+					x.liveComponents[k] = num(t, v)
+				}
+			}
+		case p.m == "safety_score" && p.tags["period"] == "day":
+			if p.t.Equal(yStart) {
+				x.yesterday, x.hasYesterday = num(t, p.fields["total"]), true
+			}
+			if !p.t.Before(e.now.AddDate(0, 0, -30)) {
+				sum += num(t, p.fields["total"])
+				n++
+			}
+		case p.m == "coverage" && p.tags["period"] == "live" && p.tags["zone_kind"] == "all" && p.t.After(covAt):
+			covAt, x.coverage = p.t, num(t, p.fields["ratio"])
+		case p.m == "round_night" && p.t.After(nightAt) && p.t.After(e.now.Add(-36*time.Hour)):
+			nightAt, x.compliance = p.t, num(t, p.fields["compliance"])
+		case p.m == "alert" && p.tags["severity"] == "critical":
+			k := akey{p.tags["kind"], p.tags["zone"], p.tags["severity"], p.tags["subject"]}
+			if p.t.After(alertLast[k].t) {
+				alertLast[k] = p
+			}
+		case p.m == "gateway" && p.t.After(x.lastHeartbeat):
+			x.lastHeartbeat = p.t
+		}
+	}
+	if n > 0 {
+		x.month = sum / float64(n)
+	}
+	for _, p := range alertLast {
+		if p.fields["state"] != "resolved" {
+			x.openCritical++
+		}
+	}
+	return x
+}
+
+func TestMonitor(t *testing.T) {
+	e := newEnv(t)
+	ministry := &User{Name: "min", Role: RoleMinistry}
+
+	t.Run("OverviewMatchesRawPoints", func(t *testing.T) {
+		rows, err := e.app.Server.Overview(context.Background(), ministry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 6 {
+			t.Fatalf("overview has %d centres, want 6 (5 registered + 1 unregistered)", len(rows))
+		}
+		for _, r := range rows {
+			loc := r.Info.Location()
+			x := e.expect(t, r.Info.ID, loc)
+			if !r.HasLive || r.Live.Total != x.live {
+				t.Errorf("%s live score %v (has %v), want %v", r.Info.ID, r.Live.Total, r.HasLive, x.live)
+			}
+			for k, v := range x.liveComponents {
+				if r.Live.Components[k] != v {
+					t.Errorf("%s live %s = %v, want %v", r.Info.ID, k, r.Live.Components[k], v)
+				}
+			}
+			if len(r.Live.Components) != len(x.liveComponents) {
+				t.Errorf("%s live components %v, want %v", r.Info.ID, r.Live.Components, x.liveComponents)
+			}
+			if r.HasYesterday != x.hasYesterday || r.Yesterday.Total != x.yesterday {
+				t.Errorf("%s yesterday %v (%v), want %v (%v)", r.Info.ID, r.Yesterday.Total, r.HasYesterday, x.yesterday, x.hasYesterday)
+			}
+			if math.Abs(r.Month-x.month) > 1e-9 {
+				t.Errorf("%s 30-day mean %v, want %v", r.Info.ID, r.Month, x.month)
+			}
+			if r.Coverage != x.coverage {
+				t.Errorf("%s coverage %v, want %v", r.Info.ID, r.Coverage, x.coverage)
+			}
+			if r.Night.Compliance != x.compliance {
+				t.Errorf("%s rounds %v, want %v", r.Info.ID, r.Night.Compliance, x.compliance)
+			}
+			if r.OpenCritical != x.openCritical {
+				t.Errorf("%s open critical %d, want %d", r.Info.ID, r.OpenCritical, x.openCritical)
+			}
+			if !r.Gateway.LastSeen.Equal(x.lastHeartbeat) {
+				t.Errorf("%s last seen %v, want %v", r.Info.ID, r.Gateway.LastSeen, x.lastHeartbeat)
+			}
+			wantSilent := r.Info.ID == "c00005" || r.Info.ID == "c00006" && false
+			if r.Registered && r.Gateway.Silent != wantSilent {
+				t.Errorf("%s silent = %v, want %v", r.Info.ID, r.Gateway.Silent, wantSilent)
+			}
+			if r.Info.ID == "c00006" && (r.Registered || !hasReason(r, "reason.unregistered")) {
+				t.Errorf("c00006 should be unregistered and need attention: %+v", r)
+			}
+		}
+	})
+
+	t.Run("OverviewPage", func(t *testing.T) {
+		c := e.client(t, "min")
+		body, code := get(t, c, e.srv.URL+"/?sort=score&dir=desc")
+		if code != 200 {
+			t.Fatalf("overview: %d %s", code, body)
+		}
+		for _, id := range []string{"c00001", "c00002", "c00003", "c00004", "c00005", "c00006"} {
+			if !strings.Contains(body, `data-centre="`+id+`"`) {
+				t.Errorf("ministry overview lacks %s", id)
+			}
+		}
+		if !strings.Contains(body, "unregistered") || !strings.Contains(body, "SILENT") {
+			t.Error("overview shows neither the unregistered centre nor the silent gateway")
+		}
+		body, _ = get(t, c, e.srv.URL+"/?region=Almaty")
+		if strings.Contains(body, `data-centre="c00001"`) || !strings.Contains(body, `data-centre="c00003"`) {
+			t.Error("region filter Almaty did not keep only Almaty's centres")
+		}
+		body, _ = get(t, c, e.srv.URL+"/?attention=1")
+		if !strings.Contains(body, `data-centre="c00005"`) || !strings.Contains(body, `data-centre="c00006"`) {
+			t.Error(`"needs attention" filter lost the silent or the unregistered centre`)
+		}
+		// Languages.
+		body, _ = get(t, c, e.srv.URL+"/?lang=ru")
+		if !strings.Contains(body, "Обзор") {
+			t.Error("no Russian overview")
+		}
+		body, _ = get(t, c, e.srv.URL+"/?lang=kk")
+		if !strings.Contains(body, "Шолу") {
+			t.Error("no Kazakh overview")
+		}
+	})
+
+	t.Run("RegionUserSeesOnlyItsRegion", func(t *testing.T) {
+		c := e.client(t, "shym")
+		body, code := get(t, c, e.srv.URL+"/?lang=en")
+		if code != 200 {
+			t.Fatalf("overview: %d", code)
+		}
+		for _, id := range []string{"c00001", "c00002"} {
+			if !strings.Contains(body, `data-centre="`+id+`"`) {
+				t.Errorf("region user misses own centre %s", id)
+			}
+		}
+		for _, id := range []string{"c00003", "c00004", "c00005", "c00006"} {
+			if strings.Contains(body, id) {
+				t.Errorf("region user sees %s of another region", id)
+			}
+		}
+		if _, code := get(t, c, e.srv.URL+"/?region=Almaty"); code != http.StatusForbidden {
+			t.Errorf("region user filtering another region: %d, want 403", code)
+		}
+		for _, id := range []string{"c00003", "c00006", "nosuch"} {
+			if body, code := get(t, c, e.srv.URL+"/centre/"+id); code != http.StatusNotFound || strings.Contains(body, "Almaty centre") {
+				t.Errorf("region user opening centre %s: %d, want 404", id, code)
+			}
+		}
+		if _, code := get(t, c, e.srv.URL+"/centre/c00001"); code != 200 {
+			t.Errorf("region user opening own centre: %d", code)
+		}
+		month := startOfDay(e.now, time.FixedZone("", 5*3600)).AddDate(0, 0, -1).Format("2006-01")
+		if _, code := get(t, c, e.srv.URL+"/export/download?format=csv&month="+month+"&centre=c00003"); code != http.StatusNotFound {
+			t.Errorf("region user exporting another region's centre: %d, want 404", code)
+		}
+		body, code = get(t, c, e.srv.URL+"/export/download?format=csv&month="+month)
+		if code != 200 {
+			t.Fatalf("export: %d %s", code, body)
+		}
+		for _, id := range []string{"c00003", "c00004", "c00005", "c00006"} {
+			if strings.Contains(body, id) {
+				t.Errorf("region user's export holds %s", id)
+			}
+		}
+		if !strings.Contains(body, "c00001") {
+			t.Error("region user's export lacks its own centre")
+		}
+		body, code = get(t, c, e.srv.URL+"/export/download?format=json&month="+month)
+		if code != 200 || strings.Contains(body, "c00003") {
+			t.Errorf("region user's JSON export: %d, holds c00003: %v", code, strings.Contains(body, "c00003"))
+		}
+		// The daily report: the region user sees only its region.
+		if _, err := e.app.Reporter.Make(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		date := e.now.In(e.cfg.reportLoc).Format("2006-01-02")
+		body, code = get(t, c, e.srv.URL+"/reports/"+date)
+		if code != 200 || strings.Contains(body, "Astana") || strings.Contains(body, "c00005") || !strings.Contains(body, "Shymkent") {
+			t.Errorf("region user's report: %d\n%s", code, body)
+		}
+		mc := e.client(t, "min")
+		body, _ = get(t, mc, e.srv.URL+"/reports/"+date)
+		if !strings.Contains(body, "c00005") || !strings.Contains(body, "gateway silent") {
+			t.Errorf("ministry's report lacks the silent centre c00005:\n%s", body)
+		}
+		if _, err := os.Stat(filepath.Join(e.cfg.StateDir, "reports", date+".html")); err != nil {
+			t.Errorf("report not kept as HTML: %v", err)
+		}
+	})
+
+	t.Run("ExportMatchesScorePoints", func(t *testing.T) {
+		c := e.client(t, "min")
+		loc, _ := time.LoadLocation("Asia/Almaty")
+		month := startOfDay(e.now, loc).AddDate(0, 0, -1).Format("2006-01")
+		// The expected rows: every registered centre's day points in its local month.
+		want := map[string][]string{}
+		for _, p := range e.points {
+			if p.m != "safety_score" || p.tags["period"] != "day" {
+				continue
+			}
+			ci, ok := e.app.Server.byID[p.tags["centre"]]
+			if !ok {
+				continue
+			}
+			local := p.t.In(ci.Location())
+			if local.Format("2006-01") != month {
+				continue
+			}
+			row := []string{ci.ID, local.Format("2006-01-02"), p.fields["total"]}
+			for _, k := range ComponentNames {
+				row = append(row, p.fields[k])
+			}
+			row = append(row, p.fields["weights_version"], p.fields["capped"], p.fields["caps"])
+			want[ci.ID+" "+local.Format("2006-01-02")] = row
+		}
+		if len(want) == 0 {
+			t.Fatal("no day points in the month: the fixture is wrong")
+		}
+		body, code := get(t, c, e.srv.URL+"/export/download?format=csv&month="+month)
+		if code != 200 {
+			t.Fatalf("csv: %d %s", code, body)
+		}
+		recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(recs[0], ",") != strings.Join(ExportCSVHeader, ",") {
+			t.Errorf("csv header %v", recs[0])
+		}
+		got := map[string][]string{}
+		for _, r := range recs[1:] {
+			row := append([]string{r[0], r[3]}, r[4:]...)
+			got[r[0]+" "+r[3]] = row
+		}
+		if len(got) != len(want) {
+			t.Errorf("csv has %d centre-days, want %d", len(got), len(want))
+		}
+		for k, w := range want {
+			g := got[k]
+			if g == nil {
+				t.Errorf("csv lacks %s", k)
+				continue
+			}
+			for i := range w {
+				if i >= 2 && i < 8 && w[i] != "" && g[i] != "" {
+					if num(t, w[i]) != num(t, g[i]) {
+						t.Errorf("%s column %d: %s, want %s", k, i, g[i], w[i])
+					}
+				} else if g[i] != w[i] {
+					t.Errorf("%s column %d: %q, want %q", k, i, g[i], w[i])
+				}
+			}
+		}
+		body, code = get(t, c, e.srv.URL+"/export/download?format=json&month="+month)
+		if code != 200 {
+			t.Fatalf("json: %d", code)
+		}
+		var exp Export
+		if err := json.Unmarshal([]byte(body), &exp); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ce := range exp.Centres {
+			for _, d := range ce.Days {
+				n++
+				w := want[ce.ID+" "+d.Date]
+				if w == nil || num(t, w[2]) != d.Total || d.WeightsVersion != sim.WeightsVersion {
+					t.Errorf("json %s %s: total %v version %q, want %v", ce.ID, d.Date, d.Total, d.WeightsVersion, w)
+				}
+			}
+		}
+		if n != len(want) || len(exp.WeightsVersion) != 1 || exp.WeightsVersion[0] != sim.WeightsVersion {
+			t.Errorf("json: %d days (want %d), versions %v", n, len(want), exp.WeightsVersion)
+		}
+		// Every export is logged.
+		b, err := os.ReadFile(filepath.Join(e.cfg.StateDir, "exports.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last ExportLogEntry
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+			t.Fatal(err)
+		}
+		if last.User != "min" || last.Format != "json" || last.Month != month || last.Rows != n {
+			t.Errorf("last export log entry %+v", last)
+		}
+	})
+
+	t.Run("CentrePage", func(t *testing.T) {
+		c := e.client(t, "min")
+		for _, rng := range []string{"24h", "7d"} {
+			body, code := get(t, c, e.srv.URL+"/centre/c00001?range="+rng)
+			if code != 200 {
+				t.Fatalf("centre page %s: %d %s", rng, code, body)
+			}
+			for _, want := range []string{"<svg", "med-fridge", "Night rounds", "Alert history", "Safety score per day", sim.WeightsVersion} {
+				if !strings.Contains(body, want) {
+					t.Errorf("centre page %s lacks %q", rng, want)
+				}
+			}
+			if strings.Contains(body, "http://") || strings.Contains(body, "https://") {
+				t.Errorf("centre page %s refers to an external URL", rng)
+			}
+		}
+		// The 7-day charts read the rollup once it exists.
+		if _, err := e.app.Rollup.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		series, err := e.app.Store.Climate(context.Background(), "c00001", e.now.Add(-7*24*time.Hour), time.Hour, true)
+		if err != nil || len(series) != 8 {
+			t.Fatalf("rollup: %d zones, %v", len(series), err)
+		}
+		// Check one hour of the rollup against the raw points.
+		var pt Point
+		for _, s := range series {
+			if s.Name == "room-101" {
+				pt = s.Points[len(s.Points)/2]
+			}
+		}
+		var sum, mn, mx float64 = 0, math.Inf(1), math.Inf(-1)
+		n := 0
+		for _, p := range e.points {
+			if p.m == "climate" && p.tags["centre"] == "c00001" && p.tags["zone"] == "room-101" && !p.t.Before(pt.T) && p.t.Before(pt.T.Add(time.Hour)) {
+				v := num(t, p.fields["temperature_c"])
+				sum += v
+				mn, mx = math.Min(mn, v), math.Max(mx, v)
+				n++
+			}
+		}
+		if n == 0 || math.Abs(pt.V-sum/float64(n)) > 1e-9 || pt.Min != mn || pt.Max != mx {
+			t.Errorf("rollup hour %v: mean %v min %v max %v, raw: %d points mean %v min %v max %v", pt.T, pt.V, pt.Min, pt.Max, n, sum/float64(n), mn, mx)
+		}
+		body, _ := get(t, c, e.srv.URL+"/centre/c00001?range=7d")
+		if !strings.Contains(body, "climate_1h") {
+			t.Error("7-day page did not use the rollup")
+		}
+	})
+
+	t.Run("BadRequests", func(t *testing.T) {
+		c := e.client(t, "min")
+		for _, tc := range []struct{ path, want string }{
+			{"/?sort=bogus", "sort"},
+			{"/?dir=up", "dir"},
+			{"/?attention=2", "attention"},
+			{"/?region=Nowhere", "region"},
+			{"/centre/c00001?range=1y", "range"},
+			{"/export/download?month=2026-13&format=csv", "month"},
+			{"/export/download?month=&format=csv", "month"},
+			{"/export/download?month=2026-01&format=xml", "format"},
+			{"/reports/yesterday", "date"},
+		} {
+			body, code := get(t, c, e.srv.URL+tc.path)
+			if code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+				t.Errorf("%s: %d %q, want 400 naming %s", tc.path, code, strings.TrimSpace(body), tc.want)
+			}
+		}
+		if _, code := get(t, c, e.srv.URL+"/centre/"+url.PathEscape(`a"b<c`)); code != http.StatusNotFound {
+			t.Errorf("centre id with quotes: %d, want 404", code)
+		}
+	})
+
+	t.Run("LoginAndCSRF", func(t *testing.T) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if _, code := get(t, c, e.srv.URL+"/"); code != http.StatusSeeOther {
+			t.Errorf("overview without login: %d, want a redirect to /login", code)
+		}
+		tok := e.loginToken(t, c)
+		resp, _ := c.PostForm(e.srv.URL+"/login", url.Values{"csrf": {tok}, "user": {"min"}, "password": {"wrong"}})
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), tr("ru", "login.bad")) {
+			t.Errorf("bad password: %d", resp.StatusCode)
+		}
+		tok = e.loginToken(t, c)
+		resp, _ = c.PostForm(e.srv.URL+"/login", url.Values{"csrf": {tok}, "user": {"nobody"}, "password": {testPassword}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("unknown user: %d", resp.StatusCode)
+		}
+		// A login form posted without the token (cross-site) is refused.
+		fresh := &http.Client{}
+		resp, _ = fresh.PostForm(e.srv.URL+"/login", url.Values{"user": {"min"}, "password": {testPassword}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("login without CSRF token: %d, want 403", resp.StatusCode)
+		}
+		// Logged in: a POST without or with a wrong token, or from another origin, is refused.
+		lc := e.client(t, "min")
+		resp, _ = lc.PostForm(e.srv.URL+"/logout", url.Values{"csrf": {"forged"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("logout with a forged token: %d, want 403", resp.StatusCode)
+		}
+		body, _ := get(t, lc, e.srv.URL+"/")
+		tok = csrfRE.FindStringSubmatch(body)[1]
+		req, _ := http.NewRequest("POST", e.srv.URL+"/logout", strings.NewReader(url.Values{"csrf": {tok}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		resp, _ = lc.Do(req)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("logout from another origin: %d, want 403", resp.StatusCode)
+		}
+		resp, _ = lc.PostForm(e.srv.URL+"/logout", url.Values{"csrf": {tok}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("logout: %d", resp.StatusCode)
+		}
+		if _, code := get(t, lc, e.srv.URL+"/"); code != http.StatusSeeOther {
+			t.Errorf("after logout the session still works: %d", code)
+		}
+		// An open redirect through next is not possible.
+		if safeNext("//evil.example/x") != "/" || safeNext("https://evil.example") != "/" || safeNext("/centre/c1") != "/centre/c1" {
+			t.Error("safeNext lets an external URL through")
+		}
+	})
+
+	t.Run("SilentGatewayWebhook", func(t *testing.T) { testSilent(t, e) })
+	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
+}
+
+func hasReason(r CentreRow, key string) bool {
+	for _, x := range r.Reasons {
+		if x.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// testSilent silences a gateway: exactly one signed central alert, none repeated
+// after a restart, a failed delivery retried, one resolution when it reports again.
+func testSilent(t *testing.T, e *env) {
+	secret := []byte("s3cret-for-the-test")
+	var mu sync.Mutex
+	var got []Message
+	failNext := false
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if !VerifySignature(secret, b, r.Header.Get(SignatureHeader)) {
+			t.Errorf("webhook signature does not verify: %q", r.Header.Get(SignatureHeader))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if failNext {
+			failNext = false
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var m Message
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		got = append(got, m)
+	}))
+	defer recv.Close()
+	messages := func() []Message { mu.Lock(); defer mu.Unlock(); return append([]Message(nil), got...) }
+
+	client := influxsink.NewClient(e.in.URL(), "", "", e.in.Bucket(), 10*time.Second)
+	defer client.Close()
+	real := time.Now()
+	beat := func(at time.Time) {
+		t.Helper()
+		if err := client.WriteRecord(context.Background(), "gateway,centre=quiet uptime_s=5,mqtt_connected=true "+strconv.FormatInt(at.UnixNano(), 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beat(real.Add(-40 * time.Minute))
+	clock := real.Add(-39 * time.Minute)
+	now := func() time.Time { return clock }
+	dir := t.TempDir()
+	centres := []CentreInfo{{ID: "quiet", Name: "Quiet centre", Region: "Shymkent"}}
+	hook := &Webhook{URL: recv.URL, Secret: secret}
+	w, err := NewWatcher(e.app.Store, hook, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll := func() {
+		t.Helper()
+		if err := w.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll()
+	if len(messages()) != 0 || w.States()["quiet"].Silent {
+		t.Fatalf("a reporting gateway raised %v", messages())
+	}
+	clock = real.Add(-25 * time.Minute) // 15 min without a heartbeat
+	failNext = true                     // the first delivery fails: retried at the next poll
+	poll()
+	if len(messages()) != 0 || !w.States()["quiet"].Silent {
+		t.Fatalf("silent gateway not flagged at once (flagged %v), or the failed delivery counted: %v", w.States()["quiet"].Silent, messages())
+	}
+	clock = clock.Add(time.Minute)
+	poll()
+	clock = clock.Add(time.Minute)
+	poll()
+	// A restart: the incident and its delivery survive.
+	w, err = NewWatcher(e.app.Store, hook, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Minute)
+	poll()
+	ms := messages()
+	if len(ms) != 1 || ms[0].State != "firing" || ms[0].Centre != "quiet" || ms[0].Type != "silent_gateway" {
+		t.Fatalf("want exactly one firing alert, got %+v", ms)
+	}
+	beat(real.Add(-5 * time.Minute))
+	clock = real.Add(-4 * time.Minute)
+	poll()
+	poll()
+	ms = messages()
+	if len(ms) != 2 || ms[1].State != "resolved" || ms[1].ID != ms[0].ID {
+		t.Fatalf("want the incident resolved once, got %+v", ms)
+	}
+	if w.States()["quiet"].Silent {
+		t.Error("gateway still flagged after reporting")
+	}
+	// A tampered body does not verify.
+	if VerifySignature(secret, []byte(`{"x":1}`), Sign(secret, []byte(`{"x":2}`))) {
+		t.Error("signature verifies a different body")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
+	good := `influx: {url: "http://127.0.0.1:8086", bucket: "saqshy/autogen"}
+state_dir: /tmp/x
+centres: [{id: c1, region: Shymkent}]
+users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]
+`
+	if _, err := ParseConfig([]byte(good)); err != nil {
+		t.Fatalf("good config rejected: %v", err)
+	}
+	for _, tc := range []struct{ name, yml, want string }{
+		{"no influx", `state_dir: /x
+users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "influx.url: required"},
+		{"bad url", strings.Replace(good, "http://127.0.0.1:8086", "ftp://x", 1), "influx.url"},
+		{"unknown key", good + "colour: red\n", "colour"},
+		{"bad duration", good + "silent_after: soon\n", "not a duration"},
+		{"short silence", good + "silent_after: 5s\n", "silent_after"},
+		{"bad report time", good + "report: {time: \"25:00\"}\n", "report.time"},
+		{"bad tz", strings.Replace(good, "region: Shymkent}", "region: Shymkent, timezone: Mars/Olympus}", 1), "centres[0].timezone"},
+		{"dup centre", strings.Replace(good, "centres: [{id: c1, region: Shymkent}]", "centres: [{id: c1, region: A}, {id: c1, region: A}]", 1), "listed twice"},
+		{"bad id", strings.Replace(good, "id: c1", "id: \"c 1\"", 1), "centres[0].id"},
+		{"plain password", strings.Replace(good, string(hash), "hunter2", 1), "not a bcrypt hash"},
+		{"bad role", strings.Replace(good, "role: ministry", "role: admin", 1), "users[0].role"},
+		{"region user no region", strings.Replace(good, "role: ministry", "role: region", 1), "users[0].region"},
+		{"region unknown", strings.Replace(good, "role: ministry", "role: region, region: Mars", 1), "no registered centre's region"},
+		{"webhook without secret", good + "notify: {webhook: {url: \"http://127.0.0.1:9/x\"}}\n", "secret is required"},
+		{"bad lang", strings.Replace(good, "role: ministry", "role: ministry, lang: de", 1), "users[0].lang"},
+		{"not yaml", "{{{", "parse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.yml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("missing config file accepted")
+	}
+}
+
+func TestChartRendersWithoutData(t *testing.T) {
+	c := chart{W: 100, H: 50, From: time.Unix(0, 0), To: time.Unix(3600, 0), Loc: time.UTC, NoDataText: "no data"}
+	if s := string(c.render(nil)); !strings.Contains(s, "no data") {
+		t.Errorf("empty chart: %s", s)
+	}
+	pts := []Point{{T: time.Unix(0, 0), V: 9, Min: 9, Max: 9}, {T: time.Unix(1800, 0), V: 5, Min: 4, Max: 6}}
+	c = chart{W: 100, H: 50, From: time.Unix(0, 0), To: time.Unix(3600, 0), Loc: time.UTC, Band: [2]float64{2, 8}, HasBand: true}
+	s := string(c.render(pts))
+	if strings.Count(s, `class="out"`) != 1 {
+		t.Errorf("one point out of the 2–8 band should be marked: %s", s)
+	}
+	_ = sort.Strings
+}

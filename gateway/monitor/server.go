@@ -1,0 +1,586 @@
+package monitor
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// Server is the monitoring room's web app.
+type Server struct {
+	cfg     *Config
+	store   *Store
+	watch   *Watcher
+	reports *Reporter
+	sess    *sessions
+	log     *slog.Logger
+	now     func() time.Time
+	tmpl    *template.Template
+	byID    map[string]CentreInfo
+	regions []string
+
+	exportMu sync.Mutex
+}
+
+// NewServer wires the web app. now may be nil (time.Now).
+func NewServer(cfg *Config, store *Store, watch *Watcher, reports *Reporter, log *slog.Logger, now func() time.Time) (*Server, error) {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{cfg: cfg, store: store, watch: watch, reports: reports, log: log, now: now,
+		sess: &sessions{m: map[string]*session{}, now: now}, byID: map[string]CentreInfo{}}
+	seen := map[string]bool{}
+	for _, c := range cfg.Centres {
+		s.byID[c.ID] = c
+		if !seen[c.Region] {
+			seen[c.Region] = true
+			s.regions = append(s.regions, c.Region)
+		}
+	}
+	sort.Strings(s.regions)
+	t, err := template.New("").Funcs(template.FuncMap{
+		"pct":    func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
+		"f0":     func(v float64) string { return fmt.Sprintf("%.0f", v) },
+		"f1":     func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"f3":     func(v float64) string { return fmt.Sprintf("%.3f", v) },
+		"hasKey": func(m map[string]float64, k string) bool { _, ok := m[k]; return ok },
+		"lowest": lowest,
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, errors.New("dict: odd arguments")
+			}
+			m := map[string]any{}
+			for i := 0; i < len(kv); i += 2 {
+				k, _ := kv[i].(string)
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"ago":  ago,
+		"dur":  fmtDur,
+		"date": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") },
+		"hm":   func(t time.Time, loc *time.Location) string { return t.In(loc).Format("02.01 15:04") },
+	}).ParseFS(assets, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	s.tmpl = t
+	return s, nil
+}
+
+// Handler returns the app's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.FileServerFS(assets))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.auth(s.logout))
+	mux.HandleFunc("GET /{$}", s.auth(s.overview))
+	mux.HandleFunc("GET /centre/{id}", s.auth(s.centre))
+	mux.HandleFunc("GET /export", s.auth(s.exportPage))
+	mux.HandleFunc("GET /export/download", s.auth(s.exportDownload))
+	mux.HandleFunc("GET /reports", s.auth(s.reportList))
+	mux.HandleFunc("GET /reports/{date}", s.auth(s.reportPage))
+	return securityHeaders(mux)
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+// page is what every template gets.
+type page struct {
+	Lang   string
+	User   *User
+	CSRF   string
+	Title  string
+	Path   string
+	Data   any
+	Error  string
+	Langs  []string
+	Status int
+}
+
+func (p page) T(key string, args ...any) string { return tr(p.Lang, key, args...) }
+
+// lang picks the page language: ?lang=, the lang cookie, the user's, Russian.
+func (s *Server) lang(w http.ResponseWriter, r *http.Request, u *User) string {
+	if l := r.URL.Query().Get("lang"); l != "" && knownLang(l) {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode})
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && knownLang(c.Value) {
+		return c.Value
+	}
+	if u != nil {
+		return u.Lang
+	}
+	return "ru"
+}
+
+// auth requires a session; POSTs also require its CSRF token and a same-origin Origin.
+func (s *Server) auth(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ss := s.sess.get(r)
+		if ss == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if !sameOrigin(r) || !tokensEqual(r.PostFormValue("csrf"), ss.csrf) {
+				http.Error(w, "CSRF check failed: missing or wrong form token", http.StatusForbidden)
+				return
+			}
+		}
+		h(w, r, ss)
+	}
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) {
+	p.Langs = Languages
+	p.Path = r.URL.Path
+	var buf strings.Builder
+	if err := s.tmpl.ExecuteTemplate(&buf, name, p); err != nil {
+		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if p.Status != 0 {
+		w.WriteHeader(p.Status)
+	}
+	_, _ = w.Write([]byte(buf.String()))
+}
+
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request, ss *session, title string, data any) page {
+	p := page{Data: data, Title: title}
+	if ss != nil {
+		p.User, p.CSRF = ss.user, ss.csrf
+	}
+	p.Lang = s.lang(w, r, p.User)
+	return p
+}
+
+// badRequest answers 400 naming the parameter and what was wrong.
+func badRequest(w http.ResponseWriter, format string, a ...any) {
+	http.Error(w, "bad request: "+fmt.Sprintf(format, a...), http.StatusBadRequest)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.showLogin(w, r, "", 0)
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, errKey string, status int) {
+	tok := newToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 3600})
+	p := s.newPage(w, r, nil, "login", safeNext(r.FormValue("next")))
+	p.CSRF, p.Status = tok, status
+	if errKey != "" {
+		p.Error = tr(p.Lang, errKey)
+	}
+	s.render(w, r, "login.html", p)
+}
+
+// safeNext keeps only local paths as a redirect target.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	if err := r.ParseForm(); err != nil {
+		badRequest(w, "form: %v", err)
+		return
+	}
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !sameOrigin(r) || !tokensEqual(r.PostFormValue("csrf"), c.Value) {
+		http.Error(w, "CSRF check failed: reload the login page and try again", http.StatusForbidden)
+		return
+	}
+	name := r.PostFormValue("user")
+	u := authenticate(s.cfg.Users, name, r.PostFormValue("password"))
+	if u == nil {
+		s.log.Warn("login failed", "user", name, "remote", r.RemoteAddr)
+		s.showLogin(w, r, "login.bad", http.StatusUnauthorized)
+		return
+	}
+	tok, _ := s.sess.create(u)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+	s.log.Info("login", "user", u.Name, "role", u.Role, "remote", r.RemoteAddr)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.sess.drop(r)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// sortKeys are the overview's sortable columns.
+var sortKeys = map[string]func(a, b *CentreRow) int{
+	"id":     func(a, b *CentreRow) int { return strings.Compare(a.Info.ID, b.Info.ID) },
+	"name":   func(a, b *CentreRow) int { return strings.Compare(a.Info.Name, b.Info.Name) },
+	"region": func(a, b *CentreRow) int { return strings.Compare(a.Info.Region, b.Info.Region) },
+	"score":  func(a, b *CentreRow) int { return cmpOpt(a.HasLive, a.Live.Total, b.HasLive, b.Live.Total) },
+	"yesterday": func(a, b *CentreRow) int {
+		return cmpOpt(a.HasYesterday, a.Yesterday.Total, b.HasYesterday, b.Yesterday.Total)
+	},
+	"month":    func(a, b *CentreRow) int { return cmpOpt(a.HasMonth, a.Month, b.HasMonth, b.Month) },
+	"coverage": func(a, b *CentreRow) int { return cmpOpt(a.HasCoverage, a.Coverage, b.HasCoverage, b.Coverage) },
+	"rounds": func(a, b *CentreRow) int {
+		return cmpOpt(a.HasNight, a.Night.Compliance, b.HasNight, b.Night.Compliance)
+	},
+	"critical":  func(a, b *CentreRow) int { return a.OpenCritical - b.OpenCritical },
+	"seen":      func(a, b *CentreRow) int { return a.Gateway.LastSeen.Compare(b.Gateway.LastSeen) },
+	"attention": func(a, b *CentreRow) int { return len(a.Reasons) - len(b.Reasons) },
+}
+
+// cmpOpt orders missing values before any value.
+func cmpOpt(ha bool, a float64, hb bool, b float64) int {
+	switch {
+	case !ha && !hb:
+		return 0
+	case !ha:
+		return -1
+	case !hb:
+		return 1
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// OverviewData is the overview page's content.
+type OverviewData struct {
+	Rows       []CentreRow
+	Total      int
+	Attention  int
+	Regions    []string
+	Region     string
+	OnlyAttn   bool
+	Sort, Dir  string
+	Components []string
+	Now        time.Time
+	Took       time.Duration
+
+	Threshold, CovThreshold, RoundsThreshold float64
+}
+
+// overviewParams validates the overview's query parameters.
+func (s *Server) overviewParams(r *http.Request) (region string, onlyAttn bool, key, dir string, err error) {
+	q := r.URL.Query()
+	region = q.Get("region")
+	if region != "" && !s.knownRegion(region) {
+		return "", false, "", "", fmt.Errorf("region %q is not a registered region", region)
+	}
+	switch a := q.Get("attention"); a {
+	case "", "0":
+	case "1":
+		onlyAttn = true
+	default:
+		return "", false, "", "", fmt.Errorf("attention must be 1 or 0, not %q", a)
+	}
+	key = q.Get("sort")
+	if key == "" {
+		key = "attention"
+	} else if sortKeys[key] == nil {
+		keys := make([]string, 0, len(sortKeys))
+		for k := range sortKeys {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return "", false, "", "", fmt.Errorf("sort %q is not one of %s", key, strings.Join(keys, ", "))
+	}
+	dir = q.Get("dir")
+	switch dir {
+	case "":
+		dir = "asc"
+		if key == "attention" {
+			dir = "desc"
+		}
+	case "asc", "desc":
+	default:
+		return "", false, "", "", fmt.Errorf("dir must be asc or desc, not %q", dir)
+	}
+	return region, onlyAttn, key, dir, nil
+}
+
+func (s *Server) knownRegion(r string) bool {
+	i := sort.SearchStrings(s.regions, r)
+	return i < len(s.regions) && s.regions[i] == r
+}
+
+// Overview returns the rows a user may see (before the page's own filters).
+func (s *Server) Overview(ctx context.Context, u *User) ([]CentreRow, error) {
+	rows, err := buildOverview(ctx, s.store, s.cfg.Centres, s.watch.States(), s.cfg.Attention, s.cfg.reportLoc, s.now())
+	if err != nil {
+		return nil, err
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if u.allowed(r.Info, r.Registered) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
+	region, onlyAttn, key, dir, err := s.overviewParams(r)
+	if err != nil {
+		badRequest(w, "%v", err)
+		return
+	}
+	if ss.user.Role == RoleRegion && region != "" && region != ss.user.Region {
+		http.Error(w, "forbidden: you see only the centres of "+ss.user.Region, http.StatusForbidden)
+		return
+	}
+	t0 := time.Now()
+	rows, err := s.Overview(r.Context(), ss.user)
+	if err != nil {
+		s.log.Error("overview", "err", err)
+		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	d := OverviewData{Total: len(rows), Region: region, OnlyAttn: onlyAttn, Sort: key, Dir: dir, Components: ComponentNames, Now: s.now(),
+		Threshold: s.cfg.Attention.ScoreBelow, CovThreshold: s.cfg.Attention.CoverageBelow, RoundsThreshold: s.cfg.Attention.RoundsBelow}
+	for _, c := range rows {
+		if len(c.Reasons) > 0 {
+			d.Attention++
+		}
+	}
+	for _, reg := range s.regions {
+		if ss.user.allowed(CentreInfo{Region: reg}, true) {
+			d.Regions = append(d.Regions, reg)
+		}
+	}
+	kept := rows[:0]
+	for _, c := range rows {
+		if (region == "" || c.Info.Region == region) && (!onlyAttn || len(c.Reasons) > 0) {
+			kept = append(kept, c)
+		}
+	}
+	less := sortKeys[key]
+	sort.SliceStable(kept, func(i, j int) bool {
+		c := less(&kept[i], &kept[j])
+		if dir == "desc" {
+			c = -c
+		}
+		if c == 0 {
+			return kept[i].Info.ID < kept[j].Info.ID
+		}
+		return c < 0
+	})
+	d.Rows = kept
+	d.Took = time.Since(t0)
+	s.render(w, r, "overview.html", s.newPage(w, r, ss, "overview", d))
+}
+
+// centreFor returns the centre a user may open, or false (unknown and forbidden alike:
+// a region user cannot tell whether another region's centre exists).
+func (s *Server) centreFor(u *User, id string) (CentreInfo, bool) {
+	if c, ok := s.byID[id]; ok {
+		return c, u.allowed(c, true)
+	}
+	if u.Role == RoleMinistry && validID(id) && len(id) <= 128 {
+		return CentreInfo{ID: id, Name: id, Timezone: s.cfg.reportLoc.String(), loc: s.cfg.reportLoc}, true
+	}
+	return CentreInfo{}, false
+}
+
+// CentreData is the centre page's content.
+type CentreData struct {
+	Info       CentreInfo
+	Registered bool
+	Range      string
+	Charts     []template.HTML
+	Coverage   template.HTML
+	Nights     []Night
+	Alerts     []Incident
+	Scores     []Score
+	ScoreChart template.HTML
+	Gateway    GatewayState
+	Took       time.Duration
+	FromRollup bool
+	Components []string
+}
+
+func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
+	id := r.PathValue("id")
+	c, ok := s.centreFor(ss.user, id)
+	if !ok {
+		p := s.newPage(w, r, ss, "not.found", nil)
+		p.Status, p.Error = http.StatusNotFound, tr(p.Lang, "not.found")
+		s.render(w, r, "error.html", p)
+		return
+	}
+	rng := r.URL.Query().Get("range")
+	var span, every time.Duration
+	switch rng {
+	case "", "24h":
+		rng, span, every = "24h", 24*time.Hour, 15*time.Minute
+	case "7d":
+		span, every = 7*24*time.Hour, time.Hour
+	default:
+		badRequest(w, "range must be 24h or 7d, not %q", rng)
+		return
+	}
+	t0 := time.Now()
+	now := s.now()
+	from := now.Add(-span)
+	_, registered := s.byID[id]
+	d := CentreData{Info: c, Registered: registered, Range: rng, Gateway: s.watch.States()[id], Components: ComponentNames}
+	var (
+		climate []Series
+		cov     []Point
+		days    map[string][]Score
+	)
+	ctx := r.Context()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if span > 24*time.Hour {
+			// The hourly rollup; the raw points when it is missing (no rollup yet).
+			climate, err = s.store.Climate(gctx, id, from, every, true)
+			if err == nil && len(climate) > 0 {
+				d.FromRollup = true
+				return nil
+			}
+		}
+		climate, err = s.store.Climate(gctx, id, from, every, false)
+		return err
+	})
+	g.Go(func() (err error) { cov, err = s.store.CoverageTimeline(gctx, id, from); return })
+	g.Go(func() (err error) { d.Nights, err = s.store.Nights(gctx, id, now.AddDate(0, 0, -14)); return })
+	g.Go(func() (err error) { d.Alerts, err = s.store.Alerts(gctx, id, now.AddDate(0, 0, -30)); return })
+	g.Go(func() (err error) {
+		days, err = s.store.DayScores(gctx, now.AddDate(0, 0, -31), now, []string{id})
+		return
+	})
+	if err := g.Wait(); err != nil {
+		s.log.Error("centre page", "centre", id, "err", err)
+		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	p := s.newPage(w, r, ss, "centre", &d)
+	loc := c.Location()
+	for _, sr := range climate {
+		ch := chart{W: 300, H: 130, From: from, To: now, Loc: loc, Title: sr.Name + " · " + sr.Kind, Decimals: 0, NoDataText: tr(p.Lang, "no.data")}
+		ch.Band[0], ch.Band[1], ch.HasBand = normalBand(sr.Kind)
+		d.Charts = append(d.Charts, ch.render(sr.Points))
+	}
+	cc := chart{W: 620, H: 130, From: from, To: now, Loc: loc, Lo: 0, Hi: 1, Percent: true, Title: tr(p.Lang, "coverage.timeline"), NoDataText: tr(p.Lang, "no.data")}
+	d.Coverage = cc.render(cov)
+	d.Scores = days[id]
+	for i, j := 0, len(d.Scores)-1; i < j; i, j = i+1, j-1 {
+		d.Scores[i], d.Scores[j] = d.Scores[j], d.Scores[i]
+	}
+	var sp []Point
+	for _, sc := range d.Scores {
+		sp = append(sp, Point{T: sc.At, V: sc.Total, Min: sc.Total, Max: sc.Total})
+	}
+	sort.Slice(sp, func(i, j int) bool { return sp[i].T.Before(sp[j].T) })
+	sc := chart{W: 620, H: 130, From: now.AddDate(0, 0, -31), To: now, Loc: loc, Lo: 0, Hi: 100, Title: tr(p.Lang, "score.history"), NoDataText: tr(p.Lang, "no.data")}
+	d.ScoreChart = sc.render(sp)
+	d.Took = time.Since(t0)
+	s.render(w, r, "centre.html", p)
+}
+
+// lowest names the weakest component of a score (the "why" of a low score).
+func lowest(sc Score) string {
+	best, bv := "", 2.0
+	for _, k := range ComponentNames {
+		if v, ok := sc.Components[k]; ok && v < bv {
+			best, bv = k, v
+		}
+	}
+	return best
+}
+
+func (s *Server) reportList(w http.ResponseWriter, r *http.Request, ss *session) {
+	list, err := s.reports.List()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.render(w, r, "reports.html", s.newPage(w, r, ss, "reports", list))
+}
+
+func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	date := r.PathValue("date")
+	if _, err := time.Parse("2006-01-02", date); err != nil {
+		badRequest(w, "report date %q is not YYYY-MM-DD", date)
+		return
+	}
+	rep, err := s.reports.Load(date)
+	if errors.Is(err, errNoReport) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	rep = rep.forUser(ss.user)
+	s.render(w, r, "report.html", s.newPage(w, r, ss, "reports", rep))
+}
+
+// ago formats how long before now t was, coarsely.
+func ago(now, t time.Time) string {
+	return fmtDur(now.Sub(t)) + " ago"
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,561 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+)
+
+// Store reads the centres' points from InfluxDB with Flux (the v2 query API, which
+// InfluxDB 1.8 with flux-enabled, 2.x and Cloud serve) and writes the monitor's rollup.
+type Store struct {
+	c      influxdb2.Client
+	q      api.QueryAPI
+	w      api.WriteAPIBlocking
+	bucket string
+}
+
+// NewStore returns a store for an InfluxDB server; on 1.8 bucket is "db/rp" and org
+// is ignored.
+func NewStore(url, token, org, bucket string) *Store {
+	opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(60)
+	c := influxdb2.NewClientWithOptions(url, token, opts)
+	return &Store{c: c, q: c.QueryAPI(org), w: c.WriteAPIBlocking(org, bucket), bucket: bucket}
+}
+
+// Close releases the client's connections.
+func (s *Store) Close() { s.c.Close() }
+
+// row is one record of a Flux result with the columns the monitor reads.
+type row struct {
+	Time  time.Time
+	Field string
+	Value any
+	Tags  map[string]string
+}
+
+func (r row) centre() string { return r.Tags["centre"] }
+
+func (r row) float() (float64, bool) {
+	switch v := r.Value.(type) {
+	case float64:
+		return v, true
+	case int64:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	case bool:
+		if v {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+func (r row) str() string {
+	switch v := r.Value.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(r.Value)
+}
+
+// query runs a Flux script and returns its rows with the given tag columns.
+func (s *Store) query(ctx context.Context, flux string, tags ...string) ([]row, error) {
+	res, err := s.q.Query(ctx, flux)
+	if err != nil {
+		return nil, fmt.Errorf("influx query: %w", err)
+	}
+	defer res.Close()
+	var out []row
+	for res.Next() {
+		rec := res.Record()
+		r := row{Time: rec.Time(), Field: rec.Field(), Value: rec.Value(), Tags: make(map[string]string, len(tags))}
+		for _, t := range tags {
+			if v, ok := rec.ValueByKey(t).(string); ok {
+				r.Tags[t] = v
+			}
+		}
+		out = append(out, r)
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("influx query: %w", err)
+	}
+	return out, nil
+}
+
+// fluxString quotes s as a Flux string literal.
+func fluxString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`).Replace(s) + `"`
+}
+
+func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (s *Store) from() string { return "from(bucket: " + fluxString(s.bucket) + ")" }
+
+// Score is one safety_score point.
+type Score struct {
+	At             time.Time
+	Total          float64
+	Components     map[string]float64 // absent: not applicable
+	WeightsVersion string
+	Caps           string
+	Capped         bool
+}
+
+// ComponentNames are the score's components in display order.
+var ComponentNames = []string{"temperature", "availability", "coverage", "rounds", "response"}
+
+// scoresFrom folds safety_score rows into scores per centre and timestamp.
+func scoresFrom(rows []row) map[string][]Score {
+	type key struct {
+		c string
+		t int64
+	}
+	idx := map[key]*Score{}
+	var order []key
+	for _, r := range rows {
+		k := key{r.centre(), r.Time.UnixNano()}
+		sc := idx[k]
+		if sc == nil {
+			sc = &Score{At: r.Time, Components: map[string]float64{}}
+			idx[k] = sc
+			order = append(order, k)
+		}
+		switch r.Field {
+		case "total":
+			sc.Total, _ = r.float()
+		case "weights_version":
+			sc.WeightsVersion = r.str()
+		case "caps":
+			sc.Caps = r.str()
+		case "capped":
+			v, _ := r.float()
+			sc.Capped = v != 0
+		default:
+			if v, ok := r.float(); ok {
+				sc.Components[r.Field] = v
+			}
+		}
+	}
+	out := map[string][]Score{}
+	for _, k := range order {
+		out[k.c] = append(out[k.c], *idx[k])
+	}
+	for _, v := range out {
+		sort.Slice(v, func(i, j int) bool { return v[i].At.Before(v[j].At) })
+	}
+	return out
+}
+
+// LiveScores returns each centre's latest live score of the last 6 hours.
+func (s *Store) LiveScores(ctx context.Context) (map[string]Score, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: -6h)
+  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "live")
+  |> last()`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("live scores: %w", err)
+	}
+	return latestScores(rows), nil
+}
+
+// latestScores keeps, per centre, the score at its latest timestamp (last() runs per
+// field, so fields written at different times are not mixed).
+func latestScores(rows []row) map[string]Score {
+	out := map[string]Score{}
+	for c, list := range scoresFrom(rows) {
+		out[c] = list[len(list)-1]
+	}
+	return out
+}
+
+// DayScores returns the day scores of every centre (or of the given centres) whose
+// timestamp lies in [from, to).
+func (s *Store) DayScores(ctx context.Context, from, to time.Time, centres []string) (map[string][]Score, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
+  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+centreFilter(centres)+`)`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("day scores: %w", err)
+	}
+	return scoresFrom(rows), nil
+}
+
+// centreFilter returns a Flux condition restricting r.centre to ids ("" for none).
+func centreFilter(ids []string) string {
+	if ids == nil {
+		return ""
+	}
+	if len(ids) == 0 {
+		return ` and false`
+	}
+	var b strings.Builder
+	b.WriteString(" and (")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString("r.centre == " + fluxString(id))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// MonthMeans returns each centre's mean day score total since from.
+func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]float64, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day" and r._field == "total")
+  |> mean()`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("30-day scores: %w", err)
+	}
+	out := map[string]float64{}
+	for _, r := range rows {
+		if v, ok := r.float(); ok {
+			out[r.centre()] = v
+		}
+	}
+	return out, nil
+}
+
+// LiveCoverage returns each centre's latest overall live coverage ratio.
+func (s *Store) LiveCoverage(ctx context.Context) (map[string]float64, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: -6h)
+  |> filter(fn: (r) => r._measurement == "coverage" and r.period == "live" and r.zone_kind == "all" and r._field == "ratio")
+  |> last()`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("coverage: %w", err)
+	}
+	out := map[string]float64{}
+	for _, r := range rows {
+		if v, ok := r.float(); ok {
+			out[r.centre()] = v
+		}
+	}
+	return out, nil
+}
+
+// Night is one round_night point.
+type Night struct {
+	At                        time.Time
+	Night                     string
+	Due, OnTime, Late, Missed int64
+	Compliance                float64
+	Unknown                   bool
+}
+
+func nightsFrom(rows []row) map[string][]Night {
+	type key struct {
+		c, n string
+	}
+	idx := map[key]*Night{}
+	var order []key
+	for _, r := range rows {
+		k := key{r.centre(), r.Tags["night"]}
+		n := idx[k]
+		if n == nil {
+			n = &Night{Night: k.n}
+			idx[k] = n
+			order = append(order, k)
+		}
+		if r.Time.After(n.At) {
+			n.At = r.Time
+		}
+		v, _ := r.float()
+		switch r.Field {
+		case "due":
+			n.Due = int64(v)
+		case "on_time":
+			n.OnTime = int64(v)
+		case "late":
+			n.Late = int64(v)
+		case "missed":
+			n.Missed = int64(v)
+		case "compliance":
+			n.Compliance = v
+		case "unknown":
+			n.Unknown = v != 0
+		}
+	}
+	out := map[string][]Night{}
+	for _, k := range order {
+		out[k.c] = append(out[k.c], *idx[k])
+	}
+	for _, v := range out {
+		sort.Slice(v, func(i, j int) bool { return v[i].Night < v[j].Night })
+	}
+	return out
+}
+
+// LastNights returns each centre's latest round night of the last 36 hours.
+func (s *Store) LastNights(ctx context.Context) (map[string]Night, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: -36h)
+  |> filter(fn: (r) => r._measurement == "round_night")
+  |> group(columns: ["centre", "_field"])
+  |> last()`, "centre", "night")
+	if err != nil {
+		return nil, fmt.Errorf("round nights: %w", err)
+	}
+	out := map[string]Night{}
+	for c, list := range nightsFrom(rows) {
+		out[c] = list[len(list)-1]
+	}
+	return out, nil
+}
+
+// OpenCritical returns, per centre, the number of critical alert subjects whose
+// latest state in the last 30 days is not "resolved".
+func (s *Store) OpenCritical(ctx context.Context) (map[string]int, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: -30d)
+  |> filter(fn: (r) => r._measurement == "alert" and r.severity == "critical" and r._field == "state")
+  |> last()
+  |> filter(fn: (r) => r._value != "resolved")`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("open alerts: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.centre()]++
+	}
+	return out, nil
+}
+
+// LastSeen returns, per centre, the time of its gateway's latest heartbeat since
+// from.
+func (s *Store) LastSeen(ctx context.Context, from time.Time) (map[string]time.Time, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "gateway" and r._field == "uptime_s")
+  |> last()`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("gateway heartbeats: %w", err)
+	}
+	out := map[string]time.Time{}
+	for _, r := range rows {
+		if c := r.centre(); c != "" && r.Time.After(out[c]) {
+			out[c] = r.Time
+		}
+	}
+	return out, nil
+}
+
+// Series is a chart line: points in time order.
+type Series struct {
+	Name   string
+	Kind   string
+	Points []Point
+}
+
+// Point is one chart point; Min and Max are the band around V (equal to V without one).
+type Point struct {
+	T           time.Time
+	V, Min, Max float64
+}
+
+// Climate returns a centre's temperature per zone since from, averaged over every:
+// from the hourly rollup (climate_1h) when rollup is set, else from the raw points.
+func (s *Store) Climate(ctx context.Context, centre string, from time.Time, every time.Duration, rollup bool) ([]Series, error) {
+	var flux string
+	if rollup {
+		flux = s.from() + ` |> range(start: ` + fluxTime(from) + `)
+  |> filter(fn: (r) => r._measurement == "climate_1h" and r.centre == ` + fluxString(centre) + `)`
+	} else {
+		flux = s.from() + ` |> range(start: ` + fluxTime(from) + `)
+  |> filter(fn: (r) => r._measurement == "climate" and r.centre == ` + fluxString(centre) + ` and r._field == "temperature_c")
+  |> group(columns: ["zone", "zone_kind"])
+  |> aggregateWindow(every: ` + fluxDuration(every) + `, fn: mean, createEmpty: false)`
+	}
+	rows, err := s.query(ctx, flux, "zone", "zone_kind")
+	if err != nil {
+		return nil, fmt.Errorf("climate of %s: %w", centre, err)
+	}
+	byZone := map[string]*Series{}
+	points := map[string]map[int64]*Point{}
+	for _, r := range rows {
+		z := r.Tags["zone"]
+		sr := byZone[z]
+		if sr == nil {
+			sr = &Series{Name: z, Kind: r.Tags["zone_kind"]}
+			byZone[z] = sr
+			points[z] = map[int64]*Point{}
+		}
+		v, ok := r.float()
+		if !ok {
+			continue
+		}
+		p := points[z][r.Time.UnixNano()]
+		if p == nil {
+			p = &Point{T: r.Time, V: v, Min: v, Max: v}
+			points[z][r.Time.UnixNano()] = p
+		}
+		switch r.Field {
+		case "min":
+			p.Min = v
+		case "max":
+			p.Max = v
+		case "mean", "temperature_c", "_value":
+			p.V = v
+		}
+	}
+	out := make([]Series, 0, len(byZone))
+	for z, sr := range byZone {
+		for _, p := range points[z] {
+			sr.Points = append(sr.Points, *p)
+		}
+		sort.Slice(sr.Points, func(i, j int) bool { return sr.Points[i].T.Before(sr.Points[j].T) })
+		out = append(out, *sr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func fluxDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	}
+	if d%time.Minute == 0 {
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}
+
+// CoverageTimeline returns a centre's live overall coverage ratio since from.
+func (s *Store) CoverageTimeline(ctx context.Context, centre string, from time.Time) ([]Point, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "coverage" and r.centre == `+fluxString(centre)+` and r.period == "live" and r.zone_kind == "all" and r._field == "ratio")`)
+	if err != nil {
+		return nil, fmt.Errorf("coverage of %s: %w", centre, err)
+	}
+	out := make([]Point, 0, len(rows))
+	for _, r := range rows {
+		if v, ok := r.float(); ok {
+			out = append(out, Point{T: r.Time, V: v, Min: v, Max: v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].T.Before(out[j].T) })
+	return out, nil
+}
+
+// Nights returns a centre's round nights since from.
+func (s *Store) Nights(ctx context.Context, centre string, from time.Time) ([]Night, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "round_night" and r.centre == `+fluxString(centre)+`)`, "centre", "night")
+	if err != nil {
+		return nil, fmt.Errorf("round nights of %s: %w", centre, err)
+	}
+	return nightsFrom(rows)[centre], nil
+}
+
+// Incident is one alert's history.
+type Incident struct {
+	ID, Kind, Zone, Severity, Subject string
+	Fired, Acked, Resolved            time.Time
+	AckedBy                           string
+	Value                             float64
+	State                             string
+}
+
+// Alerts returns a centre's alert incidents since from, newest first.
+func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]Incident, error) {
+	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "alert" and r.centre == `+fluxString(centre)+`)`, "kind", "zone", "severity", "subject")
+	if err != nil {
+		return nil, fmt.Errorf("alerts of %s: %w", centre, err)
+	}
+	// Fields of one point share a timestamp and series; collect them per point.
+	type pkey struct {
+		t                int64
+		kind, zone, subj string
+	}
+	type pt struct {
+		row
+		state, id, ackedBy string
+		value              float64
+	}
+	pts := map[pkey]*pt{}
+	var order []pkey
+	for _, r := range rows {
+		k := pkey{r.Time.UnixNano(), r.Tags["kind"], r.Tags["zone"], r.Tags["subject"]}
+		p := pts[k]
+		if p == nil {
+			p = &pt{row: r}
+			pts[k] = p
+			order = append(order, k)
+		}
+		switch r.Field {
+		case "state":
+			p.state = r.str()
+		case "id":
+			p.id = r.str()
+		case "acked_by":
+			p.ackedBy = r.str()
+		case "value":
+			p.value, _ = r.float()
+		}
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].t < order[j].t })
+	byID := map[string]*Incident{}
+	var ids []string
+	for _, k := range order {
+		p := pts[k]
+		id := p.id
+		if id == "" {
+			id = k.kind + "/" + k.subj
+		}
+		in := byID[id]
+		if in == nil {
+			in = &Incident{ID: id, Kind: k.kind, Zone: k.zone, Severity: p.Tags["severity"], Subject: k.subj}
+			byID[id] = in
+			ids = append(ids, id)
+		}
+		in.State = p.state
+		switch p.state {
+		case "firing":
+			if in.Fired.IsZero() {
+				in.Fired, in.Value = p.Time, p.value
+			}
+		case "acknowledged":
+			if in.Acked.IsZero() {
+				in.Acked, in.AckedBy = p.Time, p.ackedBy
+			}
+		case "resolved":
+			in.Resolved = p.Time
+		}
+	}
+	out := make([]Incident, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		out = append(out, *byID[ids[i]])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Fired.After(out[j].Fired) })
+	return out, nil
+}
+
+// Write writes line protocol (the rollup).
+func (s *Store) Write(ctx context.Context, lines ...string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if err := s.w.WriteRecord(ctx, lines...); err != nil {
+		return fmt.Errorf("influx write: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether InfluxDB answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.c.Ping(ctx)
+	if err != nil {
+		return fmt.Errorf("influx ping: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("influx ping: not ready")
+	}
+	return nil
+}

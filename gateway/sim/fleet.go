@@ -1,0 +1,481 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LineWriter writes line protocol in one request per call (influxsink.Client does).
+type LineWriter interface {
+	WriteRecord(ctx context.Context, lines ...string) error
+}
+
+// FleetCentre is one simulated centre of a fleet, as the monitor's config lists it.
+type FleetCentre struct {
+	ID       string
+	Name     string
+	Region   string
+	Timezone string
+	// Quality in [0.6, 0.99] drives every component of the centre's simulated score.
+	Quality float64
+	// SilentFrom is when the centre's gateway stops writing (zero: never).
+	SilentFrom time.Time
+}
+
+// FleetOptions configure WriteFleet. Zero values take the documented defaults.
+type FleetOptions struct {
+	Centres   int           // number of centres; required, > 0
+	Days      int           // days of history before End; default 30
+	End       time.Time     // end of the history; default now, truncated to Step
+	Step      time.Duration // climate and gateway heartbeat interval; default 10 min
+	Zones     int           // climate zones per centre (1..8); default 8
+	Seed      uint64        // same seed, same fleet and data
+	BatchSize int           // lines per POST; default 5000
+	// SilentEvery: every SilentEvery-th centre's gateway went silent two hours before
+	// End (0: none).
+	SilentEvery int
+	// Parallel is the number of concurrent writers; default 1.
+	Parallel int
+	// Progress, when set, is called after each centre is written (from the writers'
+	// goroutines, one at a time).
+	Progress func(done, total int)
+}
+
+// WeightsVersion is the weights_version the fleet's scores carry.
+const WeightsVersion = "sim-2026.1"
+
+// Regions are Kazakhstan's regions and cities of republican significance, which the
+// fleet's centres are spread over in turn.
+var Regions = []string{
+	"Abai", "Akmola", "Aktobe", "Almaty region", "Atyrau", "East Kazakhstan", "Zhambyl",
+	"Zhetysu", "West Kazakhstan", "Karaganda", "Kostanay", "Kyzylorda", "Mangystau",
+	"Pavlodar", "North Kazakhstan", "Turkistan", "Ulytau", "Astana", "Almaty", "Shymkent",
+}
+
+// westRegions use Asia/Aqtobe, the others Asia/Almaty (since 2024 both are UTC+5, but
+// a monitor must not assume one zone).
+var westRegions = map[string]bool{"Aktobe": true, "Atyrau": true, "West Kazakhstan": true, "Mangystau": true}
+
+// fleetZones are the climate zones of a fleet centre, in order.
+var fleetZones = []struct{ id, kind string }{
+	{"room-101", "living"}, {"med-fridge", "med-fridge"}, {"room-102", "living"},
+	{"corridor-1", "corridor"}, {"food-fridge", "food-fridge"}, {"room-201", "living"},
+	{"boiler", "hot-water"}, {"freezer", "freezer"},
+}
+
+// Fleet returns the centres of a fleet of n (deterministic for a seed).
+func Fleet(n int, seed uint64, end time.Time, silentEvery int) []FleetCentre {
+	rng := rand.New(rand.NewPCG(seed, seed^0xf1ee7))
+	out := make([]FleetCentre, n)
+	for i := range out {
+		region := Regions[i%len(Regions)]
+		tz := "Asia/Almaty"
+		if westRegions[region] {
+			tz = "Asia/Aqtobe"
+		}
+		c := FleetCentre{
+			ID:       fmt.Sprintf("c%05d", i+1),
+			Name:     fmt.Sprintf("Centre No. %d (%s)", i+1, region),
+			Region:   region,
+			Timezone: tz,
+			Quality:  0.6 + 0.39*math.Sqrt(rng.Float64()),
+		}
+		if silentEvery > 0 && (i+1)%silentEvery == 0 {
+			c.SilentFrom = end.Add(-2 * time.Hour)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// WriteFleet writes Days of history for a fleet of Centres straight to InfluxDB
+// through w: per centre, climate for each zone and a gateway heartbeat every Step,
+// live safety scores and coverage every hour, day scores and coverage per local day,
+// a round_night per night and a few alert incidents (some still firing), in the
+// schema the gateways write. It returns the fleet's centres.
+func WriteFleet(ctx context.Context, w LineWriter, opt FleetOptions) ([]FleetCentre, error) {
+	if opt.Centres <= 0 {
+		return nil, errors.New("fleet: centres must be > 0")
+	}
+	if opt.Days <= 0 {
+		opt.Days = 30
+	}
+	if opt.Step <= 0 {
+		opt.Step = 10 * time.Minute
+	}
+	if opt.End.IsZero() {
+		opt.End = time.Now()
+	}
+	opt.End = opt.End.Truncate(opt.Step)
+	if opt.Zones <= 0 || opt.Zones > len(fleetZones) {
+		opt.Zones = len(fleetZones)
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 5000
+	}
+	centres := Fleet(opt.Centres, opt.Seed, opt.End, opt.SilentEvery)
+	if opt.Parallel <= 0 {
+		opt.Parallel = 1
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		done  int
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan int)
+	for range opt.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := &lineBatch{w: w, max: opt.BatchSize}
+			for i := range next {
+				c := centres[i]
+				g := &fleetGen{c: c, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed+uint64(i)+1, 0xc0ffee)), b: b}
+				err := g.write(ctx)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("fleet: centre %s: %w", c.ID, err)
+					cancel()
+				}
+				done++
+				if opt.Progress != nil && err == nil {
+					opt.Progress(done, len(centres))
+				}
+				mu.Unlock()
+			}
+			if err := b.flush(ctx); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("fleet: %w", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range centres {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return centres, nil
+}
+
+type lineBatch struct {
+	w     LineWriter
+	max   int
+	lines []string
+}
+
+func (b *lineBatch) add(ctx context.Context, line string) error {
+	b.lines = append(b.lines, line)
+	if len(b.lines) >= b.max {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *lineBatch) flush(ctx context.Context) error {
+	if len(b.lines) == 0 {
+		return nil
+	}
+	err := b.w.WriteRecord(ctx, strings.Join(b.lines, "\n"))
+	b.lines = b.lines[:0]
+	return err
+}
+
+type fleetGen struct {
+	c   FleetCentre
+	opt FleetOptions
+	rng *rand.Rand
+	b   *lineBatch
+	sb  strings.Builder
+}
+
+// line starts a point: measurement and the centre tag, then the given tag pairs.
+func (g *fleetGen) line(measurement string, tags ...string) *fleetGen {
+	g.sb.Reset()
+	g.sb.WriteString(measurement)
+	g.sb.WriteString(",centre=")
+	g.sb.WriteString(g.c.ID)
+	for i := 0; i+1 < len(tags); i += 2 {
+		if tags[i+1] == "" {
+			continue
+		}
+		g.sb.WriteByte(',')
+		g.sb.WriteString(tags[i])
+		g.sb.WriteByte('=')
+		g.sb.WriteString(escapeTag(tags[i+1]))
+	}
+	g.sb.WriteByte(' ')
+	return g
+}
+
+func (g *fleetGen) sep() {
+	if b := g.sb.String(); b[len(b)-1] != ' ' {
+		g.sb.WriteByte(',')
+	}
+}
+
+func (g *fleetGen) f(key string, v float64) *fleetGen {
+	g.sep()
+	g.sb.WriteString(key)
+	g.sb.WriteByte('=')
+	g.sb.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
+	return g
+}
+
+func (g *fleetGen) i(key string, v int64) *fleetGen {
+	g.sep()
+	g.sb.WriteString(key)
+	g.sb.WriteByte('=')
+	g.sb.WriteString(strconv.FormatInt(v, 10))
+	g.sb.WriteByte('i')
+	return g
+}
+
+func (g *fleetGen) bool(key string, v bool) *fleetGen {
+	g.sep()
+	g.sb.WriteString(key)
+	g.sb.WriteByte('=')
+	g.sb.WriteString(strconv.FormatBool(v))
+	return g
+}
+
+func (g *fleetGen) s(key, v string) *fleetGen {
+	g.sep()
+	g.sb.WriteString(key)
+	g.sb.WriteString(`="`)
+	g.sb.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
+	g.sb.WriteByte('"')
+	return g
+}
+
+func (g *fleetGen) at(ctx context.Context, t time.Time) error {
+	g.sb.WriteByte(' ')
+	g.sb.WriteString(strconv.FormatInt(t.UnixNano(), 10))
+	return g.b.add(ctx, g.sb.String())
+}
+
+func escapeTag(s string) string {
+	return strings.NewReplacer(",", `\,`, "=", `\=`, " ", `\ `).Replace(s)
+}
+
+func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+
+// alive reports whether the centre's gateway still writes at t.
+func (g *fleetGen) alive(t time.Time) bool {
+	return g.c.SilentFrom.IsZero() || t.Before(g.c.SilentFrom)
+}
+
+func (g *fleetGen) write(ctx context.Context) error {
+	loc, err := time.LoadLocation(g.c.Timezone)
+	if err != nil {
+		return err
+	}
+	end := g.opt.End
+	start := end.AddDate(0, 0, -g.opt.Days)
+	q := g.c.Quality
+	// Climate and heartbeat every Step.
+	temps := make([]float64, g.opt.Zones)
+	for z := range temps {
+		c, _ := band(fleetZones[z].kind)
+		temps[z] = c
+	}
+	uptime := 0.0
+	for t := start; t.Before(end) && g.alive(t); t = t.Add(g.opt.Step) {
+		hour := float64(t.In(loc).Hour()) + float64(t.In(loc).Minute())/60
+		for z := range temps {
+			zn := fleetZones[z]
+			c, spread := band(zn.kind)
+			diurnal := 0.0
+			if zn.kind == "living" || zn.kind == "corridor" {
+				diurnal = 0.8 * math.Sin((hour-9)/24*2*math.Pi)
+			}
+			temps[z] += (c + diurnal - temps[z]) * 0.3
+			temps[z] += g.rng.NormFloat64() * spread * 0.15
+			v := temps[z]
+			// A poorly run centre's fridge warms now and then.
+			if zn.kind == "med-fridge" && g.rng.Float64() < (1-q)*0.02 {
+				v += 4 + g.rng.Float64()*3
+			}
+			g.line("climate", "sensor", zn.id+"-t", "source", "zigbee2mqtt", "zone", zn.id, "zone_kind", zn.kind).
+				f("temperature_c", round2(v))
+			if hasHumidity(zn.kind) {
+				g.f("humidity_pct", round2(40+g.rng.Float64()*10))
+			}
+			if err := g.at(ctx, t); err != nil {
+				return err
+			}
+		}
+		uptime += g.opt.Step.Seconds()
+		backlog := int64(0)
+		if g.rng.Float64() < (1-q)*0.1 {
+			backlog = int64(g.rng.IntN(5000))
+		}
+		if err := g.line("gateway").f("uptime_s", uptime).i("spool_bytes", backlog*180).i("spool_backlog", backlog).
+			bool("mqtt_connected", true).bool("clock_synced", true).i("dropped", 0).at(ctx, t); err != nil {
+			return err
+		}
+	}
+	// Hourly live score and coverage.
+	for t := start.Truncate(time.Hour).Add(time.Hour); t.Before(end) && g.alive(t); t = t.Add(time.Hour) {
+		comp := g.components()
+		if err := g.score(ctx, "live", t, comp); err != nil {
+			return err
+		}
+		if err := g.coverage(ctx, "live", t, time.Hour, comp["coverage"]); err != nil {
+			return err
+		}
+	}
+	// Per local day: day score and coverage, stamped at the start of the local day;
+	// the round night that began the evening before, stamped at 06:00 local.
+	y, m, d := start.In(loc).Date()
+	for day := time.Date(y, m, d, 0, 0, 0, 0, loc); ; day = day.AddDate(0, 0, 1) {
+		next := day.AddDate(0, 0, 1)
+		if next.After(end) || !g.alive(next) {
+			break
+		}
+		comp := g.components()
+		if err := g.score(ctx, "day", day, comp); err != nil {
+			return err
+		}
+		if err := g.coverage(ctx, "day", day, 24*time.Hour, comp["coverage"]); err != nil {
+			return err
+		}
+	}
+	for day := time.Date(y, m, d, 6, 0, 0, 0, loc); !day.After(end) && g.alive(day); day = day.AddDate(0, 0, 1) {
+		due := int64(40)
+		onTime := int64(math.Round(float64(due) * clamp01(q+g.rng.NormFloat64()*0.05)))
+		late := (due - onTime) / 2
+		missed := due - onTime - late
+		if err := g.line("round_night", "night", day.AddDate(0, 0, -1).Format("2006-01-02")).
+			i("due", due).i("on_time", onTime).i("late", late).i("missed", missed).
+			f("compliance", round4(float64(onTime)/float64(due))).bool("unknown", false).at(ctx, day); err != nil {
+			return err
+		}
+	}
+	return g.alerts(ctx, start, end)
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+func round4(v float64) float64 { return math.Round(v*10000) / 10000 }
+
+// components draws the centre's score components around its quality.
+func (g *fleetGen) components() map[string]float64 {
+	q := g.c.Quality
+	c := map[string]float64{}
+	for _, k := range []string{"temperature", "availability", "coverage", "rounds", "response"} {
+		c[k] = round4(clamp01(q + g.rng.NormFloat64()*0.04 + 0.03))
+	}
+	if g.rng.Float64() < 0.3 { // no alert to acknowledge: response is not applicable
+		delete(c, "response")
+	}
+	return c
+}
+
+// scoreWeights are the fleet's weights (of version WeightsVersion).
+var scoreWeights = map[string]float64{"temperature": 0.25, "availability": 0.2, "coverage": 0.25, "rounds": 0.2, "response": 0.1}
+
+func (g *fleetGen) score(ctx context.Context, period string, t time.Time, comp map[string]float64) error {
+	sum, wsum := 0.0, 0.0
+	g.line("safety_score", "period", period)
+	for _, k := range []string{"temperature", "availability", "coverage", "rounds", "response"} {
+		v, ok := comp[k]
+		if !ok {
+			continue
+		}
+		sum += scoreWeights[k] * v
+		wsum += scoreWeights[k]
+		g.f(k, v)
+	}
+	total := 100 * sum / wsum
+	caps := ""
+	if g.rng.Float64() < (1-g.c.Quality)*0.15 {
+		caps = "med-fridge-freeze"
+		total = math.Min(total, 40)
+	}
+	return g.f("total", round2(total)).s("weights_version", WeightsVersion).s("caps", caps).bool("capped", caps != "").at(ctx, t)
+}
+
+func (g *fleetGen) coverage(ctx context.Context, period string, t time.Time, span time.Duration, ratio float64) error {
+	for _, kind := range []string{"all", "living"} {
+		r := ratio
+		if kind == "living" {
+			r = clamp01(ratio + 0.02)
+		}
+		req := span.Seconds()
+		if err := g.line("coverage", "period", period, "zone_kind", kind).
+			f("required_s", req).f("covered_s", math.Round(req*r)).f("ratio", round4(r)).at(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// alerts writes a few incidents: each fires, is acknowledged (mostly) and resolves;
+// a poorly run centre also has a critical one still firing.
+func (g *fleetGen) alerts(ctx context.Context, start, end time.Time) error {
+	n := 2 + int((1-g.c.Quality)*20)
+	span := end.Sub(start)
+	for k := range n {
+		t := start.Add(time.Duration(g.rng.Float64() * float64(span-6*time.Hour)))
+		if !g.alive(t) {
+			continue
+		}
+		kind, zone, sev := "temperature", "med-fridge", "critical"
+		if k%3 == 1 {
+			kind, zone, sev = "camera", "corridor-1", "warning"
+		} else if k%3 == 2 {
+			kind, zone, sev = "round_missed", "room-101", "warning"
+		}
+		id := fmt.Sprintf("%s-%s-%d", g.c.ID, kind, k)
+		ack := t.Add(time.Duration(2+g.rng.IntN(40)) * time.Minute)
+		res := ack.Add(time.Duration(10+g.rng.IntN(120)) * time.Minute)
+		subject := zone
+		if err := g.alert(ctx, kind, zone, sev, subject, "firing", id, 9.5, "", t); err != nil {
+			return err
+		}
+		if err := g.alert(ctx, kind, zone, sev, subject, "acknowledged", id, 9.5, "director", ack); err != nil {
+			return err
+		}
+		if err := g.alert(ctx, kind, zone, sev, subject, "resolved", id, 6.0, "", res); err != nil {
+			return err
+		}
+	}
+	if g.c.Quality < 0.75 {
+		t := end.Add(-3 * time.Hour)
+		if g.alive(t) {
+			return g.alert(ctx, "temperature", "freezer", "critical", "freezer", "firing", g.c.ID+"-freezer-open", -9.0, "", t)
+		}
+	}
+	return nil
+}
+
+func (g *fleetGen) alert(ctx context.Context, kind, zone, sev, subject, state, id string, value float64, ackedBy string, t time.Time) error {
+	g.line("alert", "kind", kind, "severity", sev, "subject", subject, "zone", zone).s("state", state).s("id", id).f("value", value)
+	if ackedBy != "" {
+		g.s("acked_by", ackedBy)
+	}
+	return g.at(ctx, t)
+}
