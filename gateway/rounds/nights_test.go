@@ -47,7 +47,7 @@ func (s *sim) play(ps []plan) {
 	}
 }
 
-func almatyCentre(t *testing.T) *config.Config {
+func almatyCentre(t testing.TB) *config.Config {
 	c := testConfig(t, "Asia/Almaty", "cp-1", "living", "cp-2", "living", "cp-3", "medical")
 	c.Rounds.Overrides = []config.RoundOverride{{ZoneKind: "medical", Interval: config.Duration(time.Hour)}}
 	return c
