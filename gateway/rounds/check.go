@@ -55,6 +55,10 @@ const (
 	ReasonTooFast    = "too_fast"       // faster than walking between the checkpoints allows
 )
 
+// maxTickGap: a night is judged only if this gateway ticked, synchronised, before
+// the window began and no longer than this before judging began.
+const maxTickGap = 10 * time.Minute
+
 // twoPlaces: one person at two different readers within this is "two places at once".
 const twoPlaces = 5 * time.Second
 
@@ -107,12 +111,13 @@ type Check struct {
 	upSince  time.Time // first synced tick of this process
 	loadErr  error
 	saveErr  error
-	lastSync time.Time
+	lastSync time.Time // the previous synced tick of this process
 }
 
-// New builds the check from the config and reads its state file. A state file that
-// cannot be read back (truncated by a power cut, corrupt) is not an error here: it
-// is logged, moved aside to <file>.corrupt, reported by [Check.LoadError] and by a
+// New builds the check from the config and reads its state file; it fails only on
+// a config it cannot use. A state file that cannot be read back (truncated by a
+// power cut, corrupt, unreadable) is not an error here: it is logged, moved aside to
+// <file>.corrupt (when corrupt), reported by [Check.LoadError] and by a
 // round_state_lost condition, and the night in progress is then marked unknown (not
 // judged) rather than judged from half the scans.
 func New(opt Options) (*Check, error) {
@@ -186,15 +191,16 @@ func New(opt Options) (*Check, error) {
 	c.lookback = max(maxWalk, r.BurstWindow.Std(), r.DuplicateWindow.Std(), twoPlaces)
 	st, err := loadState(opt.StateFile)
 	if err != nil {
-		if !errors.Is(err, errCorrupt) {
-			return nil, err
-		}
 		c.loadErr = err
-		aside := opt.StateFile + ".corrupt"
-		if rerr := os.Rename(opt.StateFile, aside); rerr != nil {
-			c.log.Error("moving the corrupt rounds state aside", "err", rerr)
+		if errors.Is(err, errCorrupt) {
+			aside := opt.StateFile + ".corrupt"
+			if rerr := os.Rename(opt.StateFile, aside); rerr != nil {
+				c.log.Error("moving the corrupt rounds state aside", "err", rerr)
+			}
+			c.log.Error("rounds state lost: tonight is not judged", "err", err, "moved_to", aside)
+		} else {
+			c.log.Error("rounds state unreadable: tonight is not judged", "err", err)
 		}
-		c.log.Error("rounds state lost: tonight is not judged", "err", err, "moved_to", aside)
 		opt.Conditions.Raise(telemetry.Condition{Kind: KindStateLost, Subject: "rounds", Severity: telemetry.Warning,
 			Since: time.Now(), Reason: "the night-round state file was corrupt; tonight's rounds are not judged"})
 	}
@@ -301,6 +307,9 @@ func (c *Check) Message(m telemetry.Message, synced bool) ([]telemetry.Event, er
 	var out []telemetry.Event
 	if synced {
 		out, _ = c.advance(arrival)
+		if arrival.After(c.lastSync) {
+			c.lastSync = arrival
+		}
 	}
 	rec := c.judge(s, cp, src, arrival, synced)
 	ttl := c.cfg.DuplicateWindow.Std()
@@ -544,7 +553,7 @@ func (c *Check) ensureNight(t time.Time) bool {
 		n.Slots[cp.id] = sl
 	}
 	switch {
-	case t.Sub(start) > time.Minute:
+	case c.lastSync.IsZero() || c.lastSync.After(start) || t.Sub(c.lastSync) > maxTickGap:
 		n.Unknown, n.UnknownReason = true, "the gateway was not judging rounds when the night began"
 		for _, sl := range n.Slots {
 			for i := range sl {
@@ -555,7 +564,7 @@ func (c *Check) ensureNight(t time.Time) bool {
 		}
 	}
 	c.st.Night = n
-	c.log.Info("night rounds begin", "night", date, "start", start, "end", end, "unknown", n.Unknown)
+	c.log.Info("night rounds begin", "night", date, "start", start, "end", end, "unknown", n.Unknown, "at", t, "previous_tick", c.lastSync)
 	return true
 }
 
@@ -580,8 +589,8 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	if c.upSince.IsZero() {
 		c.upSince = now
 	}
-	c.lastSync = now
 	out, changed := c.advance(now)
+	c.lastSync = now
 	if changed {
 		c.save()
 	}

@@ -107,8 +107,8 @@ func TestMessagesThatAreNotScans(t *testing.T) {
 	s := newSim(t, plausibleCentre(t), "", at(loc, 2026, 1, 10, 22, 30))
 	s.until(at(loc, 2026, 1, 10, 22, 31))
 	for _, m := range []struct{ topic, payload, reason string }{
-		{"zigbee2mqtt/cp-3-button", `{"battery":90}`, ""},                 // not a press
-		{"zigbee2mqtt/cp-3-button", `{"action":"release"}`, ""},           // follows a press
+		{"zigbee2mqtt/cp-3-button", `{"battery":90}`, ""},                  // not a press
+		{"zigbee2mqtt/cp-3-button", `{"action":"release"}`, ""},            // follows a press
 		{"tele/cp-4-reader/SENSOR", `{"DS18B20":{"Temperature":4.5}}`, ""}, // the probe the sensor path reads
 		{"zigbee2mqtt/cp-3-button", `{"action":`, "bad_json"},
 		{"zigbee2mqtt/cp-3-button", `{"action":5}`, "bad_value"},
