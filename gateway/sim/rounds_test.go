@@ -10,7 +10,7 @@ import (
 
 type nopConds struct{ raised int }
 
-func (n *nopConds) Raise(telemetry.Condition)        { n.raised++ }
+func (n *nopConds) Raise(telemetry.Condition)       { n.raised++ }
 func (n *nopConds) Clear(string, string, time.Time) {}
 
 // TestDemoRounds: the demo's scans are all plausible, and the night's compliance is
