@@ -88,6 +88,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 
 	centre := sim.NewCentre("demo-centre", uint64(time.Now().UnixNano()))
 	cfg := centre.Config
+	nightRounds := sim.AddRounds(centre, time.Now(), time.Hour, 10*time.Minute) // a one-hour "night" from in two minutes
 	cfg.MQTT.URL = url
 	cfg.MQTT.ClientID = "saqshy-demo-centre"
 	cfg.Spool.Dir = dir
@@ -118,6 +119,11 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	defer pub.Close()
 	simDone := make(chan error, 1)
 	go func() { simDone <- centre.Run(ctx, pub, o.period) }()
+	go func() {
+		if err := nightRounds.Run(ctx, pub); err != nil {
+			log.Error("night-round simulator", "err", err)
+		}
+	}()
 
 	select {
 	case err := <-simDone:

@@ -145,6 +145,38 @@ type Rounds struct {
 	// Interval is how often every checkpoint is due within the window (default 2h).
 	Interval    Duration     `yaml:"interval"`
 	Checkpoints []Checkpoint `yaml:"checkpoints"`
+	// Grace is how long after a slot ends a scan still counts, as late (default
+	// 15m; 0 allowed). A slot without a scan by then is missed.
+	Grace Duration `yaml:"grace"`
+	// Overrides set a shorter (or longer) interval for a zone or a zone kind; a
+	// zone's override wins over its kind's.
+	Overrides []RoundOverride `yaml:"overrides"`
+	// Readers are shared (hand-held) readers: the tag UID they read names the
+	// checkpoint.
+	Readers []RoundReader `yaml:"readers"`
+	// Badges are the staff cards, optional: id, UID, name and role.
+	Badges []Badge `yaml:"badges"`
+	// MinWalk is the least time between scans of two different checkpoints by
+	// one person when no distance is configured (default 20s; 0 disables).
+	MinWalk Duration `yaml:"min_walk"`
+	// Pace is the least time a person needs per metre, used with Distances
+	// (default 500ms per metre, i.e. 2 m/s).
+	Pace Duration `yaml:"pace"`
+	// Distances between checkpoints in metres, for the walking-time check.
+	Distances []Distance `yaml:"distances"`
+	// BurstCount scans of different checkpoints by one reader (or by nobody
+	// known) within BurstWindow are a burst (defaults 5 and 30s).
+	BurstCount  int      `yaml:"burst_count"`
+	BurstWindow Duration `yaml:"burst_window"`
+	// DuplicateWindow: a second, different scan of the same checkpoint within it
+	// is a duplicate (default 1m).
+	DuplicateWindow Duration `yaml:"duplicate_window"`
+	// MaxSkew is how far a scan's own time ("ts") may be from the gateway's
+	// (default 2m).
+	MaxSkew Duration `yaml:"max_skew"`
+	// CriticalAfter consecutive missed slots at one checkpoint make its condition
+	// critical (default 2).
+	CriticalAfter int `yaml:"critical_after"`
 }
 
 // Checkpoint is a place a night round must pass.
@@ -155,6 +187,16 @@ type Checkpoint struct {
 	Zone string `yaml:"zone"`
 	// Tag is the NFC tag UID or QR code at the checkpoint; empty for a button.
 	Tag string `yaml:"tag"`
+	// Source says what else reports scans here besides the native topic:
+	// "saqshy" (default; only saqshy/<centre>/round/<id>/scan), "zigbee2mqtt" (a
+	// button: Topic is its topic) or "tasmota" (an RFID/NFC reader fixed at the
+	// checkpoint: Topic is its tele/<t>/SENSOR; the UID read is the staff card).
+	Source string `yaml:"source"`
+	// Topic is the button's or reader's MQTT topic, for zigbee2mqtt and tasmota.
+	Topic string `yaml:"topic"`
+	// Reader is the id of the reader fixed at this checkpoint (the "reader" of
+	// native scans); a scan on another checkpoint's topic naming it is flagged.
+	Reader string `yaml:"reader"`
 }
 
 // Alerts says who hears about incidents.
@@ -261,6 +303,7 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	}
 	setS(&c.Rounds.Window, "rounds.window", DefaultRoundsWindow)
 	setD(&c.Rounds.Interval, "rounds.interval", DefaultRoundsInterval)
+	c.roundsDefaults(absent)
 	for i := range c.Alerts.Recipients {
 		setS(&c.Alerts.Recipients[i].Lang, fmt.Sprintf("alerts.recipients[%d].lang", i), DefaultLang)
 	}

@@ -558,6 +558,7 @@ func (v *checker) rounds(zones map[string]Zone) {
 		}
 		tags[t] = p
 	}
+	v.roundsExtra(zones)
 }
 
 var telegramChatRE = regexp.MustCompile(`^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$`)
