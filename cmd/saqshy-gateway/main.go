@@ -29,6 +29,8 @@ Commands:
   run --config FILE        run the gateway (what the systemd unit starts)
   check-config FILE        validate a centre config; prints a summary, or every
                            error with its line and field, and exits 1
+  doctor --config FILE     check config, broker, sensors, cameras, InfluxDB, clock,
+                           spool and buses; prints ✓/✗ and how to fix each ✗
   sensors                  list the probes wired to this Pi (1-Wire, I2C) with a
                            reading each and the config line to paste
   demo                     run a simulated centre on an embedded broker, with
@@ -49,6 +51,7 @@ func commands() []command {
 	return []command{
 		{"run", runCmd},
 		{"check-config", checkConfigCmd},
+		{"doctor", doctorCmd},
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
 		{"sensors", sensorsCmd},
