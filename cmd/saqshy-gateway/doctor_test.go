@@ -106,3 +106,41 @@ sensors:
 		})
 	}
 }
+
+func TestDiscoverCommand(t *testing.T) {
+	b, url := startBroker(t)
+	publishRetained(t, b, sim.Zigbee2MQTT("zigbee2mqtt/room-101", sim.Reading{TemperatureC: 21}, time.Now()))
+	code, out, errOut := runCLI(t, "discover", "--mqtt", url, "--seconds", "1")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, s := range []string{"Zigbee2MQTT — 1 device", "sensors:\n  - {id: room-101, zone: ZONE, source: zigbee2mqtt, topic: zigbee2mqtt/room-101}"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, out)
+		}
+	}
+	if !strings.Contains(errOut, "discover: listening to "+url) {
+		t.Errorf("stderr lacks progress: %q", errOut)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"help", []string{"discover", "--help"}, 0, "ready-to-paste sensors:"},
+		{"unreachable", []string{"discover", "--mqtt", "tcp://127.0.0.1:1", "--seconds", "1"}, 1, "no MQTT broker answered"},
+		{"bad seconds", []string{"discover", "--seconds", "0"}, 2, "must be positive"},
+		{"bad timezone", []string{"discover", "--timezone", "Mars/Olympus"}, 2, "--timezone"},
+		{"missing password file", []string{"discover", "--password-file", "/nonexistent/pass"}, 1, "secret file /nonexistent/pass"},
+		{"stray argument", []string{"discover", url}, 2, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.err) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tt.code, errOut, tt.err)
+			}
+		})
+	}
+}

@@ -31,6 +31,8 @@ Commands:
                            error with its line and field, and exits 1
   doctor --config FILE     check config, broker, sensors, cameras, InfluxDB, clock,
                            spool and buses; prints ✓/✗ and how to fix each ✗
+  discover --mqtt URL      list the devices and cameras publishing to a broker, by
+                           format, and print a sensors:/cameras: block to paste
   sensors                  list the probes wired to this Pi (1-Wire, I2C) with a
                            reading each and the config line to paste
   demo                     run a simulated centre on an embedded broker, with
@@ -52,6 +54,7 @@ func commands() []command {
 		{"run", runCmd},
 		{"check-config", checkConfigCmd},
 		{"doctor", doctorCmd},
+		{"discover", discoverCmd},
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
 		{"sensors", sensorsCmd},
