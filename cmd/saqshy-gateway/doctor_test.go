@@ -15,6 +15,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/saqshy/saqshy/gateway/sim"
+	"github.com/saqshy/saqshy/gateway/status"
 )
 
 // startBroker starts an embedded broker on a free loopback port and returns its URL.
@@ -142,5 +143,24 @@ func TestDiscoverCommand(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tt.code, errOut, tt.err)
 			}
 		})
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	var out, errb strings.Builder
+	if code := hashPassword(nil, strings.NewReader("night-nurse-2\n"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	path := filepath.Join(t.TempDir(), "status.pass")
+	if err := os.WriteFile(path, []byte(out.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := status.ReadPasswordFile(path); err != nil {
+		t.Errorf("the printed hash does not read back: %v", err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := hashPassword(nil, strings.NewReader("short"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "at least 8") || out.Len() != 0 {
+		t.Errorf("short password: exit %d, stderr %q, stdout %q", code, errb.String(), out.String())
 	}
 }

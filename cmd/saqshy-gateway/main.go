@@ -38,6 +38,8 @@ Commands:
   demo                     run a simulated centre on an embedded broker, with
                            the gateway and its spool in a temporary directory
   example-config           print a complete, commented centre config
+  hash-password            read a password on stdin, print the bcrypt hash for
+                           status.password_file (the status page's login)
   version                  print the version and build information
   help [command]           show help
 
@@ -57,6 +59,7 @@ func commands() []command {
 		{"discover", discoverCmd},
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
+		{"hash-password", hashPasswordCmd},
 		{"sensors", sensorsCmd},
 		{"version", versionCmd},
 	}
