@@ -13,14 +13,14 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto vet fmt-check unit cross bench fuzz build demo clean
+.PHONY: all test tools mosquitto chromium vet fmt-check unit cross bench fuzz build demo clean screenshots
 
 all: build
 
 test: tools vet fmt-check unit cross
 
 ## tools: install what the tests need (idempotent)
-tools: $(INFLUXD) mosquitto
+tools: $(INFLUXD) mosquitto chromium
 
 $(INFLUXD):
 	@echo "building influxd $(INFLUXDB_VERSION) into $(TOOLS)/bin (once; about a minute)"
@@ -30,6 +30,13 @@ mosquitto:
 	@if command -v mosquitto >/dev/null 2>&1; then :; else \
 		echo "installing mosquitto from Debian's packages"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mosquitto; \
+	fi
+
+## chromium: the browser test of the status page drives Debian's Chromium
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; else \
+		echo "installing chromium from Debian's packages (for the status page's browser test)"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; \
 	fi
 
 vet:
@@ -70,6 +77,10 @@ fuzz:
 
 demo:
 	go run ./cmd/saqshy-gateway demo
+
+## screenshots: rewrite docs/screenshots/ from the browser test
+screenshots: chromium
+	go test -count=1 -run TestStatusPageInBrowser ./cmd/saqshy-gateway -args -screenshots
 
 clean:
 	rm -rf bin bench-*.txt
