@@ -164,3 +164,18 @@ func TestHashPassword(t *testing.T) {
 		t.Errorf("short password: exit %d, stderr %q, stdout %q", code, errb.String(), out.String())
 	}
 }
+
+// TestEveryCommandHasHelp: each command explains itself on --help and is listed
+// in the main usage.
+func TestEveryCommandHasHelp(t *testing.T) {
+	_, usageText, _ := runCLI(t, "help")
+	for _, c := range commands() {
+		code, out, errOut := runCLI(t, c.name, "--help")
+		if code != 0 || !strings.Contains(out+errOut, "Usage: saqshy-gateway "+c.name) {
+			t.Errorf("%s --help: exit %d\n%s%s", c.name, code, out, errOut)
+		}
+		if !strings.Contains(usageText, "  "+c.name) {
+			t.Errorf("usage does not list %s", c.name)
+		}
+	}
+}
