@@ -88,10 +88,12 @@ release:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-amd64 ./cmd/saqshy-gateway
 	sed 's#/usr/local/bin/#/usr/bin/#g' deploy/pi/saqshy-gateway.service > dist/saqshy-gateway.service
 	for t in arm64:arm64 armhf:armv6 amd64:amd64; do \
-		VERSION=$(DEB_VERSION) DEB_ARCH=$${t%%:*} BINARY=dist/saqshy-gateway-linux-$${t##*:} UNIT=dist/saqshy-gateway.service \
-			$(NFPM) package --config deploy/nfpm.yaml --packager deb --target dist/ || exit 1; \
+		sed -e "s#\$${DEB_ARCH}#$${t%%:*}#" -e "s#\$${VERSION}#$(DEB_VERSION)#" \
+			-e "s#\$${BINARY}#dist/saqshy-gateway-linux-$${t##*:}#" -e "s#\$${UNIT}#dist/saqshy-gateway.service#" \
+			deploy/nfpm.yaml > dist/nfpm.yaml && \
+		$(NFPM) package --config dist/nfpm.yaml --packager deb --target dist/ || exit 1; \
 	done
-	rm dist/saqshy-gateway.service
+	rm dist/saqshy-gateway.service dist/nfpm.yaml
 	cd dist && sha256sum saqshy-gateway-linux-* *.deb > SHA256SUMS && cat SHA256SUMS
 
 ## bench: the benchmarks whose figures are in docs/BENCHMARKS.md
