@@ -13,14 +13,14 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto vet fmt-check unit cross bench bench-monitor fuzz build demo clean
+.PHONY: all test tools mosquitto chromium systemd vet fmt-check unit cross deploy-test bench bench-monitor fuzz build release demo clean screenshots
 
 all: build
 
-test: tools vet fmt-check unit cross
+test: tools vet fmt-check unit cross deploy-test
 
 ## tools: install what the tests need (idempotent)
-tools: $(INFLUXD) mosquitto
+tools: $(INFLUXD) mosquitto chromium systemd
 
 $(INFLUXD):
 	@echo "building influxd $(INFLUXDB_VERSION) into $(TOOLS)/bin (once; about a minute)"
@@ -30,6 +30,20 @@ mosquitto:
 	@if command -v mosquitto >/dev/null 2>&1; then :; else \
 		echo "installing mosquitto from Debian's packages"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mosquitto; \
+	fi
+
+## chromium: the browser test of the status page drives Debian's Chromium
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; else \
+		echo "installing chromium from Debian's packages (for the status page's browser test)"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; \
+	fi
+
+## systemd: systemd-analyze checks the Pi's unit file in deploy-test
+systemd:
+	@if command -v systemd-analyze >/dev/null 2>&1; then :; else \
+		echo "installing systemd from Debian's packages (for systemd-analyze verify)"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends systemd; \
 	fi
 
 vet:
@@ -48,12 +62,39 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -o /dev/null ./cmd/...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 go build -o /dev/null ./cmd/...
 
+## deploy-test: install.sh into a temporary root (fake system commands), twice,
+## then systemd-analyze verify --root on the installed unit
+deploy-test: systemd
+	bash deploy/pi/test-install.sh
+
 ## build: static binaries for every target into bin/
 build:
 	@mkdir -p bin
 	CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/...
 	for t in arm64: arm:7 arm:6; do arch=$${t%%:*}; arm=$${t##*:}; \
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=$$arm go build -trimpath -o bin/linux-$$arch$$arm/ ./cmd/... || exit 1; done
+
+## release: static binaries for linux/arm64, arm/v7, arm/v6 and amd64, .deb packages
+## (arm64, armhf = the ARMv6 build, which runs on every 32-bit Raspberry Pi OS, and
+## amd64) built with nfpm, and SHA256SUMS, into dist/
+VERSION ?= 0.1.0
+DEB_VERSION := $(VERSION)+git$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+NFPM := go run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+release:
+	rm -rf dist && mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-arm64 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-armv7 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-armv6 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-amd64 ./cmd/saqshy-gateway
+	sed 's#/usr/local/bin/#/usr/bin/#g' deploy/pi/saqshy-gateway.service > dist/saqshy-gateway.service
+	for t in arm64:arm64 armhf:armv6 amd64:amd64; do \
+		sed -e "s#\$${DEB_ARCH}#$${t%%:*}#" -e "s#\$${VERSION}#$(DEB_VERSION)#" \
+			-e "s#\$${BINARY}#dist/saqshy-gateway-linux-$${t##*:}#" -e "s#\$${UNIT}#dist/saqshy-gateway.service#" \
+			deploy/nfpm.yaml > dist/nfpm.yaml && \
+		$(NFPM) package --config dist/nfpm.yaml --packager deb --target dist/ || exit 1; \
+	done
+	rm dist/saqshy-gateway.service dist/nfpm.yaml
+	cd dist && sha256sum saqshy-gateway-linux-* *.deb > SHA256SUMS && cat SHA256SUMS
 
 ## bench: the benchmarks whose figures are in docs/BENCHMARKS.md
 bench: tools
@@ -79,5 +120,9 @@ fuzz:
 demo:
 	go run ./cmd/saqshy-gateway demo
 
+## screenshots: rewrite docs/screenshots/ from the browser test
+screenshots: chromium
+	go test -count=1 -run TestStatusPageInBrowser ./cmd/saqshy-gateway -args -screenshots
+
 clean:
-	rm -rf bin bench-*.txt
+	rm -rf bin dist bench-*.txt

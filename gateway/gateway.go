@@ -190,11 +190,14 @@ func (g *Gateway) Run(ctx context.Context) error {
 		})
 	}
 	outWG.Go(func() {
-		err := status.Serve(outCtx, g.cfg.Status.Listen, status.Handler(g, g.log), g.log, func(a net.Addr) {
-			g.mu.Lock()
-			g.statusAddr = a
-			g.mu.Unlock()
-		})
+		h, err := g.statusHandler()
+		if err == nil {
+			err = status.Serve(outCtx, g.cfg.Status.Listen, h, g.log, func(a net.Addr) {
+				g.mu.Lock()
+				g.statusAddr = a
+				g.mu.Unlock()
+			})
+		}
 		if err != nil {
 			g.log.Error("status page unavailable", "err", err)
 		}
@@ -335,8 +338,11 @@ type Stats struct {
 	Spooled       uint64 // events appended to the spool
 	SpoolBacklog  int64  // events not yet in InfluxDB
 	SpoolBytes    int64
-	SpoolDropped  uint64 // events dropped because the spool was full
-	Written       uint64 // points InfluxDB accepted
+	SpoolDropped  uint64    // events dropped because the spool was full
+	SpoolOldest   time.Time // time of the oldest event not yet in InfluxDB; zero if none
+	Written       uint64    // points InfluxDB accepted
+	WriterBatches uint64    // write requests InfluxDB accepted
+	WriterRetries uint64    // write requests that failed and were retried
 	DeadLettered  uint64
 	InfluxError   string // last write error; "" when healthy
 	ClockSynced   bool
@@ -373,10 +379,12 @@ func (g *Gateway) Stats() Stats {
 	if sp != nil {
 		ss := sp.Stats()
 		st.Spooled, st.SpoolBacklog, st.SpoolBytes, st.SpoolDropped = ss.Appended, ss.Backlog, ss.Bytes, ss.Dropped
+		st.SpoolOldest = ss.Oldest
 	}
 	if w != nil {
 		ws := w.Stats()
 		st.Written, st.DeadLettered, st.InfluxError = ws.Points, ws.DeadLettered, ws.LastError
+		st.WriterBatches, st.WriterRetries = ws.Batches, ws.Retries
 	}
 	return st
 }

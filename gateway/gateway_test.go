@@ -521,7 +521,7 @@ func TestStatusPage(t *testing.T) {
 	if !strings.Contains(body, want) {
 		t.Fatalf("status page lacks the latest reading %q", want)
 	}
-	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, `saqshy_messages_total{centre="status-c1",source="zigbee2mqtt",outcome="decoded"} 2`) {
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, `saqshy_messages_total{centre="status-c1",outcome="decoded",source="zigbee2mqtt"} 2`) {
 		t.Fatalf("GET /metrics = %d\n%s", code, body)
 	}
 	if code, body := get("/status.json"); code != 200 || !json.Valid([]byte(body)) {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -85,7 +86,11 @@ func (g *Gateway) Snapshot() status.Snapshot {
 		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: s.InfluxError,
 		Received: s.Received, Acked: s.Acked, Rejected: s.Rejected, Spooled: s.Spooled, Backlog: s.SpoolBacklog,
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
+		SpoolOldest: s.SpoolOldest, WriterBatches: s.WriterBatches, WriterRetries: s.WriterRetries,
 		Sensors: g.states.list(),
+	}
+	for _, z := range g.cfg.Zones {
+		snap.Zones = append(snap.Zones, status.Zone{ID: z.ID, Name: z.Name, Kind: z.Kind})
 	}
 	for _, c := range g.conds.list() {
 		snap.Conditions = append(snap.Conditions, status.Condition{
@@ -96,6 +101,24 @@ func (g *Gateway) Snapshot() status.Snapshot {
 		snap.Counters = append(snap.Counters, status.Counter{Source: k.Source, Outcome: k.Outcome, N: n})
 	}
 	return snap
+}
+
+// statusHandler returns the status page, locked with the password hash in
+// status.password_file when the config names one. An unreadable or malformed file
+// is an error: the page then stays down rather than open.
+func (g *Gateway) statusHandler() (http.Handler, error) {
+	var hash []byte
+	if f := g.cfg.Status.PasswordFile; f != "" {
+		h, err := status.ReadPasswordFile(f)
+		if err != nil {
+			return nil, err
+		}
+		hash = h
+	}
+	return status.New(status.Options{
+		Provider: g, Centre: g.cfg.Centre.ID, Logger: g.log.With("component", "status"),
+		PasswordHash: hash, GoMetrics: true,
+	})
 }
 
 // StatusAddr returns the status page's bound address, or nil before it listens or

@@ -29,11 +29,20 @@ Commands:
   run --config FILE        run the gateway (what the systemd unit starts)
   check-config FILE        validate a centre config; prints a summary, or every
                            error with its line and field, and exits 1
+  doctor --config FILE     check config, broker, sensors, cameras, InfluxDB, clock,
+                           spool and buses; prints ✓/✗ and how to fix each ✗
+  discover --mqtt URL      list the devices and cameras publishing to a broker, by
+                           format, and print a sensors:/cameras: block to paste
+  score --config FILE --from DATE --to DATE
+                           print the centre's daily safety scores and their
+                           components from InfluxDB (csv or json), for the rating
   sensors                  list the probes wired to this Pi (1-Wire, I2C) with a
                            reading each and the config line to paste
   demo                     run a simulated centre on an embedded broker, with
                            the gateway and its spool in a temporary directory
   example-config           print a complete, commented centre config
+  hash-password            read a password on stdin, print the bcrypt hash for
+                           status.password_file (the status page's login)
   version                  print the version and build information
   help [command]           show help
 
@@ -49,8 +58,11 @@ func commands() []command {
 	return []command{
 		{"run", runCmd},
 		{"check-config", checkConfigCmd},
+		{"doctor", doctorCmd},
+		{"discover", discoverCmd},
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
+		{"hash-password", hashPasswordCmd},
 		{"sensors", sensorsCmd},
 		{"score", scoreCmd},
 		{"version", versionCmd},

@@ -103,6 +103,10 @@ type Status struct {
 	// Listen is host:port (default 127.0.0.1:8080; ":8080" listens on every interface;
 	// port 0 picks a free port; "off" disables the page).
 	Listen string `yaml:"listen"`
+	// PasswordFile names a file holding the bcrypt hash of the page's password
+	// (saqshy-gateway hash-password writes one). Empty: the page is open to anyone
+	// who can reach it, and says so. /healthz, /readyz and /metrics stay open.
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Zone is a place in the centre.

@@ -2,20 +2,18 @@ package status
 
 import (
 	"context"
-	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 )
 
-// Snapshot is what the page shows.
+// Snapshot is what the page shows. The gateway fills the core; the optional
+// sections (Cameras, Coverage, Rounds, Alerts) are filled by the capabilities that
+// have them and shown only when they hold data.
 type Snapshot struct {
 	Centre        string
 	CentreName    string
@@ -31,12 +29,27 @@ type Snapshot struct {
 	Spooled       uint64
 	Backlog       int64
 	SpoolBytes    int64
+	SpoolOldest   time.Time // time of the oldest reading not yet in InfluxDB; zero if none
 	SpoolDropped  uint64
 	Written       uint64
+	WriterBatches uint64 // batches InfluxDB accepted
+	WriterRetries uint64 // failed writes that were retried
 	DeadLettered  uint64
 	Counters      []Counter
+	Zones         []Zone // every configured zone; zones of Sensors are added when missing
 	Sensors       []Sensor
 	Conditions    []Condition // open ones, oldest first
+
+	// Optional sections.
+	Cameras  []Camera   `json:",omitempty"`
+	Coverage []Coverage `json:",omitempty"`
+	Rounds   *Rounds    `json:",omitempty"`
+	Alerts   []Alert    `json:",omitempty"`
+}
+
+// Zone is a configured zone.
+type Zone struct {
+	ID, Name, Kind string
 }
 
 // Condition is an open condition.
@@ -69,133 +82,90 @@ func (s Sensor) Age(now time.Time) time.Duration {
 	return now.Sub(s.LastSeen)
 }
 
-// Provider supplies snapshots; the gateway implements it.
+// Stale reports whether the sensor never reported or has been silent for more than
+// three times its expected interval.
+func (s Sensor) Stale(now time.Time) bool {
+	a := s.Age(now)
+	return a < 0 || (s.Interval > 0 && a > 3*s.Interval)
+}
+
+// Camera states.
+const (
+	CameraHealthy  = "healthy"
+	CameraDegraded = "degraded"
+	CameraOffline  = "offline"
+	CameraUnknown  = "unknown"
+)
+
+// Camera is one camera's health, from the camera capability.
+type Camera struct {
+	ID     string
+	Zones  []string
+	State  string // one of CameraHealthy, CameraDegraded, CameraOffline, CameraUnknown
+	Reason string // why, for people: "fps 0.5 below 2", "no stats for 3m"
+	Since  time.Time
+}
+
+// Coverage is camera coverage of one zone kind, from the camera capability.
+type Coverage struct {
+	ZoneKind string
+	Required int     // zones of this kind that must be covered
+	Covered  int     // of which covered now
+	Now      float64 // covered/required now, 0..1
+	Today    float64 // time-weighted ratio since midnight in the centre's time zone, 0..1
+}
+
+// Rounds is tonight's night-round progress, from the rounds capability.
+type Rounds struct {
+	Window string // "22:00-06:00"
+	Due    int    // checkpoint slots due so far tonight
+	Done   int    // of which checked on time
+	Missed int
+	Next   time.Time // the next slot's start; zero when outside the window
+}
+
+// Alert severities and states.
+const (
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+	AlertFiring      = "firing"
+	AlertAcked       = "acknowledged"
+	AlertResolved    = "resolved"
+)
+
+// Alert is one alert, from the alerting capability.
+type Alert struct {
+	ID       string
+	Severity string // SeverityWarning or SeverityCritical
+	State    string // AlertFiring, AlertAcked or AlertResolved
+	Text     string // what happened, in the centre's language
+	Zone     string
+	Since    time.Time
+	AckedBy  string    `json:",omitempty"`
+	AckedAt  time.Time `json:",omitzero"`
+}
+
+// Provider supplies snapshots; the gateway implements it. Snapshot is called on
+// every page view, every live update and every /metrics scrape, concurrently: it
+// must be cheap and safe for concurrent use, and return data the caller may keep.
 type Provider interface {
 	Snapshot() Snapshot
 }
 
-//go:embed page.html
-var pageFS embed.FS
+// ErrUnknownAlert is what an [Acker] returns for an alert id it does not know (or
+// that is resolved): the page answers 404.
+var ErrUnknownAlert = errors.New("unknown alert")
 
-var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"age": func(s Sensor, now time.Time) string {
-		a := s.Age(now)
-		switch {
-		case a < 0:
-			return "never"
-		case a < time.Minute:
-			return fmt.Sprintf("%ds", int(a.Seconds()))
-		case a < time.Hour:
-			return fmt.Sprintf("%dm", int(a.Minutes()))
-		default:
-			return fmt.Sprintf("%dh%02dm", int(a.Hours()), int(a.Minutes())%60)
-		}
-	},
-	"stale": func(s Sensor, now time.Time) bool {
-		a := s.Age(now)
-		return a < 0 || (s.Interval > 0 && a > 3*s.Interval)
-	},
-	"temp": func(p *float64) string {
-		if p == nil {
-			return "–"
-		}
-		return fmt.Sprintf("%.1f °C", *p)
-	},
-	"pct": func(p *float64) string {
-		if p == nil {
-			return "–"
-		}
-		return fmt.Sprintf("%.0f %%", *p)
-	},
-	"mib": func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) },
-	"dur": func(d time.Duration) string { return d.Truncate(time.Second).String() },
-}).ParseFS(pageFS, "page.html"))
-
-// Handler returns the status page's HTTP handler.
-func Handler(p Provider, log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		s := sorted(p.Snapshot())
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		if err := page.Execute(w, s); err != nil {
-			log.Error("status page", "err", err)
-		}
-	})
-	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(sorted(p.Snapshot()))
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		s := p.Snapshot()
-		if !s.MQTTConnected {
-			http.Error(w, "mqtt not connected", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		writeMetrics(w, p.Snapshot())
-	})
-	return mux
-}
-
-func sorted(s Snapshot) Snapshot {
-	sort.Slice(s.Sensors, func(i, j int) bool {
-		if s.Sensors[i].Zone != s.Sensors[j].Zone {
-			return s.Sensors[i].Zone < s.Sensors[j].Zone
-		}
-		return s.Sensors[i].ID < s.Sensors[j].ID
-	})
-	sort.Slice(s.Counters, func(i, j int) bool {
-		if s.Counters[i].Source != s.Counters[j].Source {
-			return s.Counters[i].Source < s.Counters[j].Source
-		}
-		return s.Counters[i].Outcome < s.Counters[j].Outcome
-	})
-	return s
-}
-
-func writeMetrics(w http.ResponseWriter, s Snapshot) {
-	b := func(v bool) int {
-		if v {
-			return 1
-		}
-		return 0
-	}
-	c := fmt.Sprintf(`{centre=%q}`, s.Centre)
-	fmt.Fprintf(w, "# HELP saqshy_mqtt_connected 1 when the gateway is connected to its broker.\n# TYPE saqshy_mqtt_connected gauge\nsaqshy_mqtt_connected%s %d\n", c, b(s.MQTTConnected))
-	fmt.Fprintf(w, "# HELP saqshy_clock_synced 1 when the system clock is synchronised.\n# TYPE saqshy_clock_synced gauge\nsaqshy_clock_synced%s %d\n", c, b(s.ClockSynced))
-	fmt.Fprintf(w, "# TYPE saqshy_mqtt_received_total counter\nsaqshy_mqtt_received_total%s %d\n", c, s.Received)
-	fmt.Fprintf(w, "# TYPE saqshy_mqtt_acked_total counter\nsaqshy_mqtt_acked_total%s %d\n", c, s.Acked)
-	fmt.Fprintf(w, "# TYPE saqshy_spool_appended_total counter\nsaqshy_spool_appended_total%s %d\n", c, s.Spooled)
-	fmt.Fprintf(w, "# TYPE saqshy_spool_backlog_events gauge\nsaqshy_spool_backlog_events%s %d\n", c, s.Backlog)
-	fmt.Fprintf(w, "# TYPE saqshy_spool_bytes gauge\nsaqshy_spool_bytes%s %d\n", c, s.SpoolBytes)
-	fmt.Fprintf(w, "# TYPE saqshy_spool_dropped_total counter\nsaqshy_spool_dropped_total%s %d\n", c, s.SpoolDropped)
-	fmt.Fprintf(w, "# TYPE saqshy_influx_points_total counter\nsaqshy_influx_points_total%s %d\n", c, s.Written)
-	fmt.Fprintf(w, "# TYPE saqshy_influx_deadlettered_total counter\nsaqshy_influx_deadlettered_total%s %d\n", c, s.DeadLettered)
-	fmt.Fprintf(w, "# HELP saqshy_conditions_open Open conditions by kind and severity.\n# TYPE saqshy_conditions_open gauge\n")
-	open := map[[2]string]int{}
-	for _, cd := range s.Conditions {
-		open[[2]string{cd.Kind, cd.Severity}]++
-	}
-	for k, n := range open {
-		fmt.Fprintf(w, "saqshy_conditions_open{centre=%q,kind=%q,severity=%q} %d\n", s.Centre, k[0], k[1], n)
-	}
-	fmt.Fprintf(w, "# HELP saqshy_messages_total Messages by source and outcome (decoded, ignored, or a reject reason).\n# TYPE saqshy_messages_total counter\n")
-	for _, k := range s.Counters {
-		fmt.Fprintf(w, "saqshy_messages_total{centre=%q,source=%q,outcome=%q} %d\n", s.Centre, k.Source, k.Outcome, k.N)
-	}
+// Acker acknowledges alerts; the alerting capability implements it. by names who
+// acknowledged ("status page, 192.0.2.7"). Ack is called from HTTP handlers,
+// concurrently; acknowledging an already acknowledged alert is not an error.
+type Acker interface {
+	Ack(ctx context.Context, id, by string) error
 }
 
 // Serve serves h on addr until ctx ends. addr "off" or "" serves nothing. The bound
-// address is reported through bound (useful with port 0).
+// address is reported through bound (useful with port 0). Request contexts end
+// with ctx, so that live-update streams stop at shutdown.
 func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, bound func(net.Addr)) error {
 	if addr == "" || strings.EqualFold(addr, "off") {
 		return nil
@@ -207,7 +177,16 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, b
 	if bound != nil {
 		bound(ln.Addr())
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		// Writes get their own deadline: the live stream extends it per event.
+		WriteTimeout: 0,
+		IdleTimeout:  2 * time.Minute,
+		BaseContext:  func(net.Listener) context.Context { return ctx },
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("status page", "url", "http://"+ln.Addr().String()+"/")

@@ -1,0 +1,469 @@
+// Package discover works out, from what a broker carries, which sensors and cameras
+// a centre has: it sorts MQTT messages by firmware format (Zigbee2MQTT, Tasmota,
+// ESPHome, Shelly, Frigate, Saqshy) with the gateway's own decoders, keeps each
+// device's latest values and availability, reads Home Assistant discovery messages
+// for friendly names, and writes a `sensors:` / `cameras:` config block to paste
+// into a centre config.
+//
+// # Concepts
+//
+// A [Collector] is fed messages ([Collector.Add], safe for concurrent use) and
+// summarised with [Collector.Result]. A device is identified the way the config
+// identifies it ([config.Sensor.Device]): the decoders' Sample.Device.
+package discover
+
+import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// Formats in the order the report lists them.
+const (
+	Zigbee2MQTT = "zigbee2mqtt"
+	Tasmota     = "tasmota"
+	ESPHome     = "esphome"
+	Shelly      = "shelly"
+	Frigate     = "frigate"
+	Saqshy      = "saqshy"
+)
+
+// Formats lists the formats discover recognises, in report order.
+func Formats() []string { return []string{Zigbee2MQTT, Tasmota, ESPHome, Shelly, Frigate, Saqshy} }
+
+var formatTitle = map[string]string{
+	Zigbee2MQTT: "Zigbee2MQTT", Tasmota: "Tasmota", ESPHome: "ESPHome", Shelly: "Shelly",
+	Frigate: "Frigate", Saqshy: "Saqshy firmware",
+}
+
+// Reading is the latest values of one sub-sensor of a device.
+type Reading struct {
+	Values map[telemetry.Metric]float64
+	At     time.Time // the payload's time, or when it arrived; zero for a retained message without a time
+}
+
+// Device is one sensor device heard on the broker.
+type Device struct {
+	Format string
+	// Base is the device's base topic as a config names it (Sample.Device).
+	Base string
+	// Name is the device's own name (friendly name, Tasmota topic, ESPHome node,
+	// Shelly id, Saqshy sensor id); HAName and Model come from Home Assistant
+	// discovery when present.
+	Name, HAName, Model string
+	// Readings by sub-sensor key ("" for a device with one).
+	Readings map[string]*Reading
+	Online   *bool
+	Messages int
+	Rejected int
+	Reason   string // the latest rejection
+}
+
+// Camera is one camera heard on the broker.
+type Camera struct {
+	Format string // frigate or saqshy
+	Name   string // Frigate's camera name, or the Saqshy camera id
+	FPS    *float64
+	Online *bool
+}
+
+// Collector gathers what the broker says. The zero value is not usable; see New.
+type Collector struct {
+	loc      *time.Location
+	decoders map[string]decode.Func
+
+	mu       sync.Mutex
+	messages int
+	topics   map[string]bool
+	devices  map[string]*Device // by format + "\x00" + base
+	cameras  map[string]*Camera // by format + "\x00" + name
+	avail    map[string]bool    // "<x>/status" or "<x>/online" payloads by <x>, resolved in Result
+	ha       map[string]haEntity
+	haCount  int
+	other    map[string]int
+	frigate  *bool // frigate/available
+}
+
+type haEntity struct{ name, model string }
+
+// New returns a collector; loc is the centre's time zone (for Tasmota times).
+func New(loc *time.Location) *Collector {
+	if loc == nil {
+		loc = time.UTC
+	}
+	c := &Collector{loc: loc, decoders: map[string]decode.Func{}, topics: map[string]bool{},
+		devices: map[string]*Device{}, cameras: map[string]*Camera{}, avail: map[string]bool{},
+		ha: map[string]haEntity{}, other: map[string]int{}}
+	for _, s := range decode.Sources() {
+		if f, err := decode.New(s, loc); err == nil {
+			c.decoders[s] = f
+		}
+	}
+	return c
+}
+
+// Filters are the MQTT subscriptions discover needs: everything, Home Assistant
+// discovery (homeassistant/+/+/config) included.
+func Filters() []string { return []string{"#"} }
+
+var esphomeComponents = map[string]bool{"sensor": true, "binary_sensor": true, "text_sensor": true, "switch": true}
+
+// frigateTopics are Frigate's own topics under frigate/ that are not cameras.
+var frigateTopics = map[string]bool{
+	"available": true, "stats": true, "events": true, "reviews": true, "notifications": true,
+	"tracked_object_update": true, "camera_activity": true, "onConnect": true, "restart": true,
+	"triggers": true, "audio": true, "birdseye": true,
+}
+
+// classify names the format a topic is in, or "".
+func classify(levels []string) string {
+	n := len(levels)
+	last := levels[n-1]
+	switch {
+	case levels[0] == "zigbee2mqtt" && n >= 2:
+		return Zigbee2MQTT
+	case levels[0] == "tele" && n == 3:
+		return Tasmota
+	case levels[0] == "shellies" && n >= 3:
+		return Shelly
+	case levels[0] == "frigate" && n >= 2:
+		return Frigate
+	case levels[0] == "saqshy" && n >= 4:
+		return Saqshy
+	case n >= 3 && levels[n-2] == "events" && last == "rpc",
+		n >= 3 && levels[n-2] == "status" && strings.Contains(last, ":"):
+		return Shelly
+	case n >= 4 && last == "state" && esphomeComponents[levels[n-3]]:
+		return ESPHome
+	}
+	return ""
+}
+
+// Add records one message. retained marks the broker's stored copy; at is when it
+// arrived. Safe for concurrent use.
+func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.messages++
+	c.topics[topic] = true
+	levels := strings.Split(topic, "/")
+	if levels[0] == "homeassistant" && levels[len(levels)-1] == "config" {
+		c.haConfig(payload)
+		return
+	}
+	format := classify(levels)
+	switch format {
+	case "":
+		if n := len(levels); n >= 2 && (levels[n-1] == "status" || levels[n-1] == "online") {
+			// ESPHome's or Shelly gen2's availability, or nothing of ours: decided
+			// in Result once the devices are known.
+			w := strings.ToLower(strings.TrimSpace(string(payload)))
+			switch w {
+			case "online", "true":
+				c.avail[strings.Join(levels[:n-1], "/")] = true
+			case "offline", "false":
+				c.avail[strings.Join(levels[:n-1], "/")] = false
+			}
+			return
+		}
+		c.other[firstLevels(levels)]++
+		return
+	case Frigate:
+		c.frigateMsg(levels, payload)
+		return
+	case Saqshy:
+		switch levels[2] {
+		case "camera":
+			cam := c.camera(Saqshy, levels[3])
+			if levels[len(levels)-1] == "status" {
+				on := strings.EqualFold(strings.TrimSpace(string(payload)), "online")
+				cam.Online = &on
+			}
+			return
+		case "sensor":
+		default:
+			return // gateway status, rounds, alerts, score: not devices
+		}
+	}
+	dec := c.decoders[format]
+	samples, err := dec(topic, payload)
+	if errors.Is(err, decode.ErrIgnored) {
+		return
+	}
+	if err != nil {
+		var de *decode.Error
+		if errors.As(err, &de) {
+			// Find the device by the longest known base that prefixes the topic.
+			if d := c.deviceOf(format, topic); d != nil {
+				d.Rejected++
+				d.Reason = err.Error()
+				return
+			}
+		}
+		c.other["rejected "+format]++
+		return
+	}
+	for _, s := range samples {
+		d := c.device(format, s.Device)
+		d.Messages++
+		vals := map[telemetry.Metric]float64{}
+		for _, v := range s.Values {
+			if v.Metric == telemetry.Online {
+				on := v.V == 1
+				d.Online = &on
+				continue
+			}
+			vals[v.Metric] = v.V
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		r := d.Readings[s.Key]
+		if r == nil {
+			r = &Reading{Values: map[telemetry.Metric]float64{}}
+			d.Readings[s.Key] = r
+		}
+		maps.Copy(r.Values, vals)
+		switch {
+		case !s.Time.IsZero():
+			r.At = s.Time
+		case !retained:
+			r.At = at
+		}
+	}
+}
+
+func firstLevels(levels []string) string {
+	if len(levels) > 2 {
+		return strings.Join(levels[:2], "/") + "/…"
+	}
+	return strings.Join(levels, "/")
+}
+
+func (c *Collector) device(format, base string) *Device {
+	k := format + "\x00" + base
+	d := c.devices[k]
+	if d == nil {
+		d = &Device{Format: format, Base: base, Name: deviceName(format, base), Readings: map[string]*Reading{}}
+		c.devices[k] = d
+	}
+	return d
+}
+
+func (c *Collector) deviceOf(format, topic string) *Device {
+	var best *Device
+	for _, d := range c.devices {
+		if d.Format == format && (topic == d.Base || strings.HasPrefix(topic, d.Base+"/")) && (best == nil || len(d.Base) > len(best.Base)) {
+			best = d
+		}
+	}
+	return best
+}
+
+func deviceName(format, base string) string {
+	switch format {
+	case Saqshy:
+		return base[strings.LastIndexByte(base, '/')+1:]
+	case Zigbee2MQTT, Tasmota, Shelly:
+		if i := strings.IndexByte(base, '/'); i >= 0 {
+			return base[i+1:]
+		}
+	}
+	return base
+}
+
+func (c *Collector) camera(format, name string) *Camera {
+	k := format + "\x00" + name
+	cam := c.cameras[k]
+	if cam == nil {
+		cam = &Camera{Format: format, Name: name}
+		c.cameras[k] = cam
+	}
+	return cam
+}
+
+func (c *Collector) frigateMsg(levels []string, payload []byte) {
+	switch {
+	case levels[1] == "available":
+		on := strings.EqualFold(strings.TrimSpace(string(payload)), "online")
+		c.frigate = &on
+	case levels[1] == "stats":
+		var st struct {
+			Cameras map[string]struct {
+				CameraFPS *float64 `json:"camera_fps"`
+			} `json:"cameras"`
+		}
+		if json.Unmarshal(payload, &st) != nil {
+			c.other["rejected frigate"]++
+			return
+		}
+		for name, cs := range st.Cameras {
+			cam := c.camera(Frigate, name)
+			if cs.CameraFPS != nil {
+				fps := *cs.CameraFPS
+				cam.FPS = &fps
+			}
+		}
+	case len(levels) >= 3 && !frigateTopics[levels[1]]:
+		c.camera(Frigate, levels[1])
+	}
+}
+
+// haConfig reads a Home Assistant discovery message: the entity's state topic,
+// its device's name and model. Abbreviated keys (stat_t, dev, mdl, mf) count.
+func (c *Collector) haConfig(payload []byte) {
+	c.haCount++
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return
+	}
+	str := func(m map[string]json.RawMessage, keys ...string) string {
+		for _, k := range keys {
+			var s string
+			if v, ok := m[k]; ok && json.Unmarshal(v, &s) == nil {
+				return s
+			}
+		}
+		return ""
+	}
+	base := str(m, "~")
+	state := str(m, "state_topic", "stat_t")
+	if state == "" {
+		return
+	}
+	state = strings.ReplaceAll(state, "~", base)
+	var dev map[string]json.RawMessage
+	for _, k := range []string{"device", "dev"} {
+		if v, ok := m[k]; ok {
+			_ = json.Unmarshal(v, &dev)
+		}
+	}
+	name := str(dev, "name")
+	if name == "" {
+		name = str(m, "name")
+	}
+	model := strings.TrimSpace(str(dev, "manufacturer", "mf") + " " + str(dev, "model", "mdl"))
+	c.ha[state] = haEntity{name: name, model: model}
+}
+
+// Result is what was heard, sorted for printing.
+type Result struct {
+	Messages, Topics int
+	Devices          []Device // by format (in Formats order), then base
+	Cameras          []Camera // by format, then name
+	HAEntities       int      // Home Assistant discovery messages seen
+	FrigateOnline    *bool
+	Other            map[string]int // unrecognised topics by their first levels
+}
+
+// Result summarises what has been collected so far.
+func (c *Collector) Result() Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := Result{Messages: c.messages, Topics: len(c.topics), HAEntities: c.haCount, FrigateOnline: c.frigate, Other: maps.Clone(c.other)}
+	for _, d := range c.devices {
+		dd := *d
+		if on, ok := c.avail[d.Base]; ok && dd.Online == nil {
+			dd.Online = &on
+		}
+		for topic, e := range c.ha {
+			if topic == d.Base || strings.HasPrefix(topic, d.Base+"/") {
+				dd.HAName, dd.Model = e.name, e.model
+				break
+			}
+		}
+		dd.Readings = maps.Clone(d.Readings)
+		r.Devices = append(r.Devices, dd)
+	}
+	for _, cam := range c.cameras {
+		r.Cameras = append(r.Cameras, *cam)
+	}
+	order := map[string]int{}
+	for i, f := range Formats() {
+		order[f] = i
+	}
+	slices.SortFunc(r.Devices, func(a, b Device) int {
+		if a.Format != b.Format {
+			return order[a.Format] - order[b.Format]
+		}
+		return strings.Compare(a.Base, b.Base)
+	})
+	slices.SortFunc(r.Cameras, func(a, b Camera) int {
+		if a.Format != b.Format {
+			return order[a.Format] - order[b.Format]
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return r
+}
+
+var slugBad = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug turns a name into a config id: lower-case letters, digits and '-'.
+func slug(s string) string {
+	s = strings.Trim(slugBad.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if s == "" {
+		s = "device"
+	}
+	if len(s) > 60 {
+		s = strings.TrimRight(s[:60], "-")
+	}
+	return s
+}
+
+// configTopic is the topic a sensor config names for device d.
+func configTopic(d Device) string {
+	if d.Format == Tasmota {
+		return d.Base + "/SENSOR"
+	}
+	return d.Base
+}
+
+// sensorKeys returns the keys that need a sensor each: every key that carried a
+// temperature (or, for devices without one, a humidity); a single key needs no
+// key in the config.
+func sensorKeys(d Device) []string {
+	var temp, hum []string
+	for k, r := range d.Readings {
+		if _, ok := r.Values[telemetry.Temperature]; ok {
+			temp = append(temp, k)
+		} else if _, ok := r.Values[telemetry.Humidity]; ok {
+			hum = append(hum, k)
+		}
+	}
+	keys := temp
+	if len(keys) == 0 {
+		keys = hum
+	}
+	slices.Sort(keys)
+	if len(keys) <= 1 {
+		return []string{""}
+	}
+	return keys
+}
+
+// sensorSource is the config source of a format.
+func sensorSource(format string) string {
+	switch format {
+	case Zigbee2MQTT:
+		return config.SourceZigbee2MQTT
+	case Tasmota:
+		return config.SourceTasmota
+	case ESPHome:
+		return config.SourceESPHome
+	case Shelly:
+		return config.SourceShelly
+	case Saqshy:
+		return config.SourceSaqshy
+	}
+	return ""
+}

@@ -1,0 +1,180 @@
+package status
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Languages the page speaks, in the order of the switch.
+var languages = []string{"ru", "kk", "en"}
+
+// DefaultLang is the language when neither the cookie nor the browser names one
+// the page speaks.
+const DefaultLang = "ru"
+
+// langNames are each language's name in itself, for the switch.
+var langNames = map[string]string{"ru": "Русский", "kk": "Қазақша", "en": "English"}
+
+// messages is every UI string: key -> ru, kk, en. Values with %s or %d are
+// formats. TestTranslationsComplete checks that every key has all three.
+var messages = map[string][3]string{
+	"title":            {"Состояние", "Күйі", "Status"},
+	"open_warning":     {"Пароль не задан: эту страницу может открыть любой в этой сети. Укажите status.password_file в конфигурации.", "Құпиясөз орнатылмаған: бұл бетті осы желідегі кез келген адам аша алады. Конфигурацияда status.password_file көрсетіңіз.", "No password is set: anyone on this network can open this page. Set status.password_file in the config."},
+	"login_title":      {"Вход", "Кіру", "Sign in"},
+	"password":         {"Пароль", "Құпиясөз", "Password"},
+	"sign_in":          {"Войти", "Кіру", "Sign in"},
+	"sign_out":         {"Выйти", "Шығу", "Sign out"},
+	"wrong_password":   {"Неверный пароль.", "Құпиясөз қате.", "Wrong password."},
+	"too_many":         {"Слишком много попыток. Подождите минуту.", "Тым көп әрекет. Бір минут күтіңіз.", "Too many attempts. Wait a minute."},
+	"bad_csrf":         {"Форма устарела. Обновите страницу и повторите.", "Форманың мерзімі өтті. Бетті жаңартып, қайталаңыз.", "The form has expired. Reload the page and try again."},
+	"unknown_alert":    {"Такой тревоги нет (возможно, она уже снята).", "Мұндай дабыл жоқ (мүмкін, ол алынып тасталған).", "No such alert (it may have been resolved)."},
+	"no_acker":         {"Оповещения на этом шлюзе не включены.", "Бұл шлюзде хабарландырулар қосылмаған.", "Alerting is not enabled on this gateway."},
+	"ack_failed":       {"Не удалось подтвердить тревогу: %s", "Дабылды растау мүмкін болмады: %s", "Could not acknowledge the alert: %s"},
+	"back":             {"Назад", "Артқа", "Back"},
+	"mqtt":             {"MQTT", "MQTT", "MQTT"},
+	"influx":           {"InfluxDB", "InfluxDB", "InfluxDB"},
+	"clock":            {"Часы", "Сағат", "Clock"},
+	"connected":        {"подключено", "қосылған", "connected"},
+	"disconnected":     {"нет связи", "байланыс жоқ", "disconnected"},
+	"ok":               {"в норме", "қалыпты", "OK"},
+	"failing":          {"ошибка записи", "жазу қатесі", "failing"},
+	"spool_only":       {"только на диске", "тек дискіде", "spool only"},
+	"synced":           {"синхронизированы", "үндестірілген", "synchronised"},
+	"not_synced":       {"не синхронизированы", "үндестірілмеген", "not synchronised"},
+	"backlog":          {"Ждут отправки", "Жіберуді күтуде", "Waiting to send"},
+	"readings":         {"показаний", "көрсеткіш", "readings"},
+	"oldest":           {"самое старое %s", "ең ескісі %s", "oldest %s"},
+	"dropped":          {"Потеряно (буфер полон)", "Жоғалды (буфер толы)", "Dropped (spool full)"},
+	"uptime":           {"Работает", "Жұмыс уақыты", "Up"},
+	"received":         {"Получено", "Қабылданды", "Received"},
+	"rejected":         {"Отклонено", "Қабылданбады", "Rejected"},
+	"written":          {"Записано", "Жазылды", "Written"},
+	"zones":            {"Зоны", "Аймақтар", "Zones"},
+	"no_zones":         {"Датчики не настроены.", "Датчиктер бапталмаған.", "No sensors configured."},
+	"no_sensor":        {"нет датчика", "датчик жоқ", "no sensor"},
+	"never":            {"данных не было", "дерек болмады", "never reported"},
+	"ago":              {"%s назад", "%s бұрын", "%s ago"},
+	"silent":           {"молчит", "үнсіз", "silent"},
+	"humidity":         {"влажность", "ылғалдылық", "humidity"},
+	"battery":          {"батарея", "батарея", "battery"},
+	"device_offline":   {"устройство не в сети", "құрылғы желіден тыс", "device offline"},
+	"conditions":       {"Открытые нарушения", "Ашық бұзушылықтар", "Open conditions"},
+	"since":            {"с %s", "%s бастап", "since %s"},
+	"alerts":           {"Тревоги", "Дабылдар", "Alerts"},
+	"ack":              {"Подтвердить", "Растау", "Acknowledge"},
+	"acked_by":         {"подтвердил(а) %s", "растаған: %s", "acknowledged by %s"},
+	"warning":          {"предупреждение", "ескерту", "warning"},
+	"critical":         {"критично", "сыни", "critical"},
+	"firing":           {"активна", "белсенді", "firing"},
+	"acknowledged":     {"подтверждена", "расталды", "acknowledged"},
+	"resolved":         {"снята", "жойылды", "resolved"},
+	"cameras":          {"Камеры", "Камералар", "Cameras"},
+	"healthy":          {"работает", "жұмыс істейді", "working"},
+	"degraded":         {"с перебоями", "ақаулы", "degraded"},
+	"offline":          {"не в сети", "желіден тыс", "offline"},
+	"unknown":          {"неизвестно", "белгісіз", "unknown"},
+	"coverage":         {"Покрытие камерами", "Камерамен қамту", "Camera coverage"},
+	"now":              {"сейчас", "қазір", "now"},
+	"today":            {"сегодня", "бүгін", "today"},
+	"covered_of":       {"%d из %d зон", "%d/%d аймақ", "%d of %d zones"},
+	"rounds":           {"Ночные обходы сегодня", "Бүгінгі түнгі айналымдар", "Night rounds tonight"},
+	"due":              {"положено", "тиіс", "due"},
+	"done":             {"выполнено", "орындалды", "done"},
+	"missed":           {"пропущено", "орындалмады", "missed"},
+	"next_at":          {"следующий в %s", "келесісі %s", "next at %s"},
+	"updated":          {"Обновлено %s", "Жаңартылды %s", "Updated %s"},
+	"language":         {"Язык", "Тіл", "Language"},
+	"machine":          {"Для машин", "Машиналарға", "For machines"},
+	"unauthorized":     {"Нужно войти.", "Кіру қажет.", "Sign-in required."},
+	"login_required":   {"Войдите, чтобы увидеть состояние центра.", "Орталықтың күйін көру үшін кіріңіз.", "Sign in to see the centre's status."},
+	"unit_s":           {"с", "с", "s"},
+	"unit_m":           {"мин", "мин", "m"},
+	"unit_h":           {"ч", "сағ", "h"},
+	"unit_d":           {"д", "күн", "d"},
+	"temperature_band": {"норма %s", "қалыпты %s", "normal %s"},
+}
+
+// tr is one language's translator.
+type tr struct{ lang string }
+
+func (t tr) idx() int {
+	for i, l := range languages {
+		if l == t.lang {
+			return i
+		}
+	}
+	return 0
+}
+
+// T returns the string for key, formatted with args when given. An unknown key
+// comes back as itself (and fails the tests).
+func (t tr) T(key string, args ...any) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	s := m[t.idx()]
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// supported reports whether the page speaks lang.
+func supported(lang string) bool {
+	for _, l := range languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+const langCookie = "saqshy_lang"
+
+// pickLang chooses the language: the cookie set by the switch, else the best of
+// the browser's Accept-Language, else DefaultLang.
+func pickLang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && supported(c.Value) {
+		return c.Value
+	}
+	return fromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// fromAcceptLanguage returns the supported language the header prefers most
+// ("kk-KZ,kk;q=0.9,ru;q=0.8" -> kk), or DefaultLang.
+func fromAcceptLanguage(h string) string {
+	type cand struct {
+		lang string
+		q    float64
+		pos  int
+	}
+	var cs []cand
+	for i, part := range strings.Split(h, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		tag, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				continue
+			}
+			q = f
+		}
+		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if supported(base) && q > 0 {
+			cs = append(cs, cand{base, q, i})
+		}
+	}
+	if len(cs) == 0 {
+		return DefaultLang
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].q > cs[j].q })
+	return cs[0].lang
+}

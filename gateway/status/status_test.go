@@ -1,0 +1,626 @@
+package status
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func f(x float64) *float64 { return &x }
+
+// fake is a Provider whose snapshot a test changes.
+type fake struct {
+	mu sync.Mutex
+	s  Snapshot
+}
+
+func (p *fake) Snapshot() Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.s
+	s.Sensors = append([]Sensor(nil), p.s.Sensors...)
+	return s
+}
+
+func (p *fake) set(fn func(*Snapshot)) {
+	p.mu.Lock()
+	fn(&p.s)
+	p.mu.Unlock()
+}
+
+var t0 = time.Date(2026, 1, 15, 23, 30, 0, 0, time.UTC)
+
+func centre() *fake {
+	return &fake{s: Snapshot{
+		Centre: "c1", CentreName: "Centre No. 2", Now: t0, Uptime: 90 * time.Minute,
+		MQTTConnected: true, ClockSynced: true, InfluxURL: "http://influx",
+		Received: 120, Spooled: 118, Written: 100, Backlog: 18, SpoolBytes: 3 << 20, SpoolOldest: t0.Add(-20 * time.Minute),
+		WriterBatches: 7, WriterRetries: 2,
+		Zones: []Zone{{"room-101", "Room 101", "living"}, {"med-fridge", "Treatment fridge", "med-fridge"}, {"boiler", "Boiler", "boiler"}, {"store", "Store room", "other"}},
+		Sensors: []Sensor{
+			{ID: "room-101-t", Zone: "room-101", ZoneKind: "living", Source: "zigbee2mqtt", LastSeen: t0.Add(-40 * time.Second), Interval: 5 * time.Minute, TemperatureC: f(21.3), HumidityPct: f(45)},
+			{ID: "fridge-t", Zone: "med-fridge", ZoneKind: "med-fridge", Source: "tasmota", LastSeen: t0.Add(-2 * time.Minute), Interval: 5 * time.Minute, TemperatureC: f(13.2)},
+			{ID: "boiler-t", Zone: "boiler", ZoneKind: "boiler", Source: "ds18b20", LastSeen: t0.Add(-3 * time.Hour), Interval: 30 * time.Second, TemperatureC: f(61)},
+		},
+		Counters:   []Counter{{"zigbee2mqtt", "decoded", 100}, {"tasmota", "bad_json", 3}},
+		Conditions: []Condition{{Kind: "probe_error", Subject: "boiler-t", Zone: "boiler", Severity: "warning", Reason: "crc", Since: t0.Add(-time.Hour)}},
+	}}
+}
+
+func newServer(t *testing.T, p Provider, opt Options) *httptest.Server {
+	t.Helper()
+	opt.Provider = p
+	opt.Centre = "c1"
+	if opt.Now == nil {
+		opt.Now = func() time.Time { return t0 }
+	}
+	s, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// client is a browser: a cookie jar, no redirects followed.
+type client struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newClient(t *testing.T, ts *httptest.Server) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: ts.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *client) do(method, path string, form url.Values, hdr ...string) (*http.Response, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, html string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(html)
+	if m == nil {
+		t.Fatalf("no csrf token in\n%s", html)
+	}
+	return m[1]
+}
+
+func contains(t *testing.T, what, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+}
+
+func lacks(t *testing.T, what, body string, bad ...string) {
+	t.Helper()
+	for _, w := range bad {
+		if strings.Contains(body, w) {
+			t.Errorf("%s has %q", what, w)
+		}
+	}
+}
+
+func TestOpenPage(t *testing.T) {
+	ts := newServer(t, centre(), Options{})
+	c := newClient(t, ts)
+	resp, body := c.do("GET", "/", nil, "Accept-Language", "en-GB,en;q=0.9")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+	contains(t, "page", body,
+		`id="open-warning"`, "No password is set",
+		"Saqshy · Centre No. 2",
+		`<article class="zone ok" data-zone="room-101">`, `data-temp="room-101">21.3 °C`, "normal 20…25 °C",
+		`<article class="zone crit" data-zone="med-fridge">`, `13.2 °C`, "normal 2…8 °C",
+		`data-sensor="room-101-t"><code>room-101-t</code> <span class="ok">21.3 °C</span> <span class="age">40 s ago</span>`,
+		"humidity 45 %",
+		// boiler: silent for 3 h with a 30 s interval: stale, uncoloured, says so
+		`<li class="stale" data-sensor="boiler-t">`, "3 h 00 m ago", "silent",
+		`<article class="zone none" data-zone="store">`, "no sensor",
+		"Waiting to send", "18 readings", "oldest 20 m", `class="card warn"`,
+		"Open conditions", "probe_error", "crc",
+		`src="/assets/app.js"`, `href="/assets/style.css"`,
+	)
+	// Optional sections appear only with data; no sign-out on an open page.
+	lacks(t, "page", body, `id="cameras"`, `id="coverage"`, `id="rounds"`, `id="alerts"`, "Sign out", "http://", "https://")
+	if ct := resp.Header.Get("Content-Security-Policy"); !strings.Contains(ct, "script-src 'self'") {
+		t.Errorf("CSP = %q", ct)
+	}
+	for _, p := range []string{"/assets/app.js", "/assets/style.css", "/healthz", "/readyz", "/fragment", "/status.json"} {
+		if resp, _ := c.do("GET", p, nil); resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", p, resp.StatusCode)
+		}
+	}
+	for path, want := range map[string]int{"/nope": 404, "/lang?l=xx": 400, "/assets/nope.js": 404} {
+		if resp, _ := c.do("GET", path, nil); resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if resp, _ := c.do("POST", "/", url.Values{}); resp.StatusCode != 405 {
+		t.Errorf("POST / = %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestOptionalSections(t *testing.T) {
+	p := centre()
+	p.set(func(s *Snapshot) {
+		s.Cameras = []Camera{{ID: "cam-01", Zones: []string{"room-101"}, State: CameraHealthy}, {ID: "cam-02", Zones: []string{"corridor"}, State: CameraOffline, Reason: "no stats for 3m"}}
+		s.Coverage = []Coverage{{ZoneKind: "living", Required: 4, Covered: 3, Now: 0.75, Today: 0.9}}
+		s.Rounds = &Rounds{Window: "22:00-06:00", Due: 6, Done: 5, Missed: 1, Next: t0.Add(30 * time.Minute)}
+		s.Alerts = []Alert{{ID: "a1", Severity: SeverityCritical, State: AlertFiring, Text: "Fridge warm for 30 min", Zone: "med-fridge", Since: t0.Add(-30 * time.Minute)}}
+	})
+	ts := newServer(t, p, Options{})
+	_, body := newClient(t, ts).do("GET", "/", nil, "Accept-Language", "ru")
+	contains(t, "page", body,
+		`id="cameras"`, "Камеры", `data-camera="cam-02"`, "не в сети", "no stats for 3m",
+		`id="coverage"`, "Покрытие камерами", "сейчас 75 %", "сегодня 90 %", "3 из 4 зон",
+		`id="rounds"`, "Ночные обходы сегодня", "пропущено", "следующий в 00:00",
+		`id="alerts"`, "Fridge warm for 30 min", "критично", "активна",
+	)
+	// Without an Acker there is no acknowledge button.
+	lacks(t, "page", body, "/api/alerts/a1/ack")
+}
+
+func TestLanguages(t *testing.T) {
+	ts := newServer(t, centre(), Options{})
+	c := newClient(t, ts)
+	for _, tt := range []struct{ accept, want, not string }{
+		{"kk-KZ,kk;q=0.9,ru;q=0.8", "Аймақтар", "Зоны"},
+		{"ru-RU,ru;q=0.9,en;q=0.8", "Зоны", "Zones"},
+		{"de-DE,en;q=0.5", "Zones", "Зоны"},
+		{"de-DE", "Зоны", "Zones"}, // nothing we speak: Russian
+		{"en;q=0.2,kk;q=0.9", "Аймақтар", "Zones"},
+		{"garbage;;q=x,,", "Зоны", "Zones"},
+	} {
+		_, body := c.do("GET", "/", nil, "Accept-Language", tt.accept)
+		if !strings.Contains(body, tt.want) || strings.Contains(body, ">"+tt.not+"<") {
+			t.Errorf("Accept-Language %q: want %q, not %q", tt.accept, tt.want, tt.not)
+		}
+	}
+	// The switch wins over the browser and sticks.
+	resp, _ := c.do("GET", "/lang?l=kk", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("GET /lang = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body := c.do("GET", "/", nil, "Accept-Language", "en")
+	contains(t, "page after switch", body, `<html lang="kk">`, "Аймақтар", "Құпиясөз орнатылмаған", "40 с бұрын", "<b lang=\"kk\">Қазақша</b>")
+}
+
+func TestTranslationsComplete(t *testing.T) {
+	for k, m := range messages {
+		for i, s := range m {
+			if strings.TrimSpace(s) == "" {
+				t.Errorf("%s: no %s text", k, languages[i])
+			}
+			if strings.Count(s, "%") != strings.Count(m[2], "%") {
+				t.Errorf("%s: %s has other format verbs than English: %q vs %q", k, languages[i], s, m[2])
+			}
+		}
+	}
+	// Every key the templates and the code ask for exists.
+	src, err := os.ReadFile("page.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := ""
+	for _, name := range []string{"view.go", "server.go"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code += string(b)
+	}
+	keyRE := regexp.MustCompile(`\.T(?:\.T)? "([a-z_]+)"|t\.T\("([a-z_]+)"`)
+	n := 0
+	for _, m := range keyRE.FindAllStringSubmatch(string(src)+code, -1) {
+		k := m[1] + m[2]
+		n++
+		if _, ok := messages[k]; !ok {
+			t.Errorf("key %q is used but not translated", k)
+		}
+	}
+	if n < 30 {
+		t.Errorf("found only %d uses of translation keys: the pattern is broken", n)
+	}
+	// Values translated at run time: severities, alert and camera states.
+	for _, k := range []string{SeverityWarning, SeverityCritical, AlertFiring, AlertAcked, AlertResolved, CameraHealthy, CameraDegraded, CameraOffline, CameraUnknown} {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("state %q is not translated", k)
+		}
+	}
+}
+
+func TestBands(t *testing.T) {
+	for _, tt := range []struct {
+		kind string
+		t    float64
+		want string
+	}{
+		{"living", 21, "ok"}, {"living", 19, "warn"}, {"living", 17.9, "crit"}, {"living", 25.5, "warn"}, {"living", 26.5, "crit"},
+		{"med-fridge", 5, "ok"}, {"med-fridge", 1, "warn"}, {"med-fridge", -0.5, "crit"}, {"med-fridge", 9, "warn"}, {"med-fridge", 12.5, "crit"},
+		{"freezer", -20, "ok"}, {"freezer", -15, "warn"}, {"freezer", -10, "crit"},
+		{"boiler", 62, "ok"}, {"boiler", 57, "warn"}, {"boiler", 50, "crit"},
+		{"hot-water", 43, "ok"}, {"hot-water", 45, "warn"}, {"hot-water", 47, "crit"},
+		{"food-fridge", 4, "ok"}, {"food-fridge", 6, "warn"}, {"food-fridge", 9, "crit"},
+	} {
+		b, ok := BandFor(tt.kind)
+		if !ok {
+			t.Fatalf("no band for %s", tt.kind)
+		}
+		if got := b.Level(tt.t); got != tt.want {
+			t.Errorf("%s %.1f °C: %s, want %s", tt.kind, tt.t, got, tt.want)
+		}
+	}
+	if _, ok := BandFor("office"); ok {
+		t.Error("office has a band")
+	}
+	b, _ := BandFor("freezer")
+	if b.String() != "≤ -18 °C" {
+		t.Errorf("freezer band %q", b.String())
+	}
+}
+
+func writeHash(t *testing.T, password string) []byte {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost) // fast; HashPassword uses the default cost
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "status.pass")
+	if err := os.WriteFile(path, append([]byte("# status page\n"), h...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadPasswordFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestLogin(t *testing.T) {
+	ts := newServer(t, centre(), Options{PasswordHash: writeHash(t, "night-nurse-2")})
+	c := newClient(t, ts)
+
+	// Locked: the page sends to the login; data endpoints answer 401; health stays open.
+	resp, _ := c.do("GET", "/", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("GET / without a session = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, p := range []string{"/status.json", "/fragment", "/events"} {
+		if resp, _ := c.do("GET", p, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s without a session = %d, want 401", p, resp.StatusCode)
+		}
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		if resp, _ := c.do("GET", p, nil); resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d, want 200 (open)", p, resp.StatusCode)
+		}
+	}
+	if resp, _ := c.do("POST", "/healthz", url.Values{}); resp.StatusCode != 405 {
+		t.Errorf("POST /healthz = %d, want 405 (read-only)", resp.StatusCode)
+	}
+
+	_, body := c.do("GET", "/login", nil, "Accept-Language", "en")
+	contains(t, "login page", body, "Sign in", `type="password"`)
+	lacks(t, "login page", body, "room-101-t", "21.3")
+	token := csrfOf(t, body)
+
+	// Bad CSRF: refused, counted.
+	resp, body = c.do("POST", "/login", url.Values{"password": {"night-nurse-2"}, "csrf": {"forged"}}, "Accept-Language", "en")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "The form has expired") {
+		t.Errorf("login with a forged token = %d\n%s", resp.StatusCode, body)
+	}
+	resp, _ = c.do("POST", "/login", url.Values{"password": {"night-nurse-2"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login without a token = %d", resp.StatusCode)
+	}
+	// Wrong password: 401, the page says so.
+	resp, body = c.do("POST", "/login", url.Values{"password": {"guess"}, "csrf": {token}}, "Accept-Language", "ru")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Неверный пароль.") {
+		t.Errorf("wrong password = %d\n%s", resp.StatusCode, body)
+	}
+	// Right password: a session cookie, HttpOnly and SameSite=Strict.
+	resp, _ = c.do("POST", "/login", url.Values{"password": {"night-nurse-2"}, "csrf": {token}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("login = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var sess *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			sess = ck
+		}
+	}
+	if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode || sess.MaxAge <= 0 {
+		t.Fatalf("session cookie = %+v", sess)
+	}
+	resp, body = c.do("GET", "/", nil, "Accept-Language", "en")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / signed in = %d", resp.StatusCode)
+	}
+	contains(t, "page", body, "room-101-t", "Sign out")
+	lacks(t, "page", body, "No password is set")
+	if resp, _ := c.do("GET", "/status.json", nil); resp.StatusCode != 200 {
+		t.Errorf("GET /status.json signed in = %d", resp.StatusCode)
+	}
+
+	// A cookie from elsewhere is no session.
+	other := newClient(t, ts)
+	u, _ := url.Parse(ts.URL)
+	other.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "made-up"}})
+	if resp, _ := other.do("GET", "/status.json", nil); resp.StatusCode != 401 {
+		t.Errorf("made-up session = %d", resp.StatusCode)
+	}
+
+	// Sign-out needs the token too, then the session is gone.
+	if resp, _ := c.do("POST", "/logout", url.Values{"csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("logout with a forged token = %d", resp.StatusCode)
+	}
+	resp, _ = c.do("POST", "/logout", url.Values{"csrf": {csrfOf(t, body)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("logout = %d", resp.StatusCode)
+	}
+	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sess.Value}}) // replay the old cookie
+	if resp, _ := c.do("GET", "/status.json", nil); resp.StatusCode != 401 {
+		t.Errorf("after logout = %d, want 401", resp.StatusCode)
+	}
+
+	// The refusals are counted.
+	_, metrics := c.do("GET", "/metrics", nil)
+	contains(t, "metrics", metrics,
+		`saqshy_status_logins_total{centre="c1",outcome="bad_csrf"} 2`,
+		`saqshy_status_logins_total{centre="c1",outcome="wrong_password"} 1`,
+		`saqshy_status_logins_total{centre="c1",outcome="ok"} 1`,
+		`saqshy_status_rejected_requests_total{centre="c1",reason="bad_csrf"} 3`,
+		`saqshy_status_rejected_requests_total{centre="c1",reason="unauthorized"}`,
+	)
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	now := t0
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ts := newServer(t, centre(), Options{PasswordHash: writeHash(t, "night-nurse-2"), Now: clock})
+	c := newClient(t, ts)
+	_, body := c.do("GET", "/login", nil)
+	token := csrfOf(t, body)
+	for i := range maxFailures {
+		if resp, _ := c.do("POST", "/login", url.Values{"password": {"guess"}, "csrf": {token}}); resp.StatusCode != 401 {
+			t.Fatalf("attempt %d = %d", i, resp.StatusCode)
+		}
+	}
+	resp, body := c.do("POST", "/login", url.Values{"password": {"night-nurse-2"}, "csrf": {token}}, "Accept-Language", "kk")
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Тым көп әрекет") {
+		t.Errorf("after %d failures, even the right password = %d\n%s", maxFailures, resp.StatusCode, body)
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	if resp, _ := c.do("POST", "/login", url.Values{"password": {"night-nurse-2"}, "csrf": {token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a minute later = %d", resp.StatusCode)
+	}
+}
+
+type fakeAcker struct {
+	mu    sync.Mutex
+	acked []string
+	err   error
+}
+
+func (a *fakeAcker) Ack(_ context.Context, id, by string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return a.err
+	}
+	if id != "a1" {
+		return ErrUnknownAlert
+	}
+	a.acked = append(a.acked, id+" by "+by)
+	return nil
+}
+
+func TestAcknowledge(t *testing.T) {
+	p := centre()
+	p.set(func(s *Snapshot) {
+		s.Alerts = []Alert{
+			{ID: "a1", Severity: SeverityCritical, State: AlertFiring, Text: "Fridge warm", Since: t0},
+			{ID: "a2", Severity: SeverityWarning, State: AlertAcked, Text: "Room cold", Since: t0, AckedBy: "nurse"},
+		}
+	})
+	acker := &fakeAcker{}
+	ts := newServer(t, p, Options{Acker: acker})
+	c := newClient(t, ts)
+	_, body := c.do("GET", "/", nil, "Accept-Language", "en")
+	contains(t, "page", body, `action="/api/alerts/a1/ack"`, "Acknowledge", "acknowledged by nurse")
+	lacks(t, "page", body, `action="/api/alerts/a2/ack"`)
+	token := csrfOf(t, body)
+
+	for _, tt := range []struct {
+		name, path, csrf string
+		code             int
+		body             string
+	}{
+		{"no token", "/api/alerts/a1/ack", "", 403, "The form has expired"},
+		{"forged token", "/api/alerts/a1/ack", "AAAA", 403, "The form has expired"},
+		{"unknown alert", "/api/alerts/nope/ack", token, 404, "No such alert"},
+		{"ok", "/api/alerts/a1/ack", token, 303, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{}
+			if tt.csrf != "" {
+				form.Set("csrf", tt.csrf)
+			}
+			resp, body := c.do("POST", tt.path, form, "Accept-Language", "en")
+			if resp.StatusCode != tt.code || !strings.Contains(body, tt.body) {
+				t.Errorf("= %d\n%s", resp.StatusCode, body)
+			}
+		})
+	}
+	if len(acker.acked) != 1 || !strings.HasPrefix(acker.acked[0], "a1 by status page, 127.0.0.1") {
+		t.Errorf("acked %v", acker.acked)
+	}
+	if resp, _ := c.do("GET", "/api/alerts/a1/ack", nil); resp.StatusCode != 405 {
+		t.Errorf("GET ack = %d, want 405", resp.StatusCode)
+	}
+	// A token from another browser does not work.
+	other := newClient(t, ts)
+	other.do("GET", "/", nil)
+	if resp, _ := other.do("POST", "/api/alerts/a1/ack", url.Values{"csrf": {token}}); resp.StatusCode != 403 {
+		t.Errorf("someone else's token = %d", resp.StatusCode)
+	}
+	acker.err = errors.New("outbox full")
+	resp, body := c.do("POST", "/api/alerts/a1/ack", url.Values{"csrf": {token}}, "Accept-Language", "en")
+	if resp.StatusCode != 500 || !strings.Contains(body, "Could not acknowledge the alert: outbox full") {
+		t.Errorf("failing acker = %d\n%s", resp.StatusCode, body)
+	}
+	_, metrics := c.do("GET", "/metrics", nil)
+	contains(t, "metrics", metrics,
+		`saqshy_status_acks_total{centre="c1"} 1`,
+		`saqshy_status_rejected_requests_total{centre="c1",reason="unknown_alert"} 1`,
+		`saqshy_status_rejected_requests_total{centre="c1",reason="bad_csrf"} 3`,
+		`saqshy_status_rejected_requests_total{centre="c1",reason="ack_error"} 1`,
+		`saqshy_alerts_firing{centre="c1",severity="critical"} 1`,
+	)
+
+	// Without an Acker the endpoint says alerting is off.
+	ts2 := newServer(t, p, Options{})
+	c2 := newClient(t, ts2)
+	resp, body = c2.do("POST", "/api/alerts/a1/ack", url.Values{"csrf": {"x"}}, "Accept-Language", "en")
+	if resp.StatusCode != 404 || !strings.Contains(body, "Alerting is not enabled") {
+		t.Errorf("no acker = %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	ts := newServer(t, centre(), Options{GoMetrics: true})
+	_, body := newClient(t, ts).do("GET", "/metrics", nil)
+	contains(t, "metrics", body,
+		`saqshy_mqtt_connected{centre="c1"} 1`,
+		`saqshy_messages_total{centre="c1",outcome="decoded",source="zigbee2mqtt"} 100`,
+		`saqshy_decode_rejects_total{centre="c1",reason="bad_json",source="tasmota"} 3`,
+		`saqshy_spool_bytes{centre="c1"} 3.145728e+06`,
+		`saqshy_spool_backlog_events{centre="c1"} 18`,
+		`saqshy_spool_backlog_age_seconds{centre="c1"} 1200`,
+		`saqshy_spool_dropped_total{centre="c1"} 0`,
+		`saqshy_influx_batches_total{centre="c1"} 7`,
+		`saqshy_influx_retries_total{centre="c1"} 2`,
+		`saqshy_conditions_open{centre="c1",kind="probe_error",severity="warning"} 1`,
+		"# TYPE saqshy_messages_total counter", "go_goroutines",
+	)
+	lacks(t, "metrics", body, `saqshy_decode_rejects_total{centre="c1",reason="decoded"`)
+}
+
+// TestLiveEvents reads the server-sent event stream: the live fragment comes at
+// once, and again when the snapshot changes.
+func TestLiveEvents(t *testing.T) {
+	p := centre()
+	ts := newServer(t, p, Options{UpdateEvery: 50 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/events", nil)
+	req.Header.Set("Accept-Language", "en")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	next := func() string {
+		var ev strings.Builder
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" && ev.Len() > 0 {
+				return ev.String()
+			}
+			ev.WriteString(line + "\n")
+		}
+		t.Fatalf("stream ended: %v", sc.Err())
+		return ""
+	}
+	first := next()
+	contains(t, "first event", first, "event: live\n", "data: ", "21.3 °C", `data-zone="room-101"`)
+	p.set(func(s *Snapshot) { s.Sensors[0].TemperatureC = f(17.2) })
+	for {
+		ev := next()
+		if strings.Contains(ev, "17.2 °C") {
+			contains(t, "update", ev, `<article class="zone crit" data-zone="room-101">`)
+			break
+		}
+	}
+}
+
+func TestReadPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tt := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "nope"), "no such file"},
+		{"empty", write("empty", "\n# only a comment\n"), "is empty"},
+		{"plain password", write("plain", "hunter22\n"), "not a bcrypt hash"},
+	} {
+		if _, err := ReadPasswordFile(tt.path); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Error("a 5-character password was accepted")
+	}
+	if h, err := HashPassword("long enough"); err != nil || bcrypt.CompareHashAndPassword(h, []byte("long enough")) != nil {
+		t.Errorf("HashPassword: %v", err)
+	}
+	if _, err := New(Options{}); err == nil {
+		t.Error("New without a provider")
+	}
+}

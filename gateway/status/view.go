@@ -1,0 +1,328 @@
+package status
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Band is a zone kind's temperature band for colouring the page: inside [Low,
+// High] is normal (green); outside it is a warning (amber); below CritLow or above
+// CritHigh is critical (red). Open ends are ±Inf. The figures are DOMAIN.md §6.1's
+// normal bands and critical limits, simplified to one band per kind (the season,
+// hold times and night settings belong to the rules, not to the colours).
+type Band struct {
+	Low, High, CritLow, CritHigh float64
+}
+
+var inf = math.Inf(1)
+
+// bands by zone kind; a kind without one is shown uncoloured.
+var bands = map[string]Band{
+	"living":           {20, 25, 18, 26},
+	"children-bedroom": {19, 22, 18, 26},
+	"cool-room":        {-inf, 26, -inf, 28},
+	"bathroom":         {25, inf, 20, inf},
+	"corridor":         {18, inf, 16, inf},
+	"stairs":           {16, inf, 14, inf},
+	"activity":         {18, 26, 16, 28},
+	"medical":          {20, 26, 18, 28},
+	"med-fridge":       {2, 8, 0, 12},
+	"food-fridge":      {0, 5, -inf, 8},
+	"freezer":          {-inf, -18, -inf, -12},
+	"boiler":           {60, inf, 55, inf},
+	"hot-water":        {-inf, 44, -inf, 46},
+}
+
+// BandFor returns the band of a zone kind.
+func BandFor(kind string) (Band, bool) {
+	b, ok := bands[kind]
+	return b, ok
+}
+
+// Level classifies a temperature: "ok", "warn" or "crit".
+func (b Band) Level(t float64) string {
+	switch {
+	case t < b.CritLow || t > b.CritHigh:
+		return "crit"
+	case t < b.Low || t > b.High:
+		return "warn"
+	}
+	return "ok"
+}
+
+// String is the normal band in words: "20–25 °C", "≥ 60 °C", "≤ -18 °C".
+func (b Band) String() string {
+	switch {
+	case math.IsInf(b.Low, -1):
+		return fmt.Sprintf("≤ %g °C", b.High)
+	case math.IsInf(b.High, 1):
+		return fmt.Sprintf("≥ %g °C", b.Low)
+	}
+	return fmt.Sprintf("%g…%g °C", b.Low, b.High)
+}
+
+var levelRank = map[string]int{"": 0, "none": 0, "ok": 1, "warn": 2, "crit": 3}
+
+// view is what the templates render: the snapshot in the reader's language.
+type view struct {
+	T          tr
+	Lang       string
+	Langs      []langLink
+	Snap       Snapshot
+	Open       bool   // no password: the page says so
+	LoggedIn   bool   // a sign-out button
+	CSRF       string // for the forms
+	CanAck     bool
+	Updated    string
+	Uptime     string
+	Cards      []card
+	Zones      []zoneView
+	Conditions []condView
+	Alerts     []alertView
+	Cameras    []cameraView
+	Coverage   []coverageView
+	Rounds     *roundsView
+	Error      string // on the login page
+}
+
+type langLink struct {
+	Code, Name string
+	Current    bool
+}
+
+type card struct {
+	Label, Value, Detail, Class string
+}
+
+type zoneView struct {
+	ID, Name, Kind, Band string
+	Temp, Level          string // the headline: the worst fresh temperature
+	Sensors              []sensorView
+}
+
+type sensorView struct {
+	ID, Source, Temp, Level, Extra, Age string
+	Stale                               bool
+}
+
+type condView struct {
+	Since, Severity, SeverityClass, Kind, Subject, Zone, Reason string
+}
+
+type alertView struct {
+	ID, Severity, SeverityClass, State, Text, Zone, Since, AckedBy string
+	Ackable                                                        bool
+}
+
+type cameraView struct {
+	ID, Zones, State, StateClass, Reason string
+}
+
+type coverageView struct {
+	Kind, Now, Today, Covered, Class string
+}
+
+type roundsView struct {
+	Window, Next         string
+	Due, Done, Missed    int
+	DoneClass, MissClass string
+}
+
+// age says a duration the short way in t's language: "45 с", "12 мин", "3 ч 05 мин".
+func (t tr) age(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s, m, h := t.T("unit_s"), t.T("unit_m"), t.T("unit_h")
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d %s", int(d.Seconds()), s)
+	case d < time.Hour:
+		return fmt.Sprintf("%d %s", int(d.Minutes()), m)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d %s %02d %s", int(d.Hours()), h, int(d.Minutes())%60, m)
+	}
+	return fmt.Sprintf("%d %s", int(d.Hours()/24), t.T("unit_d"))
+}
+
+func temp(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f °C", *p)
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.0f %%", x*100) }
+
+func ratioClass(x float64) string {
+	switch {
+	case x >= 0.999:
+		return "ok"
+	case x >= 0.9:
+		return "warn"
+	}
+	return "crit"
+}
+
+// buildView turns a snapshot into the page's view in lang.
+func buildView(s Snapshot, lang string) *view {
+	t := tr{lang}
+	now := s.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	v := &view{T: t, Lang: lang, Snap: s, Updated: t.T("updated", now.Format("15:04:05")), Uptime: t.age(s.Uptime)}
+	for _, l := range languages {
+		v.Langs = append(v.Langs, langLink{Code: l, Name: langNames[l], Current: l == lang})
+	}
+
+	// Status cards.
+	mq := card{Label: t.T("mqtt"), Value: t.T("connected"), Class: "ok"}
+	if !s.MQTTConnected {
+		mq.Value, mq.Class = t.T("disconnected"), "crit"
+	}
+	in := card{Label: t.T("influx"), Value: t.T("ok"), Class: "ok"}
+	switch {
+	case s.InfluxError != "":
+		in.Value, in.Class, in.Detail = t.T("failing"), "crit", s.InfluxError
+	case s.InfluxURL == "":
+		in.Value, in.Class = t.T("spool_only"), "none"
+	}
+	ck := card{Label: t.T("clock"), Value: t.T("synced"), Class: "ok"}
+	if !s.ClockSynced {
+		ck.Value, ck.Class = t.T("not_synced"), "crit"
+	}
+	bl := card{Label: t.T("backlog"), Value: fmt.Sprintf("%d %s", s.Backlog, t.T("readings")),
+		Detail: fmt.Sprintf("%.1f MiB", float64(s.SpoolBytes)/(1<<20)), Class: "ok"}
+	if !s.SpoolOldest.IsZero() && s.Backlog > 0 {
+		age := now.Sub(s.SpoolOldest)
+		bl.Detail += " · " + t.T("oldest", t.age(age))
+		if age > 15*time.Minute {
+			bl.Class = "warn"
+		}
+	}
+	v.Cards = []card{mq, in, ck, bl,
+		{Label: t.T("received"), Value: fmt.Sprint(s.Received), Class: "none"},
+		{Label: t.T("written"), Value: fmt.Sprint(s.Written), Class: "none"},
+	}
+	if s.Rejected > 0 {
+		v.Cards = append(v.Cards, card{Label: t.T("rejected"), Value: fmt.Sprint(s.Rejected), Class: "warn"})
+	}
+	if s.SpoolDropped > 0 {
+		v.Cards = append(v.Cards, card{Label: t.T("dropped"), Value: fmt.Sprint(s.SpoolDropped), Class: "crit"})
+	}
+
+	// Zones, in configuration order; zones only sensors name come last.
+	byZone := map[string]*zoneView{}
+	var order []string
+	addZone := func(id, name, kind string) *zoneView {
+		if z := byZone[id]; z != nil {
+			return z
+		}
+		if name == "" {
+			name = id
+		}
+		z := &zoneView{ID: id, Name: name, Kind: kind, Temp: "–", Level: "none"}
+		if b, ok := BandFor(kind); ok {
+			z.Band = t.T("temperature_band", b.String())
+		}
+		byZone[id] = z
+		order = append(order, id)
+		return z
+	}
+	for _, z := range s.Zones {
+		addZone(z.ID, z.Name, z.Kind)
+	}
+	sensors := append([]Sensor(nil), s.Sensors...)
+	sort.SliceStable(sensors, func(i, j int) bool { return sensors[i].ID < sensors[j].ID })
+	for _, sn := range sensors {
+		z := addZone(sn.Zone, sn.ZoneName, sn.ZoneKind)
+		sv := sensorView{ID: sn.ID, Source: sn.Source, Temp: temp(sn.TemperatureC), Level: "none", Stale: sn.Stale(now)}
+		if a := sn.Age(now); a < 0 {
+			sv.Age = t.T("never")
+		} else {
+			sv.Age = t.T("ago", t.age(a))
+		}
+		var extra []string
+		if sn.HumidityPct != nil {
+			extra = append(extra, fmt.Sprintf("%s %.0f %%", t.T("humidity"), *sn.HumidityPct))
+		}
+		if sn.BatteryPct != nil {
+			extra = append(extra, fmt.Sprintf("%s %.0f %%", t.T("battery"), *sn.BatteryPct))
+		}
+		if sn.Online != nil && !*sn.Online {
+			extra = append(extra, t.T("device_offline"))
+		}
+		if sv.Stale && sn.LastSeen.IsZero() == false {
+			extra = append(extra, t.T("silent"))
+		}
+		sv.Extra = strings.Join(extra, " · ")
+		if b, ok := BandFor(z.Kind); ok && sn.TemperatureC != nil {
+			sv.Level = b.Level(*sn.TemperatureC)
+		} else if sn.TemperatureC != nil {
+			sv.Level = "ok"
+		}
+		if sv.Stale {
+			sv.Level = "none"
+		}
+		if sn.TemperatureC != nil && !sv.Stale && (z.Temp == "–" || levelRank[sv.Level] > levelRank[z.Level]) {
+			z.Temp, z.Level = sv.Temp, sv.Level
+		}
+		z.Sensors = append(z.Sensors, sv)
+	}
+	for _, id := range order {
+		v.Zones = append(v.Zones, *byZone[id])
+	}
+
+	for _, c := range s.Conditions {
+		v.Conditions = append(v.Conditions, condView{
+			Since: t.T("since", c.Since.In(now.Location()).Format("02.01 15:04")), Severity: t.T(c.Severity),
+			SeverityClass: sevClass(c.Severity), Kind: c.Kind, Subject: c.Subject, Zone: c.Zone, Reason: c.Reason,
+		})
+	}
+	for _, a := range s.Alerts {
+		av := alertView{ID: a.ID, Severity: t.T(a.Severity), SeverityClass: sevClass(a.Severity), State: t.T(a.State),
+			Text: a.Text, Zone: a.Zone, Since: t.T("since", a.Since.In(now.Location()).Format("02.01 15:04")),
+			Ackable: a.State == AlertFiring}
+		if a.AckedBy != "" {
+			av.AckedBy = t.T("acked_by", a.AckedBy)
+		}
+		v.Alerts = append(v.Alerts, av)
+	}
+	for _, c := range s.Cameras {
+		st := c.State
+		if st == "" {
+			st = CameraUnknown
+		}
+		cls := map[string]string{CameraHealthy: "ok", CameraDegraded: "warn", CameraOffline: "crit"}[st]
+		if cls == "" {
+			cls = "none"
+		}
+		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(c.Zones, ", "), State: t.T(st), StateClass: cls, Reason: c.Reason})
+	}
+	for _, c := range s.Coverage {
+		v.Coverage = append(v.Coverage, coverageView{Kind: c.ZoneKind, Now: pct(c.Now), Today: pct(c.Today),
+			Covered: t.T("covered_of", c.Covered, c.Required), Class: ratioClass(c.Now)})
+	}
+	if r := s.Rounds; r != nil {
+		rv := &roundsView{Window: r.Window, Due: r.Due, Done: r.Done, Missed: r.Missed, DoneClass: "ok", MissClass: "ok"}
+		if r.Missed > 0 {
+			rv.MissClass = "crit"
+		}
+		if !r.Next.IsZero() {
+			rv.Next = t.T("next_at", r.Next.In(now.Location()).Format("15:04"))
+		}
+		v.Rounds = rv
+	}
+	return v
+}
+
+func sevClass(sev string) string {
+	if sev == SeverityCritical {
+		return "crit"
+	}
+	return "warn"
+}
