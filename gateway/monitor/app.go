@@ -19,6 +19,7 @@ type App struct {
 	Watcher  *Watcher
 	Reporter *Reporter
 	Rollup   *Rollup
+	Latest   *Latest
 	Server   *Server
 	log      *slog.Logger
 }
@@ -49,6 +50,7 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		return nil, err
 	}
 	a.Rollup = NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
+	a.Latest = NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	a.Server, err = NewServer(cfg, a.Store, a.Watcher, a.Reporter, log.With("part", "web"), now)
 	if err != nil {
 		return nil, err
@@ -73,6 +75,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.Watcher.Run(ctx, time.Duration(a.Config.PollEvery)) }()
 	go func() { defer wg.Done(); a.Reporter.Run(ctx) }()
+	if a.Config.Latest.Enabled == nil || *a.Config.Latest.Enabled {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Latest.Run(ctx, time.Duration(a.Config.Latest.Every)) }()
+	}
 	if a.Config.Rollup.Enabled {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Rollup.Run(ctx, 5*time.Minute) }()

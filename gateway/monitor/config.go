@@ -31,6 +31,14 @@ type Config struct {
 		Enabled  bool `yaml:"enabled"`
 		Backfill int  `yaml:"backfill_days"` // default 7
 	} `yaml:"rollup"`
+	// Latest is the centre_latest rollup the overview reads (one point per centre):
+	// the monitor writes it every `every` (default 1m) unless enabled is false, as
+	// when the saqshy-centre-latest InfluxDB task writes it. The overview reads the
+	// raw measurements while no writer has run for 40 minutes.
+	Latest struct {
+		Enabled *bool    `yaml:"enabled"` // default true
+		Every   Duration `yaml:"every"`   // default 1m
+	} `yaml:"latest"`
 	Report struct {
 		Time     string `yaml:"time"`     // local HH:MM; default 16:00
 		Timezone string `yaml:"timezone"` // default Asia/Almaty
@@ -172,6 +180,15 @@ func (c *Config) validate() error {
 		c.Rollup.Backfill = 7
 	} else if c.Rollup.Backfill < 0 || c.Rollup.Backfill > 60 {
 		bad("rollup.backfill_days: %d is outside 1..60", c.Rollup.Backfill)
+	}
+	if c.Latest.Enabled == nil {
+		on := true
+		c.Latest.Enabled = &on
+	}
+	if c.Latest.Every == 0 {
+		c.Latest.Every = Duration(time.Minute)
+	} else if c.Latest.Every < Duration(10*time.Second) || c.Latest.Every > Duration(10*time.Minute) {
+		bad("latest.every: %v is outside 10s..10m", time.Duration(c.Latest.Every))
 	}
 	if c.Report.Time == "" {
 		c.Report.Time = "16:00"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -252,57 +253,112 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 	return x
 }
 
+// checkOverview compares the overview's numbers with an independent computation from
+// the points written.
+func (e *env) checkOverview(t *testing.T, rows []CentreRow) {
+	t.Helper()
+	if len(rows) != 6 {
+		t.Fatalf("overview has %d centres, want 6 (5 registered + 1 unregistered)", len(rows))
+	}
+	for _, r := range rows {
+		loc := r.Info.Location()
+		x := e.expect(t, r.Info.ID, loc)
+		if !r.HasLive || r.Live.Total != x.live {
+			t.Errorf("%s live score %v (has %v), want %v", r.Info.ID, r.Live.Total, r.HasLive, x.live)
+		}
+		for k, v := range x.liveComponents {
+			if r.Live.Components[k] != v {
+				t.Errorf("%s live %s = %v, want %v", r.Info.ID, k, r.Live.Components[k], v)
+			}
+		}
+		if len(r.Live.Components) != len(x.liveComponents) {
+			t.Errorf("%s live components %v, want %v", r.Info.ID, r.Live.Components, x.liveComponents)
+		}
+		if r.HasYesterday != x.hasYesterday || r.Yesterday.Total != x.yesterday {
+			t.Errorf("%s yesterday %v (%v), want %v (%v)", r.Info.ID, r.Yesterday.Total, r.HasYesterday, x.yesterday, x.hasYesterday)
+		}
+		if math.Abs(r.Month-x.month) > 1e-9 {
+			t.Errorf("%s 30-day mean %v, want %v", r.Info.ID, r.Month, x.month)
+		}
+		if r.Coverage != x.coverage {
+			t.Errorf("%s coverage %v, want %v", r.Info.ID, r.Coverage, x.coverage)
+		}
+		if r.Night.Compliance != x.compliance {
+			t.Errorf("%s rounds %v, want %v", r.Info.ID, r.Night.Compliance, x.compliance)
+		}
+		if r.OpenCritical != x.openCritical {
+			t.Errorf("%s open critical %d, want %d", r.Info.ID, r.OpenCritical, x.openCritical)
+		}
+		if !r.Gateway.LastSeen.Equal(x.lastHeartbeat) {
+			t.Errorf("%s last seen %v, want %v", r.Info.ID, r.Gateway.LastSeen, x.lastHeartbeat)
+		}
+		wantSilent := r.Info.ID == "c00005" || r.Info.ID == "c00006" && false
+		if r.Registered && r.Gateway.Silent != wantSilent {
+			t.Errorf("%s silent = %v, want %v", r.Info.ID, r.Gateway.Silent, wantSilent)
+		}
+		if r.Info.ID == "c00006" && (r.Registered || !hasReason(r, "reason.unregistered")) {
+			t.Errorf("c00006 should be unregistered and need attention: %+v", r)
+		}
+	}
+}
+
 func TestMonitor(t *testing.T) {
 	e := newEnv(t)
 	ministry := &User{Name: "min", Role: RoleMinistry}
 
 	t.Run("OverviewMatchesRawPoints", func(t *testing.T) {
-		rows, err := e.app.Server.Overview(context.Background(), ministry)
+		rows, asOf, err := e.app.Server.overviewRows(context.Background(), ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 6 {
-			t.Fatalf("overview has %d centres, want 6 (5 registered + 1 unregistered)", len(rows))
+		if !asOf.IsZero() {
+			t.Fatalf("overview read centre_latest (run %v) before any run", asOf)
 		}
-		for _, r := range rows {
-			loc := r.Info.Location()
-			x := e.expect(t, r.Info.ID, loc)
-			if !r.HasLive || r.Live.Total != x.live {
-				t.Errorf("%s live score %v (has %v), want %v", r.Info.ID, r.Live.Total, r.HasLive, x.live)
+		e.checkOverview(t, rows)
+	})
+
+	t.Run("OverviewFromLatestRollup", func(t *testing.T) {
+		ctx := context.Background()
+		raw, err := buildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A centre this writer wrote before that is no longer in the data is retracted.
+		ghost := &CentreRow{Info: CentreInfo{ID: "c09999"}, HasCoverage: true, Coverage: 0.5}
+		if err := e.app.Store.Write(ctx, latestLine("c09999", encodeLatest(ghost), time.Now().Add(-time.Minute).UnixNano())); err != nil {
+			t.Fatal(err)
+		}
+		e.app.Latest.written["c09999"] = latestWritten{row: encodeLatest(ghost), at: time.Now()}
+		st, err := e.app.Latest.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Centres != 6 || st.Written != 7 {
+			t.Errorf("first run: %+v, want 6 centres, 7 points (6 rows + 1 retraction)", st)
+		}
+		rows, asOf, err := e.app.Server.overviewRows(ctx, ministry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asOf.IsZero() {
+			t.Fatal("overview did not read centre_latest after a run")
+		}
+		e.checkOverview(t, rows)
+		if len(rows) != len(raw) {
+			t.Fatalf("rollup overview has %d rows, raw %d", len(rows), len(raw))
+		}
+		for i := range rows {
+			a, b := fmt.Sprintf("%+v", rows[i]), fmt.Sprintf("%+v", raw[i])
+			if a != b {
+				t.Errorf("centre %s differs:\nrollup %s\nraw    %s", raw[i].Info.ID, a, b)
 			}
-			for k, v := range x.liveComponents {
-				if r.Live.Components[k] != v {
-					t.Errorf("%s live %s = %v, want %v", r.Info.ID, k, r.Live.Components[k], v)
-				}
-			}
-			if len(r.Live.Components) != len(x.liveComponents) {
-				t.Errorf("%s live components %v, want %v", r.Info.ID, r.Live.Components, x.liveComponents)
-			}
-			if r.HasYesterday != x.hasYesterday || r.Yesterday.Total != x.yesterday {
-				t.Errorf("%s yesterday %v (%v), want %v (%v)", r.Info.ID, r.Yesterday.Total, r.HasYesterday, x.yesterday, x.hasYesterday)
-			}
-			if math.Abs(r.Month-x.month) > 1e-9 {
-				t.Errorf("%s 30-day mean %v, want %v", r.Info.ID, r.Month, x.month)
-			}
-			if r.Coverage != x.coverage {
-				t.Errorf("%s coverage %v, want %v", r.Info.ID, r.Coverage, x.coverage)
-			}
-			if r.Night.Compliance != x.compliance {
-				t.Errorf("%s rounds %v, want %v", r.Info.ID, r.Night.Compliance, x.compliance)
-			}
-			if r.OpenCritical != x.openCritical {
-				t.Errorf("%s open critical %d, want %d", r.Info.ID, r.OpenCritical, x.openCritical)
-			}
-			if !r.Gateway.LastSeen.Equal(x.lastHeartbeat) {
-				t.Errorf("%s last seen %v, want %v", r.Info.ID, r.Gateway.LastSeen, x.lastHeartbeat)
-			}
-			wantSilent := r.Info.ID == "c00005" || r.Info.ID == "c00006" && false
-			if r.Registered && r.Gateway.Silent != wantSilent {
-				t.Errorf("%s silent = %v, want %v", r.Info.ID, r.Gateway.Silent, wantSilent)
-			}
-			if r.Info.ID == "c00006" && (r.Registered || !hasReason(r, "reason.unregistered")) {
-				t.Errorf("c00006 should be unregistered and need attention: %+v", r)
-			}
+		}
+		if st, err := e.app.Latest.Step(ctx); err != nil || st.Written != 0 || st.Centres != 6 {
+			t.Errorf("second run with nothing changed: %+v %v, want 6 centres, nothing written", st, err)
+		}
+		c := e.client(t, "min")
+		if body, _ := get(t, c, e.srv.URL+"/"); !strings.Contains(body, "centre_latest") {
+			t.Error("overview page does not say it read centre_latest")
 		}
 	})
 
