@@ -98,10 +98,18 @@ func decodeLatest(d *overviewData, id, row string) error {
 		return fmt.Errorf("centre_latest of %s: %w", id, err)
 	}
 	var err error
+	// get decodes key k into dst; a null is absent, and a number or boolean may come
+	// as a JSON string (the InfluxDB task writes every value as a string).
 	get := func(k string, dst any) bool {
 		raw, ok := m[k]
-		if !ok {
+		if !ok || string(raw) == "null" {
 			return false
+		}
+		if _, isStr := dst.(*string); !isStr && len(raw) > 0 && raw[0] == '"' {
+			var s string
+			if e := json.Unmarshal(raw, &s); e == nil {
+				raw = json.RawMessage(s)
+			}
 		}
 		if e := json.Unmarshal(raw, dst); e != nil && err == nil {
 			err = fmt.Errorf("centre_latest of %s: %s: %w", id, k, e)

@@ -854,3 +854,66 @@ func TestChartRendersWithoutData(t *testing.T) {
 	}
 	_ = sort.Strings
 }
+
+// TestLatestTask runs the query of deploy/central/influx-setup.sh's
+// saqshy-centre-latest task (InfluxDB 1.8 has no to(), so the test writes its rows
+// itself) and checks the overview read from them against the raw measurements.
+func TestLatestTask(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	script, err := os.ReadFile(filepath.Join("..", "..", "deploy", "central", "influx-setup.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(script)
+	i := strings.Index(s, "cat > /tmp/saqshy-latest.flux <<'FLUX'\n")
+	if i < 0 {
+		t.Fatal("influx-setup.sh lacks the saqshy-latest.flux heredoc")
+	}
+	s = s[i:]
+	s = s[strings.Index(s, "\n")+1:]
+	j := strings.Index(s, "// the task writes:")
+	if j < 0 {
+		t.Fatal(`the task lacks its "// the task writes:" marker`)
+	}
+	var flux []string
+	for _, l := range strings.Split(s[:j], "\n") {
+		if !strings.HasPrefix(l, "option task") {
+			flux = append(flux, strings.ReplaceAll(l, `"BUCKET"`, fluxString(e.cfg.Influx.Bucket)))
+		}
+	}
+	rows, err := e.app.Store.query(ctx, strings.Join(flux, "\n")+"\nrows |> yield(name: \"rows\")\n", "centre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("task query gave %d rows, want 6: %+v", len(rows), rows)
+	}
+	ts := time.Now().UnixNano()
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, latestLine(r.centre(), r.str(), ts))
+	}
+	lines = append(lines, fmt.Sprintf("%s centres=%di %d", latestRunMeas, len(rows), ts))
+	if err := e.app.Store.Write(ctx, lines...); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := buildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, asOf, err := e.app.Server.overviewRows(ctx, &User{Name: "min", Role: RoleMinistry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asOf.IsZero() {
+		t.Fatal("overview did not read the task's centre_latest")
+	}
+	e.checkOverview(t, got)
+	for i := range got {
+		a, b := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", raw[i])
+		if a != b {
+			t.Errorf("centre %s differs:\ntask %s\nraw  %s", raw[i].Info.ID, a, b)
+		}
+	}
+}
