@@ -50,10 +50,18 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		return nil, err
 	}
 	a.Rollup = NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
+	if len(cfg.Centres) > rollupChunk {
+		for _, c := range cfg.Centres {
+			a.Rollup.centres = append(a.Rollup.centres, c.ID)
+		}
+	}
 	a.Latest = NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	a.Server, err = NewServer(cfg, a.Store, a.Watcher, a.Reporter, log.With("part", "web"), now)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Latest.Enabled == nil || *cfg.Latest.Enabled {
+		a.Server.latest = a.Latest
 	}
 	return a, nil
 }

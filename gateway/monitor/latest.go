@@ -218,6 +218,22 @@ type Latest struct {
 
 	mu      sync.Mutex
 	written map[string]latestWritten // what this process last wrote per centre
+
+	snapMu  sync.Mutex
+	snap    *overviewData // the last run's data, served by this process's overview
+	snapAt  time.Time     // when that run started (the data's age)
+	snapAge time.Duration // how old a snapshot may be served; 0: never
+}
+
+// Snapshot returns the data of the last run if it is younger than the writer's
+// snapshot age (twice its interval when running), with the time that run started.
+func (l *Latest) Snapshot(now time.Time) (*overviewData, time.Time, bool) {
+	l.snapMu.Lock()
+	defer l.snapMu.Unlock()
+	if l.snap == nil || l.snapAge <= 0 || now.Sub(l.snapAt) > l.snapAge {
+		return nil, time.Time{}, false
+	}
+	return l.snap, l.snapAt, true
 }
 
 type latestWritten struct {
@@ -290,6 +306,9 @@ func (l *Latest) Step(ctx context.Context) (LatestStats, error) {
 		return st, fmt.Errorf("centre_latest: %w", err)
 	}
 	l.written = next
+	l.snapMu.Lock()
+	l.snap, l.snapAt = d, now
+	l.snapMu.Unlock()
 	l.log.Debug("centre_latest", "centres", st.Centres, "written", st.Written, "took", st.Took)
 	return st, nil
 }
@@ -299,8 +318,13 @@ func latestLine(id, row string, ts int64) string {
 	return fmt.Sprintf(`%s,centre=%s row="%s" %d`, latestMeasurement, escTag(id), v, ts)
 }
 
-// Run writes the rollup every interval until ctx ends.
+// Run writes the rollup every interval until ctx ends; meanwhile this process's
+// overview serves the last run's data from memory while it is younger than two
+// intervals.
 func (l *Latest) Run(ctx context.Context, every time.Duration) {
+	l.snapMu.Lock()
+	l.snapAge = 2 * every
+	l.snapMu.Unlock()
 	for {
 		if st, err := l.Step(ctx); err != nil && ctx.Err() == nil {
 			l.log.Error("centre_latest", "err", err)

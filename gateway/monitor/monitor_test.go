@@ -307,7 +307,7 @@ func TestMonitor(t *testing.T) {
 	ministry := &User{Name: "min", Role: RoleMinistry}
 
 	t.Run("OverviewMatchesRawPoints", func(t *testing.T) {
-		rows, asOf, err := e.app.Server.overviewRows(context.Background(), ministry)
+		rows, asOf, _, err := e.app.Server.overviewRows(context.Background(), ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,12 +336,12 @@ func TestMonitor(t *testing.T) {
 		if st.Centres != 6 || st.Written != 7 {
 			t.Errorf("first run: %+v, want 6 centres, 7 points (6 rows + 1 retraction)", st)
 		}
-		rows, asOf, err := e.app.Server.overviewRows(ctx, ministry)
+		rows, asOf, source, err := e.app.Server.overviewRows(ctx, ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if asOf.IsZero() {
-			t.Fatal("overview did not read centre_latest after a run")
+		if asOf.IsZero() || source != sourceInflux {
+			t.Fatalf("overview read %q (run %v) after a run, want %q", source, asOf, sourceInflux)
 		}
 		e.checkOverview(t, rows)
 		if len(rows) != len(raw) {
@@ -355,6 +355,26 @@ func TestMonitor(t *testing.T) {
 		}
 		if st, err := e.app.Latest.Step(ctx); err != nil || st.Written != 0 || st.Centres != 6 {
 			t.Errorf("second run with nothing changed: %+v %v, want 6 centres, nothing written", st, err)
+		}
+		// The writer's process serves its last run from memory while it is fresh.
+		e.app.Latest.snapAge = time.Minute
+		defer func() { e.app.Latest.snapAge = 0 }()
+		mem, asOf, source, err := e.app.Server.overviewRows(ctx, ministry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if source != sourceMemory || !asOf.Equal(e.app.Latest.snapAt) {
+			t.Fatalf("overview read %q as of %v, want the snapshot of %v", source, asOf, e.app.Latest.snapAt)
+		}
+		e.checkOverview(t, mem)
+		for i := range mem {
+			if a, b := fmt.Sprintf("%+v", mem[i]), fmt.Sprintf("%+v", raw[i]); a != b {
+				t.Errorf("centre %s differs:\nmemory %s\nraw    %s", raw[i].Info.ID, a, b)
+			}
+		}
+		e.app.Latest.snapAt = time.Now().Add(-2 * time.Minute)
+		if _, _, source, _ := e.app.Server.overviewRows(ctx, ministry); source != sourceInflux {
+			t.Errorf("a stale snapshot was served (%q)", source)
 		}
 		c := e.client(t, "min")
 		if body, _ := get(t, c, e.srv.URL+"/"); !strings.Contains(body, "centre_latest") {
@@ -902,11 +922,11 @@ func TestLatestTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, asOf, err := e.app.Server.overviewRows(ctx, &User{Name: "min", Role: RoleMinistry})
+	got, asOf, source, err := e.app.Server.overviewRows(ctx, &User{Name: "min", Role: RoleMinistry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if asOf.IsZero() {
+	if asOf.IsZero() || source != sourceInflux {
 		t.Fatal("overview did not read the task's centre_latest")
 	}
 	e.checkOverview(t, got)
