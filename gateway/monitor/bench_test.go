@@ -207,8 +207,8 @@ func BenchmarkScale(b *testing.B) {
 	page("overview", "/", sourceMemory)
 	page("overview-attention", "/?attention=1&sort=score", sourceMemory)
 	app.Server.latest = nil // a replica: reads centre_latest from InfluxDB
-	page("overview-influx", "/", sourceInflux+" ")
-	page("overview-influx-attention", "/?attention=1&sort=score", sourceInflux+" ")
+	page("overview-influx", "/", sourceInflux+" ·")
+	page("overview-influx-attention", "/?attention=1&sort=score", sourceInflux+" ·")
 	app.Server.latest = app.Latest
 	page("centre-24h", "/centre/"+mid+"?range=24h", mid)
 	page("centre-7d", "/centre/"+mid+"?range=7d", mid)
