@@ -6,6 +6,7 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/score"
+	"github.com/saqshy/saqshy/gateway/status"
 )
 
 // scoreStateFile is the score's day accumulators, in the spool directory.
@@ -68,4 +69,26 @@ func (g *Gateway) Score() (score.Snapshot, bool) {
 		}
 	}
 	return score.Snapshot{}, false
+}
+
+// scoreSection is the live safety score for the status page; nil before the
+// first live score.
+func (g *Gateway) scoreSection() *status.Score {
+	sc, ok := g.Score()
+	if !ok || sc.Live == nil {
+		return nil
+	}
+	out := &status.Score{Live: sc.Live.Total, Caps: sc.Live.Caps, Version: sc.WeightsVersion}
+	if sc.Today != nil {
+		t := sc.Today.Total
+		out.Today = &t
+	}
+	for c := range score.NumComponents {
+		p := sc.Live.Parts[c]
+		if !p.Applicable {
+			continue
+		}
+		out.Components = append(out.Components, status.ScoreComponent{Name: c.String(), Ratio: p.Value(), Known: p.Known})
+	}
+	return out
 }

@@ -100,6 +100,8 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	for k, n := range s.Counters {
 		snap.Counters = append(snap.Counters, status.Counter{Source: k.Source, Outcome: k.Outcome, N: n})
 	}
+	snap.Rounds = g.roundsSection()
+	snap.Score = g.scoreSection()
 	return snap
 }
 

@@ -191,6 +191,9 @@ func TestOptionalSections(t *testing.T) {
 		s.Coverage = []Coverage{{ZoneKind: "living", Required: 4, Covered: 3, Now: 0.75, Today: 0.9}}
 		s.Rounds = &Rounds{Window: "22:00-06:00", Due: 6, Done: 5, Missed: 1, Next: t0.Add(30 * time.Minute)}
 		s.Alerts = []Alert{{ID: "a1", Severity: SeverityCritical, State: AlertFiring, Text: "Fridge warm for 30 min", Zone: "med-fridge", Since: t0.Add(-30 * time.Minute)}}
+		s.Score = &Score{Live: 67.26, Today: f(71), Caps: []string{"room_below_16"}, Version: "2025.1", Components: []ScoreComponent{
+			{Name: "temperature", Ratio: 0.91, Known: true}, {Name: "coverage", Known: false},
+		}}
 	})
 	ts := newServer(t, p, Options{})
 	_, body := newClient(t, ts).do("GET", "/", nil, "Accept-Language", "ru")
@@ -199,6 +202,8 @@ func TestOptionalSections(t *testing.T) {
 		`id="coverage"`, "Покрытие камерами", "сейчас 75 %", "сегодня 90 %", "3 из 4 зон",
 		`id="rounds"`, "Ночные обходы сегодня", "пропущено", "следующий в 00:00",
 		`id="alerts"`, "Fridge warm for 30 min", "критично", "активна",
+		`id="score"`, "Индекс безопасности", "67.3", "сегодня 71.0", "температура", "91 %",
+		"видеопокрытие", "нет данных — считается как 0", "ограничен: room_below_16", "2025.1",
 	)
 	// Without an Acker there is no acknowledge button.
 	lacks(t, "page", body, "/api/alerts/a1/ack")
