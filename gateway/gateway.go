@@ -77,6 +77,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	g.checks = append(g.checks, opt.checks...)
+	g.checks = append(g.checks, g.cameraChecks()...)
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
 			g.routes = append(g.routes, checkRoute{filter: f, check: c})

@@ -43,6 +43,9 @@ type Target struct {
 	Password    string
 	Interval    time.Duration
 	Timeout     time.Duration
+	// Err, when set, is reported instead of probing (the password file could not
+	// be read).
+	Err error
 }
 
 // Publisher publishes on MQTT (the gateway's connection).
@@ -109,11 +112,13 @@ func (p *Prober) Probe(ctx context.Context, t Target) camera.Report {
 	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
 	r := camera.Report{Time: start.UTC(), State: camera.Healthy.String()}
-	var err error
-	if t.RTSPURL != "" {
+	err := t.Err
+	switch {
+	case err != nil:
+	case t.RTSPURL != "":
 		r.Probe = "rtsp"
 		err = RTSP(ctx, t.RTSPURL, t.Username, t.Password)
-	} else {
+	default:
 		r.Probe = "http"
 		err = Snapshot(ctx, p.client, t.SnapshotURL, t.Username, t.Password)
 	}
