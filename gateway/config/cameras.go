@@ -302,7 +302,7 @@ func (v *checker) coverage(zones map[string]Zone) {
 				if name == "" {
 					name = fmt.Sprintf("cameras[%d]", i)
 				}
-				v.errf(fmt.Sprintf("cameras[%d].zones[%d]", i, j), "camera %q must not cover zone %q: its coverage is prohibited (%s)", name, z.ID, v.prohibitedBy(z))
+				v.errf(fmt.Sprintf("cameras[%d].zones[%d]", i, j), "camera %q must not cover zone %q: its coverage is prohibited by %s", name, z.ID, v.prohibitedBy(z))
 			}
 		}
 	}
@@ -312,7 +312,7 @@ func (v *checker) coverage(zones map[string]Zone) {
 			continue
 		}
 		if j, ok := frigates[cam.Topic]; ok {
-			if v.c.Cameras[j].StatsInterval != cam.StatsInterval {
+			if other := v.c.Cameras[j].StatsInterval; other > 0 && cam.StatsInterval > 0 && other != cam.StatsInterval {
 				v.errf(fmt.Sprintf("cameras[%d].stats_interval", i), "%s differs from %s of camera %q on the same Frigate (%s): one Frigate has one stats_interval", cam.StatsInterval, v.c.Cameras[j].StatsInterval, v.c.Cameras[j].ID, v.where(fmt.Sprintf("cameras[%d]", j)))
 			}
 			continue
@@ -346,12 +346,16 @@ func (v *checker) coverage(zones map[string]Zone) {
 	}
 }
 
-// prohibitedBy says which setting made zone z prohibited.
+// prohibitedBy names the setting that made zone z prohibited, with its line.
 func (v *checker) prohibitedBy(z Zone) string {
 	if z.Coverage == CoverageProhibited {
-		return "its coverage: prohibited"
+		for i, zz := range v.c.Zones {
+			if zz.ID == z.ID {
+				return v.where(fmt.Sprintf("zones[%d].coverage", i))
+			}
+		}
 	}
-	return fmt.Sprintf("coverage.kinds.%s: prohibited", z.Kind)
+	return v.where("coverage.kinds." + z.Kind)
 }
 
 func sortedKeys(m map[string]string) []string {
