@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/camera"
@@ -24,6 +25,10 @@ func (g *Gateway) cameraChecks() []check {
 	if err != nil { // only for a config that did not pass Validate
 		g.log.Error("cameras not checked", "err", err)
 		return nil
+	}
+	// Today's accounting survives a restart in the spool's directory.
+	if err := c.PersistTo(filepath.Join(g.cfg.Spool.Dir, "camera-coverage.json")); err != nil {
+		g.log.Warn("coverage state not restored: today's coverage restarts from now", "err", err)
 	}
 	checks := []check{c}
 	var targets []probe.Target
@@ -76,5 +81,6 @@ func (pc proberCheck) Run(ctx context.Context) error                           {
 
 var (
 	_ check  = (*camera.Check)(nil)
+	_ runner = (*camera.Check)(nil)
 	_ runner = proberCheck{}
 )

@@ -55,6 +55,8 @@ type Check struct {
 	synced         bool      // the last advance had a synchronised clock
 	lastCoverage   time.Time // when coverage points were last written
 	pending        []telemetry.Event
+	restored       *savedState // loaded by LoadState, applied at the first advance
+	stateFile      string      // see PersistTo
 }
 
 // New builds the check for cfg's cameras and zones. conds receives the conditions;
@@ -292,7 +294,8 @@ func (c *Check) takePending() []telemetry.Event {
 // the states as they were, re-judging the cameras at each moment one of them goes
 // stale, and returns the time it advanced to. With the clock unsynchronised nothing
 // is accounted. The first synchronised advance of the process counts the day so
-// far as unknown: the gateway did not watch it.
+// far (or since the state LoadState restored) as unknown: the gateway did not
+// watch it.
 func (c *Check) advance(now time.Time, synced bool) time.Time {
 	if now.Before(c.last) {
 		now = c.last
@@ -302,8 +305,10 @@ func (c *Check) advance(now time.Time, synced bool) time.Time {
 		c.last, c.synced = now, false
 		return now
 	case c.dayStart.IsZero():
-		c.dayStart = midnight(now, c.loc)
-		c.integrate(c.dayStart, now, beforeStart)
+		if !c.restore(now) {
+			c.dayStart = midnight(now, c.loc)
+			c.integrate(c.dayStart, now, beforeStart)
+		}
 		c.last, c.synced = now, true
 		return now
 	case !c.synced || now.Sub(c.last) > maxGap:
