@@ -14,11 +14,12 @@ import (
 
 // cameraChecks builds the camera check (health and coverage) from the config and,
 // when some cameras are probed by the gateway itself, the prober, which publishes
-// their health on MQTT for the camera check to read back. None without cameras or
-// required zones. A camera whose password file cannot be read is probed no less:
+// their health on MQTT for the camera check to read back. None without cameras: a
+// centre that does not configure any is not judged on coverage here (with one
+// camera, every required zone without a camera is a gap). A camera whose password file cannot be read is probed no less:
 // its reports say so (offline, "password_file: ..."), on the status page too.
 func (g *Gateway) cameraChecks() []check {
-	if len(g.cfg.Cameras) == 0 && !hasRequiredZone(g.cfg) {
+	if len(g.cfg.Cameras) == 0 {
 		return nil
 	}
 	c, err := camera.New(g.cfg, g.conds, g.log.With("component", "camera"))
@@ -47,15 +48,6 @@ func (g *Gateway) cameraChecks() []check {
 		checks = append(checks, proberCheck{probe.New(targets, publisher{g}, g.log)})
 	}
 	return checks
-}
-
-func hasRequiredZone(cfg *config.Config) bool {
-	for _, z := range cfg.Zones {
-		if rule, _ := cfg.ZoneCoverage(z); rule == config.CoverageRequired {
-			return true
-		}
-	}
-	return false
 }
 
 // Cameras returns the cameras' health and the coverage, for the status page; the

@@ -13,7 +13,7 @@ import (
 type Coverage struct {
 	// Kinds overrides the coverage rule of whole zone kinds, e.g. {outdoor: required,
 	// corridor: optional}. Private kinds stay prohibited.
-	Kinds map[string]string `yaml:"kinds"`
+	Kinds map[string]string `yaml:"kinds,omitempty"`
 	// WarnAfter: a required zone uncovered this long raises a coverage_gap warning
 	// (default 5m); CriticalAfter makes it critical (default 30m).
 	WarnAfter     Duration `yaml:"warn_after"`

@@ -117,9 +117,9 @@ type Zone struct {
 	// Coverage overrides the kind's camera coverage rule for this zone: required,
 	// optional or prohibited (see [Config.ZoneCoverage]). A private kind stays
 	// prohibited.
-	Coverage string `yaml:"coverage"`
+	Coverage string `yaml:"coverage,omitempty"`
 	// Cameras is how many healthy cameras a required zone needs at once (default 1).
-	Cameras int `yaml:"cameras"`
+	Cameras int `yaml:"cameras,omitempty"`
 }
 
 // Camera maps a camera to the zones it shows. Cameras may never show a private zone
@@ -138,35 +138,35 @@ type Camera struct {
 	// Topic: for frigate, Frigate's topic prefix (default "frigate"); for generic,
 	// the status topic (required); for saqshy, the health topic (default
 	// saqshy/<centre>/camera/<id>/health).
-	Topic string `yaml:"topic"`
+	Topic string `yaml:"topic,omitempty"`
 	// Field (generic) is the dotted path of the JSON field holding the status, e.g.
 	// "state" or "attributes.connected"; empty takes the whole payload.
-	Field string `yaml:"field"`
+	Field string `yaml:"field,omitempty"`
 	// Online (generic) lists the values that mean online, compared without case
 	// (default online, on, true, 1, ok); any other value means offline.
-	Online []string `yaml:"online"`
+	Online []string `yaml:"online,omitempty"`
 	// MinFPS is the frame-rate floor: below it a camera is degraded (frigate;
 	// default 1).
-	MinFPS float64 `yaml:"min_fps"`
+	MinFPS float64 `yaml:"min_fps,omitempty"`
 	// StatsInterval (frigate) is Frigate's mqtt.stats_interval (default 60s). With
 	// no stats for 3 intervals every camera of that Frigate is unknown.
-	StatsInterval Duration `yaml:"stats_interval"`
+	StatsInterval Duration `yaml:"stats_interval,omitempty"`
 	// StaleAfter (generic, saqshy): with no message for this long the camera is
 	// unknown. Default for saqshy 3 × interval; for generic 0, never (event-driven
 	// bridges publish only on change).
-	StaleAfter Duration `yaml:"stale_after"`
+	StaleAfter Duration `yaml:"stale_after,omitempty"`
 
 	// RTSPURL or SnapshotURL (saqshy) make the gateway probe the camera itself:
 	// RTSP OPTIONS and DESCRIBE, or an HTTP GET of a JPEG snapshot. No credentials
 	// in the URL: Username and PasswordFile.
-	RTSPURL      string `yaml:"rtsp_url"`
-	SnapshotURL  string `yaml:"snapshot_url"`
-	Username     string `yaml:"username"`
-	PasswordFile string `yaml:"password_file"`
+	RTSPURL      string `yaml:"rtsp_url,omitempty"`
+	SnapshotURL  string `yaml:"snapshot_url,omitempty"`
+	Username     string `yaml:"username,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
 	// Interval is how often the prober checks the camera (default 30s); Timeout
 	// bounds one check (default 5s).
-	Interval Duration `yaml:"interval"`
-	Timeout  Duration `yaml:"timeout"`
+	Interval Duration `yaml:"interval,omitempty"`
+	Timeout  Duration `yaml:"timeout,omitempty"`
 }
 
 // Camera sources.
