@@ -306,6 +306,17 @@ func (v *checker) coverage(zones map[string]Zone) {
 			}
 		}
 	}
+	topics := map[string]int{} // generic and saqshy topic -> first camera
+	for i, cam := range v.c.Cameras {
+		if cam.Topic == "" || cam.Source != CameraGeneric && cam.Source != CameraSaqshy {
+			continue
+		}
+		if j, ok := topics[cam.Topic]; ok && v.c.Cameras[j].Source != cam.Source {
+			v.errf(fmt.Sprintf("cameras[%d].topic", i), "topic %q is also camera %q's (%s), a %s camera: one topic speaks one format", clip(cam.Topic), v.c.Cameras[j].ID, v.where(fmt.Sprintf("cameras[%d]", j)), v.c.Cameras[j].Source)
+			continue
+		}
+		topics[cam.Topic] = i
+	}
 	frigates := map[string]int{} // prefix -> first camera
 	for i, cam := range v.c.Cameras {
 		if cam.Source != CameraFrigate || cam.Topic == "" {
