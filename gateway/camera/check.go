@@ -250,7 +250,7 @@ func (c *Check) parse(m telemetry.Message) (func(now time.Time), error) {
 				case "status/detect":
 					k.statusDetect = w
 				case "status/record":
-					k.statusRe = w
+					k.statusRecord = w
 				}
 			}
 		}, nil

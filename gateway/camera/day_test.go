@@ -18,7 +18,9 @@ import (
 // `period=day` points after midnight, and every condition raised and cleared.
 func TestSimulatedDay(t *testing.T) {
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, almaty)
-	at := func(h, m, s int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	zones := []config.Zone{
 		{ID: "room-1", Kind: "living"}, {ID: "room-2", Kind: "living"}, {ID: "dining", Kind: "dining"},
 		{ID: "corridor", Kind: "corridor", Cameras: 2}, {ID: "entrance", Kind: "entrance"},

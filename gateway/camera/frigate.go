@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/saqshy/saqshy/gateway/decode"
@@ -80,7 +81,7 @@ func parseFrigateStats(payload []byte) (frigateStats, error) {
 		cs := frigateCamStats{FPS: fps, Running: pidOK(c.PID) && pidOK(c.CapturePID)}
 		if c.ConnectionQuality != nil {
 			q := *c.ConnectionQuality
-			if !contains(frigateQualities, q) {
+			if !slices.Contains(frigateQualities, q) {
 				return frigateStats{}, badValue("frigate stats: camera %q: unknown connection_quality %q", clipStr(name), clipStr(q))
 			}
 			cs.Quality = q
@@ -149,7 +150,7 @@ func parseWord(payload []byte, words ...string) (string, error) {
 		return "", err
 	}
 	w := strings.ToLower(string(bytes.TrimSpace(payload)))
-	if !contains(words, w) {
+	if !slices.Contains(words, w) {
 		return "", badValue("%q is none of %s", clipStr(w), strings.Join(words, ", "))
 	}
 	return w, nil
@@ -172,15 +173,6 @@ func badJSON(format string, args ...any) error {
 
 func badValue(format string, args ...any) error {
 	return &decode.Error{Source: "camera", Reason: "bad_value", Err: fmt.Errorf(format, args...)}
-}
-
-func contains(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }
 
 // clipStr shortens s for messages and reasons.

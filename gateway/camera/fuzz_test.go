@@ -2,6 +2,7 @@ package camera
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func FuzzFrigateStats(f *testing.F) {
 			if math.IsNaN(c.FPS) || c.FPS < 0 || c.FPS > 1000 {
 				t.Fatalf("camera %q: fps %g", name, c.FPS)
 			}
-			if c.Quality != "" && !contains(frigateQualities, c.Quality) {
+			if c.Quality != "" && !slices.Contains(frigateQualities, c.Quality) {
 				t.Fatalf("camera %q: quality %q", name, c.Quality)
 			}
 		}

@@ -28,9 +28,9 @@ type cam struct {
 	zones []int // indices into Check.zones of the required zones it covers
 
 	// frigate
-	nvr                    *nvr
-	recordings, enabled    string // retained ON/OFF state topics, lower case; "" unknown
-	statusDetect, statusRe string // 0.18 status topics: online, offline, disabled; "" unknown
+	nvr                        *nvr
+	recordings, enabled        string // retained ON/OFF state topics, lower case; "" unknown
+	statusDetect, statusRecord string // 0.18 status topics: online, offline, disabled; "" unknown
 
 	// generic and saqshy
 	value  string    // generic: the last value (lower case)
@@ -77,9 +77,9 @@ func (c *cam) judgeFrigate(now time.Time) (Health, time.Time) {
 	}
 	h := Health{State: Healthy, Covers: true, FPS: st.FPS, Recording: -1}
 	switch {
-	case c.recordings == "off" || c.statusRe == "disabled" || c.statusRe == "offline":
+	case c.recordings == "off" || c.statusRecord == "disabled" || c.statusRecord == "offline":
 		h.Recording = 0
-	case c.recordings == "on" || c.statusRe == "online":
+	case c.recordings == "on" || c.statusRecord == "online":
 		h.Recording = 1
 	}
 	off := func(reason string) (Health, time.Time) {
@@ -99,9 +99,9 @@ func (c *cam) judgeFrigate(now time.Time) (Health, time.Time) {
 		return off(ReasonDetectOffline)
 	case st.Quality == "unusable":
 		return off(ReasonUnusable)
-	case c.recordings == "off" || c.statusRe == "disabled":
+	case c.recordings == "off" || c.statusRecord == "disabled":
 		return degraded(ReasonRecordingOff, false)
-	case c.statusRe == "offline":
+	case c.statusRecord == "offline":
 		return degraded(ReasonRecordFailing, false)
 	case st.FPS < c.cfg.MinFPS:
 		return degraded(ReasonLowFPS, true)
