@@ -11,8 +11,9 @@ import (
 )
 
 // conditions holds the open conditions, keyed by kind and subject. Raising an open
-// condition again only refreshes its reason; clearing a condition that is not open
-// does nothing.
+// condition again refreshes its reason and can raise its severity (a coverage gap
+// going from warning to critical), never lower it; clearing a condition that is
+// not open does nothing.
 type conditions struct {
 	log *slog.Logger
 
@@ -31,14 +32,16 @@ func (cs *conditions) Raise(c telemetry.Condition) {
 	k := condKey{c.Kind, c.Subject}
 	cs.mu.Lock()
 	old, ok := cs.open[k]
+	escalated := ok && c.Severity > old.Severity
 	if ok {
 		old.Reason = c.Reason
+		old.Severity = max(old.Severity, c.Severity)
 		cs.open[k] = old
 	} else {
 		cs.open[k] = c
 	}
 	cs.mu.Unlock()
-	if !ok {
+	if !ok || escalated {
 		cs.log.Warn("condition raised", "kind", c.Kind, "subject", c.Subject, "zone", c.Zone,
 			"severity", c.Severity.String(), "reason", c.Reason)
 	}

@@ -80,6 +80,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.checks = append(g.checks, g.scoreChecks()...)
 	g.checks = append(g.checks, opt.checks...)
 	g.checks = append(g.checks, g.roundsChecks()...)
+	g.checks = append(g.checks, g.cameraChecks()...)
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
 			g.routes = append(g.routes, checkRoute{filter: f, check: c})

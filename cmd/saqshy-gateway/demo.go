@@ -22,8 +22,9 @@ const demoHelp = `Usage: saqshy-gateway demo [flags]
 Runs everything on this machine with no setup: an embedded MQTT broker on a free
 loopback port, a simulated centre (about 20 zones with sensors speaking every
 supported format: Zigbee2MQTT, Tasmota, ESPHome, Shelly gen1 and gen2, Saqshy),
-and the gateway with its spool in a temporary directory. It prints a line of
-counts every 10 seconds. With --influx-url the gateway also writes to that
+11 Frigate cameras, two of them flaky, and the gateway with its spool in a
+temporary directory. It prints a line of counts and a line of camera coverage
+every 10 seconds. With --influx-url the gateway also writes to that
 InfluxDB (e.g. a local InfluxDB 1.8: --influx-url http://127.0.0.1:8086
 --influx-bucket saqshy/autogen after CREATE DATABASE saqshy). Ctrl-C stops it.
 `
@@ -102,8 +103,8 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "demo: broker %s, %d zones, %d sensors (%v), spool %s\n",
-		url, len(cfg.Zones), len(cfg.Sensors), sim.Formats, dir)
+	fmt.Fprintf(stdout, "demo: broker %s, %d zones, %d sensors (%v), %d Frigate cameras, spool %s\n",
+		url, len(cfg.Zones), len(cfg.Sensors), sim.Formats, len(cfg.Cameras), dir)
 	if o.influxURL == "" {
 		fmt.Fprintln(stdout, "demo: no --influx-url: readings stay in the spool")
 	}
@@ -111,6 +112,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- g.Run(ctx) }()
+	go printCoverage(ctx, stdout, g, o.statsEvery)
 
 	pub, err := sim.Connect(url, "saqshy-demo-sim")
 	if err != nil {

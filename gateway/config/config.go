@@ -22,6 +22,8 @@ type Config struct {
 	Rounds  Rounds   `yaml:"rounds"`
 	Alerts  Alerts   `yaml:"alerts"`
 	Score   Score    `yaml:"score"`
+	// Coverage tunes the camera coverage rules (see cameras.go).
+	Coverage Coverage `yaml:"coverage"`
 
 	// pos maps field paths to lines of File; nil for a config built in code.
 	pos *positions
@@ -117,6 +119,12 @@ type Zone struct {
 	Kind string `yaml:"kind"`
 	// Name is the zone's human name, used in alerts.
 	Name string `yaml:"name"`
+	// Coverage overrides the kind's camera coverage rule for this zone: required,
+	// optional or prohibited (see [Config.ZoneCoverage]). A private kind stays
+	// prohibited.
+	Coverage string `yaml:"coverage,omitempty"`
+	// Cameras is how many healthy cameras a required zone needs at once (default 1).
+	Cameras int `yaml:"cameras,omitempty"`
 }
 
 // Camera maps a camera to the zones it shows. Cameras may never show a private zone
@@ -128,8 +136,42 @@ type Camera struct {
 	Zones []string `yaml:"zones"`
 	// Source is frigate, saqshy (the built-in prober) or generic.
 	Source string `yaml:"source"`
-	// Name is the camera's name in its source (Frigate's camera name) or a label.
+	// Name is the camera's name in its source (Frigate's camera name, default the
+	// id) or a label.
 	Name string `yaml:"name"`
+
+	// Topic: for frigate, Frigate's topic prefix (default "frigate"); for generic,
+	// the status topic (required); for saqshy, the health topic (default
+	// saqshy/<centre>/camera/<id>/health).
+	Topic string `yaml:"topic,omitempty"`
+	// Field (generic) is the dotted path of the JSON field holding the status, e.g.
+	// "state" or "attributes.connected"; empty takes the whole payload.
+	Field string `yaml:"field,omitempty"`
+	// Online (generic) lists the values that mean online, compared without case
+	// (default online, on, true, 1, ok); any other value means offline.
+	Online []string `yaml:"online,omitempty"`
+	// MinFPS is the frame-rate floor: below it a camera is degraded (frigate;
+	// default 1).
+	MinFPS float64 `yaml:"min_fps,omitempty"`
+	// StatsInterval (frigate) is Frigate's mqtt.stats_interval (default 60s). With
+	// no stats for 3 intervals every camera of that Frigate is unknown.
+	StatsInterval Duration `yaml:"stats_interval,omitempty"`
+	// StaleAfter (generic, saqshy): with no message for this long the camera is
+	// unknown. Default for saqshy 3 × interval; for generic 0, never (event-driven
+	// bridges publish only on change).
+	StaleAfter Duration `yaml:"stale_after,omitempty"`
+
+	// RTSPURL or SnapshotURL (saqshy) make the gateway probe the camera itself:
+	// RTSP OPTIONS and DESCRIBE, or an HTTP GET of a JPEG snapshot. No credentials
+	// in the URL: Username and PasswordFile.
+	RTSPURL      string `yaml:"rtsp_url,omitempty"`
+	SnapshotURL  string `yaml:"snapshot_url,omitempty"`
+	Username     string `yaml:"username,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+	// Interval is how often the prober checks the camera (default 30s); Timeout
+	// bounds one check (default 5s).
+	Interval Duration `yaml:"interval,omitempty"`
+	Timeout  Duration `yaml:"timeout,omitempty"`
 }
 
 // Camera sources.
@@ -308,6 +350,7 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	setS(&c.Rounds.Window, "rounds.window", DefaultRoundsWindow)
 	setD(&c.Rounds.Interval, "rounds.interval", DefaultRoundsInterval)
 	c.roundsDefaults(absent)
+	c.cameraDefaults(absent)
 	for i := range c.Alerts.Recipients {
 		setS(&c.Alerts.Recipients[i].Lang, fmt.Sprintf("alerts.recipients[%d].lang", i), DefaultLang)
 	}

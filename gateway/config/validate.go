@@ -36,6 +36,7 @@ func (c *Config) check(p *problems) {
 	zones := v.zones()
 	v.sensors(zones)
 	v.cameras(zones)
+	v.coverage(zones)
 	v.rounds(zones)
 	v.alerts()
 	v.score()
