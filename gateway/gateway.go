@@ -48,6 +48,7 @@ type Gateway struct {
 	states   *sensorStates
 	conds    *conditions
 	checks   []check      // cameras, rounds, rules, score: see checks.go
+	alerts   *alertCheck  // see alerts.go
 	routes   []checkRoute // the checks' topic filters
 	started  time.Time
 
@@ -77,6 +78,9 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	g.checks = append(g.checks, opt.checks...)
+	if err := g.addAlerts(); err != nil {
+		return nil, err
+	}
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
 			g.routes = append(g.routes, checkRoute{filter: f, check: c})

@@ -38,6 +38,7 @@ func (c *Config) check(p *problems) {
 	v.cameras(zones)
 	v.rounds(zones)
 	v.alerts()
+	v.alertsMore(zones)
 }
 
 type checker struct {

@@ -3,8 +3,8 @@ package rules
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,8 +69,8 @@ type sensorState struct {
 	// the medicine fridge's cumulative rule
 	fridge     bool
 	staleAfter time.Duration // silence longer than this counts as out of range
-	outAbove   float64 // out of range above this
-	outBelow   float64 // or below this
+	outAbove   float64       // out of range above this
+	outBelow   float64       // or below this
 	lastTemp   float64
 	lastTempAt time.Time
 	haveTemp   bool
