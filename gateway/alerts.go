@@ -62,31 +62,24 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 	}
 	ac := &alertCheck{log: log, chats: map[string]bool{}}
 	senders := map[string]outbox.Sender{"mqtt": notify.MQTT{Pub: publisher{g}}}
+	// Secrets are read when used: a missing file delays the notifications (they
+	// wait in the outbox, the error is logged and counted) instead of stopping
+	// the gateway.
 	if a.Webhook.URL != "" {
-		secret, err := cfg.WebhookSecret()
-		if err != nil {
-			return nil, fmt.Errorf("webhook: %w", err)
-		}
-		senders["webhook"] = &notify.Webhook{URL: a.Webhook.URL, Secret: []byte(secret)}
+		senders["webhook"] = &notify.Webhook{URL: a.Webhook.URL, SecretFunc: cfg.WebhookSecret}
 	}
-	token, err := cfg.TelegramToken()
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", err)
-	}
-	if token != "" {
-		ac.telegram = &notify.Telegram{BaseURL: a.Telegram.BaseURL, Token: token, Logger: log}
+	telegramOn := a.Telegram.TokenFile != "" || os.Getenv(config.EnvTelegramToken) != ""
+	if telegramOn {
+		ac.telegram = &notify.Telegram{BaseURL: a.Telegram.BaseURL, TokenFunc: cfg.TelegramToken, Logger: log}
 		senders["telegram"] = ac.telegram
 	}
 	if a.SMTP.Host != "" {
-		pass, err := cfg.SMTPPassword()
-		if err != nil {
-			return nil, fmt.Errorf("smtp: %w", err)
-		}
 		senders["email"] = &notify.Email{Host: a.SMTP.Host, Port: a.SMTP.Port, TLS: a.SMTP.TLS,
-			Username: a.SMTP.Username, Password: pass, From: a.SMTP.From}
+			Username: a.SMTP.Username, PasswordFunc: cfg.SMTPPassword, From: a.SMTP.From}
 	}
-	if ac.apiToken, err = cfg.AlertsAPIToken(); err != nil {
-		return nil, fmt.Errorf("api token: %w", err)
+	var err2 error
+	if ac.apiToken, err2 = cfg.AlertsAPIToken(); err2 != nil {
+		log.Error("alerts API token unreadable: the API answers this Pi only", "err", err2)
 	}
 	ob, err := outbox.Open(filepath.Join(dir, "outbox"), senders, outbox.Options{Logger: log, Now: g.opt.Clock.Now})
 	if err != nil {
@@ -97,7 +90,7 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 	opt := alert.Options{
 		Centre: cfg.Centre.ID, CentreName: cfg.Centre.Name, StatusURL: a.StatusURL, Location: cfg.Centre.Location,
 		ZoneNames: map[string]string{}, ZoneKinds: map[string]string{}, Renotify: a.Renotify.Std(),
-		Telegram: token != "", Email: a.SMTP.Host != "", Webhook: a.Webhook.URL != "", MQTT: true,
+		Telegram: telegramOn, Email: a.SMTP.Host != "", Webhook: a.Webhook.URL != "", MQTT: true,
 		StateFile: filepath.Join(dir, "state.json"), Outbox: ob, Templates: tpl, Logger: log, Now: g.opt.Clock.Now,
 		Chains: map[telemetry.Severity][]alert.Step{},
 	}
@@ -109,7 +102,7 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 		if r.TelegramChat != "" {
 			ac.chats[r.TelegramChat] = true
 		}
-		if token == "" && r.TelegramChat != "" {
+		if !telegramOn && r.TelegramChat != "" {
 			log.Warn("recipient has a telegram_chat but no bot token is configured: Telegram is off", "recipient", r.Name)
 		}
 		if a.SMTP.Host == "" && r.Email != "" {

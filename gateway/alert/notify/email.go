@@ -25,7 +25,9 @@ type Email struct {
 	TLS      string // SMTPStartTLS (default), SMTPTLS or SMTPNone
 	Username string // "" for no authentication
 	Password string
-	From     string
+	// PasswordFunc, when set, replaces Password and is asked at every send.
+	PasswordFunc func() (string, error)
+	From         string
 	// TLSConfig, when set, replaces the default (server name = Host, system roots).
 	TLSConfig *tls.Config
 	Timeout   time.Duration // default 30 s
@@ -62,7 +64,14 @@ func (e *Email) Send(ctx context.Context, n *outbox.Notification) error {
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tc))
 	}
 	if e.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(e.Username), mail.WithPassword(e.Password))
+		pass := e.Password
+		if e.PasswordFunc != nil {
+			var err error
+			if pass, err = e.PasswordFunc(); err != nil {
+				return fmt.Errorf("email: smtp password: %w", err)
+			}
+		}
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(e.Username), mail.WithPassword(pass))
 	}
 	c, err := mail.NewClient(e.Host, opts...)
 	if err != nil {

@@ -78,8 +78,10 @@ type session struct {
 	msg  mailMsg
 }
 
-func (mb *mailbox) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{mb: mb, conn: c}, nil }
-func (s *session) AuthMechanisms() []string                        { return []string{sasl.Plain} }
+func (mb *mailbox) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{mb: mb, conn: c}, nil
+}
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
 func (s *session) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != "saqshy" || pass != "mail-pass" {
@@ -96,7 +98,10 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	s.msg.From = from
 	return nil
 }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.msg.To = append(s.msg.To, to); return nil }
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.msg.To = append(s.msg.To, to)
+	return nil
+}
 func (s *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {

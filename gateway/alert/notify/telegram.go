@@ -26,7 +26,11 @@ const ackPrefix = "ack:"
 type Telegram struct {
 	BaseURL string // default DefaultTelegramURL
 	Token   string
-	Client  *http.Client // default: 70 s timeout (long polls take up to PollTimeout)
+	// TokenFunc, when set, is asked for the token at every call (read from its
+	// file late, so that a missing file delays messages instead of stopping the
+	// gateway).
+	TokenFunc func() (string, error)
+	Client    *http.Client // default: 70 s timeout (long polls take up to PollTimeout)
 	// PollTimeout is getUpdates' long-poll timeout (default 50 s).
 	PollTimeout time.Duration
 	Logger      *slog.Logger
@@ -67,7 +71,13 @@ func (t *Telegram) call(ctx context.Context, method string, body any) (json.RawM
 	if base == "" {
 		base = DefaultTelegramURL
 	}
-	url := strings.TrimRight(base, "/") + "/bot" + t.Token + "/" + method
+	token := t.Token
+	if t.TokenFunc != nil {
+		if token, err = t.TokenFunc(); err != nil {
+			return nil, fmt.Errorf("telegram %s: bot token: %w", method, err)
+		}
+	}
+	url := strings.TrimRight(base, "/") + "/bot" + token + "/" + method
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("telegram %s: bad base url", method) // the URL holds the token: never print it

@@ -22,7 +22,9 @@ const SignatureHeader = "X-Saqshy-Signature"
 type Webhook struct {
 	URL    string
 	Secret []byte
-	Client *http.Client // default: 10 s timeout
+	// SecretFunc, when set, replaces Secret and is asked at every send.
+	SecretFunc func() (string, error)
+	Client     *http.Client // default: 10 s timeout
 }
 
 // Sign returns the signature header value of body under secret.
@@ -44,7 +46,15 @@ func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(w.Secret, n.Body))
+	secret := w.Secret
+	if w.SecretFunc != nil {
+		s, err := w.SecretFunc()
+		if err != nil {
+			return fmt.Errorf("webhook: signing secret: %w", err)
+		}
+		secret = []byte(s)
+	}
+	req.Header.Set(SignatureHeader, Sign(secret, n.Body))
 	req.Header.Set("X-Saqshy-Delivery", n.ID)
 	req.Header.Set("X-Saqshy-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
 	c := w.Client

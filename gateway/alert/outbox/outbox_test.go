@@ -29,7 +29,11 @@ func (s *sink) Send(_ context.Context, n *Notification) error {
 	return nil
 }
 
-func (s *sink) list() []string { s.mu.Lock(); defer s.mu.Unlock(); return append([]string(nil), s.got...) }
+func (s *sink) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
 
 var t0 = time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
 
