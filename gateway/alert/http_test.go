@@ -160,3 +160,24 @@ func FuzzLoadState(f *testing.F) {
 type nopOutbox struct{}
 
 func (nopOutbox) Enqueue(outbox.Notification) error { return nil }
+
+func FuzzAckBody(f *testing.F) {
+	f.Add("application/json", `{"by":"Director"}`)
+	f.Add("application/x-www-form-urlencoded", "by=Director")
+	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"by\"\r\n\r\nD\r\n--x--\r\n")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, ctype, body string) {
+		req := httptest.NewRequest("POST", "/api/alerts/1/ack", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		by, err := ackBy(req)
+		if err != nil {
+			if by != "" {
+				t.Fatalf("a name with an error: %q", by)
+			}
+			return
+		}
+		if by == "" || len(by) > 200 || strings.TrimSpace(by) != by {
+			t.Fatalf("bad name %q", by)
+		}
+	})
+}
