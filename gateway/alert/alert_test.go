@@ -435,3 +435,50 @@ func TestAlertPoints(t *testing.T) {
 		t.Errorf("ack of an unknown alert: %v", err)
 	}
 }
+
+// recording is an Enqueuer that keeps what it is given (the outbox itself is
+// tested in its package).
+type recording struct{ got []outbox.Notification }
+
+func (r *recording) Enqueue(n outbox.Notification) error { r.got = append(r.got, n); return nil }
+
+// Recipients with e-mail get e-mails (no button), in their language; channels not
+// configured are not used; MQTT carries the state retained and is cleared.
+func TestChannelsPerRecipient(t *testing.T) {
+	tpl, err := LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recording{}
+	clk := &clock{t: t0}
+	e, err := New(Options{Centre: "c1", Recipients: []Recipient{
+		{Name: "Director", Lang: "kk", TelegramChat: "101", Email: "director@example.org"},
+		{Name: "Nurse", Lang: "en", TelegramChat: "102"},
+	}, Email: true, MQTT: true, StateFile: filepath.Join(t.TempDir(), "s.json"), Outbox: rec, Templates: tpl, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Raise(fridgeWarm())
+	e.Clear("temperature_high", "fridge-probe", t0)
+	var got []string
+	for _, n := range rec.got {
+		got = append(got, n.Channel+":"+n.To)
+		switch n.Channel {
+		case "email":
+			if n.Button != "" || !strings.Contains(n.Subject, "ӨТЕ ҚАУІПТІ") && !strings.Contains(n.Subject, "Жойылды") {
+				t.Errorf("email %+v", n)
+			}
+		case "mqtt":
+			if !n.Retained || n.To != "saqshy/c1/alert/1" || n.Supersede != "mqtt/1" {
+				t.Errorf("mqtt %+v", n)
+			}
+		}
+	}
+	want := "mqtt:saqshy/c1/alert/1 email:director@example.org mqtt:saqshy/c1/alert/1 email:director@example.org"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("enqueued %q, want %q", strings.Join(got, " "), want)
+	}
+	if last := rec.got[len(rec.got)-2]; len(last.Body) != 0 {
+		t.Errorf("the resolved MQTT message must be empty (clears the retained topic): %s", last.Body)
+	}
+}
