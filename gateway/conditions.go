@@ -11,14 +11,27 @@ import (
 )
 
 // conditions holds the open conditions, keyed by kind and subject. Raising an open
-// condition again refreshes its reason and can raise its severity (a coverage gap
-// going from warning to critical), never lower it; clearing a condition that is
-// not open does nothing.
+// condition again refreshes its reason and value, and changes its severity if the
+// new one differs; clearing a condition that is not open does nothing, so a check
+// may call Clear on every healthy observation.
+//
+// Every transition (opened, severity changed, resolved) is passed on to the
+// listeners (the alert engine), in order, whoever raised it: sensor probes, the
+// temperature rules, cameras, night rounds.
 type conditions struct {
 	log *slog.Logger
 
-	mu   sync.Mutex
-	open map[condKey]telemetry.Condition
+	mu        sync.Mutex
+	open      map[condKey]telemetry.Condition
+	listeners []condListener
+}
+
+// condListener hears every transition of a condition. It is called with the
+// registry's lock held, so transitions arrive in order; it must not call back into
+// the registry and should return quickly.
+type condListener interface {
+	Raise(c telemetry.Condition)
+	Clear(kind, subject string, at time.Time)
 }
 
 type condKey struct{ kind, subject string }
@@ -27,23 +40,37 @@ func newConditions(log *slog.Logger) *conditions {
 	return &conditions{log: log, open: map[condKey]telemetry.Condition{}}
 }
 
-// Raise opens c (or refreshes the reason of the same open condition).
+// listen adds a listener; call it before the gateway runs.
+func (cs *conditions) listen(l condListener) {
+	cs.mu.Lock()
+	cs.listeners = append(cs.listeners, l)
+	cs.mu.Unlock()
+}
+
+// Raise opens c (or refreshes the reason, value and severity of the same open
+// condition).
 func (cs *conditions) Raise(c telemetry.Condition) {
 	k := condKey{c.Kind, c.Subject}
 	cs.mu.Lock()
+	defer cs.mu.Unlock()
 	old, ok := cs.open[k]
-	escalated := ok && c.Severity > old.Severity
 	if ok {
-		old.Reason = c.Reason
-		old.Severity = max(old.Severity, c.Severity)
+		changed := old.Severity != c.Severity
+		old.Reason, old.Value, old.HasValue, old.Severity = c.Reason, c.Value, c.HasValue, c.Severity
 		cs.open[k] = old
-	} else {
-		cs.open[k] = c
+		if changed {
+			cs.log.Warn("condition severity changed", "kind", c.Kind, "subject", c.Subject, "severity", c.Severity.String(), "reason", c.Reason)
+			for _, l := range cs.listeners {
+				l.Raise(old)
+			}
+		}
+		return
 	}
-	cs.mu.Unlock()
-	if !ok || escalated {
-		cs.log.Warn("condition raised", "kind", c.Kind, "subject", c.Subject, "zone", c.Zone,
-			"severity", c.Severity.String(), "reason", c.Reason)
+	cs.open[k] = c
+	cs.log.Warn("condition raised", "kind", c.Kind, "subject", c.Subject, "zone", c.Zone,
+		"severity", c.Severity.String(), "reason", c.Reason)
+	for _, l := range cs.listeners {
+		l.Raise(c)
 	}
 }
 
@@ -51,12 +78,27 @@ func (cs *conditions) Raise(c telemetry.Condition) {
 func (cs *conditions) Clear(kind, subject string, t time.Time) {
 	k := condKey{kind, subject}
 	cs.mu.Lock()
+	defer cs.mu.Unlock()
 	c, ok := cs.open[k]
+	if !ok {
+		return
+	}
 	delete(cs.open, k)
-	cs.mu.Unlock()
-	if ok {
-		cs.log.Info("condition resolved", "kind", kind, "subject", subject, "zone", c.Zone,
-			"open_for", t.Sub(c.Since).Round(time.Second))
+	cs.log.Info("condition resolved", "kind", kind, "subject", subject, "zone", c.Zone,
+		"open_for", t.Sub(c.Since).Round(time.Second))
+	for _, l := range cs.listeners {
+		l.Clear(kind, subject, t)
+	}
+}
+
+// restore opens c without telling the listeners: a condition the alert engine
+// remembered across a restart, so that its raiser's Clear reaches the engine.
+func (cs *conditions) restore(c telemetry.Condition) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	k := condKey{c.Kind, c.Subject}
+	if _, ok := cs.open[k]; !ok {
+		cs.open[k] = c
 	}
 }
 

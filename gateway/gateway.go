@@ -48,6 +48,7 @@ type Gateway struct {
 	states   *sensorStates
 	conds    *conditions
 	checks   []check      // cameras, rounds, rules, score: see checks.go
+	alerts   *alertCheck  // see alerts.go
 	routes   []checkRoute // the checks' topic filters
 	started  time.Time
 
@@ -81,6 +82,9 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.checks = append(g.checks, opt.checks...)
 	g.checks = append(g.checks, g.roundsChecks()...)
 	g.checks = append(g.checks, g.cameraChecks()...)
+	if err := g.addAlerts(); err != nil {
+		return nil, err
+	}
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
 			g.routes = append(g.routes, checkRoute{filter: f, check: c})

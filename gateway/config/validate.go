@@ -40,6 +40,7 @@ func (c *Config) check(p *problems) {
 	v.rounds(zones)
 	v.alerts()
 	v.score()
+	v.alertsMore(zones)
 }
 
 type checker struct {
