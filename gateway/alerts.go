@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/rules"
+	"github.com/saqshy/saqshy/gateway/status"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -237,3 +239,28 @@ func (g *Gateway) AlertsHandler() http.Handler {
 
 // AlertOutboxStats returns the notification counters per channel.
 func (g *Gateway) AlertOutboxStats() outbox.Stats { return g.alerts.outbox.Stats() }
+
+// alertSection is the open alerts for the status page.
+func (g *Gateway) alertSection() []status.Alert {
+	var out []status.Alert
+	for _, a := range g.Alerts() {
+		text := a.Text
+		if text == "" {
+			text = a.Kind + " " + a.Subject
+		}
+		out = append(out, status.Alert{ID: a.ID, Severity: a.Severity, State: string(a.State), Text: text,
+			Zone: cmp.Or(a.ZoneName, a.Zone), Since: a.Since, AckedBy: a.AckedBy, AckedAt: a.AckedAt})
+	}
+	return out
+}
+
+// alertAcker acknowledges alerts from the status page.
+type alertAcker struct{ e *alert.Engine }
+
+func (a alertAcker) Ack(_ context.Context, id, by string) error {
+	_, err := a.e.Ack(id, by)
+	if errors.Is(err, alert.ErrNotFound) || errors.Is(err, alert.ErrResolved) {
+		return fmt.Errorf("%w: %w", status.ErrUnknownAlert, err)
+	}
+	return err
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/camera"
 	"github.com/saqshy/saqshy/gateway/camera/probe"
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/status"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -76,3 +78,22 @@ var (
 	_ runner = (*camera.Check)(nil)
 	_ runner = proberCheck{}
 )
+
+// cameraSections is the cameras' health and the coverage per zone kind for the
+// status page; nil without cameras.
+func (g *Gateway) cameraSections() ([]status.Camera, []status.Coverage) {
+	snap := g.Cameras()
+	var cams []status.Camera
+	for _, c := range snap.Cameras {
+		cams = append(cams, status.Camera{ID: cmp.Or(c.Name, c.ID), Zones: c.Zones, State: c.State.String(), Reason: c.Reason, Since: c.Since})
+	}
+	var cov []status.Coverage
+	for _, k := range snap.Kinds {
+		if k.Zones == 0 {
+			continue
+		}
+		cov = append(cov, status.Coverage{ZoneKind: k.Kind, Required: k.Zones, Covered: k.CoveredNow,
+			Now: float64(k.CoveredNow) / float64(k.Zones), Today: k.Today.Ratio()})
+	}
+	return cams, cov
+}

@@ -24,7 +24,11 @@ type conditions struct {
 	mu        sync.Mutex
 	open      map[condKey]telemetry.Condition
 	listeners []condListener
+	history   []telemetry.Condition // resolved, oldest first, the last keepResolved
 }
+
+// keepResolved bounds the resolved conditions kept for the safety score's caps.
+const keepResolved = 2000
 
 // condListener hears every transition of a condition. It is called with the
 // registry's lock held, so transitions arrive in order; it must not call back into
@@ -84,6 +88,10 @@ func (cs *conditions) Clear(kind, subject string, t time.Time) {
 		return
 	}
 	delete(cs.open, k)
+	c.Resolved = t
+	if cs.history = append(cs.history, c); len(cs.history) > keepResolved {
+		cs.history = slices.Delete(cs.history, 0, len(cs.history)-keepResolved)
+	}
 	cs.log.Info("condition resolved", "kind", kind, "subject", subject, "zone", c.Zone,
 		"open_for", t.Sub(c.Since).Round(time.Second))
 	for _, l := range cs.listeners {
@@ -121,3 +129,22 @@ func (cs *conditions) list() []telemetry.Condition {
 
 // Conditions returns the open conditions, oldest first. Safe for concurrent use.
 func (g *Gateway) Conditions() []telemetry.Condition { return g.conds.list() }
+
+// between returns the conditions open at any time in [from, to): the open ones
+// raised before to, and the resolved ones kept that were open in the period.
+func (cs *conditions) between(from, to time.Time) []telemetry.Condition {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var out []telemetry.Condition
+	for _, c := range cs.open {
+		if c.Since.Before(to) {
+			out = append(out, c)
+		}
+	}
+	for _, c := range cs.history {
+		if c.Since.Before(to) && c.Resolved.After(from) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

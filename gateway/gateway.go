@@ -78,13 +78,13 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	g.checks = append(g.checks, &health{stats: g.Stats})
-	g.checks = append(g.checks, g.scoreChecks()...)
-	g.checks = append(g.checks, opt.checks...)
 	g.checks = append(g.checks, g.roundsChecks()...)
 	g.checks = append(g.checks, g.cameraChecks()...)
 	if err := g.addAlerts(); err != nil {
 		return nil, err
 	}
+	g.checks = append(g.checks, g.scoreChecks()...) // reads the checks above
+	g.checks = append(g.checks, opt.checks...)
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
 			g.routes = append(g.routes, checkRoute{filter: f, check: c})

@@ -572,7 +572,9 @@ func TestWiredProbesLand(t *testing.T) {
 		return e.in.Count(t, "climate", "temperature_c", `"source"='ds18b20'`) >= 6 &&
 			g.Stats().Counters[gateway.Key{Source: "ds18b20", Outcome: "crc"}] >= 2
 	}, g)
-	resp, err := http.Get("http://" + g.StatusAddr().String() + "/")
+	req, _ := http.NewRequest("GET", "http://"+g.StatusAddr().String()+"/", nil)
+	req.Header.Set("Accept-Language", "en")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

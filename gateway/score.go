@@ -4,9 +4,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/camera"
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/rounds"
 	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/status"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // scoreStateFile is the score's day accumulators, in the spool directory.
@@ -30,7 +33,7 @@ func (g *Gateway) scoreChecks() []check {
 	if loc == nil {
 		loc = time.UTC
 	}
-	c, err := score.New(score.Options{
+	opt := score.Options{
 		Centre:         cfg.Centre.ID,
 		Location:       loc,
 		Sensors:        sensors,
@@ -42,12 +45,43 @@ func (g *Gateway) scoreChecks() []check {
 		StateFile:      filepath.Join(cfg.Spool.Dir, scoreStateFile),
 		Publisher:      publisher{g},
 		Logger:         g.log.With("component", "score"),
-	})
+		Events:         seriousEvents{g.conds},
+	}
+	// The other checks' components; a component the centre configures nothing for
+	// stays nil: not applicable.
+	for _, ch := range g.checks {
+		switch ch := ch.(type) {
+		case *rounds.Check:
+			opt.Rounds = ch
+		case *camera.Check:
+			opt.Coverage = ch
+		}
+	}
+	if g.alerts != nil && g.alerts.engine != nil {
+		opt.Response = g.alerts.engine
+	}
+	c, err := score.New(opt)
 	if err != nil {
 		g.log.Error("safety score disabled", "err", err)
 		return nil
 	}
 	return []check{c}
+}
+
+// seriousEvents gives the score the conditions that cap it and that the score does
+// not see in the readings itself: a camera down (camera_offline) for 24 hours is
+// the cap camera_down_24h.
+type seriousEvents struct{ conds *conditions }
+
+func (s seriousEvents) Serious(from, to time.Time) []telemetry.Condition {
+	var out []telemetry.Condition
+	for _, c := range s.conds.between(from, to) {
+		if c.Kind == camera.KindCameraOffline {
+			c.Kind = "camera_down"
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func scoreWeights(w config.ScoreWeights) score.Weights {

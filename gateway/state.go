@@ -102,6 +102,8 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	}
 	snap.Rounds = g.roundsSection()
 	snap.Score = g.scoreSection()
+	snap.Cameras, snap.Coverage = g.cameraSections()
+	snap.Alerts = g.alertSection()
 	return snap
 }
 
@@ -117,10 +119,14 @@ func (g *Gateway) statusHandler() (http.Handler, error) {
 		}
 		hash = h
 	}
-	return status.New(status.Options{
+	opt := status.Options{
 		Provider: g, Centre: g.cfg.Centre.ID, Logger: g.log.With("component", "status"),
 		PasswordHash: hash, GoMetrics: true,
-	})
+	}
+	if g.alerts != nil {
+		opt.Acker, opt.API = alertAcker{g.alerts.engine}, g.AlertsHandler()
+	}
+	return status.New(opt)
 }
 
 // StatusAddr returns the status page's bound address, or nil before it listens or

@@ -595,3 +595,51 @@ func (e *Engine) SetTelegramOffset(off int64) {
 		e.save()
 	}
 }
+
+// ResponseWindow is how soon a critical alert must be acknowledged to count as
+// answered in the safety score's response component.
+const ResponseWindow = 15 * time.Minute
+
+// ResponseScore is, for the safety score, the share of the critical alerts opened
+// in [from, to) that were acknowledged within ResponseWindow of opening. An alert
+// still open and younger than the window is left out (it may yet be answered), as is
+// one that resolved itself within the window before anyone acknowledged it (nothing
+// was left to answer); every other unacknowledged one counts as not answered. A
+// period without such alerts is (1, true). It sees the open alerts and the last
+// resolved ones the engine keeps (200). Safe for concurrent use.
+func (e *Engine) ResponseScore(from, to time.Time) (float64, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.opt.Now()
+	due, answered := 0, 0
+	count := func(a *Alert) {
+		if a.Severity != telemetry.Critical || a.Opened.Before(from) || !a.Opened.Before(to) {
+			return
+		}
+		deadline := a.Opened.Add(ResponseWindow)
+		acked := !a.AckedAt.IsZero() && !a.AckedAt.After(deadline)
+		switch {
+		case acked:
+			due++
+			answered++
+		case a.AckedAt.IsZero() && !a.Resolved.IsZero() && !a.Resolved.After(deadline):
+			// resolved on its own before the window ended
+		case a.AckedAt.IsZero() && a.Resolved.IsZero() && now.Before(deadline):
+			// may still be answered
+		default:
+			due++
+		}
+	}
+	for _, a := range e.open {
+		count(a)
+	}
+	for _, a := range e.recent {
+		if _, ok := e.open[a.ID]; !ok {
+			count(a)
+		}
+	}
+	if due == 0 {
+		return 1, true
+	}
+	return float64(answered) / float64(due), true
+}

@@ -482,3 +482,55 @@ func TestChannelsPerRecipient(t *testing.T) {
 		t.Errorf("the resolved MQTT message must be empty (clears the retained topic): %s", last.Body)
 	}
 }
+
+// TestResponseScore: of the critical alerts opened in a period, the share
+// acknowledged within 15 minutes; a warning, an alert that resolved itself within
+// the window and one still young are left out.
+func TestResponseScore(t *testing.T) {
+	r := newRig(t)
+	cond := func(subject string, sev telemetry.Severity) telemetry.Condition {
+		c := fridgeWarm()
+		c.Subject, c.Severity = subject, sev
+		return c
+	}
+	idOf := func(subject string) string {
+		for _, a := range r.eng.Snapshot() {
+			if a.Subject == subject {
+				return a.ID
+			}
+		}
+		t.Fatalf("no alert for %s in %+v", subject, r.eng.Snapshot())
+		return ""
+	}
+	if got, known := r.eng.ResponseScore(t0, t0.Add(time.Hour)); got != 1 || !known {
+		t.Fatalf("no alerts: %v %t", got, known)
+	}
+	r.eng.Raise(cond("quick", telemetry.Critical)) // acked after 5 min: answered
+	r.eng.Raise(cond("slow", telemetry.Critical))  // acked after 20 min: not
+	r.eng.Raise(cond("never", telemetry.Critical)) // never acked: not
+	r.eng.Raise(cond("blip", telemetry.Critical))  // resolves after 3 min: left out
+	r.eng.Raise(cond("mild", telemetry.Warning))   // not critical: left out
+	quick, slow := idOf("quick"), idOf("slow")
+	r.clk.Add(3 * time.Minute)
+	r.eng.Clear("temperature_high", "blip", r.clk.Now())
+	r.clk.Add(2 * time.Minute)
+	if _, err := r.eng.Ack(quick, "director"); err != nil {
+		t.Fatal(err)
+	}
+	// At 10 min, "slow" and "never" may still be answered: only "quick" counts.
+	r.clk.Add(5 * time.Minute)
+	if got, _ := r.eng.ResponseScore(t0, t0.Add(time.Hour)); got != 1 {
+		t.Errorf("at 10 min: %v, want 1", got)
+	}
+	r.clk.Add(10 * time.Minute)
+	if _, err := r.eng.Ack(slow, "deputy"); err != nil {
+		t.Fatal(err)
+	}
+	if got, known := r.eng.ResponseScore(t0, t0.Add(time.Hour)); got != 1.0/3 || !known {
+		t.Errorf("at 20 min: %v %t, want 1/3", got, known)
+	}
+	// A period before the alerts opened has none.
+	if got, _ := r.eng.ResponseScore(t0.Add(-2*time.Hour), t0); got != 1 {
+		t.Errorf("earlier period: %v", got)
+	}
+}

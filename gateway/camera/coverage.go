@@ -173,3 +173,42 @@ func (c *Check) coveragePoints(t time.Time, period string, spans []Span) []telem
 	}
 	return evs
 }
+
+// CoverageRatio is the share of the required zone-time in [from, to) that cameras
+// covered, for the safety score. The denominator is every required zone over the
+// whole of [from, to) (up to the time accounted so far), so that time the gateway did
+// not watch — stopped, or with its clock unsynchronised — counts as not covered.
+// Answers come from today's and yesterday's totals and, for other periods within the
+// last 24 hours, from the per-minute ring (to the minute); an older period is not
+// known. With no required zone it is (1, true). Safe for concurrent use.
+func (c *Check) CoverageRatio(from, to time.Time) (float64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.zones) == 0 {
+		return 1, true
+	}
+	if to.After(c.last) {
+		to = c.last
+	}
+	if !to.After(from) {
+		return 0, false
+	}
+	all := len(c.kinds)
+	var covered time.Duration
+	switch {
+	case from.Equal(c.dayStart):
+		covered = c.daySpans()[all].Covered
+	case c.yesterday != nil && from.Equal(c.yesterdayStart) && !to.After(c.dayStart):
+		covered = c.yesterday[all].Covered
+	case !from.Before(c.last.Add(-24 * time.Hour)):
+		lo, hi := (from.Unix()+59)/60, (to.Unix()+59)/60 // minutes starting in [from, to)
+		for i := range c.ring.minute {
+			if m := c.ring.minute[i]; c.ring.spans[i] != nil && m >= lo && m < hi {
+				covered += c.ring.spans[i][all].Covered
+			}
+		}
+	default:
+		return 0, false
+	}
+	return min(1, float64(covered)/(float64(len(c.zones))*float64(to.Sub(from)))), true
+}

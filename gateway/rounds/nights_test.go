@@ -128,6 +128,19 @@ func TestNightWithThreeMissedSlots(t *testing.T) {
 	if sum := s.summary(); len(sum.Missed) != 3 || sum.Missed[0].Checkpoint != "cp-1" {
 		t.Errorf("summary missed slots %+v", sum.Missed)
 	}
+	// The safety score's view: the night's 16 slots, 13 on time, whatever period
+	// holds them; the slots that ended by 00:30 alone (cp-1 and cp-2's first,
+	// cp-3's first two, of which cp-3's 23:00 slot was missed: 3 of 4).
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 12, 0), at(loc, 2026, 1, 11, 12, 0), 13.0/16)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 0, 0), at(loc, 2026, 1, 11, 0, 30), 3.0/4)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 11, 12, 0), at(loc, 2026, 1, 12, 0, 0), 1) // nothing due
+}
+
+func wantCompliance(t *testing.T, c *Check, from, to time.Time, want float64) {
+	t.Helper()
+	if got, known := c.Compliance(from, to); !known || got != want {
+		t.Errorf("Compliance(%s, %s) = %v, %t; want %v", from.Format("01-02 15:04"), to.Format("01-02 15:04"), got, known, want)
+	}
 }
 
 func TestLateWithinGrace(t *testing.T) {
@@ -260,12 +273,16 @@ func TestNightWithClockUnsynchronised(t *testing.T) {
 	if sum := s.summary(); !sum.Unknown || sum.UnknownReason != "clock not synchronised" || sum.Overall.Compliance != 0 {
 		t.Errorf("summary %+v", sum)
 	}
+	// Unknown counts against the centre: every slot was scanned, none counts.
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 12, 0), at(loc, 2026, 1, 11, 12, 0), 0)
 	// The next night, synchronised throughout, is judged again.
 	startNight(s, at(loc, 2026, 1, 11, 22, 0))
 	s.points = nil
 	s.play(perfectPlan(s, nil))
 	s.until(at(loc, 2026, 1, 12, 7, 0))
 	wantNight(t, s.night(), 16, 16, 0, 0, 1, false)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 11, 12, 0), at(loc, 2026, 1, 12, 12, 0), 1)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 12, 0), at(loc, 2026, 1, 12, 12, 0), 0.5)
 }
 
 func TestRestartMidNightKeepsState(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -627,5 +628,30 @@ func TestReadPasswordFile(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a provider")
+	}
+}
+
+// TestMachineAPI: with an API handler, GET /api/... and an acknowledgement that
+// carries an Authorization header go to it (it authenticates); the page's own
+// acknowledgement (session and CSRF) does not.
+func TestMachineAPI(t *testing.T) {
+	var got []string
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusTeapot)
+	})
+	ts := newServer(t, centre(), Options{API: api})
+	c := newClient(t, ts)
+	if resp, _ := c.do("GET", "/api/alerts", nil); resp.StatusCode != http.StatusTeapot {
+		t.Errorf("GET /api/alerts = %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("POST", "/api/alerts/7/ack", url.Values{"by": {"robot"}}, "Authorization", "Bearer x"); resp.StatusCode != http.StatusTeapot {
+		t.Errorf("machine ack = %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("POST", "/api/alerts/7/ack", url.Values{}); resp.StatusCode == http.StatusTeapot {
+		t.Errorf("a page ack without a token went to the API")
+	}
+	if want := []string{"GET /api/alerts ", "POST /api/alerts/7/ack Bearer x"}; !slices.Equal(got, want) {
+		t.Errorf("API saw %q, want %q", got, want)
 	}
 }
