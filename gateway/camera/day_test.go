@@ -110,6 +110,13 @@ func TestSimulatedDay(t *testing.T) {
 	if !s.YesterdayStart.Equal(day) || !s.Kinds[len(s.Kinds)-1].HasYesterday || s.Kinds[len(s.Kinds)-1].Yesterday.Covered != 334650*time.Second {
 		t.Errorf("yesterday in the snapshot: %v %+v", s.YesterdayStart, s.Kinds[len(s.Kinds)-1])
 	}
+	// The safety score's view of the day: 334650 s covered of 5 zones × 24 h.
+	if r, known := c.CoverageRatio(day, day.AddDate(0, 0, 1)); !known || r != 334650.0/432000 {
+		t.Errorf("CoverageRatio(day) = %v, %t; want %v", r, known, 334650.0/432000)
+	}
+	if _, known := c.CoverageRatio(day.AddDate(0, 0, -3), day.AddDate(0, 0, -2)); known {
+		t.Error("coverage of a day the check never saw is known")
+	}
 
 	// Conditions, in order.
 	wantConds := []string{
