@@ -57,7 +57,9 @@ func (g *Gateway) scoreChecks() []check {
 			opt.Coverage = ch
 		}
 	}
-	if g.alerts != nil && g.alerts.engine != nil {
+	// Response is judged only where somebody can answer: a centre without alert
+	// recipients has nothing configured for it.
+	if g.alerts != nil && g.alerts.engine != nil && len(cfg.Alerts.Recipients) > 0 {
 		opt.Response = g.alerts.engine
 	}
 	c, err := score.New(opt)

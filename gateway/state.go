@@ -82,7 +82,7 @@ func (st *sensorStates) list() []status.Sensor {
 func (g *Gateway) Snapshot() status.Snapshot {
 	s := g.Stats()
 	snap := status.Snapshot{
-		Centre: g.cfg.Centre.ID, CentreName: g.cfg.Centre.Name, Now: time.Now(), Uptime: s.Uptime,
+		Centre: g.cfg.Centre.ID, CentreName: g.cfg.Centre.Name, Now: g.now(), Uptime: s.Uptime,
 		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: s.InfluxError,
 		Received: s.Received, Acked: s.Acked, Rejected: s.Rejected, Spooled: s.Spooled, Backlog: s.SpoolBacklog,
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
@@ -138,3 +138,12 @@ func (g *Gateway) StatusAddr() net.Addr {
 }
 
 var _ status.Provider = (*Gateway)(nil)
+
+// now is the gateway's clock in the centre's time zone, so that the status page
+// shows the centre's local times whatever the Pi's TZ.
+func (g *Gateway) now() time.Time {
+	if loc := g.cfg.Centre.Location; loc != nil {
+		return g.opt.Clock.Now().In(loc)
+	}
+	return g.opt.Clock.Now()
+}

@@ -49,7 +49,7 @@ var zonePlan = []struct{ id, kind, name string }{
 	{"food-fridge", "food-fridge", "Kitchen chiller"}, {"freezer", "freezer", "Kitchen freezer"},
 	{"play", "play", "Play room"}, {"activity", "activity", "Activity room"},
 	{"corridor-1", "corridor", "Corridor, floor 1"}, {"corridor-2", "corridor", "Corridor, floor 2"},
-	{"entrance", "entrance", "Main entrance"}, {"boiler", "hot-water", "Boiler outlet"},
+	{"entrance", "entrance", "Main entrance"}, {"boiler", "boiler", "Boiler outlet"},
 	{"bath-1", "bathroom", "Bathroom, floor 1"}, {"cool-room", "cool-room", "Cool room"},
 }
 
@@ -62,7 +62,7 @@ func band(kind string) (float64, float64) {
 		return 3, 1
 	case "freezer":
 		return -20, 1
-	case "hot-water":
+	case "boiler", "hot-water":
 		return 62, 1.5
 	case "corridor", "entrance":
 		return 19, 1
@@ -77,7 +77,7 @@ func band(kind string) (float64, float64) {
 
 func hasHumidity(kind string) bool {
 	switch kind {
-	case "med-fridge", "food-fridge", "freezer", "hot-water":
+	case "med-fridge", "food-fridge", "freezer", "boiler", "hot-water":
 		return false
 	}
 	return true
