@@ -73,7 +73,19 @@ func (g *Gateway) tickChecks(ctx context.Context, app appender) {
 		}
 		clear(pending)
 		pending = pending[:0]
+		for _, c := range g.checks {
+			if c, ok := c.(committer); ok {
+				c.Committed()
+			}
+		}
 	}
+}
+
+// committer is a check that persists state saying what its Tick's points were
+// (a night judged): Committed is called once those points are durable, so that a
+// crash in between repeats the points rather than losing them.
+type committer interface {
+	Committed()
 }
 
 // appender is the spool as the checks' ticker sees it.

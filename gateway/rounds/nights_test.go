@@ -398,3 +398,46 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("cp-1 next due %v", cp1.NextDue)
 	}
 }
+
+// TestCrashBeforeNightPointsAreDurable: the gateway dies after the Tick that judged
+// the night but before its points reached the spool. After the restart the night is
+// judged again and its points come again (the same points: InfluxDB keeps one copy).
+func TestCrashBeforeNightPointsAreDurable(t *testing.T) {
+	loc := mustLoc(t, "Asia/Almaty")
+	file := filepath.Join(t.TempDir(), "rounds-state.json")
+	cfg := almatyCentre(t)
+	s := newSim(t, cfg, file, at(loc, 2026, 1, 10, 21, 50))
+	startNight(s, at(loc, 2026, 1, 10, 22, 0))
+	s.play(perfectPlan(s, map[string][]int{"cp-1": {0}}))
+	s.until(at(loc, 2026, 1, 11, 5, 59))
+	s.crashBeforeCommit = true
+	s.until(at(loc, 2026, 1, 11, 7, 0))
+	first := nightPoints(s.points)
+	if len(first) == 0 {
+		t.Fatal("the night was not judged")
+	}
+	s2 := newSim(t, cfg, file, at(loc, 2026, 1, 11, 7, 0).Add(20*time.Second))
+	s2.until(at(loc, 2026, 1, 11, 7, 5))
+	again := nightPoints(s2.points)
+	if !slices.Equal(again, first) {
+		t.Fatalf("after the restart the night's points are\n%v\nwant\n%v", again, first)
+	}
+	wantNight(t, s2.night(), 16, 15, 0, 1, 15.0/16, false)
+	// Confirmed this time: a further restart does not judge it a third time.
+	s3 := newSim(t, cfg, file, at(loc, 2026, 1, 11, 7, 6))
+	s3.until(at(loc, 2026, 1, 11, 7, 10))
+	if n := len(nightPoints(s3.points)); n != 0 {
+		t.Fatalf("%d night points after a confirmed judgement", n)
+	}
+}
+
+// nightPoints returns the slot and night points among evs, as text.
+func nightPoints(evs []telemetry.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if p := e.Point; p != nil && (p.Measurement == "round_night" || p.Measurement == "round" && tag(e, "event") == "slot") {
+			out = append(out, fmt.Sprint(e.Time.UnixNano(), " ", *p))
+		}
+	}
+	return out
+}
