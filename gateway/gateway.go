@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
@@ -50,6 +51,7 @@ type Gateway struct {
 	checks   []check      // cameras, rounds, rules, score: see checks.go
 	alerts   *alertCheck  // see alerts.go
 	routes   []checkRoute // the checks' topic filters
+	alive    atomic.Int64 // Unix ns of the ticker's last run (Alive)
 	started  time.Time
 
 	mu         sync.Mutex
