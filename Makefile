@@ -121,7 +121,7 @@ bench-monitor: tools
 ## fuzz: a short run of every fuzz target
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./gateway/decode ./gateway/spool ./gateway/config ./gateway/rounds ./gateway/camera ./gateway/alert ./gateway/alert/notify; do \
+	@for pkg in ./gateway/decode ./gateway/spool ./gateway/config ./gateway/rounds ./gateway/camera ./gateway/alert ./gateway/alert/notify ./gateway/localsensor; do \
 		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 		done; done
