@@ -13,14 +13,23 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto chromium systemd vet fmt-check unit cross deploy-test bench bench-monitor fuzz build release demo clean screenshots
+.PHONY: all test tools mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor fuzz build release demo clean screenshots
 
 all: build
 
 test: tools vet fmt-check unit cross deploy-test
 
 ## tools: install what the tests need (idempotent)
-tools: $(INFLUXD) mosquitto chromium systemd
+tools: $(INFLUXD) mosquitto chromium systemd rtsp-server
+
+## rtsp-server: GStreamer's RTSP server with Python bindings, a real RTSP server on
+## loopback for the camera prober's tests (Debian dropped live555's livemedia-utils)
+RTSP_PKGS := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+rtsp-server:
+	@if /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1; then :; else \
+		echo "installing GStreamer's RTSP server from Debian's packages"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(RTSP_PKGS); \
+	fi
 
 $(INFLUXD):
 	@echo "building influxd $(INFLUXDB_VERSION) into $(TOOLS)/bin (once; about a minute)"
@@ -114,7 +123,7 @@ bench-monitor: tools
 ## fuzz: a short run of every fuzz target
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./gateway/decode ./gateway/spool ./gateway/config ./gateway/rounds; do \
+	@for pkg in ./gateway/decode ./gateway/spool ./gateway/config ./gateway/rounds ./gateway/camera ./gateway/alert ./gateway/alert/notify ./gateway/localsensor; do \
 		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 		done; done

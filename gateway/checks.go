@@ -56,6 +56,7 @@ func (g *Gateway) tickChecks(ctx context.Context, app appender) {
 		case <-t.C:
 		}
 		now, synced := g.opt.Clock.Now(), g.opt.Clock.Synced()
+		g.alive.Store(time.Now().UnixNano())
 		for _, c := range g.checks {
 			pending = append(pending, c.Tick(now, synced)...)
 		}
@@ -73,7 +74,19 @@ func (g *Gateway) tickChecks(ctx context.Context, app appender) {
 		}
 		clear(pending)
 		pending = pending[:0]
+		for _, c := range g.checks {
+			if c, ok := c.(committer); ok {
+				c.Committed()
+			}
+		}
 	}
+}
+
+// committer is a check that persists state saying what its Tick's points were
+// (a night judged): Committed is called once those points are durable, so that a
+// crash in between repeats the points rather than losing them.
+type committer interface {
+	Committed()
 }
 
 // appender is the spool as the checks' ticker sees it.
@@ -126,4 +139,14 @@ func (p publisher) Publish(ctx context.Context, topic string, retained bool, pay
 		return errors.New("gateway: MQTT not started")
 	}
 	return src.Publish(ctx, topic, retained, payload)
+}
+
+// Alive returns when the gateway's ticker last ran (zero before Run has started
+// it): the liveness a service manager's watchdog can ask for. A gateway whose
+// ticker stops — wedged on a lock or a dead disk — stops being alive.
+func (g *Gateway) Alive() time.Time {
+	if ns := g.alive.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }

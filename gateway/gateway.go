@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
@@ -48,7 +49,9 @@ type Gateway struct {
 	states   *sensorStates
 	conds    *conditions
 	checks   []check      // cameras, rounds, rules, score: see checks.go
+	alerts   *alertCheck  // see alerts.go
 	routes   []checkRoute // the checks' topic filters
+	alive    atomic.Int64 // Unix ns of the ticker's last run (Alive)
 	started  time.Time
 
 	mu         sync.Mutex
@@ -77,9 +80,13 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	g.states = newSensorStates(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	g.checks = append(g.checks, &health{stats: g.Stats})
-	g.checks = append(g.checks, g.scoreChecks()...)
-	g.checks = append(g.checks, opt.checks...)
 	g.checks = append(g.checks, g.roundsChecks()...)
+	g.checks = append(g.checks, g.cameraChecks()...)
+	if err := g.addAlerts(); err != nil {
+		return nil, err
+	}
+	g.checks = append(g.checks, g.scoreChecks()...) // reads the checks above
+	g.checks = append(g.checks, opt.checks...)
 	for _, c := range g.checks {
 		for _, f := range c.Topics() {
 			g.routes = append(g.routes, checkRoute{filter: f, check: c})

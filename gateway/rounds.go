@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/saqshy/saqshy/gateway/rounds"
+	"github.com/saqshy/saqshy/gateway/status"
 )
 
 // roundsStateFile is the night-round state, next to the spool files.
@@ -40,4 +41,22 @@ func (g *Gateway) RoundsStatus() (rounds.Status, bool) {
 		}
 	}
 	return rounds.Status{}, false
+}
+
+// roundsSection is tonight's rounds for the status page; nil when the centre has
+// no checkpoints or no night has begun yet.
+func (g *Gateway) roundsSection() *status.Rounds {
+	r, ok := g.RoundsStatus()
+	if !ok || r.Night == "" {
+		return nil
+	}
+	out := &status.Rounds{Window: g.cfg.Rounds.Window, Due: r.Due, Done: r.Done, Missed: r.Missed}
+	if !r.Final {
+		for _, cp := range r.Checkpoints {
+			if !cp.NextDue.IsZero() && (out.Next.IsZero() || cp.NextDue.Before(out.Next)) {
+				out.Next = cp.NextDue
+			}
+		}
+	}
+	return out
 }

@@ -4,8 +4,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/camera"
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/rounds"
 	"github.com/saqshy/saqshy/gateway/score"
+	"github.com/saqshy/saqshy/gateway/status"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // scoreStateFile is the score's day accumulators, in the spool directory.
@@ -29,7 +33,7 @@ func (g *Gateway) scoreChecks() []check {
 	if loc == nil {
 		loc = time.UTC
 	}
-	c, err := score.New(score.Options{
+	opt := score.Options{
 		Centre:         cfg.Centre.ID,
 		Location:       loc,
 		Sensors:        sensors,
@@ -41,12 +45,45 @@ func (g *Gateway) scoreChecks() []check {
 		StateFile:      filepath.Join(cfg.Spool.Dir, scoreStateFile),
 		Publisher:      publisher{g},
 		Logger:         g.log.With("component", "score"),
-	})
+		Events:         seriousEvents{g.conds},
+	}
+	// The other checks' components; a component the centre configures nothing for
+	// stays nil: not applicable.
+	for _, ch := range g.checks {
+		switch ch := ch.(type) {
+		case *rounds.Check:
+			opt.Rounds = ch
+		case *camera.Check:
+			opt.Coverage = ch
+		}
+	}
+	// Response is judged only where somebody can answer: a centre without alert
+	// recipients has nothing configured for it.
+	if g.alerts != nil && g.alerts.engine != nil && len(cfg.Alerts.Recipients) > 0 {
+		opt.Response = g.alerts.engine
+	}
+	c, err := score.New(opt)
 	if err != nil {
 		g.log.Error("safety score disabled", "err", err)
 		return nil
 	}
 	return []check{c}
+}
+
+// seriousEvents gives the score the conditions that cap it and that the score does
+// not see in the readings itself: a camera down (camera_offline) for 24 hours is
+// the cap camera_down_24h.
+type seriousEvents struct{ conds *conditions }
+
+func (s seriousEvents) Serious(from, to time.Time) []telemetry.Condition {
+	var out []telemetry.Condition
+	for _, c := range s.conds.between(from, to) {
+		if c.Kind == camera.KindCameraOffline {
+			c.Kind = "camera_down"
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func scoreWeights(w config.ScoreWeights) score.Weights {
@@ -68,4 +105,26 @@ func (g *Gateway) Score() (score.Snapshot, bool) {
 		}
 	}
 	return score.Snapshot{}, false
+}
+
+// scoreSection is the live safety score for the status page; nil before the
+// first live score.
+func (g *Gateway) scoreSection() *status.Score {
+	sc, ok := g.Score()
+	if !ok || sc.Live == nil {
+		return nil
+	}
+	out := &status.Score{Live: sc.Live.Total, Caps: sc.Live.Caps, Version: sc.WeightsVersion}
+	if sc.Today != nil {
+		t := sc.Today.Total
+		out.Today = &t
+	}
+	for c := range score.NumComponents {
+		p := sc.Live.Parts[c]
+		if !p.Applicable {
+			continue
+		}
+		out.Components = append(out.Components, status.ScoreComponent{Name: c.String(), Ratio: p.Value(), Known: p.Known})
+	}
+	return out
 }

@@ -82,7 +82,7 @@ func (st *sensorStates) list() []status.Sensor {
 func (g *Gateway) Snapshot() status.Snapshot {
 	s := g.Stats()
 	snap := status.Snapshot{
-		Centre: g.cfg.Centre.ID, CentreName: g.cfg.Centre.Name, Now: time.Now(), Uptime: s.Uptime,
+		Centre: g.cfg.Centre.ID, CentreName: g.cfg.Centre.Name, Now: g.now(), Uptime: s.Uptime,
 		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: s.InfluxError,
 		Received: s.Received, Acked: s.Acked, Rejected: s.Rejected, Spooled: s.Spooled, Backlog: s.SpoolBacklog,
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
@@ -100,6 +100,10 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	for k, n := range s.Counters {
 		snap.Counters = append(snap.Counters, status.Counter{Source: k.Source, Outcome: k.Outcome, N: n})
 	}
+	snap.Rounds = g.roundsSection()
+	snap.Score = g.scoreSection()
+	snap.Cameras, snap.Coverage = g.cameraSections()
+	snap.Alerts = g.alertSection()
 	return snap
 }
 
@@ -115,10 +119,14 @@ func (g *Gateway) statusHandler() (http.Handler, error) {
 		}
 		hash = h
 	}
-	return status.New(status.Options{
+	opt := status.Options{
 		Provider: g, Centre: g.cfg.Centre.ID, Logger: g.log.With("component", "status"),
 		PasswordHash: hash, GoMetrics: true,
-	})
+	}
+	if g.alerts != nil {
+		opt.Acker, opt.API = alertAcker{g.alerts.engine}, g.AlertsHandler()
+	}
+	return status.New(opt)
 }
 
 // StatusAddr returns the status page's bound address, or nil before it listens or
@@ -130,3 +138,12 @@ func (g *Gateway) StatusAddr() net.Addr {
 }
 
 var _ status.Provider = (*Gateway)(nil)
+
+// now is the gateway's clock in the centre's time zone, so that the status page
+// shows the centre's local times whatever the Pi's TZ.
+func (g *Gateway) now() time.Time {
+	if loc := g.cfg.Centre.Location; loc != nil {
+		return g.opt.Clock.Now().In(loc)
+	}
+	return g.opt.Clock.Now()
+}

@@ -75,6 +75,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
+	notified := make(chan struct{})
+	notifyCtx, stopNotify := context.WithCancel(ctx)
+	go func() { notifySystemd(notifyCtx, g, log); close(notified) }()
+	defer func() { stopNotify(); <-notified }()
 	if err := g.Run(ctx); err != nil {
 		log.Error("gateway failed", "err", err)
 		return 1

@@ -22,6 +22,8 @@ type Config struct {
 	Rounds  Rounds   `yaml:"rounds"`
 	Alerts  Alerts   `yaml:"alerts"`
 	Score   Score    `yaml:"score"`
+	// Coverage tunes the camera coverage rules (see cameras.go).
+	Coverage Coverage `yaml:"coverage"`
 
 	// pos maps field paths to lines of File; nil for a config built in code.
 	pos *positions
@@ -117,6 +119,12 @@ type Zone struct {
 	Kind string `yaml:"kind"`
 	// Name is the zone's human name, used in alerts.
 	Name string `yaml:"name"`
+	// Coverage overrides the kind's camera coverage rule for this zone: required,
+	// optional or prohibited (see [Config.ZoneCoverage]). A private kind stays
+	// prohibited.
+	Coverage string `yaml:"coverage,omitempty"`
+	// Cameras is how many healthy cameras a required zone needs at once (default 1).
+	Cameras int `yaml:"cameras,omitempty"`
 }
 
 // Camera maps a camera to the zones it shows. Cameras may never show a private zone
@@ -128,8 +136,42 @@ type Camera struct {
 	Zones []string `yaml:"zones"`
 	// Source is frigate, saqshy (the built-in prober) or generic.
 	Source string `yaml:"source"`
-	// Name is the camera's name in its source (Frigate's camera name) or a label.
+	// Name is the camera's name in its source (Frigate's camera name, default the
+	// id) or a label.
 	Name string `yaml:"name"`
+
+	// Topic: for frigate, Frigate's topic prefix (default "frigate"); for generic,
+	// the status topic (required); for saqshy, the health topic (default
+	// saqshy/<centre>/camera/<id>/health).
+	Topic string `yaml:"topic,omitempty"`
+	// Field (generic) is the dotted path of the JSON field holding the status, e.g.
+	// "state" or "attributes.connected"; empty takes the whole payload.
+	Field string `yaml:"field,omitempty"`
+	// Online (generic) lists the values that mean online, compared without case
+	// (default online, on, true, 1, ok); any other value means offline.
+	Online []string `yaml:"online,omitempty"`
+	// MinFPS is the frame-rate floor: below it a camera is degraded (frigate;
+	// default 1).
+	MinFPS float64 `yaml:"min_fps,omitempty"`
+	// StatsInterval (frigate) is Frigate's mqtt.stats_interval (default 60s). With
+	// no stats for 3 intervals every camera of that Frigate is unknown.
+	StatsInterval Duration `yaml:"stats_interval,omitempty"`
+	// StaleAfter (generic, saqshy): with no message for this long the camera is
+	// unknown. Default for saqshy 3 × interval; for generic 0, never (event-driven
+	// bridges publish only on change).
+	StaleAfter Duration `yaml:"stale_after,omitempty"`
+
+	// RTSPURL or SnapshotURL (saqshy) make the gateway probe the camera itself:
+	// RTSP OPTIONS and DESCRIBE, or an HTTP GET of a JPEG snapshot. No credentials
+	// in the URL: Username and PasswordFile.
+	RTSPURL      string `yaml:"rtsp_url,omitempty"`
+	SnapshotURL  string `yaml:"snapshot_url,omitempty"`
+	Username     string `yaml:"username,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+	// Interval is how often the prober checks the camera (default 30s); Timeout
+	// bounds one check (default 5s).
+	Interval Duration `yaml:"interval,omitempty"`
+	Timeout  Duration `yaml:"timeout,omitempty"`
 }
 
 // Camera sources.
@@ -203,9 +245,89 @@ type Checkpoint struct {
 	Reader string `yaml:"reader"`
 }
 
-// Alerts says who hears about incidents.
+// Alerts says who hears about incidents, how, and when (see docs/ALERTS.md).
+// Defaults and validation are in alerts.go.
 type Alerts struct {
 	Recipients []Recipient `yaml:"recipients"`
+	// Escalation lists, per severity, who is told after how long unacknowledged.
+	// A severity without a chain tells every recipient at once.
+	Escalation Escalation `yaml:"escalation"`
+	// Renotify repeats an unacknowledged critical alert to whoever was told, this
+	// often (default 30m; 0s never).
+	Renotify Duration `yaml:"renotify"`
+	// StatusURL is the gateway's status page as staff reach it, put in messages
+	// (e.g. "http://saqshy-gw.local:8080/"); empty leaves the link out.
+	StatusURL string `yaml:"status_url"`
+	// TemplatesDir holds ru.tmpl, kk.tmpl, en.tmpl overriding the built-in message
+	// templates; empty uses the built-in ones.
+	TemplatesDir string `yaml:"templates_dir"`
+	// APITokenFile holds the bearer token of the local HTTP API
+	// (POST /api/alerts/{id}/ack); without one only this Pi may call it.
+	APITokenFile string        `yaml:"api_token_file"`
+	Telegram     AlertTelegram `yaml:"telegram"`
+	SMTP         AlertSMTP     `yaml:"smtp"`
+	Webhook      AlertWebhook  `yaml:"webhook"`
+	// Limits override the temperature and humidity limits of a zone's kind: the
+	// limits given for a zone and metric replace all defaults of that zone and metric.
+	Limits []AlertLimit `yaml:"limits"`
+	// BatteryLow is the battery percentage under which a warning is raised (default 20).
+	BatteryLow float64 `yaml:"battery_low"`
+	// StaleCritical: a sensor silent this long is critical (default 60m); silent
+	// for 3 × its interval is a warning.
+	StaleCritical Duration `yaml:"stale_critical"`
+}
+
+// Escalation holds the escalation chains per severity.
+type Escalation struct {
+	Warning  []EscalationStep `yaml:"warning"`
+	Critical []EscalationStep `yaml:"critical"`
+}
+
+// EscalationStep tells Notify (recipient names) once the alert has been
+// unacknowledged for After.
+type EscalationStep struct {
+	After  Duration `yaml:"after"`
+	Notify []string `yaml:"notify"`
+}
+
+// AlertTelegram is the Telegram bot that sends alerts and hears acknowledgements.
+// It is on when a token is given (token_file or SAQSHY_TELEGRAM_TOKEN).
+type AlertTelegram struct {
+	// BaseURL of the Bot API (default https://api.telegram.org).
+	BaseURL   string `yaml:"base_url"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// AlertSMTP is the mail server alerts are sent through; on when Host is set.
+type AlertSMTP struct {
+	Host string `yaml:"host"`
+	// Port defaults by TLS: 587 for starttls, 465 for tls, 25 for none.
+	Port int `yaml:"port"`
+	// TLS is starttls (default), tls (implicit) or none.
+	TLS      string `yaml:"tls"`
+	Username string `yaml:"username"`
+	// PasswordFile holds the password; SAQSHY_SMTP_PASSWORD overrides it.
+	PasswordFile string `yaml:"password_file"`
+	From         string `yaml:"from"`
+}
+
+// AlertWebhook receives every alert transition as JSON, signed with HMAC-SHA256
+// of the body under the secret in header X-Saqshy-Signature; on when URL is set.
+type AlertWebhook struct {
+	URL string `yaml:"url"`
+	// SecretFile holds the signing secret; SAQSHY_WEBHOOK_SECRET overrides it.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// AlertLimit is one limit of one zone: exactly one of Above and Below.
+type AlertLimit struct {
+	Zone   string   `yaml:"zone"`
+	Metric string   `yaml:"metric"` // temperature or humidity
+	Above  *float64 `yaml:"above"`
+	Below  *float64 `yaml:"below"`
+	// For is the hold: how long beyond the limit before it fires (0s: at once).
+	For      Duration `yaml:"for"`
+	Severity string   `yaml:"severity"` // warning or critical
 }
 
 // Recipient is one person alerts go to, on at least one channel.
@@ -308,10 +430,12 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	setS(&c.Rounds.Window, "rounds.window", DefaultRoundsWindow)
 	setD(&c.Rounds.Interval, "rounds.interval", DefaultRoundsInterval)
 	c.roundsDefaults(absent)
+	c.cameraDefaults(absent)
 	for i := range c.Alerts.Recipients {
 		setS(&c.Alerts.Recipients[i].Lang, fmt.Sprintf("alerts.recipients[%d].lang", i), DefaultLang)
 	}
 	c.scoreDefaults(absent)
+	c.Alerts.applyDefaults(absent)
 }
 
 // Load reads and parses the config file at path; see [Parse].

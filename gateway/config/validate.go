@@ -36,9 +36,11 @@ func (c *Config) check(p *problems) {
 	zones := v.zones()
 	v.sensors(zones)
 	v.cameras(zones)
+	v.coverage(zones)
 	v.rounds(zones)
 	v.alerts()
 	v.score()
+	v.alertsMore(zones)
 }
 
 type checker struct {

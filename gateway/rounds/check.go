@@ -106,12 +106,15 @@ type Check struct {
 
 	wake chan struct{} // a summary is pending
 
-	mu       sync.Mutex
-	st       *state
-	upSince  time.Time // first synced tick of this process
-	loadErr  error
-	saveErr  error
-	lastSync time.Time // the previous synced tick of this process
+	mu      sync.Mutex
+	st      *state
+	upSince time.Time // first synced tick of this process
+	loadErr error
+	saveErr error
+	// commitPending: a Tick judged a night; its state is saved once the gateway
+	// says the points are durable (Committed).
+	commitPending bool
+	lastSync      time.Time // the previous synced tick of this process
 }
 
 // New builds the check from the config and reads its state file; it fails only on
@@ -591,10 +594,28 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	}
 	out, changed := c.advance(now)
 	c.lastSync = now
-	if changed {
+	switch {
+	case len(out) > 0:
+		// A judged night: its slot and night points are durable only once the
+		// gateway has them in the spool. The state that says "judged" is saved
+		// then (Committed), so that a crash in between judges the night again
+		// after the restart instead of losing its points.
+		c.commitPending = true
+	case changed:
 		c.save()
 	}
 	return out
+}
+
+// Committed is called by the gateway once the points of the last Tick are durable:
+// the state of a night judged by that Tick is saved now.
+func (c *Check) Committed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.commitPending {
+		c.commitPending = false
+		c.save()
+	}
 }
 
 // advance brings the state to now (synced): finishes the night whose window and

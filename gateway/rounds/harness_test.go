@@ -91,6 +91,9 @@ type sim struct {
 	step   time.Duration
 	synced bool
 	points []telemetry.Event
+	// crashBeforeCommit: the gateway never confirms the ticks' points (it dies
+	// before they reach the spool).
+	crashBeforeCommit bool
 }
 
 func newSim(t testing.TB, cfg *config.Config, stateFile string, start time.Time) *sim {
@@ -110,11 +113,20 @@ func newSim(t testing.TB, cfg *config.Config, stateFile string, start time.Time)
 func (s *sim) until(t time.Time) {
 	for !s.now.Add(s.step).After(t) {
 		s.now = s.now.Add(s.step)
-		s.points = append(s.points, s.c.Tick(s.now, s.synced)...)
+		s.tick()
 	}
 	if s.now.Before(t) {
 		s.now = t
-		s.points = append(s.points, s.c.Tick(s.now, s.synced)...)
+		s.tick()
+	}
+}
+
+// tick ticks at s.now and, like the gateway once the points are in the spool,
+// confirms them unless s.crashBeforeCommit.
+func (s *sim) tick() {
+	s.points = append(s.points, s.c.Tick(s.now, s.synced)...)
+	if !s.crashBeforeCommit {
+		s.c.Committed()
 	}
 }
 

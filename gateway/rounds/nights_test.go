@@ -128,6 +128,19 @@ func TestNightWithThreeMissedSlots(t *testing.T) {
 	if sum := s.summary(); len(sum.Missed) != 3 || sum.Missed[0].Checkpoint != "cp-1" {
 		t.Errorf("summary missed slots %+v", sum.Missed)
 	}
+	// The safety score's view: the night's 16 slots, 13 on time, whatever period
+	// holds them; the slots that ended by 00:30 alone (cp-1 and cp-2's first,
+	// cp-3's first two, of which cp-3's 23:00 slot was missed: 3 of 4).
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 12, 0), at(loc, 2026, 1, 11, 12, 0), 13.0/16)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 0, 0), at(loc, 2026, 1, 11, 0, 30), 3.0/4)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 11, 12, 0), at(loc, 2026, 1, 12, 0, 0), 1) // nothing due
+}
+
+func wantCompliance(t *testing.T, c *Check, from, to time.Time, want float64) {
+	t.Helper()
+	if got, known := c.Compliance(from, to); !known || got != want {
+		t.Errorf("Compliance(%s, %s) = %v, %t; want %v", from.Format("01-02 15:04"), to.Format("01-02 15:04"), got, known, want)
+	}
 }
 
 func TestLateWithinGrace(t *testing.T) {
@@ -260,12 +273,16 @@ func TestNightWithClockUnsynchronised(t *testing.T) {
 	if sum := s.summary(); !sum.Unknown || sum.UnknownReason != "clock not synchronised" || sum.Overall.Compliance != 0 {
 		t.Errorf("summary %+v", sum)
 	}
+	// Unknown counts against the centre: every slot was scanned, none counts.
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 12, 0), at(loc, 2026, 1, 11, 12, 0), 0)
 	// The next night, synchronised throughout, is judged again.
 	startNight(s, at(loc, 2026, 1, 11, 22, 0))
 	s.points = nil
 	s.play(perfectPlan(s, nil))
 	s.until(at(loc, 2026, 1, 12, 7, 0))
 	wantNight(t, s.night(), 16, 16, 0, 0, 1, false)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 11, 12, 0), at(loc, 2026, 1, 12, 12, 0), 1)
+	wantCompliance(t, s.c, at(loc, 2026, 1, 10, 12, 0), at(loc, 2026, 1, 12, 12, 0), 0.5)
 }
 
 func TestRestartMidNightKeepsState(t *testing.T) {
@@ -380,4 +397,47 @@ func TestSnapshot(t *testing.T) {
 	if cp1 := st.Checkpoints[0]; !cp1.NextDue.Equal(at(loc, 2026, 1, 11, 4, 0)) {
 		t.Errorf("cp-1 next due %v", cp1.NextDue)
 	}
+}
+
+// TestCrashBeforeNightPointsAreDurable: the gateway dies after the Tick that judged
+// the night but before its points reached the spool. After the restart the night is
+// judged again and its points come again (the same points: InfluxDB keeps one copy).
+func TestCrashBeforeNightPointsAreDurable(t *testing.T) {
+	loc := mustLoc(t, "Asia/Almaty")
+	file := filepath.Join(t.TempDir(), "rounds-state.json")
+	cfg := almatyCentre(t)
+	s := newSim(t, cfg, file, at(loc, 2026, 1, 10, 21, 50))
+	startNight(s, at(loc, 2026, 1, 10, 22, 0))
+	s.play(perfectPlan(s, map[string][]int{"cp-1": {0}}))
+	s.until(at(loc, 2026, 1, 11, 5, 59))
+	s.crashBeforeCommit = true
+	s.until(at(loc, 2026, 1, 11, 7, 0))
+	first := nightPoints(s.points)
+	if len(first) == 0 {
+		t.Fatal("the night was not judged")
+	}
+	s2 := newSim(t, cfg, file, at(loc, 2026, 1, 11, 7, 0).Add(20*time.Second))
+	s2.until(at(loc, 2026, 1, 11, 7, 5))
+	again := nightPoints(s2.points)
+	if !slices.Equal(again, first) {
+		t.Fatalf("after the restart the night's points are\n%v\nwant\n%v", again, first)
+	}
+	wantNight(t, s2.night(), 16, 15, 0, 1, 15.0/16, false)
+	// Confirmed this time: a further restart does not judge it a third time.
+	s3 := newSim(t, cfg, file, at(loc, 2026, 1, 11, 7, 6))
+	s3.until(at(loc, 2026, 1, 11, 7, 10))
+	if n := len(nightPoints(s3.points)); n != 0 {
+		t.Fatalf("%d night points after a confirmed judgement", n)
+	}
+}
+
+// nightPoints returns the slot and night points among evs, as text.
+func nightPoints(evs []telemetry.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if p := e.Point; p != nil && (p.Measurement == "round_night" || p.Measurement == "round" && tag(e, "event") == "slot") {
+			out = append(out, fmt.Sprint(e.Time.UnixNano(), " ", *p))
+		}
+	}
+	return out
 }

@@ -36,7 +36,20 @@ type state struct {
 	Pending []pendingSummary `json:"pending,omitempty"`
 	// Unsynced: the clock was seen unsynchronised and no night has absorbed it yet.
 	Unsynced bool `json:"unsynced,omitempty"`
+	// History holds the slots of the nights judged in the last historyDays, for the
+	// safety score's compliance over any period.
+	History []slotOutcome `json:"history,omitempty"`
 }
+
+// slotOutcome is one judged slot: when it ended and whether it was checked on time
+// (false for late, missed and every slot of an unknown night).
+type slotOutcome struct {
+	End    time.Time `json:"end"`
+	OnTime bool      `json:"on_time,omitempty"`
+}
+
+// historyDays is how long judged slots are kept for Compliance.
+const historyDays = 8
 
 type night struct {
 	Date          string               `json:"date"` // local date of the window's start

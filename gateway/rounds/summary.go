@@ -152,6 +152,7 @@ func (c *Check) finalize(n *night, now time.Time) []telemetry.Event {
 		}
 	}
 	n.Final = true
+	c.rememberHistory(n, now)
 	c.log.Info("night rounds judged", "night", n.Date, "due", sum.Overall.Due, "on_time", sum.Overall.OnTime,
 		"late", sum.Overall.Late, "missed", sum.Overall.Missed, "compliance", sum.Overall.Compliance, "unknown", n.Unknown)
 	return out
@@ -287,4 +288,53 @@ func (c *Check) Snapshot(now time.Time) Status {
 		st.Checkpoints = append(st.Checkpoints, cs)
 	}
 	return st
+}
+
+// rememberHistory keeps the outcome of every slot of a judged night, and forgets
+// those older than historyDays.
+func (c *Check) rememberHistory(n *night, now time.Time) {
+	for _, sl := range n.Slots {
+		for _, s := range sl {
+			c.st.History = append(c.st.History, slotOutcome{End: s.End, OnTime: s.Status == statusOnTime && !n.Unknown})
+		}
+	}
+	horizon := now.AddDate(0, 0, -historyDays)
+	c.st.History = slices.DeleteFunc(c.st.History, func(o slotOutcome) bool { return o.End.Before(horizon) })
+}
+
+// Compliance is the share of the slots that ended in [from, to) and were checked on
+// time, for the safety score. Judged slots count (on time, late, missed, and every
+// slot of a night that is unknown — clock unsynchronised, or the gateway not
+// watching — as not on time); a slot still open does not count yet. A period in
+// which no slot ended is (1, true). Periods older than the kept history (8 days)
+// have no slots and so answer (1, true) only if asked: the score asks for the
+// last day and the rolling 24 hours. Safe for concurrent use.
+func (c *Check) Compliance(from, to time.Time) (float64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	due, on := 0, 0
+	count := func(end time.Time, onTime bool) {
+		if !end.Before(from) && end.Before(to) {
+			due++
+			if onTime {
+				on++
+			}
+		}
+	}
+	for _, o := range c.st.History {
+		count(o.End, o.OnTime)
+	}
+	if n := c.st.Night; n != nil && !n.Final {
+		for _, sl := range n.Slots {
+			for _, s := range sl {
+				if s.Status != statusOpen {
+					count(s.End, s.Status == statusOnTime && !n.Unknown)
+				}
+			}
+		}
+	}
+	if due == 0 {
+		return 1, true
+	}
+	return float64(on) / float64(due), true
 }

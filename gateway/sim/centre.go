@@ -34,6 +34,7 @@ type Device struct {
 type Centre struct {
 	Config  *config.Config
 	Devices []*Device
+	Cameras []*Camera // cameras.go
 	loc     *time.Location
 	rng     *rand.Rand
 }
@@ -48,7 +49,7 @@ var zonePlan = []struct{ id, kind, name string }{
 	{"food-fridge", "food-fridge", "Kitchen chiller"}, {"freezer", "freezer", "Kitchen freezer"},
 	{"play", "play", "Play room"}, {"activity", "activity", "Activity room"},
 	{"corridor-1", "corridor", "Corridor, floor 1"}, {"corridor-2", "corridor", "Corridor, floor 2"},
-	{"entrance", "entrance", "Main entrance"}, {"boiler", "hot-water", "Boiler outlet"},
+	{"entrance", "entrance", "Main entrance"}, {"boiler", "boiler", "Boiler outlet"},
 	{"bath-1", "bathroom", "Bathroom, floor 1"}, {"cool-room", "cool-room", "Cool room"},
 }
 
@@ -61,7 +62,7 @@ func band(kind string) (float64, float64) {
 		return 3, 1
 	case "freezer":
 		return -20, 1
-	case "hot-water":
+	case "boiler", "hot-water":
 		return 62, 1.5
 	case "corridor", "entrance":
 		return 19, 1
@@ -76,19 +77,21 @@ func band(kind string) (float64, float64) {
 
 func hasHumidity(kind string) bool {
 	switch kind {
-	case "med-fridge", "food-fridge", "freezer", "hot-water":
+	case "med-fridge", "food-fridge", "freezer", "boiler", "hot-water":
 		return false
 	}
 	return true
 }
 
-// NewCentre returns the demo centre: ~20 zones, one sensor each, formats in turn.
+// NewCentre returns the demo centre: ~20 zones, one sensor each, formats in turn,
+// and 11 Frigate cameras, two of them flaky.
 func NewCentre(id string, seed uint64) *Centre {
 	c := newCentre(id, seed)
 	for i, z := range zonePlan {
 		c.Config.Zones = append(c.Config.Zones, config.Zone{ID: z.id, Kind: z.kind, Name: z.name})
 		c.addDevice(fmt.Sprintf("%s-t", z.id), z.id, z.kind, Formats[i%len(Formats)], false)
 	}
+	c.addCameras()
 	return c
 }
 
@@ -255,7 +258,7 @@ type Publisher interface {
 // Run publishes the availability messages, then a tick every period, until ctx ends.
 // It returns nil on cancellation.
 func (c *Centre) Run(ctx context.Context, pub Publisher, period time.Duration) error {
-	for _, m := range c.Availability() {
+	for _, m := range append(c.Availability(), c.CameraAvailability()...) {
 		if err := pub.Publish(ctx, m); err != nil {
 			return fmt.Errorf("sim: publish %s: %w", m.Topic, err)
 		}
@@ -263,7 +266,8 @@ func (c *Centre) Run(ctx context.Context, pub Publisher, period time.Duration) e
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
-		for _, m := range c.Tick(time.Now()) {
+		now := time.Now()
+		for _, m := range append(c.Tick(now), c.CameraTick(now)...) {
 			if err := pub.Publish(ctx, m); err != nil {
 				if ctx.Err() != nil {
 					return nil

@@ -8,10 +8,10 @@ import (
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-type nopConds struct{ raised int }
+type countConds struct{ raised int }
 
-func (n *nopConds) Raise(telemetry.Condition)       { n.raised++ }
-func (n *nopConds) Clear(string, string, time.Time) {}
+func (n *countConds) Raise(telemetry.Condition)       { n.raised++ }
+func (n *countConds) Clear(string, string, time.Time) {}
 
 // TestDemoRounds: the demo's scans are all plausible, and the night's compliance is
 // exactly the share of slots the simulator did not skip.
@@ -27,7 +27,7 @@ func TestDemoRounds(t *testing.T) {
 	if c.Config.Rounds.Window != "23:22-00:22" {
 		t.Errorf("window %q", c.Config.Rounds.Window)
 	}
-	conds := &nopConds{}
+	conds := &countConds{}
 	ck, err := rounds.New(rounds.Options{Config: c.Config, Conditions: conds})
 	if err != nil {
 		t.Fatal(err)

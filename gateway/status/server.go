@@ -48,6 +48,10 @@ type Options struct {
 	Now func() time.Time
 	// GoMetrics adds the Go runtime and process collectors to /metrics.
 	GoMetrics bool
+	// API, when set, serves the machine API under /api/ (GET /api/alerts, and
+	// POST /api/alerts/{id}/ack for requests that carry an Authorization header
+	// rather than the page's session); it does its own authentication.
+	API http.Handler
 }
 
 // Server is the status page's HTTP handler.
@@ -97,6 +101,9 @@ func New(opt Options) (*Server, error) {
 	m.HandleFunc("POST /logout", s.logout)
 	m.HandleFunc("GET /lang", s.setLang)
 	m.HandleFunc("POST /api/alerts/{id}/ack", s.ack)
+	if s.opt.API != nil {
+		m.Handle("GET /api/", s.opt.API)
+	}
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -341,6 +348,10 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
+	if s.opt.API != nil && r.Header.Get("Authorization") != "" {
+		s.opt.API.ServeHTTP(w, r) // a machine, with its token
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	t := tr{pickLang(r)}
 	if !s.requireLogin(w, r, false) {

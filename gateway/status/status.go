@@ -45,6 +45,23 @@ type Snapshot struct {
 	Coverage []Coverage `json:",omitempty"`
 	Rounds   *Rounds    `json:",omitempty"`
 	Alerts   []Alert    `json:",omitempty"`
+	Score    *Score     `json:",omitempty"`
+}
+
+// Score is the centre's safety score, from the score capability.
+type Score struct {
+	Live       float64          // 0..100, the rolling 24 h
+	Today      *float64         // 0..100, today so far; nil before the first minute
+	Components []ScoreComponent // of the live score, in the order they are written
+	Caps       []string         // the caps that apply to the live score
+	Version    string           // the weights' version
+}
+
+// ScoreComponent is one component of the score: 0..1, or unknown (counted as 0).
+type ScoreComponent struct {
+	Name  string // temperature, availability, coverage, rounds, response
+	Ratio float64
+	Known bool
 }
 
 // Zone is a configured zone.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +192,9 @@ func TestOptionalSections(t *testing.T) {
 		s.Coverage = []Coverage{{ZoneKind: "living", Required: 4, Covered: 3, Now: 0.75, Today: 0.9}}
 		s.Rounds = &Rounds{Window: "22:00-06:00", Due: 6, Done: 5, Missed: 1, Next: t0.Add(30 * time.Minute)}
 		s.Alerts = []Alert{{ID: "a1", Severity: SeverityCritical, State: AlertFiring, Text: "Fridge warm for 30 min", Zone: "med-fridge", Since: t0.Add(-30 * time.Minute)}}
+		s.Score = &Score{Live: 67.26, Today: f(71), Caps: []string{"room_below_16"}, Version: "2025.1", Components: []ScoreComponent{
+			{Name: "temperature", Ratio: 0.91, Known: true}, {Name: "coverage", Known: false},
+		}}
 	})
 	ts := newServer(t, p, Options{})
 	_, body := newClient(t, ts).do("GET", "/", nil, "Accept-Language", "ru")
@@ -199,6 +203,8 @@ func TestOptionalSections(t *testing.T) {
 		`id="coverage"`, "Покрытие камерами", "сейчас 75 %", "сегодня 90 %", "3 из 4 зон",
 		`id="rounds"`, "Ночные обходы сегодня", "пропущено", "следующий в 00:00",
 		`id="alerts"`, "Fridge warm for 30 min", "критично", "активна",
+		`id="score"`, "Индекс безопасности", "67.3", "сегодня 71.0", "температура", "91 %",
+		"видеопокрытие", "нет данных — считается как 0", "ограничен: room_below_16", "2025.1",
 	)
 	// Without an Acker there is no acknowledge button.
 	lacks(t, "page", body, "/api/alerts/a1/ack")
@@ -622,5 +628,30 @@ func TestReadPasswordFile(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a provider")
+	}
+}
+
+// TestMachineAPI: with an API handler, GET /api/... and an acknowledgement that
+// carries an Authorization header go to it (it authenticates); the page's own
+// acknowledgement (session and CSRF) does not.
+func TestMachineAPI(t *testing.T) {
+	var got []string
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusTeapot)
+	})
+	ts := newServer(t, centre(), Options{API: api})
+	c := newClient(t, ts)
+	if resp, _ := c.do("GET", "/api/alerts", nil); resp.StatusCode != http.StatusTeapot {
+		t.Errorf("GET /api/alerts = %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("POST", "/api/alerts/7/ack", url.Values{"by": {"robot"}}, "Authorization", "Bearer x"); resp.StatusCode != http.StatusTeapot {
+		t.Errorf("machine ack = %d", resp.StatusCode)
+	}
+	if resp, _ := c.do("POST", "/api/alerts/7/ack", url.Values{}); resp.StatusCode == http.StatusTeapot {
+		t.Errorf("a page ack without a token went to the API")
+	}
+	if want := []string{"GET /api/alerts ", "POST /api/alerts/7/ack Bearer x"}; !slices.Equal(got, want) {
+		t.Errorf("API saw %q, want %q", got, want)
 	}
 }

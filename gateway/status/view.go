@@ -85,6 +85,7 @@ type view struct {
 	Cameras    []cameraView
 	Coverage   []coverageView
 	Rounds     *roundsView
+	Score      *scoreView
 	Error      string // on the login page
 }
 
@@ -123,6 +124,11 @@ type cameraView struct {
 
 type coverageView struct {
 	Kind, Now, Today, Covered, Class string
+}
+
+type scoreView struct {
+	Live, Today, Class, Caps, Version string
+	Parts                             []card
 }
 
 type roundsView struct {
@@ -317,7 +323,46 @@ func buildView(s Snapshot, lang string) *view {
 		}
 		v.Rounds = rv
 	}
+	if sc := s.Score; sc != nil {
+		sv := &scoreView{Live: fmt.Sprintf("%.1f", sc.Live), Class: scoreClass(sc.Live), Version: sc.Version}
+		if sc.Today != nil {
+			sv.Today = fmt.Sprintf("%.1f", *sc.Today)
+		}
+		if len(sc.Caps) > 0 {
+			sv.Caps = t.T("score_caps", strings.Join(sc.Caps, ", "))
+			sv.Class = "crit"
+		}
+		for _, p := range sc.Components {
+			label := p.Name
+			if k, ok := scoreLabels[p.Name]; ok {
+				label = t.T(k)
+			}
+			c := card{Label: label, Value: pct(p.Ratio), Class: ratioClass(p.Ratio)}
+			if !p.Known {
+				c.Value, c.Class, c.Detail = t.T("unknown"), "crit", t.T("score_unknown")
+			}
+			sv.Parts = append(sv.Parts, c)
+		}
+		v.Score = sv
+	}
 	return v
+}
+
+// scoreLabels are the translation keys of the score's components.
+var scoreLabels = map[string]string{
+	"temperature": "score_temperature", "availability": "score_availability", "coverage": "score_coverage",
+	"rounds": "score_rounds", "response": "score_response",
+}
+
+// scoreClass colours a score: below 60 is bad, below 85 needs attention.
+func scoreClass(total float64) string {
+	switch {
+	case total < 60:
+		return "crit"
+	case total < 85:
+		return "warn"
+	}
+	return "ok"
 }
 
 func sevClass(sev string) string {

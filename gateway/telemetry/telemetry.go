@@ -191,6 +191,10 @@ type Condition struct {
 	Since    time.Time // when it was first raised
 	Reason   string    // the latest detail, for people
 	Resolved time.Time // zero while open
+	// Value is the measured value behind the condition (a temperature, minutes out
+	// of range), meaningful only when HasValue is set.
+	Value    float64
+	HasValue bool
 }
 
 // Message is one MQTT message as the gateway received it.

@@ -1,0 +1,645 @@
+package alert
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// State is an alert's place in its lifecycle.
+type State string
+
+// States.
+const (
+	Firing       State = "firing"
+	Acknowledged State = "acknowledged"
+	Resolved     State = "resolved"
+)
+
+// Errors of Ack.
+var (
+	ErrNotFound = errors.New("alert: no such alert")
+	ErrResolved = errors.New("alert: already resolved")
+)
+
+// Recipient is a person alerts go to.
+type Recipient struct {
+	Name, Lang   string
+	TelegramChat string // "" when not on Telegram
+	Email        string // "" when not by e-mail
+}
+
+// Step is one rung of an escalation chain: after the alert has been firing
+// unacknowledged for After, Notify (recipient names) are told.
+type Step struct {
+	After  time.Duration
+	Notify []string
+}
+
+// Enqueuer is the outbox as the engine sees it.
+type Enqueuer interface {
+	Enqueue(n outbox.Notification) error
+}
+
+// Options configure an Engine.
+type Options struct {
+	Centre     string // id, for MQTT topics
+	CentreName string
+	StatusURL  string // the gateway's local status page, put in messages
+	Location   *time.Location
+	ZoneNames  map[string]string // zone id → human name
+	ZoneKinds  map[string]string // zone id → kind
+	Recipients []Recipient
+	// Chains per severity; a severity without a chain notifies every recipient at once.
+	Chains map[telemetry.Severity][]Step
+	// Renotify is the interval at which an unacknowledged critical alert is
+	// repeated to whoever was told; 0 never.
+	Renotify time.Duration
+	// Channels that are configured: recipients are reached on these only.
+	Telegram, Email, Webhook, MQTT bool
+	// StateFile is where the state is saved (required).
+	StateFile string
+	Outbox    Enqueuer
+	Templates *Templates
+	Logger    *slog.Logger
+	Now       func() time.Time // default time.Now
+}
+
+// Alert is one incident.
+type Alert struct {
+	ID       string             `json:"id"`
+	Kind     string             `json:"kind"`
+	Subject  string             `json:"subject"`
+	Zone     string             `json:"zone,omitempty"`
+	Severity telemetry.Severity `json:"severity"`
+	State    State              `json:"state"`
+	Since    time.Time          `json:"since"`  // when the condition began
+	Opened   time.Time          `json:"opened"` // when the alert opened (gateway clock)
+	Reason   string             `json:"reason,omitempty"`
+	Value    float64            `json:"value"`
+	HasValue bool               `json:"has_value,omitempty"`
+	AckedBy  string             `json:"acked_by,omitempty"`
+	AckedAt  time.Time          `json:"acked_at,omitzero"`
+	Resolved time.Time          `json:"resolved,omitzero"`
+	// ChainStart is when the current severity's escalation chain started.
+	ChainStart time.Time `json:"chain_start"`
+	// Sent holds the keys of the notifications enqueued (see reconcile).
+	Sent map[string]bool `json:"sent,omitempty"`
+	// Told lists the recipients told about it, in order, and ToldAt when (for
+	// the reminders).
+	Told   []string             `json:"told,omitempty"`
+	ToldAt map[string]time.Time `json:"told_at,omitempty"`
+}
+
+// Engine runs the alerts' lifecycle. Safe for concurrent use.
+type Engine struct {
+	opt   Options
+	log   *slog.Logger
+	recip map[string]Recipient
+
+	mu     sync.Mutex
+	seq    uint64
+	open   map[string]*Alert // by ID, including resolved ones still being announced
+	byCond map[[2]string]string
+	recent []*Alert // resolved, newest last (bounded)
+	points []telemetry.Event
+	offset int64 // Telegram getUpdates offset
+	errs   uint64
+}
+
+const keepRecent = 200
+
+// New returns an engine with the state restored from opt.StateFile. A state file
+// that cannot be read is moved aside and the engine starts empty; the error is
+// returned with the engine so the caller can log it (nothing open is then known,
+// so the checks raise anew what is still wrong).
+func New(opt Options) (*Engine, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	e := &Engine{opt: opt, log: opt.Logger, recip: map[string]Recipient{}, open: map[string]*Alert{}, byCond: map[[2]string]string{}}
+	for _, r := range opt.Recipients {
+		e.recip[r.Name] = r
+	}
+	err := e.load()
+	if err != nil {
+		e.seq = uint64(opt.Now().Unix()) // fresh ids that no delivered notification used
+	}
+	return e, err
+}
+
+// Open returns the conditions of the open alerts, to seed the registry and the
+// rules after a restart.
+func (e *Engine) Open() []telemetry.Condition {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []telemetry.Condition
+	for _, a := range e.sorted() {
+		if a.State == Resolved {
+			continue
+		}
+		out = append(out, telemetry.Condition{Kind: a.Kind, Subject: a.Subject, Zone: a.Zone, Severity: a.Severity,
+			Since: a.Since, Reason: a.Reason, Value: a.Value, HasValue: a.HasValue})
+	}
+	return out
+}
+
+func (e *Engine) sorted() []*Alert {
+	out := make([]*Alert, 0, len(e.open))
+	for _, a := range e.open {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b *Alert) int { return cmpID(a.ID, b.ID) })
+	return out
+}
+
+func cmpID(a, b string) int {
+	x, _ := strconv.ParseUint(a, 10, 64)
+	y, _ := strconv.ParseUint(b, 10, 64)
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// Raise opens an alert for c, or raises the severity of the open one (which
+// restarts the escalation with the new severity's chain). It implements the
+// condition registry's listener.
+func (e *Engine) Raise(c telemetry.Condition) {
+	now := e.opt.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if id, ok := e.byCond[[2]string{c.Kind, c.Subject}]; ok {
+		a := e.open[id]
+		a.Reason, a.Value, a.HasValue = c.Reason, c.Value, c.HasValue
+		if c.Severity <= a.Severity {
+			return // one incident: its severity never goes down until resolved
+		}
+		a.Severity, a.ChainStart = c.Severity, now
+		if a.State == Acknowledged { // worse than what was acknowledged: needs a new ack
+			a.State, a.AckedBy, a.AckedAt = Firing, "", time.Time{}
+		}
+		e.transition(a, now)
+		return
+	}
+	e.seq++
+	since := c.Since
+	if since.IsZero() {
+		since = now
+	}
+	a := &Alert{ID: strconv.FormatUint(e.seq, 10), Kind: c.Kind, Subject: c.Subject, Zone: c.Zone, Severity: c.Severity,
+		State: Firing, Since: since, Opened: now, Reason: c.Reason, Value: c.Value, HasValue: c.HasValue,
+		ChainStart: now, Sent: map[string]bool{}}
+	e.open[a.ID] = a
+	e.byCond[[2]string{a.Kind, a.Subject}] = a.ID
+	e.log.Warn("alert firing", "id", a.ID, "kind", a.Kind, "subject", a.Subject, "severity", a.Severity.String())
+	e.transition(a, now)
+}
+
+// Clear resolves the open alert of (kind, subject), if any.
+func (e *Engine) Clear(kind, subject string, at time.Time) {
+	now := e.opt.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id, ok := e.byCond[[2]string{kind, subject}]
+	if !ok {
+		return
+	}
+	a := e.open[id]
+	delete(e.byCond, [2]string{kind, subject})
+	if at.IsZero() {
+		at = now
+	}
+	a.State, a.Resolved = Resolved, at
+	e.log.Info("alert resolved", "id", a.ID, "kind", a.Kind, "subject", a.Subject, "acked_by", a.AckedBy)
+	e.transition(a, now)
+}
+
+// Ack acknowledges alert id on behalf of by. Acknowledging an acknowledged alert
+// again changes nothing; a resolved one returns ErrResolved.
+func (e *Engine) Ack(id, by string) (Alert, error) {
+	now := e.opt.Now()
+	by = strings.TrimSpace(by)
+	if by == "" {
+		by = "unknown"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.open[id]
+	if !ok {
+		for _, r := range e.recent {
+			if r.ID == id {
+				return *r, ErrResolved
+			}
+		}
+		return Alert{}, ErrNotFound
+	}
+	switch a.State {
+	case Resolved:
+		return *a, ErrResolved
+	case Acknowledged:
+		return *a, nil
+	}
+	a.State, a.AckedBy, a.AckedAt = Acknowledged, by, now
+	e.log.Info("alert acknowledged", "id", a.ID, "by", by)
+	e.transition(a, now)
+	return *a, nil
+}
+
+// transition records a's new state: a point, the state file, the notifications.
+// e.mu held.
+func (e *Engine) transition(a *Alert, now time.Time) {
+	e.points = append(e.points, e.point(a, now))
+	e.save()
+	e.reconcile(a, now)
+	e.save()
+}
+
+func (e *Engine) point(a *Alert, now time.Time) telemetry.Event {
+	return telemetry.NewPoint(now, "alert", []telemetry.Tag{
+		{Key: "rule", Value: a.Kind}, {Key: "zone", Value: a.Zone}, {Key: "severity", Value: a.Severity.String()},
+		{Key: "subject", Value: a.Subject},
+	}, telemetry.String("state", string(a.State)), telemetry.Float("value", a.Value),
+		telemetry.String("id", a.ID), telemetry.String("acked_by", a.AckedBy))
+}
+
+// Tick escalates and re-notifies what is due at now and returns the alert points
+// written since the last tick.
+func (e *Engine) Tick(now time.Time) []telemetry.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	changed := false
+	for _, a := range e.sorted() {
+		if e.reconcile(a, now) {
+			changed = true
+		}
+	}
+	if changed {
+		e.save()
+	}
+	pts := e.points
+	e.points = nil
+	return pts
+}
+
+// reconcile enqueues the notifications a's state calls for at now that were not
+// enqueued yet, and retires a resolved alert once all are. It reports whether
+// anything changed. e.mu held.
+func (e *Engine) reconcile(a *Alert, now time.Time) bool {
+	changed := false
+	send := func(key string, ns ...outbox.Notification) {
+		if a.Sent[key] {
+			return
+		}
+		for _, n := range ns {
+			if err := e.opt.Outbox.Enqueue(n); err != nil {
+				e.errs++
+				e.log.Error("enqueueing a notification", "alert", a.ID, "err", err)
+				return // not marked: tried again at the next tick
+			}
+		}
+		if a.Sent == nil {
+			a.Sent = map[string]bool{}
+		}
+		a.Sent[key] = true
+		changed = true
+	}
+	sev := a.Severity.String()
+	// Machines hear every transition.
+	for _, st := range []State{Firing, Acknowledged, Resolved} {
+		if !e.reached(a, st) {
+			continue
+		}
+		k := string(st)
+		if st == Firing {
+			k += "/" + sev
+		}
+		if e.opt.Webhook {
+			send("wh/"+k, e.webhook(a, st))
+		}
+		if e.opt.MQTT {
+			send("mq/"+k, e.mqtt(a, st))
+		}
+	}
+	// People: the chain while firing.
+	if a.State == Firing {
+		for i, step := range e.chain(a.Severity) {
+			if now.Sub(a.ChainStart) < step.After {
+				continue
+			}
+			ev := evFire
+			if i > 0 {
+				ev = evEscalate
+			}
+			for _, name := range step.Notify {
+				r, ok := e.recip[name]
+				if !ok {
+					continue
+				}
+				send("r/"+sev+"/"+name, e.personal(a, r, ev, sev)...)
+				if !slices.Contains(a.Told, name) && a.Sent["r/"+sev+"/"+name] {
+					a.Told = append(a.Told, name)
+					if a.ToldAt == nil {
+						a.ToldAt = map[string]time.Time{}
+					}
+					a.ToldAt[name] = now
+				}
+			}
+		}
+		if a.Severity == telemetry.Critical && e.opt.Renotify > 0 {
+			for _, name := range a.Told {
+				told, ok := a.ToldAt[name]
+				if !ok {
+					told = a.ChainStart
+				}
+				if k := int(now.Sub(told) / e.opt.Renotify); k >= 1 {
+					step := fmt.Sprintf("re%d", k)
+					send("r/"+sev+"/"+name+"/"+step, e.personal(a, e.recip[name], evRenotify, sev+"-"+step)...)
+				}
+			}
+		}
+	}
+	if a.State == Acknowledged || a.State == Resolved && a.AckedBy != "" {
+		for _, name := range a.Told {
+			send("r/ack/"+name, e.personal(a, e.recip[name], evAck, "ack")...)
+		}
+	}
+	if a.State == Resolved {
+		for _, name := range a.Told {
+			send("r/resolved/"+name, e.personal(a, e.recip[name], evResolved, "resolved")...)
+		}
+		if e.allSent(a) {
+			delete(e.open, a.ID)
+			e.recent = append(e.recent, a)
+			if len(e.recent) > keepRecent {
+				e.recent = e.recent[len(e.recent)-keepRecent:]
+			}
+			changed = true
+		}
+	}
+	return changed
+}
+
+// reached reports whether a has been in state st.
+func (e *Engine) reached(a *Alert, st State) bool {
+	switch st {
+	case Firing:
+		return true
+	case Acknowledged:
+		return a.AckedBy != ""
+	}
+	return a.State == Resolved
+}
+
+// allSent reports whether a resolved alert's closing notifications are enqueued.
+func (e *Engine) allSent(a *Alert) bool {
+	if e.opt.Webhook && !a.Sent["wh/resolved"] || e.opt.MQTT && !a.Sent["mq/resolved"] {
+		return false
+	}
+	for _, name := range a.Told {
+		if !a.Sent["r/resolved/"+name] || a.AckedBy != "" && !a.Sent["r/ack/"+name] {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) chain(sev telemetry.Severity) []Step {
+	if c, ok := e.opt.Chains[sev]; ok {
+		return c
+	}
+	all := make([]string, 0, len(e.opt.Recipients))
+	for _, r := range e.opt.Recipients {
+		all = append(all, r.Name)
+	}
+	return []Step{{Notify: all}}
+}
+
+// personal builds the notifications to r about a for event ev; step makes the IDs
+// unique per step.
+func (e *Engine) personal(a *Alert, r Recipient, ev, step string) []outbox.Notification {
+	var out []outbox.Notification
+	if r.Name == "" {
+		return nil
+	}
+	msg, err := e.opt.Templates.Render(r.Lang, e.data(a, ev, r.Lang))
+	if err != nil {
+		e.errs++
+		e.log.Error("rendering an alert message", "alert", a.ID, "lang", r.Lang, "err", err)
+		msg = Message{Subject: a.Kind + " " + a.Subject, Text: fallbackText(a, ev)}
+	}
+	base := a.ID + "/" + step + "/" + r.Name
+	if e.opt.Telegram && r.TelegramChat != "" {
+		n := outbox.Notification{ID: base + "/telegram", Channel: "telegram", To: r.TelegramChat, AlertID: a.ID,
+			Subject: msg.Subject, Text: msg.Text}
+		if ev == evFire || ev == evEscalate || ev == evRenotify {
+			n.Button = msg.Button
+		}
+		out = append(out, n)
+	}
+	if e.opt.Email && r.Email != "" {
+		out = append(out, outbox.Notification{ID: base + "/email", Channel: "email", To: r.Email, AlertID: a.ID,
+			Subject: msg.Subject, Text: msg.Text})
+	}
+	return out
+}
+
+func fallbackText(a *Alert, ev string) string {
+	return fmt.Sprintf("%s: %s %s %s (%s)", ev, a.Severity, a.Kind, a.Subject, a.Reason)
+}
+
+// WebhookEvent is the JSON the webhook receives and MQTT carries.
+type WebhookEvent struct {
+	Centre   string    `json:"centre"`
+	ID       string    `json:"id"`
+	State    State     `json:"state"`
+	Kind     string    `json:"kind"`
+	Subject  string    `json:"subject"`
+	Zone     string    `json:"zone,omitempty"`
+	ZoneName string    `json:"zone_name,omitempty"`
+	Severity string    `json:"severity"`
+	Since    time.Time `json:"since"`
+	Value    *float64  `json:"value,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	AckedBy  string    `json:"acked_by,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+func (e *Engine) event(a *Alert, st State) WebhookEvent {
+	ev := WebhookEvent{Centre: e.opt.Centre, ID: a.ID, State: st, Kind: a.Kind, Subject: a.Subject, Zone: a.Zone,
+		ZoneName: e.opt.ZoneNames[a.Zone], Severity: a.Severity.String(), Since: a.Since, Reason: a.Reason}
+	if a.HasValue {
+		v := a.Value
+		ev.Value = &v
+	}
+	switch st {
+	case Firing:
+		ev.At = a.ChainStart
+	case Acknowledged:
+		ev.At, ev.AckedBy = a.AckedAt, a.AckedBy
+	case Resolved:
+		ev.At, ev.AckedBy = a.Resolved, a.AckedBy
+	}
+	return ev
+}
+
+func (e *Engine) webhook(a *Alert, st State) outbox.Notification {
+	body, _ := json.Marshal(e.event(a, st))
+	k := string(st)
+	if st == Firing {
+		k += "-" + a.Severity.String()
+	}
+	return outbox.Notification{ID: a.ID + "/" + k + "/webhook", Channel: "webhook", AlertID: a.ID, Body: body}
+}
+
+// Topic returns the MQTT topic of alert id.
+func (e *Engine) Topic(id string) string { return "saqshy/" + e.opt.Centre + "/alert/" + id }
+
+func (e *Engine) mqtt(a *Alert, st State) outbox.Notification {
+	k := string(st)
+	if st == Firing {
+		k += "-" + a.Severity.String()
+	}
+	n := outbox.Notification{ID: a.ID + "/" + k + "/mqtt", Channel: "mqtt", To: e.Topic(a.ID), AlertID: a.ID,
+		Retained: true, Supersede: "mqtt/" + a.ID}
+	if st != Resolved {
+		n.Body, _ = json.Marshal(e.event(a, st))
+	}
+	return n
+}
+
+// Open alert as the status page shows it.
+type Open struct {
+	ID, Kind, Subject, Zone, ZoneName string
+	Severity                          string
+	State                             State
+	Text                              string // one line, in English
+	Since                             time.Time
+	AckedBy                           string
+	AckedAt                           time.Time
+}
+
+// Snapshot returns the open (firing or acknowledged) alerts, oldest first.
+func (e *Engine) Snapshot() []Open {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Open
+	for _, a := range e.sorted() {
+		if a.State == Resolved {
+			continue
+		}
+		text := a.Reason
+		if m, err := e.opt.Templates.Render("en", e.data(a, evFire, "en")); err == nil {
+			text = m.Subject
+		}
+		out = append(out, Open{ID: a.ID, Kind: a.Kind, Subject: a.Subject, Zone: a.Zone, ZoneName: e.opt.ZoneNames[a.Zone],
+			Severity: a.Severity.String(), State: a.State, Text: text, Since: a.Since, AckedBy: a.AckedBy, AckedAt: a.AckedAt})
+	}
+	return out
+}
+
+// Get returns alert id (open or recently resolved).
+func (e *Engine) Get(id string) (Alert, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if a, ok := e.open[id]; ok {
+		return *a, true
+	}
+	for _, a := range e.recent {
+		if a.ID == id {
+			return *a, true
+		}
+	}
+	return Alert{}, false
+}
+
+// Errors counts failures to save the state, render a message or enqueue.
+func (e *Engine) Errors() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.errs
+}
+
+// TelegramOffset returns the saved getUpdates offset.
+func (e *Engine) TelegramOffset() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.offset
+}
+
+// SetTelegramOffset saves the getUpdates offset, so that updates are not
+// processed again after a restart.
+func (e *Engine) SetTelegramOffset(off int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if off > e.offset {
+		e.offset = off
+		e.save()
+	}
+}
+
+// ResponseWindow is how soon a critical alert must be acknowledged to count as
+// answered in the safety score's response component.
+const ResponseWindow = 15 * time.Minute
+
+// ResponseScore is, for the safety score, the share of the critical alerts opened
+// in [from, to) that were acknowledged within ResponseWindow of opening. An alert
+// still open and younger than the window is left out (it may yet be answered), as is
+// one that resolved itself within the window before anyone acknowledged it (nothing
+// was left to answer); every other unacknowledged one counts as not answered. A
+// period without such alerts is (1, true). It sees the open alerts and the last
+// resolved ones the engine keeps (200). Safe for concurrent use.
+func (e *Engine) ResponseScore(from, to time.Time) (float64, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.opt.Now()
+	due, answered := 0, 0
+	count := func(a *Alert) {
+		if a.Severity != telemetry.Critical || a.Opened.Before(from) || !a.Opened.Before(to) {
+			return
+		}
+		deadline := a.Opened.Add(ResponseWindow)
+		acked := !a.AckedAt.IsZero() && !a.AckedAt.After(deadline)
+		switch {
+		case acked:
+			due++
+			answered++
+		case a.AckedAt.IsZero() && !a.Resolved.IsZero() && !a.Resolved.After(deadline):
+			// resolved on its own before the window ended
+		case a.AckedAt.IsZero() && a.Resolved.IsZero() && now.Before(deadline):
+			// may still be answered
+		default:
+			due++
+		}
+	}
+	for _, a := range e.open {
+		count(a)
+	}
+	for _, a := range e.recent {
+		if _, ok := e.open[a.ID]; !ok {
+			count(a)
+		}
+	}
+	if due == 0 {
+		return 1, true
+	}
+	return float64(answered) / float64(due), true
+}

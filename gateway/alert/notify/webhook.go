@@ -1,0 +1,76 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/alert/outbox"
+)
+
+// SignatureHeader carries the webhook body's HMAC-SHA256 as "sha256=<hex>".
+const SignatureHeader = "X-Saqshy-Signature"
+
+// Webhook POSTs each notification's JSON body to a URL, signed with a secret.
+type Webhook struct {
+	URL    string
+	Secret []byte
+	// SecretFunc, when set, replaces Secret and is asked at every send.
+	SecretFunc func() (string, error)
+	Client     *http.Client // default: 10 s timeout
+}
+
+// Sign returns the signature header value of body under secret.
+func Sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify reports whether sig is body's signature under secret (for receivers).
+func Verify(secret, body []byte, sig string) bool {
+	return hmac.Equal([]byte(sig), []byte(Sign(secret, body)))
+}
+
+// Send implements outbox.Sender: a 2xx answer is a delivery.
+func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(n.Body))
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	secret := w.Secret
+	if w.SecretFunc != nil {
+		s, err := w.SecretFunc()
+		if err != nil {
+			return fmt.Errorf("webhook: signing secret: %w", err)
+		}
+		secret = []byte(s)
+	}
+	req.Header.Set(SignatureHeader, Sign(secret, n.Body))
+	req.Header.Set("X-Saqshy-Delivery", n.ID)
+	req.Header.Set("X-Saqshy-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	c := w.Client
+	if c == nil {
+		c = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+var _ outbox.Sender = (*Webhook)(nil)

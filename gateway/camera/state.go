@@ -1,0 +1,143 @@
+package camera
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// savedState is today's accounting as written to the state file, so that a restart
+// does not rewrite the day's `coverage` point from a fresh start.
+type savedState struct {
+	DayStart time.Time                   `json:"day_start"`
+	Last     time.Time                   `json:"last"`  // accounted up to here
+	Zones    map[string][2]time.Duration `json:"zones"` // zone id -> [required, covered]
+}
+
+// SaveState writes today's accounting to w.
+func (c *Check) SaveState(w io.Writer) error {
+	c.mu.Lock()
+	st := savedState{DayStart: c.dayStart, Last: c.last, Zones: make(map[string][2]time.Duration, len(c.zones))}
+	for _, z := range c.zones {
+		st.Zones[z.cfg.ID] = [2]time.Duration{z.day.Required, z.day.Covered}
+	}
+	c.mu.Unlock()
+	if st.DayStart.IsZero() {
+		return nil // nothing accounted yet
+	}
+	return json.NewEncoder(w).Encode(st)
+}
+
+// LoadState reads what SaveState wrote, before the check's first advance. If the
+// first synchronised advance falls on the same local day, the zones' day totals
+// continue from it and the time between the save and that advance counts as
+// unknown (the gateway was not watching); otherwise the saved state is dropped.
+func (c *Check) LoadState(r io.Reader) error {
+	var st savedState
+	if err := json.NewDecoder(r).Decode(&st); errors.Is(err, io.EOF) {
+		return nil // saved before anything was accounted
+	} else if err != nil {
+		return fmt.Errorf("camera state: %w", err)
+	}
+	if st.DayStart.IsZero() || st.Last.Before(st.DayStart) {
+		return fmt.Errorf("camera state: inconsistent times")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dayStart.IsZero() {
+		return errors.New("camera state: the check has already started")
+	}
+	c.restored = &st
+	return nil
+}
+
+// restore applies the loaded state at the first synchronised advance, now; it
+// reports whether it did.
+func (c *Check) restore(now time.Time) bool {
+	st := c.restored
+	c.restored = nil
+	if st == nil || !midnight(now, c.loc).Equal(st.DayStart) || now.Before(st.Last) {
+		return false
+	}
+	c.dayStart = st.DayStart
+	for _, z := range c.zones {
+		if v, ok := st.Zones[z.cfg.ID]; ok {
+			z.day = Span{Required: v[0], Covered: v[1]}
+		} else { // a zone added since: unknown for the day so far
+			z.day = Span{Required: st.Last.Sub(st.DayStart)}
+		}
+	}
+	c.integrate(st.Last, now, beforeStart)
+	return true
+}
+
+// PersistTo makes Run keep the state in the file at path: it is loaded now if it
+// exists, and saved every minute and at shutdown.
+func (c *Check) PersistTo(path string) error {
+	c.mu.Lock()
+	c.stateFile = path
+	c.mu.Unlock()
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("camera state: %w", err)
+	}
+	defer f.Close()
+	return c.LoadState(f)
+}
+
+// Run saves the state every minute and when ctx ends, when PersistTo was called;
+// otherwise it just waits for ctx. It returns nil.
+func (c *Check) Run(ctx context.Context) error {
+	c.mu.Lock()
+	path := c.stateFile
+	c.mu.Unlock()
+	if path == "" {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(pointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := c.save(path); err != nil {
+				c.log.Error("saving the coverage state", "err", err)
+			}
+			return nil
+		case <-t.C:
+			if err := c.save(path); err != nil {
+				c.log.Warn("saving the coverage state", "err", err)
+			}
+		}
+	}
+}
+
+// save writes the state file atomically (a temporary file, fsync, rename).
+func (c *Check) save(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".camera-state-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := c.SaveState(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

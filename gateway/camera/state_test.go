@@ -1,0 +1,99 @@
+package camera
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+)
+
+// TestRestart: a restart at 12:00 that comes back at 12:10 keeps the morning's
+// accounting and counts the ten minutes as not covered; a state from another day
+// is dropped.
+func TestRestart(t *testing.T) {
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, almaty)
+	cams := []config.Camera{{ID: "cam-v", Zones: []string{"room-1"}, Source: "generic", Topic: "v/state"}}
+	cfg := testConfig(t, []config.Zone{{ID: "room-1", Kind: "living"}}, cams)
+	run := func(c *Check, from, to time.Time) {
+		if _, err := c.Message(msg("v/state", "online", from), true); err != nil {
+			t.Fatal(err)
+		}
+		for now := from; !now.After(to); now = now.Add(time.Minute) {
+			c.Tick(now, true)
+		}
+	}
+	a, _ := New(cfg, newCondLog(time.Now), nil)
+	run(a, day, day.Add(12*time.Hour))
+	var saved bytes.Buffer
+	if err := a.SaveState(&saved); err != nil {
+		t.Fatal(err)
+	}
+	state := saved.Bytes()
+
+	b, _ := New(cfg, newCondLog(time.Now), nil)
+	if err := b.LoadState(bytes.NewReader(state)); err != nil {
+		t.Fatal(err)
+	}
+	run(b, day.Add(12*time.Hour+10*time.Minute), day.Add(13*time.Hour))
+	if got, want := b.Snapshot().Zones[0].Today, (Span{Required: 13 * time.Hour, Covered: 12*time.Hour + 50*time.Minute}); got != want {
+		t.Errorf("after the restart: %+v, want %+v", got, want)
+	}
+
+	// Without the state, the morning is unknown.
+	c, _ := New(cfg, newCondLog(time.Now), nil)
+	run(c, day.Add(12*time.Hour+10*time.Minute), day.Add(13*time.Hour))
+	if got, want := c.Snapshot().Zones[0].Today, (Span{Required: 13 * time.Hour, Covered: 50 * time.Minute}); got != want {
+		t.Errorf("without state: %+v, want %+v", got, want)
+	}
+
+	// The next day the saved state is stale.
+	d, _ := New(cfg, newCondLog(time.Now), nil)
+	if err := d.LoadState(bytes.NewReader(state)); err != nil {
+		t.Fatal(err)
+	}
+	run(d, day.Add(24*time.Hour), day.Add(25*time.Hour))
+	if got, want := d.Snapshot().Zones[0].Today, (Span{Required: time.Hour, Covered: time.Hour}); got != want {
+		t.Errorf("next day: %+v, want %+v", got, want)
+	}
+
+	for _, bad := range []string{"{", `{"day_start":"2026-03-10T00:00:00+05:00","last":"2026-03-09T00:00:00+05:00"}`} {
+		e, _ := New(cfg, newCondLog(time.Now), nil)
+		if err := e.LoadState(bytes.NewReader([]byte(bad))); err == nil {
+			t.Errorf("state %q accepted", bad)
+		}
+	}
+}
+
+// TestPersistTo: Run saves the state file at shutdown, and PersistTo loads it.
+func TestPersistTo(t *testing.T) {
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, almaty)
+	cfg := testConfig(t, []config.Zone{{ID: "room-1", Kind: "living"}}, nil)
+	path := filepath.Join(t.TempDir(), "camera-state.json")
+	a, _ := New(cfg, newCondLog(time.Now), nil)
+	if err := a.PersistTo(path); err != nil {
+		t.Fatal(err)
+	}
+	a.Tick(day.Add(time.Hour), true)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- a.Run(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !bytes.Contains(b, []byte(`"room-1"`)) {
+		t.Fatalf("state file: %s, %v", b, err)
+	}
+	b, _ := New(cfg, newCondLog(time.Now), nil)
+	if err := b.PersistTo(path); err != nil {
+		t.Fatal(err)
+	}
+	b.Tick(day.Add(2*time.Hour), true)
+	if got := b.Snapshot().Zones[0].Today.Required; got != 2*time.Hour {
+		t.Errorf("required %s after reload, want 2h", got)
+	}
+}

@@ -1,0 +1,120 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+// Health is what the gateway-health rules read from the gateway at every tick.
+type Health struct {
+	MQTTConnected bool
+	ClockSynced   bool
+	SpoolBytes    int64
+	SpoolMax      int64  // 0: unbounded
+	InfluxError   string // the last write error; "" when writes succeed
+}
+
+// HealthSource gives the gateway's health.
+type HealthSource interface {
+	Health() Health
+}
+
+// Gateway-health thresholds.
+const (
+	SpoolWarnRatio  = 0.80 // spool fuller than this: warning
+	SpoolCritRatio  = 0.95 // critical: the oldest data will soon be dropped
+	SpoolClearRatio = 0.75
+	UplinkWarn      = time.Hour      // InfluxDB failing this long: warning
+	UplinkCrit      = 24 * time.Hour // critical
+	ClockWarn       = 10 * time.Minute
+	MQTTWarn        = 2 * time.Minute
+	MQTTCrit        = 30 * time.Minute
+)
+
+type healthState struct {
+	influxFailing, clockBad, mqttDown time.Time // since when; zero when fine
+	spoolHigh                         bool
+	up                                map[string]raised
+}
+
+func (h *healthState) raised(kind string, sev telemetry.Severity, since time.Time) {
+	if h.up == nil {
+		h.up = map[string]raised{}
+	}
+	h.up[kind] = raised{sev, since}
+}
+
+func since(p *time.Time, bad bool, now time.Time) time.Duration {
+	if !bad {
+		*p = time.Time{}
+		return 0
+	}
+	if p.IsZero() {
+		*p = now
+	}
+	return now.Sub(*p)
+}
+
+func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
+	if h.up == nil {
+		h.up = map[string]raised{}
+	}
+	set := func(kind string, sev telemetry.Severity, from time.Time, v float64, why string) {
+		old, ok := h.up[kind]
+		switch {
+		case sev == 0 && ok:
+			delete(h.up, kind)
+			r.Clear(kind, GatewaySubject, now)
+		case sev != 0 && (!ok || old.sev != sev):
+			if ok {
+				from = old.since
+			}
+			h.up[kind] = raised{sev, from}
+			r.Raise(telemetry.Condition{Kind: kind, Subject: GatewaySubject, Severity: sev, Since: from,
+				Reason: why, Value: v, HasValue: true})
+		}
+	}
+	// spool
+	if hs.SpoolMax > 0 {
+		ratio := float64(hs.SpoolBytes) / float64(hs.SpoolMax)
+		var sev telemetry.Severity
+		switch {
+		case ratio > SpoolCritRatio:
+			sev = telemetry.Critical
+		case ratio > SpoolWarnRatio:
+			sev = telemetry.Warning
+		case ratio > SpoolClearRatio && h.up[KindSpool].sev != 0:
+			sev = telemetry.Warning // hysteresis
+		}
+		set(KindSpool, sev, now, ratio*100, fmt.Sprintf("spool %.0f %% full", ratio*100))
+	}
+	// uplink
+	d := since(&h.influxFailing, hs.InfluxError != "", now)
+	sev := telemetry.Severity(0)
+	switch {
+	case d > UplinkCrit:
+		sev = telemetry.Critical
+	case d > UplinkWarn:
+		sev = telemetry.Warning
+	}
+	set(KindUplink, sev, h.influxFailing, d.Minutes(), "InfluxDB unreachable: "+hs.InfluxError)
+	// clock
+	d = since(&h.clockBad, !hs.ClockSynced, now)
+	sev = 0
+	if d > ClockWarn {
+		sev = telemetry.Warning
+	}
+	set(KindClock, sev, h.clockBad, d.Minutes(), "clock not synchronised")
+	// mqtt
+	d = since(&h.mqttDown, !hs.MQTTConnected, now)
+	sev = 0
+	switch {
+	case d > MQTTCrit:
+		sev = telemetry.Critical
+	case d > MQTTWarn:
+		sev = telemetry.Warning
+	}
+	set(KindMQTT, sev, h.mqttDown, d.Minutes(), "MQTT broker disconnected")
+}
