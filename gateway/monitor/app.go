@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/alert/notify"
 )
 
 // App is the whole monitor: web app, silent-gateway watcher, daily report, rollup.
@@ -35,8 +37,8 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{Config: cfg, log: log}
 	a.Store = NewStore(cfg.Influx.URL, cfg.influxToken, cfg.Influx.Org, cfg.Influx.Bucket)
 	var n Notifier = nopNotifier{}
-	if cfg.Notify.Webhook.URL != "" {
-		n = &Webhook{URL: cfg.Notify.Webhook.URL, Secret: cfg.webhookSecret}
+	if ch := cfg.channels(); ch != nil {
+		n = ch
 	}
 	var err error
 	a.Watcher, err = NewWatcher(a.Store, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
@@ -111,4 +113,24 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// channels returns the configured notification channels, nil for none.
+func (c *Config) channels() *Channels {
+	ch := &Channels{}
+	if c.Notify.Webhook.URL != "" {
+		ch.Webhook = &Webhook{URL: c.Notify.Webhook.URL, Secret: c.webhookSecret}
+	}
+	if e := c.Notify.Email; e.Host != "" {
+		ch.Email = &notify.Email{Host: e.Host, Port: e.Port, TLS: e.TLS, Username: e.Username, Password: c.smtpPassword, From: e.From}
+		ch.EmailTo = e.To
+	}
+	if tg := c.Notify.Telegram; len(tg.ChatIDs) > 0 {
+		ch.Telegram = &notify.Telegram{BaseURL: tg.BaseURL, Token: c.telegramToken}
+		ch.ChatIDs = tg.ChatIDs
+	}
+	if ch.Webhook == nil && ch.Email == nil && ch.Telegram == nil {
+		return nil
+	}
+	return ch
 }
