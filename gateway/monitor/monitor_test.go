@@ -847,6 +847,11 @@ users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "inf
 		{"region unknown", strings.Replace(good, "role: ministry", "role: region, region: Mars", 1), "no registered centre's region"},
 		{"webhook without secret", good + "notify: {webhook: {url: \"http://127.0.0.1:9/x\"}}\n", "secret is required"},
 		{"bad lang", strings.Replace(good, "role: ministry", "role: ministry, lang: de", 1), "users[0].lang"},
+		{"email without to", good + "notify: {email: {host: smtp.example.kz, from: a@example.kz}}\n", "notify.email: host, from and to"},
+		{"email bad tls", good + "notify: {email: {host: h, from: a@b, to: [c@d], tls: ssl}}\n", "notify.email.tls"},
+		{"email user without password", good + "notify: {email: {host: h, from: a@b, to: [c@d], username: u}}\n", "needs a password"},
+		{"telegram without token", good + "notify: {telegram: {chat_ids: [\"1\"]}}\n", "bot token"},
+		{"latest too often", good + "latest: {every: 1s}\n", "latest.every"},
 		{"not yaml", "{{{", "parse"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
