@@ -1,7 +1,7 @@
 #!/bin/sh
 # Sets up InfluxDB 2.x for Saqshy: the centres bucket (raw points, 400 days), the
-# rollup bucket's measurement written by a task (climate_1h, kept 5 years), a
-# read-only token for saqshy-monitor and write-only tokens per gateway.
+# rollups written by tasks (climate_1h; centre_latest, which the overview reads), a
+# token for saqshy-monitor and write-only tokens per gateway.
 #
 #   INFLUX_HOST=http://127.0.0.1:8086 INFLUX_TOKEN=$(cat secrets/influx-admin-token) ./influx-setup.sh
 set -eu
