@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/alert/notify"
 )
 
 // App is the whole monitor: web app, silent-gateway watcher, daily report, rollup.
@@ -19,6 +21,7 @@ type App struct {
 	Watcher  *Watcher
 	Reporter *Reporter
 	Rollup   *Rollup
+	Latest   *Latest
 	Server   *Server
 	log      *slog.Logger
 }
@@ -34,8 +37,8 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{Config: cfg, log: log}
 	a.Store = NewStore(cfg.Influx.URL, cfg.influxToken, cfg.Influx.Org, cfg.Influx.Bucket)
 	var n Notifier = nopNotifier{}
-	if cfg.Notify.Webhook.URL != "" {
-		n = &Webhook{URL: cfg.Notify.Webhook.URL, Secret: cfg.webhookSecret}
+	if ch := cfg.channels(); ch != nil {
+		n = ch
 	}
 	var err error
 	a.Watcher, err = NewWatcher(a.Store, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
@@ -49,9 +52,18 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		return nil, err
 	}
 	a.Rollup = NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
+	if len(cfg.Centres) > rollupChunk {
+		for _, c := range cfg.Centres {
+			a.Rollup.centres = append(a.Rollup.centres, c.ID)
+		}
+	}
+	a.Latest = NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	a.Server, err = NewServer(cfg, a.Store, a.Watcher, a.Reporter, log.With("part", "web"), now)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Latest.Enabled == nil || *cfg.Latest.Enabled {
+		a.Server.latest = a.Latest
 	}
 	return a, nil
 }
@@ -73,6 +85,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.Watcher.Run(ctx, time.Duration(a.Config.PollEvery)) }()
 	go func() { defer wg.Done(); a.Reporter.Run(ctx) }()
+	if a.Config.Latest.Enabled == nil || *a.Config.Latest.Enabled {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Latest.Run(ctx, time.Duration(a.Config.Latest.Every)) }()
+	}
 	if a.Config.Rollup.Enabled {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Rollup.Run(ctx, 5*time.Minute) }()
@@ -97,4 +113,24 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// channels returns the configured notification channels, nil for none.
+func (c *Config) channels() *Channels {
+	ch := &Channels{}
+	if c.Notify.Webhook.URL != "" {
+		ch.Webhook = &Webhook{URL: c.Notify.Webhook.URL, Secret: c.webhookSecret}
+	}
+	if e := c.Notify.Email; e.Host != "" {
+		ch.Email = &notify.Email{Host: e.Host, Port: e.Port, TLS: e.TLS, Username: e.Username, Password: c.smtpPassword, From: e.From}
+		ch.EmailTo = e.To
+	}
+	if tg := c.Notify.Telegram; len(tg.ChatIDs) > 0 {
+		ch.Telegram = &notify.Telegram{BaseURL: tg.BaseURL, Token: c.telegramToken}
+		ch.ChatIDs = tg.ChatIDs
+	}
+	if ch.Webhook == nil && ch.Email == nil && ch.Telegram == nil {
+		return nil
+	}
+	return ch
 }

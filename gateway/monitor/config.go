@@ -31,6 +31,14 @@ type Config struct {
 		Enabled  bool `yaml:"enabled"`
 		Backfill int  `yaml:"backfill_days"` // default 7
 	} `yaml:"rollup"`
+	// Latest is the centre_latest rollup the overview reads (one point per centre):
+	// the monitor writes it every `every` (default 1m) unless enabled is false, as
+	// when the saqshy-centre-latest InfluxDB task writes it. The overview reads the
+	// raw measurements while no writer has run for 40 minutes.
+	Latest struct {
+		Enabled *bool    `yaml:"enabled"` // default true
+		Every   Duration `yaml:"every"`   // default 1m
+	} `yaml:"latest"`
 	Report struct {
 		Time     string `yaml:"time"`     // local HH:MM; default 16:00
 		Timezone string `yaml:"timezone"` // default Asia/Almaty
@@ -41,12 +49,32 @@ type Config struct {
 			URL        string `yaml:"url"`
 			SecretFile string `yaml:"secret_file"` // or SAQSHY_MONITOR_WEBHOOK_SECRET
 		} `yaml:"webhook"`
+		// Email sends central alerts and the daily report over SMTP (the gateway's
+		// e-mail channel) to every address in to.
+		Email struct {
+			Host         string   `yaml:"host"`
+			Port         int      `yaml:"port"` // default 587 (starttls), 465 (tls), 25 (none)
+			TLS          string   `yaml:"tls"`  // starttls (default), tls or none
+			Username     string   `yaml:"username"`
+			PasswordFile string   `yaml:"password_file"` // or SAQSHY_MONITOR_SMTP_PASSWORD
+			From         string   `yaml:"from"`
+			To           []string `yaml:"to"`
+		} `yaml:"email"`
+		// Telegram sends them through a bot (the gateway's Telegram channel) to every
+		// chat in chat_ids.
+		Telegram struct {
+			TokenFile string   `yaml:"token_file"` // or SAQSHY_MONITOR_TELEGRAM_TOKEN
+			ChatIDs   []string `yaml:"chat_ids"`
+			BaseURL   string   `yaml:"base_url"` // default https://api.telegram.org
+		} `yaml:"telegram"`
 	} `yaml:"notify"`
 	Centres []CentreInfo `yaml:"centres"`
 	Users   []User       `yaml:"users"`
 
 	influxToken   string
 	webhookSecret []byte
+	smtpPassword  string
+	telegramToken string
 	reportAt      int // minutes after local midnight
 	reportLoc     *time.Location
 }
@@ -173,6 +201,15 @@ func (c *Config) validate() error {
 	} else if c.Rollup.Backfill < 0 || c.Rollup.Backfill > 60 {
 		bad("rollup.backfill_days: %d is outside 1..60", c.Rollup.Backfill)
 	}
+	if c.Latest.Enabled == nil {
+		on := true
+		c.Latest.Enabled = &on
+	}
+	if c.Latest.Every == 0 {
+		c.Latest.Every = Duration(time.Minute)
+	} else if c.Latest.Every < Duration(10*time.Second) || c.Latest.Every > Duration(10*time.Minute) {
+		bad("latest.every: %v is outside 10s..10m", time.Duration(c.Latest.Every))
+	}
 	if c.Report.Time == "" {
 		c.Report.Time = "16:00"
 	}
@@ -217,6 +254,45 @@ func (c *Config) validate() error {
 			bad("notify.webhook: a secret is required (secret_file or SAQSHY_MONITOR_WEBHOOK_SECRET) to sign the requests")
 		}
 		c.webhookSecret = []byte(secret)
+	}
+	if e := &c.Notify.Email; e.Host != "" || len(e.To) > 0 {
+		switch e.TLS {
+		case "":
+			e.TLS = "starttls"
+		case "starttls", "tls", "none":
+		default:
+			bad("notify.email.tls: %q is not starttls, tls or none", e.TLS)
+		}
+		if e.Port == 0 {
+			e.Port = map[string]int{"starttls": 587, "tls": 465, "none": 25}[e.TLS]
+		}
+		if e.Host == "" || e.From == "" || len(e.To) == 0 {
+			bad("notify.email: host, from and to are required")
+		}
+		c.smtpPassword = os.Getenv("SAQSHY_MONITOR_SMTP_PASSWORD")
+		if e.PasswordFile != "" {
+			s, err := os.ReadFile(e.PasswordFile)
+			if err != nil {
+				bad("notify.email.password_file: %v", err)
+			}
+			c.smtpPassword = strings.TrimSpace(string(s))
+		}
+		if e.Username != "" && c.smtpPassword == "" {
+			bad("notify.email: username %q needs a password (password_file or SAQSHY_MONITOR_SMTP_PASSWORD)", e.Username)
+		}
+	}
+	if tg := c.Notify.Telegram; tg.TokenFile != "" || len(tg.ChatIDs) > 0 {
+		c.telegramToken = os.Getenv("SAQSHY_MONITOR_TELEGRAM_TOKEN")
+		if tg.TokenFile != "" {
+			s, err := os.ReadFile(tg.TokenFile)
+			if err != nil {
+				bad("notify.telegram.token_file: %v", err)
+			}
+			c.telegramToken = strings.TrimSpace(string(s))
+		}
+		if c.telegramToken == "" || len(tg.ChatIDs) == 0 {
+			bad("notify.telegram: a bot token (token_file or SAQSHY_MONITOR_TELEGRAM_TOKEN) and chat_ids are required")
+		}
 	}
 	ids := map[string]bool{}
 	for i := range c.Centres {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -252,57 +253,132 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 	return x
 }
 
+// checkOverview compares the overview's numbers with an independent computation from
+// the points written.
+func (e *env) checkOverview(t *testing.T, rows []CentreRow) {
+	t.Helper()
+	if len(rows) != 6 {
+		t.Fatalf("overview has %d centres, want 6 (5 registered + 1 unregistered)", len(rows))
+	}
+	for _, r := range rows {
+		loc := r.Info.Location()
+		x := e.expect(t, r.Info.ID, loc)
+		if !r.HasLive || r.Live.Total != x.live {
+			t.Errorf("%s live score %v (has %v), want %v", r.Info.ID, r.Live.Total, r.HasLive, x.live)
+		}
+		for k, v := range x.liveComponents {
+			if r.Live.Components[k] != v {
+				t.Errorf("%s live %s = %v, want %v", r.Info.ID, k, r.Live.Components[k], v)
+			}
+		}
+		if len(r.Live.Components) != len(x.liveComponents) {
+			t.Errorf("%s live components %v, want %v", r.Info.ID, r.Live.Components, x.liveComponents)
+		}
+		if r.HasYesterday != x.hasYesterday || r.Yesterday.Total != x.yesterday {
+			t.Errorf("%s yesterday %v (%v), want %v (%v)", r.Info.ID, r.Yesterday.Total, r.HasYesterday, x.yesterday, x.hasYesterday)
+		}
+		if math.Abs(r.Month-x.month) > 1e-9 {
+			t.Errorf("%s 30-day mean %v, want %v", r.Info.ID, r.Month, x.month)
+		}
+		if r.Coverage != x.coverage {
+			t.Errorf("%s coverage %v, want %v", r.Info.ID, r.Coverage, x.coverage)
+		}
+		if r.Night.Compliance != x.compliance {
+			t.Errorf("%s rounds %v, want %v", r.Info.ID, r.Night.Compliance, x.compliance)
+		}
+		if r.OpenCritical != x.openCritical {
+			t.Errorf("%s open critical %d, want %d", r.Info.ID, r.OpenCritical, x.openCritical)
+		}
+		if !r.Gateway.LastSeen.Equal(x.lastHeartbeat) {
+			t.Errorf("%s last seen %v, want %v", r.Info.ID, r.Gateway.LastSeen, x.lastHeartbeat)
+		}
+		wantSilent := r.Info.ID == "c00005" || r.Info.ID == "c00006" && false
+		if r.Registered && r.Gateway.Silent != wantSilent {
+			t.Errorf("%s silent = %v, want %v", r.Info.ID, r.Gateway.Silent, wantSilent)
+		}
+		if r.Info.ID == "c00006" && (r.Registered || !hasReason(r, "reason.unregistered")) {
+			t.Errorf("c00006 should be unregistered and need attention: %+v", r)
+		}
+	}
+}
+
 func TestMonitor(t *testing.T) {
 	e := newEnv(t)
 	ministry := &User{Name: "min", Role: RoleMinistry}
 
 	t.Run("OverviewMatchesRawPoints", func(t *testing.T) {
-		rows, err := e.app.Server.Overview(context.Background(), ministry)
+		rows, asOf, _, err := e.app.Server.overviewRows(context.Background(), ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 6 {
-			t.Fatalf("overview has %d centres, want 6 (5 registered + 1 unregistered)", len(rows))
+		if !asOf.IsZero() {
+			t.Fatalf("overview read centre_latest (run %v) before any run", asOf)
 		}
-		for _, r := range rows {
-			loc := r.Info.Location()
-			x := e.expect(t, r.Info.ID, loc)
-			if !r.HasLive || r.Live.Total != x.live {
-				t.Errorf("%s live score %v (has %v), want %v", r.Info.ID, r.Live.Total, r.HasLive, x.live)
+		e.checkOverview(t, rows)
+	})
+
+	t.Run("OverviewFromLatestRollup", func(t *testing.T) {
+		ctx := context.Background()
+		raw, err := buildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A centre this writer wrote before that is no longer in the data is retracted.
+		ghost := &CentreRow{Info: CentreInfo{ID: "c09999"}, HasCoverage: true, Coverage: 0.5}
+		if err := e.app.Store.Write(ctx, latestLine("c09999", encodeLatest(ghost), time.Now().Add(-time.Minute).UnixNano())); err != nil {
+			t.Fatal(err)
+		}
+		e.app.Latest.written["c09999"] = latestWritten{row: encodeLatest(ghost), at: time.Now()}
+		st, err := e.app.Latest.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Centres != 6 || st.Written != 7 {
+			t.Errorf("first run: %+v, want 6 centres, 7 points (6 rows + 1 retraction)", st)
+		}
+		rows, asOf, source, err := e.app.Server.overviewRows(ctx, ministry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asOf.IsZero() || source != sourceInflux {
+			t.Fatalf("overview read %q (run %v) after a run, want %q", source, asOf, sourceInflux)
+		}
+		e.checkOverview(t, rows)
+		if len(rows) != len(raw) {
+			t.Fatalf("rollup overview has %d rows, raw %d", len(rows), len(raw))
+		}
+		for i := range rows {
+			a, b := fmt.Sprintf("%+v", rows[i]), fmt.Sprintf("%+v", raw[i])
+			if a != b {
+				t.Errorf("centre %s differs:\nrollup %s\nraw    %s", raw[i].Info.ID, a, b)
 			}
-			for k, v := range x.liveComponents {
-				if r.Live.Components[k] != v {
-					t.Errorf("%s live %s = %v, want %v", r.Info.ID, k, r.Live.Components[k], v)
-				}
+		}
+		if st, err := e.app.Latest.Step(ctx); err != nil || st.Written != 0 || st.Centres != 6 {
+			t.Errorf("second run with nothing changed: %+v %v, want 6 centres, nothing written", st, err)
+		}
+		// The writer's process serves its last run from memory while it is fresh.
+		e.app.Latest.snapAge = time.Minute
+		defer func() { e.app.Latest.snapAge = 0 }()
+		mem, asOf, source, err := e.app.Server.overviewRows(ctx, ministry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if source != sourceMemory || !asOf.Equal(e.app.Latest.snapAt) {
+			t.Fatalf("overview read %q as of %v, want the snapshot of %v", source, asOf, e.app.Latest.snapAt)
+		}
+		e.checkOverview(t, mem)
+		for i := range mem {
+			if a, b := fmt.Sprintf("%+v", mem[i]), fmt.Sprintf("%+v", raw[i]); a != b {
+				t.Errorf("centre %s differs:\nmemory %s\nraw    %s", raw[i].Info.ID, a, b)
 			}
-			if len(r.Live.Components) != len(x.liveComponents) {
-				t.Errorf("%s live components %v, want %v", r.Info.ID, r.Live.Components, x.liveComponents)
-			}
-			if r.HasYesterday != x.hasYesterday || r.Yesterday.Total != x.yesterday {
-				t.Errorf("%s yesterday %v (%v), want %v (%v)", r.Info.ID, r.Yesterday.Total, r.HasYesterday, x.yesterday, x.hasYesterday)
-			}
-			if math.Abs(r.Month-x.month) > 1e-9 {
-				t.Errorf("%s 30-day mean %v, want %v", r.Info.ID, r.Month, x.month)
-			}
-			if r.Coverage != x.coverage {
-				t.Errorf("%s coverage %v, want %v", r.Info.ID, r.Coverage, x.coverage)
-			}
-			if r.Night.Compliance != x.compliance {
-				t.Errorf("%s rounds %v, want %v", r.Info.ID, r.Night.Compliance, x.compliance)
-			}
-			if r.OpenCritical != x.openCritical {
-				t.Errorf("%s open critical %d, want %d", r.Info.ID, r.OpenCritical, x.openCritical)
-			}
-			if !r.Gateway.LastSeen.Equal(x.lastHeartbeat) {
-				t.Errorf("%s last seen %v, want %v", r.Info.ID, r.Gateway.LastSeen, x.lastHeartbeat)
-			}
-			wantSilent := r.Info.ID == "c00005" || r.Info.ID == "c00006" && false
-			if r.Registered && r.Gateway.Silent != wantSilent {
-				t.Errorf("%s silent = %v, want %v", r.Info.ID, r.Gateway.Silent, wantSilent)
-			}
-			if r.Info.ID == "c00006" && (r.Registered || !hasReason(r, "reason.unregistered")) {
-				t.Errorf("c00006 should be unregistered and need attention: %+v", r)
-			}
+		}
+		e.app.Latest.snapAt = time.Now().Add(-2 * time.Minute)
+		if _, _, source, _ := e.app.Server.overviewRows(ctx, ministry); source != sourceInflux {
+			t.Errorf("a stale snapshot was served (%q)", source)
+		}
+		c := e.client(t, "min")
+		if body, _ := get(t, c, e.srv.URL+"/"); !strings.Contains(body, "centre_latest") {
+			t.Error("overview page does not say it read centre_latest")
 		}
 	})
 
@@ -771,6 +847,11 @@ users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "inf
 		{"region unknown", strings.Replace(good, "role: ministry", "role: region, region: Mars", 1), "no registered centre's region"},
 		{"webhook without secret", good + "notify: {webhook: {url: \"http://127.0.0.1:9/x\"}}\n", "secret is required"},
 		{"bad lang", strings.Replace(good, "role: ministry", "role: ministry, lang: de", 1), "users[0].lang"},
+		{"email without to", good + "notify: {email: {host: smtp.example.kz, from: a@example.kz}}\n", "notify.email: host, from and to"},
+		{"email bad tls", good + "notify: {email: {host: h, from: a@b, to: [c@d], tls: ssl}}\n", "notify.email.tls"},
+		{"email user without password", good + "notify: {email: {host: h, from: a@b, to: [c@d], username: u}}\n", "needs a password"},
+		{"telegram without token", good + "notify: {telegram: {chat_ids: [\"1\"]}}\n", "bot token"},
+		{"latest too often", good + "latest: {every: 1s}\n", "latest.every"},
 		{"not yaml", "{{{", "parse"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -797,4 +878,67 @@ func TestChartRendersWithoutData(t *testing.T) {
 		t.Errorf("one point out of the 2–8 band should be marked: %s", s)
 	}
 	_ = sort.Strings
+}
+
+// TestLatestTask runs the query of deploy/central/influx-setup.sh's
+// saqshy-centre-latest task (InfluxDB 1.8 has no to(), so the test writes its rows
+// itself) and checks the overview read from them against the raw measurements.
+func TestLatestTask(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	script, err := os.ReadFile(filepath.Join("..", "..", "deploy", "central", "influx-setup.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(script)
+	i := strings.Index(s, "cat > /tmp/saqshy-latest.flux <<'FLUX'\n")
+	if i < 0 {
+		t.Fatal("influx-setup.sh lacks the saqshy-latest.flux heredoc")
+	}
+	s = s[i:]
+	s = s[strings.Index(s, "\n")+1:]
+	j := strings.Index(s, "// the task writes:")
+	if j < 0 {
+		t.Fatal(`the task lacks its "// the task writes:" marker`)
+	}
+	var flux []string
+	for _, l := range strings.Split(s[:j], "\n") {
+		if !strings.HasPrefix(l, "option task") {
+			flux = append(flux, strings.ReplaceAll(l, `"BUCKET"`, fluxString(e.cfg.Influx.Bucket)))
+		}
+	}
+	rows, err := e.app.Store.query(ctx, strings.Join(flux, "\n")+"\nrows |> yield(name: \"rows\")\n", "centre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("task query gave %d rows, want 6: %+v", len(rows), rows)
+	}
+	ts := time.Now().UnixNano()
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, latestLine(r.centre(), r.str(), ts))
+	}
+	lines = append(lines, fmt.Sprintf("%s centres=%di %d", latestRunMeas, len(rows), ts))
+	if err := e.app.Store.Write(ctx, lines...); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := buildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, asOf, source, err := e.app.Server.overviewRows(ctx, &User{Name: "min", Role: RoleMinistry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asOf.IsZero() || source != sourceInflux {
+		t.Fatal("overview did not read the task's centre_latest")
+	}
+	e.checkOverview(t, got)
+	for i := range got {
+		a, b := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", raw[i])
+		if a != b {
+			t.Errorf("centre %s differs:\ntask %s\nraw  %s", raw[i].Info.ID, a, b)
+		}
+	}
 }

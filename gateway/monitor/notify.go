@@ -7,11 +7,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/alert/notify"
+	"github.com/saqshy/saqshy/gateway/alert/outbox"
 )
 
 // Message is what the monitor tells the outside world: a central alert (a silent
@@ -95,3 +101,94 @@ func (w *Webhook) Notify(ctx context.Context, m Message) error {
 type nopNotifier struct{}
 
 func (nopNotifier) Notify(context.Context, Message) error { return nil }
+
+// Channels delivers each message to every configured channel and recipient: the
+// webhook, e-mail (the gateway's SMTP channel, gateway/alert/notify) to each address
+// and Telegram (the gateway's Bot API channel) to each chat. When some recipients
+// fail, Notify returns an error so the caller retries the message; recipients that
+// already accepted it are not sent it again (within this process).
+type Channels struct {
+	Webhook  *Webhook         // nil: none
+	Email    *notify.Email    // nil: none
+	EmailTo  []string         // addresses
+	Telegram *notify.Telegram // nil: none
+	ChatIDs  []string         // chat ids
+
+	mu   sync.Mutex
+	sent map[string]bool // message key + recipient, until every recipient has it
+}
+
+// Notify implements Notifier.
+func (c *Channels) Notify(ctx context.Context, m Message) error {
+	key := m.Type + "/" + m.ID + "/" + m.State
+	type dest struct {
+		name string
+		send func() error
+	}
+	n := &outbox.Notification{ID: strings.NewReplacer("/", "-", " ", "-").Replace(key), AlertID: m.ID, Subject: subject(m), Text: m.Text, Created: m.At}
+	if m.URL != "" {
+		n.Text += "\n" + m.URL
+	}
+	var dests []dest
+	if c.Webhook != nil {
+		dests = append(dests, dest{"webhook", func() error { return c.Webhook.Notify(ctx, m) }})
+	}
+	if c.Email != nil {
+		for _, to := range c.EmailTo {
+			dests = append(dests, dest{"email:" + to, func() error { x := *n; x.Channel, x.To = "email", to; return c.Email.Send(ctx, &x) }})
+		}
+	}
+	if c.Telegram != nil {
+		for _, chat := range c.ChatIDs {
+			dests = append(dests, dest{"telegram:" + chat, func() error {
+				x := *n
+				x.Channel, x.To = "telegram", chat
+				x.Text = n.Subject + "\n" + n.Text
+				return c.Telegram.Send(ctx, &x)
+			}})
+		}
+	}
+	var errs []error
+	c.mu.Lock()
+	if c.sent == nil {
+		c.sent = map[string]bool{}
+	}
+	c.mu.Unlock()
+	for _, d := range dests {
+		c.mu.Lock()
+		done := c.sent[key+"|"+d.name]
+		c.mu.Unlock()
+		if done {
+			continue
+		}
+		if err := d.send(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
+			continue
+		}
+		c.mu.Lock()
+		c.sent[key+"|"+d.name] = true
+		c.mu.Unlock()
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	c.mu.Lock()
+	for _, d := range dests {
+		delete(c.sent, key+"|"+d.name)
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// subject is the e-mail subject (and Telegram's first line) of a message.
+func subject(m Message) string {
+	switch {
+	case m.Type == "silent_gateway" && m.State == "resolved":
+		return fmt.Sprintf("[Saqshy] gateway reports again: %s (%s)", m.Name, m.Centre)
+	case m.Type == "silent_gateway":
+		return fmt.Sprintf("[Saqshy] GATEWAY SILENT: %s (%s, %s)", m.Name, m.Centre, m.Region)
+	case m.Type == "daily_report":
+		return "[Saqshy] daily report " + strings.TrimPrefix(m.ID, "report-")
+	}
+	return "[Saqshy] " + m.Type
+}

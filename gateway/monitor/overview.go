@@ -50,18 +50,37 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// buildOverview reads every centre's numbers with six queries run concurrently (none
-// per centre) and joins them with the registered centres and the gateway states.
-// defaultLoc is the time zone of unregistered centres.
+// overviewData is what the overview joins, per centre id: read from the raw
+// measurements (fetchRaw) or from the centre_latest rollup (Store.LatestOverview).
+type overviewData struct {
+	live     map[string]Score
+	days     map[string][]Score // day scores around yesterday; each centre takes its own
+	month    map[string]float64
+	coverage map[string]float64
+	nights   map[string]Night
+	open     map[string]int
+}
+
+func newOverviewData() *overviewData {
+	return &overviewData{live: map[string]Score{}, days: map[string][]Score{}, month: map[string]float64{},
+		coverage: map[string]float64{}, nights: map[string]Night{}, open: map[string]int{}}
+}
+
+// buildOverview reads every centre's numbers from the raw measurements and joins them
+// with the registered centres and the gateway states. defaultLoc is the time zone of
+// unregistered centres.
 func buildOverview(ctx context.Context, src overviewSource, centres []CentreInfo, gw map[string]GatewayState, att Attention, defaultLoc *time.Location, now time.Time) ([]CentreRow, error) {
-	var (
-		live     map[string]Score
-		days     map[string][]Score
-		month    map[string]float64
-		coverage map[string]float64
-		nights   map[string]Night
-		open     map[string]int
-	)
+	d, err := fetchRaw(ctx, src, centres, defaultLoc, now)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(d, centres, gw, att, defaultLoc, now), nil
+}
+
+// fetchRaw reads the overview's numbers with six queries run concurrently (none per
+// centre).
+func fetchRaw(ctx context.Context, src overviewSource, centres []CentreInfo, defaultLoc *time.Location, now time.Time) (*overviewData, error) {
+	d := &overviewData{}
 	// Yesterday differs per time zone: one range covering every zone's yesterday,
 	// each centre then takes the point at its own local day start.
 	var yFrom, yTo time.Time
@@ -79,15 +98,21 @@ func buildOverview(ctx context.Context, src overviewSource, centres []CentreInfo
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { live, err = src.LiveScores(gctx); return })
-	g.Go(func() (err error) { days, err = src.DayScores(gctx, yFrom, yTo, nil); return })
-	g.Go(func() (err error) { month, err = src.MonthMeans(gctx, now.AddDate(0, 0, -30)); return })
-	g.Go(func() (err error) { coverage, err = src.LiveCoverage(gctx); return })
-	g.Go(func() (err error) { nights, err = src.LastNights(gctx); return })
-	g.Go(func() (err error) { open, err = src.OpenCritical(gctx); return })
+	g.Go(func() (err error) { d.live, err = src.LiveScores(gctx); return })
+	g.Go(func() (err error) { d.days, err = src.DayScores(gctx, yFrom, yTo, nil); return })
+	g.Go(func() (err error) { d.month, err = src.MonthMeans(gctx, now.AddDate(0, 0, -30)); return })
+	g.Go(func() (err error) { d.coverage, err = src.LiveCoverage(gctx); return })
+	g.Go(func() (err error) { d.nights, err = src.LastNights(gctx); return })
+	g.Go(func() (err error) { d.open, err = src.OpenCritical(gctx); return })
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("overview: %w", err)
 	}
+	return d, nil
+}
+
+// assemble joins d with the registered centres and the gateway states.
+func assemble(d *overviewData, centres []CentreInfo, gw map[string]GatewayState, att Attention, defaultLoc *time.Location, now time.Time) []CentreRow {
+	live, days, month, coverage, nights, open := d.live, d.days, d.month, d.coverage, d.nights, d.open
 	rows := map[string]*CentreRow{}
 	for _, c := range centres {
 		rows[c.ID] = &CentreRow{Info: c, Registered: true}
@@ -151,7 +176,7 @@ func buildOverview(ctx context.Context, src overviewSource, centres []CentreInfo
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Info.ID < out[j].Info.ID })
-	return out, nil
+	return out
 }
 
 // attention lists why a centre needs attention.

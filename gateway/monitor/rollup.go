@@ -27,7 +27,15 @@ type Rollup struct {
 	backfill time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+	// centres, when set, are rolled up rollupChunk at a time (a query over every
+	// centre's climate series at once exceeds the client's timeout at 2,000 centres on
+	// InfluxDB 1.8); centres not listed are not rolled up. Nil: every centre in one
+	// query per function.
+	centres []string
 }
+
+// rollupChunk is the number of centres per rollup query.
+const rollupChunk = 100
 
 // NewRollup returns a rollup that starts at most backfillDays back.
 func NewRollup(store *Store, dir string, backfillDays int, log *slog.Logger, now func() time.Time) *Rollup {
@@ -93,8 +101,21 @@ func (r *Rollup) Step(ctx context.Context) (int, error) {
 	return done, nil
 }
 
-// rollRange rolls up the hours in [from, to) of every centre.
+// rollRange rolls up the hours in [from, to) of every centre, a chunk at a time.
 func (r *Rollup) rollRange(ctx context.Context, from, to time.Time) error {
+	if r.centres == nil {
+		return r.rollChunk(ctx, from, to, nil)
+	}
+	for i := 0; i < len(r.centres); i += rollupChunk {
+		if err := r.rollChunk(ctx, from, to, r.centres[i:min(i+rollupChunk, len(r.centres))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollChunk rolls up the hours in [from, to) of the given centres (nil: all).
+func (r *Rollup) rollChunk(ctx context.Context, from, to time.Time, centres []string) error {
 	type key struct {
 		centre, zone, kind string
 		t                  int64
@@ -104,7 +125,7 @@ func (r *Rollup) rollRange(ctx context.Context, from, to time.Time) error {
 	var order []key
 	for _, fn := range []string{"mean", "min", "max", "count"} {
 		rows, err := r.store.query(ctx, r.store.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
-  |> filter(fn: (r) => r._measurement == "climate" and r._field == "temperature_c")
+  |> filter(fn: (r) => r._measurement == "climate" and r._field == "temperature_c"`+centreFilter(centres)+`)
   |> group(columns: ["centre", "zone", "zone_kind"])
   |> aggregateWindow(every: 1h, fn: `+fn+`, createEmpty: false, timeSrc: "_start")`, "centre", "zone", "zone_kind")
 		if err != nil {

@@ -33,6 +33,8 @@ type Server struct {
 	regions []string
 
 	exportMu sync.Mutex
+	rawOnly  bool    // read the raw measurements even when centre_latest is fresh (benchmark)
+	latest   *Latest // this process's centre_latest writer (its snapshot), or nil
 }
 
 // NewServer wires the web app. now may be nil (time.Now).
@@ -304,6 +306,8 @@ type OverviewData struct {
 	Components []string
 	Now        time.Time
 	Took       time.Duration
+	AsOf       time.Time // the centre_latest run read; zero: the raw measurements
+	Source     string    // sourceMemory, sourceInflux or sourceRaw
 
 	Threshold, CovThreshold, RoundsThreshold float64
 }
@@ -354,9 +358,39 @@ func (s *Server) knownRegion(r string) bool {
 
 // Overview returns the rows a user may see (before the page's own filters).
 func (s *Server) Overview(ctx context.Context, u *User) ([]CentreRow, error) {
-	rows, err := buildOverview(ctx, s.store, s.cfg.Centres, s.watch.States(), s.cfg.Attention, s.cfg.reportLoc, s.now())
+	rows, _, _, err := s.overviewRows(ctx, u)
+	return rows, err
+}
+
+// overviewRows is Overview that also says where the numbers came from: asOf is the
+// time of the centre_latest run used (this process's in-memory snapshot of its last
+// run, else the rollup in InfluxDB), zero when the raw measurements were read.
+func (s *Server) overviewRows(ctx context.Context, u *User) (rows []CentreRow, asOf time.Time, source string, err error) {
+	gw := s.watch.States()
+	now := s.now()
+	var (
+		d  *overviewData
+		ok bool
+	)
+	source = sourceMemory
+	if !s.rawOnly && s.latest != nil {
+		d, asOf, ok = s.latest.Snapshot(now)
+	}
+	if !s.rawOnly && !ok {
+		source = sourceInflux
+		d, asOf, ok, err = s.store.LatestOverview(ctx)
+	}
 	if err != nil {
-		return nil, err
+		s.log.Warn("centre_latest unreadable, reading the raw measurements", "err", err)
+	}
+	if ok {
+		rows = assemble(d, s.cfg.Centres, gw, s.cfg.Attention, s.cfg.reportLoc, now)
+	} else {
+		asOf, source = time.Time{}, sourceRaw
+		rows, err = buildOverview(ctx, s.store, s.cfg.Centres, gw, s.cfg.Attention, s.cfg.reportLoc, now)
+		if err != nil {
+			return nil, asOf, source, err
+		}
 	}
 	out := rows[:0]
 	for _, r := range rows {
@@ -364,8 +398,15 @@ func (s *Server) Overview(ctx context.Context, u *User) ([]CentreRow, error) {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, asOf, source, nil
 }
+
+// Where the overview's numbers came from.
+const (
+	sourceMemory = "centre_latest (memory)" // this process's last centre_latest run
+	sourceInflux = "centre_latest"          // the rollup in InfluxDB
+	sourceRaw    = "raw"                    // the six queries over the raw measurements
+)
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
 	region, onlyAttn, key, dir, err := s.overviewParams(r)
@@ -378,13 +419,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	t0 := time.Now()
-	rows, err := s.Overview(r.Context(), ss.user)
+	rows, asOf, source, err := s.overviewRows(r.Context(), ss.user)
 	if err != nil {
 		s.log.Error("overview", "err", err)
 		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	d := OverviewData{Total: len(rows), Region: region, OnlyAttn: onlyAttn, Sort: key, Dir: dir, Components: ComponentNames, Now: s.now(),
+	d := OverviewData{AsOf: asOf, Source: source, Total: len(rows), Region: region, OnlyAttn: onlyAttn, Sort: key, Dir: dir, Components: ComponentNames, Now: s.now(),
 		Threshold: s.cfg.Attention.ScoreBelow, CovThreshold: s.cfg.Attention.CoverageBelow, RoundsThreshold: s.cfg.Attention.RoundsBelow}
 	for _, c := range rows {
 		if len(c.Reasons) > 0 {

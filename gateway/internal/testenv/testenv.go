@@ -242,12 +242,40 @@ type Influx struct {
 	Database string
 }
 
+// InfluxOptions tune StartInfluxWith; the zero value is StartInflux's behaviour.
+type InfluxOptions struct {
+	// Dir holds the server's data and config; it is kept after the test (so a
+	// benchmark can load data once and reuse it). Default: a temp dir removed at
+	// cleanup.
+	Dir string
+	// Env replaces the default Go runtime settings of influxd (GOGC=off,
+	// GOMEMLIMIT=1GiB: a fast start-up, but once the heap reaches 1 GiB the server
+	// collects garbage continuously, which makes loading millions of points crawl).
+	// A bulk-loading benchmark wants e.g. GOGC=200 GOMEMLIMIT=6GiB.
+	Env []string
+}
+
 // StartInflux starts influxd on free loopback ports with Flux enabled and reporting
 // disabled, creates database db (retention policy "autogen"), and stops it at cleanup.
 func StartInflux(tb testing.TB, db string) *Influx {
 	tb.Helper()
+	return StartInfluxWith(tb, db, InfluxOptions{})
+}
+
+// StartInfluxWith is StartInflux with options.
+func StartInfluxWith(tb testing.TB, db string, opt InfluxOptions) *Influx {
+	tb.Helper()
 	bin := findBinary(tb, "influxd", "build it with `make tools` (go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10)")
-	dir := tb.TempDir()
+	dir := opt.Dir
+	if dir == "" {
+		dir = tb.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	env := []string{"GOGC=off", "GOMEMLIMIT=1GiB"}
+	if opt.Env != nil {
+		env = opt.Env
+	}
 	port := FreePort(tb)
 	rpc := FreePort(tb)
 	conf := fmt.Sprintf(`reporting-disabled = true
@@ -283,7 +311,7 @@ bind-address = "127.0.0.1:%d"
 		// InfluxDB 1.8 type-checks the Flux standard library at start-up, which takes
 		// 40 s on two cores with the default GC and 3 s with the GC held back until
 		// the heap reaches 1 GiB.
-		env:  []string{"GOGC=off", "GOMEMLIMIT=1GiB"},
+		env:  env,
 		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &lockedBuffer{},
 	}}
 	in.p.start()
