@@ -29,7 +29,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"github.com/saqshy/saqshy/gateway/alert/internal/tgtest"
+	"github.com/saqshy/saqshy/gateway/internal/tgtest"
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
 )
 
