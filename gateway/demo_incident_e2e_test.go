@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,6 +104,11 @@ func TestDemoIncident(t *testing.T) {
 	if a.Severity != "warning" || a.Zone != "food-fridge" {
 		t.Errorf("alert %+v", a)
 	}
+	// the rules' running holds are kept beside the alert state (rules.Options.StateFile)
+	wait("the rules state file", 5*time.Second, func() bool {
+		b, err := os.ReadFile(filepath.Join(cfg.Spool.Dir, "alerts", "rules-state.json"))
+		return err == nil && strings.Contains(string(b), `"`+in.Device.Sensor.ID+`":{"holds":[{"limit":"temperature_c\u003e8/2s/warning/temperature_high"`)
+	})
 	wait("the alert on the status page", 10*time.Second, func() bool {
 		p := page()
 		return strings.Contains(p, `action="/api/alerts/`+a.ID+`/ack"`) && strings.Contains(p, "Acknowledge") && strings.Contains(p, "Kitchen chiller")
