@@ -126,6 +126,7 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 	ac.rules = rules.New(g.conds, rules.Options{
 		Sensors: ruleSensors(cfg), StaleCritical: a.StaleCritical.Std(), BatteryLow: a.BatteryLow,
 		Health: gatewayHealth{g}, Open: eng.Open(),
+		StateFile: filepath.Join(dir, "rules-state.json"), Logger: log,
 	})
 	return ac, nil
 }

@@ -23,7 +23,10 @@ Runs everything on this machine with no setup: an embedded MQTT broker on a free
 loopback port, a simulated centre (about 20 zones with sensors speaking every
 supported format: Zigbee2MQTT, Tasmota, ESPHome, Shelly gen1 and gen2, Saqshy),
 11 Frigate cameras, two of them flaky, and the gateway with its spool in a
-temporary directory. It prints a line of counts and a line of camera coverage
+temporary directory. Every 10 minutes, from the next whole minute, the kitchen
+chiller warms to about 10 °C for 4 minutes (a demo limit: over 8 °C for 1 minute
+is a warning): its alert fires, shows on the status page with an Acknowledge
+button, and resolves when the chiller cools. It prints a line of counts and a line of camera coverage
 every 10 seconds. With --influx-url the gateway also writes to that
 InfluxDB (e.g. a local InfluxDB 1.8: --influx-url http://127.0.0.1:8086
 --influx-bucket saqshy/autogen after CREATE DATABASE saqshy). Ctrl-C stops it.
@@ -91,6 +94,10 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	centre := sim.NewCentre("demo-centre", uint64(time.Now().UnixNano()))
 	cfg := centre.Config
 	nightRounds := sim.AddRounds(centre, time.Now(), time.Hour, 10*time.Minute) // a one-hour "night" from in two minutes
+	incident, err := sim.AddIncident(centre, "food-fridge", time.Now(), 10*time.Minute, 4*time.Minute, 8, time.Minute)
+	if err != nil {
+		return err
+	}
 	cfg.MQTT.URL = url
 	cfg.MQTT.ClientID = "saqshy-demo-centre"
 	cfg.Spool.Dir = dir
@@ -116,6 +123,8 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if o.influxURL == "" {
 		fmt.Fprintln(stdout, "demo: no --influx-url: readings stay in the spool")
 	}
+	fmt.Fprintf(stdout, "demo: at %s and every %s after, the kitchen chiller warms to %.0f °C for %s: watch its alert fire on the status page, acknowledge it, and see it resolve\n",
+		incident.First.In(cfg.Centre.Location).Format("15:04"), incident.Every, incident.Peak, incident.Warm)
 	fmt.Fprintln(stdout, "demo: press Ctrl-C to stop")
 
 	gwDone := make(chan error, 1)

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/alert/internal/tgtest"
 	"github.com/saqshy/saqshy/gateway/alert/notify"
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/internal/tgtest"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 

@@ -3,7 +3,9 @@
 // configured sensor and camera has reported recently, InfluxDB takes a test point
 // and gives it back, the clock is synchronised, the spool directory is writable with
 // free space, and the Pi's 1-Wire and I2C buses are there when probes are wired to
-// them. Every failed check says what to do next.
+// them, and each configured alert channel works: its secret file is readable, the
+// Telegram Bot API knows the token (getMe), the SMTP server takes the configured
+// TLS and login, the webhook URL parses. Every failed check says what to do next.
 //
 // # Concepts
 //

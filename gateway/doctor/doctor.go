@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"strings"
@@ -52,7 +53,9 @@ func (s Status) String() string {
 // Check is one line of the checklist.
 type Check struct {
 	// Name is a stable short identifier: config, mqtt, sensors, cameras,
-	// checkpoints, influx, clock, timezone, spool, buses.
+	// checkpoints, influx, clock, timezone, spool, buses, and for the alert
+	// channels alerts, telegram-token, telegram, smtp-password, smtp,
+	// webhook-secret, webhook.
 	Name   string
 	Status Status
 	// Title is the line a technician reads, e.g. "MQTT broker tcp://… accepted user saqshy".
@@ -170,6 +173,9 @@ type Options struct {
 	Progress io.Writer
 	// Now returns the time (default time.Now).
 	Now func() time.Time
+	// SMTPTLS, when set, replaces the system's TLS settings for the SMTP check
+	// (tests: a server with its own certificate authority).
+	SMTPTLS *tls.Config
 }
 
 func (o *Options) defaults() {
@@ -234,4 +240,7 @@ func RunConfig(ctx context.Context, cfg *config.Config, opt Options, r *Report) 
 	r.add(checkTimezone(cfg, &opt))
 	r.add(checkSpool(cfg))
 	r.add(checkBuses(cfg, &opt))
+	for _, c := range checkAlerts(ctx, cfg, &opt) {
+		r.add(c)
+	}
 }

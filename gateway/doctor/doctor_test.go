@@ -15,6 +15,7 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/internal/tgtest"
 	"github.com/saqshy/saqshy/gateway/sim"
 )
 
@@ -219,6 +220,26 @@ func TestDoctorAgainstRealServers(t *testing.T) {
 		if n := e.in.Count(t, TestMeasurement, "nonce", `"centre" = 'doc-ok'`); n != 1 {
 			t.Errorf("InfluxDB holds %d doctor points for the centre, want 1", n)
 		}
+	})
+
+	t.Run("alert channels", func(t *testing.T) {
+		tg := tgtest.Start(t, tgTok)
+		c := e.centre(t, "alch")
+		c.extraLines = channels{tgURL: tg.URL, tgToken: tgTok, webhookURL: "https://ministry.example.kz/saqshy/alerts", webhookSecret: "-"}.yaml(t)
+		e.publishAll(t, "alch")
+		r, out := e.run(t, c, Options{})
+		if r.OK() {
+			t.Error("webhook secret missing: report OK")
+		}
+		wantStatus(t, r, "sensors", Pass)
+		wantStatus(t, r, "telegram", Pass)
+		wantStatus(t, r, "webhook-secret", Fail)
+		wantLines(t, out,
+			"– 1-Wire and I2C buses not checked: no sensors are wired to the Pi\n✓ Telegram bot token ",
+			"✓ Telegram Bot API "+tg.URL+" knows the bot @"+tgtest.BotUsername,
+			"✗ Webhook signing secret file ",
+			"1 problem marked ✗ must be fixed",
+		)
 	})
 
 	t.Run("wrong password", func(t *testing.T) {

@@ -17,6 +17,10 @@
 // Readings delivered from the broker's retained store or replayed from a backlog
 // never fire anything on their own: they are not live.
 //
+// With [Options.StateFile] the running holds, the devices offline and the medicine
+// fridges' cumulative accounting survive a restart (state.go): a hold goes on from
+// when it started instead of starting again.
+//
 // The defaults per zone kind follow DOMAIN.md §6.1 (see [DefaultLimits]); a centre
 // overrides them per zone in its config.
 package rules

@@ -1,9 +1,12 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -44,6 +47,11 @@ type Options struct {
 	// Open are conditions already open (remembered across a restart): the rules
 	// take them as their own so that they clear them when the value is back.
 	Open []telemetry.Condition
+	// StateFile, when set, keeps the running holds, the devices offline and the
+	// medicine fridges' cumulative accounting across a restart (see state.go).
+	StateFile string
+	// Logger receives state-file errors (nil: none logged).
+	Logger *slog.Logger
 }
 
 // Check evaluates the rules. It is safe for concurrent use.
@@ -56,6 +64,13 @@ type Check struct {
 	order    []*sensorState
 	lastTick time.Time
 	health   healthState
+
+	// the state file
+	dirty    bool // a hold, an offline device or an excursion changed: save at the next tick
+	soft     bool // only a fridge's last reading moved: save within softSaveEvery
+	savedAt  time.Time
+	saveErrs int
+	loadErr  error
 }
 
 type sensorState struct {
@@ -81,6 +96,9 @@ type limitState struct {
 	since  time.Time // when the value went beyond; zero when within
 	active bool
 	value  float64
+	// restored: a hold running before a restart; it fires only after a live
+	// reading confirms the value is still beyond.
+	restored bool
 }
 
 type raised struct {
@@ -127,6 +145,24 @@ func New(r Raiser, opt Options) *Check {
 		c.sensors[s.ID] = st
 		c.order = append(c.order, st)
 	}
+	if opt.StateFile != "" {
+		st, err := loadState(opt.StateFile)
+		switch {
+		case errors.Is(err, ErrCorruptState):
+			aside := fmt.Sprintf("%s.corrupt-%d", opt.StateFile, time.Now().UnixNano())
+			if rerr := os.Rename(opt.StateFile, aside); rerr != nil {
+				aside = "(could not move it aside: " + rerr.Error() + ")"
+			}
+			c.loadErr = fmt.Errorf("%w; moved to %s", err, aside)
+		case err != nil:
+			c.loadErr = err
+		case st != nil:
+			c.restore(st)
+		}
+		if c.loadErr != nil && opt.Logger != nil {
+			opt.Logger.Error("rules state lost: running holds and the medicine fridges' 24 h accounting start from empty", "err", c.loadErr)
+		}
+	}
 	for _, o := range opt.Open {
 		if o.Subject == GatewaySubject {
 			c.health.raised(o.Kind, o.Severity, o.Since)
@@ -139,7 +175,13 @@ func New(r Raiser, opt Options) *Check {
 		st.raised[o.Kind] = raised{o.Severity, o.Since}
 		for i, l := range st.Limits {
 			if l.ConditionKind() == o.Kind && l.Severity <= o.Severity {
-				st.limits[i] = limitState{since: o.Since, active: true, value: o.Value}
+				ls := &st.limits[i]
+				if ls.since.IsZero() {
+					ls.since, ls.value = o.Since, o.Value
+				} else if o.Since.Before(ls.since) {
+					ls.since = o.Since
+				}
+				ls.active, ls.restored = true, false
 			}
 		}
 		if o.Kind == KindOffline {
@@ -188,10 +230,10 @@ func (c *Check) value(st *sensorState, at time.Time, v telemetry.Value) {
 	case telemetry.Online:
 		if v.V == 0 {
 			if st.offlineSince.IsZero() {
-				st.offlineSince = at
+				st.offlineSince, c.dirty = at, true
 			}
-		} else {
-			st.offlineSince = time.Time{}
+		} else if !st.offlineSince.IsZero() {
+			st.offlineSince, c.dirty = time.Time{}, true
 		}
 		return
 	case telemetry.Battery:
@@ -215,6 +257,8 @@ func (c *Check) value(st *sensorState, at time.Time, v telemetry.Value) {
 			continue
 		}
 		ls := &st.limits[i]
+		before := *ls
+		ls.restored = false // a live reading: the value is known again
 		switch {
 		case l.beyond(v.V):
 			if ls.since.IsZero() {
@@ -231,6 +275,9 @@ func (c *Check) value(st *sensorState, at time.Time, v telemetry.Value) {
 				ls.value = v.V
 			}
 		}
+		if !ls.since.Equal(before.since) || ls.active != before.active {
+			c.dirty = true
+		}
 	}
 }
 
@@ -239,9 +286,14 @@ func (c *Check) fridgeReading(st *sensorState, at time.Time, v float64) {
 	gap := at.Sub(st.lastTempAt)
 	if st.haveTemp && gap > 0 && (st.out(st.lastTemp) || st.staleAfter > 0 && gap > st.staleAfter) {
 		st.outSpans = append(st.outSpans, span{st.lastTempAt, at})
+		c.dirty = true
 	}
 	if !st.haveTemp || !at.Before(st.lastTempAt) {
+		if !st.haveTemp || st.out(v) != st.out(st.lastTemp) {
+			c.dirty = true
+		}
 		st.lastTemp, st.lastTempAt, st.haveTemp = v, at, true
+		c.soft = true
 	}
 }
 
@@ -296,8 +348,8 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	for _, st := range c.order {
 		for i, l := range st.Limits {
 			ls := &st.limits[i]
-			if !ls.active && !ls.since.IsZero() && now.Sub(ls.since) >= l.Hold {
-				ls.active = true
+			if !ls.active && !ls.restored && !ls.since.IsZero() && now.Sub(ls.since) >= l.Hold {
+				ls.active, c.dirty = true, true
 			}
 		}
 		c.settle(st, now)
@@ -305,6 +357,7 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	if c.opt.Health != nil {
 		c.health.tick(c.raiser, now, c.opt.Health.Health())
 	}
+	c.maybeSave(now)
 	return nil
 }
 

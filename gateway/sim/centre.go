@@ -27,6 +27,8 @@ type Device struct {
 	TemperatureOnly bool
 	// Offline stops the device from publishing (its availability goes offline).
 	Offline bool
+
+	incident *Incident // incident.go: now and then warm
 }
 
 // Centre is a simulated centre: its config (without mqtt/influx/spool settings,
@@ -200,7 +202,11 @@ func (c *Centre) Tick(t time.Time) []Message {
 		if d.Offline {
 			continue
 		}
-		msgs = append(msgs, c.Message(d, c.reading(d), t)...)
+		r := c.reading(d)
+		if d.incident != nil && d.incident.Active(t) {
+			r.TemperatureC = d.incident.temperature(t)
+		}
+		msgs = append(msgs, c.Message(d, r, t)...)
 	}
 	return msgs
 }

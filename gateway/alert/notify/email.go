@@ -46,6 +46,19 @@ func (e *Email) Send(ctx context.Context, n *outbox.Notification) error {
 	m.SetBodyString(mail.TypeTextPlain, n.Text)
 	m.SetGenHeader("X-Saqshy-Alert", n.AlertID)
 	m.SetMessageIDWithValue(n.ID + "@saqshy")
+	c, err := e.client(true)
+	if err != nil {
+		return err
+	}
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return fmt.Errorf("email to %s via %s:%d: %w", n.To, e.Host, e.Port, err)
+	}
+	return nil
+}
+
+// client returns a mail client for the server, logging in when auth and a
+// Username are set.
+func (e *Email) client(auth bool) (*mail.Client, error) {
 	timeout := e.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
@@ -63,24 +76,35 @@ func (e *Email) Send(ctx context.Context, n *outbox.Notification) error {
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tc))
 	}
-	if e.Username != "" {
+	if auth && e.Username != "" {
 		pass := e.Password
 		if e.PasswordFunc != nil {
 			var err error
 			if pass, err = e.PasswordFunc(); err != nil {
-				return fmt.Errorf("email: smtp password: %w", err)
+				return nil, fmt.Errorf("email: smtp password: %w", err)
 			}
 		}
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(e.Username), mail.WithPassword(pass))
 	}
 	c, err := mail.NewClient(e.Host, opts...)
 	if err != nil {
-		return fmt.Errorf("email: %w", err)
+		return nil, fmt.Errorf("email: %w", err)
 	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		return fmt.Errorf("email to %s via %s:%d: %w", n.To, e.Host, e.Port, err)
+	return c, nil
+}
+
+// Probe connects to the server as Send would — TLS or STARTTLS as configured,
+// and the login when auth is set and a Username is given — and hangs up without
+// sending anything (doctor).
+func (e *Email) Probe(ctx context.Context, auth bool) error {
+	c, err := e.client(auth)
+	if err != nil {
+		return err
 	}
-	return nil
+	if err := c.DialWithContext(ctx); err != nil {
+		return fmt.Errorf("smtp %s:%d: %w", e.Host, e.Port, err)
+	}
+	return c.Close()
 }
 
 var _ outbox.Sender = (*Email)(nil)

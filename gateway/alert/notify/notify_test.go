@@ -29,8 +29,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"github.com/saqshy/saqshy/gateway/alert/internal/tgtest"
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/internal/tgtest"
 )
 
 // selfSigned returns a certificate for 127.0.0.1 and a pool trusting it.

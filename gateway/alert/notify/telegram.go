@@ -110,6 +110,25 @@ func (t *Telegram) call(ctx context.Context, method string, body any) (json.RawM
 	return r.Result, nil
 }
 
+// GetMe asks the Bot API who the bot is and returns its username (doctor).
+func (t *Telegram) GetMe(ctx context.Context) (string, error) {
+	res, err := t.call(ctx, "getMe", struct{}{})
+	if err != nil {
+		return "", err
+	}
+	var me struct {
+		Username string `json:"username"`
+		IsBot    bool   `json:"is_bot"`
+	}
+	if err := json.Unmarshal(res, &me); err != nil {
+		return "", fmt.Errorf("telegram getMe: %w", err)
+	}
+	if !me.IsBot {
+		return "", errors.New("telegram getMe: the token is not a bot's")
+	}
+	return me.Username, nil
+}
+
 // Send implements outbox.Sender: sendMessage to chat n.To, with an inline
 // acknowledge button when n.Button is set.
 func (t *Telegram) Send(ctx context.Context, n *outbox.Notification) error {

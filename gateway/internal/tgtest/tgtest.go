@@ -1,10 +1,12 @@
 // Package tgtest is a local HTTP server speaking the subset of the Telegram Bot
 // API the alerts use (sendMessage, getUpdates with long polling,
-// answerCallbackQuery), for tests: nothing leaves the machine.
+// answerCallbackQuery, getMe), for tests: nothing leaves the machine.
 package tgtest
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +14,9 @@ import (
 	"testing"
 	"time"
 )
+
+// BotUsername is the bot's username as getMe answers it.
+const BotUsername = "saqshy_test_bot"
 
 // Sent is a message the bot sent.
 type Sent struct {
@@ -109,7 +114,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil && !errors.Is(err, io.EOF) { // a body is optional
 		reply(w, 400, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: " + err.Error()})
 		return
 	}
@@ -161,6 +166,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+	case "getMe":
+		reply(w, 200, map[string]any{"ok": true, "result": map[string]any{
+			"id": 9, "is_bot": true, "first_name": "Saqshy", "username": BotUsername}})
 	case "answerCallbackQuery":
 		id, _ := req["callback_query_id"].(string)
 		s.mu.Lock()
