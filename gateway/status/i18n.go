@@ -188,3 +188,49 @@ func fromAcceptLanguage(h string) string {
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].q > cs[j].q })
 	return cs[0].lang
 }
+
+// names are the zone kinds and the safety score's caps as people call them, in the
+// order of languages; an id not listed is shown as it is.
+var names = map[string][3]string{
+	"activity":         {"досуг", "демалыс", "activity"},
+	"bathroom":         {"ванная", "жуынатын бөлме", "bathroom"},
+	"boiler":           {"бойлер", "бойлер", "boiler"},
+	"changing":         {"раздевалка", "киім ауыстыратын бөлме", "changing room"},
+	"children-bedroom": {"детская спальня", "балалар жатын бөлмесі", "children's bedroom"},
+	"cool-room":        {"прохладная комната", "салқын бөлме", "cool room"},
+	"corridor":         {"коридор", "дәліз", "corridor"},
+	"dining":           {"столовая", "асхана", "dining"},
+	"entrance":         {"вход", "кіреберіс", "entrance"},
+	"food-fridge":      {"холодильник для продуктов", "азық-түлік тоңазытқышы", "food fridge"},
+	"freezer":          {"морозильник", "мұздатқыш", "freezer"},
+	"hot-water":        {"горячая вода", "ыстық су", "hot water"},
+	"kitchen":          {"кухня", "ас үй", "kitchen"},
+	"laundry":          {"прачечная", "кір жуатын орын", "laundry"},
+	"living":           {"жилая комната", "тұрғын бөлме", "living room"},
+	"med-fridge":       {"холодильник для лекарств", "дәрі тоңазытқышы", "medicine fridge"},
+	"medical":          {"медицинский кабинет", "медициналық кабинет", "medical room"},
+	"office":           {"кабинет", "кеңсе", "office"},
+	"other":            {"другое", "басқа", "other"},
+	"outdoor":          {"территория", "аумақ", "outdoors"},
+	"play":             {"игровая", "ойын бөлмесі", "play room"},
+	"reception":        {"приёмная", "қабылдау бөлмесі", "reception"},
+	"stairs":           {"лестница", "баспалдақ", "stairs"},
+	"technical":        {"техническое помещение", "техникалық бөлме", "technical room"},
+	"toilet":           {"туалет", "дәретхана", "toilet"},
+	"water-outlet":     {"водоразбор", "су шүмегі", "water outlet"},
+	"all":              {"все зоны", "барлық аймақтар", "all zones"},
+
+	"scald":              {"горячая вода выше 46 °C", "ыстық су 46 °C-тан жоғары", "hot water above 46 °C"},
+	"med_fridge_freeze":  {"лекарства замерзали (≤ 0 °C)", "дәрілер қатты (≤ 0 °C)", "medicine fridge at or below 0 °C"},
+	"room_below_16":      {"жилая комната ниже 16 °C", "тұрғын бөлме 16 °C-тан төмен", "a resident room below 16 °C"},
+	"camera_down_24h":    {"камера не работает более 24 ч", "камера 24 сағаттан астам істемейді", "a camera down for over 24 h"},
+	"gateway_silent_24h": {"шлюз молчал более 24 ч", "шлюз 24 сағаттан астам үнсіз", "the gateway silent for over 24 h"},
+}
+
+// name returns the name of a zone kind or a cap in t's language.
+func (t tr) name(id string) string {
+	if n, ok := names[id]; ok {
+		return n[t.idx()]
+	}
+	return id
+}

@@ -200,11 +200,11 @@ func TestOptionalSections(t *testing.T) {
 	_, body := newClient(t, ts).do("GET", "/", nil, "Accept-Language", "ru")
 	contains(t, "page", body,
 		`id="cameras"`, "Камеры", `data-camera="cam-02"`, "не в сети", "no stats for 3m",
-		`id="coverage"`, "Покрытие камерами", "сейчас 75 %", "сегодня 90 %", "3 из 4 зон",
+		`id="coverage"`, "Покрытие камерами", "сейчас 75 %", "сегодня 90 %", "3 из 4 зон", "<td>жилая комната</td>",
 		`id="rounds"`, "Ночные обходы сегодня", "пропущено", "следующий в 00:00",
 		`id="alerts"`, "Fridge warm for 30 min", "критично", "активна",
 		`id="score"`, "Индекс безопасности", "67.3", "сегодня 71.0", "температура", "91 %",
-		"видеопокрытие", "нет данных — считается как 0", "ограничен: room_below_16", "2025.1",
+		"видеопокрытие", "нет данных — считается как 0", "ограничен: жилая комната ниже 16 °C", "2025.1",
 	)
 	// Without an Acker there is no acknowledge button.
 	lacks(t, "page", body, "/api/alerts/a1/ack")

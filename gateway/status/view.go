@@ -100,6 +100,7 @@ type card struct {
 
 type zoneView struct {
 	ID, Name, Kind, Band string
+	KindName             string // Kind in the page's language
 	Temp, Level          string // the headline: the worst fresh temperature
 	Sensors              []sensorView
 }
@@ -231,7 +232,7 @@ func buildView(s Snapshot, lang string) *view {
 		if name == "" {
 			name = id
 		}
-		z := &zoneView{ID: id, Name: name, Kind: kind, Temp: "–", Level: "none"}
+		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: t.name(kind), Temp: "–", Level: "none"}
 		if b, ok := BandFor(kind); ok {
 			z.Band = t.T("temperature_band", b.String())
 		}
@@ -310,7 +311,7 @@ func buildView(s Snapshot, lang string) *view {
 		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(c.Zones, ", "), State: t.T(st), StateClass: cls, Reason: c.Reason})
 	}
 	for _, c := range s.Coverage {
-		v.Coverage = append(v.Coverage, coverageView{Kind: c.ZoneKind, Now: pct(c.Now), Today: pct(c.Today),
+		v.Coverage = append(v.Coverage, coverageView{Kind: t.name(c.ZoneKind), Now: pct(c.Now), Today: pct(c.Today),
 			Covered: t.T("covered_of", c.Covered, c.Required), Class: ratioClass(c.Now)})
 	}
 	if r := s.Rounds; r != nil {
@@ -329,7 +330,11 @@ func buildView(s Snapshot, lang string) *view {
 			sv.Today = fmt.Sprintf("%.1f", *sc.Today)
 		}
 		if len(sc.Caps) > 0 {
-			sv.Caps = t.T("score_caps", strings.Join(sc.Caps, ", "))
+			caps := make([]string, len(sc.Caps))
+			for i, c := range sc.Caps {
+				caps[i] = t.name(c)
+			}
+			sv.Caps = t.T("score_caps", strings.Join(caps, ", "))
 			sv.Class = "crit"
 		}
 		for _, p := range sc.Components {
