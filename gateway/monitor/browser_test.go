@@ -20,10 +20,7 @@ import (
 func testBrowser(t *testing.T, e *env) {
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
-		if testing.Short() {
-			t.Skip("chromium not installed (-short)")
-		}
-		t.Fatalf("chromium not found (apt-get install chromium): %v", err)
+		t.Fatalf("chromium not found: install the Debian package chromium (apt-get install -y chromium; `make tools` does it): %v", err)
 	}
 	tok, _ := e.app.Server.sess.create(&e.cfg.Users[0])
 	h := e.app.Server.Handler()
