@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -93,20 +91,7 @@ func TestAlertEndToEnd(t *testing.T) {
 	in := testenv.StartInflux(t, "alerts")
 	hook := startWebhook(t, []byte("hook-secret"))
 	cfg := alertConfig(t, mq.URL(), in.URL(), in.Bucket(), hook.URL)
-	g, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Clock: FixedSync(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	g := runE2E(t, cfg, Options{Clock: FixedSync(true)})
 	wait := func(what string, cond func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
@@ -115,12 +100,7 @@ func TestAlertEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	wait("connected", func() bool { return g.Stats().MQTTConnected })
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("pub"))
-	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer pub.Disconnect(100)
+	pub := mqttClient(t, mq.URL(), "pub")
 	send := func(v float64) {
 		t.Helper()
 		if tok := pub.Publish("saqshy/c1/sensor/fridge-probe/state", 1, false, fmt.Sprintf(`{"temperature_c": %g}`, v)); tok.Wait() && tok.Error() != nil {

@@ -94,11 +94,7 @@ func TestTelegramAckEndToEnd(t *testing.T) {
 		}
 	}
 	wait("connected", func() bool { return g.Stats().MQTTConnected })
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("pub"))
-	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer pub.Disconnect(100)
+	pub := mqttClient(t, mq.URL(), "pub")
 	send := func(sensor string, v float64) {
 		t.Helper()
 		if tok := pub.Publish("saqshy/c1/sensor/"+sensor+"/state", 1, false, fmt.Sprintf(`{"temperature_c": %g}`, v)); tok.Wait() && tok.Error() != nil {

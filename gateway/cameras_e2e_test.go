@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
@@ -35,13 +32,7 @@ func TestCamerasEndToEnd(t *testing.T) {
 	t.Parallel()
 	mq := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
 	in := testenv.StartInflux(t, "cameras")
-	cfg := config.Default()
-	cfg.Centre.ID = "c40"
-	cfg.MQTT.URL = mq.URL()
-	cfg.MQTT.ClientID = "saqshy-cameras"
-	cfg.Influx.URL, cfg.Influx.Bucket = in.URL(), in.Bucket()
-	cfg.Spool.Dir = t.TempDir()
-	cfg.Status.Listen = config.StatusOff
+	cfg := e2eConfig(t, mq, in, "c40")
 	for i := range 40 {
 		cfg.Zones = append(cfg.Zones, config.Zone{ID: fmt.Sprintf("room-%02d", i), Kind: "living"})
 	}
@@ -55,10 +46,6 @@ func TestCamerasEndToEnd(t *testing.T) {
 			zones = append(zones, fmt.Sprintf("office-%d", i))
 		}
 		cfg.Cameras = append(cfg.Cameras, config.Camera{ID: fmt.Sprintf("cam-%02d", i), Zones: zones, Source: "frigate", Name: fmt.Sprintf("cam%02d", i)})
-	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
 	}
 	// Stats: cam00 and cam01 have no frames, cam02 is missing.
 	var b strings.Builder
@@ -80,37 +67,13 @@ func TestCamerasEndToEnd(t *testing.T) {
 	// cam00 is in the stats too, with fps 0.
 	stats := strings.Replace(b.String(), `{"cameras":{`, `{"cameras":{"cam00":{"camera_fps":0,"pid":100,"capture_pid":null},`, 1)
 
-	g, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})),
+	g := runE2E(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})),
 		Clock: camClock{start: time.Now(), speed: 30}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
+	ctx := t.Context()
 	var wg sync.WaitGroup
-	defer func() {
-		cancel()
-		wg.Wait()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	wait := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; stats %s %v", what, g.Stats(), g.Stats().Counters)
-			}
-		}
-	}
-	wait("connected", func() bool { return g.Stats().MQTTConnected })
-
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("frigate"))
-	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer pub.Disconnect(100)
+	t.Cleanup(wg.Wait) // before the gateway stops: cleanups run last first
+	wait := func(what string, cond func() bool) { t.Helper(); waitE2E(t, g, 60*time.Second, what, cond) }
+	pub := mqttClient(t, mq.URL(), "frigate")
 	if tok := pub.Publish("frigate/available", 1, true, "online"); tok.Wait() && tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}

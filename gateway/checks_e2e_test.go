@@ -1,15 +1,11 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
-
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
@@ -56,49 +52,13 @@ func TestChecksWiring(t *testing.T) {
 	t.Parallel()
 	mq := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
 	in := testenv.StartInflux(t, "checks")
-	cfg := config.Default()
-	cfg.Centre.ID = "c1"
-	cfg.MQTT.URL = mq.URL()
-	cfg.MQTT.ClientID = "saqshy-checks"
-	cfg.Influx.URL, cfg.Influx.Bucket = in.URL(), in.Bucket()
-	cfg.Spool.Dir = t.TempDir()
-	cfg.Status.Listen = config.StatusOff
+	cfg := e2eConfig(t, mq, in, "c1")
 	cfg.Zones = []config.Zone{{ID: "room-1", Kind: "living"}}
 	cfg.Sensors = []config.Sensor{{ID: "t1", Zone: "room-1", Source: "saqshy", Topic: "saqshy/c1/sensor/t1"}}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	ck := &echoCheck{}
-	g, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Clock: FixedSync(true), checks: []check{ck}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	wait := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; stats %s %v", what, g.Stats(), g.Stats().Counters)
-			}
-		}
-	}
-	wait("connected", func() bool { return g.Stats().MQTTConnected })
-
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("pub"))
-	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer pub.Disconnect(100)
+	g := runE2E(t, cfg, Options{Clock: FixedSync(true), checks: []check{ck}})
+	wait := func(what string, cond func() bool) { t.Helper(); waitE2E(t, g, 30*time.Second, what, cond) }
+	pub := mqttClient(t, mq.URL(), "pub")
 	for i, m := range []struct{ topic, payload string }{
 		{"test/a/in", "hello"}, {"test/b/in", "bad"}, {"test/c/in", `say "hi", world`},
 		{"saqshy/c1/sensor/t1/state", `{"temperature_c": 21.5}`}, {"test/a/out", "not ours"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -145,28 +144,9 @@ func TestRoundsEndToEnd(t *testing.T) {
 	sortScans()
 
 	clock := &fastClock{base: time.Date(2025, 1, 10, 21, 57, 0, 0, loc), speed: 300}
-	g, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	wait := func(what string, limit time.Duration, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; stats %s", what, g.Stats())
-			}
-		}
-	}
-	wait("connected", 20*time.Second, func() bool { return g.Stats().MQTTConnected })
+	g := runE2E(t, cfg, Options{Clock: clock})
+	ctx := t.Context()
+	wait := func(what string, limit time.Duration, cond func() bool) { t.Helper(); waitE2E(t, g, limit, what, cond) }
 
 	// Watch the conditions as they come and go.
 	var mu sync.Mutex
@@ -187,11 +167,7 @@ func TestRoundsEndToEnd(t *testing.T) {
 	}()
 
 	summary := make(chan []byte, 4)
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("walker"))
-	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer pub.Disconnect(100)
+	pub := mqttClient(t, mq.URL(), "walker")
 	if tok := pub.Subscribe(rounds.SummaryTopic("c1"), 1, func(_ mqtt.Client, m mqtt.Message) { summary <- m.Payload() }); tok.Wait() && tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}

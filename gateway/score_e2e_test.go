@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
 	"sync"
 	"testing"
@@ -47,52 +45,17 @@ func TestScoreEndToEnd(t *testing.T) {
 	dayStart := time.Date(2025, 3, 10, 0, 0, 0, 0, loc)
 	clock := &simClock{now: dayStart.Add(-time.Minute)}
 
-	cfg := config.Default()
-	cfg.Centre.ID = "c1"
+	cfg := e2eConfig(t, mq, in, "c1")
 	cfg.Centre.Timezone, cfg.Centre.Location = "Asia/Almaty", loc
-	cfg.MQTT.URL = mq.URL()
-	cfg.MQTT.ClientID = "saqshy-score-e2e"
-	cfg.Influx.URL, cfg.Influx.Bucket = in.URL(), in.Bucket()
-	cfg.Spool.Dir = t.TempDir()
-	cfg.Status.Listen = config.StatusOff
 	cfg.Zones = []config.Zone{{ID: "mf", Kind: "med-fridge"}, {ID: "corr", Kind: "corridor"}, {ID: "kit", Kind: "kitchen"}}
 	cfg.Sensors = []config.Sensor{
 		{ID: "fridge", Zone: "mf", Source: "saqshy", Interval: config.Duration(5 * time.Minute)},
 		{ID: "hall", Zone: "corr", Source: "saqshy", Interval: config.Duration(10 * time.Minute)},
 		{ID: "kitchen", Zone: "kit", Source: "saqshy", Interval: config.Duration(20 * time.Minute)},
 	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	g, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	wait := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; stats %s", what, g.Stats())
-			}
-		}
-	}
-	wait("connected", func() bool { return g.Stats().MQTTConnected })
-
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("score-pub"))
-	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer pub.Disconnect(100)
+	g := runE2E(t, cfg, Options{Clock: clock})
+	wait := func(what string, cond func() bool) { t.Helper(); waitE2E(t, g, 60*time.Second, what, cond) }
+	pub := mqttClient(t, mq.URL(), "score-pub")
 	decoded := func() uint64 { return g.Stats().Counters[Key{"saqshy", "decoded"}] }
 	sent := uint64(0)
 	send := func(sensor string, temp float64) {
@@ -195,11 +158,7 @@ func TestScoreEndToEnd(t *testing.T) {
 
 	// The live score is retained on saqshy/c1/score.
 	got := make(chan []byte, 1)
-	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID("score-sub"))
-	if tok := sub.Connect(); tok.Wait() && tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer sub.Disconnect(100)
+	sub := mqttClient(t, mq.URL(), "score-sub")
 	sub.Subscribe("saqshy/c1/score", 1, func(_ mqtt.Client, m mqtt.Message) {
 		select {
 		case got <- m.Payload():
