@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // stateVersion is the version of the state file's format.
@@ -93,36 +94,10 @@ func (e *Engine) save() {
 	st := stateFile{Version: stateVersion, Seq: e.seq, TelegramOffset: e.offset, Open: e.sorted(), Recent: e.recent}
 	data, err := json.Marshal(st)
 	if err == nil {
-		err = writeAtomic(e.opt.StateFile, data)
+		err = atomicfile.Write(e.opt.StateFile, data)
 	}
 	if err != nil {
 		e.errs++
 		e.log.Error("saving the alert state", "file", e.opt.StateFile, "err", err)
 	}
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

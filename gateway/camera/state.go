@@ -1,6 +1,7 @@
 package camera
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // savedState is today's accounting as written to the state file, so that a restart
@@ -123,21 +125,9 @@ func (c *Check) Run(ctx context.Context) error {
 
 // save writes the state file atomically (a temporary file, fsync, rename).
 func (c *Check) save(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".camera-state-*")
-	if err != nil {
+	var b bytes.Buffer
+	if err := c.SaveState(&b); err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := c.SaveState(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, b.Bytes())
 }

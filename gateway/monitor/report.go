@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // Report is one daily report: per region, the centres needing attention and why.
@@ -123,14 +125,14 @@ func (rp *Reporter) Make(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(rp.dir, rep.Date+".json"), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(rp.dir, rep.Date+".json"), b); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	var html strings.Builder
 	if err := rp.tmpl.ExecuteTemplate(&html, "report.html", page{Lang: "ru", Data: rep, Langs: Languages, Title: "reports", Path: "/reports/" + rep.Date}); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(rp.dir, rep.Date+".html"), []byte(html.String())); err != nil {
+	if err := atomicfile.Write(filepath.Join(rp.dir, rep.Date+".html"), []byte(html.String())); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	n := 0

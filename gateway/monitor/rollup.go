@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // Rollup writes climate_1h: per centre, zone and hour, the mean, min and max of the
@@ -94,7 +96,7 @@ func (r *Rollup) Step(ctx context.Context) (int, error) {
 		done += int(to.Sub(from) / time.Hour)
 		from = to
 		b, _ := json.Marshal(rollupState{Next: to})
-		if err := writeFileAtomic(r.path, b); err != nil {
+		if err := atomicfile.Write(r.path, b); err != nil {
 			return done, err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // seenSource answers when each centre's gateway last reported (Store.LastSeen).
@@ -170,32 +172,7 @@ func (w *Watcher) save() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(w.path, b)
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(w.path, b)
 }
 
 // GatewayState is what the overview shows of a centre's gateway.

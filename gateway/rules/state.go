@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // stateVersion is the version of the state file's format.
@@ -169,7 +170,7 @@ func (c *Check) maybeSave(now time.Time) {
 	}
 	data, err := json.Marshal(c.snapshot(now))
 	if err == nil {
-		err = writeAtomic(c.opt.StateFile, data)
+		err = atomicfile.Write(c.opt.StateFile, data)
 	}
 	if err != nil {
 		c.saveErrs++
@@ -179,37 +180,6 @@ func (c *Check) maybeSave(now time.Time) {
 		return // tried again at the next tick
 	}
 	c.dirty, c.soft, c.savedAt = false, false, now
-}
-
-// writeAtomic writes data to path: a temporary file in the same directory, fsync,
-// rename over the old file, fsync of the directory. A power cut leaves the old
-// file or the new one, never a mix.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: not every file system syncs directories
-		d.Close()
-	}
-	return nil
 }
 
 // LoadError returns why the state file could not be used at start (nil when it

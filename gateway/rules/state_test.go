@@ -248,12 +248,16 @@ func TestStateSaveAtomicAndRetried(t *testing.T) {
 	path := filepath.Join(dir, "sub", "rules-state.json")
 	f := &fridgeRun{t: t, r: newRecorder(), at: t0}
 	f.c = New(f.r, Options{Sensors: []Sensor{fridge()}, StateFile: path, Logger: slog.New(slog.DiscardHandler)})
-	f.c.Tick(t0, true)
-	f.minute(9) // a hold starts: the save fails, the directory does not exist
-	if f.c.SaveErrors() == 0 {
-		t.Fatal("a save into a missing directory should be counted as failed")
+	// A regular file where the state's directory should be: saves fail.
+	if err := os.WriteFile(filepath.Dir(path), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Dir(path), 0o750); err != nil {
+	f.c.Tick(t0, true)
+	f.minute(9) // a hold starts: the save fails
+	if f.c.SaveErrors() == 0 {
+		t.Fatal("a save that cannot be written should be counted as failed")
+	}
+	if err := os.Remove(filepath.Dir(path)); err != nil {
 		t.Fatal(err)
 	}
 	errs := f.c.SaveErrors()

@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // stateVersion is the version of the state file's format.
@@ -95,33 +96,8 @@ func (c *Check) marshal() []byte {
 func (c *Check) writeState(data []byte) error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
-	path := c.opt.StateFile
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("score state %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("score state %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("score state %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.Write(c.opt.StateFile, data); err != nil {
+		return fmt.Errorf("score state: %w", err)
 	}
 	return nil
 }
