@@ -265,3 +265,18 @@ func (a alertAcker) Ack(_ context.Context, id, by string) error {
 	}
 	return err
 }
+
+// zoneBands are the zones' temperature bands as their alert limits (defaults of the
+// kind and the zone's overrides) draw them, for the status page's colours.
+func zoneBands(cfg *config.Config) map[string]*status.Band {
+	out := map[string]*status.Band{}
+	for _, s := range ruleSensors(cfg) {
+		if _, done := out[s.Zone]; done {
+			continue
+		}
+		if lo, hi, clo, chi, ok := rules.TemperatureBand(s.Limits); ok {
+			out[s.Zone] = &status.Band{Low: lo, High: hi, CritLow: clo, CritHigh: chi}
+		}
+	}
+	return out
+}

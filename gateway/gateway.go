@@ -48,10 +48,11 @@ type Gateway struct {
 	router   *router
 	states   *sensorStates
 	conds    *conditions
-	checks   []check      // cameras, rounds, rules, score: see checks.go
-	alerts   *alertCheck  // see alerts.go
-	routes   []checkRoute // the checks' topic filters
-	alive    atomic.Int64 // Unix ns of the ticker's last run (Alive)
+	checks   []check                 // cameras, rounds, rules, score: see checks.go
+	alerts   *alertCheck             // see alerts.go
+	routes   []checkRoute            // the checks' topic filters
+	alive    atomic.Int64            // Unix ns of the ticker's last run (Alive)
+	bands    map[string]*status.Band // by zone, for the status page
 	started  time.Time
 
 	mu         sync.Mutex
@@ -78,6 +79,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	}
 	g.router = r
 	g.states = newSensorStates(cfg)
+	g.bands = zoneBands(cfg)
 	g.conds = newConditions(opt.Logger.With("component", "conditions"))
 	g.checks = append(g.checks, &health{stats: g.Stats})
 	g.checks = append(g.checks, g.roundsChecks()...)

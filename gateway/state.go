@@ -90,7 +90,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 		Sensors: g.states.list(),
 	}
 	for _, z := range g.cfg.Zones {
-		snap.Zones = append(snap.Zones, status.Zone{ID: z.ID, Name: z.Name, Kind: z.Kind})
+		snap.Zones = append(snap.Zones, status.Zone{ID: z.ID, Name: z.Name, Kind: z.Kind, Band: g.bands[z.ID]})
 	}
 	for _, c := range g.conds.list() {
 		snap.Conditions = append(snap.Conditions, status.Condition{

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -150,3 +151,31 @@ const (
 	DefaultTempHysteresis  = 0.5
 	DefaultHumidHysteresis = 3.0
 )
+
+// TemperatureBand is the band a zone's temperature limits draw, for showing a
+// reading in colour: within [low, high] no warning limit is crossed, and outside
+// [critLow, critHigh] a critical one is (whatever its hold), so a colour says which
+// alert the reading leads to if it stays. Bounds without a limit are ±Inf; ok is
+// false when there are no temperature limits.
+func TemperatureBand(limits []Limit) (low, high, critLow, critHigh float64, ok bool) {
+	low, critLow = math.Inf(-1), math.Inf(-1)
+	high, critHigh = math.Inf(1), math.Inf(1)
+	for _, l := range limits {
+		if l.Metric != telemetry.Temperature {
+			continue
+		}
+		ok = true
+		switch {
+		case l.Above && l.Severity == telemetry.Critical:
+			critHigh = min(critHigh, l.Value)
+		case l.Above:
+			high = min(high, l.Value)
+		case l.Severity == telemetry.Critical:
+			critLow = max(critLow, l.Value)
+		default:
+			low = max(low, l.Value)
+		}
+	}
+	// A critical limit inside the warning band narrows it too.
+	return max(low, critLow), min(high, critHigh), critLow, critHigh, ok
+}

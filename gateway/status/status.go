@@ -67,6 +67,9 @@ type ScoreComponent struct {
 // Zone is a configured zone.
 type Zone struct {
 	ID, Name, Kind string
+	// Band is the zone's temperature band, from the alert rules (with the zone's
+	// overrides); nil: its readings are shown uncoloured.
+	Band *Band `json:",omitempty"`
 }
 
 // Condition is an open condition.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -51,7 +52,8 @@ func centre() *fake {
 		MQTTConnected: true, ClockSynced: true, InfluxURL: "http://influx",
 		Received: 120, Spooled: 118, Written: 100, Backlog: 18, SpoolBytes: 3 << 20, SpoolOldest: t0.Add(-20 * time.Minute),
 		WriterBatches: 7, WriterRetries: 2,
-		Zones: []Zone{{"room-101", "Room 101", "living"}, {"med-fridge", "Treatment fridge", "med-fridge"}, {"boiler", "Boiler", "boiler"}, {"store", "Store room", "other"}},
+		Zones: []Zone{{"room-101", "Room 101", "living", &living}, {"med-fridge", "Treatment fridge", "med-fridge", &medFridge},
+			{"boiler", "Boiler", "boiler", &boiler}, {"store", "Store room", "other", nil}},
 		Sensors: []Sensor{
 			{ID: "room-101-t", Zone: "room-101", ZoneKind: "living", Source: "zigbee2mqtt", LastSeen: t0.Add(-40 * time.Second), Interval: 5 * time.Minute, TemperatureC: f(21.3), HumidityPct: f(45)},
 			{ID: "fridge-t", Zone: "med-fridge", ZoneKind: "med-fridge", Source: "tasmota", LastSeen: t0.Add(-2 * time.Minute), Interval: 5 * time.Minute, TemperatureC: f(13.2)},
@@ -279,33 +281,35 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 }
 
+// Bands as the gateway draws them from the alert limits of these kinds.
+var (
+	living    = Band{20, 25, 18, 26}
+	medFridge = Band{2, 8, 0, 8}
+	boiler    = Band{60, math.Inf(1), 55, math.Inf(1)}
+	freezer   = Band{math.Inf(-1), -18, math.Inf(-1), -12}
+	hotWater  = Band{math.Inf(-1), 44, math.Inf(-1), 46}
+)
+
 func TestBands(t *testing.T) {
 	for _, tt := range []struct {
-		kind string
+		band Band
 		t    float64
 		want string
 	}{
-		{"living", 21, "ok"}, {"living", 19, "warn"}, {"living", 17.9, "crit"}, {"living", 25.5, "warn"}, {"living", 26.5, "crit"},
-		{"med-fridge", 5, "ok"}, {"med-fridge", 1, "warn"}, {"med-fridge", -0.5, "crit"}, {"med-fridge", 9, "warn"}, {"med-fridge", 12.5, "crit"},
-		{"freezer", -20, "ok"}, {"freezer", -15, "warn"}, {"freezer", -10, "crit"},
-		{"boiler", 62, "ok"}, {"boiler", 57, "warn"}, {"boiler", 50, "crit"},
-		{"hot-water", 43, "ok"}, {"hot-water", 45, "warn"}, {"hot-water", 47, "crit"},
-		{"food-fridge", 4, "ok"}, {"food-fridge", 6, "warn"}, {"food-fridge", 9, "crit"},
+		{living, 21, "ok"}, {living, 19, "warn"}, {living, 17.9, "crit"}, {living, 25.5, "warn"}, {living, 26.5, "crit"},
+		{medFridge, 5, "ok"}, {medFridge, 1, "warn"}, {medFridge, -0.5, "crit"}, {medFridge, 9, "crit"},
+		{freezer, -20, "ok"}, {freezer, -15, "warn"}, {freezer, -10, "crit"},
+		{boiler, 62, "ok"}, {boiler, 57, "warn"}, {boiler, 50, "crit"},
+		{hotWater, 43, "ok"}, {hotWater, 45, "warn"}, {hotWater, 47, "crit"},
 	} {
-		b, ok := BandFor(tt.kind)
-		if !ok {
-			t.Fatalf("no band for %s", tt.kind)
-		}
-		if got := b.Level(tt.t); got != tt.want {
-			t.Errorf("%s %.1f °C: %s, want %s", tt.kind, tt.t, got, tt.want)
+		if got := tt.band.Level(tt.t); got != tt.want {
+			t.Errorf("%v %.1f °C: %s, want %s", tt.band, tt.t, got, tt.want)
 		}
 	}
-	if _, ok := BandFor("office"); ok {
-		t.Error("office has a band")
-	}
-	b, _ := BandFor("freezer")
-	if b.String() != "≤ -18 °C" {
-		t.Errorf("freezer band %q", b.String())
+	for b, want := range map[Band]string{freezer: "≤ -18 °C", boiler: "≥ 60 °C", living: "20…25 °C"} {
+		if b.String() != want {
+			t.Errorf("band %v says %q, want %q", b, b.String(), want)
+		}
 	}
 }
 

@@ -8,38 +8,12 @@ import (
 	"time"
 )
 
-// Band is a zone kind's temperature band for colouring the page: inside [Low,
-// High] is normal (green); outside it is a warning (amber); below CritLow or above
-// CritHigh is critical (red). Open ends are ±Inf. The figures are DOMAIN.md §6.1's
-// normal bands and critical limits, simplified to one band per kind (the season,
-// hold times and night settings belong to the rules, not to the colours).
+// Band is a zone's temperature band for colouring the page: inside [Low, High] is
+// normal (green); outside it is a warning (amber); below CritLow or above CritHigh
+// is critical (red). Open ends are ±Inf. The gateway draws it from the zone's alert
+// limits (rules.TemperatureBand), so a colour says which alert a reading leads to.
 type Band struct {
 	Low, High, CritLow, CritHigh float64
-}
-
-var inf = math.Inf(1)
-
-// bands by zone kind; a kind without one is shown uncoloured.
-var bands = map[string]Band{
-	"living":           {20, 25, 18, 26},
-	"children-bedroom": {19, 22, 18, 26},
-	"cool-room":        {-inf, 26, -inf, 28},
-	"bathroom":         {25, inf, 20, inf},
-	"corridor":         {18, inf, 16, inf},
-	"stairs":           {16, inf, 14, inf},
-	"activity":         {18, 26, 16, 28},
-	"medical":          {20, 26, 18, 28},
-	"med-fridge":       {2, 8, 0, 12},
-	"food-fridge":      {0, 5, -inf, 8},
-	"freezer":          {-inf, -18, -inf, -12},
-	"boiler":           {60, inf, 55, inf},
-	"hot-water":        {-inf, 44, -inf, 46},
-}
-
-// BandFor returns the band of a zone kind.
-func BandFor(kind string) (Band, bool) {
-	b, ok := bands[kind]
-	return b, ok
 }
 
 // Level classifies a temperature: "ok", "warn" or "crit".
@@ -101,6 +75,7 @@ type card struct {
 type zoneView struct {
 	ID, Name, Kind, Band string
 	KindName             string // Kind in the page's language
+	band                 *Band
 	Temp, Level          string // the headline: the worst fresh temperature
 	Sensors              []sensorView
 }
@@ -225,28 +200,28 @@ func buildView(s Snapshot, lang string) *view {
 	// Zones, in configuration order; zones only sensors name come last.
 	byZone := map[string]*zoneView{}
 	var order []string
-	addZone := func(id, name, kind string) *zoneView {
+	addZone := func(id, name, kind string, band *Band) *zoneView {
 		if z := byZone[id]; z != nil {
 			return z
 		}
 		if name == "" {
 			name = id
 		}
-		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: t.name(kind), Temp: "–", Level: "none"}
-		if b, ok := BandFor(kind); ok {
-			z.Band = t.T("temperature_band", b.String())
+		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: t.name(kind), Temp: "–", Level: "none", band: band}
+		if band != nil {
+			z.Band = t.T("temperature_band", band.String())
 		}
 		byZone[id] = z
 		order = append(order, id)
 		return z
 	}
 	for _, z := range s.Zones {
-		addZone(z.ID, z.Name, z.Kind)
+		addZone(z.ID, z.Name, z.Kind, z.Band)
 	}
 	sensors := append([]Sensor(nil), s.Sensors...)
 	sort.SliceStable(sensors, func(i, j int) bool { return sensors[i].ID < sensors[j].ID })
 	for _, sn := range sensors {
-		z := addZone(sn.Zone, sn.ZoneName, sn.ZoneKind)
+		z := addZone(sn.Zone, sn.ZoneName, sn.ZoneKind, nil)
 		sv := sensorView{ID: sn.ID, Source: sn.Source, Temp: temp(sn.TemperatureC), Level: "none", Stale: sn.Stale(now)}
 		if a := sn.Age(now); a < 0 {
 			sv.Age = t.T("never")
@@ -267,8 +242,8 @@ func buildView(s Snapshot, lang string) *view {
 			extra = append(extra, t.T("silent"))
 		}
 		sv.Extra = strings.Join(extra, " · ")
-		if b, ok := BandFor(z.Kind); ok && sn.TemperatureC != nil {
-			sv.Level = b.Level(*sn.TemperatureC)
+		if z.band != nil && sn.TemperatureC != nil {
+			sv.Level = z.band.Level(*sn.TemperatureC)
 		} else if sn.TemperatureC != nil {
 			sv.Level = "ok"
 		}
