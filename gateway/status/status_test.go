@@ -190,7 +190,8 @@ func TestOpenPage(t *testing.T) {
 func TestOptionalSections(t *testing.T) {
 	p := centre()
 	p.set(func(s *Snapshot) {
-		s.Cameras = []Camera{{ID: "cam-01", Zones: []string{"room-101"}, State: CameraHealthy}, {ID: "cam-02", Zones: []string{"corridor"}, State: CameraOffline, Reason: "no stats for 3m"}}
+		s.Cameras = []Camera{{ID: "cam-01", Zones: []string{"room-101"}, State: CameraHealthy}, {ID: "cam-02", Zones: []string{"corridor"}, State: CameraOffline, Reason: "no stats for 3m"},
+			{ID: "cam-03", Zones: []string{"dining"}, State: CameraDegraded, Reason: "recording_off"}}
 		s.Coverage = []Coverage{{ZoneKind: "living", Required: 4, Covered: 3, Now: 0.75, Today: 0.9}}
 		s.Rounds = &Rounds{Window: "22:00-06:00", Due: 6, Done: 5, Missed: 1, Next: t0.Add(30 * time.Minute)}
 		s.Alerts = []Alert{{ID: "a1", Severity: SeverityCritical, State: AlertFiring, Text: "Fridge warm for 30 min", Zone: "med-fridge", Since: t0.Add(-30 * time.Minute)}}
@@ -201,7 +202,8 @@ func TestOptionalSections(t *testing.T) {
 	ts := newServer(t, p, Options{})
 	_, body := newClient(t, ts).do("GET", "/", nil, "Accept-Language", "ru")
 	contains(t, "page", body,
-		`id="cameras"`, "Камеры", `data-camera="cam-02"`, "не в сети", "no stats for 3m",
+		`id="cameras"`, "Камеры", `data-camera="cam-02"`, "не в сети", "no stats for 3m", "запись выключена",
+		`data-kind="probe_error"`, "ошибка датчика",
 		`id="coverage"`, "Покрытие камерами", "сейчас 75 %", "сегодня 90 %", "3 из 4 зон", "<td>жилая комната</td>",
 		`id="rounds"`, "Ночные обходы сегодня", "пропущено", "следующий в 00:00",
 		`id="alerts"`, "Fridge warm for 30 min", "критично", "активна",

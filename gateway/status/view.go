@@ -87,6 +87,7 @@ type sensorView struct {
 
 type condView struct {
 	Since, Severity, SeverityClass, Kind, Subject, Zone, Reason string
+	KindCode                                                    string // the kind's id, as in the logs
 }
 
 type alertView struct {
@@ -262,7 +263,7 @@ func buildView(s Snapshot, lang string) *view {
 	for _, c := range s.Conditions {
 		v.Conditions = append(v.Conditions, condView{
 			Since: t.T("since", c.Since.In(now.Location()).Format("02.01 15:04")), Severity: t.T(c.Severity),
-			SeverityClass: sevClass(c.Severity), Kind: c.Kind, Subject: c.Subject, Zone: c.Zone, Reason: c.Reason,
+			SeverityClass: sevClass(c.Severity), Kind: t.name(c.Kind), KindCode: c.Kind, Subject: c.Subject, Zone: c.Zone, Reason: c.Reason,
 		})
 	}
 	for _, a := range s.Alerts {
@@ -283,7 +284,7 @@ func buildView(s Snapshot, lang string) *view {
 		if cls == "" {
 			cls = "none"
 		}
-		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(c.Zones, ", "), State: t.T(st), StateClass: cls, Reason: c.Reason})
+		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(c.Zones, ", "), State: t.T(st), StateClass: cls, Reason: t.name(c.Reason)})
 	}
 	for _, c := range s.Coverage {
 		v.Coverage = append(v.Coverage, coverageView{Kind: t.name(c.ZoneKind), Now: pct(c.Now), Today: pct(c.Today),
