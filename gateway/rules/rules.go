@@ -187,6 +187,11 @@ func New(r Raiser, opt Options) *Check {
 		if o.Kind == KindOffline {
 			st.offlineSince = o.Since
 		}
+		if o.Kind == KindStale && !o.Since.IsZero() {
+			// A stale condition's Since is when the sensor was last heard: it stays
+			// silent since then, not since the restart.
+			st.lastSeen = o.Since
+		}
 		if o.Kind == KindBattery {
 			st.batteryLow = true
 		}
@@ -339,9 +344,12 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 			}
 		}
 	} else if jump := now.Sub(c.lastTick); jump < 0 || jump > 10*time.Minute {
-		// The clock stepped (NTP after boot): silence is measured from now.
+		// The clock stepped (NTP after boot): silence is measured from now — except
+		// for a sensor already known to be silent, which stays so.
 		for _, st := range c.order {
-			st.lastSeen = now
+			if _, stale := st.raised[KindStale]; !stale {
+				st.lastSeen = now
+			}
 		}
 	}
 	c.lastTick = now

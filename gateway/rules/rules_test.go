@@ -314,3 +314,22 @@ func TestDefaultsCoverZoneKinds(t *testing.T) {
 		t.Error("office should have no limits")
 	}
 }
+
+// TestStaleAlertSurvivesRestart: a sensor silent (and alerted critical) before a
+// restart is not taken as fresh by the restarted rules: nothing is cleared or raised
+// anew at the first ticks, and its next reading clears the alert. A clock step does
+// not make it fresh either.
+func TestStaleAlertSurvivesRestart(t *testing.T) {
+	r := newRecorder()
+	open := telemetry.Condition{Kind: KindStale, Subject: "fridge-probe", Severity: telemetry.Critical, Since: t0.Add(-3 * time.Hour)}
+	r.open[KindStale+"/fridge-probe"] = open
+	c := New(r, Options{Sensors: []Sensor{fridge()}, Open: []telemetry.Condition{open}})
+	c.Tick(t0, true)
+	c.Tick(t0.Add(time.Second), true)
+	c.Tick(t0.Add(30*time.Minute), true) // a 30 min gap: the clock stepped
+	c.Tick(t0.Add(30*time.Minute+time.Second), true)
+	want(t, r, "still silent after the restart")
+	c.Observe(temp(t0.Add(31*time.Minute), "fridge-probe", 5, 0))
+	c.Tick(t0.Add(31*time.Minute+time.Second), true)
+	want(t, r, "heard again", "clear "+KindStale+"/fridge-probe")
+}
