@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -121,15 +122,18 @@ func (a *auth) login(password string) (string, error) {
 		a.mu.Unlock()
 		return "", errTooMany
 	}
+	// The attempt counts as a failure before the (slow) hash is checked, so that
+	// parallel attempts cannot all pass the limit; a right password takes it back.
+	a.failures = append(a.failures, now)
 	a.mu.Unlock()
 	if err := bcrypt.CompareHashAndPassword(a.hash, []byte(password)); err != nil {
-		a.mu.Lock()
-		a.failures = append(a.failures, now)
-		a.mu.Unlock()
 		return "", err
 	}
 	id := randomID()
 	a.mu.Lock()
+	if i := slices.Index(a.failures, now); i >= 0 {
+		a.failures = slices.Delete(a.failures, i, i+1)
+	}
 	for k, exp := range a.sessions { // forget expired sessions
 		if now.After(exp) {
 			delete(a.sessions, k)

@@ -661,3 +661,27 @@ func TestMachineAPI(t *testing.T) {
 		t.Errorf("API saw %q, want %q", got, want)
 	}
 }
+
+// TestLoginRateLimitParallel: parallel wrong passwords cannot get more than the
+// limit checked: each attempt counts before its hash is compared.
+func TestLoginRateLimitParallel(t *testing.T) {
+	ts := newServer(t, centre(), Options{PasswordHash: writeHash(t, "night-nurse-2"), Now: func() time.Time { return t0 }})
+	c := newClient(t, ts)
+	_, body := c.do("GET", "/login", nil)
+	token := csrfOf(t, body)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for range 60 {
+		wg.Go(func() {
+			resp, _ := c.do("POST", "/login", url.Values{"password": {"guess"}, "csrf": {token}})
+			mu.Lock()
+			codes[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if codes[http.StatusUnauthorized] > maxFailures || codes[http.StatusTooManyRequests] < 60-maxFailures {
+		t.Fatalf("60 parallel wrong passwords: %v; at most %d may be checked", codes, maxFailures)
+	}
+}
