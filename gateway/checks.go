@@ -37,6 +37,9 @@ type check interface {
 // tickEvery is the period of the checks' ticks.
 const tickEvery = time.Second
 
+// maxPendingPoints bounds the checks' points waiting for a failing spool.
+const maxPendingPoints = 10_000
+
 // tickChecks calls every check's Tick once a second and appends what they return.
 // A failed append is logged and the points are offered again at the next tick.
 func (g *Gateway) tickChecks(ctx context.Context, app appender) {
@@ -57,8 +60,13 @@ func (g *Gateway) tickChecks(ctx context.Context, app appender) {
 		}
 		now, synced := g.opt.Clock.Now(), g.opt.Clock.Synced()
 		g.alive.Store(time.Now().UnixNano())
-		for _, c := range g.checks {
-			pending = append(pending, c.Tick(now, synced)...)
+		// While the spool refuses a large backlog of points, the checks' time stands
+		// still rather than points being dropped: nothing is confirmed (Committed)
+		// that is not durable, and the checks count the gap when ticks resume.
+		if len(pending) < maxPendingPoints {
+			for _, c := range g.checks {
+				pending = append(pending, c.Tick(now, synced)...)
+			}
 		}
 		if len(pending) == 0 {
 			continue
@@ -66,9 +74,6 @@ func (g *Gateway) tickChecks(ctx context.Context, app appender) {
 		if err := app.Append(ctx, pending...); err != nil {
 			if ctx.Err() == nil {
 				g.log.Error("writing the checks' points to the spool", "err", err, "points", len(pending))
-			}
-			if len(pending) > 10_000 { // the spool is failing for long: keep the newest
-				pending = append(pending[:0], pending[len(pending)-10_000:]...)
 			}
 			continue
 		}

@@ -45,7 +45,7 @@ func (g *Gateway) scoreChecks() []check {
 		StateFile:      filepath.Join(cfg.Spool.Dir, scoreStateFile),
 		Publisher:      publisher{g},
 		Logger:         g.log.With("component", "score"),
-		Events:         seriousEvents{g.conds},
+		Events:         newSeriousEvents(cfg, g.conds),
 	}
 	// The other checks' components; a component the centre configures nothing for
 	// stays nil: not applicable.
@@ -71,14 +71,33 @@ func (g *Gateway) scoreChecks() []check {
 }
 
 // seriousEvents gives the score the conditions that cap it and that the score does
-// not see in the readings itself: a camera down (camera_offline) for 24 hours is
-// the cap camera_down_24h.
-type seriousEvents struct{ conds *conditions }
+// not see in the readings itself: a camera covering a required zone down
+// (camera_offline) for 24 hours is the cap camera_down_24h.
+type seriousEvents struct {
+	conds    *conditions
+	required map[string]bool // cameras mapped to at least one required zone
+}
+
+func newSeriousEvents(cfg *config.Config, conds *conditions) seriousEvents {
+	zones := map[string]config.Zone{}
+	for _, z := range cfg.Zones {
+		zones[z.ID] = z
+	}
+	req := map[string]bool{}
+	for _, cam := range cfg.Cameras {
+		for _, z := range cam.Zones {
+			if rule, _ := cfg.ZoneCoverage(zones[z]); rule == config.CoverageRequired {
+				req[cam.ID] = true
+			}
+		}
+	}
+	return seriousEvents{conds: conds, required: req}
+}
 
 func (s seriousEvents) Serious(from, to time.Time) []telemetry.Condition {
 	var out []telemetry.Condition
 	for _, c := range s.conds.between(from, to) {
-		if c.Kind == camera.KindCameraOffline {
+		if c.Kind == camera.KindCameraOffline && s.required[c.Subject] {
 			c.Kind = "camera_down"
 			out = append(out, c)
 		}
