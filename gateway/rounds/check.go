@@ -307,9 +307,11 @@ func (c *Check) Message(m telemetry.Message, synced bool) ([]telemetry.Event, er
 	if r, ok := c.st.Seen[key]; ok && (arrival.Before(r.Until) || m.Duplicate) {
 		return []telemetry.Event{c.scanPoint(r.Scan)}, nil
 	}
-	var out []telemetry.Event
 	if synced {
-		out, _ = c.advance(arrival)
+		// Marks missed slots and starts the night the scan is in, but never judges
+		// a night: the night's points would then go out with this message only, and a
+		// redelivered copy returns just its scan point. Tick judges it.
+		c.advance(arrival, false)
 		if arrival.After(c.lastSync) {
 			c.lastSync = arrival
 		}
@@ -327,7 +329,7 @@ func (c *Check) Message(m telemetry.Message, synced bool) ([]telemetry.Event, er
 		}
 	}
 	c.save()
-	return append(out, c.scanPoint(rec)), nil
+	return []telemetry.Event{c.scanPoint(rec)}, nil
 }
 
 // judge dates a scan, flags it if it cannot be real, credits its slot if not, and
@@ -592,7 +594,7 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	if c.upSince.IsZero() {
 		c.upSince = now
 	}
-	out, changed := c.advance(now)
+	out, changed := c.advance(now, true)
 	c.lastSync = now
 	switch {
 	case len(out) > 0:
@@ -619,12 +621,12 @@ func (c *Check) Committed() {
 }
 
 // advance brings the state to now (synced): finishes the night whose window and
-// grace have passed, starts the night now is in, marks missed slots. Called with
-// c.mu held.
-func (c *Check) advance(now time.Time) (out []telemetry.Event, changed bool) {
+// grace have passed (only if judge: Tick judges, Message does not), starts the night
+// now is in, marks missed slots. Called with c.mu held.
+func (c *Check) advance(now time.Time, judge bool) (out []telemetry.Event, changed bool) {
 	if n := c.st.Night; n != nil && !n.Final {
 		changed = c.markMissed(n, now)
-		if !now.Before(n.End.Add(c.sched.grace)) {
+		if judge && !now.Before(n.End.Add(c.sched.grace)) {
 			out = c.finalize(n, now)
 			changed = true
 		}
@@ -682,8 +684,15 @@ func (c *Check) raiseMissed(cp *checkpoint, sl []slotRec, i int) {
 }
 
 // reraise opens again, after a restart, the round_missed conditions that were open.
+// Those of a checkpoint no longer configured are closed and forgotten: nothing would
+// ever clear them (finalize clears only the configured checkpoints).
 func (c *Check) reraise() {
-	for _, cond := range c.st.Raised {
+	for id, cond := range c.st.Raised {
+		if _, ok := c.byID[id]; !ok {
+			delete(c.st.Raised, id)
+			c.opt.Conditions.Clear(KindMissed, id, time.Now())
+			continue
+		}
 		c.opt.Conditions.Raise(cond)
 	}
 }
@@ -700,8 +709,11 @@ func (c *Check) clear(cp string, at time.Time) {
 	c.opt.Conditions.Clear(KindMissed, cp, at)
 }
 
+// save writes the state file. Not while a judged night's points are not yet durable
+// (commitPending): the state would say "judged" and a crash would lose the points;
+// Committed saves then. Called with c.mu held.
 func (c *Check) save() {
-	if c.opt.StateFile == "" {
+	if c.opt.StateFile == "" || c.commitPending {
 		return
 	}
 	err := saveState(c.opt.StateFile, c.st)
