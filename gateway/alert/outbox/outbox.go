@@ -88,6 +88,9 @@ type entry struct {
 	attempts int
 	next     time.Time
 	busy     bool
+	// dropped: superseded while its send was in flight; discarded when the
+	// send returns, whatever its outcome, and never retried.
+	dropped bool
 }
 
 // Open opens (creating) the outbox in dir. Entries that cannot be read are moved
@@ -265,9 +268,16 @@ func (o *Outbox) Enqueue(n Notification) error {
 	}
 	if n.Supersede != "" {
 		for id, e := range o.pending {
-			if e.N.Supersede == n.Supersede && !e.busy {
-				o.drop(id, e)
+			if e.N.Supersede != n.Supersede {
+				continue
 			}
+			if e.busy {
+				// Being sent: it cannot be recalled, but it must not be
+				// retried after the newer state if this attempt fails.
+				e.dropped = true
+				continue
+			}
+			o.drop(id, e)
 		}
 	}
 	o.pending[n.ID] = &entry{N: n, file: path}
@@ -287,18 +297,32 @@ func (o *Outbox) drop(id string, e *entry) {
 	os.Remove(e.file)
 }
 
-// due returns the channel's entries due at now, oldest first, marked busy.
+// due returns the channel's entries due at now, oldest first, marked busy. Order
+// is kept per address (To): an entry is not released while an older pending one
+// for the same address is being sent or waits for its retry.
 func (o *Outbox) due(channel string, now time.Time) []*entry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []*entry
+	var all []*entry
 	for _, e := range o.pending {
-		if e.N.Channel == channel && !e.busy && !e.next.After(now) {
-			e.busy = true
-			out = append(out, e)
+		if e.N.Channel == channel {
+			all = append(all, e)
 		}
 	}
-	slices.SortFunc(out, func(a, b *entry) int { return strings.Compare(a.file, b.file) })
+	slices.SortFunc(all, func(a, b *entry) int { return strings.Compare(a.file, b.file) })
+	blocked := map[string]bool{}
+	var out []*entry
+	for _, e := range all {
+		if blocked[e.N.To] {
+			continue
+		}
+		if e.busy || e.next.After(now) {
+			blocked[e.N.To] = true
+			continue
+		}
+		e.busy = true
+		out = append(out, e)
+	}
 	return out
 }
 
@@ -341,6 +365,11 @@ func (o *Outbox) FlushAll(ctx context.Context, now time.Time) int {
 func (o *Outbox) release(e *entry, next time.Time) {
 	o.mu.Lock()
 	e.busy = false
+	if e.dropped {
+		o.drop(e.N.ID, e)
+		o.mu.Unlock()
+		return
+	}
 	if !next.IsZero() {
 		e.next = next
 	}
@@ -349,14 +378,22 @@ func (o *Outbox) release(e *entry, next time.Time) {
 
 func (o *Outbox) fail(e *entry, now time.Time, err error) {
 	o.mu.Lock()
+	o.stats.Failures[e.N.Channel]++
+	o.stats.LastError[e.N.Channel] = err.Error()
+	if e.dropped {
+		e.busy = false
+		o.drop(e.N.ID, e)
+		o.mu.Unlock()
+		o.log.Info("superseded notification not delivered, dropped", "channel", e.N.Channel,
+			"alert", e.N.AlertID, "err", err)
+		return
+	}
 	e.attempts++
 	d := o.opt.MinBackoff << min(e.attempts-1, 20)
 	if d > o.opt.MaxBackoff || d <= 0 {
 		d = o.opt.MaxBackoff
 	}
 	e.busy, e.next = false, now.Add(d)
-	o.stats.Failures[e.N.Channel]++
-	o.stats.LastError[e.N.Channel] = err.Error()
 	attempts := e.attempts
 	o.mu.Unlock()
 	o.log.Warn("notification not delivered, will retry", "channel", e.N.Channel, "alert", e.N.AlertID,

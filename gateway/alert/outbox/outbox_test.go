@@ -155,3 +155,65 @@ func TestOutboxBadInput(t *testing.T) {
 		t.Errorf("delivered %v", got)
 	}
 }
+
+// flaky fails the IDs in failOnce on their first attempt and runs onSend (if
+// set) before answering.
+type flaky struct {
+	sink
+	failOnce map[string]bool
+	onSend   func(n *Notification)
+}
+
+func (f *flaky) Send(ctx context.Context, n *Notification) error {
+	if f.onSend != nil {
+		f.onSend(n)
+	}
+	f.mu.Lock()
+	fail := f.failOnce[n.ID]
+	delete(f.failOnce, n.ID)
+	f.mu.Unlock()
+	if fail {
+		return errors.New("timeout")
+	}
+	return f.sink.Send(ctx, n)
+}
+
+func TestOutboxOrderPerAddressAfterFailure(t *testing.T) {
+	s := &flaky{failOnce: map[string]bool{"1/firing": true}}
+	o := openAt(t, t.TempDir(), s, t0)
+	_ = o.Enqueue(Notification{ID: "1/firing", Channel: "mqtt", To: "chat", Body: []byte(`"f"`)})
+	_ = o.Enqueue(Notification{ID: "1/resolved", Channel: "mqtt", To: "chat", Body: []byte(`"r"`)})
+	_ = o.Enqueue(Notification{ID: "2/firing", Channel: "mqtt", To: "other", Body: []byte(`"o"`)})
+	o.Flush(context.Background(), "mqtt", t0)
+	o.Flush(context.Background(), "mqtt", t0.Add(time.Second))
+	if got := strings.Join(s.list(), " "); got != `2/firing="o"` {
+		t.Fatalf("before the retry of the failed entry: %s", got)
+	}
+	o.Flush(context.Background(), "mqtt", t0.Add(5*time.Second))
+	if got := strings.Join(s.list(), " "); got != `2/firing="o" 1/firing="f" 1/resolved="r"` {
+		t.Errorf("order per address: %s", got)
+	}
+}
+
+func TestOutboxSupersedeInFlight(t *testing.T) {
+	s := &flaky{failOnce: map[string]bool{"1/firing": true}}
+	o := openAt(t, t.TempDir(), s, t0)
+	s.onSend = func(n *Notification) {
+		if n.ID == "1/firing" {
+			// The clear arrives while the firing state is on the wire.
+			if err := o.Enqueue(Notification{ID: "1/resolved", Channel: "mqtt", To: "topic", Supersede: "mqtt/1"}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	_ = o.Enqueue(Notification{ID: "1/firing", Channel: "mqtt", To: "topic", Supersede: "mqtt/1", Body: []byte(`{"state":"firing"}`)})
+	for at := t0; at.Before(t0.Add(time.Minute)); at = at.Add(time.Second) {
+		o.Flush(context.Background(), "mqtt", at)
+	}
+	if got := strings.Join(s.list(), " "); got != "1/resolved=" {
+		t.Errorf("a superseded in-flight state was retried: %s", got)
+	}
+	if st := o.Stats(); st.Pending["mqtt"] != 0 {
+		t.Errorf("pending %d", st.Pending["mqtt"])
+	}
+}
