@@ -194,6 +194,11 @@ func (e *Engine) Raise(c telemetry.Condition) {
 			return // one incident: its severity never goes down until resolved
 		}
 		a.Severity, a.ChainStart = c.Severity, now
+		// Reminders of the new severity count from now, also for those told
+		// only of the lower one (ToldAt missing means ChainStart).
+		for name := range a.ToldAt {
+			a.ToldAt[name] = now
+		}
 		if a.State == Acknowledged { // worse than what was acknowledged: needs a new ack
 			a.State, a.AckedBy, a.AckedAt = Firing, "", time.Time{}
 		}
@@ -305,15 +310,16 @@ func (e *Engine) Tick(now time.Time) []telemetry.Event {
 // anything changed. e.mu held.
 func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 	changed := false
-	send := func(key string, ns ...outbox.Notification) {
+	// send enqueues ns once per key and reports whether it did so now.
+	send := func(key string, ns ...outbox.Notification) bool {
 		if a.Sent[key] {
-			return
+			return false
 		}
 		for _, n := range ns {
 			if err := e.opt.Outbox.Enqueue(n); err != nil {
 				e.errs++
 				e.log.Error("enqueueing a notification", "alert", a.ID, "err", err)
-				return // not marked: tried again at the next tick
+				return false // not marked: tried again at the next tick
 			}
 		}
 		if a.Sent == nil {
@@ -321,6 +327,7 @@ func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 		}
 		a.Sent[key] = true
 		changed = true
+		return true
 	}
 	sev := a.Severity.String()
 	// Machines hear every transition.
@@ -329,7 +336,7 @@ func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 			continue
 		}
 		k := string(st)
-		if st == Firing {
+		if st != Resolved { // an incident is resolved once, but fires and is acknowledged per severity
 			k += "/" + sev
 		}
 		if e.opt.Webhook {
@@ -354,9 +361,12 @@ func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 				if !ok {
 					continue
 				}
-				send("r/"+sev+"/"+name, e.personal(a, r, ev, sev)...)
-				if !slices.Contains(a.Told, name) && a.Sent["r/"+sev+"/"+name] {
-					a.Told = append(a.Told, name)
+				if send("r/"+sev+"/"+name, e.personal(a, r, ev, sev)...) {
+					// Reminders count from the latest alert sent to name, not
+					// from an earlier one of a lower severity.
+					if !slices.Contains(a.Told, name) {
+						a.Told = append(a.Told, name)
+					}
 					if a.ToldAt == nil {
 						a.ToldAt = map[string]time.Time{}
 					}
@@ -379,7 +389,7 @@ func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 	}
 	if a.State == Acknowledged || a.State == Resolved && a.AckedBy != "" {
 		for _, name := range a.Told {
-			send("r/ack/"+name, e.personal(a, e.recip[name], evAck, "ack")...)
+			send("r/ack/"+sev+"/"+name, e.personal(a, e.recip[name], evAck, "ack-"+sev)...)
 		}
 	}
 	if a.State == Resolved {
@@ -415,7 +425,7 @@ func (e *Engine) allSent(a *Alert) bool {
 		return false
 	}
 	for _, name := range a.Told {
-		if !a.Sent["r/resolved/"+name] || a.AckedBy != "" && !a.Sent["r/ack/"+name] {
+		if !a.Sent["r/resolved/"+name] || a.AckedBy != "" && !a.Sent["r/ack/"+a.Severity.String()+"/"+name] {
 			return false
 		}
 	}
@@ -504,7 +514,7 @@ func (e *Engine) event(a *Alert, st State) WebhookEvent {
 func (e *Engine) webhook(a *Alert, st State) outbox.Notification {
 	body, _ := json.Marshal(e.event(a, st))
 	k := string(st)
-	if st == Firing {
+	if st != Resolved {
 		k += "-" + a.Severity.String()
 	}
 	return outbox.Notification{ID: a.ID + "/" + k + "/webhook", Channel: "webhook", AlertID: a.ID, Body: body}
@@ -515,7 +525,7 @@ func (e *Engine) Topic(id string) string { return "saqshy/" + e.opt.Centre + "/a
 
 func (e *Engine) mqtt(a *Alert, st State) outbox.Notification {
 	k := string(st)
-	if st == Firing {
+	if st != Resolved {
 		k += "-" + a.Severity.String()
 	}
 	n := outbox.Notification{ID: a.ID + "/" + k + "/mqtt", Channel: "mqtt", To: e.Topic(a.ID), AlertID: a.ID,

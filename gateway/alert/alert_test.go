@@ -534,3 +534,74 @@ func TestResponseScore(t *testing.T) {
 		t.Errorf("earlier period: %v", got)
 	}
 }
+
+// Acknowledged as a warning, the incident turns critical and is acknowledged
+// again: the second acknowledgement reaches the webhook and everyone told.
+func TestSecondAckAfterUpgradeAnnounced(t *testing.T) {
+	r := newRig(t)
+	c := fridgeWarm()
+	c.Severity = telemetry.Warning
+	r.eng.Raise(c)
+	r.run(t0)
+	r.clk.Add(time.Minute)
+	if _, err := r.eng.Ack("1", "Aigerim"); err != nil {
+		t.Fatal(err)
+	}
+	r.run(t0.Add(2 * time.Minute))
+	wantChats(t, "warning acknowledged", perChat(r.tg.Sent()), map[string]int{"101": 2, "102": 2, "103": 2})
+	r.eng.Raise(fridgeWarm())
+	r.run(t0.Add(3 * time.Minute))
+	wantChats(t, "critical", perChat(r.tg.Sent()), map[string]int{"101": 3, "102": 2, "103": 2})
+	if _, err := r.eng.Ack("1", "Aigerim"); err != nil {
+		t.Fatal(err)
+	}
+	r.run(t0.Add(4 * time.Minute))
+	wantChats(t, "critical acknowledged", perChat(r.tg.Sent()), map[string]int{"101": 4, "102": 3, "103": 3})
+	want := "firing/warning acknowledged/warning firing/critical acknowledged/critical"
+	if got := strings.Join(r.hook.states(), " "); got != want {
+		t.Errorf("webhook events %q, want %q", got, want)
+	}
+	r.eng.Clear("temperature_high", "fridge-probe", r.clk.Now())
+	r.run(t0.Add(5 * time.Minute))
+	wantChats(t, "resolved", perChat(r.tg.Sent()), map[string]int{"101": 5, "102": 4, "103": 4})
+	if len(r.eng.Snapshot()) != 0 {
+		t.Errorf("not retired: %+v", r.eng.Snapshot())
+	}
+}
+
+// A warning long known to the director turns critical: the critical alert goes
+// out alone, and the first reminder comes Renotify after it, not with it.
+func TestUpgradeRestartsReminders(t *testing.T) {
+	r := newRig(t)
+	c := fridgeWarm()
+	c.Severity = telemetry.Warning
+	r.eng.Raise(c)
+	r.run(t0.Add(40 * time.Minute))
+	wantChats(t, "warning", perChat(r.tg.Sent()), map[string]int{"101": 1, "102": 1, "103": 1})
+	r.eng.Raise(fridgeWarm())
+	r.run(t0.Add(40 * time.Minute))
+	wantChats(t, "critical, no reminder with it", perChat(r.tg.Sent()), map[string]int{"101": 2, "102": 1, "103": 1})
+	r.run(t0.Add(69 * time.Minute)) // the deputy's step at 55 min
+	wantChats(t, "no reminder before 30 min", perChat(r.tg.Sent()), map[string]int{"101": 2, "102": 2, "103": 1})
+	r.run(t0.Add(70 * time.Minute))
+	wantChats(t, "reminders 30 min after the upgrade", perChat(r.tg.Sent()), map[string]int{"101": 3, "102": 2, "103": 2})
+}
+
+// A state file from before the acknowledgement keys carried the severity: an
+// acknowledgement already announced is not announced again.
+func TestLegacyAckKeysMigrated(t *testing.T) {
+	a := &Alert{ID: "1", Severity: telemetry.Critical, State: Acknowledged, AckedBy: "x", Told: []string{"Director"},
+		Sent: map[string]bool{"wh/acknowledged": true, "mq/acknowledged": true, "r/ack/Director": true, "r/critical/Director": true}}
+	migrateAckKeys(a)
+	for _, k := range []string{"wh/acknowledged/critical", "mq/acknowledged/critical", "r/ack/critical/Director", "r/critical/Director"} {
+		if !a.Sent[k] {
+			t.Errorf("%s lost: %v", k, a.Sent)
+		}
+	}
+	b := &Alert{ID: "2", Severity: telemetry.Critical, State: Firing, Told: []string{"Director"},
+		Sent: map[string]bool{"wh/acknowledged": true, "r/ack/Director": true}}
+	migrateAckKeys(b)
+	if len(b.Sent) != 0 {
+		t.Errorf("an earlier severity's acknowledgement kept: %v", b.Sent)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
@@ -51,6 +53,7 @@ func (e *Engine) load() error {
 		if a.Sent == nil {
 			a.Sent = map[string]bool{}
 		}
+		migrateAckKeys(a)
 		e.open[a.ID] = a
 		if a.State != Resolved {
 			e.byCond[[2]string{a.Kind, a.Subject}] = a.ID
@@ -99,5 +102,33 @@ func (e *Engine) save() {
 	if err != nil {
 		e.errs++
 		e.log.Error("saving the alert state", "file", e.opt.StateFile, "err", err)
+	}
+}
+
+// migrateAckKeys renames the acknowledgement keys of a state file written before
+// they carried the severity (wh/acknowledged, mq/acknowledged, r/ack/<name>). An
+// acknowledgement is cleared when the severity rises, so while a is acknowledged
+// (or resolved after one) they belong to its current severity; otherwise they
+// belong to an earlier, lower one and are forgotten.
+func migrateAckKeys(a *Alert) {
+	sev := a.Severity.String()
+	renamed := map[string]bool{}
+	for k, v := range a.Sent {
+		var nk string
+		switch name, ok := strings.CutPrefix(k, "r/ack/"); {
+		case k == "wh/acknowledged" || k == "mq/acknowledged":
+			nk = k + "/" + sev
+		case ok && slices.Contains(a.Told, name):
+			nk = "r/ack/" + sev + "/" + name
+		default:
+			continue
+		}
+		delete(a.Sent, k)
+		if a.AckedBy != "" {
+			renamed[nk] = v
+		}
+	}
+	for k, v := range renamed {
+		a.Sent[k] = v
 	}
 }

@@ -300,12 +300,14 @@ func TestWebhookSignedAndErrors(t *testing.T) {
 	if len(got) != 1 || !bytes.Equal(got[0], n.Body) {
 		t.Fatalf("received %q", got)
 	}
-	if err := (&Webhook{URL: srv.URL, Secret: []byte("other")}).Send(context.Background(), n); err == nil || !strings.Contains(err.Error(), "401") {
-		t.Errorf("wrong secret: %v", err)
+	if err := (&Webhook{URL: srv.URL, Secret: []byte("other")}).Send(context.Background(), n); err == nil || !strings.Contains(err.Error(), "401") || !outbox.IsPermanent(err) {
+		t.Errorf("wrong secret: %v (permanent %v)", err, outbox.IsPermanent(err))
 	}
-	code = http.StatusServiceUnavailable
-	if err := w.Send(context.Background(), n); err == nil || !strings.Contains(err.Error(), "503") {
-		t.Errorf("503: %v", err)
+	for _, c := range []int{http.StatusServiceUnavailable, http.StatusRequestTimeout, http.StatusTooManyRequests} {
+		code = c
+		if err := w.Send(context.Background(), n); err == nil || !strings.Contains(err.Error(), strconv.Itoa(c)) || outbox.IsPermanent(err) {
+			t.Errorf("%d: %v (permanent %v)", c, err, outbox.IsPermanent(err))
+		}
 	}
 	if Verify(secret, n.Body, "sha256=00") || Verify(secret, n.Body, "") {
 		t.Error("Verify accepted a wrong signature")
@@ -323,12 +325,12 @@ func TestTelegramSendErrors(t *testing.T) {
 		t.Fatalf("sent %+v", s)
 	}
 	var ae *APIError
-	if err := c.Send(context.Background(), &outbox.Notification{To: "101"}); !errors.As(err, &ae) || ae.Code != 400 {
-		t.Errorf("empty text: %v", err)
+	if err := c.Send(context.Background(), &outbox.Notification{To: "101"}); !errors.As(err, &ae) || ae.Code != 400 || !outbox.IsPermanent(err) {
+		t.Errorf("empty text: %v (permanent %v)", err, outbox.IsPermanent(err))
 	}
 	wrong := &Telegram{BaseURL: tg.URL, Token: "9:WRONG"}
-	if err := wrong.Send(context.Background(), n); !errors.As(err, &ae) || ae.Code != 401 || strings.Contains(err.Error(), "WRONG") {
-		t.Errorf("wrong token: %v", err)
+	if err := wrong.Send(context.Background(), n); !errors.As(err, &ae) || ae.Code != 401 || strings.Contains(err.Error(), "WRONG") || outbox.IsPermanent(err) {
+		t.Errorf("wrong token: %v (a fixable token is no permanent refusal)", err)
 	}
 	tg.SetDown(true)
 	if err := c.Send(context.Background(), n); err == nil || strings.Contains(err.Error(), "TOKEN") {

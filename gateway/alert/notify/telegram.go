@@ -139,6 +139,11 @@ func (t *Telegram) Send(ctx context.Context, n *outbox.Notification) error {
 		}}
 	}
 	_, err := t.call(ctx, "sendMessage", msg)
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Code == 400 || ae.Code == 403) {
+		// chat not found, bot blocked, a bad message: retrying cannot help
+		return outbox.Permanent(err)
+	}
 	return err
 }
 

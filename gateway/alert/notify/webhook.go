@@ -68,7 +68,11 @@ func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook: %s: %s", resp.Status, bytes.TrimSpace(msg))
+		err := fmt.Errorf("webhook: %s: %s", resp.Status, bytes.TrimSpace(msg))
+		if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+			return outbox.Permanent(err) // the receiver refuses this request for good
+		}
+		return err
 	}
 	return nil
 }

@@ -43,11 +43,36 @@ type Notification struct {
 }
 
 // Sender delivers notifications of one channel. Send returns nil once the peer
-// accepted the notification; any error means "try again later". It is called from
-// one goroutine per channel.
+// accepted the notification; an error means "try again later", unless it is
+// marked with Permanent (the peer refused this notification for good: it is
+// moved to the dead-letter directory). It is called from one goroutine per
+// channel.
 type Sender interface {
 	Send(ctx context.Context, n *Notification) error
 }
+
+// Permanent marks err as a refusal that retrying cannot change (Telegram's 400
+// "chat not found" or 403 "blocked by the user", a webhook's 4xx). nil stays nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+func (p *permanentError) Unwrap() error { return p.err }
+
+// pruneEvery is how often Flush forgets delivered IDs older than KeepDelivered.
+const pruneEvery = time.Hour
 
 // Options configure an Outbox.
 type Options struct {
@@ -57,13 +82,19 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// KeepDelivered is how long delivered IDs are remembered (default 30 days).
 	KeepDelivered time.Duration
+	// MaxAge is how long a notification is retried before it is moved to the
+	// dead-letter directory (default 7 days).
+	MaxAge time.Duration
 }
 
 // Stats counts what the outbox did, per channel.
 type Stats struct {
 	Enqueued, Delivered, Failures, Duplicates, Pending map[string]uint64
 	Corrupt                                            uint64 // unreadable entries moved aside
-	LastError                                          map[string]string
+	// Dead counts, since Open, the entries moved to dir/dead: refused for good
+	// by their peer or older than MaxAge.
+	Dead      map[string]uint64
+	LastError map[string]string
 }
 
 // Outbox is a durable notification queue in a directory. Safe for concurrent use.
@@ -80,6 +111,7 @@ type Outbox struct {
 	dlog      *os.File
 	stats     Stats
 	wake      map[string]chan struct{}
+	pruned    time.Time // last pruning of the delivered IDs
 }
 
 type entry struct {
@@ -88,6 +120,9 @@ type entry struct {
 	attempts int
 	next     time.Time
 	busy     bool
+	// dropped: superseded while its send was in flight; discarded when the
+	// send returns, whatever its outcome, and never retried.
+	dropped bool
 }
 
 // Open opens (creating) the outbox in dir. Entries that cannot be read are moved
@@ -108,10 +143,14 @@ func Open(dir string, senders map[string]Sender, opt Options) (*Outbox, error) {
 	if opt.KeepDelivered <= 0 {
 		opt.KeepDelivered = 30 * 24 * time.Hour
 	}
+	if opt.MaxAge <= 0 {
+		opt.MaxAge = 7 * 24 * time.Hour
+	}
 	o := &Outbox{dir: dir, senders: senders, opt: opt, log: opt.Logger, pending: map[string]*entry{},
 		delivered: map[string]time.Time{}, wake: map[string]chan struct{}{}}
 	o.stats = Stats{Enqueued: map[string]uint64{}, Delivered: map[string]uint64{}, Failures: map[string]uint64{},
-		Duplicates: map[string]uint64{}, Pending: map[string]uint64{}, LastError: map[string]string{}}
+		Duplicates: map[string]uint64{}, Pending: map[string]uint64{}, Dead: map[string]uint64{}, LastError: map[string]string{}}
+	o.pruned = opt.Now()
 	for ch := range senders {
 		o.wake[ch] = make(chan struct{}, 1)
 	}
@@ -265,9 +304,16 @@ func (o *Outbox) Enqueue(n Notification) error {
 	}
 	if n.Supersede != "" {
 		for id, e := range o.pending {
-			if e.N.Supersede == n.Supersede && !e.busy {
-				o.drop(id, e)
+			if e.N.Supersede != n.Supersede {
+				continue
 			}
+			if e.busy {
+				// Being sent: it cannot be recalled, but it must not be
+				// retried after the newer state if this attempt fails.
+				e.dropped = true
+				continue
+			}
+			o.drop(id, e)
 		}
 	}
 	o.pending[n.ID] = &entry{N: n, file: path}
@@ -287,18 +333,32 @@ func (o *Outbox) drop(id string, e *entry) {
 	os.Remove(e.file)
 }
 
-// due returns the channel's entries due at now, oldest first, marked busy.
+// due returns the channel's entries due at now, oldest first, marked busy. Order
+// is kept per address (To): an entry is not released while an older pending one
+// for the same address is being sent or waits for its retry.
 func (o *Outbox) due(channel string, now time.Time) []*entry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []*entry
+	var all []*entry
 	for _, e := range o.pending {
-		if e.N.Channel == channel && !e.busy && !e.next.After(now) {
-			e.busy = true
-			out = append(out, e)
+		if e.N.Channel == channel {
+			all = append(all, e)
 		}
 	}
-	slices.SortFunc(out, func(a, b *entry) int { return strings.Compare(a.file, b.file) })
+	slices.SortFunc(all, func(a, b *entry) int { return strings.Compare(a.file, b.file) })
+	blocked := map[string]bool{}
+	var out []*entry
+	for _, e := range all {
+		if blocked[e.N.To] {
+			continue
+		}
+		if e.busy || e.next.After(now) {
+			blocked[e.N.To] = true
+			continue
+		}
+		e.busy = true
+		out = append(out, e)
+	}
 	return out
 }
 
@@ -310,6 +370,7 @@ func (o *Outbox) Flush(ctx context.Context, channel string, now time.Time) int {
 	if s == nil {
 		return 0
 	}
+	o.maybePrune(now)
 	n := 0
 	failed := map[string]bool{}
 	for _, e := range o.due(channel, now) {
@@ -319,8 +380,9 @@ func (o *Outbox) Flush(ctx context.Context, channel string, now time.Time) int {
 		}
 		err := s.Send(ctx, &e.N)
 		if err != nil {
-			failed[e.N.To] = true
-			o.fail(e, now, err)
+			if !o.fail(e, now, err) {
+				failed[e.N.To] = true
+			}
 			continue
 		}
 		o.done(e, now)
@@ -341,26 +403,116 @@ func (o *Outbox) FlushAll(ctx context.Context, now time.Time) int {
 func (o *Outbox) release(e *entry, next time.Time) {
 	o.mu.Lock()
 	e.busy = false
+	if e.dropped {
+		o.drop(e.N.ID, e)
+		o.mu.Unlock()
+		return
+	}
 	if !next.IsZero() {
 		e.next = next
 	}
 	o.mu.Unlock()
 }
 
-func (o *Outbox) fail(e *entry, now time.Time, err error) {
+// fail records a failed attempt: e is retried after a backoff, or, refused for
+// good or older than MaxAge, moved to the dead-letter directory. It reports
+// whether e is gone (dead or superseded), so that it holds back nothing.
+func (o *Outbox) fail(e *entry, now time.Time, err error) bool {
 	o.mu.Lock()
+	o.stats.Failures[e.N.Channel]++
+	o.stats.LastError[e.N.Channel] = err.Error()
+	if e.dropped {
+		e.busy = false
+		o.drop(e.N.ID, e)
+		o.mu.Unlock()
+		o.log.Info("superseded notification not delivered, dropped", "channel", e.N.Channel,
+			"alert", e.N.AlertID, "err", err)
+		return true
+	}
+	if perm, old := IsPermanent(err), !e.N.Created.IsZero() && now.Sub(e.N.Created) >= o.opt.MaxAge; perm || old {
+		e.busy = false
+		o.deadLetter(e)
+		o.mu.Unlock()
+		why := "refused for good"
+		if !perm {
+			why = "undelivered for " + o.opt.MaxAge.String()
+		}
+		o.log.Error("notification "+why+", moved to the dead-letter directory", "channel", e.N.Channel,
+			"to", e.N.To, "alert", e.N.AlertID, "id", e.N.ID, "attempts", e.attempts+1, "err", err)
+		return true
+	}
 	e.attempts++
 	d := o.opt.MinBackoff << min(e.attempts-1, 20)
 	if d > o.opt.MaxBackoff || d <= 0 {
 		d = o.opt.MaxBackoff
 	}
 	e.busy, e.next = false, now.Add(d)
-	o.stats.Failures[e.N.Channel]++
-	o.stats.LastError[e.N.Channel] = err.Error()
 	attempts := e.attempts
 	o.mu.Unlock()
 	o.log.Warn("notification not delivered, will retry", "channel", e.N.Channel, "alert", e.N.AlertID,
 		"attempts", attempts, "retry_in", d, "err", err)
+	return false
+}
+
+// deadLetter moves e from pending to dir/dead; o.mu held.
+func (o *Outbox) deadLetter(e *entry) {
+	delete(o.pending, e.N.ID)
+	o.stats.Pending[e.N.Channel]--
+	o.stats.Dead[e.N.Channel]++
+	dead := filepath.Join(o.dir, "dead")
+	if err := os.MkdirAll(dead, 0o750); err == nil {
+		err = os.Rename(e.file, filepath.Join(dead, filepath.Base(e.file)))
+		if err == nil {
+			return
+		}
+		o.log.Error("outbox: moving an entry to the dead-letter directory", "err", err)
+	}
+	os.Remove(e.file)
+}
+
+// maybePrune forgets, once per pruneEvery, the delivered IDs older than
+// KeepDelivered and rewrites the delivered log without them.
+func (o *Outbox) maybePrune(now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if now.Sub(o.pruned) < pruneEvery || o.dlog == nil {
+		return
+	}
+	o.pruned = now
+	cutoff := now.Add(-o.opt.KeepDelivered)
+	removed := 0
+	for id, at := range o.delivered {
+		if at.Before(cutoff) {
+			delete(o.delivered, id)
+			removed++
+		}
+	}
+	if removed == 0 {
+		return
+	}
+	var b strings.Builder
+	for id, at := range o.delivered {
+		fmt.Fprintf(&b, "%s %d\n", id, at.Unix())
+	}
+	path := filepath.Join(o.dir, "delivered.log")
+	if err := writeFileSync(path+".tmp", []byte(b.String())); err != nil {
+		o.log.Error("outbox: pruning the delivered log", "err", err)
+		return
+	}
+	// Open the new log before it replaces the old one: on any error the old
+	// one stays in use (and is pruned at the next Open).
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		o.log.Error("outbox: pruning the delivered log", "err", err)
+		return
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		f.Close()
+		o.log.Error("outbox: pruning the delivered log", "err", err)
+		return
+	}
+	o.dlog.Close()
+	o.dlog = f
 }
 
 func (o *Outbox) done(e *entry, now time.Time) {
@@ -419,7 +571,7 @@ func (o *Outbox) Stats() Stats {
 		return out
 	}
 	s := Stats{Enqueued: cp(o.stats.Enqueued), Delivered: cp(o.stats.Delivered), Failures: cp(o.stats.Failures),
-		Duplicates: cp(o.stats.Duplicates), Pending: cp(o.stats.Pending), Corrupt: o.stats.Corrupt,
+		Duplicates: cp(o.stats.Duplicates), Pending: cp(o.stats.Pending), Corrupt: o.stats.Corrupt, Dead: cp(o.stats.Dead),
 		LastError: map[string]string{}}
 	for k, v := range o.stats.LastError {
 		s.LastError[k] = v

@@ -155,3 +155,165 @@ func TestOutboxBadInput(t *testing.T) {
 		t.Errorf("delivered %v", got)
 	}
 }
+
+// flaky fails the IDs in failOnce on their first attempt and runs onSend (if
+// set) before answering.
+type flaky struct {
+	sink
+	failOnce map[string]bool
+	onSend   func(n *Notification)
+}
+
+func (f *flaky) Send(ctx context.Context, n *Notification) error {
+	if f.onSend != nil {
+		f.onSend(n)
+	}
+	f.mu.Lock()
+	fail := f.failOnce[n.ID]
+	delete(f.failOnce, n.ID)
+	f.mu.Unlock()
+	if fail {
+		return errors.New("timeout")
+	}
+	return f.sink.Send(ctx, n)
+}
+
+func TestOutboxOrderPerAddressAfterFailure(t *testing.T) {
+	s := &flaky{failOnce: map[string]bool{"1/firing": true}}
+	o := openAt(t, t.TempDir(), s, t0)
+	_ = o.Enqueue(Notification{ID: "1/firing", Channel: "mqtt", To: "chat", Body: []byte(`"f"`)})
+	_ = o.Enqueue(Notification{ID: "1/resolved", Channel: "mqtt", To: "chat", Body: []byte(`"r"`)})
+	_ = o.Enqueue(Notification{ID: "2/firing", Channel: "mqtt", To: "other", Body: []byte(`"o"`)})
+	o.Flush(context.Background(), "mqtt", t0)
+	o.Flush(context.Background(), "mqtt", t0.Add(time.Second))
+	if got := strings.Join(s.list(), " "); got != `2/firing="o"` {
+		t.Fatalf("before the retry of the failed entry: %s", got)
+	}
+	o.Flush(context.Background(), "mqtt", t0.Add(5*time.Second))
+	if got := strings.Join(s.list(), " "); got != `2/firing="o" 1/firing="f" 1/resolved="r"` {
+		t.Errorf("order per address: %s", got)
+	}
+}
+
+func TestOutboxSupersedeInFlight(t *testing.T) {
+	s := &flaky{failOnce: map[string]bool{"1/firing": true}}
+	o := openAt(t, t.TempDir(), s, t0)
+	s.onSend = func(n *Notification) {
+		if n.ID == "1/firing" {
+			// The clear arrives while the firing state is on the wire.
+			if err := o.Enqueue(Notification{ID: "1/resolved", Channel: "mqtt", To: "topic", Supersede: "mqtt/1"}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	_ = o.Enqueue(Notification{ID: "1/firing", Channel: "mqtt", To: "topic", Supersede: "mqtt/1", Body: []byte(`{"state":"firing"}`)})
+	for at := t0; at.Before(t0.Add(time.Minute)); at = at.Add(time.Second) {
+		o.Flush(context.Background(), "mqtt", at)
+	}
+	if got := strings.Join(s.list(), " "); got != "1/resolved=" {
+		t.Errorf("a superseded in-flight state was retried: %s", got)
+	}
+	if st := o.Stats(); st.Pending["mqtt"] != 0 {
+		t.Errorf("pending %d", st.Pending["mqtt"])
+	}
+}
+
+// refuser refuses some IDs for good and is down for the others while down.
+type refuser struct {
+	sink
+	refuse map[string]bool
+}
+
+func (r *refuser) Send(ctx context.Context, n *Notification) error {
+	if r.refuse[n.ID] {
+		return Permanent(errors.New("telegram sendMessage: 403 Forbidden: bot was blocked by the user"))
+	}
+	return r.sink.Send(ctx, n)
+}
+
+func openOpts(t *testing.T, dir string, s Sender, opt Options) *Outbox {
+	t.Helper()
+	opt.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+	o, err := Open(dir, map[string]Sender{"mqtt": s}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
+}
+
+func TestOutboxPrunesDeliveredWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	now := t0
+	o := openOpts(t, dir, &sink{}, Options{Now: func() time.Time { return now }, KeepDelivered: time.Hour})
+	_ = o.Enqueue(Notification{ID: "old", Channel: "mqtt"})
+	o.Flush(context.Background(), "mqtt", t0)
+	_ = o.Enqueue(Notification{ID: "new", Channel: "mqtt"})
+	o.Flush(context.Background(), "mqtt", t0.Add(50*time.Minute))
+	o.Flush(context.Background(), "mqtt", t0.Add(61*time.Minute)) // an hour since Open: prune
+	data, err := os.ReadFile(filepath.Join(dir, "delivered.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "old ") || !strings.Contains(string(data), "new ") {
+		t.Errorf("delivered log after pruning:\n%s", data)
+	}
+	o.mu.Lock()
+	_, hasOld := o.delivered["old"]
+	o.mu.Unlock()
+	if hasOld {
+		t.Error("an expired delivered id is still remembered")
+	}
+	// The log still takes new deliveries after its rewrite.
+	_ = o.Enqueue(Notification{ID: "later", Channel: "mqtt"})
+	o.Flush(context.Background(), "mqtt", t0.Add(62*time.Minute))
+	if data, _ := os.ReadFile(filepath.Join(dir, "delivered.log")); !strings.Contains(string(data), "later ") {
+		t.Errorf("delivery after pruning not logged:\n%s", data)
+	}
+}
+
+func TestOutboxDeadLetterPermanent(t *testing.T) {
+	dir := t.TempDir()
+	s := &refuser{refuse: map[string]bool{"blocked": true}}
+	o := openAt(t, dir, s, t0)
+	_ = o.Enqueue(Notification{ID: "blocked", Channel: "mqtt", To: "chat"})
+	_ = o.Enqueue(Notification{ID: "next", Channel: "mqtt", To: "chat"})
+	o.Flush(context.Background(), "mqtt", t0)
+	st := o.Stats()
+	if st.Dead["mqtt"] != 1 || st.Pending["mqtt"] != 0 || st.Failures["mqtt"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if got := strings.Join(s.list(), " "); got != "next=" {
+		t.Errorf("a refused entry held back the next one: %q", got)
+	}
+	if dead, _ := os.ReadDir(filepath.Join(dir, "dead")); len(dead) != 1 {
+		t.Errorf("dead-letter directory holds %d entries", len(dead))
+	}
+	if pend, _ := os.ReadDir(filepath.Join(dir, "pending")); len(pend) != 0 {
+		t.Errorf("pending directory holds %d entries", len(pend))
+	}
+}
+
+func TestOutboxDeadLetterMaxAge(t *testing.T) {
+	dir := t.TempDir()
+	s := &sink{down: true}
+	o := openOpts(t, dir, s, Options{Now: func() time.Time { return t0 }, MaxAge: 24 * time.Hour})
+	_ = o.Enqueue(Notification{ID: "x", Channel: "mqtt"})
+	at := t0
+	for ; at.Before(t0.Add(48*time.Hour)) && o.Stats().Dead["mqtt"] == 0; at = at.Add(time.Minute) {
+		o.Flush(context.Background(), "mqtt", at)
+	}
+	st := o.Stats()
+	if st.Dead["mqtt"] != 1 || st.Pending["mqtt"] != 0 {
+		t.Fatalf("never given up: %+v", st)
+	}
+	if gaveUp := at.Sub(t0); gaveUp < 24*time.Hour || gaveUp > 24*time.Hour+6*time.Minute {
+		t.Errorf("given up after %v, want MaxAge (24h) plus at most a backoff", gaveUp)
+	}
+	if err := o.Enqueue(Notification{ID: "y", Channel: "mqtt"}); err != nil {
+		t.Fatal(err)
+	}
+	if dead, _ := os.ReadDir(filepath.Join(dir, "dead")); len(dead) != 1 {
+		t.Errorf("dead-letter directory holds %d entries", len(dead))
+	}
+}
