@@ -32,6 +32,7 @@ type zone struct {
 	covering int       // cameras covering it now
 	covered  bool      //
 	since    time.Time // uncovered since; zero while covered
+	stale    bool      // since was stamped with an unsynchronised clock
 	sev      telemetry.Severity
 	day      Span // today so far
 }
