@@ -51,12 +51,14 @@ type Check struct {
 	// yesterday is the last closed day, per kind and overall last.
 	yesterday      []Span
 	yesterdayStart time.Time
-	last           time.Time // accounted up to here
-	synced         bool      // the last advance had a synchronised clock
-	lastCoverage   time.Time // when coverage points were last written
-	pending        []telemetry.Event
-	restored       *savedState // loaded by LoadState, applied at the first advance
-	stateFile      string      // see PersistTo
+	// days are the last closed days' overall totals, oldest first, at most keepDays.
+	days         []closedDay
+	last         time.Time // accounted up to here
+	synced       bool      // the last advance had a synchronised clock
+	lastCoverage time.Time // when coverage points were last written
+	pending      []telemetry.Event
+	restored     *savedState // loaded by LoadState, applied at the first advance
+	stateFile    string      // see PersistTo
 }
 
 // New builds the check for cfg's cameras and zones. conds receives the conditions;
