@@ -51,12 +51,14 @@ type Check struct {
 	// yesterday is the last closed day, per kind and overall last.
 	yesterday      []Span
 	yesterdayStart time.Time
-	last           time.Time // accounted up to here
-	synced         bool      // the last advance had a synchronised clock
-	lastCoverage   time.Time // when coverage points were last written
-	pending        []telemetry.Event
-	restored       *savedState // loaded by LoadState, applied at the first advance
-	stateFile      string      // see PersistTo
+	// days are the last closed days' overall totals, oldest first, at most keepDays.
+	days         []closedDay
+	last         time.Time // accounted up to here
+	synced       bool      // the last advance had a synchronised clock
+	lastCoverage time.Time // when coverage points were last written
+	pending      []telemetry.Event
+	restored     *savedState // loaded by LoadState, applied at the first advance
+	stateFile    string      // see PersistTo
 }
 
 // New builds the check for cfg's cameras and zones. conds receives the conditions;
@@ -265,7 +267,9 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	defer c.mu.Unlock()
 	now = c.advance(now, synced)
 	c.rejudge(now)
-	c.holds(now)
+	if c.synced {
+		c.holds(now) // not with a clock that may be days off: resync restamps at sync
+	}
 	for _, k := range c.cams {
 		if now.Sub(k.lastPoint) >= pointEvery {
 			c.cameraPoint(k, now)
@@ -309,10 +313,16 @@ func (c *Check) advance(now time.Time, synced bool) time.Time {
 			c.dayStart = midnight(now, c.loc)
 			c.integrate(c.dayStart, now, beforeStart)
 		}
+		if !c.synced {
+			c.resync(now)
+		}
 		c.last, c.synced = now, true
 		return now
 	case !c.synced || now.Sub(c.last) > maxGap:
 		c.integrate(c.last, now, unknown)
+		if !c.synced {
+			c.resync(now)
+		}
 		c.last, c.synced = now, true
 		c.rejudge(now)
 		return now
@@ -336,6 +346,29 @@ func (c *Check) advance(now time.Time, synced bool) time.Time {
 	return now
 }
 
+// resync restamps at now, the first synchronised time, what was stamped with the
+// unsynchronised clock before it: the gap starts of the zones and the down times
+// of the cameras still not covering. The stale clock can be days behind (a power
+// cut without an RTC), which would date them days ago and raise them as critical
+// at the first synchronised tick.
+func (c *Check) resync(now time.Time) {
+	for _, z := range c.zones {
+		if z.stale && !z.since.IsZero() {
+			z.since = now
+		}
+		z.stale = false
+	}
+	for _, k := range c.cams {
+		if k.offStale && !k.offSince.IsZero() {
+			k.offSince = now
+		}
+		if k.sinceStale && !k.since.IsZero() {
+			k.since = now
+		}
+		k.offStale, k.sinceStale = false, false
+	}
+}
+
 // rejudge judges every camera at now, writes a point for each that changed, and
 // updates the zones' coverage, clearing the gaps that closed.
 func (c *Check) rejudge(now time.Time) {
@@ -346,13 +379,13 @@ func (c *Check) rejudge(now time.Time) {
 			continue
 		}
 		if h.State != k.health.State {
-			k.since = now
+			k.since, k.sinceStale = now, !c.synced
 		}
 		was := k.health.Covers
 		k.health = h
 		c.cameraPoint(k, now)
 		if h.Covers && !was {
-			k.offSince = time.Time{}
+			k.offSince, k.offStale = time.Time{}, false
 			if k.offSev != 0 {
 				c.conds.Clear(KindCameraOffline, k.cfg.ID, now)
 				k.offSev = 0
@@ -361,7 +394,7 @@ func (c *Check) rejudge(now time.Time) {
 	}
 	for _, k := range c.cams {
 		if !k.health.Covers && k.offSince.IsZero() {
-			k.offSince = now
+			k.offSince, k.offStale = now, !c.synced
 		}
 	}
 	for _, z := range c.zones {
@@ -375,13 +408,13 @@ func (c *Check) rejudge(now time.Time) {
 		covered := n >= z.need
 		switch {
 		case covered && !z.covered:
-			z.covered, z.since = true, time.Time{}
+			z.covered, z.since, z.stale = true, time.Time{}, false
 			if z.sev != 0 {
 				c.conds.Clear(KindCoverageGap, z.cfg.ID, now)
 				z.sev = 0
 			}
 		case !covered && (z.covered || z.since.IsZero()):
-			z.covered, z.since = false, now
+			z.covered, z.since, z.stale = false, now, !c.synced
 		}
 	}
 }

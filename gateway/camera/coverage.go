@@ -1,6 +1,7 @@
 package camera
 
 import (
+	"slices"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
@@ -32,6 +33,7 @@ type zone struct {
 	covering int       // cameras covering it now
 	covered  bool      //
 	since    time.Time // uncovered since; zero while covered
+	stale    bool      // since was stamped with an unsynchronised clock
 	sev      telemetry.Severity
 	day      Span // today so far
 }
@@ -137,12 +139,25 @@ func (c *Check) closeDay(day time.Time) {
 		c.pending = append(c.pending, c.coveragePoints(c.dayStart, "day", spans)...)
 		c.yesterday = spans
 		c.yesterdayStart = c.dayStart
+		c.days = append(c.days, closedDay{Start: c.dayStart, Span: spans[len(spans)-1]})
+		if n := len(c.days); n > keepDays {
+			c.days = slices.Delete(c.days, 0, n-keepDays)
+		}
 	}
 	for _, z := range c.zones {
 		z.day = Span{}
 	}
 	c.dayStart = day
 }
+
+// closedDay is a closed day's overall total.
+type closedDay struct {
+	Start time.Time // its local midnight
+	Span
+}
+
+// keepDays: CoverageRatio answers for this many closed days.
+const keepDays = 8
 
 // daySpans returns today's spans per kind, and overall last.
 func (c *Check) daySpans() []Span {
@@ -178,7 +193,8 @@ func (c *Check) coveragePoints(t time.Time, period string, spans []Span) []telem
 // covered, for the safety score. The denominator is every required zone over the
 // whole of [from, to) (up to the time accounted so far), so that time the gateway did
 // not watch — stopped, or with its clock unsynchronised — counts as not covered.
-// Answers come from today's and yesterday's totals and, for other periods within the
+// Answers come from today's totals, the last keepDays closed days' (kept across
+// restarts by the state file) and, for other periods within the
 // last 24 hours, from the per-minute ring (to the minute); an older period is not
 // known. With no required zone it is (1, true). Safe for concurrent use.
 func (c *Check) CoverageRatio(from, to time.Time) (float64, bool) {
@@ -200,6 +216,8 @@ func (c *Check) CoverageRatio(from, to time.Time) (float64, bool) {
 		covered = c.daySpans()[all].Covered
 	case c.yesterday != nil && from.Equal(c.yesterdayStart) && !to.After(c.dayStart):
 		covered = c.yesterday[all].Covered
+	case c.closedDay(from, to) != nil:
+		covered = c.closedDay(from, to).Covered
 	case !from.Before(c.last.Add(-24 * time.Hour)):
 		lo, hi := (from.Unix()+59)/60, (to.Unix()+59)/60 // minutes starting in [from, to)
 		for i := range c.ring.minute {
@@ -211,4 +229,18 @@ func (c *Check) CoverageRatio(from, to time.Time) (float64, bool) {
 		return 0, false
 	}
 	return min(1, float64(covered)/(float64(len(c.zones))*float64(to.Sub(from)))), true
+}
+
+// closedDay returns the kept closed day that starts at from and ends at or after
+// to; nil if none.
+func (c *Check) closedDay(from, to time.Time) *closedDay {
+	for i := range c.days {
+		if d := &c.days[i]; from.Equal(d.Start) {
+			if to.After(midnight(d.Start.In(c.loc).Add(36*time.Hour), c.loc)) {
+				return nil
+			}
+			return d
+		}
+	}
+	return nil
 }

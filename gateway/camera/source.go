@@ -43,6 +43,9 @@ type cam struct {
 	lastPoint time.Time // when the last `camera` point was written
 	offSince  time.Time // when it stopped covering; zero while it covers
 	offSev    uint8     // severity of the open camera_offline condition, 0 none
+	// sinceStale, offStale: since, offSince were stamped with an unsynchronised
+	// clock; they are reset at the next synchronised advance.
+	sinceStale, offStale bool
 }
 
 // judge returns the camera's health at now and the time at which it changes by

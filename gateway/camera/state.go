@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
@@ -20,6 +21,19 @@ type savedState struct {
 	DayStart time.Time                   `json:"day_start"`
 	Last     time.Time                   `json:"last"`  // accounted up to here
 	Zones    map[string][2]time.Duration `json:"zones"` // zone id -> [required, covered]
+	// The last closed day per zone kind -> [required, covered], and the last
+	// keepDays closed days' overall totals, so that CoverageRatio still answers
+	// for them after a restart (the safety score closes a day at 01:00).
+	YesterdayStart time.Time                   `json:"yesterday_start,omitzero"`
+	Yesterday      map[string][2]time.Duration `json:"yesterday,omitempty"`
+	Days           []savedDay                  `json:"days,omitempty"`
+}
+
+// savedDay is a closedDay in the state file.
+type savedDay struct {
+	Start    time.Time     `json:"start"`
+	Required time.Duration `json:"required"`
+	Covered  time.Duration `json:"covered"`
 }
 
 // SaveState writes today's accounting to w.
@@ -28,6 +42,16 @@ func (c *Check) SaveState(w io.Writer) error {
 	st := savedState{DayStart: c.dayStart, Last: c.last, Zones: make(map[string][2]time.Duration, len(c.zones))}
 	for _, z := range c.zones {
 		st.Zones[z.cfg.ID] = [2]time.Duration{z.day.Required, z.day.Covered}
+	}
+	if c.yesterday != nil {
+		st.YesterdayStart = c.yesterdayStart
+		st.Yesterday = make(map[string][2]time.Duration, len(c.kinds))
+		for i, k := range c.kinds {
+			st.Yesterday[k] = [2]time.Duration{c.yesterday[i].Required, c.yesterday[i].Covered}
+		}
+	}
+	for _, d := range c.days {
+		st.Days = append(st.Days, savedDay{Start: d.Start, Required: d.Required, Covered: d.Covered})
 	}
 	c.mu.Unlock()
 	if st.DayStart.IsZero() {
@@ -39,7 +63,9 @@ func (c *Check) SaveState(w io.Writer) error {
 // LoadState reads what SaveState wrote, before the check's first advance. If the
 // first synchronised advance falls on the same local day, the zones' day totals
 // continue from it and the time between the save and that advance counts as
-// unknown (the gateway was not watching); otherwise the saved state is dropped.
+// unknown (the gateway was not watching); if it falls on the next day, the saved
+// day is closed as yesterday with the rest of it unknown; otherwise the saved day
+// is dropped. The closed days' totals are kept in every case.
 func (c *Check) LoadState(r io.Reader) error {
 	var st savedState
 	if err := json.NewDecoder(r).Decode(&st); errors.Is(err, io.EOF) {
@@ -64,8 +90,37 @@ func (c *Check) LoadState(r io.Reader) error {
 func (c *Check) restore(now time.Time) bool {
 	st := c.restored
 	c.restored = nil
-	if st == nil || !midnight(now, c.loc).Equal(st.DayStart) || now.Before(st.Last) {
+	if st == nil {
 		return false
+	}
+	today := midnight(now, c.loc)
+	for _, d := range st.Days {
+		if d.Start.Before(today) && (len(c.days) == 0 || d.Start.After(c.days[len(c.days)-1].Start)) {
+			c.days = append(c.days, closedDay{Start: d.Start, Span: Span{Required: d.Required, Covered: d.Covered}})
+		}
+	}
+	if n := len(c.days); n > keepDays {
+		c.days = slices.Delete(c.days, 0, n-keepDays)
+	}
+	same := today.Equal(st.DayStart)
+	next := today.Equal(midnight(st.DayStart.In(c.loc).Add(36*time.Hour), c.loc))
+	if !same && !next || now.Before(st.Last) {
+		return false
+	}
+	if st.Yesterday != nil && st.YesterdayStart.Before(st.DayStart) {
+		c.yesterdayStart = st.YesterdayStart
+		c.yesterday = make([]Span, len(c.kinds)+1)
+		for i, k := range c.kinds {
+			v := st.Yesterday[k]
+			c.yesterday[i] = Span{Required: v[0], Covered: v[1]}
+		}
+		if d := c.closedDay(st.YesterdayStart, st.DayStart); d != nil {
+			c.yesterday[len(c.kinds)] = d.Span
+		} else {
+			for _, v := range st.Yesterday {
+				c.yesterday[len(c.kinds)].add(Span{Required: v[0], Covered: v[1]})
+			}
+		}
 	}
 	c.dayStart = st.DayStart
 	for _, z := range c.zones {
@@ -75,7 +130,7 @@ func (c *Check) restore(now time.Time) bool {
 			z.day = Span{Required: st.Last.Sub(st.DayStart)}
 		}
 	}
-	c.integrate(st.Last, now, beforeStart)
+	c.integrate(st.Last, now, beforeStart) // closes the saved day at its midnight if next
 	return true
 }
 
