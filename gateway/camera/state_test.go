@@ -12,8 +12,8 @@ import (
 )
 
 // TestRestart: a restart at 12:00 that comes back at 12:10 keeps the morning's
-// accounting and counts the ten minutes as not covered; a state from another day
-// is dropped.
+// accounting and counts the ten minutes as not covered; a state from the day
+// before counts for yesterday only, not for today.
 func TestRestart(t *testing.T) {
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, almaty)
 	cams := []config.Camera{{ID: "cam-v", Zones: []string{"room-1"}, Source: "generic", Topic: "v/state"}}
@@ -50,7 +50,7 @@ func TestRestart(t *testing.T) {
 		t.Errorf("without state: %+v, want %+v", got, want)
 	}
 
-	// The next day the saved state is stale.
+	// The next day the saved state is yesterday's: today starts empty.
 	d, _ := New(cfg, newCondLog(time.Now), nil)
 	if err := d.LoadState(bytes.NewReader(state)); err != nil {
 		t.Fatal(err)
