@@ -219,10 +219,18 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, errKey string
 	s.render(w, r, "login.html", p)
 }
 
-// safeNext keeps only local paths as a redirect target.
+// safeNext keeps only local paths as a redirect target. Control characters, DEL and
+// backslashes are refused anywhere: browsers drop tabs and newlines from a URL and
+// read a backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would go to
+// another host.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
 		return "/"
+	}
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
 	}
 	return n
 }
