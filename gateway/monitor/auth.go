@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -75,12 +76,29 @@ func (s *sessions) drop(r *http.Request) {
 	}
 }
 
-// dummyHash is compared against when the user name is unknown, so that a wrong name
-// takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("saqshy-dummy-password"), bcrypt.MinCost)
+// newDummyHash returns the hash compared against when the user name is unknown, so
+// that a wrong name takes as long as a wrong password: a bcrypt hash at the cost of
+// the configured users' hashes (the highest; bcrypt.DefaultCost, HashPassword's, when
+// none can be read). It is computed once, when the server is built.
+func newDummyHash(users []User) []byte {
+	cost := 0
+	for _, u := range users {
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && c > cost {
+			cost = c
+		}
+	}
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(newToken()), cost)
+	if err != nil { // only for a cost out of range, which bcrypt.Cost does not return
+		h, _ = bcrypt.GenerateFromPassword([]byte(newToken()), bcrypt.DefaultCost)
+	}
+	return h
+}
 
 // authenticate returns the user with that name and password, or nil.
-func authenticate(users []User, name, password string) *User {
+func authenticate(users []User, dummyHash []byte, name, password string) *User {
 	for i := range users {
 		if subtle.ConstantTimeCompare([]byte(users[i].Name), []byte(name)) == 1 {
 			if bcrypt.CompareHashAndPassword([]byte(users[i].PasswordHash), []byte(password)) == nil {
@@ -91,6 +109,90 @@ func authenticate(users []User, name, password string) *User {
 	}
 	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 	return nil
+}
+
+// Login throttling: at most loginFailures failed logins per client address and per
+// user name within loginWindow.
+const (
+	loginFailures = 10
+	loginWindow   = time.Minute
+)
+
+// loginLimiter counts failed logins per key ("ip:…", "user:…") in a sliding window.
+// An attempt is counted before the password is checked (reserve) and given back
+// when it succeeds, so parallel attempts cannot slip past the limit while bcrypt runs.
+type loginLimiter struct {
+	mu  sync.Mutex
+	m   map[string][]time.Time // attempts within the window, oldest first
+	now func() time.Time
+}
+
+// prune drops the attempts that left the window; keys left empty go.
+func (l *loginLimiter) prune(now time.Time) {
+	for k, ts := range l.m {
+		i := 0
+		for i < len(ts) && now.Sub(ts[i]) >= loginWindow {
+			i++
+		}
+		if i == len(ts) {
+			delete(l.m, k)
+		} else if i > 0 {
+			l.m[k] = ts[i:]
+		}
+	}
+}
+
+// reserve counts an attempt against every key, or, when any key is at the limit,
+// counts nothing and returns false and how long until that key has room again.
+func (l *loginLimiter) reserve(keys ...string) (at time.Time, ok bool, wait time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.m == nil {
+		l.m = map[string][]time.Time{}
+	}
+	l.prune(now)
+	for _, k := range keys {
+		if ts := l.m[k]; len(ts) >= loginFailures {
+			if w := loginWindow - now.Sub(ts[len(ts)-loginFailures]); w > wait {
+				wait = w
+			}
+		}
+	}
+	if wait > 0 {
+		return time.Time{}, false, wait
+	}
+	for _, k := range keys {
+		l.m[k] = append(l.m[k], now)
+	}
+	return now, true, 0
+}
+
+// release gives back an attempt reserved at at (the login succeeded).
+func (l *loginLimiter) release(at time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		ts := l.m[k]
+		for i := len(ts) - 1; i >= 0; i-- {
+			if ts[i].Equal(at) {
+				l.m[k] = append(ts[:i:i], ts[i+1:]...)
+				break
+			}
+		}
+		if len(l.m[k]) == 0 {
+			delete(l.m, k)
+		}
+	}
+}
+
+// clientIP is the address a request came from, without its port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // HashPassword returns a bcrypt hash for the config's password_hash.

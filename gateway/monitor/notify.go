@@ -118,29 +118,42 @@ type Channels struct {
 	sent map[string]bool // message key + recipient, until every recipient has it
 }
 
-// Notify implements Notifier.
-func (c *Channels) Notify(ctx context.Context, m Message) error {
+// multiNotifier is a Notifier with several destinations, each of which accepts or
+// refuses a message on its own, so a caller can remember who got what.
+type multiNotifier interface {
+	Notifier
+	// Destinations names every configured destination.
+	Destinations() []string
+	// NotifyTo delivers m to the named destinations (unknown names are skipped) and
+	// returns those that accepted it; err joins the failures.
+	NotifyTo(ctx context.Context, m Message, to []string) (ok []string, err error)
+}
+
+// chDest is one destination of Channels.
+type chDest struct {
+	name string
+	send func() error
+}
+
+// dests returns every destination of c, ready to send m.
+func (c *Channels) dests(ctx context.Context, m Message) []chDest {
 	key := m.Type + "/" + m.ID + "/" + m.State
-	type dest struct {
-		name string
-		send func() error
-	}
 	n := &outbox.Notification{ID: strings.NewReplacer("/", "-", " ", "-").Replace(key), AlertID: m.ID, Subject: subject(m), Text: m.Text, Created: m.At}
 	if m.URL != "" {
 		n.Text += "\n" + m.URL
 	}
-	var dests []dest
+	var dests []chDest
 	if c.Webhook != nil {
-		dests = append(dests, dest{"webhook", func() error { return c.Webhook.Notify(ctx, m) }})
+		dests = append(dests, chDest{"webhook", func() error { return c.Webhook.Notify(ctx, m) }})
 	}
 	if c.Email != nil {
 		for _, to := range c.EmailTo {
-			dests = append(dests, dest{"email:" + to, func() error { x := *n; x.Channel, x.To = "email", to; return c.Email.Send(ctx, &x) }})
+			dests = append(dests, chDest{"email:" + to, func() error { x := *n; x.Channel, x.To = "email", to; return c.Email.Send(ctx, &x) }})
 		}
 	}
 	if c.Telegram != nil {
 		for _, chat := range c.ChatIDs {
-			dests = append(dests, dest{"telegram:" + chat, func() error {
+			dests = append(dests, chDest{"telegram:" + chat, func() error {
 				x := *n
 				x.Channel, x.To = "telegram", chat
 				x.Text = n.Subject + "\n" + n.Text
@@ -148,6 +161,44 @@ func (c *Channels) Notify(ctx context.Context, m Message) error {
 			}})
 		}
 	}
+	return dests
+}
+
+// Destinations implements multiNotifier.
+func (c *Channels) Destinations() []string {
+	var names []string
+	for _, d := range c.dests(context.Background(), Message{}) {
+		names = append(names, d.name)
+	}
+	return names
+}
+
+// NotifyTo implements multiNotifier: it sends m to each named destination, whatever
+// was sent before; the caller keeps track.
+func (c *Channels) NotifyTo(ctx context.Context, m Message, to []string) ([]string, error) {
+	want := make(map[string]bool, len(to))
+	for _, n := range to {
+		want[n] = true
+	}
+	var ok []string
+	var errs []error
+	for _, d := range c.dests(ctx, m) {
+		if !want[d.name] {
+			continue
+		}
+		if err := d.send(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
+			continue
+		}
+		ok = append(ok, d.name)
+	}
+	return ok, errors.Join(errs...)
+}
+
+// Notify implements Notifier.
+func (c *Channels) Notify(ctx context.Context, m Message) error {
+	key := m.Type + "/" + m.ID + "/" + m.State
+	dests := c.dests(ctx, m)
 	var errs []error
 	c.mu.Lock()
 	if c.sent == nil {

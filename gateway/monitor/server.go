@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,8 @@ type Server struct {
 	watch   *Watcher
 	reports *Reporter
 	sess    *sessions
+	limit   *loginLimiter // failed logins per client address and user name
+	dummy   []byte        // bcrypt hash compared for an unknown user name
 	log     *slog.Logger
 	now     func() time.Time
 	tmpl    *template.Template
@@ -43,7 +46,8 @@ func NewServer(cfg *Config, store *Store, watch *Watcher, reports *Reporter, log
 		now = time.Now
 	}
 	s := &Server{cfg: cfg, store: store, watch: watch, reports: reports, log: log, now: now,
-		sess: &sessions{m: map[string]*session{}, now: now}, byID: map[string]CentreInfo{}}
+		sess: &sessions{m: map[string]*session{}, now: now}, byID: map[string]CentreInfo{},
+		limit: &loginLimiter{now: now}, dummy: newDummyHash(cfg.Users)}
 	seen := map[string]bool{}
 	for _, c := range cfg.Centres {
 		s.byID[c.ID] = c
@@ -219,10 +223,18 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, errKey string
 	s.render(w, r, "login.html", p)
 }
 
-// safeNext keeps only local paths as a redirect target.
+// safeNext keeps only local paths as a redirect target. Control characters, DEL and
+// backslashes are refused anywhere: browsers drop tabs and newlines from a URL and
+// read a backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would go to
+// another host.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
 		return "/"
+	}
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
 	}
 	return n
 }
@@ -239,12 +251,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("user")
-	u := authenticate(s.cfg.Users, name, r.PostFormValue("password"))
+	keys := []string{"ip:" + clientIP(r), "user:" + name}
+	at, ok, wait := s.limit.reserve(keys...)
+	if !ok {
+		s.log.Warn("login refused: too many failures", "user", name, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		s.showLogin(w, r, "login.throttled", http.StatusTooManyRequests)
+		return
+	}
+	u := authenticate(s.cfg.Users, s.dummy, name, r.PostFormValue("password"))
 	if u == nil {
 		s.log.Warn("login failed", "user", name, "remote", r.RemoteAddr)
 		s.showLogin(w, r, "login.bad", http.StatusUnauthorized)
 		return
 	}
+	s.limit.release(at, keys...)
 	tok, _ := s.sess.create(u)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})

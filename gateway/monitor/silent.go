@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,14 +26,24 @@ type silentIncident struct {
 	ID       string    `json:"id"`
 	Since    time.Time `json:"since"`     // when the gateway was found silent
 	LastSeen time.Time `json:"last_seen"` // its latest heartbeat then (zero: never)
-	Notified bool      `json:"notified"`  // the firing message was delivered
+	Notified bool      `json:"notified"`  // the firing message reached at least one destination
+	// NotifiedTo names the destinations that accepted the firing message; the
+	// resolution goes to these. Nil with Notified: a state file from before it was
+	// kept (every destination).
+	NotifiedTo []string `json:"notified_to,omitempty"`
+}
+
+// pendingMessage is a message still to deliver, to To (nil: every destination).
+type pendingMessage struct {
+	Message
+	To []string `json:"to,omitempty"`
 }
 
 // silentState is what survives a restart.
 type silentState struct {
 	LastSeen  map[string]time.Time       `json:"last_seen"`
 	Open      map[string]*silentIncident `json:"open"`
-	Unsent    []Message                  `json:"unsent"` // resolutions not yet delivered
+	Unsent    []pendingMessage           `json:"unsent"` // resolutions not yet delivered everywhere
 	Started   time.Time                  `json:"started"`
 	NextIDSeq int                        `json:"next_id_seq"`
 }
@@ -51,7 +62,9 @@ type Watcher struct {
 	log         *slog.Logger
 	now         func() time.Time
 
-	mu       sync.Mutex
+	pollMu sync.Mutex // one Poll at a time; held while delivering
+
+	mu       sync.Mutex // guards the fields below; never held while delivering
 	st       silentState
 	lastPoll time.Time
 	lastErr  error
@@ -85,9 +98,46 @@ func NewWatcher(src seenSource, n Notifier, centres []CentreInfo, silentAfter ti
 	return w, nil
 }
 
+// allDests is the one destination of a Notifier that is not a multiNotifier.
+const allDests = "all"
+
+// destinations names the notifier's destinations.
+func (w *Watcher) destinations() []string {
+	if mn, ok := w.notify.(multiNotifier); ok {
+		return mn.Destinations()
+	}
+	return []string{allDests}
+}
+
+// deliver sends m to the destinations to and returns those that accepted it.
+func (w *Watcher) deliver(ctx context.Context, m Message, to []string) ([]string, error) {
+	if mn, ok := w.notify.(multiNotifier); ok {
+		return mn.NotifyTo(ctx, m, to)
+	}
+	if err := w.notify.Notify(ctx, m); err != nil {
+		return nil, err
+	}
+	return to, nil
+}
+
+// minus returns the names in a that are not in b.
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // Poll asks InfluxDB for heartbeats since the last poll (a day back at the first),
-// updates the incidents and delivers what is due.
+// updates the incidents and delivers what is due. The state lock is not held while
+// messages are delivered (a channel may take its timeout), so States answers
+// meanwhile.
 func (w *Watcher) Poll(ctx context.Context) error {
+	w.pollMu.Lock()
+	defer w.pollMu.Unlock()
 	now := w.now()
 	w.mu.Lock()
 	from := now.Add(-24 * time.Hour)
@@ -96,12 +146,13 @@ func (w *Watcher) Poll(ctx context.Context) error {
 	}
 	w.mu.Unlock()
 	seen, err := w.src.LastSeen(ctx, from)
+	dests := w.destinations()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.lastErr = err
 	if err != nil {
 		// Without an answer no gateway can be judged: InfluxDB down is not every
 		// gateway silent.
+		w.mu.Unlock()
 		return err
 	}
 	w.lastPoll = now
@@ -110,7 +161,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 			w.st.LastSeen[c] = t
 		}
 	}
-	var out []Message
+	var out []pendingMessage // firings due, each to the destinations that lack it
 	for _, c := range w.centres {
 		last := w.st.LastSeen[c.ID]
 		ref := last
@@ -129,39 +180,82 @@ func (w *Watcher) Poll(ctx context.Context) error {
 			delete(w.st.Open, c.ID)
 			w.log.Info("gateway reporting again", "centre", c.ID, "last_seen", last)
 			if in.Notified { // a never-announced incident needs no resolution either
-				w.st.Unsent = append(w.st.Unsent, Message{Type: "silent_gateway", State: "resolved", ID: in.ID,
+				// Only the destinations that were told of the incident hear of its end.
+				w.st.Unsent = append(w.st.Unsent, pendingMessage{To: slices.Clone(in.NotifiedTo), Message: Message{
+					Type: "silent_gateway", State: "resolved", ID: in.ID,
 					Centre: c.ID, Name: c.Name, Region: c.Region, LastSeen: last, Since: in.Since,
-					Text: fmt.Sprintf("Gateway of %s (%s) reports again (last heartbeat %s)", c.Name, c.ID, last.UTC().Format(time.RFC3339))})
+					Text: fmt.Sprintf("Gateway of %s (%s) reports again (last heartbeat %s)", c.Name, c.ID, last.UTC().Format(time.RFC3339))}})
 			}
 		}
-		if in := w.st.Open[c.ID]; in != nil && !in.Notified {
-			seenText := "never"
-			if !in.LastSeen.IsZero() {
-				seenText = in.LastSeen.UTC().Format(time.RFC3339)
-			}
-			out = append(out, Message{Type: "silent_gateway", State: "firing", ID: in.ID, Centre: c.ID,
-				Name: c.Name, Region: c.Region, LastSeen: in.LastSeen, Since: in.Since,
-				Text: fmt.Sprintf("Gateway of %s (%s, %s) silent: no heartbeat for over %v (last: %s)", c.Name, c.ID, c.Region, w.silentAfter, seenText)})
-		}
-	}
-	// Deliver: resolutions queued earlier first, then new firings. A failed delivery
-	// stays queued for the next poll.
-	var keep []Message
-	for _, m := range w.st.Unsent {
-		m.At = now
-		if err := w.notify.Notify(ctx, m); err != nil {
-			w.log.Error("central alert not delivered", "id", m.ID, "err", err)
-			keep = append(keep, m)
-		}
-	}
-	w.st.Unsent = keep
-	for _, m := range out {
-		m.At = now
-		if err := w.notify.Notify(ctx, m); err != nil {
-			w.log.Error("central alert not delivered", "id", m.ID, "err", err)
+		in = w.st.Open[c.ID]
+		if in == nil {
 			continue
 		}
-		w.st.Open[m.Centre].Notified = true
+		var to []string
+		switch {
+		case !in.Notified:
+			to = dests
+		case in.NotifiedTo != nil: // some destinations may have failed: retry those
+			to = minus(dests, in.NotifiedTo)
+		}
+		if len(to) == 0 {
+			continue
+		}
+		seenText := "never"
+		if !in.LastSeen.IsZero() {
+			seenText = in.LastSeen.UTC().Format(time.RFC3339)
+		}
+		out = append(out, pendingMessage{To: to, Message: Message{Type: "silent_gateway", State: "firing", ID: in.ID, Centre: c.ID,
+			Name: c.Name, Region: c.Region, LastSeen: in.LastSeen, Since: in.Since,
+			Text: fmt.Sprintf("Gateway of %s (%s, %s) silent: no heartbeat for over %v (last: %s)", c.Name, c.ID, c.Region, w.silentAfter, seenText)}})
+	}
+	unsent := slices.Clone(w.st.Unsent)
+	w.mu.Unlock()
+
+	// Deliver, without the lock: resolutions queued earlier first, then new firings.
+	// What a destination did not accept stays queued for the next poll. Only Poll
+	// changes Unsent and Open, and pollMu keeps Polls apart.
+	var keep []pendingMessage
+	for _, p := range unsent {
+		to := p.To
+		if to == nil {
+			to = dests
+		} else {
+			to = minus(to, minus(to, dests)) // a destination no longer configured is dropped
+		}
+		if len(to) == 0 {
+			continue
+		}
+		p.At = now
+		ok, err := w.deliver(ctx, p.Message, to)
+		if err != nil {
+			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
+		}
+		if rest := minus(to, ok); len(rest) > 0 {
+			p.To = rest
+			keep = append(keep, p)
+		}
+	}
+	got := make([][]string, len(out))
+	for i, p := range out {
+		p.At = now
+		ok, err := w.deliver(ctx, p.Message, p.To)
+		if err != nil {
+			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
+		}
+		got[i] = ok
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.Unsent = keep
+	for i, p := range out {
+		in := w.st.Open[p.Centre]
+		if in == nil || in.ID != p.ID || len(got[i]) == 0 {
+			continue
+		}
+		in.Notified = true
+		in.NotifiedTo = append(in.NotifiedTo, minus(got[i], in.NotifiedTo)...)
 	}
 	return w.save()
 }

@@ -1,0 +1,170 @@
+package monitor
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestSafeNext: only a plain local path survives as the login's redirect target.
+func TestSafeNext(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/", "/"},
+		{"/centre/c1", "/centre/c1"},
+		{"/centre/c1?range=30d&lang=en", "/centre/c1?range=30d&lang=en"},
+		{"/reports/2026-03-01#top", "/reports/2026-03-01#top"},
+		{"", "/"},
+		{"centre/c1", "/"},
+		{"https://evil.example", "/"},
+		{"//evil.example/x", "/"},
+		{"/\\evil.example", "/"},
+		{"/\t/evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\r/evil.example", "/"},
+		{"/\x00/evil.example", "/"},
+		{"/\x1f/evil.example", "/"},
+		{"/\x7f/evil.example", "/"},
+		{"/x\\..\\\\evil.example", "/"},
+		{"/centre/c1\t", "/"},
+	} {
+		if got := safeNext(tc.in); got != tc.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// loginServer is a web app with two users (passwords "pw-min", "pw-shym") hashed at
+// cost, and its clock.
+func loginServer(t *testing.T, cost int) (*Server, *testClock) {
+	t.Helper()
+	var users []User
+	for _, n := range []string{"min", "shym"} {
+		h, err := bcrypt.GenerateFromPassword([]byte("pw-"+n), cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, User{Name: n, Role: RoleMinistry, Lang: "en", PasswordHash: string(h)})
+	}
+	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	s, err := NewServer(&Config{Users: users}, nil, nil, nil, slog.New(slog.DiscardHandler), clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clk
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// postLogin posts the login form from ip and returns the response.
+func postLogin(h http.Handler, ip, user, password string) *httptest.ResponseRecorder {
+	form := url.Values{"csrf": {"tok"}, "user": {user}, "password": {password}, "next": {"/"}}
+	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(&http.Cookie{Name: loginCookie, Value: "tok"})
+	r.RemoteAddr = ip + ":40000"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// TestLoginDummyHashCost: an unknown user name costs as much bcrypt work as a wrong
+// password (the dummy hash has the users' cost, not bcrypt.MinCost).
+func TestLoginDummyHashCost(t *testing.T) {
+	s, _ := loginServer(t, bcrypt.DefaultCost)
+	got, err := bcrypt.Cost(s.dummy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != bcrypt.DefaultCost {
+		t.Errorf("dummy hash cost %d, want the users' %d", got, bcrypt.DefaultCost)
+	}
+	if c, _ := bcrypt.Cost(newDummyHash(nil)); c != bcrypt.DefaultCost {
+		t.Errorf("dummy hash without users: cost %d, want %d", c, bcrypt.DefaultCost)
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost+1)
+	if c, _ := bcrypt.Cost(newDummyHash([]User{{PasswordHash: string(h)}})); c != bcrypt.MinCost+1 {
+		t.Errorf("dummy hash follows the users' cost: %d, want %d", c, bcrypt.MinCost+1)
+	}
+}
+
+// TestLoginThrottle: after 10 failed logins in a minute from one address, or for one
+// user name, further attempts get 429 before any password is checked (a right one
+// too); parallel attempts cannot get past the limit; successful logins do not count;
+// a minute later logins work again.
+func TestLoginThrottle(t *testing.T) {
+	s, clk := loginServer(t, bcrypt.MinCost) // the dummy hash follows: quick under -race
+	h := s.Handler()
+	for i := 0; i < loginFailures; i++ {
+		if w := postLogin(h, "10.0.0.1", "min", "wrong"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, w.Code)
+		}
+	}
+	w := postLogin(h, "10.0.0.1", "min", "pw-min")
+	if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), tr("ru", "login.throttled")) || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("11th attempt: %d, Retry-After %q, want 429 with the throttle message\n%.500s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
+	}
+	// Per user name: another address gets 429 for "min", not for "shym".
+	if w := postLogin(h, "10.0.0.2", "min", "pw-min"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("min from another address: %d, want 429", w.Code)
+	}
+	if w := postLogin(h, "10.0.0.2", "shym", "pw-shym"); w.Code != http.StatusSeeOther {
+		t.Errorf("shym from another address: %d, want 303", w.Code)
+	}
+	// Per address: unknown names from one address.
+	for i := 0; i < loginFailures; i++ {
+		if w := postLogin(h, "10.0.0.3", "nobody"+strconv.Itoa(i), "x"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("unknown user %d: %d, want 401", i, w.Code)
+		}
+	}
+	if w := postLogin(h, "10.0.0.3", "shym", "pw-shym"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("a throttled address logging in as shym: %d, want 429", w.Code)
+	}
+	// Successful logins are not failures.
+	for i := 0; i < 2*loginFailures; i++ {
+		if w := postLogin(h, "10.0.0.4", "shym", "pw-shym"); w.Code != http.StatusSeeOther {
+			t.Fatalf("login %d: %d, want 303", i+1, w.Code)
+		}
+	}
+	// Parallel failures: exactly the limit gets through to bcrypt.
+	var wg sync.WaitGroup
+	codes := make(chan int, 3*loginFailures)
+	for i := 0; i < 3*loginFailures; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- postLogin(h, "10.0.0.5", "ghost", "x").Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	n := map[int]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[http.StatusUnauthorized] != loginFailures || n[http.StatusTooManyRequests] != 2*loginFailures {
+		t.Errorf("parallel attempts: %v, want %d×401 and %d×429", n, loginFailures, 2*loginFailures)
+	}
+	// A minute later the window has passed.
+	clk.add(loginWindow + time.Second)
+	if w := postLogin(h, "10.0.0.1", "min", "pw-min"); w.Code != http.StatusSeeOther {
+		t.Errorf("after the window: %d, want 303", w.Code)
+	}
+}
