@@ -199,7 +199,9 @@ func (c *Check) Observe(evs []telemetry.Event) {
 // Tick implements the gateway's check. Once a minute, with a synchronised clock, it
 // writes the live point, the day points of days that ended at least CloseAfter ago
 // and have not been written (or changed since), and publishes the live score. With
-// an unsynchronised clock it does nothing: that time counts as unknown.
+// an unsynchronised clock it does nothing: that time counts as unknown, and the days
+// it spanned get an (unknown) day point once the clock is synchronised again. A day
+// point is saved as written only once Committed reports it durable.
 func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	c.mu.Lock()
 	c.synced = synced
@@ -213,9 +215,9 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 		c.mu.Unlock()
 		return nil
 	}
-	first := !c.ticked
+	first, prev := !c.ticked, c.lastMinute
 	c.ticked, c.lastMinute = true, m
-	out := c.minute(now, m, first)
+	out := c.minute(now, m, prev, first)
 	var state []byte
 	if c.opt.StateFile != "" && now.Sub(c.lastSave) >= c.opt.SaveEvery {
 		c.lastSave = now
@@ -239,17 +241,23 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	return out
 }
 
-// minute does the work of one minute; c.mu is held.
-func (c *Check) minute(now, m time.Time, first bool) []telemetry.Event {
+// minute does the work of one minute; c.mu is held. prev is the previous minute
+// ticked with a synchronised clock (unless first).
+func (c *Check) minute(now, m, prev time.Time, first bool) []telemetry.Event {
 	l := c.ledger
 	today := l.day(now)
+	// Days the gateway missed, while it was off or while its clock was not
+	// synchronised, get a day point too (unknown): create every day from the
+	// previous minute's (or, at the first minute, the oldest held) up to today.
+	from, fill := prev, !first
 	if first && len(l.days) > 1 {
-		// Days the gateway missed while it was off get a day point too (unknown).
-		d := l.sorted()[0]
-		if h := now.AddDate(0, 0, -c.opt.KeepDays); d.start.Before(h) {
-			d = l.day(h)
+		from, fill = l.sorted()[0].start, true
+	}
+	if fill {
+		if h := now.AddDate(0, 0, -c.opt.KeepDays); from.Before(h) {
+			from = h
 		}
-		for ; d != today && d.start.Before(today.start); d = l.day(d.end) {
+		for d := l.day(from); d != today && d.start.Before(today.start); d = l.day(d.end) {
 		}
 	}
 	var out []telemetry.Event
@@ -262,7 +270,7 @@ func (c *Check) minute(now, m time.Time, first bool) []telemetry.Event {
 		if d.final {
 			c.log.Info("day score corrected by late data", "date", d.date, "total", r.Total)
 		}
-		d.final, d.dirty = true, false
+		d.final, d.dirty, d.uncommitted = true, false, true
 		c.recordDay(d.date, r)
 	}
 	live := c.compute(now.Add(-24*time.Hour), now, now)
@@ -273,11 +281,33 @@ func (c *Check) minute(now, m time.Time, first bool) []telemetry.Event {
 	// Forget days past the late-data horizon once written.
 	horizon := now.AddDate(0, 0, -c.opt.KeepDays-1)
 	for k, d := range l.days {
-		if d.end.Before(horizon) && d.final && !d.dirty {
+		if d.end.Before(horizon) && d.final && !d.dirty && !d.uncommitted {
 			delete(l.days, k)
 		}
 	}
 	return out
+}
+
+// Committed implements the gateway's committer: the points returned by Tick so far
+// are durable, so the days whose day points they held are saved as written.
+func (c *Check) Committed() {
+	c.mu.Lock()
+	changed := false
+	for _, d := range c.ledger.days {
+		if d.uncommitted {
+			d.uncommitted, changed = false, true
+		}
+	}
+	var state []byte
+	if changed && c.opt.StateFile != "" {
+		state = c.marshal()
+	}
+	c.mu.Unlock()
+	if state != nil {
+		if err := c.writeState(state); err != nil {
+			c.log.Error("saving score state", "err", err)
+		}
+	}
 }
 
 // compute scores [from, to) as known at now.

@@ -59,6 +59,9 @@ type day struct {
 	sensors    map[string]*sensorDay
 	final      bool // its day point was written
 	dirty      bool // changed since its day point was written
+	// uncommitted: its latest day point was returned by Tick but is not known to be
+	// durable yet; the state file keeps the day as not written until Committed.
+	uncommitted bool
 }
 
 func (d *day) minutes() int { return int(d.end.Sub(d.start) / time.Minute) }

@@ -78,6 +78,9 @@ func (c *Check) marshal() []byte {
 	st := stateFile{Version: stateVersion, Centre: c.opt.Centre, Timezone: c.opt.Location.String(), Saved: c.lastMinute.UTC()}
 	for _, d := range c.ledger.sorted() {
 		sd := stateDay{Date: d.date, Final: d.final, Dirty: d.dirty, Alive: encodeBits(d.alive)}
+		if d.uncommitted { // its day point may not be durable: write it again after a restart
+			sd.Final, sd.Dirty = false, false
+		}
 		for id, s := range d.sensors {
 			if sd.Sensors == nil {
 				sd.Sensors = map[string]stateSensor{}
