@@ -60,3 +60,5 @@ func (g *Gateway) roundsSection() *status.Rounds {
 	}
 	return out
 }
+
+var _ committer = (*rounds.Check)(nil)

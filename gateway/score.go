@@ -147,3 +147,8 @@ func (g *Gateway) scoreSection() *status.Score {
 	}
 	return out
 }
+
+var (
+	_ check     = (*score.Check)(nil)
+	_ committer = (*score.Check)(nil)
+)
