@@ -43,10 +43,14 @@ const maxPendingPoints = 10_000
 // tickChecks calls every check's Tick once a second and appends what they return.
 // A failed append is logged and the points are offered again at the next tick.
 func (g *Gateway) tickChecks(ctx context.Context, app appender) {
+	g.tickChecksEvery(ctx, app, tickEvery)
+}
+
+func (g *Gateway) tickChecksEvery(ctx context.Context, app appender, every time.Duration) {
 	if len(g.checks) == 0 {
 		return
 	}
-	t := time.NewTicker(tickEvery)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var pending []telemetry.Event
 	for {
