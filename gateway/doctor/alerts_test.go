@@ -3,17 +3,12 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -66,27 +61,14 @@ func (s *mailSession) Logout() error { return nil }
 // certificate for 127.0.0.1 that only the returned pool trusts.
 func startMail(t *testing.T, withTLS bool) *mailServer {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	m := &mailServer{pool: x509.NewCertPool()}
-	m.pool.AddCert(cert)
+	cert, pool := testenv.LoopbackCert(t)
+	m := &mailServer{pool: pool}
 	s := smtp.NewServer(m)
 	s.Domain = "localhost"
 	s.ErrorLog = log.New(io.Discard, "", 0) // a probe hangs up without QUIT
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
 	if withTLS {
-		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	} else {
 		s.AllowInsecureAuth = true
 	}

@@ -3,16 +3,11 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -30,32 +25,9 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/internal/tgtest"
 )
-
-// selfSigned returns a certificate for 127.0.0.1 and a pool trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
 
 // mailbox is an in-process SMTP server (emersion/go-smtp) on loopback that
 // requires TLS and PLAIN authentication.
@@ -176,7 +148,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // the e-mail waits in the outbox, is retried with backoff, and is delivered once
 // when the server is back.
 func TestSMTPDownTenMinutesThenDelivered(t *testing.T) {
-	cert, pool := selfSigned(t)
+	cert, pool := testenv.LoopbackCert(t)
 	addr := freeAddr(t) // nothing listens yet
 	clk := &clock{t: time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)}
 	dir := t.TempDir()
@@ -244,7 +216,7 @@ func TestSMTPDownTenMinutesThenDelivered(t *testing.T) {
 }
 
 func TestSMTPImplicitTLSAndBadPassword(t *testing.T) {
-	cert, pool := selfSigned(t)
+	cert, pool := testenv.LoopbackCert(t)
 	addr := freeAddr(t)
 	mb := &mailbox{}
 	mb.serve(t, addr, cert, true)
