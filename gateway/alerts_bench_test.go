@@ -38,28 +38,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 	for i := range background {
 		cfg.Sensors = append(cfg.Sensors, config.Sensor{ID: fmt.Sprintf("room-%d", i), Zone: "room-1", Source: "saqshy"})
 	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	g, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), Clock: FixedSync(true)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Error(err)
-		}
-	}()
-	for deadline := time.Now().Add(30 * time.Second); !g.Stats().MQTTConnected; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			b.Fatal("gateway not connected")
-		}
-	}
+	g := runE2E(b, cfg, Options{Logger: slog.New(slog.DiscardHandler), Clock: FixedSync(true)})
 	connect := func(id string) mqtt.Client {
 		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(mq.URL()).SetClientID(id))
 		if tok := c.Connect(); tok.Wait() && tok.Error() != nil {
@@ -70,7 +49,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 	// Background: 1,000 readings a second, in batches every 10 ms.
 	bg := connect("background")
 	defer bg.Disconnect(100)
-	bgCtx, stopBG := context.WithCancel(ctx)
+	bgCtx, stopBG := context.WithCancel(b.Context())
 	var bgSent atomic.Int64
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() {

@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,25 +64,8 @@ func TestTelegramAckEndToEnd(t *testing.T) {
 		{After: 0, Notify: []string{"Director"}},
 		{After: config.Duration(15 * time.Minute), Notify: []string{"Deputy director"}},
 	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	clk := &shiftClock{}
-	g, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	g := runE2E(t, cfg, Options{Clock: clk})
 	wait := func(what string, cond func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
@@ -93,7 +74,6 @@ func TestTelegramAckEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	wait("connected", func() bool { return g.Stats().MQTTConnected })
 	pub := mqttClient(t, mq.URL(), "pub")
 	send := func(sensor string, v float64) {
 		t.Helper()

@@ -30,7 +30,7 @@ func e2eConfig(t testing.TB, mq *testenv.Mosquitto, in *testenv.Influx, centre s
 // runE2E validates cfg, runs a gateway on it until the test ends (an error from Run
 // fails the test) and returns it once it is connected to the broker. Without a
 // logger in opt, warnings go to the test's output.
-func runE2E(t *testing.T, cfg *config.Config, opt Options) *Gateway {
+func runE2E(t testing.TB, cfg *config.Config, opt Options) *Gateway {
 	t.Helper()
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
