@@ -19,14 +19,16 @@ import (
 // opened O_APPEND and fsynced after each record, before the request is answered.
 // A record is a JSON header line followed by the body and a newline:
 //
-//	{"v":1,"received":"2025-11-27T10:00:00.123Z","verdict":"accepted","status":204,
+//	{"v":1,"received":"2025-11-27T10:00:00.123Z","verdict":"accepted","status":204,"after":6,
 //	 "link":{"centre":"c1","key":"…","seq":7,"prev":"…","body_sha256":"…","precision":"ns","sig":"<base64>"},
 //	 "body_len":5123}\n
 //	<body_len bytes: the uncompressed line protocol the link signs>\n
 //
 // verdict is "accepted" (verified and forwarded to InfluxDB: a link of the chain),
 // "resend" (an exact resend of the head, answered 204 without writing) or
-// "refused" (signed by the centre's key but refused; reason says why). Requests
+// "refused" (signed by the centre's key but refused; reason says why). after is the
+// sequence number of the chain's head when the record was made, so that a removed
+// accepted record is told from a gap in what the gateway sent. Requests
 // whose signature does not verify are not archived (anyone could fill the disk
 // with them); they are counted and logged. The body is archived uncompressed
 // because the signature covers the uncompressed bytes.
@@ -45,6 +47,7 @@ type record struct {
 	Verdict  string     `json:"verdict"`
 	Status   int        `json:"status"`
 	Reason   string     `json:"reason,omitempty"`
+	After    uint64     `json:"after"` // the chain head's seq when the record was made
 	Link     chain.Link `json:"link"`
 	BodyLen  int        `json:"body_len"`
 }
@@ -202,6 +205,8 @@ func scanDay(dir, centre, day string, pub []byte, prev *chain.Link, rep *Report)
 			case l.Hash() == prev.Hash():
 				rep.Resends++ // appended again after an ingest crash before its head was saved
 				continue
+			case r.After != prev.Seq:
+				return prev, fmt.Errorf("%s: seq %d was accepted after seq %d, but the archive's previous link is seq %d: records are missing", where, l.Seq, r.After, prev.Seq)
 			case l.Seq <= prev.Seq:
 				return prev, fmt.Errorf("%s: seq %d accepted after seq %d", where, l.Seq, prev.Seq)
 			case l.Seq == prev.Seq+1 && l.Prev != prev.Hash():

@@ -198,7 +198,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 	}
 	hd := cs.head // work on a copy; cs.head changes only once the new head is saved
 	verdict, ref := s.check(r.Context(), &hd, link, body, now)
-	rec := record{V: 1, Received: now.UTC(), Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
+	rec := record{V: 1, Received: now.UTC(), After: cs.head.Seq, Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
 	if ref != nil {
 		rec.Status, rec.Reason = ref.status, ref.reason+": "+ref.msg
 	}
