@@ -56,6 +56,9 @@ func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-"
 // Leftovers returns the temporary files that writes of path interrupted by a
 // crash or power cut left in its directory (never renamed: not path's contents).
 func Leftovers(path string) []string {
+	if path == "" {
+		return nil
+	}
 	ents, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {
 		return nil
