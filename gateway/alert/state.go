@@ -1,52 +1,36 @@
 package alert
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 )
 
-// stateVersion is the version of the state file's format.
-const stateVersion = 1
-
+// stateFile is the JSON kept in Options.StateFile (version 1).
 type stateFile struct {
-	Version        int      `json:"version"`
 	Seq            uint64   `json:"seq"`
 	TelegramOffset int64    `json:"telegram_offset,omitempty"`
 	Open           []*Alert `json:"open"`
 	Recent         []*Alert `json:"recent,omitempty"`
 }
 
-// ErrCorruptState wraps the reason a state file could not be used.
-var ErrCorruptState = errors.New("alert state file unusable")
+// ErrCorruptState is matched by the error of New for a state file that could not
+// be used (moved aside; the engine starts with no open alerts).
+var ErrCorruptState = statefile.ErrCorrupt
+
+// file describes the state file.
+func (e *Engine) file() statefile.File {
+	return statefile.File{Path: e.opt.StateFile, Name: "alert state", Version: 1,
+		Fresh: "starting with no open alerts", Logger: e.log, Now: e.opt.Now}
+}
 
 // load restores the state; e.mu not needed (called from New).
 func (e *Engine) load() error {
-	path := e.opt.StateFile
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("alert state %s: %w", path, err)
-	}
-	var st stateFile
-	err = json.Unmarshal(data, &st)
-	if err == nil {
-		err = validState(&st)
-	}
-	if err != nil {
-		aside := fmt.Sprintf("%s.corrupt-%d", path, time.Now().UnixNano())
-		if rerr := os.Rename(path, aside); rerr != nil {
-			aside = "(could not move it aside: " + rerr.Error() + ")"
-		}
-		return fmt.Errorf("%w: %s (%d bytes): %w; moved to %s, starting with no open alerts", ErrCorruptState, path, len(data), err, aside)
+	st, err := statefile.Load(e.file(), validState)
+	if err != nil || st == nil {
+		return err
 	}
 	e.seq, e.offset, e.recent = st.Seq, st.TelegramOffset, st.Recent
 	for _, a := range st.Open {
@@ -63,9 +47,6 @@ func (e *Engine) load() error {
 }
 
 func validState(st *stateFile) error {
-	if st.Version != stateVersion {
-		return fmt.Errorf("version %d, want %d", st.Version, stateVersion)
-	}
 	seen := map[string]bool{}
 	for i, a := range st.Open {
 		switch {
@@ -90,15 +71,10 @@ func validState(st *stateFile) error {
 	return nil
 }
 
-// save writes the state atomically (temp file, fsync, rename, fsync of the
-// directory). A failure is logged and counted: the state in memory stays right and
-// the next change tries again. e.mu held.
+// save writes the state atomically. A failure is logged and counted: the state in
+// memory stays right and the next change tries again. e.mu held.
 func (e *Engine) save() {
-	st := stateFile{Version: stateVersion, Seq: e.seq, TelegramOffset: e.offset, Open: e.sorted(), Recent: e.recent}
-	data, err := json.Marshal(st)
-	if err == nil {
-		err = atomicfile.Write(e.opt.StateFile, data)
-	}
+	err := e.file().Save(stateFile{Seq: e.seq, TelegramOffset: e.offset, Open: e.sorted(), Recent: e.recent})
 	if err != nil {
 		e.errs++
 		e.log.Error("saving the alert state", "file", e.opt.StateFile, "err", err)

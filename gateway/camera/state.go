@@ -1,22 +1,18 @@
 package camera
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 )
 
-// savedState is today's accounting as written to the state file, so that a restart
-// does not rewrite the day's `coverage` point from a fresh start.
+// savedState is today's accounting as written to the state file (version 1), so
+// that a restart does not rewrite the day's `coverage` point from a fresh start.
 type savedState struct {
 	DayStart time.Time                   `json:"day_start"`
 	Last     time.Time                   `json:"last"`  // accounted up to here
@@ -36,10 +32,21 @@ type savedDay struct {
 	Covered  time.Duration `json:"covered"`
 }
 
-// SaveState writes today's accounting to w.
-func (c *Check) SaveState(w io.Writer) error {
+// file describes the state file at path: version 1; a file written before the
+// format had a version is read as version 1.
+func (c *Check) file(path string) statefile.File {
+	return statefile.File{Path: path, Name: "camera state", Version: 1, ReadUnversioned: true,
+		Fresh: "today's coverage restarts from now", Logger: c.log}
+}
+
+// snapshotState returns today's accounting, or nil before anything was accounted.
+func (c *Check) snapshotState() *savedState {
 	c.mu.Lock()
-	st := savedState{DayStart: c.dayStart, Last: c.last, Zones: make(map[string][2]time.Duration, len(c.zones))}
+	defer c.mu.Unlock()
+	if c.dayStart.IsZero() {
+		return nil
+	}
+	st := &savedState{DayStart: c.dayStart, Last: c.last, Zones: make(map[string][2]time.Duration, len(c.zones))}
 	for _, z := range c.zones {
 		st.Zones[z.cfg.ID] = [2]time.Duration{z.day.Required, z.day.Covered}
 	}
@@ -53,11 +60,28 @@ func (c *Check) SaveState(w io.Writer) error {
 	for _, d := range c.days {
 		st.Days = append(st.Days, savedDay{Start: d.Start, Required: d.Required, Covered: d.Covered})
 	}
-	c.mu.Unlock()
-	if st.DayStart.IsZero() {
-		return nil // nothing accounted yet
+	return st
+}
+
+// SaveState writes today's accounting to w, as in the state file; nothing before
+// anything was accounted.
+func (c *Check) SaveState(w io.Writer) error {
+	st := c.snapshotState()
+	if st == nil {
+		return nil
 	}
-	return json.NewEncoder(w).Encode(st)
+	data, err := c.file("").Marshal(st)
+	if err == nil {
+		_, err = w.Write(data)
+	}
+	return err
+}
+
+func validSaved(st *savedState) error {
+	if st.DayStart.IsZero() || st.Last.Before(st.DayStart) {
+		return errors.New("inconsistent times")
+	}
+	return nil
 }
 
 // LoadState reads what SaveState wrote, before the check's first advance. If the
@@ -67,21 +91,28 @@ func (c *Check) SaveState(w io.Writer) error {
 // day is closed as yesterday with the rest of it unknown; otherwise the saved day
 // is dropped. The closed days' totals are kept in every case.
 func (c *Check) LoadState(r io.Reader) error {
-	var st savedState
-	if err := json.NewDecoder(r).Decode(&st); errors.Is(err, io.EOF) {
-		return nil // saved before anything was accounted
-	} else if err != nil {
+	data, err := io.ReadAll(r)
+	if err != nil {
 		return fmt.Errorf("camera state: %w", err)
 	}
-	if st.DayStart.IsZero() || st.Last.Before(st.DayStart) {
-		return fmt.Errorf("camera state: inconsistent times")
+	if len(data) == 0 {
+		return nil // saved before anything was accounted
 	}
+	st, err := statefile.Decode(c.file(""), data, validSaved)
+	if err != nil {
+		return fmt.Errorf("camera state: %w", err)
+	}
+	return c.setRestored(st)
+}
+
+// setRestored keeps st for the first advance.
+func (c *Check) setRestored(st *savedState) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dayStart.IsZero() {
 		return errors.New("camera state: the check has already started")
 	}
-	c.restored = &st
+	c.restored = st
 	return nil
 }
 
@@ -135,20 +166,17 @@ func (c *Check) restore(now time.Time) bool {
 }
 
 // PersistTo makes Run keep the state in the file at path: it is loaded now if it
-// exists, and saved every minute and at shutdown.
+// exists, and saved every minute and at shutdown. A file that cannot be used is
+// moved aside and logged (statefile's policy) and its error returned.
 func (c *Check) PersistTo(path string) error {
 	c.mu.Lock()
 	c.stateFile = path
 	c.mu.Unlock()
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	st, err := statefile.Load(c.file(path), validSaved)
+	if err != nil || st == nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("camera state: %w", err)
-	}
-	defer f.Close()
-	return c.LoadState(f)
+	return c.setRestored(st)
 }
 
 // Run saves the state every minute and when ctx ends, when PersistTo was called;
@@ -178,11 +206,12 @@ func (c *Check) Run(ctx context.Context) error {
 	}
 }
 
-// save writes the state file atomically (a temporary file, fsync, rename).
+// save writes the state file atomically; before anything was accounted the file
+// (with a state not yet restored) stays as it is.
 func (c *Check) save(path string) error {
-	var b bytes.Buffer
-	if err := c.SaveState(&b); err != nil {
-		return err
+	st := c.snapshotState()
+	if st == nil {
+		return nil
 	}
-	return atomicfile.Write(path, b.Bytes())
+	return c.file(path).Save(st)
 }

@@ -3,12 +3,15 @@ package camera
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 )
 
 // TestRestart: a restart at 12:00 that comes back at 12:10 keeps the morning's
@@ -95,5 +98,68 @@ func TestPersistTo(t *testing.T) {
 	b.Tick(day.Add(2*time.Hour), true)
 	if got := b.Snapshot().Zones[0].Today.Required; got != 2*time.Hour {
 		t.Errorf("required %s after reload, want 2h", got)
+	}
+}
+
+// TestPersistToUnusable: a state file that cannot be used (here truncated by a
+// power cut) is moved aside and reported naming the file; the day's coverage
+// restarts and the next save writes a good file.
+func TestPersistToUnusable(t *testing.T) {
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, almaty)
+	cfg := testConfig(t, []config.Zone{{ID: "room-1", Kind: "living"}}, nil)
+	path := filepath.Join(t.TempDir(), "camera-state.json")
+	if err := os.WriteFile(path, []byte(`{"version":1,"day_start":"2026-03-10T00:00:00+05:00","la`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := New(cfg, newCondLog(time.Now), nil)
+	err := a.PersistTo(path)
+	if !errors.Is(err, statefile.ErrCorrupt) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("PersistTo = %v; want an unusable file named", err)
+	}
+	if aside, _ := filepath.Glob(path + ".corrupt-*"); len(aside) != 1 {
+		t.Errorf("not moved aside: %v", aside)
+	}
+	if a.restored != nil {
+		t.Error("restored from an unusable file")
+	}
+	a.Tick(day.Add(time.Hour), true)
+	if err := a.save(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New(cfg, newCondLog(time.Now), nil)
+	if err := b.PersistTo(path); err != nil {
+		t.Fatalf("the next save is unusable: %v", err)
+	}
+}
+
+// TestPersistToUnversioned: a state file written before the format had a version
+// is read; a save before the first advance does not overwrite it.
+func TestPersistToUnversioned(t *testing.T) {
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, almaty)
+	cfg := testConfig(t, []config.Zone{{ID: "room-1", Kind: "living"}}, nil)
+	path := filepath.Join(t.TempDir(), "camera-state.json")
+	old := `{"day_start":"2026-03-10T00:00:00+05:00","last":"2026-03-10T01:00:00+05:00","zones":{"room-1":[3600000000000,0]}}` + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := New(cfg, newCondLog(time.Now), nil)
+	if err := a.PersistTo(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.save(path); err != nil { // the clock not yet synchronised: nothing accounted
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != old {
+		t.Errorf("saved before the first advance: %q", data)
+	}
+	a.Tick(day.Add(2*time.Hour), true)
+	if got := a.Snapshot().Zones[0].Today.Required; got != 2*time.Hour {
+		t.Errorf("required %s after reload, want 2h", got)
+	}
+	if err := a.save(path); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); !bytes.HasPrefix(data, []byte(`{"version":1,`)) {
+		t.Errorf("saved without a version: %s", data)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -120,7 +119,7 @@ type Check struct {
 // New builds the check from the config and reads its state file; it fails only on
 // a config it cannot use. A state file that cannot be read back (truncated by a
 // power cut, corrupt, unreadable) is not an error here: it is logged, moved aside to
-// <file>.corrupt (when corrupt), reported by [Check.LoadError] and by a
+// <file>.corrupt-<UTC time> (when corrupt), reported by [Check.LoadError] and by a
 // round_state_lost condition, and the night in progress is then marked unknown (not
 // judged) rather than judged from half the scans.
 func New(opt Options) (*Check, error) {
@@ -192,16 +191,10 @@ func New(opt Options) (*Check, error) {
 		maxWalk = max(maxWalk, time.Duration(d.Metres*float64(r.Pace.Std())))
 	}
 	c.lookback = max(maxWalk, r.BurstWindow.Std(), r.DuplicateWindow.Std(), twoPlaces)
-	st, err := loadState(opt.StateFile)
+	st, err := loadStateFile(file(opt.StateFile, c.log)) // logs a file moved aside
 	if err != nil {
 		c.loadErr = err
-		if errors.Is(err, errCorrupt) {
-			aside := opt.StateFile + ".corrupt"
-			if rerr := os.Rename(opt.StateFile, aside); rerr != nil {
-				c.log.Error("moving the corrupt rounds state aside", "err", rerr)
-			}
-			c.log.Error("rounds state lost: tonight is not judged", "err", err, "moved_to", aside)
-		} else {
+		if !errors.Is(err, errCorrupt) {
 			c.log.Error("rounds state unreadable: tonight is not judged", "err", err)
 		}
 		opt.Conditions.Raise(telemetry.Condition{Kind: KindStateLost, Subject: "rounds", Severity: telemetry.Warning,

@@ -2,25 +2,19 @@ package rounds
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"log/slog"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
-
-// stateVersion is the version of the state file's format.
-const stateVersion = 1
 
 // state is what the check must remember across a restart: tonight's slots, the
 // recent scans the plausibility checks compare with, the messages already seen
 // (redeliveries), and the night summaries not yet published. It is small: a few
-// hundred slots and scans.
+// hundred slots and scans. Its file is at version 1.
 type state struct {
-	Version int `json:"version"`
 	// Night is the night being judged, or the last one judged (Final).
 	Night *night `json:"night,omitempty"`
 	// Recent scans, oldest first, for the plausibility checks.
@@ -105,33 +99,39 @@ type pendingSummary struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// errCorrupt marks a state file that cannot be read back.
-var errCorrupt = errors.New("state file corrupt")
+// errCorrupt is matched by the error of a state file that could not be used
+// (moved aside).
+var errCorrupt = statefile.ErrCorrupt
 
-// loadState reads the state file; a missing file is a fresh state. A file that is
-// truncated, corrupt or of another version returns a fresh state and an error
-// wrapping errCorrupt.
-func loadState(path string) (*state, error) {
-	fresh := &state{Version: stateVersion, Seen: map[string]seenRec{}, Last: map[string]scanRec{}, Raised: map[string]telemetry.Condition{}}
-	if path == "" {
-		return fresh, nil
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fresh, nil
-	}
-	if err != nil {
-		return fresh, fmt.Errorf("rounds: read %s: %w", path, err)
-	}
-	var st state
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fresh, fmt.Errorf("rounds: %w: %s (%d bytes): %v", errCorrupt, path, len(data), err)
-	}
-	if st.Version != stateVersion {
-		return fresh, fmt.Errorf("rounds: %w: %s has version %d, want %d", errCorrupt, path, st.Version, stateVersion)
-	}
+// file describes the state file at path.
+func file(path string, log *slog.Logger) statefile.File {
+	return statefile.File{Path: path, Name: "rounds state", Version: 1, Fresh: "tonight's rounds are not judged", Logger: log}
+}
+
+func validState(st *state) error {
 	if n := st.Night; n != nil && (n.Start.IsZero() || !n.End.After(n.Start) || n.Slots == nil) {
-		return fresh, fmt.Errorf("rounds: %w: %s: night %q has no valid window", errCorrupt, path, n.Date)
+		return fmt.Errorf("night %q has no valid window", n.Date)
+	}
+	return nil
+}
+
+// loadState reads the state file; see loadStateFile.
+func loadState(path string) (*state, error) { return loadStateFile(file(path, nil)) }
+
+// loadStateFile reads the state file; a missing file (or none) is a fresh state. A
+// file that cannot be used returns a fresh state and the error (errCorrupt when the
+// file was moved aside).
+func loadStateFile(f statefile.File) (*state, error) {
+	fresh := &state{Seen: map[string]seenRec{}, Last: map[string]scanRec{}, Raised: map[string]telemetry.Condition{}}
+	if f.Path == "" {
+		return fresh, nil
+	}
+	st, err := statefile.Load(f, validState)
+	if err != nil {
+		return fresh, fmt.Errorf("rounds: %w", err)
+	}
+	if st == nil {
+		return fresh, nil
 	}
 	if st.Seen == nil {
 		st.Seen = map[string]seenRec{}
@@ -142,19 +142,9 @@ func loadState(path string) (*state, error) {
 	if st.Last == nil {
 		st.Last = map[string]scanRec{}
 	}
-	return &st, nil
+	return st, nil
 }
 
-// saveState writes the state atomically: a temporary file in the same directory,
-// fsync, rename over the old file, fsync of the directory. A power cut leaves the
-// old file or the new one, never a mix.
-func saveState(path string, st *state) error {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("rounds: encode state: %w", err)
-	}
-	if err := atomicfile.Write(path, data); err != nil {
-		return fmt.Errorf("rounds: save state: %w", err)
-	}
-	return nil
-}
+// saveState writes the state atomically: a power cut leaves the old file or the
+// new one, never a mix.
+func saveState(path string, st *state) error { return file(path, nil).Save(st) }

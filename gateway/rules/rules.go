@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -146,21 +145,15 @@ func New(r Raiser, opt Options) *Check {
 		c.order = append(c.order, st)
 	}
 	if opt.StateFile != "" {
-		st, err := loadState(opt.StateFile)
+		st, err := loadStateFile(file(opt.StateFile, opt.Logger)) // logs a file moved aside
 		switch {
-		case errors.Is(err, ErrCorruptState):
-			aside := fmt.Sprintf("%s.corrupt-%d", opt.StateFile, time.Now().UnixNano())
-			if rerr := os.Rename(opt.StateFile, aside); rerr != nil {
-				aside = "(could not move it aside: " + rerr.Error() + ")"
-			}
-			c.loadErr = fmt.Errorf("%w; moved to %s", err, aside)
 		case err != nil:
 			c.loadErr = err
+			if !errors.Is(err, ErrCorruptState) && opt.Logger != nil {
+				opt.Logger.Error("rules state unreadable: running holds and the medicine fridges' 24 h accounting start from empty", "err", err)
+			}
 		case st != nil:
 			c.restore(st)
-		}
-		if c.loadErr != nil && opt.Logger != nil {
-			opt.Logger.Error("rules state lost: running holds and the medicine fridges' 24 h accounting start from empty", "err", c.loadErr)
 		}
 	}
 	for _, o := range opt.Open {

@@ -1,31 +1,27 @@
 package rules
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"log/slog"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 )
-
-// stateVersion is the version of the state file's format.
-const stateVersion = 1
 
 // softSaveEvery bounds how often a change that only moves a medicine fridge's
 // last reading forward is saved (a hold starting or firing, an excursion
 // accounted, a device going offline are saved at the next tick).
 const softSaveEvery = time.Minute
 
-// ErrCorruptState wraps the reason a rules state file could not be used.
-var ErrCorruptState = errors.New("rules state file unusable")
+// ErrCorruptState is matched by [Check.LoadError] for a state file that could not
+// be used (moved aside; the rules start empty).
+var ErrCorruptState = statefile.ErrCorrupt
 
-// stateFile is what the rules remember across a restart: the holds running or
-// fired, the devices offline, and each medicine fridge's cumulative accounting.
+// stateFile is what the rules remember across a restart (version 1): the holds
+// running or fired, the devices offline, and each medicine fridge's cumulative
+// accounting.
 type stateFile struct {
-	Version int                  `json:"version"`
 	Saved   time.Time            `json:"saved"`
 	Sensors map[string]sensorRec `json:"sensors"`
 }
@@ -64,30 +60,19 @@ func (l Limit) key() string {
 	return fmt.Sprintf("%s%s%g/%s/%s/%s", l.Metric, op, l.Value, l.Hold, l.Severity, l.ConditionKind())
 }
 
-// loadState reads the state file; a missing file is an empty state.
-func loadState(path string) (*stateFile, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rules state %s: %w", path, err)
-	}
-	var st stateFile
-	err = json.Unmarshal(data, &st)
-	if err == nil {
-		err = validState(&st)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s (%d bytes): %w", ErrCorruptState, path, len(data), err)
-	}
-	return &st, nil
+// file describes the state file at path. A file moved aside is logged as an error
+// (a test asserts it): the running holds are lost.
+func file(path string, log *slog.Logger) statefile.File {
+	return statefile.File{Path: path, Name: "rules state", Version: 1, Logger: log, Level: slog.LevelError,
+		Fresh: "running holds and the medicine fridges' 24 h accounting start from empty"}
 }
 
+// loadState reads the state file; a missing file is an empty state (nil).
+func loadState(path string) (*stateFile, error) { return loadStateFile(file(path, nil)) }
+
+func loadStateFile(f statefile.File) (*stateFile, error) { return statefile.Load(f, validState) }
+
 func validState(st *stateFile) error {
-	if st.Version != stateVersion {
-		return fmt.Errorf("version %d, want %d", st.Version, stateVersion)
-	}
 	if st.Saved.IsZero() {
 		return errors.New("no save time")
 	}
@@ -140,7 +125,7 @@ func (c *Check) restore(st *stateFile) {
 
 // snapshot returns the state to save. c.mu held.
 func (c *Check) snapshot(now time.Time) *stateFile {
-	st := &stateFile{Version: stateVersion, Saved: now, Sensors: map[string]sensorRec{}}
+	st := &stateFile{Saved: now, Sensors: map[string]sensorRec{}}
 	for _, s := range c.order {
 		var rec sensorRec
 		for i, l := range s.Limits {
@@ -168,11 +153,7 @@ func (c *Check) maybeSave(now time.Time) {
 	if c.opt.StateFile == "" || !c.dirty && !(c.soft && now.Sub(c.savedAt) >= softSaveEvery) {
 		return
 	}
-	data, err := json.Marshal(c.snapshot(now))
-	if err == nil {
-		err = atomicfile.Write(c.opt.StateFile, data)
-	}
-	if err != nil {
+	if err := file(c.opt.StateFile, nil).Save(c.snapshot(now)); err != nil {
 		c.saveErrs++
 		if c.opt.Logger != nil {
 			c.opt.Logger.Error("saving the rules state: running holds start again after a restart", "file", c.opt.StateFile, "err", err)

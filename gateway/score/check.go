@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -128,8 +129,9 @@ type DayScore struct {
 }
 
 // New builds the check and loads its state file. A missing state file starts
-// empty; an unreadable or corrupt one is moved aside (to StateFile+".corrupt"),
-// logged, reported by Snapshot, and the check starts empty.
+// empty; a corrupt one is moved aside (to StateFile+".corrupt-<UTC time>"); an
+// unreadable or corrupt one is logged, reported by Snapshot, and the check starts
+// empty.
 func New(opt Options) (*Check, error) {
 	if opt.Location == nil {
 		return nil, errors.New("score: no time zone")
@@ -158,9 +160,11 @@ func New(opt Options) (*Check, error) {
 	c := &Check{opt: opt, log: opt.Logger, topic: "saqshy/" + opt.Centre + "/score", pubc: make(chan []byte, 1)}
 	c.ledger = newLedger(opt.Location, opt.Sensors)
 	if opt.StateFile != "" {
-		if err := c.load(); err != nil {
+		if err := c.load(); err != nil { // a file moved aside is logged by statefile
 			c.stateErr = err
-			c.log.Error("score state unusable; starting empty", "err", err)
+			if !errors.Is(err, statefile.ErrCorrupt) {
+				c.log.Error("score state unreadable; starting empty", "err", err)
+			}
 		}
 	}
 	return c, nil

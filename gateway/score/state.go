@@ -3,22 +3,14 @@ package score
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+	"github.com/saqshy/saqshy/gateway/internal/statefile"
 )
 
-// stateVersion is the version of the state file's format.
-const stateVersion = 1
-
-// stateFile is the JSON kept in Options.StateFile.
+// stateFile is the JSON kept in Options.StateFile (version 1).
 type stateFile struct {
-	Version  int        `json:"version"`
 	Centre   string     `json:"centre"`
 	Timezone string     `json:"timezone"`
 	Saved    time.Time  `json:"saved"`
@@ -75,7 +67,7 @@ func decodeBits(s string, n int) (bitset, error) {
 
 // marshal encodes the ledger; c.mu is held.
 func (c *Check) marshal() []byte {
-	st := stateFile{Version: stateVersion, Centre: c.opt.Centre, Timezone: c.opt.Location.String(), Saved: c.lastMinute.UTC()}
+	st := stateFile{Centre: c.opt.Centre, Timezone: c.opt.Location.String(), Saved: c.lastMinute.UTC()}
 	for _, d := range c.ledger.sorted() {
 		sd := stateDay{Date: d.date, Final: d.final, Dirty: d.dirty, Alive: encodeBits(d.alive)}
 		if d.uncommitted { // its day point may not be durable: write it again after a restart
@@ -90,19 +82,20 @@ func (c *Check) marshal() []byte {
 		}
 		st.Days = append(st.Days, sd)
 	}
-	b, _ := json.Marshal(st) // plain types: cannot fail
+	b, _ := c.file().Marshal(st) // plain types: cannot fail
 	return b
 }
 
-// writeState writes data to the state file atomically: a temporary file in the same
-// directory, fsynced, renamed over the old one, and the directory fsynced.
+// file describes the state file.
+func (c *Check) file() statefile.File {
+	return statefile.File{Path: c.opt.StateFile, Name: "score state", Version: 1, Fresh: "starting empty", Logger: c.log}
+}
+
+// writeState writes data to the state file atomically.
 func (c *Check) writeState(data []byte) error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
-	if err := atomicfile.Write(c.opt.StateFile, data); err != nil {
-		return fmt.Errorf("score state: %w", err)
-	}
-	return nil
+	return c.file().Write(data)
 }
 
 // Save writes the state file now (a no-op without one).
@@ -116,37 +109,15 @@ func (c *Check) Save() error {
 	return c.writeState(data)
 }
 
-// load reads the state file into the ledger. A missing file is not an error. A
-// file that cannot be parsed is moved aside and reported.
+// load reads the state file into the ledger. A missing file is not an error; an
+// unusable one is moved aside, logged and reported (statefile's policy).
 func (c *Check) load() error {
-	path := c.opt.StateFile
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("score state %s: %w", path, err)
-	}
-	if err := c.parseState(data); err != nil {
-		err = fmt.Errorf("score state %s: %w", path, err)
-		aside := path + ".corrupt"
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return errors.Join(err, fmt.Errorf("moving it aside: %w", rerr))
-		}
-		return fmt.Errorf("%w (moved to %s)", err, aside)
-	}
-	return nil
+	_, err := statefile.Load(c.file(), c.parseState)
+	return err
 }
 
-// parseState fills a fresh ledger from data, or fails without touching c.
-func (c *Check) parseState(data []byte) error {
-	var st stateFile
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("not valid JSON: %w", err)
-	}
-	if st.Version != stateVersion {
-		return fmt.Errorf("version %d, want %d", st.Version, stateVersion)
-	}
+// parseState fills a fresh ledger from st, or fails without touching c.
+func (c *Check) parseState(st *stateFile) error {
 	if st.Centre != c.opt.Centre {
 		return fmt.Errorf("written for centre %q, this is %q", st.Centre, c.opt.Centre)
 	}

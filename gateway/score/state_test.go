@@ -99,8 +99,8 @@ func TestCorruptState(t *testing.T) {
 			if len(c.ledger.days) != 0 {
 				t.Errorf("started with %d days", len(c.ledger.days))
 			}
-			if _, err := os.Stat(path + ".corrupt"); err != nil {
-				t.Errorf("not moved aside: %v", err)
+			if aside, _ := filepath.Glob(path + ".corrupt-*"); len(aside) != 1 {
+				t.Errorf("not moved aside: %v", aside)
 			}
 			if err := c.Save(); err != nil {
 				t.Fatal(err)
