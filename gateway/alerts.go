@@ -91,13 +91,13 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 
 	opt := alert.Options{
 		Centre: cfg.Centre.ID, CentreName: cfg.Centre.Name, StatusURL: a.StatusURL, Location: cfg.Centre.Location,
-		ZoneNames: map[string]string{}, ZoneKinds: map[string]string{}, Renotify: a.Renotify.Std(),
+		ZoneNames: map[string]string{}, ZoneKinds: cfg.KindByZone(), Renotify: a.Renotify.Std(),
 		Telegram: telegramOn, Email: a.SMTP.Host != "", Webhook: a.Webhook.URL != "", MQTT: true,
 		StateFile: filepath.Join(dir, "state.json"), Outbox: ob, Templates: tpl, Logger: log, Now: g.opt.Clock.Now,
 		Chains: map[telemetry.Severity][]alert.Step{},
 	}
 	for _, z := range cfg.Zones {
-		opt.ZoneNames[z.ID], opt.ZoneKinds[z.ID] = z.Name, z.Kind
+		opt.ZoneNames[z.ID] = z.Name
 	}
 	for _, r := range a.Recipients {
 		opt.Recipients = append(opt.Recipients, alert.Recipient{Name: r.Name, Lang: r.Lang, TelegramChat: r.TelegramChat, Email: r.Email})
@@ -131,46 +131,13 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 	return ac, nil
 }
 
-// ruleSensors returns the configured sensors with their limits: the zone's
-// overrides per metric, else the zone kind's defaults.
+// ruleSensors returns the configured sensors with their zones' effective limits
+// (config.EffectiveZone: the zone's overrides per metric, else the kind's defaults).
 func ruleSensors(cfg *config.Config) []rules.Sensor {
-	kinds := map[string]string{}
-	for _, z := range cfg.Zones {
-		kinds[z.ID] = z.Kind
-	}
-	override := map[string][]rules.Limit{} // zone → limits given
-	overridden := map[[2]string]bool{}     // zone, metric
-	for _, l := range cfg.Alerts.Limits {
-		lim := rules.Limit{Metric: telemetry.Temperature, Hold: l.For.Std(), Severity: telemetry.Warning}
-		if l.Metric == "humidity" {
-			lim.Metric = telemetry.Humidity
-		}
-		if l.Severity == "critical" {
-			lim.Severity = telemetry.Critical
-		}
-		if l.Above != nil {
-			lim.Above, lim.Value = true, *l.Above
-		} else if l.Below != nil {
-			lim.Value = *l.Below
-		}
-		override[l.Zone] = append(override[l.Zone], lim)
-		overridden[[2]string{l.Zone, l.Metric}] = true
-	}
 	var out []rules.Sensor
 	for _, s := range cfg.Sensors {
-		kind := kinds[s.Zone]
-		var lims []rules.Limit
-		for _, d := range rules.DefaultLimits(kind) {
-			m := "temperature"
-			if d.Metric == telemetry.Humidity {
-				m = "humidity"
-			}
-			if !overridden[[2]string{s.Zone, m}] || d.Kind == rules.KindFreeze {
-				lims = append(lims, d)
-			}
-		}
-		lims = append(lims, override[s.Zone]...)
-		out = append(out, rules.Sensor{ID: s.ID, Zone: s.Zone, ZoneKind: kind, Interval: s.Interval.Std(), Limits: lims})
+		z := cfg.EffectiveZone(s.Zone)
+		out = append(out, rules.Sensor{ID: s.ID, Zone: s.Zone, ZoneKind: z.Kind.Name, Interval: s.Interval.Std(), Limits: z.Limits})
 	}
 	return out
 }
@@ -266,16 +233,13 @@ func (a alertAcker) Ack(_ context.Context, id, by string) error {
 	return err
 }
 
-// zoneBands are the zones' temperature bands as their alert limits (defaults of the
-// kind and the zone's overrides) draw them, for the status page's colours.
+// zoneBands are the temperature bands of the zones with sensors as their effective
+// limits (config.EffectiveZone) draw them, for the status page's colours.
 func zoneBands(cfg *config.Config) map[string]*status.Band {
 	out := map[string]*status.Band{}
-	for _, s := range ruleSensors(cfg) {
-		if _, done := out[s.Zone]; done {
-			continue
-		}
-		if lo, hi, clo, chi, ok := rules.TemperatureBand(s.Limits); ok {
-			out[s.Zone] = &status.Band{Low: lo, High: hi, CritLow: clo, CritHigh: chi}
+	for _, s := range cfg.Sensors {
+		if b := status.ZoneBand(cfg.EffectiveZone(s.Zone)); b != nil {
+			out[s.Zone] = b
 		}
 	}
 	return out

@@ -61,10 +61,7 @@ func subscriptions(source, base string) []string {
 }
 
 func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, error) {
-	kinds := make(map[string]string, len(cfg.Zones))
-	for _, z := range cfg.Zones {
-		kinds[z.ID] = z.Kind
-	}
+	kinds := cfg.KindByZone()
 	r := &router{devices: map[string]*device{}, counters: counters, clock: clock}
 	decoders := map[string]decode.Func{}
 	for _, s := range cfg.Sensors {

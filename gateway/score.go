@@ -22,12 +22,9 @@ const scoreStateFile = "score-state.json"
 func (g *Gateway) scoreChecks() []check {
 	cfg := g.cfg
 	sensors := make([]score.Sensor, 0, len(cfg.Sensors))
-	kinds := map[string]string{}
-	for _, z := range cfg.Zones {
-		kinds[z.ID] = z.Kind
-	}
+	kinds := cfg.KindByZone()
 	for _, s := range cfg.Sensors {
-		sensors = append(sensors, score.Sensor{ID: s.ID, Zone: s.Zone, ZoneKind: kinds[s.Zone], Interval: s.Interval.Std()})
+		sensors = append(sensors, score.Sensor{ID: s.ID, Zone: s.Zone, ZoneKind: kinds[s.Zone], Limits: cfg.ZoneLimits(s.Zone), Interval: s.Interval.Std()})
 	}
 	loc := cfg.Centre.Location
 	if loc == nil {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // Coverage tunes the camera coverage rules.
@@ -22,18 +24,12 @@ type Coverage struct {
 
 // Coverage rules of a zone.
 const (
-	CoverageRequired   = "required"   // must be watched: counted in the coverage ratios
-	CoverageOptional   = "optional"   // may be watched: not counted
-	CoverageProhibited = "prohibited" // must never be watched: a camera there is a config error
+	CoverageRequired   = string(zonekind.Required)   // must be watched: counted in the coverage ratios
+	CoverageOptional   = string(zonekind.Optional)   // may be watched: not counted
+	CoverageProhibited = string(zonekind.Prohibited) // must never be watched: a camera there is a config error
 )
 
 var coverageRules = []string{CoverageRequired, CoverageOptional, CoverageProhibited}
-
-// requiredKinds are the zone kinds a camera must cover by default: the ministry's
-// 100 % recommendation (living rooms, medical care, dining, playgrounds) plus the
-// corridors, entrances and perimeter (kind outdoor: yard, playground, perimeter)
-// of the 2018 rules.
-var requiredKinds = []string{"corridor", "dining", "entrance", "living", "medical", "outdoor", "play"}
 
 // Camera defaults.
 const (
@@ -52,24 +48,15 @@ const (
 // DefaultOnline are the values a generic camera source means online by.
 var DefaultOnline = []string{"online", "on", "true", "1", "ok"}
 
-// KindCoverage returns the default coverage rule of a zone kind, before the
-// config's overrides: prohibited for private kinds, required for the kinds that
-// must be watched, optional for the rest.
-func KindCoverage(kind string) string {
-	if k, ok := LookupZoneKind(kind); ok && k.Private {
-		return CoverageProhibited
-	}
-	if slices.Contains(requiredKinds, kind) {
-		return CoverageRequired
-	}
-	return CoverageOptional
-}
-
 // ZoneCoverage returns zone z's coverage rule and, for a required zone, how many
 // covering cameras it needs at once: the zone's own setting, else coverage.kinds,
-// else the kind's default. Private kinds are always prohibited.
+// else the kind's default (the zone-kind table's; optional for an unknown kind).
+// Private kinds are always prohibited.
 func (c *Config) ZoneCoverage(z Zone) (rule string, need int) {
-	rule = KindCoverage(z.Kind)
+	rule = CoverageOptional
+	if k, ok := zonekind.Lookup(z.Kind); ok {
+		rule = string(k.Coverage)
+	}
 	if rule != CoverageProhibited {
 		if r, ok := c.Coverage.Kinds[z.Kind]; ok && r != "" {
 			rule = r
@@ -271,10 +258,10 @@ func (v *checker) coverage(zones map[string]Zone) {
 	for _, kind := range sortedKeys(cv.Kinds) {
 		rule := cv.Kinds[kind]
 		p := "coverage.kinds." + kind
-		k, ok := LookupZoneKind(kind)
+		k, ok := zonekind.Lookup(kind)
 		switch {
 		case !ok:
-			v.errf(p, "unknown zone kind %q%s", clip(kind), didYouMean(kind, zoneKindNames()))
+			v.errf(p, "unknown zone kind %q%s", clip(kind), didYouMean(kind, zonekind.KindNames()))
 		case !contains(coverageRules, rule):
 			v.errf(p, "unknown coverage rule %q: use %s", clip(rule), quoteList(coverageRules))
 		case k.Private && rule != CoverageProhibited:
@@ -296,7 +283,7 @@ func (v *checker) coverage(zones map[string]Zone) {
 				continue
 			}
 			mapped[ref] = append(mapped[ref], cam.ID)
-			k, _ := LookupZoneKind(z.Kind)
+			k, _ := zonekind.Lookup(z.Kind)
 			if rule, _ := v.c.ZoneCoverage(z); rule == CoverageProhibited && !k.Private {
 				name := cam.ID
 				if name == "" {
@@ -333,7 +320,7 @@ func (v *checker) coverage(zones map[string]Zone) {
 
 	for i, z := range v.c.Zones {
 		p := fmt.Sprintf("zones[%d]", i)
-		k, _ := LookupZoneKind(z.Kind)
+		k, _ := zonekind.Lookup(z.Kind)
 		if z.Coverage != "" {
 			switch {
 			case !contains(coverageRules, z.Coverage):

@@ -115,7 +115,7 @@ type Status struct {
 type Zone struct {
 	// ID is unique among zones: lower-case letters, digits and '-'.
 	ID string `yaml:"id"`
-	// Kind is one of [ZoneKinds].
+	// Kind is one of the zone-kind table's kinds (zonekind.KindNames, docs/ZONES.md).
 	Kind string `yaml:"kind"`
 	// Name is the zone's human name, used in alerts.
 	Name string `yaml:"name"`

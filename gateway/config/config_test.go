@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 func TestExampleLoads(t *testing.T) {
@@ -317,7 +319,7 @@ func TestDevice(t *testing.T) {
 }
 
 func TestZoneKinds(t *testing.T) {
-	kinds := ZoneKinds()
+	kinds := zonekind.All()
 	want := []string{"living", "children-bedroom", "medical", "dining", "kitchen", "play", "activity", "corridor", "stairs", "entrance",
 		"reception", "office", "cool-room", "med-fridge", "food-fridge", "freezer", "hot-water", "water-outlet", "boiler",
 		"bathroom", "toilet", "changing", "laundry", "outdoor", "technical", "other"}
@@ -330,7 +332,7 @@ func TestZoneKinds(t *testing.T) {
 		}
 	}
 	for _, name := range want {
-		k, ok := LookupZoneKind(name)
+		k, ok := zonekind.Lookup(name)
 		if !ok || k.Description == "" {
 			t.Errorf("kind %s missing or undescribed", name)
 		}
@@ -338,11 +340,11 @@ func TestZoneKinds(t *testing.T) {
 			t.Errorf("kind %s: Private = %v", name, k.Private)
 		}
 	}
-	if _, ok := LookupZoneKind("bedroom"); ok {
+	if _, ok := zonekind.Lookup("bedroom"); ok {
 		t.Error("bedroom is not a kind")
 	}
 	kinds[0].Name = "mutated"
-	if ZoneKinds()[0].Name == "mutated" {
+	if zonekind.All()[0].Name == "mutated" {
 		t.Error("ZoneKinds returns the package's slice")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // RoundOverride sets the interval of the checkpoints in one zone or of one zone
@@ -292,8 +294,8 @@ func (v *checker) roundOverrides(zones map[string]Zone) {
 			v.zoneRef(p+".zone", o.Zone, zones)
 		case o.ZoneKind != "":
 			key = "zone_kind " + o.ZoneKind
-			if _, ok := LookupZoneKind(o.ZoneKind); !ok {
-				v.errf(p+".zone_kind", "unknown zone kind %q%s", clip(o.ZoneKind), didYouMean(o.ZoneKind, zoneKindNames()))
+			if _, ok := zonekind.Lookup(o.ZoneKind); !ok {
+				v.errf(p+".zone_kind", "unknown zone kind %q%s", clip(o.ZoneKind), didYouMean(o.ZoneKind, zonekind.KindNames()))
 			}
 		default:
 			v.errf(p, "set zone or zone_kind")

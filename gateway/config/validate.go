@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // Validate checks the config and returns every problem found, each a [*FieldError],
@@ -315,11 +317,11 @@ func (v *checker) zones() map[string]Zone {
 				byID[z.ID] = z
 			}
 		}
-		switch _, ok := LookupZoneKind(z.Kind); {
+		switch _, ok := zonekind.Lookup(z.Kind); {
 		case z.Kind == "":
-			v.errf(p+".kind", "required: one of %s", quoteList(zoneKindNames()))
+			v.errf(p+".kind", "required: one of %s", quoteList(zonekind.KindNames()))
 		case !ok:
-			v.errf(p+".kind", "unknown zone kind %q%s; known kinds: %s", clip(z.Kind), didYouMean(z.Kind, zoneKindNames()), quoteList(zoneKindNames()))
+			v.errf(p+".kind", "unknown zone kind %q%s; known kinds: %s", clip(z.Kind), didYouMean(z.Kind, zonekind.KindNames()), quoteList(zonekind.KindNames()))
 		}
 	}
 	return byID
@@ -492,7 +494,7 @@ func (v *checker) cameras(zones map[string]Zone) {
 			if !ok {
 				continue
 			}
-			if k, _ := LookupZoneKind(z.Kind); k.Private {
+			if k, _ := zonekind.Lookup(z.Kind); k.Private {
 				name := cam.ID
 				if name == "" {
 					name = p

@@ -1,74 +1,61 @@
 package config
 
-import "slices"
+import (
+	"github.com/saqshy/saqshy/gateway/telemetry"
+	"github.com/saqshy/saqshy/gateway/zonekind"
+)
 
-// ZoneKind is a kind of place in a centre. The kind decides a zone's defaults
-// (temperature band, whether a camera must cover it) in the packages that judge
-// zones; this package only knows the names and which kinds are private.
-type ZoneKind struct {
-	// Name is the value written in a zone's kind, e.g. "med-fridge".
-	Name string
-	// Description is one line for a technician.
-	Description string
-	// Private kinds may never be covered by a camera: bathrooms, toilets and
-	// changing rooms.
-	Private bool
+// Zone kinds — their names, privacy, coverage rule, bands and limits — are the
+// table of package zonekind; config only validates zones against it.
+
+// KindByZone returns each zone's kind by zone id.
+func (c *Config) KindByZone() map[string]string {
+	kinds := make(map[string]string, len(c.Zones))
+	for _, z := range c.Zones {
+		kinds[z.ID] = z.Kind
+	}
+	return kinds
 }
 
-// zoneKinds is sorted by Name.
-var zoneKinds = []ZoneKind{
-	{Name: "activity", Description: "day room, workshop or therapy room used by residents"},
-	{Name: "bathroom", Description: "bath or shower room (private: no cameras; air >= 25 °C while in use)", Private: true},
-	{Name: "boiler", Description: "boiler or calorifier: hot-water storage, >= 60 °C at the outlet"},
-	{Name: "changing", Description: "changing room (private: no cameras)", Private: true},
-	{Name: "children-bedroom", Description: "bedroom of children with disabilities, 20–22 °C (19–21 °C at night)"},
-	{Name: "cool-room", Description: "designated cool room for heat-alert days, <= 26 °C"},
-	{Name: "corridor", Description: "corridor or hall, >= 18 °C; night-round patrol route"},
-	{Name: "dining", Description: "dining room; camera coverage required"},
-	{Name: "entrance", Description: "main or emergency entrance; camera coverage required"},
-	{Name: "food-fridge", Description: "food chiller, 0…+5 °C"},
-	{Name: "freezer", Description: "food freezer, <= -18 °C"},
-	{Name: "hot-water", Description: "mixed hot-water outlet after the thermostatic valve, <= 44 °C at a bath"},
-	{Name: "kitchen", Description: "kitchen or food preparation room"},
-	{Name: "laundry", Description: "laundry room"},
-	{Name: "living", Description: "residents' bedroom or living room, 20–22 °C in the cold season; camera coverage required"},
-	{Name: "med-fridge", Description: "medicine or vaccine refrigerator, +2…+8 °C"},
-	{Name: "medical", Description: "medical or treatment room, 20–26 °C; camera coverage required"},
-	{Name: "office", Description: "staff office or duty room"},
-	{Name: "other", Description: "anything else; no defaults"},
-	{Name: "outdoor", Description: "yard, playground or perimeter outside the building"},
-	{Name: "play", Description: "playroom or indoor playground; camera coverage required"},
-	{Name: "reception", Description: "reception or visitors' hall"},
-	{Name: "stairs", Description: "staircase, >= 16 °C"},
-	{Name: "technical", Description: "technical or server room, electrical cabinet"},
-	{Name: "toilet", Description: "toilet (private: no cameras)", Private: true},
-	{Name: "water-outlet", Description: "hot- or cold-water sentinel outlet (Legionella checks)"},
+// Limit is the limit as the zone-kind table writes it.
+func (l AlertLimit) Limit() zonekind.Limit {
+	lim := zonekind.Limit{Metric: telemetry.Temperature, Hold: l.For.Std(), Severity: telemetry.Warning}
+	if l.Metric == "humidity" {
+		lim.Metric = telemetry.Humidity
+	}
+	if l.Severity == "critical" {
+		lim.Severity = telemetry.Critical
+	}
+	if l.Above != nil {
+		lim.Above, lim.Value = true, *l.Above
+	} else if l.Below != nil {
+		lim.Value = *l.Below
+	}
+	return lim
 }
 
-// ZoneKinds returns the known zone kinds, sorted by name. The slice is a copy.
-func ZoneKinds() []ZoneKind { return slices.Clone(zoneKinds) }
-
-// LookupZoneKind returns the zone kind called name.
-func LookupZoneKind(name string) (ZoneKind, bool) {
-	i, ok := slices.BinarySearchFunc(zoneKinds, name, func(k ZoneKind, n string) int {
-		switch {
-		case k.Name < n:
-			return -1
-		case k.Name > n:
-			return 1
+// ZoneLimits returns the zone's own limits (alerts.limits), in the config's order;
+// nil when it has none.
+func (c *Config) ZoneLimits(zone string) []zonekind.Limit {
+	var out []zonekind.Limit
+	for _, l := range c.Alerts.Limits {
+		if l.Zone == zone {
+			out = append(out, l.Limit())
 		}
-		return 0
-	})
-	if !ok {
-		return ZoneKind{}, false
 	}
-	return zoneKinds[i], true
+	return out
 }
 
-func zoneKindNames() []string {
-	names := make([]string, len(zoneKinds))
-	for i, k := range zoneKinds {
-		names[i] = k.Name
+// EffectiveZone returns the zone's settings: its kind's row of the zone-kind table
+// with the zone's own limits applied (zonekind.Effective). The alert rules, the
+// safety score and the status page all judge the zone by it.
+func (c *Config) EffectiveZone(zone string) zonekind.Zone {
+	kind := ""
+	for _, z := range c.Zones {
+		if z.ID == zone {
+			kind = z.Kind
+			break
+		}
 	}
-	return names
+	return zonekind.Effective(kind, c.ZoneLimits(zone))
 }

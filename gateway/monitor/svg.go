@@ -6,27 +6,14 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
-// normalBand is a zone kind's acceptable temperature range (DOMAIN.md §6.1); the
-// chart shades it and marks readings outside it. ok is false for kinds without one.
-func normalBand(kind string) (lo, hi float64, ok bool) {
-	switch kind {
-	case "med-fridge":
-		return 2, 8, true
-	case "food-fridge":
-		return 0, 5, true
-	case "freezer":
-		return -40, -18, true
-	case "hot-water":
-		return 60, 80, true
-	case "living", "children-bedroom", "medical":
-		return 18, 26, true
-	case "corridor", "entrance":
-		return 16, 30, true
-	}
-	return 0, 0, false
-}
+// normalBand is a zone kind's judged temperature band (the zone-kind table's: no
+// warning limit crossed); the chart shades it and marks readings outside it. An open
+// end is ±Inf. ok is false for kinds without one.
+func normalBand(kind string) (lo, hi float64, ok bool) { return zonekind.ChartBand(kind) }
 
 // chart is a server-rendered SVG line chart (no script, no CDN).
 type chart struct {
@@ -82,10 +69,14 @@ func (c *chart) render(pts []Point) template.HTML {
 			c.Lo, c.Hi = math.Min(c.Lo, p.Min), math.Max(c.Hi, p.Max)
 		}
 		if c.HasBand {
-			c.Lo, c.Hi = math.Min(c.Lo, c.Band[0]), math.Max(c.Hi, c.Band[1])
-			if c.Band[0] < -30 { // freezer band has no meaningful floor
-				c.Lo = math.Min(c.Lo+0, c.Band[1]-6)
+			lo, hi := c.Band[0], c.Band[1]
+			if math.IsInf(lo, -1) { // open below (freezer, hot water): show 6 °C under its top
+				lo = hi - 6
 			}
+			if math.IsInf(hi, 1) { // open above (boiler, corridor): show 6 °C over its floor
+				hi = lo + 6
+			}
+			c.Lo, c.Hi = math.Min(c.Lo, lo), math.Max(c.Hi, hi)
 		}
 		pad := math.Max((c.Hi-c.Lo)*0.08, 0.5)
 		c.Lo, c.Hi = math.Floor(c.Lo-pad), math.Ceil(c.Hi+pad)

@@ -152,10 +152,7 @@ func New(opt Options) (*Check, error) {
 		badgeID: map[string]config.Badge{}, badgeUID: map[string]config.Badge{}, dist: map[[2]string]float64{},
 		wake: make(chan struct{}, 1),
 	}
-	kinds := map[string]string{}
-	for _, z := range cfg.Zones {
-		kinds[z.ID] = z.Kind
-	}
+	kinds := cfg.KindByZone()
 	c.topics = []string{"saqshy/" + c.centre + "/round/+/scan"}
 	for _, cc := range r.Checkpoints {
 		cp := &checkpoint{id: cc.ID, zone: cc.Zone, kind: kinds[cc.Zone], reader: cc.Reader}

@@ -21,6 +21,6 @@
 // fridges' cumulative accounting survive a restart (state.go): a hold goes on from
 // when it started instead of starting again.
 //
-// The defaults per zone kind follow DOMAIN.md §6.1 (see [DefaultLimits]); a centre
+// The defaults per zone kind follow DOMAIN.md §6.1 (the zone-kind table, [zonekind.DefaultLimits]); a centre
 // overrides them per zone in its config.
 package rules

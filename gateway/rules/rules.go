@@ -258,7 +258,7 @@ func (c *Check) value(st *sensorState, at time.Time, v telemetry.Value) {
 		before := *ls
 		ls.restored = false // a live reading: the value is known again
 		switch {
-		case l.beyond(v.V):
+		case l.Beyond(v.V):
 			if ls.since.IsZero() {
 				ls.since = at
 			}
@@ -266,7 +266,7 @@ func (c *Check) value(st *sensorState, at time.Time, v telemetry.Value) {
 			if at.Sub(ls.since) >= l.Hold {
 				ls.active = true
 			}
-		case l.back(v.V, hyst):
+		case l.Back(v.V, hyst):
 			*ls = limitState{}
 		default: // within the hysteresis: keep the state, remember the value
 			if !ls.since.IsZero() {

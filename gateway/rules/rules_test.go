@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // recorder is a Raiser that keeps the open conditions and a log of transitions,
@@ -59,7 +60,7 @@ func temp(at time.Time, sensor string, v float64, flags telemetry.Flags) []telem
 }
 
 func fridge() Sensor {
-	return Sensor{ID: "fridge-probe", Zone: "med-fridge", ZoneKind: "med-fridge", Interval: 5 * time.Minute, Limits: DefaultLimits("med-fridge")}
+	return Sensor{ID: "fridge-probe", Zone: "med-fridge", ZoneKind: "med-fridge", Interval: 5 * time.Minute, Limits: zonekind.DefaultLimits("med-fridge")}
 }
 
 func want(t *testing.T, r *recorder, step string, exp ...string) {
@@ -306,11 +307,11 @@ func TestOpenConditionsTakenOver(t *testing.T) {
 
 func TestDefaultsCoverZoneKinds(t *testing.T) {
 	for _, k := range []string{"living", "children-bedroom", "medical", "med-fridge", "food-fridge", "freezer", "boiler", "hot-water", "corridor"} {
-		if len(DefaultLimits(k)) == 0 {
+		if len(zonekind.DefaultLimits(k)) == 0 {
 			t.Errorf("zone kind %s has no default limits", k)
 		}
 	}
-	if DefaultLimits("office") != nil {
+	if zonekind.DefaultLimits("office") != nil {
 		t.Error("office should have no limits")
 	}
 }

@@ -49,7 +49,7 @@ type fridgeRec struct {
 }
 
 // key identifies a limit by its definition.
-func (l Limit) key() string {
+func limitKey(l Limit) string {
 	op := "<"
 	if l.Above {
 		op = ">"
@@ -106,7 +106,7 @@ func (c *Check) restore(st *stateFile) {
 		}
 		for _, h := range rec.Holds {
 			for i, l := range s.Limits {
-				if l.key() == h.Limit {
+				if limitKey(l) == h.Limit {
 					// A running hold goes on from when it started, but fires only once
 					// a live reading after the restart says the value is still beyond.
 					s.limits[i] = limitState{since: h.Since, active: h.Active, value: h.Value, restored: !h.Active}
@@ -130,7 +130,7 @@ func (c *Check) snapshot(now time.Time) *stateFile {
 		var rec sensorRec
 		for i, l := range s.Limits {
 			if ls := s.limits[i]; !ls.since.IsZero() {
-				rec.Holds = append(rec.Holds, holdRec{Limit: l.key(), Since: ls.since, Active: ls.active, Value: ls.value})
+				rec.Holds = append(rec.Holds, holdRec{Limit: limitKey(l), Since: ls.since, Active: ls.active, Value: ls.value})
 			}
 		}
 		rec.OfflineSince = s.offlineSince

@@ -10,7 +10,7 @@
 // A [Check] observes the gateway's durable sensor events and keeps, per calendar day
 // in the centre's time zone, one accumulator per sensor: a bit per expected
 // reporting interval ("slot") saying whether a climate reading arrived, whether a
-// temperature reading was inside the zone kind's band ([Bands]), and whether one was
+// temperature reading was inside the zone's band ([SensorBand]), and whether one was
 // a serious reading (scald, freeze, cold room). From these it computes the
 // temperature and availability components of any period. Coverage, rounds and
 // response come from the camera, night-round and alert checks through the small

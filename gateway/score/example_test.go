@@ -77,7 +77,7 @@ func TestWorkedExample(t *testing.T) {
 			if want := int(24 * time.Hour / s.Interval); slots != want {
 				t.Fatalf("%s: doc says %d slots, a day has %d", s.ID, slots, want)
 			}
-			b := Bands[s.ZoneKind]
+			b, _ := SensorBand(s)
 			var evs []telemetry.Event
 			for i := range got { // the first `got` slots have a reading, the first `inBand` in band
 				temp := b.Min + 0.5

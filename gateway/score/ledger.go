@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // Sensor is a configured sensor as the score sees it.
@@ -14,6 +15,9 @@ type Sensor struct {
 	ID       string
 	Zone     string
 	ZoneKind string
+	// Limits are the zone's own alert limits (config alerts.limits; nil for none):
+	// they move the zone's band here as they move its alerts (see [SensorBand]).
+	Limits []zonekind.Limit
 	// Interval is how often the sensor is expected to report: the length of its
 	// slots. A sensor with no interval is not scored.
 	Interval time.Duration
@@ -70,6 +74,7 @@ func (d *day) minutes() int { return int(d.end.Sub(d.start) / time.Minute) }
 type ledger struct {
 	loc     *time.Location
 	sensors []Sensor // sorted by id
+	bands   []*Band  // the sensors' bands (SensorBand); nil: not scored for temperature
 	byID    map[string]int
 	days    map[string]*day
 }
@@ -91,6 +96,11 @@ func newLedger(loc *time.Location, sensors []Sensor) *ledger {
 	})
 	for i, s := range l.sensors {
 		l.byID[s.ID] = i
+		var band *Band
+		if b, ok := SensorBand(s); ok {
+			band = &b
+		}
+		l.bands = append(l.bands, band)
 	}
 	return l
 }
@@ -173,7 +183,7 @@ func (l *ledger) observe(e *telemetry.Event) bool {
 		return false
 	}
 	sd.got.set(slot)
-	if b, ok := Bands[s.ZoneKind]; ok {
+	if b := l.bands[i]; b != nil {
 		for _, v := range e.Values {
 			if v.Metric != telemetry.Temperature {
 				continue
@@ -249,9 +259,6 @@ func maxTime(a, b time.Time) time.Time {
 
 // Thresholds of the caps the score derives from its own data.
 const (
-	// RoomColdFor is how long (cumulative, in the period) a resident room must be
-	// below 16 °C to cap.
-	RoomColdFor = 30 * time.Minute
 	// SilentFor is the shortest silence of a sensor in a capped zone (a medicine
 	// fridge, a hot-water outlet, a resident room) that caps as if the serious
 	// event had happened: missing data is the worst case (DOMAIN.md §6.1: no data
@@ -287,7 +294,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	var availSum float64
 	var availN int
 	caps := map[string]bool{}
-	for _, s := range l.sensors {
+	for i, s := range l.sensors {
 		var expected, got, inBand, serious int
 		l.slots(s, from, end, func(sl slot) {
 			if sl.end.After(end) {
@@ -309,8 +316,8 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 		}
 		availSum += float64(got) / float64(expected)
 		availN++
-		b, banded := Bands[s.ZoneKind]
-		if !banded {
+		b := l.bands[i]
+		if b == nil {
 			continue
 		}
 		z := zones[s.Zone]
@@ -325,9 +332,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 			continue
 		}
 		switch {
-		case b.Cap == CapRoomCold && time.Duration(serious)*s.Interval >= RoomColdFor:
-			caps[b.Cap] = true
-		case b.Cap != CapRoomCold && serious > 0:
+		case serious > 0 && time.Duration(serious)*s.Interval >= b.CapFor:
 			caps[b.Cap] = true
 		case l.silentRun(s, from, end, now):
 			caps[b.Cap] = true

@@ -53,7 +53,7 @@ type propDay struct {
 func genDays(rng *rand.Rand) []telemetry.Event {
 	var evs []telemetry.Event
 	for _, s := range propSensors {
-		b, banded := Bands[s.ZoneKind]
+		b, banded := SensorBand(s)
 		centre := 20.0
 		if banded {
 			switch {

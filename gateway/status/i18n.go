@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // Languages the page speaks, in the order of the switch.
@@ -189,36 +191,11 @@ func fromAcceptLanguage(h string) string {
 	return cs[0].lang
 }
 
-// names are the zone kinds and the safety score's caps as people call them, in the
-// order of languages; an id not listed is shown as it is.
+// names are the safety score's caps and other ids as people call them, in the order
+// of languages; an id not listed is shown as it is. Zone kinds are named by the
+// zone-kind table (zonekind.Names).
 var names = map[string][3]string{
-	"activity":         {"досуг", "демалыс", "activity"},
-	"bathroom":         {"ванная", "жуынатын бөлме", "bathroom"},
-	"boiler":           {"бойлер", "бойлер", "boiler"},
-	"changing":         {"раздевалка", "киім ауыстыратын бөлме", "changing room"},
-	"children-bedroom": {"детская спальня", "балалар жатын бөлмесі", "children's bedroom"},
-	"cool-room":        {"прохладная комната", "салқын бөлме", "cool room"},
-	"corridor":         {"коридор", "дәліз", "corridor"},
-	"dining":           {"столовая", "асхана", "dining"},
-	"entrance":         {"вход", "кіреберіс", "entrance"},
-	"food-fridge":      {"холодильник для продуктов", "азық-түлік тоңазытқышы", "food fridge"},
-	"freezer":          {"морозильник", "мұздатқыш", "freezer"},
-	"hot-water":        {"горячая вода", "ыстық су", "hot water"},
-	"kitchen":          {"кухня", "ас үй", "kitchen"},
-	"laundry":          {"прачечная", "кір жуатын орын", "laundry"},
-	"living":           {"жилая комната", "тұрғын бөлме", "living room"},
-	"med-fridge":       {"холодильник для лекарств", "дәрі тоңазытқышы", "medicine fridge"},
-	"medical":          {"медицинский кабинет", "медициналық кабинет", "medical room"},
-	"office":           {"кабинет", "кеңсе", "office"},
-	"other":            {"другое", "басқа", "other"},
-	"outdoor":          {"территория", "аумақ", "outdoors"},
-	"play":             {"игровая", "ойын бөлмесі", "play room"},
-	"reception":        {"приёмная", "қабылдау бөлмесі", "reception"},
-	"stairs":           {"лестница", "баспалдақ", "stairs"},
-	"technical":        {"техническое помещение", "техникалық бөлме", "technical room"},
-	"toilet":           {"туалет", "дәретхана", "toilet"},
-	"water-outlet":     {"водоразбор", "су шүмегі", "water outlet"},
-	"all":              {"все зоны", "барлық аймақтар", "all zones"},
+	"all": {"все зоны", "барлық аймақтар", "all zones"},
 
 	// Condition kinds.
 	"probe_error":            {"ошибка датчика", "датчик қатесі", "probe error"},
@@ -265,6 +242,9 @@ var names = map[string][3]string{
 
 // name returns the name of a zone kind or a cap in t's language.
 func (t tr) name(id string) string {
+	if k, ok := zonekind.Lookup(id); ok {
+		return k.Names.In(languages[t.idx()])
+	}
 	if n, ok := names[id]; ok {
 		return n[t.idx()]
 	}

@@ -6,14 +6,26 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // Band is a zone's temperature band for colouring the page: inside [Low, High] is
 // normal (green); outside it is a warning (amber); below CritLow or above CritHigh
-// is critical (red). Open ends are ±Inf. The gateway draws it from the zone's alert
-// limits (rules.TemperatureBand), so a colour says which alert a reading leads to.
+// is critical (red). Open ends are ±Inf. It is drawn from the zone's effective alert
+// limits ([ZoneBand]), so a colour says which alert a reading leads to.
 type Band struct {
 	Low, High, CritLow, CritHigh float64
+}
+
+// ZoneBand is the band of a zone as its effective limits draw it
+// (zonekind.Zone.Bands); nil for a zone without temperature limits.
+func ZoneBand(z zonekind.Zone) *Band {
+	warn, crit, ok := z.Bands()
+	if !ok {
+		return nil
+	}
+	return &Band{Low: warn.Low, High: warn.High, CritLow: crit.Low, CritHigh: crit.High}
 }
 
 // Level classifies a temperature: "ok", "warn" or "crit".
