@@ -139,6 +139,16 @@ func (s *Store) Install(data []byte) (e *Entry, changed bool, err error) {
 	return e, true, nil
 }
 
+// WriteBundle writes a bundle file atomically (a crash leaves the old file or
+// the new, never a mix), readable by all: a bundle is public, its signature is
+// what protects it.
+func WriteBundle(path string, data []byte) error {
+	if err := atomicfile.Write(path, data); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
+}
+
 // Fetch defaults.
 const (
 	DefaultFetchTimeout = 30 * time.Second
