@@ -39,6 +39,9 @@ func Check(cfg *config.Config, e *Entry) []error {
 	c.rounds()
 	c.recipients()
 	c.score()
+	slices.SortStableFunc(c.errs, func(a, b error) int {
+		return a.(*config.FieldError).Line - b.(*config.FieldError).Line
+	})
 	return c.errs
 }
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"go.yaml.in/yaml/v3"
@@ -62,6 +63,16 @@ func Parse(name string, data []byte) (*Entry, error) {
 		p.add(root.Line, "", errors.New("a registry entry is a mapping of sections: version:, not_before:, centre:, zones:, sensors:, rounds:, recipients:, score:, gateway:"))
 		return nil, p.join()
 	}
+	// A time the decoder cannot read stops it without a line: check it first.
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k, v := root.Content[i], root.Content[i+1]; k.Value == "not_before" {
+			var t time.Time
+			if err := v.Decode(&t); err != nil {
+				p.add(v.Line, "not_before", fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339), got %q", clip(v.Value)))
+				return nil, p.join()
+			}
+		}
+	}
 	lines, cols := map[string]int{}, map[[2]int]string{}
 	indexLines(root, "", lines, cols, 1<<16)
 	e := &Entry{}
@@ -78,6 +89,9 @@ func Parse(name string, data []byte) (*Entry, error) {
 			if m := reColumn.FindStringSubmatch(reLine.ReplaceAllString(msg, "")); m != nil {
 				col, _ := strconv.Atoi(m[1])
 				path, msg = cols[[2]int{line, col}], m[2]
+			}
+			if m := reNotFound.FindStringSubmatch(msg); m != nil && path == "" {
+				path = keyOnLine(lines, line, m[1])
 			}
 			p.add(line, path, typeError(msg))
 		}
@@ -106,6 +120,17 @@ func yamlLine(msg string) int {
 	return 0
 }
 
+// keyOnLine returns the path of the key called name on line, or "".
+func keyOnLine(lines map[string]int, line int, name string) string {
+	best := ""
+	for path, l := range lines {
+		if l == line && (path == name || strings.HasSuffix(path, "."+name)) && (best == "" || path < best) {
+			best = path
+		}
+	}
+	return best
+}
+
 // fieldsOf lists the YAML keys of the registry's types, for "did you mean".
 var fieldsOf = map[string]reflect.Type{
 	"Entry": reflect.TypeFor[Entry](), "Centre": reflect.TypeFor[Centre](), "Zone": reflect.TypeFor[Zone](),
@@ -128,6 +153,9 @@ func typeError(msg string) error {
 			return fmt.Errorf("unknown field %q (did you mean %q?)", m[1], s)
 		}
 		return fmt.Errorf("unknown field %q; known here: %s", m[1], strings.Join(known, ", "))
+	}
+	if strings.Contains(msg, "into time.Time") {
+		return fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339, without quotes): %s", msg)
 	}
 	return errors.New(msg)
 }

@@ -63,7 +63,9 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown kind", "kind: office,", "kind: ofice,", `small.yaml:6: zones[1].kind: unknown zone kind "ofice" (did you mean "office"?)`},
 		{"missing kind", "kind: office, ", "", `small.yaml:6: zones[1].kind: required: one of activity,`},
-		{"unknown field", "rooms: [\"101\"]", "room: [\"101\"]", `small.yaml:5: unknown field "room" (did you mean "rooms"?)`},
+		{"unknown field", "rooms: [\"101\"]", "room: [\"101\"]", `small.yaml:5: zones[0].room: unknown field "room" (did you mean "rooms"?)`},
+		{"unknown section", "score:", "scores:", `small.yaml:19: scores: unknown field "scores" (did you mean "score"?)`},
+		{"not_before quoted", "not_before: 2026-02-01T00:00:00+05:00", `not_before: "tomorrow"`, `small.yaml:2: not_before: expected a time such as 2026-03-01T00:00:00+05:00`},
 		{"version", "version: 3", "version: 0", `small.yaml:1: version: required: a whole number from 1`},
 		{"bad id", "id: test-centre", "id: Test Centre", `small.yaml:3: centre.id: invalid id "Test Centre"`},
 		{"no region", "region: shymkent, ", "", `small.yaml:3: centre.region: required`},
