@@ -302,7 +302,8 @@ func fmtWeights(w config.ScoreWeights) string {
 // Apply returns the effective config: cfg with every score-relevant setting
 // taken from the registry (time zone, zone kinds and coverage, the cameras that
 // may cover each required zone, the longest sensor intervals, the night window
-// and interval, the issued badges, the score's weights and caps). A local
+// and interval, also in overrides, the issued badges, the score's weights and
+// caps) and the scan-plausibility rules no looser than the rating's. A local
 // setting stricter than the registry stays. cfg is not modified; the result
 // shares the parts Apply does not change.
 func Apply(cfg *config.Config, e *Entry) *config.Config {
@@ -339,10 +340,16 @@ func Apply(cfg *config.Config, e *Entry) *config.Config {
 		}
 	}
 	if len(e.Rounds.Checkpoints) > 0 {
+		iv := config.Duration(e.Rounds.Interval)
 		out.Rounds.Window = e.Rounds.Window
-		if out.Rounds.Interval <= 0 || out.Rounds.Interval > config.Duration(e.Rounds.Interval) {
-			out.Rounds.Interval = config.Duration(e.Rounds.Interval)
+		if out.Rounds.Interval <= 0 || out.Rounds.Interval > iv {
+			out.Rounds.Interval = iv
 		}
+		out.Rounds.Overrides = slices.Clone(cfg.Rounds.Overrides)
+		for i := range out.Rounds.Overrides {
+			out.Rounds.Overrides[i].Interval = min(out.Rounds.Overrides[i].Interval, iv)
+		}
+		tightenRoundsRules(&out.Rounds)
 	}
 	out.Rounds.Badges = make([]config.Badge, len(e.Rounds.Badges))
 	for i, b := range e.Rounds.Badges {
@@ -354,6 +361,20 @@ func Apply(cfg *config.Config, e *Entry) *config.Config {
 		out.Score.Caps = "on"
 	}
 	return &out
+}
+
+// tightenRoundsRules puts scan-plausibility rules looser than the rating's
+// (the config defaults) back to the rating's.
+func tightenRoundsRules(r *config.Rounds) {
+	r.Grace = min(r.Grace, config.DefaultRoundsGrace)
+	r.MinWalk = max(r.MinWalk, config.DefaultRoundsMinWalk)
+	r.Pace = max(r.Pace, config.DefaultRoundsPace)
+	r.DuplicateWindow = max(r.DuplicateWindow, config.DefaultRoundsDuplicateWindow)
+	r.MaxSkew = min(r.MaxSkew, config.DefaultRoundsMaxSkew)
+	r.BurstWindow = max(r.BurstWindow, config.DefaultRoundsBurstWindow)
+	if r.BurstCount == 0 || r.BurstCount > config.DefaultRoundsBurstCount {
+		r.BurstCount = config.DefaultRoundsBurstCount
+	}
 }
 
 // effective is the projection of a config that EffectiveHash covers: every

@@ -161,7 +161,7 @@ func TestApply(t *testing.T) {
 	text = strings.Replace(text, "key: \"000008BD38BF\", interval: 60s}", "key: \"000008BD38BF\", interval: 24h}", 1)
 	text = strings.Replace(text, "timezone: Asia/Almaty", "timezone: America/New_York", 1)
 	text = strings.Replace(text, `window: "22:00-06:00"`, `window: "10:00-10:30"`, 1)
-	text = strings.Replace(text, "  interval: 2h\n", "  interval: 1h\n  badges:\n    - {id: walker-1}\n", 1)
+	text = strings.Replace(text, "  interval: 2h\n", "  interval: 1h\n  burst_count: 0\n  min_walk: 5s\n  overrides:\n    - {zone_kind: living, interval: 8h}\n  badges:\n    - {id: walker-1}\n", 1)
 	text = strings.Replace(text, "\nalerts:\n", "\nscore:\n  caps: \"off\"\n  weights_version: \"2025.1\"\n  weights: {temperature: 0.1, availability: 0.1, coverage: 0.1, rounds: 0.1, response: 0.6}\n\nalerts:\n", 1)
 	cfg, err := config.Parse("centre.yaml", []byte(text))
 	if err != nil {
@@ -187,6 +187,12 @@ func TestApply(t *testing.T) {
 	}
 	if eff.Rounds.Window != "22:00-06:00" || eff.Rounds.Interval.String() != "1h" {
 		t.Errorf("rounds %s every %s (the stricter local 1h stays)", eff.Rounds.Window, eff.Rounds.Interval)
+	}
+	if r := eff.Rounds; r.Overrides[0].Interval.String() != "2h" || r.BurstCount != config.DefaultRoundsBurstCount || r.MinWalk != config.DefaultRoundsMinWalk {
+		t.Errorf("rounds rules: override %s, burst %d, min walk %s", r.Overrides[0].Interval, r.BurstCount, r.MinWalk)
+	}
+	if cfg.Rounds.Overrides[0].Interval.String() != "8h" {
+		t.Error("Apply modified the input's overrides")
 	}
 	if len(eff.Rounds.Badges) != 5 || eff.Rounds.Badges[0].ID != "nurse-01" {
 		t.Errorf("badges %v", eff.Rounds.Badges)
