@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,9 @@ const (
 	ReasonTwoPlaces  = "two_places"     // one person at two readers within seconds
 	ReasonBurst      = "burst"          // many checkpoints by one reader within seconds
 	ReasonTooFast    = "too_fast"       // faster than walking between the checkpoints allows
+	// ReasonUnknownBadge: under a registry (Options.Registered), a badge or staff
+	// card the ministry did not issue.
+	ReasonUnknownBadge = "unknown_badge"
 )
 
 // maxTickGap: a night is judged only if this gateway ticked, synchronised, before
@@ -72,6 +76,13 @@ type Options struct {
 	// compress time pass their clock.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Registered: the centre runs under a ministry registry entry, and
+	// Config.Rounds.Badges are the badges the ministry issued (registry.Apply
+	// puts them there). A scan naming any other badge or staff card is kept,
+	// flagged unknown_badge and never counted; and the burst and walking-speed
+	// rules apply to the whole centre's scans, not per walker, so made-up
+	// badges cannot make six scans in a second six plausible rounds.
+	Registered bool
 }
 
 type checkpoint struct {
@@ -358,6 +369,8 @@ func (c *Check) judge(s *rawScan, cp *checkpoint, src string, arrival time.Time,
 		rec.Reason = ReasonUnsynced
 	case !s.TS.IsZero() && c.skewed(s.TS, arrival):
 		rec.Reason, rec.At = ReasonDeviceTime, arrival
+	case c.opt.Registered && rec.Staff == "" && (s.Badge != "" || strings.HasPrefix(rec.Walker, "card:")):
+		rec.Reason = ReasonUnknownBadge
 	}
 	if rec.Reason == "" {
 		c.ensureNight(rec.At)
@@ -486,14 +499,16 @@ func (c *Check) implausible(rec *scanRec, s *rawScan, cp *checkpoint) string {
 			}
 			continue
 		}
-		if rec.Walker != "" && o.Walker == rec.Walker {
-			if d < twoPlaces && o.Reader != rec.Reader {
-				rank(ReasonTwoPlaces)
-			} else if d < c.walkTime(o.CP, cp.id) {
-				rank(ReasonTooFast)
-			}
+		// Under a registry the walking-speed and burst rules take every scan of
+		// the centre together: a badge is no proof of who walked.
+		sameWalker := rec.Walker != "" && o.Walker == rec.Walker
+		switch {
+		case sameWalker && d < twoPlaces && o.Reader != rec.Reader:
+			rank(ReasonTwoPlaces)
+		case (sameWalker || c.opt.Registered) && d < c.walkTime(o.CP, cp.id):
+			rank(ReasonTooFast)
 		}
-		if c.cfg.BurstCount > 0 && o.Group == rec.Group && d < c.cfg.BurstWindow.Std() {
+		if c.cfg.BurstCount > 0 && (o.Group == rec.Group || c.opt.Registered) && d < c.cfg.BurstWindow.Std() {
 			burst[o.CP] = true
 		}
 	}

@@ -1,0 +1,290 @@
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/config"
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxEntrySize bounds an entry file and a bundle's payload.
+const MaxEntrySize = 4 << 20
+
+// Load reads and parses the entry file at path; see [Parse].
+func Load(path string) (*Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxEntrySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("registry: %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates one centre's registry entry. name is used in error
+// messages (the file's path or base name). The error, if any, joins one
+// *config.FieldError per problem, sorted by line ([config.FieldErrors] splits
+// it); on error the entry is nil.
+func Parse(name string, data []byte) (*Entry, error) {
+	p := &problems{file: name}
+	if len(data) > MaxEntrySize {
+		p.add(0, "", fmt.Errorf("the file is %d bytes; a registry entry is at most %d", len(data), MaxEntrySize))
+		return nil, p.join()
+	}
+	var doc yaml.Node
+	err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
+	if errors.Is(err, io.EOF) || (err == nil && (len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null")) {
+		p.add(0, "", errors.New("the file is empty: a registry entry needs at least version:, centre:, zones:"))
+		return nil, p.join()
+	}
+	if err != nil {
+		msg := reLine.ReplaceAllString(err.Error(), "")
+		line := yamlLine(err.Error())
+		if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found ") {
+			line++ // yaml.v3 reports the parser's marks 0-based (the scanner's 1-based)
+		}
+		p.add(line, "", fmt.Errorf("YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: ")))
+		return nil, p.join()
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.add(root.Line, "", errors.New("a registry entry is a mapping of sections: version:, not_before:, centre:, zones:, sensors:, rounds:, recipients:, score:, gateway:"))
+		return nil, p.join()
+	}
+	// A time the decoder cannot read stops it without a line: check it first.
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k, v := root.Content[i], root.Content[i+1]; k.Value == "not_before" {
+			var t time.Time
+			if err := v.Decode(&t); err != nil {
+				p.add(v.Line, "not_before", fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339), got %q", clip(v.Value)))
+				return nil, p.join()
+			}
+		}
+	}
+	lines, cols := map[string]int{}, map[[2]int]string{}
+	indexLines(root, "", lines, cols, 1<<16)
+	e := &Entry{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(e); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			p.add(0, "", fmt.Errorf("cannot decode: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
+			return nil, p.join()
+		}
+		for _, msg := range te.Errors {
+			line, path := yamlLine(msg), ""
+			if m := reColumn.FindStringSubmatch(reLine.ReplaceAllString(msg, "")); m != nil {
+				col, _ := strconv.Atoi(m[1])
+				path, msg = cols[[2]int{line, col}], m[2]
+			}
+			if m := reNotFound.FindStringSubmatch(msg); m != nil && path == "" {
+				path = keyOnLine(lines, line, m[1])
+			}
+			p.add(line, path, typeError(msg))
+		}
+		return nil, p.join()
+	}
+	p.lines = lines
+	e.validate(p)
+	if err := p.join(); err != nil {
+		return nil, err
+	}
+	e.NotBefore = e.NotBefore.UTC()
+	return e, nil
+}
+
+var (
+	reLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+	reColumn   = regexp.MustCompile(`^column (\d+): (.*)$`)
+	reNotFound = regexp.MustCompile(`field (\S+) not found in type registry\.(\w+)`)
+)
+
+func yamlLine(msg string) int {
+	if m := reLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+// keyOnLine returns the path of the key called name on line, or "".
+func keyOnLine(lines map[string]int, line int, name string) string {
+	best := ""
+	for path, l := range lines {
+		if l == line && (path == name || strings.HasSuffix(path, "."+name)) && (best == "" || path < best) {
+			best = path
+		}
+	}
+	return best
+}
+
+// fieldsOf lists the YAML keys of the registry's types, for "did you mean".
+var fieldsOf = map[string]reflect.Type{
+	"Entry": reflect.TypeFor[Entry](), "Centre": reflect.TypeFor[Centre](), "Zone": reflect.TypeFor[Zone](),
+	"Sensor": reflect.TypeFor[Sensor](), "Rounds": reflect.TypeFor[Rounds](), "Checkpoint": reflect.TypeFor[Checkpoint](),
+	"Badge": reflect.TypeFor[Badge](), "Recipient": reflect.TypeFor[Recipient](), "Score": reflect.TypeFor[Score](),
+	"Weights": reflect.TypeFor[Weights](), "Gateway": reflect.TypeFor[Gateway](),
+}
+
+func typeError(msg string) error {
+	msg = reLine.ReplaceAllString(msg, "")
+	if m := reNotFound.FindStringSubmatch(msg); m != nil {
+		var known []string
+		if t, ok := fieldsOf[m[2]]; ok {
+			for i := range t.NumField() {
+				name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+				known = append(known, name)
+			}
+		}
+		if s := suggest(m[1], known); s != "" {
+			return fmt.Errorf("unknown field %q (did you mean %q?)", m[1], s)
+		}
+		return fmt.Errorf("unknown field %q; known here: %s", m[1], strings.Join(known, ", "))
+	}
+	if strings.Contains(msg, "into time.Time") {
+		return fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339, without quotes): %s", msg)
+	}
+	return errors.New(msg)
+}
+
+// indexLines records the line of every key and list item under n, and the path
+// of every value by its line and column.
+func indexLines(n *yaml.Node, path string, lines map[string]int, cols map[[2]int]string, budget int) int {
+	if budget <= 0 || n == nil {
+		return 0
+	}
+	budget--
+	if _, ok := cols[[2]int{n.Line, n.Column}]; !ok {
+		cols[[2]int{n.Line, n.Column}] = path
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if _, ok := lines[p]; !ok {
+				lines[p] = k.Line
+			}
+			budget = indexLines(n.Content[i+1], p, lines, cols, budget)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			lines[p] = item.Line
+			budget = indexLines(item, p, lines, cols, budget)
+		}
+	}
+	return budget
+}
+
+// problems collects the problems of one entry.
+type problems struct {
+	file  string
+	lines map[string]int // field path -> line; nil for an entry from a bundle
+	list  []*config.FieldError
+}
+
+func (p *problems) add(line int, field string, err error) {
+	p.list = append(p.list, &config.FieldError{File: p.file, Line: line, Field: field, Err: err})
+}
+
+// errf adds a problem at path, on the line of path or of its nearest ancestor.
+func (p *problems) errf(path, format string, args ...any) {
+	p.add(p.line(path), path, fmt.Errorf(format, args...))
+}
+
+func (p *problems) line(path string) int {
+	for path != "" {
+		if l, ok := p.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+func (p *problems) join() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	// Stable insertion sort by line: lists are short.
+	for i := 1; i < len(p.list); i++ {
+		for j := i; j > 0 && p.list[j].Line < p.list[j-1].Line; j-- {
+			p.list[j], p.list[j-1] = p.list[j-1], p.list[j]
+		}
+	}
+	errs := make([]error, len(p.list))
+	for i, fe := range p.list {
+		errs[i] = fe
+	}
+	return errors.Join(errs...)
+}
+
+// suggest returns the candidate within a small edit distance of s, or "".
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	if len(s) <= 4 {
+		bestD = 2
+	}
+	for _, c := range candidates {
+		if c == s {
+			continue
+		}
+		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance of a and b in runes (bounded inputs).
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 {
+		return 1 << 20
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+func didYouMean(s string, candidates []string) string {
+	if m := suggest(s, candidates); m != "" {
+		return fmt.Sprintf(" (did you mean %q?)", m)
+	}
+	return ""
+}
