@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/zonekind"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -67,7 +68,8 @@ func (z Zone) Required() bool {
 	if z.Coverage != "" {
 		return z.Coverage == config.CoverageRequired
 	}
-	return config.KindCoverage(z.Kind) == config.CoverageRequired
+	k, _ := zonekind.Lookup(z.Kind)
+	return k.Coverage == zonekind.Required
 }
 
 // Sensor is a registered sensor and the longest it may stay silent between

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 var (
@@ -29,14 +30,7 @@ func (e *Entry) Validate() error {
 	return p.join()
 }
 
-func kindNames() []string {
-	ks := config.ZoneKinds()
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = k.Name
-	}
-	return out
-}
+func kindNames() []string { return zonekind.KindNames() }
 
 func clip(s string) string {
 	if r := []rune(s); len(r) > 64 {
@@ -91,7 +85,7 @@ func (e *Entry) validate(p *problems) {
 		if id(zp+".id", z.ID) {
 			unique(zones, zp+".id", z.ID)
 		}
-		k, known := config.LookupZoneKind(z.Kind)
+		k, known := zonekind.Lookup(z.Kind)
 		switch {
 		case z.Kind == "":
 			p.errf(zp+".kind", "required: one of %s", strings.Join(kinds, ", "))
