@@ -102,5 +102,6 @@ func (a *auth) ensureCSRFCookie(w http.ResponseWriter, r *http.Request) string {
 	return a.csrf.Ensure(w, r)
 }
 
-// checkCSRF verifies a POST's csrf form value against its cookie.
-func (a *auth) checkCSRF(r *http.Request) bool { return a.csrf.Check(r) }
+// checkCSRF verifies a POST's csrf form value against its cookie, and refuses a
+// request that announces another site as its origin.
+func (a *auth) checkCSRF(r *http.Request) bool { return webauth.SameOrigin(r) && a.csrf.Check(r) }

@@ -783,3 +783,18 @@ func TestLoginLockoutPerClient(t *testing.T) {
 		t.Errorf("an untrusted peer escaped its lockout with X-Forwarded-For: %d, want 429", w.Code)
 	}
 }
+
+// TestLoginRefusesOtherOrigin: a sign-in posted from another site is refused even
+// with a valid token and the right password.
+func TestLoginRefusesOtherOrigin(t *testing.T) {
+	s, err := New(Options{Provider: centre(), Centre: "c1", PasswordHash: writeHash(t, "night-nurse-2"), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := signIn(t, s, "192.0.2.1:5000", "night-nurse-2", "Origin", "https://evil.example"); w.Code != http.StatusForbidden {
+		t.Errorf("cross-site sign-in = %d, want 403", w.Code)
+	}
+	if w := signIn(t, s, "192.0.2.1:5000", "night-nurse-2", "Origin", "http://example.com"); w.Code != http.StatusSeeOther {
+		t.Errorf("same-origin sign-in = %d, want 303", w.Code)
+	}
+}

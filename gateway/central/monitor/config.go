@@ -239,7 +239,7 @@ func (c *Config) validate() error {
 			secret = strings.TrimSpace(string(s))
 		}
 		if secret == "" {
-			bad("notify.webhook: a secret is required (secret_file or SAQSHY_MONITOR_WEBHOOK_SECRET) to sign the requests")
+			bad("notify.webhook: a secret is required (secret_file or %s) to sign the requests", EnvWebhookSecret)
 		}
 		c.webhookSecret = []byte(secret)
 	}
@@ -266,7 +266,7 @@ func (c *Config) validate() error {
 			c.smtpPassword = strings.TrimSpace(string(s))
 		}
 		if e.Username != "" && c.smtpPassword == "" {
-			bad("notify.email: username %q needs a password (password_file or SAQSHY_MONITOR_SMTP_PASSWORD)", e.Username)
+			bad("notify.email: username %q needs a password (password_file or %s)", e.Username, EnvSMTPPassword)
 		}
 	}
 	if tg := c.Notify.Telegram; tg.TokenFile != "" || len(tg.ChatIDs) > 0 {
@@ -279,7 +279,7 @@ func (c *Config) validate() error {
 			c.telegramToken = strings.TrimSpace(string(s))
 		}
 		if c.telegramToken == "" || len(tg.ChatIDs) == 0 {
-			bad("notify.telegram: a bot token (token_file or SAQSHY_MONITOR_TELEGRAM_TOKEN) and chat_ids are required")
+			bad("notify.telegram: a bot token (token_file or %s) and chat_ids are required", EnvTelegramToken)
 		}
 	}
 	ids := map[string]bool{}

@@ -857,6 +857,8 @@ users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]
 users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "influx.url: required"},
 		{"bad url", strings.Replace(good, "http://127.0.0.1:8086", "ftp://x", 1), "influx.url"},
 		{"unknown key", good + "colour: red\n", "colour"},
+		{"bad proxy", good + "proxy: {trusted: [\"10.0.0.1\", \"nginx.local\"]}\n", `proxy.trusted: trusted proxy "nginx.local" is neither an address nor a CIDR prefix`},
+		{"proxy header without proxies", good + "proxy: {header: X-Real-IP}\n", `proxy.header: "X-Real-IP" is read only from trusted proxies`},
 		{"bad duration", good + "silent_after: soon\n", "not a duration"},
 		{"short silence", good + "silent_after: 5s\n", "silent_after"},
 		{"bad report time", good + "report: {time: \"25:00\"}\n", "report.time"},

@@ -154,8 +154,6 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
-type ctxKey struct{}
-
 // page is what every template gets.
 type page struct {
 	Lang   string
