@@ -118,7 +118,7 @@ DAYS    ?= 30
 BENCH_DATA ?=
 bench-monitor: tools
 	SAQSHY_BENCH_CENTRES=$(CENTRES) SAQSHY_BENCH_STEP=$(STEP) SAQSHY_BENCH_DAYS=$(DAYS) SAQSHY_BENCH_DATA=$(BENCH_DATA) \
-		go test -run='^$$' -bench=Scale -benchtime=5x -count=1 -timeout 120m -v ./gateway/monitor | tee bench-monitor.txt
+		go test -run='^$$' -bench=Scale -benchtime=5x -count=1 -timeout 120m -v ./gateway/central/monitor | tee bench-monitor.txt
 
 ## fuzz: a short run of every fuzz target
 FUZZTIME ?= 20s

@@ -137,7 +137,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	var writer *influxsink.Writer
 	if g.cfg.Influx.URL != "" {
 		token := g.opt.InfluxToken
-		if token == "" && (g.cfg.Influx.TokenFile != "" || os.Getenv("SAQSHY_INFLUX_TOKEN") != "") {
+		if token == "" && (g.cfg.Influx.TokenFile != "" || os.Getenv(config.EnvInfluxToken) != "") {
 			if token, err = g.cfg.InfluxToken(); err != nil {
 				return fmt.Errorf("gateway: %w", err)
 			}
@@ -295,7 +295,7 @@ func (g *Gateway) observe(evs []telemetry.Event) {
 func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {
 	c := g.cfg.MQTT
 	pass := g.opt.MQTTPassword
-	if pass == "" && (c.PasswordFile != "" || os.Getenv("SAQSHY_MQTT_PASSWORD") != "") {
+	if pass == "" && (c.PasswordFile != "" || os.Getenv(config.EnvMQTTPassword) != "") {
 		var err error
 		if pass, err = g.cfg.MQTTPassword(); err != nil {
 			return mqttsrc.Options{}, fmt.Errorf("gateway: %w", err)

@@ -54,7 +54,7 @@ func scoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	token := ""
-	if cfg.Influx.TokenFile != "" || os.Getenv("SAQSHY_INFLUX_TOKEN") != "" {
+	if cfg.Influx.TokenFile != "" || os.Getenv(config.EnvInfluxToken) != "" {
 		if token, err = cfg.InfluxToken(); err != nil {
 			fmt.Fprintf(stderr, "score: %v\n", err)
 			return 1

@@ -16,7 +16,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/saqshy/saqshy/gateway/monitor"
+	"github.com/saqshy/saqshy/gateway/central/monitor"
+	"github.com/saqshy/saqshy/gateway/central/web"
 )
 
 const help = `Usage:
@@ -93,7 +94,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "saqshy-monitor hash-password: the password must have at least 8 characters")
 			return 1
 		}
-		h, err := monitor.HashPassword(pw)
+		h, err := web.HashPassword(pw)
 		if err != nil {
 			fmt.Fprintf(stderr, "saqshy-monitor: %v\n", err)
 			return 1

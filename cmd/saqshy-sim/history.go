@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/sim"
 )
@@ -70,7 +71,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return 0
 	}
-	token := os.Getenv("SAQSHY_INFLUX_TOKEN")
+	token := os.Getenv(config.EnvInfluxToken)
 	client := influxsink.NewClient(*url, token, *org, *bucket, 60*time.Second)
 	defer client.Close()
 	t0 := time.Now()

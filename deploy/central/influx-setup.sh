@@ -39,7 +39,7 @@ fi
 # centre_latest: one point per centre the overview reads (the same rows saqshy-monitor's
 # `latest` writer produces; docs/BENCHMARKS.md). Run either this task or the monitor's
 # writer (latest.enabled), not both. Values are JSON strings; the monitor parses them.
-# gateway/monitor's TestLatestTask runs this script's query on InfluxDB 1.8 and checks
+# gateway/central/monitor's TestLatestTask runs this script's query on InfluxDB 1.8 and checks
 # the overview it yields against the raw measurements.
 cat > /tmp/saqshy-latest.flux <<'FLUX'
 import "json"

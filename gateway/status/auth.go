@@ -1,27 +1,20 @@
 package status
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
-// Cookie names.
-const (
-	sessionCookie = "saqshy_session"
-	csrfCookie    = "saqshy_csrf"
-)
+// sessionCookie carries the session id.
+const sessionCookie = webauth.SessionCookie
 
 // ReadPasswordFile reads a bcrypt hash (as written by `saqshy-gateway
 // hash-password`) from path: the first non-empty line that is not a comment.
@@ -51,133 +44,64 @@ func HashPassword(password string) ([]byte, error) {
 	return bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 }
 
-// auth holds the sessions and signs CSRF tokens. Sessions live in memory: a
-// restart signs everyone out.
+// auth is the page's sign-in: one password, sessions in memory (a restart signs
+// everyone out), signed CSRF tokens and failed logins limited per client address
+// (gateway/webauth, shared with the monitoring room).
 type auth struct {
-	hash []byte // nil: the page is open
-	key  [32]byte
-	ttl  time.Duration
-	now  func() time.Time
-
-	mu       sync.Mutex
-	sessions map[string]time.Time // id -> expiry
-	failures []time.Time          // failed logins in the last minute
+	hash     []byte // nil: the page is open
+	sessions *webauth.Sessions[struct{}]
+	limit    *webauth.Limiter
+	csrf     *webauth.SignedCSRF
+	proxy    webauth.Proxy
 }
 
-func newAuth(hash []byte, ttl time.Duration, now func() time.Time) *auth {
-	a := &auth{hash: hash, ttl: ttl, now: now, sessions: map[string]time.Time{}}
-	_, _ = rand.Read(a.key[:])
-	return a
+func newAuth(hash []byte, ttl time.Duration, now func() time.Time, proxy webauth.Proxy) *auth {
+	return &auth{hash: hash, sessions: webauth.NewSessions[struct{}](ttl, now), limit: webauth.NewLimiter(now),
+		csrf: webauth.NewSignedCSRF(), proxy: proxy}
 }
 
 func (a *auth) open() bool { return a.hash == nil }
 
-func randomID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // loggedIn reports whether r carries a live session (always true for an open page).
 func (a *auth) loggedIn(r *http.Request) bool {
-	if a.open() {
-		return true
-	}
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return false
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	exp, ok := a.sessions[c.Value]
-	if !ok {
-		return false
-	}
-	if a.now().After(exp) {
-		delete(a.sessions, c.Value)
-		return false
-	}
-	return true
+	return a.open() || a.sessions.Get(r) != nil
 }
 
-// errTooMany means too many failed logins in the last minute.
+// errTooMany means too many failed logins from this client in the last minute.
 var errTooMany = errors.New("too many failed logins")
 
-// maxFailures is how many wrong passwords a minute the page accepts before it
-// refuses every login attempt for the rest of that minute.
-const maxFailures = 10
+// maxFailures is how many wrong passwords a minute the page accepts from one client
+// before it refuses every login attempt of that client for the rest of that minute.
+const maxFailures = webauth.Failures
 
-// login checks password; on success it returns a new session id.
-func (a *auth) login(password string) (string, error) {
-	now := a.now()
-	a.mu.Lock()
-	recent := a.failures[:0]
-	for _, f := range a.failures {
-		if now.Sub(f) < time.Minute {
-			recent = append(recent, f)
-		}
-	}
-	a.failures = recent
-	if len(recent) >= maxFailures {
-		a.mu.Unlock()
+// login checks password; on success it returns a new session id. The attempt
+// counts as a failure of r's client before the (slow) hash is checked, so that
+// parallel attempts cannot all pass the limit; a right password takes it back.
+func (a *auth) login(r *http.Request, password string) (string, error) {
+	key := "ip:" + a.proxy.ClientIP(r)
+	at, ok, _ := a.limit.Reserve(key)
+	if !ok {
 		return "", errTooMany
 	}
-	// The attempt counts as a failure before the (slow) hash is checked, so that
-	// parallel attempts cannot all pass the limit; a right password takes it back.
-	a.failures = append(a.failures, now)
-	a.mu.Unlock()
 	if err := bcrypt.CompareHashAndPassword(a.hash, []byte(password)); err != nil {
 		return "", err
 	}
-	id := randomID()
-	a.mu.Lock()
-	if i := slices.Index(a.failures, now); i >= 0 {
-		a.failures = slices.Delete(a.failures, i, i+1)
-	}
-	for k, exp := range a.sessions { // forget expired sessions
-		if now.After(exp) {
-			delete(a.sessions, k)
-		}
-	}
-	a.sessions[id] = now.Add(a.ttl)
-	a.mu.Unlock()
+	a.limit.Release(at, key)
+	id, _ := a.sessions.Create(struct{}{})
 	return id, nil
 }
 
-func (a *auth) logout(r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		a.mu.Lock()
-		delete(a.sessions, c.Value)
-		a.mu.Unlock()
-	}
-}
+func (a *auth) logout(r *http.Request) { a.sessions.Drop(r) }
 
-// csrfToken returns the token forms must carry: an HMAC of the browser's CSRF
-// cookie, which ensureCSRFCookie sets. A page on another site can neither read the
-// cookie nor compute the token.
-func (a *auth) csrfToken(cookie string) string {
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write([]byte("csrf\x00" + cookie))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+// csrfToken returns the token forms must carry for the browser's CSRF cookie.
+func (a *auth) csrfToken(cookie string) string { return a.csrf.Token(cookie) }
 
 // ensureCSRFCookie returns the request's CSRF cookie value, setting a new one on
 // w when there is none.
 func (a *auth) ensureCSRFCookie(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
-		return c.Value
-	}
-	v := randomID()
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	return v
+	return a.csrf.Ensure(w, r)
 }
 
-// checkCSRF verifies a POST's csrf form value against its cookie.
-func (a *auth) checkCSRF(r *http.Request) bool {
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || len(c.Value) < 32 {
-		return false
-	}
-	got := r.PostFormValue("csrf")
-	return got != "" && hmac.Equal([]byte(got), []byte(a.csrfToken(c.Value)))
-}
+// checkCSRF verifies a POST's csrf form value against its cookie, and refuses a
+// request that announces another site as its origin.
+func (a *auth) checkCSRF(r *http.Request) bool { return webauth.SameOrigin(r) && a.csrf.Check(r) }

@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 //go:embed page.html
@@ -40,6 +40,10 @@ type Options struct {
 	PasswordHash []byte
 	// Acker, when set, gives firing alerts an acknowledge button.
 	Acker Acker
+	// Proxy names the reverse proxies trusted to give the client's address (the
+	// failed-login limit is per client) and scheme (the session cookie is Secure
+	// over HTTPS); the zero value trusts none.
+	Proxy webauth.Proxy
 	// SessionTTL is how long a sign-in lasts (default 12h).
 	SessionTTL time.Duration
 	// UpdateEvery is the live-update period (default 2s).
@@ -81,7 +85,7 @@ func New(opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, log: opt.Logger, auth: newAuth(opt.PasswordHash, opt.SessionTTL, opt.Now), reg: prometheus.NewRegistry()}
+	s := &Server{opt: opt, log: opt.Logger, auth: newAuth(opt.PasswordHash, opt.SessionTTL, opt.Now, opt.Proxy), reg: prometheus.NewRegistry()}
 	if err := s.reg.Register(newCollector(opt.Provider, opt.Centre, opt.Now)); err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
@@ -299,23 +303,23 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusForbidden, "login", s.loginView(w, r, "bad_csrf"))
 		return
 	}
-	id, err := s.auth.login(r.PostFormValue("password"))
+	id, err := s.auth.login(r, r.PostFormValue("password"))
 	switch {
 	case errors.Is(err, errTooMany):
 		s.metrics.logins.WithLabelValues("too_many").Inc()
-		s.log.Warn("status page: sign-in refused, too many failures", "remote", remoteIP(r))
+		s.log.Warn("status page: sign-in refused, too many failures", "remote", s.remoteIP(r))
 		s.render(w, http.StatusTooManyRequests, "login", s.loginView(w, r, "too_many"))
 		return
 	case err != nil:
 		s.metrics.logins.WithLabelValues("wrong_password").Inc()
-		s.log.Warn("status page: wrong password", "remote", remoteIP(r))
+		s.log.Warn("status page: wrong password", "remote", s.remoteIP(r))
 		s.render(w, http.StatusUnauthorized, "login", s.loginView(w, r, "wrong_password"))
 		return
 	}
 	s.metrics.logins.WithLabelValues("ok").Inc()
-	s.log.Info("status page: signed in", "remote", remoteIP(r))
+	s.log.Info("status page: signed in", "remote", s.remoteIP(r))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(s.opt.SessionTTL / time.Second)})
+		SameSite: http.SameSiteStrictMode, Secure: s.opt.Proxy.Secure(r), MaxAge: int(s.opt.SessionTTL / time.Second)})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -368,7 +372,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	err := s.opt.Acker.Ack(r.Context(), id, "status page, "+remoteIP(r))
+	err := s.opt.Acker.Ack(r.Context(), id, "status page, "+s.remoteIP(r))
 	switch {
 	case errors.Is(err, ErrUnknownAlert):
 		s.metrics.rejected.WithLabelValues("unknown_alert").Inc()
@@ -381,7 +385,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.acks.Inc()
-	s.log.Info("status page: alert acknowledged", "alert", id, "remote", remoteIP(r))
+	s.log.Info("status page: alert acknowledged", "alert", id, "remote", s.remoteIP(r))
 	http.Redirect(w, r, "/#alerts", http.StatusSeeOther)
 }
 
@@ -396,13 +400,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 	s.render(w, status, "error", errorView{T: tr{lang}, Lang: lang, Message: msg})
 }
 
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (s *Server) remoteIP(r *http.Request) string { return s.opt.Proxy.ClientIP(r) }
 
 func sorted(s Snapshot) Snapshot {
 	sort.Slice(s.Sensors, func(i, j int) bool {

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 func f(x float64) *float64 { return &x }
@@ -683,5 +685,116 @@ func TestLoginRateLimitParallel(t *testing.T) {
 	wg.Wait()
 	if codes[http.StatusUnauthorized] > maxFailures || codes[http.StatusTooManyRequests] < 60-maxFailures {
 		t.Fatalf("60 parallel wrong passwords: %v; at most %d may be checked", codes, maxFailures)
+	}
+}
+
+// signIn posts the password from remote (through h directly, so that each client
+// has its own address) with a fresh CSRF cookie and token, and returns the response.
+func signIn(t *testing.T, h http.Handler, remote, password string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	page := httptest.NewRecorder()
+	g := httptest.NewRequest(http.MethodGet, "/login", nil)
+	g.RemoteAddr = remote
+	h.ServeHTTP(page, g)
+	var ck *http.Cookie
+	for _, c := range page.Result().Cookies() {
+		if c.Name == webauth.CSRFCookie {
+			ck = c
+		}
+	}
+	if ck == nil {
+		t.Fatal("the login page set no CSRF cookie")
+	}
+	form := url.Values{"password": {password}, "csrf": {csrfOf(t, page.Body.String())}}
+	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(ck)
+	r.RemoteAddr = remote
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// TestLoginLockoutPerClient: ten wrong passwords from one client lock out that
+// client only; the director signs in from another address. Behind a trusted proxy
+// the client is the proxy's X-Forwarded-For, and the session cookie is Secure when
+// the proxy says the browser used HTTPS.
+func TestLoginLockoutPerClient(t *testing.T) {
+	hash := writeHash(t, "night-nurse-2")
+	s, err := New(Options{Provider: centre(), Centre: "c1", PasswordHash: hash, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxFailures {
+		if w := signIn(t, s, "192.0.2.1:5000", "guess"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d = %d", i, w.Code)
+		}
+	}
+	if w := signIn(t, s, "192.0.2.1:5001", "night-nurse-2"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("the locked-out client with the right password = %d, want 429", w.Code)
+	}
+	w := signIn(t, s, "192.0.2.2:5000", "night-nurse-2")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("another client with the right password = %d, want 303 (the lockout must be per client)", w.Code)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == sessionCookie && c.Secure {
+			t.Error("session cookie Secure over plain HTTP without a trusted proxy")
+		}
+	}
+
+	proxy, err := webauth.ParseProxy([]string{"10.0.0.1"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Options{Provider: centre(), Centre: "c1", PasswordHash: hash, Proxy: proxy, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxFailures {
+		if w := signIn(t, p, "10.0.0.1:5000", "guess", "X-Forwarded-For", "198.51.100.1"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d through the proxy = %d", i, w.Code)
+		}
+	}
+	if w := signIn(t, p, "10.0.0.1:5000", "night-nurse-2", "X-Forwarded-For", "198.51.100.1"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("the locked-out client behind the proxy = %d, want 429", w.Code)
+	}
+	w = signIn(t, p, "10.0.0.1:5000", "night-nurse-2", "X-Forwarded-For", "198.51.100.2", "X-Forwarded-Proto", "https")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("another client behind the same proxy = %d, want 303", w.Code)
+	}
+	secure := false
+	for _, c := range w.Result().Cookies() {
+		if c.Name == sessionCookie {
+			secure = c.Secure
+		}
+	}
+	if !secure {
+		t.Error("session cookie not Secure although the trusted proxy says HTTPS")
+	}
+	// An untrusted peer cannot pick its address with the header.
+	for range maxFailures {
+		signIn(t, p, "192.0.2.9:5000", "guess", "X-Forwarded-For", "198.51.100.3")
+	}
+	if w := signIn(t, p, "192.0.2.9:5000", "night-nurse-2", "X-Forwarded-For", "198.51.100.4"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("an untrusted peer escaped its lockout with X-Forwarded-For: %d, want 429", w.Code)
+	}
+}
+
+// TestLoginRefusesOtherOrigin: a sign-in posted from another site is refused even
+// with a valid token and the right password.
+func TestLoginRefusesOtherOrigin(t *testing.T) {
+	s, err := New(Options{Provider: centre(), Centre: "c1", PasswordHash: writeHash(t, "night-nurse-2"), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := signIn(t, s, "192.0.2.1:5000", "night-nurse-2", "Origin", "https://evil.example"); w.Code != http.StatusForbidden {
+		t.Errorf("cross-site sign-in = %d, want 403", w.Code)
+	}
+	if w := signIn(t, s, "192.0.2.1:5000", "night-nurse-2", "Origin", "http://example.com"); w.Code != http.StatusSeeOther {
+		t.Errorf("same-origin sign-in = %d, want 303", w.Code)
 	}
 }

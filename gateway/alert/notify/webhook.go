@@ -15,8 +15,12 @@ import (
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
 )
 
-// SignatureHeader carries the webhook body's HMAC-SHA256 as "sha256=<hex>".
-const SignatureHeader = "X-Saqshy-Signature"
+// SignatureHeader carries the webhook body's HMAC-SHA256 as "sha256=<hex>";
+// TimestampHeader the Unix time the request was signed.
+const (
+	SignatureHeader = "X-Saqshy-Signature"
+	TimestampHeader = "X-Saqshy-Timestamp"
+)
 
 // Webhook POSTs each notification's JSON body to a URL, signed with a secret.
 type Webhook struct {
@@ -56,7 +60,7 @@ func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
 	}
 	req.Header.Set(SignatureHeader, Sign(secret, n.Body))
 	req.Header.Set("X-Saqshy-Delivery", n.ID)
-	req.Header.Set("X-Saqshy-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set(TimestampHeader, strconv.FormatInt(time.Now().Unix(), 10))
 	c := w.Client
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}

@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,9 +23,14 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/saqshy/saqshy/gateway/alert/notify"
+	"github.com/saqshy/saqshy/gateway/central/jobs"
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/central/web"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/sim"
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 // lp is a parsed line of line protocol (as the fleet writes it).
@@ -165,6 +169,20 @@ func (e *env) client(t *testing.T, user string) *http.Client {
 	return c
 }
 
+// session logs user in and returns the session cookie's value.
+func (e *env) session(t *testing.T, user string) string {
+	t.Helper()
+	c := e.client(t, user)
+	u, _ := url.Parse(e.srv.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == webauth.SessionCookie {
+			return ck.Value
+		}
+	}
+	t.Fatalf("logged in as %s without a session cookie", user)
+	return ""
+}
+
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (e *env) loginToken(t *testing.T, c *http.Client) string {
@@ -203,7 +221,7 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 	t.Helper()
 	var x expected
 	var liveAt, covAt, nightAt time.Time
-	yStart := startOfDay(e.now, loc).AddDate(0, 0, -1)
+	yStart := store.StartOfDay(e.now, loc).AddDate(0, 0, -1)
 	var sum float64
 	var n int
 	type akey struct{ kind, zone, sev, subj string }
@@ -216,7 +234,7 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 		case p.m == "safety_score" && p.tags["period"] == "live" && p.t.After(e.now.Add(-6*time.Hour)) && p.t.After(liveAt):
 			liveAt, x.live = p.t, num(t, p.fields["total"])
 			x.liveComponents = map[string]float64{}
-			for _, k := range ComponentNames {
+			for _, k := range store.ComponentNames {
 				if v, ok := p.fields[k]; ok {
 					x.liveComponents[k] = num(t, v)
 				}
@@ -255,7 +273,7 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 
 // checkOverview compares the overview's numbers with an independent computation from
 // the points written.
-func (e *env) checkOverview(t *testing.T, rows []CentreRow) {
+func (e *env) checkOverview(t *testing.T, rows []store.CentreRow) {
 	t.Helper()
 	if len(rows) != 6 {
 		t.Fatalf("overview has %d centres, want 6 (5 registered + 1 unregistered)", len(rows))
@@ -304,10 +322,10 @@ func (e *env) checkOverview(t *testing.T, rows []CentreRow) {
 
 func TestMonitor(t *testing.T) {
 	e := newEnv(t)
-	ministry := &User{Name: "min", Role: RoleMinistry}
+	ministry := &web.User{Name: "min", Role: web.RoleMinistry}
 
 	t.Run("OverviewMatchesRawPoints", func(t *testing.T) {
-		rows, asOf, _, err := e.app.Server.overviewRows(context.Background(), ministry)
+		rows, asOf, _, err := e.app.Server.OverviewRows(context.Background(), ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,16 +337,16 @@ func TestMonitor(t *testing.T) {
 
 	t.Run("OverviewFromLatestRollup", func(t *testing.T) {
 		ctx := context.Background()
-		raw, err := buildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
+		raw, err := store.BuildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		// A centre this writer wrote before that is no longer in the data is retracted.
-		ghost := &CentreRow{Info: CentreInfo{ID: "c09999"}, HasCoverage: true, Coverage: 0.5}
-		if err := e.app.Store.Write(ctx, latestLine("c09999", encodeLatest(ghost), time.Now().Add(-time.Minute).UnixNano())); err != nil {
+		ghost := &store.CentreRow{Info: store.CentreInfo{ID: "c09999"}, HasCoverage: true, Coverage: 0.5}
+		if err := e.app.Store.Write(ctx, store.LatestLine("c09999", store.EncodeLatest(ghost), time.Now().Add(-time.Minute).UnixNano())); err != nil {
 			t.Fatal(err)
 		}
-		e.app.Latest.written["c09999"] = latestWritten{row: encodeLatest(ghost), at: time.Now()}
+		e.app.Latest.Remember("c09999", store.EncodeLatest(ghost), time.Now())
 		st, err := e.app.Latest.Step(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -336,12 +354,12 @@ func TestMonitor(t *testing.T) {
 		if st.Centres != 6 || st.Written != 7 {
 			t.Errorf("first run: %+v, want 6 centres, 7 points (6 rows + 1 retraction)", st)
 		}
-		rows, asOf, source, err := e.app.Server.overviewRows(ctx, ministry)
+		rows, asOf, source, err := e.app.Server.OverviewRows(ctx, ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if asOf.IsZero() || source != sourceInflux {
-			t.Fatalf("overview read %q (run %v) after a run, want %q", source, asOf, sourceInflux)
+		if asOf.IsZero() || source != web.SourceInflux {
+			t.Fatalf("overview read %q (run %v) after a run, want %q", source, asOf, web.SourceInflux)
 		}
 		e.checkOverview(t, rows)
 		if len(rows) != len(raw) {
@@ -357,14 +375,14 @@ func TestMonitor(t *testing.T) {
 			t.Errorf("second run with nothing changed: %+v %v, want 6 centres, nothing written", st, err)
 		}
 		// The writer's process serves its last run from memory while it is fresh.
-		e.app.Latest.snapAge = time.Minute
-		defer func() { e.app.Latest.snapAge = 0 }()
-		mem, asOf, source, err := e.app.Server.overviewRows(ctx, ministry)
+		e.app.Latest.SetSnapshotAge(time.Minute)
+		defer e.app.Latest.SetSnapshotAge(0)
+		mem, asOf, source, err := e.app.Server.OverviewRows(ctx, ministry)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if source != sourceMemory || !asOf.Equal(e.app.Latest.snapAt) {
-			t.Fatalf("overview read %q as of %v, want the snapshot of %v", source, asOf, e.app.Latest.snapAt)
+		if source != web.SourceMemory || !asOf.Equal(e.app.Latest.SnapshotAt()) {
+			t.Fatalf("overview read %q as of %v, want the snapshot of %v", source, asOf, e.app.Latest.SnapshotAt())
 		}
 		e.checkOverview(t, mem)
 		for i := range mem {
@@ -372,8 +390,8 @@ func TestMonitor(t *testing.T) {
 				t.Errorf("centre %s differs:\nmemory %s\nraw    %s", raw[i].Info.ID, a, b)
 			}
 		}
-		e.app.Latest.snapAt = time.Now().Add(-2 * time.Minute)
-		if _, _, source, _ := e.app.Server.overviewRows(ctx, ministry); source != sourceInflux {
+		e.app.Latest.SetSnapshotAge(time.Nanosecond) // the snapshot is now older than its age
+		if _, _, source, _ := e.app.Server.OverviewRows(ctx, ministry); source != web.SourceInflux {
 			t.Errorf("a stale snapshot was served (%q)", source)
 		}
 		c := e.client(t, "min")
@@ -442,7 +460,7 @@ func TestMonitor(t *testing.T) {
 		if _, code := get(t, c, e.srv.URL+"/centre/c00001"); code != 200 {
 			t.Errorf("region user opening own centre: %d", code)
 		}
-		month := startOfDay(e.now, time.FixedZone("", 5*3600)).AddDate(0, 0, -1).Format("2006-01")
+		month := store.StartOfDay(e.now, time.FixedZone("", 5*3600)).AddDate(0, 0, -1).Format("2006-01")
 		if _, code := get(t, c, e.srv.URL+"/export/download?format=csv&month="+month+"&centre=c00003"); code != http.StatusNotFound {
 			t.Errorf("region user exporting another region's centre: %d, want 404", code)
 		}
@@ -484,14 +502,18 @@ func TestMonitor(t *testing.T) {
 	t.Run("ExportMatchesScorePoints", func(t *testing.T) {
 		c := e.client(t, "min")
 		loc, _ := time.LoadLocation("Asia/Almaty")
-		month := startOfDay(e.now, loc).AddDate(0, 0, -1).Format("2006-01")
+		month := store.StartOfDay(e.now, loc).AddDate(0, 0, -1).Format("2006-01")
 		// The expected rows: every registered centre's day points in its local month.
+		registered := map[string]store.CentreInfo{}
+		for _, ci := range e.cfg.Centres {
+			registered[ci.ID] = ci
+		}
 		want := map[string][]string{}
 		for _, p := range e.points {
 			if p.m != "safety_score" || p.tags["period"] != "day" {
 				continue
 			}
-			ci, ok := e.app.Server.byID[p.tags["centre"]]
+			ci, ok := registered[p.tags["centre"]]
 			if !ok {
 				continue
 			}
@@ -500,7 +522,7 @@ func TestMonitor(t *testing.T) {
 				continue
 			}
 			row := []string{ci.ID, local.Format("2006-01-02"), p.fields["total"]}
-			for _, k := range ComponentNames {
+			for _, k := range store.ComponentNames {
 				row = append(row, p.fields[k])
 			}
 			row = append(row, p.fields["weights_version"], p.fields["capped"], p.fields["caps"])
@@ -517,7 +539,7 @@ func TestMonitor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(recs[0], ",") != strings.Join(ExportCSVHeader, ",") {
+		if strings.Join(recs[0], ",") != strings.Join(web.ExportCSVHeader, ",") {
 			t.Errorf("csv header %v", recs[0])
 		}
 		got := map[string][]string{}
@@ -548,7 +570,7 @@ func TestMonitor(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("json: %d", code)
 		}
-		var exp Export
+		var exp web.Export
 		if err := json.Unmarshal([]byte(body), &exp); err != nil {
 			t.Fatal(err)
 		}
@@ -570,7 +592,7 @@ func TestMonitor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var last ExportLogEntry
+		var last web.ExportLogEntry
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
 			t.Fatal(err)
@@ -605,7 +627,7 @@ func TestMonitor(t *testing.T) {
 			t.Fatalf("rollup: %d zones, %v", len(series), err)
 		}
 		// Check one hour of the rollup against the raw points.
-		var pt Point
+		var pt store.Point
 		for _, s := range series {
 			if s.Name == "room-101" {
 				pt = s.Points[len(s.Points)/2]
@@ -663,7 +685,7 @@ func TestMonitor(t *testing.T) {
 		resp, _ := c.PostForm(e.srv.URL+"/login", url.Values{"csrf": {tok}, "user": {"min"}, "password": {"wrong"}})
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), tr("ru", "login.bad")) {
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), web.Translate("ru", "login.bad")) {
 			t.Errorf("bad password: %d", resp.StatusCode)
 		}
 		tok = e.loginToken(t, c)
@@ -705,7 +727,7 @@ func TestMonitor(t *testing.T) {
 			t.Errorf("after logout the session still works: %d", code)
 		}
 		// An open redirect through next is not possible.
-		if safeNext("//evil.example/x") != "/" || safeNext("https://evil.example") != "/" || safeNext("/centre/c1") != "/centre/c1" {
+		if webauth.SafeNext("//evil.example/x") != "/" || webauth.SafeNext("https://evil.example") != "/" || webauth.SafeNext("/centre/c1") != "/centre/c1" {
 			t.Error("safeNext lets an external URL through")
 		}
 	})
@@ -714,7 +736,7 @@ func TestMonitor(t *testing.T) {
 	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
 }
 
-func hasReason(r CentreRow, key string) bool {
+func hasReason(r store.CentreRow, key string) bool {
 	for _, x := range r.Reasons {
 		if x.Key == key {
 			return true
@@ -728,12 +750,12 @@ func hasReason(r CentreRow, key string) bool {
 func testSilent(t *testing.T, e *env) {
 	secret := []byte("s3cret-for-the-test")
 	var mu sync.Mutex
-	var got []Message
+	var got []jobs.Message
 	failNext := false
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		if !VerifySignature(secret, b, r.Header.Get(SignatureHeader)) {
-			t.Errorf("webhook signature does not verify: %q", r.Header.Get(SignatureHeader))
+		if !notify.Verify(secret, b, r.Header.Get(notify.SignatureHeader)) {
+			t.Errorf("webhook signature does not verify: %q", r.Header.Get(notify.SignatureHeader))
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -744,14 +766,14 @@ func testSilent(t *testing.T, e *env) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		var m Message
+		var m jobs.Message
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Errorf("webhook body: %v", err)
 		}
 		got = append(got, m)
 	}))
 	defer recv.Close()
-	messages := func() []Message { mu.Lock(); defer mu.Unlock(); return append([]Message(nil), got...) }
+	messages := func() []jobs.Message { mu.Lock(); defer mu.Unlock(); return append([]jobs.Message(nil), got...) }
 
 	client := influxsink.NewClient(e.in.URL(), "", "", e.in.Bucket(), 10*time.Second)
 	defer client.Close()
@@ -766,9 +788,9 @@ func testSilent(t *testing.T, e *env) {
 	clock := real.Add(-39 * time.Minute)
 	now := func() time.Time { return clock }
 	dir := t.TempDir()
-	centres := []CentreInfo{{ID: "quiet", Name: "Quiet centre", Region: "Shymkent"}}
-	hook := &Webhook{URL: recv.URL, Secret: secret}
-	w, err := NewWatcher(e.app.Store, hook, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
+	centres := []store.CentreInfo{{ID: "quiet", Name: "Quiet centre", Region: "Shymkent"}}
+	hook := &jobs.Webhook{URL: recv.URL, Secret: secret}
+	w, err := jobs.NewWatcher(e.app.Store, hook, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -793,7 +815,7 @@ func testSilent(t *testing.T, e *env) {
 	clock = clock.Add(time.Minute)
 	poll()
 	// A restart: the incident and its delivery survive.
-	w, err = NewWatcher(e.app.Store, hook, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
+	w, err = jobs.NewWatcher(e.app.Store, hook, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -815,7 +837,7 @@ func testSilent(t *testing.T, e *env) {
 		t.Error("gateway still flagged after reporting")
 	}
 	// A tampered body does not verify.
-	if VerifySignature(secret, []byte(`{"x":1}`), Sign(secret, []byte(`{"x":2}`))) {
+	if notify.Verify(secret, []byte(`{"x":1}`), notify.Sign(secret, []byte(`{"x":2}`))) {
 		t.Error("signature verifies a different body")
 	}
 }
@@ -835,6 +857,8 @@ users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]
 users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "influx.url: required"},
 		{"bad url", strings.Replace(good, "http://127.0.0.1:8086", "ftp://x", 1), "influx.url"},
 		{"unknown key", good + "colour: red\n", "colour"},
+		{"bad proxy", good + "proxy: {trusted: [\"10.0.0.1\", \"nginx.local\"]}\n", `proxy.trusted: trusted proxy "nginx.local" is neither an address nor a CIDR prefix`},
+		{"proxy header without proxies", good + "proxy: {header: X-Real-IP}\n", `proxy.header: "X-Real-IP" is read only from trusted proxies`},
 		{"bad duration", good + "silent_after: soon\n", "not a duration"},
 		{"short silence", good + "silent_after: 5s\n", "silent_after"},
 		{"bad report time", good + "report: {time: \"25:00\"}\n", "report.time"},
@@ -866,27 +890,13 @@ users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "inf
 	}
 }
 
-func TestChartRendersWithoutData(t *testing.T) {
-	c := chart{W: 100, H: 50, From: time.Unix(0, 0), To: time.Unix(3600, 0), Loc: time.UTC, NoDataText: "no data"}
-	if s := string(c.render(nil)); !strings.Contains(s, "no data") {
-		t.Errorf("empty chart: %s", s)
-	}
-	pts := []Point{{T: time.Unix(0, 0), V: 9, Min: 9, Max: 9}, {T: time.Unix(1800, 0), V: 5, Min: 4, Max: 6}}
-	c = chart{W: 100, H: 50, From: time.Unix(0, 0), To: time.Unix(3600, 0), Loc: time.UTC, Band: [2]float64{2, 8}, HasBand: true}
-	s := string(c.render(pts))
-	if strings.Count(s, `class="out"`) != 1 {
-		t.Errorf("one point out of the 2–8 band should be marked: %s", s)
-	}
-	_ = sort.Strings
-}
-
 // TestLatestTask runs the query of deploy/central/influx-setup.sh's
 // saqshy-centre-latest task (InfluxDB 1.8 has no to(), so the test writes its rows
 // itself) and checks the overview read from them against the raw measurements.
 func TestLatestTask(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	script, err := os.ReadFile(filepath.Join("..", "..", "deploy", "central", "influx-setup.sh"))
+	script, err := os.ReadFile(filepath.Join("..", "..", "..", "deploy", "central", "influx-setup.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -904,10 +914,10 @@ func TestLatestTask(t *testing.T) {
 	var flux []string
 	for _, l := range strings.Split(s[:j], "\n") {
 		if !strings.HasPrefix(l, "option task") {
-			flux = append(flux, strings.ReplaceAll(l, `"BUCKET"`, fluxString(e.cfg.Influx.Bucket)))
+			flux = append(flux, strings.ReplaceAll(l, `"BUCKET"`, store.FluxString(e.cfg.Influx.Bucket)))
 		}
 	}
-	rows, err := e.app.Store.query(ctx, strings.Join(flux, "\n")+"\nrows |> yield(name: \"rows\")\n", "centre")
+	rows, err := e.app.Store.Query(ctx, strings.Join(flux, "\n")+"\nrows |> yield(name: \"rows\")\n", "centre")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -917,21 +927,21 @@ func TestLatestTask(t *testing.T) {
 	ts := time.Now().UnixNano()
 	var lines []string
 	for _, r := range rows {
-		lines = append(lines, latestLine(r.centre(), r.str(), ts))
+		lines = append(lines, store.LatestLine(r.Centre(), r.Str(), ts))
 	}
-	lines = append(lines, fmt.Sprintf("%s centres=%di %d", latestRunMeas, len(rows), ts))
+	lines = append(lines, fmt.Sprintf("%s centres=%di %d", store.LatestRunMeasurement, len(rows), ts))
 	if err := e.app.Store.Write(ctx, lines...); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := buildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
+	raw, err := store.BuildOverview(ctx, e.app.Store, e.cfg.Centres, e.app.Watcher.States(), e.cfg.Attention, e.cfg.reportLoc, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, asOf, source, err := e.app.Server.overviewRows(ctx, &User{Name: "min", Role: RoleMinistry})
+	got, asOf, source, err := e.app.Server.OverviewRows(ctx, &web.User{Name: "min", Role: web.RoleMinistry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if asOf.IsZero() || source != sourceInflux {
+	if asOf.IsZero() || source != web.SourceInflux {
 		t.Fatal("overview did not read the task's centre_latest")
 	}
 	e.checkOverview(t, got)

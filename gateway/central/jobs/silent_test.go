@@ -1,4 +1,4 @@
-package monitor
+package jobs
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/alert/notify"
+	"github.com/saqshy/saqshy/gateway/central/store"
 )
 
 // fakeSeen answers LastSeen from a map.
@@ -86,7 +87,7 @@ func TestSilentPartialDeliveryResolved(t *testing.T) {
 	clock := start
 	now := func() time.Time { return clock }
 	src := &fakeSeen{seen: map[string]time.Time{"q": start.Add(-time.Minute)}}
-	centres := []CentreInfo{{ID: "q", Name: "Q centre", Region: "R"}}
+	centres := []store.CentreInfo{{ID: "q", Name: "Q centre", Region: "R"}}
 	dir := t.TempDir()
 	w, err := NewWatcher(src, ch, centres, 10*time.Minute, dir, slog.New(slog.DiscardHandler), now)
 	if err != nil {
@@ -165,7 +166,7 @@ func TestStatesAnswerWhileDeliveryStuck(t *testing.T) {
 	defer close(release)
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	src := &fakeSeen{seen: map[string]time.Time{"q": start.Add(-time.Hour)}}
-	w, err := NewWatcher(src, &Webhook{URL: recv.URL, Secret: []byte("x")}, []CentreInfo{{ID: "q"}}, 10*time.Minute,
+	w, err := NewWatcher(src, &Webhook{URL: recv.URL, Secret: []byte("x")}, []store.CentreInfo{{ID: "q"}}, 10*time.Minute,
 		t.TempDir(), slog.New(slog.DiscardHandler), func() time.Time { return start })
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +178,7 @@ func TestStatesAnswerWhileDeliveryStuck(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the webhook was not called")
 	}
-	got := make(chan map[string]GatewayState, 1)
+	got := make(chan map[string]store.GatewayState, 1)
 	go func() { got <- w.States() }()
 	select {
 	case st := <-got:

@@ -1,4 +1,4 @@
-package monitor
+package store
 
 import (
 	"context"
@@ -45,14 +45,14 @@ type overviewSource interface {
 }
 
 // startOfDay returns the start of t's local day in loc.
-func startOfDay(t time.Time, loc *time.Location) time.Time {
+func StartOfDay(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
 // overviewData is what the overview joins, per centre id: read from the raw
 // measurements (fetchRaw) or from the centre_latest rollup (Store.LatestOverview).
-type overviewData struct {
+type Figures struct {
 	live     map[string]Score
 	days     map[string][]Score // day scores around yesterday; each centre takes its own
 	month    map[string]float64
@@ -61,26 +61,26 @@ type overviewData struct {
 	open     map[string]int
 }
 
-func newOverviewData() *overviewData {
-	return &overviewData{live: map[string]Score{}, days: map[string][]Score{}, month: map[string]float64{},
+func newFigures() *Figures {
+	return &Figures{live: map[string]Score{}, days: map[string][]Score{}, month: map[string]float64{},
 		coverage: map[string]float64{}, nights: map[string]Night{}, open: map[string]int{}}
 }
 
 // buildOverview reads every centre's numbers from the raw measurements and joins them
 // with the registered centres and the gateway states. defaultLoc is the time zone of
 // unregistered centres.
-func buildOverview(ctx context.Context, src overviewSource, centres []CentreInfo, gw map[string]GatewayState, att Attention, defaultLoc *time.Location, now time.Time) ([]CentreRow, error) {
+func BuildOverview(ctx context.Context, src overviewSource, centres []CentreInfo, gw map[string]GatewayState, att Attention, defaultLoc *time.Location, now time.Time) ([]CentreRow, error) {
 	d, err := fetchRaw(ctx, src, centres, defaultLoc, now)
 	if err != nil {
 		return nil, err
 	}
-	return assemble(d, centres, gw, att, defaultLoc, now), nil
+	return Assemble(d, centres, gw, att, defaultLoc, now), nil
 }
 
 // fetchRaw reads the overview's numbers with six queries run concurrently (none per
 // centre).
-func fetchRaw(ctx context.Context, src overviewSource, centres []CentreInfo, defaultLoc *time.Location, now time.Time) (*overviewData, error) {
-	d := &overviewData{}
+func fetchRaw(ctx context.Context, src overviewSource, centres []CentreInfo, defaultLoc *time.Location, now time.Time) (*Figures, error) {
+	d := &Figures{}
 	// Yesterday differs per time zone: one range covering every zone's yesterday,
 	// each centre then takes the point at its own local day start.
 	var yFrom, yTo time.Time
@@ -89,7 +89,7 @@ func fetchRaw(ctx context.Context, src overviewSource, centres []CentreInfo, def
 		locs[c.Location()] = true
 	}
 	for loc := range locs {
-		y := startOfDay(now, loc).AddDate(0, 0, -1)
+		y := StartOfDay(now, loc).AddDate(0, 0, -1)
 		if yFrom.IsZero() || y.Before(yFrom) {
 			yFrom = y
 		}
@@ -111,7 +111,7 @@ func fetchRaw(ctx context.Context, src overviewSource, centres []CentreInfo, def
 }
 
 // assemble joins d with the registered centres and the gateway states.
-func assemble(d *overviewData, centres []CentreInfo, gw map[string]GatewayState, att Attention, defaultLoc *time.Location, now time.Time) []CentreRow {
+func Assemble(d *Figures, centres []CentreInfo, gw map[string]GatewayState, att Attention, defaultLoc *time.Location, now time.Time) []CentreRow {
 	live, days, month, coverage, nights, open := d.live, d.days, d.month, d.coverage, d.nights, d.open
 	rows := map[string]*CentreRow{}
 	for _, c := range centres {
@@ -138,7 +138,7 @@ func assemble(d *overviewData, centres []CentreInfo, gw map[string]GatewayState,
 		if r == nil {
 			continue
 		}
-		want := startOfDay(now, r.Info.Location()).AddDate(0, 0, -1)
+		want := StartOfDay(now, r.Info.Location()).AddDate(0, 0, -1)
 		for _, s := range list {
 			if s.At.Equal(want) {
 				r.Yesterday, r.HasYesterday = s, true

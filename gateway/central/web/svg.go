@@ -1,4 +1,4 @@
-package monitor
+package web
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
@@ -55,7 +56,7 @@ func (c *chart) label(v float64) string {
 }
 
 // render draws pts (with a min–max band where Min != Max).
-func (c *chart) render(pts []Point) template.HTML {
+func (c *chart) render(pts []store.Point) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`, c.W, c.H, c.W, c.H, template.HTMLEscapeString(c.Title))
 	fmt.Fprintf(&b, `<text x="%g" y="12" class="ct">%s</text>`, padL, template.HTMLEscapeString(c.Title))
@@ -102,7 +103,7 @@ func (c *chart) render(pts []Point) template.HTML {
 	}
 	t := c.From.In(c.Loc).Truncate(time.Hour)
 	if step >= 24*time.Hour {
-		t = startOfDay(c.From, c.Loc).AddDate(0, 0, 1)
+		t = store.StartOfDay(c.From, c.Loc).AddDate(0, 0, 1)
 	}
 	for ; t.Before(c.To); t = t.Add(step) {
 		if t.Before(c.From) {

@@ -12,17 +12,20 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/alert/notify"
+	"github.com/saqshy/saqshy/gateway/central/jobs"
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/central/web"
 )
 
 // App is the whole monitor: web app, silent-gateway watcher, daily report, rollup.
 type App struct {
 	Config   *Config
-	Store    *Store
-	Watcher  *Watcher
-	Reporter *Reporter
-	Rollup   *Rollup
-	Latest   *Latest
-	Server   *Server
+	Store    *store.Store
+	Watcher  *jobs.Watcher
+	Reporter *jobs.Reporter
+	Rollup   *store.Rollup
+	Latest   *store.Latest
+	Server   *web.Server
 	log      *slog.Logger
 }
 
@@ -35,35 +38,43 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		now = time.Now
 	}
 	a := &App{Config: cfg, log: log}
-	a.Store = NewStore(cfg.Influx.URL, cfg.influxToken, cfg.Influx.Org, cfg.Influx.Bucket)
-	var n Notifier = nopNotifier{}
+	a.Store = store.NewStore(cfg.Influx.URL, cfg.influxToken, cfg.Influx.Org, cfg.Influx.Bucket)
+	var n jobs.Notifier = jobs.NopNotifier{}
 	if ch := cfg.channels(); ch != nil {
 		n = ch
 	}
 	var err error
-	a.Watcher, err = NewWatcher(a.Store, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
+	a.Watcher, err = jobs.NewWatcher(a.Store, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
 	if err != nil {
 		return nil, err
 	}
-	ministry := &User{Name: "daily-report", Role: RoleMinistry}
-	a.Reporter, err = NewReporter(filepath.Join(cfg.StateDir, "reports"), cfg.reportAt, cfg.reportLoc,
-		func(ctx context.Context) ([]CentreRow, error) { return a.Server.Overview(ctx, ministry) }, n, log.With("part", "report"), now)
+	render, err := web.ReportRenderer()
 	if err != nil {
 		return nil, err
 	}
-	a.Rollup = NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
-	if len(cfg.Centres) > rollupChunk {
+	ministry := &web.User{Name: "daily-report", Role: web.RoleMinistry}
+	a.Reporter, err = jobs.NewReporter(filepath.Join(cfg.StateDir, "reports"), cfg.reportAt, cfg.reportLoc,
+		func(ctx context.Context) ([]store.CentreRow, error) { return a.Server.Overview(ctx, ministry) }, render, n, log.With("part", "report"), now)
+	if err != nil {
+		return nil, err
+	}
+	var centres []string
+	if len(cfg.Centres) > store.RollupChunk {
 		for _, c := range cfg.Centres {
-			a.Rollup.centres = append(a.Rollup.centres, c.ID)
+			centres = append(centres, c.ID)
 		}
 	}
-	a.Latest = NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
-	a.Server, err = NewServer(cfg, a.Store, a.Watcher, a.Reporter, log.With("part", "web"), now)
+	a.Rollup = store.NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
+	a.Rollup.SetCentres(centres)
+	a.Latest = store.NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
+	opt := web.Options{Centres: cfg.Centres, Users: cfg.Users, Attention: cfg.Attention, Loc: cfg.reportLoc, StateDir: cfg.StateDir,
+		Proxy: cfg.proxy, Store: a.Store, Gateways: a.Watcher, Reports: a.Reporter, Log: log.With("part", "web"), Now: now}
+	if cfg.Latest.Enabled == nil || *cfg.Latest.Enabled {
+		opt.Latest = a.Latest
+	}
+	a.Server, err = web.NewServer(opt)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Latest.Enabled == nil || *cfg.Latest.Enabled {
-		a.Server.latest = a.Latest
 	}
 	return a, nil
 }
@@ -116,10 +127,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // channels returns the configured notification channels, nil for none.
-func (c *Config) channels() *Channels {
-	ch := &Channels{}
+func (c *Config) channels() *jobs.Channels {
+	ch := &jobs.Channels{}
 	if c.Notify.Webhook.URL != "" {
-		ch.Webhook = &Webhook{URL: c.Notify.Webhook.URL, Secret: c.webhookSecret}
+		ch.Webhook = &jobs.Webhook{URL: c.Notify.Webhook.URL, Secret: c.webhookSecret}
 	}
 	if e := c.Notify.Email; e.Host != "" {
 		ch.Email = &notify.Email{Host: e.Host, Port: e.Port, TLS: e.TLS, Username: e.Username, Password: c.smtpPassword, From: e.From}

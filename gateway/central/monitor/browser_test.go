@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 // testBrowser renders the overview and a centre page in headless Chromium (Debian's
@@ -22,10 +24,10 @@ func testBrowser(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("chromium not found: install the Debian package chromium (apt-get install -y chromium; `make tools` does it): %v", err)
 	}
-	tok, _ := e.app.Server.sess.create(&e.cfg.Users[0])
+	tok := e.session(t, "min")
 	h := e.app.Server.Handler()
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+		r.AddCookie(&http.Cookie{Name: webauth.SessionCookie, Value: tok})
 		h.ServeHTTP(w, r)
 	}))
 	defer front.Close()

@@ -1,11 +1,11 @@
-package monitor
+package jobs
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -14,53 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
-// Report is one daily report: per region, the centres needing attention and why.
-type Report struct {
-	Date      string         `json:"date"` // local date in the report's time zone
-	Generated time.Time      `json:"generated"`
-	Centres   int            `json:"centres"` // centres considered
-	Regions   []ReportRegion `json:"regions"`
-}
-
-// ReportRegion lists a region's centres needing attention.
-type ReportRegion struct {
-	Region  string         `json:"region"` // "" for unregistered centres
-	Centres int            `json:"centres"`
-	Items   []ReportCentre `json:"items"`
-}
-
-// ReportCentre is a centre needing attention.
-type ReportCentre struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Score   *float64 `json:"score,omitempty"`
-	Reasons []Reason `json:"reasons"`
-}
-
-// forUser keeps the regions a user may see.
-func (r *Report) forUser(u *User) *Report {
-	if u.Role == RoleMinistry {
-		return r
-	}
-	out := *r
-	out.Regions = nil
-	out.Centres = 0
-	for _, g := range r.Regions {
-		if g.Region == u.Region {
-			out.Regions = append(out.Regions, g)
-			out.Centres = g.Centres
-		}
-	}
-	return &out
-}
-
-var errNoReport = errors.New("no such report")
-
 // overviewer builds the overview of every centre (Server.Overview with a ministry user).
-type overviewer func(ctx context.Context) ([]CentreRow, error)
+type overviewer func(ctx context.Context) ([]store.CentreRow, error)
 
 // Reporter makes the daily report at a local time, keeps it (JSON for the pages, an
 // HTML page for the record) and sends a summary through the notifier.
@@ -70,46 +29,49 @@ type Reporter struct {
 	loc    *time.Location
 	build  overviewer
 	notify Notifier
-	tmpl   *template.Template
+	render RenderFunc
 	log    *slog.Logger
 	now    func() time.Time
 }
 
+// RenderFunc writes a report's HTML page, kept beside its JSON for the record
+// (the web app's report page: web.ReportRenderer).
+type RenderFunc func(w io.Writer, rep *store.Report) error
+
 // NewReporter keeps reports under dir.
-func NewReporter(dir string, atMinutes int, loc *time.Location, build overviewer, n Notifier, log *slog.Logger, now func() time.Time) (*Reporter, error) {
+func NewReporter(dir string, atMinutes int, loc *time.Location, build overviewer, render RenderFunc, n Notifier, log *slog.Logger, now func() time.Time) (*Reporter, error) {
 	if now == nil {
 		now = time.Now
 	}
-	t, err := template.New("").Funcs(template.FuncMap{"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) }}).ParseFS(assets, "templates/report.html", "templates/layout.html")
-	if err != nil {
-		return nil, err
+	if render == nil {
+		return nil, errors.New("reports: no HTML renderer")
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
-	return &Reporter{dir: dir, at: atMinutes, loc: loc, build: build, notify: n, tmpl: t, log: log, now: now}, nil
+	return &Reporter{dir: dir, at: atMinutes, loc: loc, build: build, notify: n, render: render, log: log, now: now}, nil
 }
 
 // Make builds, keeps and sends the report of now's local date.
-func (rp *Reporter) Make(ctx context.Context) (*Report, error) {
+func (rp *Reporter) Make(ctx context.Context) (*store.Report, error) {
 	now := rp.now()
 	rows, err := rp.build(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	rep := &Report{Date: now.In(rp.loc).Format("2006-01-02"), Generated: now.UTC(), Centres: len(rows)}
-	byRegion := map[string]*ReportRegion{}
+	rep := &store.Report{Date: now.In(rp.loc).Format("2006-01-02"), Generated: now.UTC(), Centres: len(rows)}
+	byRegion := map[string]*store.ReportRegion{}
 	for _, c := range rows {
 		g := byRegion[c.Info.Region]
 		if g == nil {
-			g = &ReportRegion{Region: c.Info.Region, Items: []ReportCentre{}}
+			g = &store.ReportRegion{Region: c.Info.Region, Items: []store.ReportCentre{}}
 			byRegion[c.Info.Region] = g
 		}
 		g.Centres++
 		if len(c.Reasons) == 0 {
 			continue
 		}
-		item := ReportCentre{ID: c.Info.ID, Name: c.Info.Name, Reasons: c.Reasons}
+		item := store.ReportCentre{ID: c.Info.ID, Name: c.Info.Name, Reasons: c.Reasons}
 		if c.HasLive {
 			v := c.Live.Total
 			item.Score = &v
@@ -129,7 +91,7 @@ func (rp *Reporter) Make(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	var html strings.Builder
-	if err := rp.tmpl.ExecuteTemplate(&html, "report.html", page{Lang: "ru", Data: rep, Langs: Languages, Title: "reports", Path: "/reports/" + rep.Date}); err != nil {
+	if err := rp.render(&html, rep); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if err := atomicfile.Write(filepath.Join(rp.dir, rep.Date+".html"), []byte(html.String())); err != nil {
@@ -160,15 +122,15 @@ func regionName(r string) string {
 }
 
 // Load returns a kept report.
-func (rp *Reporter) Load(date string) (*Report, error) {
+func (rp *Reporter) Load(date string) (*store.Report, error) {
 	b, err := os.ReadFile(filepath.Join(rp.dir, date+".json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errNoReport
+		return nil, store.ErrNoReport
 	}
 	if err != nil {
 		return nil, err
 	}
-	var r Report
+	var r store.Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("report %s: %w", date, err)
 	}
@@ -193,9 +155,9 @@ func (rp *Reporter) List() ([]string, error) {
 
 // due returns when the next report is due after t.
 func (rp *Reporter) due(t time.Time) time.Time {
-	d := startOfDay(t, rp.loc).Add(time.Duration(rp.at) * time.Minute)
+	d := store.StartOfDay(t, rp.loc).Add(time.Duration(rp.at) * time.Minute)
 	if !d.After(t) {
-		d = startOfDay(t, rp.loc).AddDate(0, 0, 1).Add(time.Duration(rp.at) * time.Minute)
+		d = store.StartOfDay(t, rp.loc).AddDate(0, 0, 1).Add(time.Duration(rp.at) * time.Minute)
 	}
 	return d
 }
@@ -205,7 +167,7 @@ func (rp *Reporter) due(t time.Time) time.Time {
 func (rp *Reporter) Run(ctx context.Context) {
 	now := rp.now()
 	today := now.In(rp.loc).Format("2006-01-02")
-	if _, err := rp.Load(today); errors.Is(err, errNoReport) && now.After(startOfDay(now, rp.loc).Add(time.Duration(rp.at)*time.Minute)) {
+	if _, err := rp.Load(today); errors.Is(err, store.ErrNoReport) && now.After(store.StartOfDay(now, rp.loc).Add(time.Duration(rp.at)*time.Minute)) {
 		if _, err := rp.Make(ctx); err != nil {
 			rp.log.Error("daily report", "err", err)
 		}

@@ -1,4 +1,4 @@
-package monitor
+package store
 
 import (
 	"context"
@@ -32,14 +32,14 @@ import (
 // saqshy-centre-latest task of deploy/central/influx-setup.sh (which writes every row
 // each run).
 const (
-	latestMeasurement = "centre_latest"
-	latestRunMeas     = "centre_latest_run"
-	latestRefresh     = 30 * time.Minute // rewrite an unchanged row at least this often
-	latestRange       = 40 * time.Minute // how far back the reader looks
+	latestMeasurement    = "centre_latest"
+	LatestRunMeasurement = "centre_latest_run"
+	latestRefresh        = 30 * time.Minute // rewrite an unchanged row at least this often
+	latestRange          = 40 * time.Minute // how far back the reader looks
 )
 
-// encodeLatest returns r's rollup row (flat JSON).
-func encodeLatest(r *CentreRow) string {
+// EncodeLatest returns r's rollup row (flat JSON).
+func EncodeLatest(r *CentreRow) string {
 	m := map[string]any{}
 	put := func(k string, v float64) {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -92,7 +92,7 @@ func encodeLatest(r *CentreRow) string {
 }
 
 // decodeLatest folds one centre's rollup row into d.
-func decodeLatest(d *overviewData, id, row string) error {
+func decodeLatest(d *Figures, id, row string) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(row), &m); err != nil {
 		return fmt.Errorf("centre_latest of %s: %w", id, err)
@@ -169,19 +169,19 @@ func decodeLatest(d *overviewData, id, row string) error {
 
 // LatestOverview reads the centre_latest rollup: ok is false (and d nil) when no
 // writer has stamped a run within latestRange, asOf is the latest run's time.
-func (s *Store) LatestOverview(ctx context.Context) (d *overviewData, asOf time.Time, ok bool, err error) {
+func (s *Store) LatestOverview(ctx context.Context) (d *Figures, asOf time.Time, ok bool, err error) {
 	rng := fluxDuration(latestRange)
-	var rows, runs []row
+	var rows, runs []Row
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		rows, err = s.query(gctx, s.from()+` |> range(start: -`+rng+`)
+		rows, err = s.Query(gctx, s.from()+` |> range(start: -`+rng+`)
   |> filter(fn: (r) => r._measurement == "`+latestMeasurement+`" and r._field == "row")
   |> last()`, "centre")
 		return
 	})
 	g.Go(func() (err error) {
-		runs, err = s.query(gctx, s.from()+` |> range(start: -`+rng+`)
-  |> filter(fn: (r) => r._measurement == "`+latestRunMeas+`" and r._field == "centres")
+		runs, err = s.Query(gctx, s.from()+` |> range(start: -`+rng+`)
+  |> filter(fn: (r) => r._measurement == "`+LatestRunMeasurement+`" and r._field == "centres")
   |> last()`)
 		return
 	})
@@ -196,10 +196,10 @@ func (s *Store) LatestOverview(ctx context.Context) (d *overviewData, asOf time.
 	if asOf.IsZero() {
 		return nil, time.Time{}, false, nil
 	}
-	d = newOverviewData()
+	d = newFigures()
 	for _, r := range rows {
-		if id := r.centre(); id != "" {
-			if err := decodeLatest(d, id, r.str()); err != nil {
+		if id := r.Centre(); id != "" {
+			if err := decodeLatest(d, id, r.Str()); err != nil {
 				return nil, time.Time{}, false, err
 			}
 		}
@@ -220,20 +220,44 @@ type Latest struct {
 	written map[string]latestWritten // what this process last wrote per centre
 
 	snapMu  sync.Mutex
-	snap    *overviewData // the last run's data, served by this process's overview
+	snap    *Figures      // the last run's data, served by this process's overview
 	snapAt  time.Time     // when that run started (the data's age)
 	snapAge time.Duration // how old a snapshot may be served; 0: never
 }
 
 // Snapshot returns the data of the last run if it is younger than the writer's
 // snapshot age (twice its interval when running), with the time that run started.
-func (l *Latest) Snapshot(now time.Time) (*overviewData, time.Time, bool) {
+func (l *Latest) Snapshot(now time.Time) (*Figures, time.Time, bool) {
 	l.snapMu.Lock()
 	defer l.snapMu.Unlock()
 	if l.snap == nil || l.snapAge <= 0 || now.Sub(l.snapAt) > l.snapAge {
 		return nil, time.Time{}, false
 	}
 	return l.snap, l.snapAt, true
+}
+
+// SetSnapshotAge sets how old a run's data this process's overview may serve from
+// memory (Run sets twice its interval; 0: never).
+func (l *Latest) SetSnapshotAge(d time.Duration) {
+	l.snapMu.Lock()
+	l.snapAge = d
+	l.snapMu.Unlock()
+}
+
+// SnapshotAt is when the run whose data Snapshot serves started (zero: no run yet).
+func (l *Latest) SnapshotAt() time.Time {
+	l.snapMu.Lock()
+	defer l.snapMu.Unlock()
+	return l.snapAt
+}
+
+// Remember records that this writer wrote row for centre id at at, as a run before
+// would have: a centre remembered and no longer in the data is retracted by the
+// next run.
+func (l *Latest) Remember(id, row string, at time.Time) {
+	l.mu.Lock()
+	l.written[id] = latestWritten{row: row, at: at}
+	l.mu.Unlock()
 }
 
 type latestWritten struct {
@@ -269,7 +293,7 @@ func (l *Latest) Step(ctx context.Context) (LatestStats, error) {
 		return LatestStats{}, fmt.Errorf("centre_latest: %w", err)
 	}
 	st := LatestStats{Read: time.Since(t0)}
-	rows := assemble(d, l.centres, nil, Attention{}, l.defaultLoc, now)
+	rows := Assemble(d, l.centres, nil, Attention{}, l.defaultLoc, now)
 	ts := now.UnixNano()
 	var lines []string
 	seen := make(map[string]bool, len(rows))
@@ -277,12 +301,12 @@ func (l *Latest) Step(ctx context.Context) (LatestStats, error) {
 	for i := range rows {
 		id := rows[i].Info.ID
 		seen[id] = true
-		enc := encodeLatest(&rows[i])
+		enc := EncodeLatest(&rows[i])
 		if w, ok := l.written[id]; ok && w.row == enc && now.Sub(w.at) < latestRefresh {
 			next[id] = w
 			continue
 		}
-		lines = append(lines, latestLine(id, enc, ts))
+		lines = append(lines, LatestLine(id, enc, ts))
 		next[id] = latestWritten{row: enc, at: now}
 	}
 	var gone []string
@@ -293,7 +317,7 @@ func (l *Latest) Step(ctx context.Context) (LatestStats, error) {
 	}
 	sort.Strings(gone)
 	for _, id := range gone {
-		lines = append(lines, latestLine(id, "{}", ts))
+		lines = append(lines, LatestLine(id, "{}", ts))
 	}
 	for i := 0; i < len(lines); i += 5000 {
 		if err := l.store.Write(ctx, lines[i:min(i+5000, len(lines))]...); err != nil {
@@ -302,7 +326,7 @@ func (l *Latest) Step(ctx context.Context) (LatestStats, error) {
 	}
 	st.Centres, st.Written = len(rows), len(lines)
 	st.Took = time.Since(t0)
-	if err := l.store.Write(ctx, fmt.Sprintf("%s centres=%di,written=%di,took_ms=%di %d", latestRunMeas, st.Centres, st.Written, st.Took.Milliseconds(), ts)); err != nil {
+	if err := l.store.Write(ctx, fmt.Sprintf("%s centres=%di,written=%di,took_ms=%di %d", LatestRunMeasurement, st.Centres, st.Written, st.Took.Milliseconds(), ts)); err != nil {
 		return st, fmt.Errorf("centre_latest: %w", err)
 	}
 	l.written = next
@@ -313,7 +337,9 @@ func (l *Latest) Step(ctx context.Context) (LatestStats, error) {
 	return st, nil
 }
 
-func latestLine(id, row string, ts int64) string {
+// LatestLine is the line protocol of centre id's centre_latest point (the format
+// the saqshy-centre-latest task of deploy/central writes too).
+func LatestLine(id, row string, ts int64) string {
 	v := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(row)
 	return fmt.Sprintf(`%s,centre=%s row="%s" %d`, latestMeasurement, escTag(id), v, ts)
 }
@@ -322,9 +348,7 @@ func latestLine(id, row string, ts int64) string {
 // overview serves the last run's data from memory while it is younger than two
 // intervals.
 func (l *Latest) Run(ctx context.Context, every time.Duration) {
-	l.snapMu.Lock()
-	l.snapAge = 2 * every
-	l.snapMu.Unlock()
+	l.SetSnapshotAge(2 * every)
 	for {
 		if st, err := l.Step(ctx); err != nil && ctx.Err() == nil {
 			l.log.Error("centre_latest", "err", err)

@@ -1,4 +1,4 @@
-package monitor
+package web
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -15,41 +16,81 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 //go:embed templates/*.html static/*
 var assets embed.FS
 
+// Options is what the web app is given by the wiring (gateway/central/monitor).
+type Options struct {
+	Centres   []store.CentreInfo // registered centres
+	Users     []User
+	Attention store.Attention
+	Loc       *time.Location // the ministry's time zone (reports, unregistered centres)
+	StateDir  string         // where the export log is kept
+	Proxy     webauth.Proxy  // reverse proxies trusted to name the client and scheme
+	Store     *store.Store
+	Gateways  Gateways // the silent-gateway watch
+	Reports   Reports  // the kept daily reports
+	// Latest is this process's centre_latest writer, whose snapshot the overview
+	// reads first; nil: read centre_latest from InfluxDB, else the raw measurements.
+	Latest *store.Latest
+	Log    *slog.Logger
+	Now    func() time.Time // nil: time.Now
+}
+
+// Gateways is the state of every centre's gateway (jobs.Watcher).
+type Gateways interface {
+	States() map[string]store.GatewayState
+}
+
+// Reports lists and loads the kept daily reports (jobs.Reporter).
+type Reports interface {
+	List() ([]string, error)
+	Load(date string) (*store.Report, error)
+}
+
 // Server is the monitoring room's web app.
 type Server struct {
-	cfg     *Config
-	store   *Store
-	watch   *Watcher
-	reports *Reporter
-	sess    *sessions
-	limit   *loginLimiter // failed logins per client address and user name
-	dummy   []byte        // bcrypt hash compared for an unknown user name
+	opt     Options
+	store   *store.Store
+	watch   Gateways
+	reports Reports
+	sess    *webauth.Sessions[*User]
+	limit   *webauth.Limiter // failed logins per client address and user name
+	proxy   webauth.Proxy
+	dummy   []byte // bcrypt hash compared for an unknown user name
 	log     *slog.Logger
 	now     func() time.Time
 	tmpl    *template.Template
-	byID    map[string]CentreInfo
+	byID    map[string]store.CentreInfo
 	regions []string
 
 	exportMu sync.Mutex
-	rawOnly  bool    // read the raw measurements even when centre_latest is fresh (benchmark)
-	latest   *Latest // this process's centre_latest writer (its snapshot), or nil
+	rawOnly  bool          // read the raw measurements even when centre_latest is fresh (benchmark)
+	latest   *store.Latest // this process's centre_latest writer (its snapshot), or nil
 }
 
-// NewServer wires the web app. now may be nil (time.Now).
-func NewServer(cfg *Config, store *Store, watch *Watcher, reports *Reporter, log *slog.Logger, now func() time.Time) (*Server, error) {
+// NewServer wires the web app.
+func NewServer(opt Options) (*Server, error) {
+	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{cfg: cfg, store: store, watch: watch, reports: reports, log: log, now: now,
-		sess: &sessions{m: map[string]*session{}, now: now}, byID: map[string]CentreInfo{},
-		limit: &loginLimiter{now: now}, dummy: newDummyHash(cfg.Users)}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Loc == nil {
+		opt.Loc = time.UTC
+	}
+	s := &Server{opt: opt, store: opt.Store, watch: opt.Gateways, reports: opt.Reports, latest: opt.Latest, log: opt.Log, now: now,
+		sess: webauth.NewSessions[*User](sessionTTL, now), byID: map[string]store.CentreInfo{},
+		limit: webauth.NewLimiter(now), proxy: opt.Proxy, dummy: newDummyHash(opt.Users)}
 	seen := map[string]bool{}
-	for _, c := range cfg.Centres {
+	for _, c := range opt.Centres {
 		s.byID[c.ID] = c
 		if !seen[c.Region] {
 			seen[c.Region] = true
@@ -113,8 +154,6 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
-type ctxKey struct{}
-
 // page is what every template gets.
 type page struct {
 	Lang   string
@@ -132,11 +171,11 @@ func (p page) T(key string, args ...any) string { return tr(p.Lang, key, args...
 
 // lang picks the page language: ?lang=, the lang cookie, the user's, Russian.
 func (s *Server) lang(w http.ResponseWriter, r *http.Request, u *User) string {
-	if l := r.URL.Query().Get("lang"); l != "" && knownLang(l) {
+	if l := r.URL.Query().Get("lang"); l != "" && KnownLang(l) {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode})
 		return l
 	}
-	if c, err := r.Cookie("lang"); err == nil && knownLang(c.Value) {
+	if c, err := r.Cookie("lang"); err == nil && KnownLang(c.Value) {
 		return c.Value
 	}
 	if u != nil {
@@ -148,7 +187,7 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request, u *User) string {
 // auth requires a session; POSTs also require its CSRF token and a same-origin Origin.
 func (s *Server) auth(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ss := s.sess.get(r)
+		ss := s.sess.Get(r)
 		if ss == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
@@ -158,7 +197,7 @@ func (s *Server) auth(h func(http.ResponseWriter, *http.Request, *session)) http
 			return
 		}
 		if r.Method == http.MethodPost {
-			if !sameOrigin(r) || !tokensEqual(r.PostFormValue("csrf"), ss.csrf) {
+			if !webauth.SameOrigin(r) || !webauth.TokensEqual(r.PostFormValue("csrf"), ss.CSRF) {
 				http.Error(w, "CSRF check failed: missing or wrong form token", http.StatusForbidden)
 				return
 			}
@@ -186,7 +225,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, ss *session, title string, data any) page {
 	p := page{Data: data, Title: title}
 	if ss != nil {
-		p.User, p.CSRF = ss.user, ss.csrf
+		p.User, p.CSRF = ss.User, ss.CSRF
 	}
 	p.Lang = s.lang(w, r, p.User)
 	return p
@@ -212,31 +251,15 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, errKey string, status int) {
-	tok := newToken()
+	tok := webauth.NewToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 3600})
-	p := s.newPage(w, r, nil, "login", safeNext(r.FormValue("next")))
+		SameSite: http.SameSiteStrictMode, Secure: s.proxy.Secure(r), MaxAge: 3600})
+	p := s.newPage(w, r, nil, "login", webauth.SafeNext(r.FormValue("next")))
 	p.CSRF, p.Status = tok, status
 	if errKey != "" {
 		p.Error = tr(p.Lang, errKey)
 	}
 	s.render(w, r, "login.html", p)
-}
-
-// safeNext keeps only local paths as a redirect target. Control characters, DEL and
-// backslashes are refused anywhere: browsers drop tabs and newlines from a URL and
-// read a backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would go to
-// another host.
-func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
-		return "/"
-	}
-	for i := 0; i < len(n); i++ {
-		if c := n[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return "/"
-		}
-	}
-	return n
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -246,56 +269,56 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := r.Cookie(loginCookie)
-	if err != nil || !sameOrigin(r) || !tokensEqual(r.PostFormValue("csrf"), c.Value) {
+	if err != nil || !webauth.SameOrigin(r) || !webauth.TokensEqual(r.PostFormValue("csrf"), c.Value) {
 		http.Error(w, "CSRF check failed: reload the login page and try again", http.StatusForbidden)
 		return
 	}
 	name := r.PostFormValue("user")
-	keys := []string{"ip:" + clientIP(r), "user:" + name}
-	at, ok, wait := s.limit.reserve(keys...)
+	remote := s.proxy.ClientIP(r)
+	keys := []string{"ip:" + remote, "user:" + name}
+	at, ok, wait := s.limit.Reserve(keys...)
 	if !ok {
-		s.log.Warn("login refused: too many failures", "user", name, "remote", r.RemoteAddr)
+		s.log.Warn("login refused: too many failures", "user", name, "remote", remote)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
 		s.showLogin(w, r, "login.throttled", http.StatusTooManyRequests)
 		return
 	}
-	u := authenticate(s.cfg.Users, s.dummy, name, r.PostFormValue("password"))
+	u := authenticate(s.opt.Users, s.dummy, name, r.PostFormValue("password"))
 	if u == nil {
-		s.log.Warn("login failed", "user", name, "remote", r.RemoteAddr)
+		s.log.Warn("login failed", "user", name, "remote", remote)
 		s.showLogin(w, r, "login.bad", http.StatusUnauthorized)
 		return
 	}
-	s.limit.release(at, keys...)
-	tok, _ := s.sess.create(u)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
-	s.log.Info("login", "user", u.Name, "role", u.Role, "remote", r.RemoteAddr)
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	s.limit.Release(at, keys...)
+	tok, _ := s.sess.Create(u)
+	s.setSession(w, r, tok)
+	s.log.Info("login", "user", u.Name, "role", u.Role, "remote", remote)
+	http.Redirect(w, r, webauth.SafeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss *session) {
-	s.sess.drop(r)
+	s.sess.Drop(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // sortKeys are the overview's sortable columns.
-var sortKeys = map[string]func(a, b *CentreRow) int{
-	"id":     func(a, b *CentreRow) int { return strings.Compare(a.Info.ID, b.Info.ID) },
-	"name":   func(a, b *CentreRow) int { return strings.Compare(a.Info.Name, b.Info.Name) },
-	"region": func(a, b *CentreRow) int { return strings.Compare(a.Info.Region, b.Info.Region) },
-	"score":  func(a, b *CentreRow) int { return cmpOpt(a.HasLive, a.Live.Total, b.HasLive, b.Live.Total) },
-	"yesterday": func(a, b *CentreRow) int {
+var sortKeys = map[string]func(a, b *store.CentreRow) int{
+	"id":     func(a, b *store.CentreRow) int { return strings.Compare(a.Info.ID, b.Info.ID) },
+	"name":   func(a, b *store.CentreRow) int { return strings.Compare(a.Info.Name, b.Info.Name) },
+	"region": func(a, b *store.CentreRow) int { return strings.Compare(a.Info.Region, b.Info.Region) },
+	"score":  func(a, b *store.CentreRow) int { return cmpOpt(a.HasLive, a.Live.Total, b.HasLive, b.Live.Total) },
+	"yesterday": func(a, b *store.CentreRow) int {
 		return cmpOpt(a.HasYesterday, a.Yesterday.Total, b.HasYesterday, b.Yesterday.Total)
 	},
-	"month":    func(a, b *CentreRow) int { return cmpOpt(a.HasMonth, a.Month, b.HasMonth, b.Month) },
-	"coverage": func(a, b *CentreRow) int { return cmpOpt(a.HasCoverage, a.Coverage, b.HasCoverage, b.Coverage) },
-	"rounds": func(a, b *CentreRow) int {
+	"month":    func(a, b *store.CentreRow) int { return cmpOpt(a.HasMonth, a.Month, b.HasMonth, b.Month) },
+	"coverage": func(a, b *store.CentreRow) int { return cmpOpt(a.HasCoverage, a.Coverage, b.HasCoverage, b.Coverage) },
+	"rounds": func(a, b *store.CentreRow) int {
 		return cmpOpt(a.HasNight, a.Night.Compliance, b.HasNight, b.Night.Compliance)
 	},
-	"critical":  func(a, b *CentreRow) int { return a.OpenCritical - b.OpenCritical },
-	"seen":      func(a, b *CentreRow) int { return a.Gateway.LastSeen.Compare(b.Gateway.LastSeen) },
-	"attention": func(a, b *CentreRow) int { return len(a.Reasons) - len(b.Reasons) },
+	"critical":  func(a, b *store.CentreRow) int { return a.OpenCritical - b.OpenCritical },
+	"seen":      func(a, b *store.CentreRow) int { return a.Gateway.LastSeen.Compare(b.Gateway.LastSeen) },
+	"attention": func(a, b *store.CentreRow) int { return len(a.Reasons) - len(b.Reasons) },
 }
 
 // cmpOpt orders missing values before any value.
@@ -317,7 +340,7 @@ func cmpOpt(ha bool, a float64, hb bool, b float64) int {
 
 // OverviewData is the overview page's content.
 type OverviewData struct {
-	Rows       []CentreRow
+	Rows       []store.CentreRow
 	Total      int
 	Attention  int
 	Regions    []string
@@ -328,7 +351,7 @@ type OverviewData struct {
 	Now        time.Time
 	Took       time.Duration
 	AsOf       time.Time // the centre_latest run read; zero: the raw measurements
-	Source     string    // sourceMemory, sourceInflux or sourceRaw
+	Source     string    // SourceMemory, SourceInflux or SourceRaw
 
 	Threshold, CovThreshold, RoundsThreshold float64
 }
@@ -378,37 +401,37 @@ func (s *Server) knownRegion(r string) bool {
 }
 
 // Overview returns the rows a user may see (before the page's own filters).
-func (s *Server) Overview(ctx context.Context, u *User) ([]CentreRow, error) {
-	rows, _, _, err := s.overviewRows(ctx, u)
+func (s *Server) Overview(ctx context.Context, u *User) ([]store.CentreRow, error) {
+	rows, _, _, err := s.OverviewRows(ctx, u)
 	return rows, err
 }
 
-// overviewRows is Overview that also says where the numbers came from: asOf is the
+// OverviewRows is Overview that also says where the numbers came from: asOf is the
 // time of the centre_latest run used (this process's in-memory snapshot of its last
 // run, else the rollup in InfluxDB), zero when the raw measurements were read.
-func (s *Server) overviewRows(ctx context.Context, u *User) (rows []CentreRow, asOf time.Time, source string, err error) {
+func (s *Server) OverviewRows(ctx context.Context, u *User) (rows []store.CentreRow, asOf time.Time, source string, err error) {
 	gw := s.watch.States()
 	now := s.now()
 	var (
-		d  *overviewData
+		d  *store.Figures
 		ok bool
 	)
-	source = sourceMemory
+	source = SourceMemory
 	if !s.rawOnly && s.latest != nil {
 		d, asOf, ok = s.latest.Snapshot(now)
 	}
 	if !s.rawOnly && !ok {
-		source = sourceInflux
+		source = SourceInflux
 		d, asOf, ok, err = s.store.LatestOverview(ctx)
 	}
 	if err != nil {
 		s.log.Warn("centre_latest unreadable, reading the raw measurements", "err", err)
 	}
 	if ok {
-		rows = assemble(d, s.cfg.Centres, gw, s.cfg.Attention, s.cfg.reportLoc, now)
+		rows = store.Assemble(d, s.opt.Centres, gw, s.opt.Attention, s.opt.Loc, now)
 	} else {
-		asOf, source = time.Time{}, sourceRaw
-		rows, err = buildOverview(ctx, s.store, s.cfg.Centres, gw, s.cfg.Attention, s.cfg.reportLoc, now)
+		asOf, source = time.Time{}, SourceRaw
+		rows, err = store.BuildOverview(ctx, s.store, s.opt.Centres, gw, s.opt.Attention, s.opt.Loc, now)
 		if err != nil {
 			return nil, asOf, source, err
 		}
@@ -422,11 +445,11 @@ func (s *Server) overviewRows(ctx context.Context, u *User) (rows []CentreRow, a
 	return out, asOf, source, nil
 }
 
-// Where the overview's numbers came from.
+// Where the overview's numbers came from (OverviewRows; the overview page says it).
 const (
-	sourceMemory = "centre_latest (memory)" // this process's last centre_latest run
-	sourceInflux = "centre_latest"          // the rollup in InfluxDB
-	sourceRaw    = "raw"                    // the six queries over the raw measurements
+	SourceMemory = "centre_latest (memory)" // this process's last centre_latest run
+	SourceInflux = "centre_latest"          // the rollup in InfluxDB
+	SourceRaw    = "raw"                    // the six queries over the raw measurements
 )
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -435,26 +458,26 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
 		badRequest(w, "%v", err)
 		return
 	}
-	if ss.user.Role == RoleRegion && region != "" && region != ss.user.Region {
-		http.Error(w, "forbidden: you see only the centres of "+ss.user.Region, http.StatusForbidden)
+	if ss.User.Role == RoleRegion && region != "" && region != ss.User.Region {
+		http.Error(w, "forbidden: you see only the centres of "+ss.User.Region, http.StatusForbidden)
 		return
 	}
 	t0 := time.Now()
-	rows, asOf, source, err := s.overviewRows(r.Context(), ss.user)
+	rows, asOf, source, err := s.OverviewRows(r.Context(), ss.User)
 	if err != nil {
 		s.log.Error("overview", "err", err)
 		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	d := OverviewData{AsOf: asOf, Source: source, Total: len(rows), Region: region, OnlyAttn: onlyAttn, Sort: key, Dir: dir, Components: ComponentNames, Now: s.now(),
-		Threshold: s.cfg.Attention.ScoreBelow, CovThreshold: s.cfg.Attention.CoverageBelow, RoundsThreshold: s.cfg.Attention.RoundsBelow}
+	d := OverviewData{AsOf: asOf, Source: source, Total: len(rows), Region: region, OnlyAttn: onlyAttn, Sort: key, Dir: dir, Components: store.ComponentNames, Now: s.now(),
+		Threshold: s.opt.Attention.ScoreBelow, CovThreshold: s.opt.Attention.CoverageBelow, RoundsThreshold: s.opt.Attention.RoundsBelow}
 	for _, c := range rows {
 		if len(c.Reasons) > 0 {
 			d.Attention++
 		}
 	}
 	for _, reg := range s.regions {
-		if ss.user.allowed(CentreInfo{Region: reg}, true) {
+		if ss.User.allowed(store.CentreInfo{Region: reg}, true) {
 			d.Regions = append(d.Regions, reg)
 		}
 	}
@@ -482,28 +505,28 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
 
 // centreFor returns the centre a user may open, or false (unknown and forbidden alike:
 // a region user cannot tell whether another region's centre exists).
-func (s *Server) centreFor(u *User, id string) (CentreInfo, bool) {
+func (s *Server) centreFor(u *User, id string) (store.CentreInfo, bool) {
 	if c, ok := s.byID[id]; ok {
 		return c, u.allowed(c, true)
 	}
-	if u.Role == RoleMinistry && validID(id) && len(id) <= 128 {
-		return CentreInfo{ID: id, Name: id, Timezone: s.cfg.reportLoc.String(), loc: s.cfg.reportLoc}, true
+	if u.Role == RoleMinistry && store.ValidID(id) && len(id) <= 128 {
+		return store.NewCentre(id, id, "", s.opt.Loc), true
 	}
-	return CentreInfo{}, false
+	return store.CentreInfo{}, false
 }
 
 // CentreData is the centre page's content.
 type CentreData struct {
-	Info       CentreInfo
+	Info       store.CentreInfo
 	Registered bool
 	Range      string
 	Charts     []template.HTML
 	Coverage   template.HTML
-	Nights     []Night
-	Alerts     []Incident
-	Scores     []Score
+	Nights     []store.Night
+	Alerts     []store.Incident
+	Scores     []store.Score
 	ScoreChart template.HTML
-	Gateway    GatewayState
+	Gateway    store.GatewayState
 	Took       time.Duration
 	FromRollup bool
 	Components []string
@@ -511,7 +534,7 @@ type CentreData struct {
 
 func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 	id := r.PathValue("id")
-	c, ok := s.centreFor(ss.user, id)
+	c, ok := s.centreFor(ss.User, id)
 	if !ok {
 		p := s.newPage(w, r, ss, "not.found", nil)
 		p.Status, p.Error = http.StatusNotFound, tr(p.Lang, "not.found")
@@ -533,11 +556,11 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 	now := s.now()
 	from := now.Add(-span)
 	_, registered := s.byID[id]
-	d := CentreData{Info: c, Registered: registered, Range: rng, Gateway: s.watch.States()[id], Components: ComponentNames}
+	d := CentreData{Info: c, Registered: registered, Range: rng, Gateway: s.watch.States()[id], Components: store.ComponentNames}
 	var (
-		climate []Series
-		cov     []Point
-		days    map[string][]Score
+		climate []store.Series
+		cov     []store.Point
+		days    map[string][]store.Score
 	)
 	ctx := r.Context()
 	g, gctx := errgroup.WithContext(ctx)
@@ -578,9 +601,9 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 	for i, j := 0, len(d.Scores)-1; i < j; i, j = i+1, j-1 {
 		d.Scores[i], d.Scores[j] = d.Scores[j], d.Scores[i]
 	}
-	var sp []Point
+	var sp []store.Point
 	for _, sc := range d.Scores {
-		sp = append(sp, Point{T: sc.At, V: sc.Total, Min: sc.Total, Max: sc.Total})
+		sp = append(sp, store.Point{T: sc.At, V: sc.Total, Min: sc.Total, Max: sc.Total})
 	}
 	sort.Slice(sp, func(i, j int) bool { return sp[i].T.Before(sp[j].T) })
 	sc := chart{W: 620, H: 130, From: now.AddDate(0, 0, -31), To: now, Loc: loc, Lo: 0, Hi: 100, Title: tr(p.Lang, "score.history"), NoDataText: tr(p.Lang, "no.data")}
@@ -590,9 +613,9 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 }
 
 // lowest names the weakest component of a score (the "why" of a low score).
-func lowest(sc Score) string {
+func lowest(sc store.Score) string {
 	best, bv := "", 2.0
-	for _, k := range ComponentNames {
+	for _, k := range store.ComponentNames {
 		if v, ok := sc.Components[k]; ok && v < bv {
 			best, bv = k, v
 		}
@@ -616,7 +639,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 		return
 	}
 	rep, err := s.reports.Load(date)
-	if errors.Is(err, errNoReport) {
+	if errors.Is(err, store.ErrNoReport) {
 		http.NotFound(w, r)
 		return
 	}
@@ -624,7 +647,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	rep = rep.forUser(ss.user)
+	rep = reportFor(rep, ss.User)
 	s.render(w, r, "report.html", s.newPage(w, r, ss, "reports", rep))
 }
 
@@ -645,4 +668,26 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// ReadRawOnly has the overview read the raw measurements even when centre_latest
+// is fresh (to measure the difference); call it before serving.
+func (s *Server) ReadRawOnly(on bool) { s.rawOnly = on }
+
+// ReadLatestFrom sets this process's centre_latest writer, whose snapshot the
+// overview reads first (nil: a replica, reading centre_latest from InfluxDB); call
+// it before serving.
+func (s *Server) ReadLatestFrom(l *store.Latest) { s.latest = l }
+
+// ReportRenderer returns the function that writes a daily report's page as it is
+// kept for the record (Russian, no user): the jobs' Reporter keeps it beside the
+// report's JSON.
+func ReportRenderer() (func(w io.Writer, rep *store.Report) error, error) {
+	t, err := template.New("").Funcs(template.FuncMap{"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) }}).ParseFS(assets, "templates/report.html", "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("report template: %w", err)
+	}
+	return func(w io.Writer, rep *store.Report) error {
+		return t.ExecuteTemplate(w, "report.html", page{Lang: "ru", Data: rep, Langs: Languages, Title: "reports", Path: "/reports/" + rep.Date})
+	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,9 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/central/web"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/sim"
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 func envOr[T any](name string, def T, parse func(string) (T, error)) T {
@@ -98,17 +104,21 @@ func BenchmarkScale(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	cfg := &Config{StateDir: stateDir, SilentAfter: Duration(10 * time.Minute), Attention: Attention{ScoreBelow: 70, CoverageBelow: 0.9, RoundsBelow: 0.8}}
+	cfg := &Config{StateDir: stateDir, SilentAfter: Duration(10 * time.Minute), Attention: store.Attention{ScoreBelow: 70, CoverageBelow: 0.9, RoundsBelow: 0.8}}
 	cfg.Influx.URL, cfg.Influx.Bucket = in.URL(), in.Bucket()
 	cfg.reportLoc, _ = time.LoadLocation("Asia/Almaty")
 	cfg.reportAt = 16 * 60
 	cfg.Rollup.Backfill = 7
 	for _, c := range centres {
-		loc, _ := time.LoadLocation(c.Timezone)
-		cfg.Centres = append(cfg.Centres, CentreInfo{ID: c.ID, Name: c.Name, Region: c.Region, Timezone: c.Timezone, loc: loc})
+		ci := store.CentreInfo{ID: c.ID, Name: c.Name, Region: c.Region, Timezone: c.Timezone}
+		if err := ci.LoadLocation(); err != nil {
+			b.Fatal(err)
+		}
+		cfg.Centres = append(cfg.Centres, ci)
 	}
-	user := User{Name: "min", Role: RoleMinistry, Lang: "en"}
-	cfg.Users = []User{user}
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	user := web.User{Name: "min", Role: web.RoleMinistry, Lang: "en", PasswordHash: string(hash)}
+	cfg.Users = []web.User{user}
 	app, err := New(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -128,15 +138,15 @@ func BenchmarkScale(b *testing.B) {
 	if err := os.MkdirAll(allDir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	all := NewRollup(app.Store, allDir, 1, slog.New(slog.DiscardHandler), nil)
-	all.centres = app.Rollup.centres
+	all := store.NewRollup(app.Store, allDir, 1, slog.New(slog.DiscardHandler), nil)
+	all.SetCentres(app.Rollup.Centres())
 	t0 = time.Now()
 	hours, err := all.Step(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("climate_1h rollup of all %d centres: %d hours in %v", n, hours, time.Since(t0).Round(time.Millisecond))
-	app.Rollup.centres = []string{mid}
+	app.Rollup.SetCentres([]string{mid})
 	t0 = time.Now()
 	hours, err = app.Rollup.Step(ctx)
 	if err != nil {
@@ -148,11 +158,11 @@ func BenchmarkScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("steady silent-gateway poll: %v", time.Since(t0).Round(time.Millisecond))
-	tok, _ := app.Server.sess.create(&cfg.Users[0])
 	h := app.Server.Handler()
+	tok := benchLogin(b, h, user.Name)
 	serve := func(b *testing.B, path, want string) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+		req.AddCookie(&http.Cookie{Name: webauth.SessionCookie, Value: tok})
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != 200 {
@@ -180,13 +190,13 @@ func BenchmarkScale(b *testing.B) {
 		b.Run(name, func(b *testing.B) { timed(b, "page", func() { serve(b, path, want) }) })
 	}
 	// Before: every overview scans the raw measurements (six queries).
-	app.Server.rawOnly = true
+	app.Server.ReadRawOnly(true)
 	page("overview-raw", "/", `data-centre="`+last+`"`)
-	app.Server.rawOnly = false
+	app.Server.ReadRawOnly(false)
 	// The centre_latest rollup: the first run writes every centre's row, later runs
 	// only the rows that changed. The writer's process serves its last run from
 	// memory (as Latest.Run sets it up); other replicas read centre_latest.
-	app.Latest.snapAge = 2 * time.Minute
+	app.Latest.SetSnapshotAge(2 * time.Minute)
 	t0 = time.Now()
 	st, err := app.Latest.Step(ctx)
 	if err != nil {
@@ -204,12 +214,12 @@ func BenchmarkScale(b *testing.B) {
 		})
 		b.ReportMetric(float64(written)/float64(b.N+1), "points-written/run")
 	})
-	page("overview", "/", sourceMemory)
-	page("overview-attention", "/?attention=1&sort=score", sourceMemory)
-	app.Server.latest = nil // a replica: reads centre_latest from InfluxDB
-	page("overview-influx", "/", sourceInflux+" ·")
-	page("overview-influx-attention", "/?attention=1&sort=score", sourceInflux+" ·")
-	app.Server.latest = app.Latest
+	page("overview", "/", web.SourceMemory)
+	page("overview-attention", "/?attention=1&sort=score", web.SourceMemory)
+	app.Server.ReadLatestFrom(nil) // a replica: reads centre_latest from InfluxDB
+	page("overview-influx", "/", web.SourceInflux+" ·")
+	page("overview-influx-attention", "/?attention=1&sort=score", web.SourceInflux+" ·")
+	app.Server.ReadLatestFrom(app.Latest)
 	page("centre-24h", "/centre/"+mid+"?range=24h", mid)
 	page("centre-7d", "/centre/"+mid+"?range=7d", mid)
 	q := func(name string, f func() error) {
@@ -253,4 +263,34 @@ func (c *countLines) WriteRecord(ctx context.Context, lines ...string) error {
 		c.n.Add(int64(strings.Count(l, "\n") + 1))
 	}
 	return c.w.WriteRecord(ctx, lines...)
+}
+
+// benchLogin logs user in through the login form (password testPassword) and
+// returns the session cookie's value.
+func benchLogin(b *testing.B, h http.Handler, user string) string {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	var csrf *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "saqshy_login" {
+			csrf = c
+		}
+	}
+	if csrf == nil {
+		b.Fatal("the login page set no CSRF cookie")
+	}
+	form := url.Values{"csrf": {csrf.Value}, "user": {user}, "password": {testPassword}, "next": {"/"}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(csrf)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == webauth.SessionCookie && c.Value != "" {
+			return c.Value
+		}
+	}
+	b.Fatalf("login as %s: %d, no session cookie", user, rec.Code)
+	return ""
 }

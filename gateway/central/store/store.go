@@ -1,4 +1,4 @@
-package monitor
+package store
 
 import (
 	"context"
@@ -32,17 +32,18 @@ func NewStore(url, token, org, bucket string) *Store {
 // Close releases the client's connections.
 func (s *Store) Close() { s.c.Close() }
 
-// row is one record of a Flux result with the columns the monitor reads.
-type row struct {
+// Row is one record of a Flux result with the columns the monitor reads.
+type Row struct {
 	Time  time.Time
 	Field string
 	Value any
 	Tags  map[string]string
 }
 
-func (r row) centre() string { return r.Tags["centre"] }
+// Centre is the row's centre tag.
+func (r Row) Centre() string { return r.Tags["centre"] }
 
-func (r row) float() (float64, bool) {
+func (r Row) float() (float64, bool) {
 	switch v := r.Value.(type) {
 	case float64:
 		return v, true
@@ -59,7 +60,8 @@ func (r row) float() (float64, bool) {
 	return 0, false
 }
 
-func (r row) str() string {
+// Str is the row's value as a string.
+func (r Row) Str() string {
 	switch v := r.Value.(type) {
 	case string:
 		return v
@@ -69,17 +71,17 @@ func (r row) str() string {
 	return fmt.Sprint(r.Value)
 }
 
-// query runs a Flux script and returns its rows with the given tag columns.
-func (s *Store) query(ctx context.Context, flux string, tags ...string) ([]row, error) {
+// Query runs a Flux script and returns its rows with the given tag columns.
+func (s *Store) Query(ctx context.Context, flux string, tags ...string) ([]Row, error) {
 	res, err := s.q.Query(ctx, flux)
 	if err != nil {
 		return nil, fmt.Errorf("influx query: %w", err)
 	}
 	defer res.Close()
-	var out []row
+	var out []Row
 	for res.Next() {
 		rec := res.Record()
-		r := row{Time: rec.Time(), Field: rec.Field(), Value: rec.Value(), Tags: make(map[string]string, len(tags))}
+		r := Row{Time: rec.Time(), Field: rec.Field(), Value: rec.Value(), Tags: make(map[string]string, len(tags))}
 		for _, t := range tags {
 			if v, ok := rec.ValueByKey(t).(string); ok {
 				r.Tags[t] = v
@@ -93,14 +95,14 @@ func (s *Store) query(ctx context.Context, flux string, tags ...string) ([]row, 
 	return out, nil
 }
 
-// fluxString quotes s as a Flux string literal.
-func fluxString(s string) string {
+// FluxString quotes s as a Flux string literal.
+func FluxString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`).Replace(s) + `"`
 }
 
 func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func (s *Store) from() string { return "from(bucket: " + fluxString(s.bucket) + ")" }
+func (s *Store) from() string { return "from(bucket: " + FluxString(s.bucket) + ")" }
 
 // Score is one safety_score point.
 type Score struct {
@@ -116,7 +118,7 @@ type Score struct {
 var ComponentNames = []string{"temperature", "availability", "coverage", "rounds", "response"}
 
 // scoresFrom folds safety_score rows into scores per centre and timestamp.
-func scoresFrom(rows []row) map[string][]Score {
+func scoresFrom(rows []Row) map[string][]Score {
 	type key struct {
 		c string
 		t int64
@@ -124,7 +126,7 @@ func scoresFrom(rows []row) map[string][]Score {
 	idx := map[key]*Score{}
 	var order []key
 	for _, r := range rows {
-		k := key{r.centre(), r.Time.UnixNano()}
+		k := key{r.Centre(), r.Time.UnixNano()}
 		sc := idx[k]
 		if sc == nil {
 			sc = &Score{At: r.Time, Components: map[string]float64{}}
@@ -135,9 +137,9 @@ func scoresFrom(rows []row) map[string][]Score {
 		case "total":
 			sc.Total, _ = r.float()
 		case "weights_version":
-			sc.WeightsVersion = r.str()
+			sc.WeightsVersion = r.Str()
 		case "caps":
-			sc.Caps = r.str()
+			sc.Caps = r.Str()
 		case "capped":
 			v, _ := r.float()
 			sc.Capped = v != 0
@@ -159,7 +161,7 @@ func scoresFrom(rows []row) map[string][]Score {
 
 // LiveScores returns each centre's latest live score of the last 6 hours.
 func (s *Store) LiveScores(ctx context.Context) (map[string]Score, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: -6h)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: -6h)
   |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "live")
   |> last()`, "centre")
 	if err != nil {
@@ -170,7 +172,7 @@ func (s *Store) LiveScores(ctx context.Context) (map[string]Score, error) {
 
 // latestScores keeps, per centre, the score at its latest timestamp (last() runs per
 // field, so fields written at different times are not mixed).
-func latestScores(rows []row) map[string]Score {
+func latestScores(rows []Row) map[string]Score {
 	out := map[string]Score{}
 	for c, list := range scoresFrom(rows) {
 		out[c] = list[len(list)-1]
@@ -181,7 +183,7 @@ func latestScores(rows []row) map[string]Score {
 // DayScores returns the day scores of every centre (or of the given centres) whose
 // timestamp lies in [from, to).
 func (s *Store) DayScores(ctx context.Context, from, to time.Time, centres []string) (map[string][]Score, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
   |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+centreFilter(centres)+`)`, "centre")
 	if err != nil {
 		return nil, fmt.Errorf("day scores: %w", err)
@@ -203,7 +205,7 @@ func centreFilter(ids []string) string {
 		if i > 0 {
 			b.WriteString(" or ")
 		}
-		b.WriteString("r.centre == " + fluxString(id))
+		b.WriteString("r.centre == " + FluxString(id))
 	}
 	b.WriteString(")")
 	return b.String()
@@ -211,7 +213,7 @@ func centreFilter(ids []string) string {
 
 // MonthMeans returns each centre's mean day score total since from.
 func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]float64, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
   |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day" and r._field == "total")
   |> mean()`, "centre")
 	if err != nil {
@@ -220,7 +222,7 @@ func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]floa
 	out := map[string]float64{}
 	for _, r := range rows {
 		if v, ok := r.float(); ok {
-			out[r.centre()] = v
+			out[r.Centre()] = v
 		}
 	}
 	return out, nil
@@ -228,7 +230,7 @@ func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]floa
 
 // LiveCoverage returns each centre's latest overall live coverage ratio.
 func (s *Store) LiveCoverage(ctx context.Context) (map[string]float64, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: -6h)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: -6h)
   |> filter(fn: (r) => r._measurement == "coverage" and r.period == "live" and r.zone_kind == "all" and r._field == "ratio")
   |> last()`, "centre")
 	if err != nil {
@@ -237,7 +239,7 @@ func (s *Store) LiveCoverage(ctx context.Context) (map[string]float64, error) {
 	out := map[string]float64{}
 	for _, r := range rows {
 		if v, ok := r.float(); ok {
-			out[r.centre()] = v
+			out[r.Centre()] = v
 		}
 	}
 	return out, nil
@@ -252,14 +254,14 @@ type Night struct {
 	Unknown                   bool
 }
 
-func nightsFrom(rows []row) map[string][]Night {
+func nightsFrom(rows []Row) map[string][]Night {
 	type key struct {
 		c, n string
 	}
 	idx := map[key]*Night{}
 	var order []key
 	for _, r := range rows {
-		k := key{r.centre(), r.Tags["night"]}
+		k := key{r.Centre(), r.Tags["night"]}
 		n := idx[k]
 		if n == nil {
 			n = &Night{Night: k.n}
@@ -297,7 +299,7 @@ func nightsFrom(rows []row) map[string][]Night {
 
 // LastNights returns each centre's latest round night of the last 36 hours.
 func (s *Store) LastNights(ctx context.Context) (map[string]Night, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: -36h)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: -36h)
   |> filter(fn: (r) => r._measurement == "round_night")
   |> group(columns: ["centre", "_field"])
   |> last()`, "centre", "night")
@@ -314,7 +316,7 @@ func (s *Store) LastNights(ctx context.Context) (map[string]Night, error) {
 // OpenCritical returns, per centre, the number of critical alert subjects whose
 // latest state in the last 30 days is not "resolved".
 func (s *Store) OpenCritical(ctx context.Context) (map[string]int, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: -30d)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: -30d)
   |> filter(fn: (r) => r._measurement == "alert" and r.severity == "critical" and r._field == "state")
   |> last()
   |> filter(fn: (r) => r._value != "resolved")`, "centre")
@@ -323,7 +325,7 @@ func (s *Store) OpenCritical(ctx context.Context) (map[string]int, error) {
 	}
 	out := map[string]int{}
 	for _, r := range rows {
-		out[r.centre()]++
+		out[r.Centre()]++
 	}
 	return out, nil
 }
@@ -331,7 +333,7 @@ func (s *Store) OpenCritical(ctx context.Context) (map[string]int, error) {
 // LastSeen returns, per centre, the time of its gateway's latest heartbeat since
 // from.
 func (s *Store) LastSeen(ctx context.Context, from time.Time) (map[string]time.Time, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
   |> filter(fn: (r) => r._measurement == "gateway" and r._field == "uptime_s")
   |> last()`, "centre")
 	if err != nil {
@@ -339,7 +341,7 @@ func (s *Store) LastSeen(ctx context.Context, from time.Time) (map[string]time.T
 	}
 	out := map[string]time.Time{}
 	for _, r := range rows {
-		if c := r.centre(); c != "" && r.Time.After(out[c]) {
+		if c := r.Centre(); c != "" && r.Time.After(out[c]) {
 			out[c] = r.Time
 		}
 	}
@@ -365,14 +367,14 @@ func (s *Store) Climate(ctx context.Context, centre string, from time.Time, ever
 	var flux string
 	if rollup {
 		flux = s.from() + ` |> range(start: ` + fluxTime(from) + `)
-  |> filter(fn: (r) => r._measurement == "climate_1h" and r.centre == ` + fluxString(centre) + `)`
+  |> filter(fn: (r) => r._measurement == "climate_1h" and r.centre == ` + FluxString(centre) + `)`
 	} else {
 		flux = s.from() + ` |> range(start: ` + fluxTime(from) + `)
-  |> filter(fn: (r) => r._measurement == "climate" and r.centre == ` + fluxString(centre) + ` and r._field == "temperature_c")
+  |> filter(fn: (r) => r._measurement == "climate" and r.centre == ` + FluxString(centre) + ` and r._field == "temperature_c")
   |> group(columns: ["zone", "zone_kind"])
   |> aggregateWindow(every: ` + fluxDuration(every) + `, fn: mean, createEmpty: false)`
 	}
-	rows, err := s.query(ctx, flux, "zone", "zone_kind")
+	rows, err := s.Query(ctx, flux, "zone", "zone_kind")
 	if err != nil {
 		return nil, fmt.Errorf("climate of %s: %w", centre, err)
 	}
@@ -428,8 +430,8 @@ func fluxDuration(d time.Duration) string {
 
 // CoverageTimeline returns a centre's live overall coverage ratio since from.
 func (s *Store) CoverageTimeline(ctx context.Context, centre string, from time.Time) ([]Point, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
-  |> filter(fn: (r) => r._measurement == "coverage" and r.centre == `+fluxString(centre)+` and r.period == "live" and r.zone_kind == "all" and r._field == "ratio")`)
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "coverage" and r.centre == `+FluxString(centre)+` and r.period == "live" and r.zone_kind == "all" and r._field == "ratio")`)
 	if err != nil {
 		return nil, fmt.Errorf("coverage of %s: %w", centre, err)
 	}
@@ -445,8 +447,8 @@ func (s *Store) CoverageTimeline(ctx context.Context, centre string, from time.T
 
 // Nights returns a centre's round nights since from.
 func (s *Store) Nights(ctx context.Context, centre string, from time.Time) ([]Night, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
-  |> filter(fn: (r) => r._measurement == "round_night" and r.centre == `+fluxString(centre)+`)`, "centre", "night")
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "round_night" and r.centre == `+FluxString(centre)+`)`, "centre", "night")
 	if err != nil {
 		return nil, fmt.Errorf("round nights of %s: %w", centre, err)
 	}
@@ -464,8 +466,8 @@ type Incident struct {
 
 // Alerts returns a centre's alert incidents since from, newest first.
 func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]Incident, error) {
-	rows, err := s.query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
-  |> filter(fn: (r) => r._measurement == "alert" and r.centre == `+fluxString(centre)+`)`, "kind", "zone", "severity", "subject")
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "alert" and r.centre == `+FluxString(centre)+`)`, "kind", "zone", "severity", "subject")
 	if err != nil {
 		return nil, fmt.Errorf("alerts of %s: %w", centre, err)
 	}
@@ -475,7 +477,7 @@ func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]In
 		kind, zone, subj string
 	}
 	type pt struct {
-		row
+		Row
 		state, id, ackedBy string
 		value              float64
 	}
@@ -485,17 +487,17 @@ func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]In
 		k := pkey{r.Time.UnixNano(), r.Tags["kind"], r.Tags["zone"], r.Tags["subject"]}
 		p := pts[k]
 		if p == nil {
-			p = &pt{row: r}
+			p = &pt{Row: r}
 			pts[k] = p
 			order = append(order, k)
 		}
 		switch r.Field {
 		case "state":
-			p.state = r.str()
+			p.state = r.Str()
 		case "id":
-			p.id = r.str()
+			p.id = r.Str()
 		case "acked_by":
-			p.ackedBy = r.str()
+			p.ackedBy = r.Str()
 		case "value":
 			p.value, _ = r.float()
 		}

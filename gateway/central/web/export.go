@@ -1,4 +1,4 @@
-package monitor
+package web
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/central/store"
 )
 
 // ExportDay is one centre-day of the rating export.
@@ -44,11 +46,11 @@ type Export struct {
 func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, ss *session) {
 	type data struct {
 		Month   string
-		Centres []CentreInfo
+		Centres []store.CentreInfo
 	}
-	d := data{Month: s.now().In(s.cfg.reportLoc).AddDate(0, -1, 0).Format("2006-01")}
-	for _, c := range s.cfg.Centres {
-		if ss.user.allowed(c, true) {
+	d := data{Month: s.now().In(s.opt.Loc).AddDate(0, -1, 0).Format("2006-01")}
+	for _, c := range s.opt.Centres {
+		if ss.User.allowed(c, true) {
 			d.Centres = append(d.Centres, c)
 		}
 	}
@@ -68,22 +70,22 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 		badRequest(w, "format must be csv or json, not %q", format)
 		return
 	}
-	var centres []CentreInfo
+	var centres []store.CentreInfo
 	if id := q.Get("centre"); id != "" {
 		c, ok := s.byID[id]
-		if !ok || !ss.user.allowed(c, true) {
+		if !ok || !ss.User.allowed(c, true) {
 			http.Error(w, "no such centre: "+id, http.StatusNotFound)
 			return
 		}
-		centres = []CentreInfo{c}
+		centres = []store.CentreInfo{c}
 	} else {
-		for _, c := range s.cfg.Centres {
-			if ss.user.allowed(c, true) {
+		for _, c := range s.opt.Centres {
+			if ss.User.allowed(c, true) {
 				centres = append(centres, c)
 			}
 		}
 	}
-	exp, err := s.buildExport(r, month, centres, ss.user)
+	exp, err := s.buildExport(r, month, centres, ss.User)
 	if err != nil {
 		s.log.Error("export", "err", err)
 		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
@@ -106,7 +108,7 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 	for _, c := range exp.Centres {
 		rows += len(c.Days)
 	}
-	if err := s.logExport(ss.user, exp.Month, format, q.Get("centre"), len(exp.Centres), rows, r.RemoteAddr); err != nil {
+	if err := s.logExport(ss.User, exp.Month, format, q.Get("centre"), len(exp.Centres), rows, r.RemoteAddr); err != nil {
 		// An export that cannot be logged is not served.
 		s.log.Error("export log", "err", err)
 		http.Error(w, "export log not writable: "+err.Error(), http.StatusInternalServerError)
@@ -122,7 +124,7 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 
 // buildExport reads the day scores of the month: each centre's points stamped in its
 // own local days of that month.
-func (s *Server) buildExport(r *http.Request, month time.Time, centres []CentreInfo, u *User) (*Export, error) {
+func (s *Server) buildExport(r *http.Request, month time.Time, centres []store.CentreInfo, u *User) (*Export, error) {
 	exp := &Export{Month: month.Format("2006-01"), Generated: s.now().UTC(), GeneratedBy: u.Name, WeightsVersion: []string{}, Centres: []ExportCentre{}}
 	if len(centres) == 0 {
 		return exp, nil
@@ -164,7 +166,7 @@ func (s *Server) buildExport(r *http.Request, month time.Time, centres []CentreI
 }
 
 // ExportCSVHeader is the CSV export's header row.
-var ExportCSVHeader = append(append([]string{"centre_id", "centre_name", "region", "date", "total"}, ComponentNames...), "weights_version", "capped", "caps")
+var ExportCSVHeader = append(append([]string{"centre_id", "centre_name", "region", "date", "total"}, store.ComponentNames...), "weights_version", "capped", "caps")
 
 func exportCSV(exp *Export) ([]byte, error) {
 	var b bytes.Buffer
@@ -173,7 +175,7 @@ func exportCSV(exp *Export) ([]byte, error) {
 	for _, c := range exp.Centres {
 		for _, d := range c.Days {
 			rec := []string{c.ID, c.Name, c.Region, d.Date, strconv.FormatFloat(d.Total, 'f', -1, 64)}
-			for _, k := range ComponentNames {
+			for _, k := range store.ComponentNames {
 				if v, ok := d.Components[k]; ok {
 					rec = append(rec, strconv.FormatFloat(v, 'f', -1, 64))
 				} else {
@@ -211,7 +213,7 @@ func (s *Server) logExport(u *User, month, format, centre string, centres, rows 
 	}
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
-	f, err := os.OpenFile(filepath.Join(s.cfg.StateDir, "exports.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	f, err := os.OpenFile(filepath.Join(s.opt.StateDir, "exports.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package monitor
+package web
 
 import (
 	"regexp"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 	"github.com/saqshy/saqshy/gateway/zonekind"
 )
@@ -17,9 +18,9 @@ func kindChart(kind string, vs ...float64) string {
 	from := time.Date(2026, 1, 15, 2, 0, 0, 0, time.UTC)
 	ch := chart{W: 300, H: 130, From: from, To: from.Add(time.Hour), Loc: time.UTC, Title: "z · " + kind, Decimals: 1, NoDataText: "no data"}
 	ch.Band[0], ch.Band[1], ch.HasBand = normalBand(kind)
-	var pts []Point
+	var pts []store.Point
 	for i, v := range vs {
-		pts = append(pts, Point{T: from.Add(time.Duration(i+1) * time.Minute), V: v, Min: v, Max: v})
+		pts = append(pts, store.Point{T: from.Add(time.Duration(i+1) * time.Minute), V: v, Min: v, Max: v})
 	}
 	return string(ch.render(pts))
 }

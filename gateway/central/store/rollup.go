@@ -1,4 +1,4 @@
-package monitor
+package store
 
 import (
 	"context"
@@ -29,15 +29,15 @@ type Rollup struct {
 	backfill time.Duration
 	log      *slog.Logger
 	now      func() time.Time
-	// centres, when set, are rolled up rollupChunk at a time (a query over every
+	// centres, when set, are rolled up RollupChunk at a time (a query over every
 	// centre's climate series at once exceeds the client's timeout at 2,000 centres on
 	// InfluxDB 1.8); centres not listed are not rolled up. Nil: every centre in one
 	// query per function.
 	centres []string
 }
 
-// rollupChunk is the number of centres per rollup query.
-const rollupChunk = 100
+// RollupChunk is the number of centres per rollup query.
+const RollupChunk = 100
 
 // NewRollup returns a rollup that starts at most backfillDays back.
 func NewRollup(store *Store, dir string, backfillDays int, log *slog.Logger, now func() time.Time) *Rollup {
@@ -46,6 +46,13 @@ func NewRollup(store *Store, dir string, backfillDays int, log *slog.Logger, now
 	}
 	return &Rollup{store: store, path: filepath.Join(dir, "rollup.json"), backfill: time.Duration(backfillDays) * 24 * time.Hour, log: log, now: now}
 }
+
+// Centres returns the centres rolled up RollupChunk at a time (nil: all at once).
+func (r *Rollup) Centres() []string { return r.centres }
+
+// SetCentres has the rollup query these centres RollupChunk at a time, and no
+// others; nil: every centre in one query (Centres).
+func (r *Rollup) SetCentres(ids []string) { r.centres = ids }
 
 type rollupState struct {
 	Next time.Time `json:"next"` // the first hour not rolled up
@@ -108,8 +115,8 @@ func (r *Rollup) rollRange(ctx context.Context, from, to time.Time) error {
 	if r.centres == nil {
 		return r.rollChunk(ctx, from, to, nil)
 	}
-	for i := 0; i < len(r.centres); i += rollupChunk {
-		if err := r.rollChunk(ctx, from, to, r.centres[i:min(i+rollupChunk, len(r.centres))]); err != nil {
+	for i := 0; i < len(r.centres); i += RollupChunk {
+		if err := r.rollChunk(ctx, from, to, r.centres[i:min(i+RollupChunk, len(r.centres))]); err != nil {
 			return err
 		}
 	}
@@ -126,7 +133,7 @@ func (r *Rollup) rollChunk(ctx context.Context, from, to time.Time, centres []st
 	aggs := map[key]*agg{}
 	var order []key
 	for _, fn := range []string{"mean", "min", "max", "count"} {
-		rows, err := r.store.query(ctx, r.store.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
+		rows, err := r.store.Query(ctx, r.store.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
   |> filter(fn: (r) => r._measurement == "climate" and r._field == "temperature_c"`+centreFilter(centres)+`)
   |> group(columns: ["centre", "zone", "zone_kind"])
   |> aggregateWindow(every: 1h, fn: `+fn+`, createEmpty: false, timeSrc: "_start")`, "centre", "zone", "zone_kind")
@@ -134,7 +141,7 @@ func (r *Rollup) rollChunk(ctx context.Context, from, to time.Time, centres []st
 			return fmt.Errorf("rollup %s..%s: %w", fluxTime(from), fluxTime(to), err)
 		}
 		for _, row := range rows {
-			k := key{row.centre(), row.Tags["zone"], row.Tags["zone_kind"], row.Time.UnixNano()}
+			k := key{row.Centre(), row.Tags["zone"], row.Tags["zone_kind"], row.Time.UnixNano()}
 			a := aggs[k]
 			if a == nil {
 				a = &agg{}

@@ -1,11 +1,8 @@
-package monitor
+package jobs
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,30 +39,13 @@ type Notifier interface {
 	Notify(ctx context.Context, m Message) error
 }
 
-// SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the request body under
-// the shared secret; TimestampHeader the Unix time it was signed (also in the body).
-const (
-	SignatureHeader = "X-Saqshy-Signature"
-	TimestampHeader = "X-Saqshy-Timestamp"
-)
-
-// Webhook POSTs messages as JSON, signed with HMAC-SHA256.
+// Webhook POSTs messages as JSON, signed with HMAC-SHA256 the way the gateway's
+// webhook channel signs (notify.Sign, notify.SignatureHeader; receivers check with
+// notify.Verify), and stamped with the message's time in notify.TimestampHeader.
 type Webhook struct {
 	URL    string
 	Secret []byte
 	Client *http.Client // default: 10 s timeout
-}
-
-// Sign returns the signature header value of body.
-func Sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// VerifySignature reports whether sig is body's signature under secret.
-func VerifySignature(secret, body []byte, sig string) bool {
-	return hmac.Equal([]byte(Sign(secret, body)), []byte(sig))
 }
 
 // Notify implements Notifier.
@@ -79,8 +59,8 @@ func (w *Webhook) Notify(ctx context.Context, m Message) error {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(w.Secret, body))
-	req.Header.Set(TimestampHeader, strconv.FormatInt(m.At.Unix(), 10))
+	req.Header.Set(notify.SignatureHeader, notify.Sign(w.Secret, body))
+	req.Header.Set(notify.TimestampHeader, strconv.FormatInt(m.At.Unix(), 10))
 	c := w.Client
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
@@ -97,10 +77,11 @@ func (w *Webhook) Notify(ctx context.Context, m Message) error {
 	return nil
 }
 
-// nopNotifier drops messages (no channel configured); incidents are still shown.
-type nopNotifier struct{}
+// NopNotifier drops messages (no channel configured); incidents are still shown.
+type NopNotifier struct{}
 
-func (nopNotifier) Notify(context.Context, Message) error { return nil }
+// Notify implements Notifier.
+func (NopNotifier) Notify(context.Context, Message) error { return nil }
 
 // Channels delivers each message to every configured channel and recipient: the
 // webhook, e-mail (the gateway's SMTP channel, gateway/alert/notify) to each address

@@ -1,4 +1,4 @@
-package monitor
+package web
 
 import (
 	"log/slog"
@@ -12,38 +12,18 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-)
 
-// TestSafeNext: only a plain local path survives as the login's redirect target.
-func TestSafeNext(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"/", "/"},
-		{"/centre/c1", "/centre/c1"},
-		{"/centre/c1?range=30d&lang=en", "/centre/c1?range=30d&lang=en"},
-		{"/reports/2026-03-01#top", "/reports/2026-03-01#top"},
-		{"", "/"},
-		{"centre/c1", "/"},
-		{"https://evil.example", "/"},
-		{"//evil.example/x", "/"},
-		{"/\\evil.example", "/"},
-		{"/\t/evil.example", "/"},
-		{"/\n/evil.example", "/"},
-		{"/\r/evil.example", "/"},
-		{"/\x00/evil.example", "/"},
-		{"/\x1f/evil.example", "/"},
-		{"/\x7f/evil.example", "/"},
-		{"/x\\..\\\\evil.example", "/"},
-		{"/centre/c1\t", "/"},
-	} {
-		if got := safeNext(tc.in); got != tc.want {
-			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
+	"github.com/saqshy/saqshy/gateway/webauth"
+)
 
 // loginServer is a web app with two users (passwords "pw-min", "pw-shym") hashed at
 // cost, and its clock.
 func loginServer(t *testing.T, cost int) (*Server, *testClock) {
+	return loginServerOpt(t, cost, Options{})
+}
+
+// loginServerOpt is loginServer with options (users, log and clock are set).
+func loginServerOpt(t *testing.T, cost int, opt Options) (*Server, *testClock) {
 	t.Helper()
 	var users []User
 	for _, n := range []string{"min", "shym"} {
@@ -54,7 +34,8 @@ func loginServer(t *testing.T, cost int) (*Server, *testClock) {
 		users = append(users, User{Name: n, Role: RoleMinistry, Lang: "en", PasswordHash: string(h)})
 	}
 	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	s, err := NewServer(&Config{Users: users}, nil, nil, nil, slog.New(slog.DiscardHandler), clk.now)
+	opt.Users, opt.Log, opt.Now = users, slog.New(slog.DiscardHandler), clk.now
+	s, err := NewServer(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,11 +56,19 @@ func (c *testClock) add(d time.Duration) {
 
 // postLogin posts the login form from ip and returns the response.
 func postLogin(h http.Handler, ip, user, password string) *httptest.ResponseRecorder {
+	return postLoginHdr(h, ip, user, password)
+}
+
+// postLoginHdr is postLogin with request headers (name, value, …).
+func postLoginHdr(h http.Handler, ip, user, password string, hdr ...string) *httptest.ResponseRecorder {
 	form := url.Values{"csrf": {"tok"}, "user": {user}, "password": {password}, "next": {"/"}}
 	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.AddCookie(&http.Cookie{Name: loginCookie, Value: "tok"})
 	r.RemoteAddr = ip + ":40000"
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
@@ -166,5 +155,51 @@ func TestLoginThrottle(t *testing.T) {
 	clk.add(loginWindow + time.Second)
 	if w := postLogin(h, "10.0.0.1", "min", "pw-min"); w.Code != http.StatusSeeOther {
 		t.Errorf("after the window: %d, want 303", w.Code)
+	}
+}
+
+// TestLoginBehindProxy: behind a trusted reverse proxy the failed-login limit
+// counts the client the proxy names, not the proxy, and the session cookie is
+// Secure when the proxy says the browser used HTTPS; an untrusted peer's header is
+// ignored.
+func TestLoginBehindProxy(t *testing.T) {
+	proxy, err := webauth.ParseProxy([]string{"10.0.0.1"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := loginServerOpt(t, bcrypt.MinCost, Options{Proxy: proxy})
+	h := s.Handler()
+	for i := 0; i < loginFailures; i++ {
+		if w := postLoginHdr(h, "10.0.0.1", "nobody"+strconv.Itoa(i), "x", "X-Forwarded-For", "198.51.100.1"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, w.Code)
+		}
+	}
+	if w := postLoginHdr(h, "10.0.0.1", "min", "pw-min", "X-Forwarded-For", "198.51.100.1"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("the throttled client behind the proxy: %d, want 429", w.Code)
+	}
+	w := postLoginHdr(h, "10.0.0.1", "min", "pw-min", "X-Forwarded-For", "198.51.100.2", "X-Forwarded-Proto", "https")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("another client behind the same proxy: %d, want 303", w.Code)
+	}
+	secure := false
+	for _, c := range w.Result().Cookies() {
+		if c.Name == sessionCookie {
+			secure = c.Secure
+		}
+	}
+	if !secure {
+		t.Error("session cookie not Secure although the trusted proxy says HTTPS")
+	}
+	w = postLoginHdr(h, "192.0.2.7", "min", "pw-min", "X-Forwarded-Proto", "https")
+	for _, c := range w.Result().Cookies() {
+		if c.Name == sessionCookie && c.Secure {
+			t.Error("an untrusted peer's X-Forwarded-Proto made the cookie Secure")
+		}
+	}
+	for i := 0; i < loginFailures; i++ {
+		postLoginHdr(h, "192.0.2.9", "ghost"+strconv.Itoa(i), "x", "X-Forwarded-For", "198.51.100.3")
+	}
+	if w := postLoginHdr(h, "192.0.2.9", "shym", "pw-shym", "X-Forwarded-For", "198.51.100.4"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("an untrusted peer escaped its limit with X-Forwarded-For: %d, want 429", w.Code)
 	}
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/saqshy/saqshy/gateway/central/jobs"
+	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 )
 
@@ -129,8 +131,8 @@ func TestSilentGatewayEmailTelegram(t *testing.T) {
 	beat(real.Add(-40 * time.Minute))
 	clock := real.Add(-39 * time.Minute)
 	now := func() time.Time { return clock }
-	centres := []CentreInfo{{ID: "hush", Name: "Hush centre", Region: "Abai"}}
-	w, err := NewWatcher(e.app.Store, ch, centres, 10*time.Minute, t.TempDir(), slog.New(slog.DiscardHandler), now)
+	centres := []store.CentreInfo{{ID: "hush", Name: "Hush centre", Region: "Abai"}}
+	w, err := jobs.NewWatcher(e.app.Store, ch, centres, 10*time.Minute, t.TempDir(), slog.New(slog.DiscardHandler), now)
 	if err != nil {
 		t.Fatal(err)
 	}

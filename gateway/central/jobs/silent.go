@@ -1,4 +1,4 @@
-package monitor
+package jobs
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
@@ -56,7 +57,7 @@ type silentState struct {
 type Watcher struct {
 	src         seenSource
 	notify      Notifier
-	centres     []CentreInfo
+	centres     []store.CentreInfo
 	silentAfter time.Duration
 	path        string
 	log         *slog.Logger
@@ -71,7 +72,7 @@ type Watcher struct {
 }
 
 // NewWatcher loads the state file (if any) from dir.
-func NewWatcher(src seenSource, n Notifier, centres []CentreInfo, silentAfter time.Duration, dir string, log *slog.Logger, now func() time.Time) (*Watcher, error) {
+func NewWatcher(src seenSource, n Notifier, centres []store.CentreInfo, silentAfter time.Duration, dir string, log *slog.Logger, now func() time.Time) (*Watcher, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -269,20 +270,13 @@ func (w *Watcher) save() error {
 	return atomicfile.Write(w.path, b)
 }
 
-// GatewayState is what the overview shows of a centre's gateway.
-type GatewayState struct {
-	LastSeen    time.Time
-	Silent      bool
-	SilentSince time.Time
-}
-
 // States returns the gateway state of every centre seen or registered.
-func (w *Watcher) States() map[string]GatewayState {
+func (w *Watcher) States() map[string]store.GatewayState {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := make(map[string]GatewayState, len(w.st.LastSeen))
+	out := make(map[string]store.GatewayState, len(w.st.LastSeen))
 	for c, t := range w.st.LastSeen {
-		out[c] = GatewayState{LastSeen: t}
+		out[c] = store.GatewayState{LastSeen: t}
 	}
 	for c, in := range w.st.Open {
 		s := out[c]

@@ -1,4 +1,4 @@
-package monitor
+package web
 
 import (
 	"fmt"
@@ -8,7 +8,11 @@ import (
 // Languages the pages speak, in the order the switcher shows them.
 var Languages = []string{"ru", "kk", "en"}
 
-func knownLang(l string) bool { _, ok := messages[l]; return ok }
+// KnownLang reports whether the pages speak l.
+func KnownLang(l string) bool { _, ok := messages[l]; return ok }
+
+// Translate returns the message key in lang, as the pages show it.
+func Translate(lang, key string, args ...any) string { return tr(lang, key, args...) }
 
 // tr returns the message key in lang (English, then the key, when missing); with
 // args it is a fmt format.

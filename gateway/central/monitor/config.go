@@ -10,6 +10,19 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/central/web"
+	"github.com/saqshy/saqshy/gateway/webauth"
+)
+
+// The environment variables that may hold the monitor's secrets (a *_file in the
+// config takes precedence).
+const (
+	EnvInfluxToken   = "SAQSHY_MONITOR_INFLUX_TOKEN"
+	EnvWebhookSecret = "SAQSHY_MONITOR_WEBHOOK_SECRET"
+	EnvSMTPPassword  = "SAQSHY_MONITOR_SMTP_PASSWORD"
+	EnvTelegramToken = "SAQSHY_MONITOR_TELEGRAM_TOKEN"
 )
 
 // Config is the monitor's config file (YAML). Secrets are read from *_file paths or
@@ -22,6 +35,14 @@ type Config struct {
 		Bucket    string `yaml:"bucket"`
 		TokenFile string `yaml:"token_file"` // or SAQSHY_MONITOR_INFLUX_TOKEN
 	} `yaml:"influx"`
+	// Proxy names the reverse proxies in front of the monitor (e.g. nginx on the
+	// same host): from their addresses the client's address is read from header
+	// (default X-Forwarded-For) for the failed-login limit and the log, and the
+	// scheme from X-Forwarded-Proto (the session cookie is Secure over HTTPS).
+	Proxy struct {
+		Trusted []string `yaml:"trusted"` // addresses or CIDR prefixes
+		Header  string   `yaml:"header"`
+	} `yaml:"proxy"`
 	StateDir    string   `yaml:"state_dir"`    // silent-gateway incidents, rollup cursor, reports, export log
 	SilentAfter Duration `yaml:"silent_after"` // default 10m
 	PollEvery   Duration `yaml:"poll_every"`   // silent-gateway check interval; default 1m
@@ -43,7 +64,7 @@ type Config struct {
 		Time     string `yaml:"time"`     // local HH:MM; default 16:00
 		Timezone string `yaml:"timezone"` // default Asia/Almaty
 	} `yaml:"report"`
-	Attention Attention `yaml:"attention"`
+	Attention store.Attention `yaml:"attention"`
 	Notify    struct {
 		Webhook struct {
 			URL        string `yaml:"url"`
@@ -68,57 +89,16 @@ type Config struct {
 			BaseURL   string   `yaml:"base_url"` // default https://api.telegram.org
 		} `yaml:"telegram"`
 	} `yaml:"notify"`
-	Centres []CentreInfo `yaml:"centres"`
-	Users   []User       `yaml:"users"`
+	Centres []store.CentreInfo `yaml:"centres"`
+	Users   []web.User         `yaml:"users"`
 
+	proxy         webauth.Proxy
 	influxToken   string
 	webhookSecret []byte
 	smtpPassword  string
 	telegramToken string
 	reportAt      int // minutes after local midnight
 	reportLoc     *time.Location
-}
-
-// Attention holds the thresholds below which a centre "needs attention".
-type Attention struct {
-	ScoreBelow    float64 `yaml:"score_below"`    // live score; default 70
-	CoverageBelow float64 `yaml:"coverage_below"` // ratio; default 0.9
-	RoundsBelow   float64 `yaml:"rounds_below"`   // last night's compliance; default 0.8
-}
-
-// CentreInfo is a registered centre.
-type CentreInfo struct {
-	ID       string `yaml:"id"`
-	Name     string `yaml:"name"`
-	Region   string `yaml:"region"`
-	Timezone string `yaml:"timezone"`
-	loc      *time.Location
-}
-
-// Location is the centre's time zone.
-func (c CentreInfo) Location() *time.Location {
-	if c.loc == nil {
-		return time.UTC
-	}
-	return c.loc
-}
-
-// Role is a user's scope.
-type Role string
-
-// Roles.
-const (
-	RoleMinistry Role = "ministry" // every centre
-	RoleRegion   Role = "region"   // the centres of one region
-)
-
-// User is a monitor user; PasswordHash is a bcrypt hash (saqshy-monitor hash-password).
-type User struct {
-	Name         string `yaml:"name"`
-	Role         Role   `yaml:"role"`
-	Region       string `yaml:"region"`
-	Lang         string `yaml:"lang"` // ru, kk or en; default ru
-	PasswordHash string `yaml:"password_hash"`
 }
 
 // Duration is a time.Duration written as "10m".
@@ -175,13 +155,21 @@ func (c *Config) validate() error {
 	if c.Influx.Bucket == "" {
 		bad("influx.bucket: required (on InfluxDB 1.8: database/retention-policy)")
 	}
-	c.influxToken = os.Getenv("SAQSHY_MONITOR_INFLUX_TOKEN")
+	c.influxToken = os.Getenv(EnvInfluxToken)
 	if c.Influx.TokenFile != "" {
 		t, err := os.ReadFile(c.Influx.TokenFile)
 		if err != nil {
 			bad("influx.token_file: %v", err)
 		}
 		c.influxToken = strings.TrimSpace(string(t))
+	}
+	if p, err := webauth.ParseProxy(c.Proxy.Trusted, c.Proxy.Header); err != nil {
+		bad("proxy.trusted: %v", err)
+	} else {
+		c.proxy = p
+	}
+	if h := c.Proxy.Header; h != "" && len(c.Proxy.Trusted) == 0 {
+		bad("proxy.header: %q is read only from trusted proxies; list them in proxy.trusted", h)
 	}
 	if c.StateDir == "" {
 		bad("state_dir: required (silent-gateway incidents must survive a restart)")
@@ -242,7 +230,7 @@ func (c *Config) validate() error {
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("notify.webhook.url: %q is not an http(s) URL", w.URL)
 		}
-		secret := os.Getenv("SAQSHY_MONITOR_WEBHOOK_SECRET")
+		secret := os.Getenv(EnvWebhookSecret)
 		if w.SecretFile != "" {
 			s, err := os.ReadFile(w.SecretFile)
 			if err != nil {
@@ -251,7 +239,7 @@ func (c *Config) validate() error {
 			secret = strings.TrimSpace(string(s))
 		}
 		if secret == "" {
-			bad("notify.webhook: a secret is required (secret_file or SAQSHY_MONITOR_WEBHOOK_SECRET) to sign the requests")
+			bad("notify.webhook: a secret is required (secret_file or %s) to sign the requests", EnvWebhookSecret)
 		}
 		c.webhookSecret = []byte(secret)
 	}
@@ -269,7 +257,7 @@ func (c *Config) validate() error {
 		if e.Host == "" || e.From == "" || len(e.To) == 0 {
 			bad("notify.email: host, from and to are required")
 		}
-		c.smtpPassword = os.Getenv("SAQSHY_MONITOR_SMTP_PASSWORD")
+		c.smtpPassword = os.Getenv(EnvSMTPPassword)
 		if e.PasswordFile != "" {
 			s, err := os.ReadFile(e.PasswordFile)
 			if err != nil {
@@ -278,11 +266,11 @@ func (c *Config) validate() error {
 			c.smtpPassword = strings.TrimSpace(string(s))
 		}
 		if e.Username != "" && c.smtpPassword == "" {
-			bad("notify.email: username %q needs a password (password_file or SAQSHY_MONITOR_SMTP_PASSWORD)", e.Username)
+			bad("notify.email: username %q needs a password (password_file or %s)", e.Username, EnvSMTPPassword)
 		}
 	}
 	if tg := c.Notify.Telegram; tg.TokenFile != "" || len(tg.ChatIDs) > 0 {
-		c.telegramToken = os.Getenv("SAQSHY_MONITOR_TELEGRAM_TOKEN")
+		c.telegramToken = os.Getenv(EnvTelegramToken)
 		if tg.TokenFile != "" {
 			s, err := os.ReadFile(tg.TokenFile)
 			if err != nil {
@@ -291,7 +279,7 @@ func (c *Config) validate() error {
 			c.telegramToken = strings.TrimSpace(string(s))
 		}
 		if c.telegramToken == "" || len(tg.ChatIDs) == 0 {
-			bad("notify.telegram: a bot token (token_file or SAQSHY_MONITOR_TELEGRAM_TOKEN) and chat_ids are required")
+			bad("notify.telegram: a bot token (token_file or %s) and chat_ids are required", EnvTelegramToken)
 		}
 	}
 	ids := map[string]bool{}
@@ -301,7 +289,7 @@ func (c *Config) validate() error {
 		switch {
 		case ce.ID == "":
 			bad("%s.id: required", p)
-		case !validID(ce.ID):
+		case !store.ValidID(ce.ID):
 			bad("%s.id: %q may hold only letters, digits, '-', '_' and '.'", p, ce.ID)
 		case ids[ce.ID]:
 			bad("%s.id: %q is listed twice", p, ce.ID)
@@ -316,11 +304,9 @@ func (c *Config) validate() error {
 		if ce.Timezone == "" {
 			ce.Timezone = "Asia/Almaty"
 		}
-		loc, err := time.LoadLocation(ce.Timezone)
-		if err != nil {
-			bad("%s.timezone: unknown time zone %q", p, ce.Timezone)
+		if err := ce.LoadLocation(); err != nil {
+			bad("%s.timezone: %v", p, err)
 		}
-		ce.loc = loc
 	}
 	regions := map[string]bool{}
 	for _, ce := range c.Centres {
@@ -340,11 +326,11 @@ func (c *Config) validate() error {
 		}
 		names[u.Name] = true
 		switch u.Role {
-		case RoleMinistry:
+		case web.RoleMinistry:
 			if u.Region != "" {
 				bad("%s.region: a ministry user sees every region; remove region %q", p, u.Region)
 			}
-		case RoleRegion:
+		case web.RoleRegion:
 			if u.Region == "" {
 				bad("%s.region: required for role region", p)
 			} else if !regions[u.Region] {
@@ -355,7 +341,7 @@ func (c *Config) validate() error {
 		}
 		if u.Lang == "" {
 			u.Lang = "ru"
-		} else if !knownLang(u.Lang) {
+		} else if !web.KnownLang(u.Lang) {
 			bad("%s.lang: %q is not ru, kk or en", p, u.Lang)
 		}
 		if !strings.HasPrefix(u.PasswordHash, "$2") || len(u.PasswordHash) != 60 {
@@ -363,13 +349,4 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func validID(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return s != ""
 }
