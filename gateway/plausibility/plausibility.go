@@ -295,9 +295,12 @@ func (s *Sensor) Verdict(now time.Time) Verdict {
 	v.Judged = true
 	v.RangeC = math.Round(hi-lo) / 100
 	v.Cycles = float64(turns) / 2
-	if v.RangeC <= s.p.FlatC+0.005 {
+	// The flat rule is for rooms only: a fridge's hourly means are rightly
+	// steady, and a flat fridge probe makes no swings, which the cycle rule
+	// catches.
+	if s.class == Room && v.RangeC <= s.p.FlatC+0.005 {
 		v.Implausible, v.Code = true, Flat
-		v.Reason = fmt.Sprintf("flat: the hourly means of the last 24 hours stay within %.2f °C (a real %s varies more than %.2f °C)", v.RangeC, kindWord(s.class), s.p.FlatC)
+		v.Reason = fmt.Sprintf("flat: the hourly means of the last 24 hours stay within %.2f °C (a room in use varies more than %.2f °C)", v.RangeC, s.p.FlatC)
 		return v
 	}
 	if s.class == Cycling && inOrder >= s.p.MinCycleReadings && v.Cycles < float64(s.p.MinCycles) {
@@ -305,11 +308,4 @@ func (s *Sensor) Verdict(now time.Time) Verdict {
 		v.Reason = fmt.Sprintf("no compressor cycles: %.1f swings of %.2f °C or more in the last 24 hours (a running fridge makes at least %d)", v.Cycles, s.p.SwingC, s.p.MinCycles)
 	}
 	return v
-}
-
-func kindWord(c Class) string {
-	if c == Cycling {
-		return "fridge"
-	}
-	return "room"
 }
