@@ -26,7 +26,7 @@ type check interface {
 	Topics() []string
 	// Message handles one message on one of its topics and returns the points to
 	// make durable with it, before it is acknowledged. An error rejects the message;
-	// decode.Reason(err) labels the counter.
+	// telemetry.Reason(err) labels the counter.
 	Message(m telemetry.Message, synced bool) ([]telemetry.Event, error)
 	// Observe sees sensor events once they are durable.
 	Observe(evs []telemetry.Event)

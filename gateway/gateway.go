@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
@@ -272,7 +271,7 @@ func (g *Gateway) routeChecks(dst []telemetry.Event, msgs []mqttsrc.Message) []t
 			last = rt.check
 			pts, err := rt.check.Message(*m, synced)
 			if err != nil {
-				g.counters.reject(rt.check.Name(), decode.Reason(err), m.Topic, err)
+				g.counters.reject(rt.check.Name(), telemetry.Reason(err), m.Topic, err)
 				continue
 			}
 			g.counters.count(rt.check.Name(), "decoded")

@@ -135,12 +135,12 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 			continue
 		}
 		samples, err := d.decode(m.Topic, m.Payload)
-		if errors.Is(err, decode.ErrIgnored) {
+		if errors.Is(err, telemetry.ErrIgnored) {
 			r.counters.count(d.source, "ignored")
 			continue
 		}
 		if err != nil {
-			r.counters.reject(d.source, decode.Reason(err), m.Topic, err)
+			r.counters.reject(d.source, telemetry.Reason(err), m.Topic, err)
 			continue
 		}
 		r.counters.count(d.source, "decoded")
