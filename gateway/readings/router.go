@@ -1,4 +1,4 @@
-package gateway
+package readings
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
@@ -34,7 +35,7 @@ type router struct {
 	devices  map[string]*device // by base topic (telemetry.Sample.Device)
 	topics   []string           // subscription filters
 	counters *Counters
-	clock    Clock
+	clock    check.Clock
 	// claimed reports whether a check reads the topic; such a topic with no sensor on
 	// it is not counted as unmapped.
 	claimed func(topic string) bool
@@ -60,7 +61,7 @@ func subscriptions(source, base string) []string {
 	return nil
 }
 
-func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, error) {
+func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*router, error) {
 	kinds := make(map[string]string, len(cfg.Zones))
 	for _, z := range cfg.Zones {
 		kinds[z.ID] = z.Kind
