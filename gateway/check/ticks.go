@@ -11,8 +11,8 @@ import (
 // TickEvery is the period of the checks' ticks.
 const TickEvery = time.Second
 
-// MaxPendingPoints bounds the checks' points waiting for a failing spool.
-const MaxPendingPoints = 10_000
+// maxPendingPoints bounds the checks' points waiting for a failing spool.
+const maxPendingPoints = 10_000
 
 // Ticks calls every Ticker's Tick once a period and appends what they return. A
 // failed append is logged and the points are offered again at the next tick.
@@ -54,7 +54,7 @@ func (t Ticks) Run(ctx context.Context, app Appender) {
 		// While the spool refuses a large backlog of points, the checks' time stands
 		// still rather than points being dropped: nothing is confirmed (Committed)
 		// that is not durable, and the checks count the gap when ticks resume.
-		if len(pending) < MaxPendingPoints {
+		if len(pending) < maxPendingPoints {
 			for _, c := range t.Checks {
 				if c, ok := c.(Ticker); ok {
 					pending = append(pending, c.Tick(now, synced)...)

@@ -74,7 +74,7 @@ func (s *failingSpool) Append(_ context.Context, evs ...telemetry.Event) error {
 // points, the checks are not ticked (nothing is dropped, nothing confirmed); once
 // it accepts, every point is kept, then confirmed, and the ticks resume.
 func TestTicksStandStillWhileTheSpoolRefuses(t *testing.T) {
-	ck := &floodCheck{n: MaxPendingPoints/2 + 1}
+	ck := &floodCheck{n: maxPendingPoints/2 + 1}
 	tk := Ticks{Log: slog.New(slog.DiscardHandler), Clock: syncedClock{}, Checks: []Check{ck}, Every: 5 * time.Millisecond}
 	sp := &failingSpool{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -180,8 +180,8 @@ func (p *Path) observe(evs []telemetry.Event) {
 	}
 }
 
-// CondProbeError is the condition of a sensor wired to the Pi whose last read failed.
-const CondProbeError = "probe_error"
+// condProbeError is the condition of a sensor wired to the Pi whose last read failed.
+const condProbeError = "probe_error"
 
 // Local makes readings of sensors wired to the Pi durable, like Batch does, and
 // resolves their probe_error conditions.
@@ -195,7 +195,7 @@ func (p *Path) Local(ctx context.Context, app Appender, samples []telemetry.Samp
 	}
 	p.observe(evs)
 	for _, e := range evs {
-		p.opt.Conditions.Clear(CondProbeError, e.Sensor, e.Time)
+		p.opt.Conditions.Clear(condProbeError, e.Sensor, e.Time)
 	}
 	return nil
 }
@@ -212,7 +212,7 @@ func (p *Path) LocalError(device string, err error) {
 		now := p.opt.Clock.Now()
 		for _, t := range d.targets {
 			p.opt.Conditions.Raise(telemetry.Condition{
-				Kind: CondProbeError, Subject: t.sensor, Zone: t.zone, Severity: telemetry.Warning,
+				Kind: condProbeError, Subject: t.sensor, Zone: t.zone, Severity: telemetry.Warning,
 				Since: now, Reason: err.Error(),
 			})
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/saqshy/saqshy/gateway/score"
 )
 
-// StateFile is the score's day accumulators, in the spool directory.
-const StateFile = "score-state.json"
+// stateFile is the score's day accumulators, in the spool directory.
+const stateFile = "score-state.json"
 
 // Inputs are the score's components that come from the other checks. A component
 // the centre configures nothing for stays nil: not applicable.
@@ -49,7 +49,7 @@ func New(cfg *config.Config, in Inputs) (*score.Check, error) {
 		NoCaps:         cfg.Score.Caps == "off",
 		CloseAfter:     cfg.Score.CloseAfter.Std(),
 		KeepDays:       cfg.Score.KeepDays,
-		StateFile:      filepath.Join(cfg.Spool.Dir, StateFile),
+		StateFile:      filepath.Join(cfg.Spool.Dir, stateFile),
 		Publisher:      in.Publisher,
 		Logger:         in.Logger,
 		Events:         in.Events,
