@@ -13,6 +13,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/saqshy/saqshy/gateway/alert"
+	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/internal/tgtest"
@@ -178,7 +179,7 @@ func TestTelegramAckEndToEnd(t *testing.T) {
 	// past the 15-minute step: the deputy hears of the unacknowledged alert only
 	clk.skip(20 * time.Minute)
 	wait("the deputy told of the firing alert", func() bool { return len(sentTo(tg.Sent(), deputyChat)) >= 1 })
-	time.Sleep(3 * tickEvery) // a few more ticks for a wrong escalation to show
+	time.Sleep(3 * check.TickEvery) // a few more ticks for a wrong escalation to show
 	for _, m := range sentTo(tg.Sent(), deputyChat) {
 		if linkedAlert(m.Text) == id || m.Callback == "ack:"+id {
 			t.Errorf("the acknowledged alert escalated to the deputy: %+v", m)

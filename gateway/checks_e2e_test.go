@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -56,7 +57,7 @@ func TestChecksWiring(t *testing.T) {
 	cfg.Zones = []config.Zone{{ID: "room-1", Kind: "living"}}
 	cfg.Sensors = []config.Sensor{{ID: "t1", Zone: "room-1", Source: "saqshy", Topic: "saqshy/c1/sensor/t1"}}
 	ck := &echoCheck{}
-	g := runE2E(t, cfg, Options{Clock: FixedSync(true), checks: []check{ck}})
+	g := runE2E(t, cfg, Options{Clock: FixedSync(true), checks: []check.Check{ck}})
 	wait := func(what string, cond func() bool) { t.Helper(); waitE2E(t, g, 30*time.Second, what, cond) }
 	pub := mqttClient(t, mq.URL(), "pub")
 	for i, m := range []struct{ topic, payload string }{

@@ -9,16 +9,20 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/alert/alertcheck"
+	"github.com/saqshy/saqshy/gateway/camera"
+	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
+	"github.com/saqshy/saqshy/gateway/readings"
+	"github.com/saqshy/saqshy/gateway/rounds"
+	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/spool"
 	"github.com/saqshy/saqshy/gateway/status"
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -36,7 +40,7 @@ type Options struct {
 	// caller after periph's host.Init) and the 1-Wire sysfs root.
 	Local localsensor.Deps
 
-	checks []check // extra checks (tests of the check wiring)
+	checks []check.Check // extra checks (tests of the check wiring)
 }
 
 // Gateway is one centre's gateway.
@@ -44,22 +48,24 @@ type Gateway struct {
 	cfg      *config.Config
 	opt      Options
 	log      *slog.Logger
-	counters *Counters
-	router   *router
-	states   *sensorStates
-	conds    *conditions
-	checks   []check                 // cameras, rounds, rules, score: see checks.go
-	alerts   *alertCheck             // see alerts.go
-	routes   []checkRoute            // the checks' topic filters
-	alive    atomic.Int64            // Unix ns of the ticker's last run (Alive)
+	readings *readings.Path          // MQTT and wired probes → spool
+	latest   *sensorStates           // each sensor's latest reading, for the status page
+	conds    *check.Conditions       // the open conditions, heard by the alerts
+	checks   []check.Check           // in the order built by wireChecks
 	bands    map[string]*status.Band // by zone, for the status page
-	started  time.Time
+	alive    atomic.Int64            // Unix ns, by the clock, of the ticker's last run (Alive)
+	started  time.Time               // by the clock (Uptime)
+
+	// The checks by kind, nil when the centre configures none (see wireChecks).
+	rounds *rounds.Check
+	camera *camera.Check
+	alerts *alertcheck.Check
+	score  *score.Check
 
 	mu         sync.Mutex
 	spool      *spool.Spool
 	src        *mqttsrc.Source
 	writer     *influxsink.Writer
-	events     []telemetry.Event // reused by the MQTT handler (one goroutine)
 	statusAddr net.Addr
 }
 
@@ -72,52 +78,32 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 		opt.Clock = &SystemClock{}
 	}
 	g := &Gateway{cfg: cfg, opt: opt, log: opt.Logger}
-	g.counters = newCounters(opt.Logger.With("component", "decode"))
-	r, err := newRouter(cfg, g.counters, opt.Clock)
+	g.latest = newSensorStates(cfg)
+	g.bands = alertcheck.ZoneBands(cfg)
+	g.conds = check.NewConditions(opt.Logger.With("component", "conditions"))
+	if err := g.wireChecks(); err != nil {
+		return nil, err
+	}
+	rd, err := readings.New(cfg, readings.Options{
+		Clock: opt.Clock, Logger: opt.Logger.With("component", "decode"),
+		Checks: g.checks, Latest: g.latest, Conditions: g.conds,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	g.router = r
-	g.states = newSensorStates(cfg)
-	g.bands = zoneBands(cfg)
-	g.conds = newConditions(opt.Logger.With("component", "conditions"))
-	g.checks = append(g.checks, &health{stats: g.Stats})
-	g.checks = append(g.checks, g.roundsChecks()...)
-	g.checks = append(g.checks, g.cameraChecks()...)
-	if err := g.addAlerts(); err != nil {
-		return nil, err
-	}
-	g.checks = append(g.checks, g.scoreChecks()...) // reads the checks above
-	g.checks = append(g.checks, opt.checks...)
-	for _, c := range g.checks {
-		for _, f := range c.Topics() {
-			g.routes = append(g.routes, checkRoute{filter: f, check: c})
-			if !slices.Contains(r.topics, f) {
-				r.topics = append(r.topics, f)
-			}
-		}
-	}
-	slices.Sort(r.topics)
-	r.claimed = func(topic string) bool {
-		for _, rt := range g.routes {
-			if matchTopic(rt.filter, topic) {
-				return true
-			}
-		}
-		return false
-	}
+	g.readings = rd
 	return g, nil
 }
 
 // Topics returns the MQTT topic filters the gateway subscribes to.
-func (g *Gateway) Topics() []string { return g.router.topics }
+func (g *Gateway) Topics() []string { return g.readings.Topics() }
 
 // Run runs the gateway until ctx is cancelled, then shuts down cleanly: the MQTT
 // source stops first (unacknowledged messages stay with the broker), then the writer,
 // then the spool is closed. It returns nil after a clean shutdown.
 func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Lock()
-	g.started = time.Now()
+	g.started = g.opt.Clock.Now()
 	g.mu.Unlock()
 	sp, err := spool.Open(g.cfg.Spool.Dir, spool.Options{MaxBytes: int64(g.cfg.Spool.MaxBytes), Logger: g.log})
 	if err != nil {
@@ -133,7 +119,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src := mqttsrc.New(mqttOpt, g.handle)
+	src := mqttsrc.New(mqttOpt, func(ctx context.Context, msgs []mqttsrc.Message) error {
+		return g.readings.Batch(ctx, sp, msgs)
+	})
 	var writer *influxsink.Writer
 	if g.cfg.Influx.URL != "" {
 		token := g.opt.InfluxToken
@@ -179,9 +167,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.opt.StatsEvery > 0 {
 		outWG.Go(func() { g.logStats(outCtx) })
 	}
-	srcWG.Go(func() { g.tickChecks(srcCtx, sp) })
+	ticks := check.Ticks{Checks: g.checks, Clock: g.opt.Clock, Log: g.log,
+		Alive: func(t time.Time) { g.alive.Store(t.UnixNano()) }}
+	srcWG.Go(func() { ticks.Run(srcCtx, sp) })
 	for _, c := range g.checks {
-		if r, ok := c.(runner); ok {
+		if r, ok := c.(check.Runner); ok {
 			srcWG.Go(func() {
 				if err := r.Run(srcCtx); err != nil && srcCtx.Err() == nil {
 					errc <- fmt.Errorf("gateway: %s: %w", c.Name(), err)
@@ -193,7 +183,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	} else if poller != nil {
 		srcWG.Go(func() {
-			if err := poller.Run(srcCtx, g.emitLocal); err != nil {
+			emit := func(ctx context.Context, samples []telemetry.Sample) error { return g.readings.Local(ctx, sp, samples) }
+			if err := poller.Run(srcCtx, emit); err != nil {
 				errc <- fmt.Errorf("gateway: local sensors: %w", err)
 			}
 		})
@@ -212,7 +203,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	})
 	g.log.Info("gateway running", "centre", g.cfg.Centre.ID, "sensors", len(g.cfg.Sensors),
-		"topics", len(g.router.topics), "spool", g.cfg.Spool.Dir, "influx", g.cfg.Influx.URL)
+		"topics", len(g.readings.Topics()), "spool", g.cfg.Spool.Dir, "influx", g.cfg.Influx.URL)
 
 	var runErr error
 	select {
@@ -227,69 +218,26 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return runErr
 }
 
-// handle is the MQTT source's handler: decode, resolve, append durably.
-func (g *Gateway) handle(ctx context.Context, msgs []mqttsrc.Message) error {
-	g.events = g.router.route(g.events[:0], msgs)
-	sensors := len(g.events)
-	if len(g.routes) > 0 {
-		g.events = g.routeChecks(g.events, msgs)
+// localPoller returns the poller of the sensors wired to the Pi, or nil if none are
+// configured. A probe that cannot be opened is logged and skipped; it never stops
+// the gateway.
+func (g *Gateway) localPoller() (*localsensor.Poller, error) {
+	targets, err := localsensor.Targets(g.cfg.Sensors, g.opt.Local)
+	if err != nil {
+		g.log.Error("some sensors wired to the Pi cannot be read", "err", err)
 	}
-	if len(g.events) == 0 {
-		return nil
+	if len(targets) == 0 {
+		return nil, nil
 	}
-	g.mu.Lock()
-	sp := g.spool
-	g.mu.Unlock()
-	defer clear(g.events)
-	// Chunks keep each append well under the spool's segment size. If a later chunk
-	// fails, the batch is not acknowledged and the broker delivers it again: the
-	// earlier chunks are then written twice, with the same timestamps, which InfluxDB
-	// stores once.
-	const chunk = 512
-	for evs := g.events; len(evs) > 0; {
-		n := min(len(evs), chunk)
-		if err := sp.Append(ctx, evs[:n]...); err != nil {
-			return err
-		}
-		evs = evs[n:]
+	p, err := localsensor.NewPoller(targets, localsensor.PollerOptions{
+		Jitter:  0.1,
+		OnError: g.readings.LocalError,
+		Now:     g.opt.Clock.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: local sensors: %w", err)
 	}
-	g.states.update(g.events[:sensors])
-	g.observe(g.events[:sensors])
-	return nil
-}
-
-// routeChecks offers each message to the checks that read its topic and appends the
-// points they return.
-func (g *Gateway) routeChecks(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetry.Event {
-	synced := g.opt.Clock.Synced()
-	for i := range msgs {
-		m := &msgs[i]
-		var last check
-		for _, rt := range g.routes {
-			if rt.check == last || !matchTopic(rt.filter, m.Topic) {
-				continue
-			}
-			last = rt.check
-			pts, err := rt.check.Message(*m, synced)
-			if err != nil {
-				g.counters.reject(rt.check.Name(), decode.Reason(err), m.Topic, err)
-				continue
-			}
-			g.counters.count(rt.check.Name(), "decoded")
-			dst = append(dst, pts...)
-		}
-	}
-	return dst
-}
-
-// observe shows durable sensor events to the checks.
-func (g *Gateway) observe(evs []telemetry.Event) {
-	if len(evs) == 0 {
-		return
-	}
-	for _, c := range g.checks {
-		c.Observe(evs)
-	}
+	return p, nil
 }
 
 func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {
@@ -326,7 +274,7 @@ func (g *Gateway) mqttOptions() (mqttsrc.Options, error) {
 	prefix := "saqshy/" + g.cfg.Centre.ID + "/gateway/"
 	return mqttsrc.Options{
 		URL: c.URL, ClientID: c.ClientID, Username: c.Username, Password: pass, TLS: tlsCfg,
-		Topics:         g.router.topics,
+		Topics:         g.readings.Topics(),
 		MaxInflight:    c.MaxInflight,
 		KeepAlive:      c.KeepAlive.Std(),
 		SilenceTimeout: c.SilenceTimeout.Std(),
@@ -343,7 +291,7 @@ type Stats struct {
 	MQTTConnected bool
 	Received      uint64 // MQTT messages received
 	Acked         uint64 // MQTT messages acknowledged after their events were durable
-	Rejected      uint64 // messages or samples rejected (see Counters)
+	Rejected      uint64 // messages or samples rejected (see readings.Counters)
 	Spooled       uint64 // events appended to the spool
 	SpoolBacklog  int64  // events not yet in InfluxDB
 	SpoolBytes    int64
@@ -377,9 +325,13 @@ func (g *Gateway) Stats() Stats {
 	g.mu.Lock()
 	sp, src, w, started := g.spool, g.src, g.writer, g.started
 	g.mu.Unlock()
-	st := Stats{Rejected: g.counters.Rejected(), Counters: g.counters.Snapshot(), ClockSynced: g.opt.Clock.Synced()}
+	counters := g.readings.Counters()
+	st := Stats{Rejected: counters.Rejected(), Counters: map[Key]uint64{}, ClockSynced: g.opt.Clock.Synced()}
+	for k, n := range counters.Snapshot() {
+		st.Counters[Key(k)] = n
+	}
 	if !started.IsZero() {
-		st.Uptime = time.Since(started)
+		st.Uptime = g.opt.Clock.Now().Sub(started)
 	}
 	if src != nil {
 		ms := src.Stats()
@@ -409,4 +361,18 @@ func (g *Gateway) logStats(ctx context.Context) {
 			g.log.Info("progress", "stats", g.Stats().String())
 		}
 	}
+}
+
+// Key names one counter of the reading path (Stats.Counters): a source ("tasmota",
+// a check's name, "unknown") and an outcome ("decoded", "ignored", a reject reason).
+type Key struct{ Source, Outcome string }
+
+// Alive returns when, by the gateway's clock, its ticker last ran (zero before Run
+// has started it): the liveness a service manager's watchdog can ask for. A gateway
+// whose ticker stops — wedged on a lock or a dead disk — stops being alive.
+func (g *Gateway) Alive() time.Time {
+	if ns := g.alive.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }

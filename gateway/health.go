@@ -18,10 +18,7 @@ type health struct {
 	next  time.Time // only touched by Tick (one goroutine)
 }
 
-func (h *health) Name() string                                               { return "gateway" }
-func (h *health) Topics() []string                                           { return nil }
-func (h *health) Message(telemetry.Message, bool) ([]telemetry.Event, error) { return nil, nil }
-func (h *health) Observe([]telemetry.Event)                                  {}
+func (h *health) Name() string { return "gateway" }
 
 func (h *health) Tick(now time.Time, synced bool) []telemetry.Event {
 	if now.Before(h.next) {

@@ -25,13 +25,6 @@ func (c *simClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c
 func (c *simClock) Synced() bool    { return true }
 func (c *simClock) set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
-func TestScoreDefaultsAgree(t *testing.T) {
-	if scoreWeights(config.DefaultScoreWeights) != score.DefaultWeights || config.DefaultWeightsVersion != score.DefaultWeightsVersion {
-		t.Fatalf("config defaults %+v %s differ from the score's %v %s", config.DefaultScoreWeights,
-			config.DefaultWeightsVersion, score.DefaultWeights, score.DefaultWeightsVersion)
-	}
-}
-
 // TestScoreEndToEnd: a simulated day of a centre (clock compressed: the test moves
 // it 10 minutes per step) goes through a real Mosquitto into the gateway; after
 // local midnight plus the grace hour a safety_score day point lands in a real

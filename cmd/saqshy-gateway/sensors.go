@@ -200,16 +200,16 @@ func configLine(f localsensor.Finding) string {
 
 // hint says what to check for an error, or "".
 func hint(err error) string {
-	switch {
-	case errors.Is(err, localsensor.ErrDisconnected):
+	switch localsensor.Reason(err) {
+	case "disconnected":
 		return "hint: no answer; check the wiring (the kernel lists an unplugged probe for a while)"
-	case errors.Is(err, localsensor.ErrCRC):
+	case "crc":
 		return "hint: data corrupted on the wire; check the connections, the pull-up (4.7 kΩ to 3.3 V on 1-Wire) and the cable length"
-	case errors.Is(err, localsensor.ErrPowerOn):
+	case "power_on_value":
 		return "hint: the probe restarted (85 °C is its power-on value); check its 3.3 V supply, or the strong pull-up on parasite power"
-	case errors.Is(err, localsensor.ErrWrongChip):
+	case "wrong_chip":
 		return "hint: not a chip the gateway reads (DS18B20, SHT3x, SHT4x, BME280)"
-	case errors.Is(err, localsensor.ErrBus):
+	case "bus_error":
 		return "hint: bus errors; check the SDA, SCL, 3.3 V and GND wires and the cable length"
 	}
 	return ""

@@ -152,7 +152,7 @@ func (c *Check) Observe([]telemetry.Event) {}
 
 // Message implements the gateway's check: it takes one message on a camera topic
 // at m.Received and returns the points of the changes it caused. A bad payload is
-// rejected with a *decode.Error and changes nothing; the same message twice changes
+// rejected with a *telemetry.RejectError and changes nothing; the same message twice changes
 // nothing the second time.
 func (c *Check) Message(m telemetry.Message, synced bool) ([]telemetry.Event, error) {
 	c.mu.Lock()

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 func frigateCams() []config.Camera {
@@ -141,7 +141,7 @@ func TestBadPayloads(t *testing.T) {
 	tests := []struct{ topic, payload, reason string }{
 		{"frigate/stats", "", "empty"},
 		{"frigate/stats", "  \n", "empty"},
-		{"frigate/stats", strings.Repeat(" ", decode.MaxPayload+1), "too_large"},
+		{"frigate/stats", strings.Repeat(" ", telemetry.MaxPayload+1), "too_large"},
 		{"frigate/stats", "{", "bad_json"},
 		{"frigate/stats", `[1,2]`, "bad_json"},
 		{"frigate/stats", `{"service":{}}`, "bad_json"},
@@ -165,7 +165,7 @@ func TestBadPayloads(t *testing.T) {
 	}
 	for _, tt := range tests {
 		evs, err := c.Message(msg(tt.topic, tt.payload, t0.Add(time.Second)), true)
-		if got := decode.Reason(err); got != tt.reason {
+		if got := telemetry.Reason(err); got != tt.reason {
 			t.Errorf("%s %.40q: reason %q (%v), want %q", tt.topic, tt.payload, got, err, tt.reason)
 		}
 		if len(evs) != 0 {

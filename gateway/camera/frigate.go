@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // frigateCamStats is one camera's part of a frigate/stats message (0.14 to 0.18).
@@ -158,21 +158,21 @@ func parseWord(payload []byte, words ...string) (string, error) {
 
 // checkPayload rejects payloads that are too large or empty.
 func checkPayload(payload []byte) error {
-	if len(payload) > decode.MaxPayload {
-		return &decode.Error{Source: "camera", Reason: "too_large", Err: fmt.Errorf("%d bytes, limit %d", len(payload), decode.MaxPayload)}
+	if len(payload) > telemetry.MaxPayload {
+		return &telemetry.RejectError{Source: "camera", Reason: "too_large", Err: fmt.Errorf("%d bytes, limit %d", len(payload), telemetry.MaxPayload)}
 	}
 	if len(bytes.TrimSpace(payload)) == 0 {
-		return &decode.Error{Source: "camera", Reason: "empty"}
+		return &telemetry.RejectError{Source: "camera", Reason: "empty"}
 	}
 	return nil
 }
 
 func badJSON(format string, args ...any) error {
-	return &decode.Error{Source: "camera", Reason: "bad_json", Err: fmt.Errorf(format, args...)}
+	return &telemetry.RejectError{Source: "camera", Reason: "bad_json", Err: fmt.Errorf(format, args...)}
 }
 
 func badValue(format string, args ...any) error {
-	return &decode.Error{Source: "camera", Reason: "bad_value", Err: fmt.Errorf(format, args...)}
+	return &telemetry.RejectError{Source: "camera", Reason: "bad_value", Err: fmt.Errorf(format, args...)}
 }
 
 // clipStr shortens s for messages and reasons.

@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// checkErr asserts the decoders' error contract: a *decode.Error with a known reason.
+// checkErr asserts the decoders' error contract: a *telemetry.RejectError with a known reason.
 func checkErr(t *testing.T, err error) {
 	t.Helper()
-	switch r := decode.Reason(err); r {
+	switch r := telemetry.Reason(err); r {
 	case "too_large", "empty", "bad_json", "bad_value", "bad_time":
 	default:
 		t.Fatalf("error %v has reason %q", err, r)

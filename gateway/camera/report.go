@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // Report is what Saqshy's prober (or anything speaking its format) publishes,
@@ -46,7 +46,7 @@ func ParseReport(payload []byte) (Report, error) {
 	case r.Time.IsZero():
 		return Report{}, badValue("camera health: no time")
 	case r.Time.Year() < 2000 || r.Time.Year() >= 2100:
-		return Report{}, &decode.Error{Source: "camera", Reason: "bad_time", Err: fmt.Errorf("camera health: time %s out of range", r.Time.Format(time.RFC3339))}
+		return Report{}, &telemetry.RejectError{Source: "camera", Reason: "bad_time", Err: fmt.Errorf("camera health: time %s out of range", r.Time.Format(time.RFC3339))}
 	case math.IsNaN(r.LatencyMS) || r.LatencyMS < 0:
 		return Report{}, badValue("camera health: latency_ms %g", r.LatencyMS)
 	}

@@ -496,7 +496,7 @@ func checkScan(t *testing.T, centre exampleCentre, pub map[string]any, prefix st
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(map[string]any{"tag": "04A1B2C3D4E580", "reader": "r", "ts": 1767213000})
-	if _, err := dec(topic, body); decode.Reason(err) == "bad_topic" {
+	if _, err := dec(topic, body); telemetry.Reason(err) == "bad_topic" {
 		t.Errorf("the saqshy decoder calls %s a bad topic: %v", topic, err)
 	}
 	roundTopics := slices.ContainsFunc(centre.topics, func(f string) bool { return strings.Contains(f, "/round/") })

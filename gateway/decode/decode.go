@@ -16,65 +16,16 @@ import (
 // Func decodes one MQTT message of one source. It is pure and safe for concurrent use.
 //
 // It returns at least one Sample, each with a non-empty Device and at least one Value,
-// every Value passing [telemetry.CheckValue]; or [ErrIgnored]; or an [*Error] that says
-// why the message was rejected. Nothing is returned alongside an error: a message is
+// every Value passing [telemetry.CheckValue]; or [telemetry.ErrIgnored]; or a
+// [*telemetry.RejectError] that says why the message was rejected (checks run in this
+// order: size, topic, then the payload; so a malformed topic with an empty payload is
+// "bad_topic", and an ignored topic with an empty payload is ignored). Nothing is returned alongside an error: a message is
 // recorded whole or not at all. Sample.Time is in UTC, or zero when the payload has
 // no time. A sample's Values are ordered by metric and never share memory with
 // another sample's. Func does not retain payload, and it never panics.
 type Func func(topic string, payload []byte) ([]telemetry.Sample, error)
 
-// MaxPayload is the largest payload accepted (64 KiB); larger payloads are rejected
-// with Reason "too_large" without being parsed.
-const MaxPayload = 64 << 10
-
-// ErrIgnored means the message was understood but carries nothing the gateway records
-// (e.g. a Zigbee2MQTT payload with none of the known fields, a Tasmota STATE topic).
-// Callers count it, never log it as an error. It is returned unwrapped.
-var ErrIgnored = errors.New("decode: nothing to record")
-
-// Error is a rejected message. Reason is a short stable snake_case code meant as a
-// counter label:
-//
-//   - "too_large": the payload is larger than [MaxPayload];
-//   - "bad_json": the payload is not the JSON document the topic calls for;
-//   - "bad_topic": the topic is malformed for the source (an empty level, a wildcard,
-//     a control character, invalid UTF-8, missing levels);
-//   - "bad_value": a field or plain payload has the wrong type or an unknown word;
-//   - "not_finite": a value is NaN or ±Inf (e.g. ESPHome's "nan");
-//   - "out_of_range": a value is absurd (outside the limits of [telemetry.CheckValue],
-//     or a DS18B20 reading 85.0 °C, its power-on value, or -127 °C, its read error);
-//   - "bad_time": a payload time cannot be parsed, lacks a UTC offset where one is
-//     required, or lies outside [2000-01-01, 2100-01-01) UTC;
-//   - "empty": the payload is empty or only white space (an empty retained message
-//     clears the retained value; it is still reported).
-//
-// Checks run in this order: size, topic, then the payload; so a malformed topic with
-// an empty payload is "bad_topic", and an ignored topic with an empty payload is
-// [ErrIgnored].
-type Error struct {
-	Source string // the decoder's source, e.g. "tasmota"
-	Topic  string // the message's topic
-	Reason string // one of the codes above
-	Err    error  // what exactly was wrong
-}
-
-// Error returns "<source> <topic>: <reason>: <err>". A topic with control characters
-// or invalid UTF-8 is quoted, so that the message stays on one line.
-func (e *Error) Error() string {
-	topic := e.Topic
-	if checkTopicChars(topic) != nil {
-		topic = strconv.Quote(topic)
-	}
-	if e.Err == nil {
-		return e.Source + " " + topic + ": " + e.Reason
-	}
-	return e.Source + " " + topic + ": " + e.Reason + ": " + e.Err.Error()
-}
-
-// Unwrap returns e.Err.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Reason codes; see [Error].
+// Reason codes; see [telemetry.RejectError].
 const (
 	reasonTooLarge   = "too_large"
 	reasonBadJSON    = "bad_json"
@@ -85,24 +36,7 @@ const (
 	reasonBadTime    = "bad_time"
 	reasonEmpty      = "empty"
 	reasonIgnored    = "ignored"
-	reasonOther      = "other"
 )
-
-// Reason returns err's reason code if it is (or wraps) an [*Error], "ignored" if it is
-// (or wraps) [ErrIgnored], "" if err is nil, and "other" otherwise.
-func Reason(err error) string {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	if errors.Is(err, ErrIgnored) {
-		return reasonIgnored
-	}
-	return reasonOther
-}
 
 // Sources lists the sources [New] accepts, sorted. The slice is the caller's.
 func Sources() []string {
@@ -148,7 +82,7 @@ type decoder struct {
 func (d *decoder) decode(topic string, payload []byte) ([]telemetry.Sample, error) {
 	samples, err := d.run(topic, payload)
 	if err != nil {
-		if e, ok := err.(*Error); ok {
+		if e, ok := err.(*telemetry.RejectError); ok {
 			e.Source, e.Topic = d.source, topic
 		}
 		return nil, err
@@ -157,8 +91,8 @@ func (d *decoder) decode(topic string, payload []byte) ([]telemetry.Sample, erro
 }
 
 func (d *decoder) run(topic string, payload []byte) ([]telemetry.Sample, error) {
-	if len(payload) > MaxPayload {
-		return nil, reject(reasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(payload), MaxPayload))
+	if len(payload) > telemetry.MaxPayload {
+		return nil, reject(reasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(payload), telemetry.MaxPayload))
 	}
 	if err := checkTopic(topic); err != nil {
 		return nil, reject(reasonBadTopic, err)
@@ -168,7 +102,7 @@ func (d *decoder) run(topic string, payload []byte) ([]telemetry.Sample, error) 
 		return nil, err
 	}
 	if len(samples) == 0 {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	if err := checkSamples(samples); err != nil {
 		return nil, err
@@ -176,24 +110,24 @@ func (d *decoder) run(topic string, payload []byte) ([]telemetry.Sample, error) 
 	return samples, nil
 }
 
-// reject returns an *Error with reason and err; decode fills in Source and Topic.
-func reject(reason string, err error) *Error {
-	return &Error{Reason: reason, Err: err}
+// reject returns an *telemetry.RejectError with reason and err; decode fills in Source and Topic.
+func reject(reason string, err error) *telemetry.RejectError {
+	return &telemetry.RejectError{Reason: reason, Err: err}
 }
 
-func badTopic(format string, args ...any) *Error {
+func badTopic(format string, args ...any) *telemetry.RejectError {
 	return reject(reasonBadTopic, fmt.Errorf(format, args...))
 }
 
-func badValue(format string, args ...any) *Error {
+func badValue(format string, args ...any) *telemetry.RejectError {
 	return reject(reasonBadValue, fmt.Errorf(format, args...))
 }
 
-func badJSON(format string, args ...any) *Error {
+func badJSON(format string, args ...any) *telemetry.RejectError {
 	return reject(reasonBadJSON, fmt.Errorf(format, args...))
 }
 
-func badTime(err error) *Error {
+func badTime(err error) *telemetry.RejectError {
 	return reject(reasonBadTime, err)
 }
 
@@ -226,7 +160,7 @@ func checkTopicChars(topic string) error {
 	return nil
 }
 
-// checkEmpty returns an "empty" *Error if payload has nothing but white space.
+// checkEmpty returns an "empty" *telemetry.RejectError if payload has nothing but white space.
 func checkEmpty(payload []byte) error {
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return reject(reasonEmpty, errors.New("empty payload"))
@@ -275,7 +209,7 @@ func checkSamples(samples []telemetry.Sample) error {
 }
 
 // checkValue classifies why v is not a plausible reading: not_finite or out_of_range.
-func checkValue(v telemetry.Value) *Error {
+func checkValue(v telemetry.Value) *telemetry.RejectError {
 	if math.IsNaN(v.V) || math.IsInf(v.V, 0) {
 		return reject(reasonNotFinite, fmt.Errorf("%s: %g is not a finite number", v.Metric, v.V))
 	}

@@ -55,23 +55,23 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestReason(t *testing.T) {
-	bad := &Error{Source: "tasmota", Topic: "tele/x/SENSOR", Reason: "bad_json", Err: errors.New("boom")}
+	bad := &telemetry.RejectError{Source: "tasmota", Topic: "tele/x/SENSOR", Reason: "bad_json", Err: errors.New("boom")}
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
 		{"nil", nil, ""},
-		{"ignored", ErrIgnored, "ignored"},
-		{"wrapped ignored", fmt.Errorf("route: %w", ErrIgnored), "ignored"},
+		{"ignored", telemetry.ErrIgnored, "ignored"},
+		{"wrapped ignored", fmt.Errorf("route: %w", telemetry.ErrIgnored), "ignored"},
 		{"error", bad, "bad_json"},
 		{"wrapped error", fmt.Errorf("mqttsrc: %w", bad), "bad_json"},
 		{"other", errors.New("boom"), "other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Reason(tt.err); got != tt.want {
-				t.Errorf("Reason(%v) = %q, want %q", tt.err, got, tt.want)
+			if got := telemetry.Reason(tt.err); got != tt.want {
+				t.Errorf("telemetry.Reason(%v) = %q, want %q", tt.err, got, tt.want)
 			}
 		})
 	}
@@ -79,7 +79,7 @@ func TestReason(t *testing.T) {
 
 func TestError(t *testing.T) {
 	cause := errors.New("unexpected end of JSON input")
-	e := &Error{Source: "tasmota", Topic: "tele/fridge-1/SENSOR", Reason: "bad_json", Err: cause}
+	e := &telemetry.RejectError{Source: "tasmota", Topic: "tele/fridge-1/SENSOR", Reason: "bad_json", Err: cause}
 	if got, want := e.Error(), "tasmota tele/fridge-1/SENSOR: bad_json: unexpected end of JSON input"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
@@ -96,14 +96,14 @@ func TestError(t *testing.T) {
 	}
 }
 
-// TestErrorFromDecoder checks what a caller sees: an *Error naming source and topic
+// TestErrorFromDecoder checks what a caller sees: an *telemetry.RejectError naming source and topic
 // whose cause survives errors.As and errors.Is.
 func TestErrorFromDecoder(t *testing.T) {
 	dec := mustNew(t, "zigbee2mqtt")
 	_, err := dec("zigbee2mqtt/room-101", []byte(`{"temperature":"hot"}`))
-	var e *Error
+	var e *telemetry.RejectError
 	if !errors.As(err, &e) {
-		t.Fatalf("err = %v, want an *Error", err)
+		t.Fatalf("err = %v, want an *telemetry.RejectError", err)
 	}
 	if e.Source != "zigbee2mqtt" || e.Topic != "zigbee2mqtt/room-101" || e.Reason != "bad_value" {
 		t.Errorf("err = %#v", e)
@@ -112,7 +112,7 @@ func TestErrorFromDecoder(t *testing.T) {
 
 	_, err = dec("zigbee2mqtt/room-101", []byte(`{"temperature":21,}`))
 	var syn *json.SyntaxError
-	if !errors.As(err, &syn) || Reason(err) != "bad_json" {
+	if !errors.As(err, &syn) || telemetry.Reason(err) != "bad_json" {
 		t.Errorf("bad JSON: %v, want bad_json wrapping a *json.SyntaxError", err)
 	} else if syn.Offset != 19 {
 		t.Errorf("syntax error at offset %d, want 19", syn.Offset)
@@ -183,15 +183,15 @@ func TestConcurrent(t *testing.T) {
 func TestMaxPayloadBoundary(t *testing.T) {
 	dec := mustNew(t, "zigbee2mqtt")
 	p := []byte(big(0))
-	pad := MaxPayload - len(p)
+	pad := telemetry.MaxPayload - len(p)
 	p = []byte(big(pad))
-	if len(p) != MaxPayload {
+	if len(p) != telemetry.MaxPayload {
 		t.Fatalf("fixture is %d bytes", len(p))
 	}
 	if _, err := dec("zigbee2mqtt/room-101", p); err != nil {
 		t.Errorf("%d bytes: %v", len(p), err)
 	}
-	if _, err := dec("zigbee2mqtt/room-101", append(p, ' ')); Reason(err) != "too_large" {
+	if _, err := dec("zigbee2mqtt/room-101", append(p, ' ')); telemetry.Reason(err) != "too_large" {
 		t.Errorf("%d bytes: %v, want too_large", len(p)+1, err)
 	}
 }

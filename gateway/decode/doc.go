@@ -5,8 +5,8 @@
 // There is one decoder per source, made by [New]: a pure [Func] from (topic, payload)
 // to samples, with no state, no I/O and no logging, safe for concurrent use. A decoder
 // either returns samples whose every value passes [telemetry.CheckValue], or
-// [ErrIgnored] for a message that carries nothing the gateway records (a bridge topic,
-// a relay state, a sensor that is not climate), or an [*Error] whose Reason is a stable
+// [telemetry.ErrIgnored] for a message that carries nothing the gateway records (a bridge topic,
+// a relay state, a sensor that is not climate), or a [*telemetry.RejectError] whose Reason is a stable
 // code for a counter label. A message is taken whole or rejected whole.
 //
 // Sample.Device is derived from the topic alone, exactly as the centre config names a

@@ -24,7 +24,7 @@ func (d *decoder) esphome(topic string, payload []byte) ([]telemetry.Sample, err
 	}
 	rest, ok := strings.CutSuffix(topic, "/state")
 	if !ok {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	i := strings.LastIndexByte(rest, '/')
 	j := strings.LastIndexByte(rest[:max(i, 0)], '/')
@@ -33,11 +33,11 @@ func (d *decoder) esphome(topic string, payload []byte) ([]telemetry.Sample, err
 	}
 	prefix, component, objectID := rest[:j], rest[j+1:i], rest[i+1:]
 	if component != "sensor" {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	metric := esphomeMetric(objectID)
 	if metric == 0 {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	return plainReading(prefix, objectID, metric, payload)
 }

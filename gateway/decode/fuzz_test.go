@@ -1,12 +1,16 @@
 package decode
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
 
 // The fuzz targets are seeded with every fixture of their source (the payloads of
 // FORMATS.md and the bad-input tables) and assert the contract of Func on whatever
 // they produce: no panic; on success a non-empty Device derived from the topic, at
 // least one Value per sample, every Value passing telemetry.CheckValue, a UTC time in
-// 2000..2100 or none; on error a known Reason, an *Error naming source and topic, or
+// 2000..2100 or none; on error a known Reason, a *telemetry.RejectError naming source and topic, or
 // ErrIgnored itself; and the same result twice with the payload buffer scribbled over
 // in between.
 //
@@ -35,7 +39,7 @@ func FuzzSaqshy(f *testing.F) {
 func fuzzSource(f *testing.F, source string, seeds []rejectCase) {
 	dec := mustNew(f, source)
 	for _, c := range seeds {
-		if len(c.payload) <= MaxPayload { // keep the corpus small; too_large is tested
+		if len(c.payload) <= telemetry.MaxPayload { // keep the corpus small; too_large is tested
 			f.Add(c.topic, []byte(c.payload))
 		}
 	}

@@ -69,7 +69,7 @@ func runRejectCases(t *testing.T, source string, cases []rejectCase) {
 			if err == nil {
 				t.Fatalf("decode(%q, %.80q) = %v, want reason %q", tt.topic, tt.payload, got, tt.reason)
 			}
-			if r := Reason(err); r != tt.reason {
+			if r := telemetry.Reason(err); r != tt.reason {
 				t.Errorf("decode(%q, %.80q): reason %q (%v), want %q", tt.topic, tt.payload, r, err, tt.reason)
 			}
 			checkInvariants(t, source, tt.topic, []byte(tt.payload), got, err)
@@ -132,19 +132,19 @@ func checkInvariants(t *testing.T, source, topic string, payload []byte, samples
 		if samples != nil {
 			t.Errorf("error %v with %d samples", err, len(samples))
 		}
-		r := Reason(err)
+		r := telemetry.Reason(err)
 		if !knownReasons[r] {
 			t.Fatalf("unknown reason %q for %v", r, err)
 		}
 		if r == reasonIgnored {
-			if err != ErrIgnored {
-				t.Errorf("ignored error is %v, want ErrIgnored itself", err)
+			if err != telemetry.ErrIgnored {
+				t.Errorf("ignored error is %v, want telemetry.ErrIgnored itself", err)
 			}
 			return
 		}
-		var e *Error
+		var e *telemetry.RejectError
 		if !errors.As(err, &e) {
-			t.Fatalf("error %v is not an *Error", err)
+			t.Fatalf("error %v is not an *telemetry.RejectError", err)
 		}
 		if e.Source != source || e.Topic != topic || e.Err == nil {
 			t.Errorf("error %#v: want Source %q, Topic %q and a cause", e, source, topic)
@@ -203,7 +203,7 @@ func checkPure(t *testing.T, dec Func, topic string, payload []byte) {
 		p[i] = 'x'
 	}
 	second, err2 := dec(topic, payload)
-	if (err1 == nil) != (err2 == nil) || Reason(err1) != Reason(err2) {
+	if (err1 == nil) != (err2 == nil) || telemetry.Reason(err1) != telemetry.Reason(err2) {
 		t.Fatalf("two decodes disagree: %v vs %v", err1, err2)
 	}
 	if diff := diffSamples(first, second); diff != "" && !hasNaN(first) {

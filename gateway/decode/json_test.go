@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 func TestObjectMembers(t *testing.T) {
@@ -82,7 +84,7 @@ func TestEachMember(t *testing.T) {
 		t.Errorf("eachMember: %q, %v; want [ab=1 c=[2]], stop", got, err)
 	}
 	err = eachMember([]byte(`{"a":1`), func(key, val []byte) error { return nil })
-	if Reason(err) != reasonBadJSON {
+	if telemetry.Reason(err) != reasonBadJSON {
 		t.Errorf("eachMember of a truncated object: %v, want bad_json", err)
 	}
 }

@@ -29,7 +29,7 @@ func (d *decoder) saqshy(topic string, payload []byte) ([]telemetry.Sample, erro
 	}
 	kind, rest, _ := strings.Cut(rest, "/")
 	if kind != "sensor" {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	_, leaf, ok := strings.Cut(rest, "/") // sensor
 	if !ok || strings.Contains(leaf, "/") {
@@ -41,7 +41,7 @@ func (d *decoder) saqshy(topic string, payload []byte) ([]telemetry.Sample, erro
 	case "status":
 		return availability(dev, payload, "online", "offline")
 	default:
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 
 	if err := checkObject(payload); err != nil {

@@ -37,7 +37,7 @@ func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, erro
 		prefix, comp := topic[:i], topic[i+len("/status/"):]
 		kind, ok := shellyComponent(comp)
 		if !ok {
-			return nil, ErrIgnored
+			return nil, telemetry.ErrIgnored
 		}
 		if err := checkObject(payload); err != nil {
 			return nil, err
@@ -54,18 +54,18 @@ func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, erro
 	if rest, ok := strings.CutPrefix(topic, "shellies/"); ok {
 		return shellyGen1(topic, rest, payload)
 	}
-	return nil, ErrIgnored
+	return nil, telemetry.ErrIgnored
 }
 
 // shellyGen1 decodes topic shellies/<id>/<kind>/<sub>; rest is topic after "shellies/".
 func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) {
 	id, tail, ok := strings.Cut(rest, "/")
 	if !ok {
-		return nil, ErrIgnored // shellies/announce, shellies/command
+		return nil, telemetry.ErrIgnored // shellies/announce, shellies/command
 	}
 	kind, sub, ok := strings.Cut(tail, "/")
 	if !ok || strings.Contains(sub, "/") {
-		return nil, ErrIgnored // shellies/<id>/announce, .../relay/0/power, ...
+		return nil, telemetry.ErrIgnored // shellies/<id>/announce, .../relay/0/power, ...
 	}
 	device := topic[:len(topic)-len(rest)+len(id)]
 	var (
@@ -82,7 +82,7 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 		case "battery":
 			metric = telemetry.Battery
 		default:
-			return nil, ErrIgnored // sensor/error, sensor/act_reasons, ...
+			return nil, telemetry.ErrIgnored // sensor/error, sensor/act_reasons, ...
 		}
 	case "ext_temperature", "ext_humidity":
 		if !allDigits(sub) || len(sub) > 3 {
@@ -93,7 +93,7 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 			metric = telemetry.Humidity
 		}
 	default:
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	return plainReading(device, key, metric, payload)
 }
@@ -125,11 +125,11 @@ func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
 	switch string(method) {
 	case "NotifyStatus", "NotifyFullStatus":
 	default:
-		return nil, ErrIgnored // NotifyEvent and anything else
+		return nil, telemetry.ErrIgnored // NotifyEvent and anything else
 	}
 	switch kindOf(params) {
 	case 0, kindNull:
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	case kindObject:
 	default:
 		return nil, badValue("params: want an object, got %s", kindName(kindOf(params)))
@@ -169,7 +169,7 @@ func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
 		return nil, err
 	}
 	if len(readings) == 0 {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	l := newSampleList(len(readings), n)
 	for i := range readings {

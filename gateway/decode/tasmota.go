@@ -40,7 +40,7 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 	case "LWT":
 		return availability(dev, payload, "Online", "Offline")
 	default:
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 
 	if err := checkObject(payload); err != nil {
@@ -104,7 +104,7 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 		return nil, err
 	}
 	if len(readings) == 0 {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	if !epochTime.IsZero() {
 		t = epochTime
@@ -252,9 +252,9 @@ func tasmotaSensorReading(key []byte, base string, obj []byte) (tasmotaReading, 
 	return r, nil
 }
 
-// withKey prefixes an *Error's detail with the sensor key.
+// withKey prefixes an *telemetry.RejectError's detail with the sensor key.
 func withKey(key []byte, err error) error {
-	if e, ok := err.(*Error); ok {
+	if e, ok := err.(*telemetry.RejectError); ok {
 		e.Err = fmt.Errorf("%s: %w", clip(key), e.Err)
 	}
 	return err

@@ -26,10 +26,10 @@ func (d *decoder) zigbee2mqtt(topic string, payload []byte) ([]telemetry.Sample,
 		return nil, badTopic("want <base>/<friendly name>")
 	}
 	if first, _, _ := strings.Cut(name, "/"); first == "bridge" {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	if hasLevel(name, "set") || hasLevel(name, "get") {
-		return nil, ErrIgnored
+		return nil, telemetry.ErrIgnored
 	}
 	if dev, ok := strings.CutSuffix(topic, "/availability"); ok && strings.Contains(name, "/") {
 		if err := checkEmpty(payload); err != nil {

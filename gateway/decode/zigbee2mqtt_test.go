@@ -3,6 +3,8 @@ package decode
 import (
 	"testing"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // FORMATS.md §1: the documented Zigbee2MQTT climate payload.
@@ -162,7 +164,7 @@ func zigbee2mqttRejectCases() []rejectCase {
 		{"blank", dev, " \n\t", reasonEmpty},
 		{"empty availability", dev + "/availability", ``, reasonEmpty},
 		{"too large", dev, big(1 << 20), reasonTooLarge},
-		{"just too large", dev, big(MaxPayload), reasonTooLarge},
+		{"just too large", dev, big(telemetry.MaxPayload), reasonTooLarge},
 
 		{"base only", "zigbee2mqtt", z2mTypical, reasonBadTopic},
 		{"empty topic", "", z2mTypical, reasonBadTopic},

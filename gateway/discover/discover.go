@@ -196,11 +196,11 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	}
 	dec := c.decoders[format]
 	samples, err := dec(topic, payload)
-	if errors.Is(err, decode.ErrIgnored) {
+	if errors.Is(err, telemetry.ErrIgnored) {
 		return
 	}
 	if err != nil {
-		var de *decode.Error
+		var de *telemetry.RejectError
 		if errors.As(err, &de) {
 			// Find the device by the longest known base that prefixes the topic.
 			if d := c.deviceOf(format, topic); d != nil {

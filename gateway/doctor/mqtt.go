@@ -115,7 +115,7 @@ func newTracker(cfg *config.Config, opt *Options) *tracker {
 				return
 			}
 			samples, err := dec(m.Topic, m.Payload)
-			if errors.Is(err, decode.ErrIgnored) {
+			if errors.Is(err, telemetry.ErrIgnored) {
 				w.heard = true
 				return
 			}

@@ -106,3 +106,24 @@ var (
 	_ Retryable = (*busError)(nil)
 	_ Retryable = (*disconnectedError)(nil)
 )
+
+// Reason returns the counter label of a failed read: "crc", "power_on_value",
+// "disconnected", "wrong_chip", "bus_error", "bad_data", or "read_error" for any
+// other error.
+func Reason(err error) string {
+	switch {
+	case errors.Is(err, ErrCRC):
+		return "crc"
+	case errors.Is(err, ErrPowerOn):
+		return "power_on_value"
+	case errors.Is(err, ErrDisconnected):
+		return "disconnected"
+	case errors.Is(err, ErrWrongChip):
+		return "wrong_chip"
+	case errors.Is(err, ErrBus):
+		return "bus_error"
+	case errors.Is(err, ErrBadData):
+		return "bad_data"
+	}
+	return "read_error"
+}

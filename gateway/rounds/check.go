@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -294,7 +293,7 @@ func (c *Check) Message(m telemetry.Message, synced bool) ([]telemetry.Event, er
 	}
 	if m.Retained {
 		// From the broker's retained store: an old scan replayed at subscribe time.
-		return nil, &decode.Error{Source: "rounds-" + src, Topic: m.Topic, Reason: "retained", Err: errors.New("a retained scan is not a scan")}
+		return nil, &telemetry.RejectError{Source: "rounds-" + src, Topic: m.Topic, Reason: "retained", Err: errors.New("a retained scan is not a scan")}
 	}
 	arrival := m.Received
 	if c.opt.Now != nil {

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // rawScan is what one message says about a scan, before the check resolves it.
@@ -37,13 +37,13 @@ var (
 	maxTS = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func derr(source, topic, reason string, err error) *decode.Error {
-	return &decode.Error{Source: "rounds-" + source, Topic: topic, Reason: reason, Err: err}
+func derr(source, topic, reason string, err error) *telemetry.RejectError {
+	return &telemetry.RejectError{Source: "rounds-" + source, Topic: topic, Reason: reason, Err: err}
 }
 
 // checkPayload rejects an oversized, empty or non-object payload.
 func checkPayload(source, topic string, payload []byte) error {
-	if len(payload) > decode.MaxPayload {
+	if len(payload) > telemetry.MaxPayload {
 		return derr(source, topic, "too_large", fmt.Errorf("%d bytes", len(payload)))
 	}
 	p := bytes.TrimSpace(payload)

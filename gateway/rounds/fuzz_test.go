@@ -5,13 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 func checkErr(t *testing.T, err error) {
 	t.Helper()
-	var de *decode.Error
+	var de *telemetry.RejectError
 	if err != nil && (!errors.As(err, &de) || de.Reason == "" || de.Error() == "") {
 		t.Fatalf("error without a reason: %v", err)
 	}

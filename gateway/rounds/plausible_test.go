@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
-	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -121,16 +120,16 @@ func TestMessagesThatAreNotScans(t *testing.T) {
 		{"saqshy/c1/round/cp-1/scan", `{"ts":99999999999}`, "bad_time"},
 		{"saqshy/c1/round/cp-1/scan", `{"tag":"a\u0000b"}`, "bad_value"},
 		{"saqshy/c1/round/cp-1/scan", `null`, "bad_json"},
-		{"saqshy/c1/round/cp-1/scan", string(make([]byte, decode.MaxPayload+1)), "too_large"},
+		{"saqshy/c1/round/cp-1/scan", string(make([]byte, telemetry.MaxPayload+1)), "too_large"},
 	} {
 		evs, err := s.c.Message(telemetry.Message{Topic: m.topic, Payload: []byte(m.payload), Received: s.now}, true)
-		if got := decode.Reason(err); got != m.reason || len(evs) != 0 {
+		if got := telemetry.Reason(err); got != m.reason || len(evs) != 0 {
 			t.Errorf("%s %.40q: reason %q (%v), %d points; want %q", m.topic, m.payload, got, err, len(evs), m.reason)
 		}
 	}
 	// A retained scan is old news replayed at subscribe time.
 	_, err := s.c.Message(telemetry.Message{Topic: "saqshy/c1/round/cp-1/scan", Payload: []byte(`{}`), Retained: true, Received: s.now}, true)
-	if decode.Reason(err) != "retained" {
+	if telemetry.Reason(err) != "retained" {
 		t.Errorf("retained: %v", err)
 	}
 	// None of it counted.

@@ -1,10 +1,15 @@
-package gateway
+// Package alertcheck builds the alerting of one centre from its config: the
+// temperature and health rules, which raise conditions into the registry, and the
+// alert engine, which hears every transition of the registry (whoever raised it),
+// notifies the recipients through the outbox, and is acknowledged from the status
+// page, its API or Telegram's buttons. [Check] is the one check that holds them.
+package alertcheck
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,18 +19,19 @@ import (
 	"github.com/saqshy/saqshy/gateway/alert"
 	"github.com/saqshy/saqshy/gateway/alert/notify"
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/rules"
 	"github.com/saqshy/saqshy/gateway/status"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// alertCheck is the rules and the alert engine as one check: the rules judge the
-// sensor events and the gateway's health and raise conditions into the registry;
-// the registry passes every transition, whoever raised it, to the engine; the
-// engine's points are written at each tick, and its outbox and Telegram poller run
-// beside the gateway.
-type alertCheck struct {
+// Check is the rules and the alert engine as one check: the rules judge the sensor
+// events and the gateway's health and raise conditions into the registry; the
+// registry passes every transition, whoever raised it, to the engine; the engine's
+// points are written at each tick, and its outbox and Telegram poller run beside
+// the gateway.
+type Check struct {
 	rules    *rules.Check
 	engine   *alert.Engine
 	outbox   *outbox.Outbox
@@ -35,25 +41,36 @@ type alertCheck struct {
 	log      interface{ Warn(string, ...any) }
 }
 
-// addAlerts builds the alert check from the config and wires it to the condition
-// registry.
-func (g *Gateway) addAlerts() error {
-	ac, err := g.newAlertCheck()
-	if err != nil {
-		return fmt.Errorf("gateway: alerts: %w", err)
-	}
-	g.alerts = ac
-	g.conds.listen(ac.engine)
-	for _, c := range ac.engine.Open() {
-		g.conds.restore(c)
-	}
-	g.checks = append(g.checks, ac)
-	return nil
+// Deps are what the alert check is given by the gateway.
+type Deps struct {
+	// Conditions is the registry: the rules raise into it, the engine listens to it.
+	Conditions *check.Conditions
+	// Publisher publishes alerts on the gateway's MQTT connection.
+	Publisher notify.Publisher
+	// Health is the gateway's health for the health rules.
+	Health rules.HealthSource
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-func (g *Gateway) newAlertCheck() (*alertCheck, error) {
-	cfg, a := g.cfg, g.cfg.Alerts
-	log := g.log.With("component", "alerts")
+// New builds the alert check from the config, listens to the registry and reopens
+// in it the conditions the engine remembered across a restart. Its state and outbox
+// live under the spool directory, in alerts/.
+func New(cfg *config.Config, d Deps) (*Check, error) {
+	ac, err := newCheck(cfg, d)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	d.Conditions.Listen(ac.engine)
+	for _, c := range ac.engine.Open() {
+		d.Conditions.Restore(c)
+	}
+	return ac, nil
+}
+
+func newCheck(cfg *config.Config, d Deps) (*Check, error) {
+	a := cfg.Alerts
+	log := d.Logger
 	dir := filepath.Join(cfg.Spool.Dir, "alerts")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
@@ -62,8 +79,8 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	ac := &alertCheck{log: log, chats: map[string]bool{}}
-	senders := map[string]outbox.Sender{"mqtt": notify.MQTT{Pub: publisher{g}}}
+	ac := &Check{log: log, chats: map[string]bool{}}
+	senders := map[string]outbox.Sender{"mqtt": notify.MQTT{Pub: d.Publisher}}
 	// Secrets are read when used: a missing file delays the notifications (they
 	// wait in the outbox, the error is logged and counted) instead of stopping
 	// the gateway.
@@ -83,7 +100,7 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 	if ac.apiToken, err2 = cfg.AlertsAPIToken(); err2 != nil {
 		log.Error("alerts API token unreadable: the API answers this Pi only", "err", err2)
 	}
-	ob, err := outbox.Open(filepath.Join(dir, "outbox"), senders, outbox.Options{Logger: log, Now: g.opt.Clock.Now})
+	ob, err := outbox.Open(filepath.Join(dir, "outbox"), senders, outbox.Options{Logger: log, Now: d.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +110,7 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 		Centre: cfg.Centre.ID, CentreName: cfg.Centre.Name, StatusURL: a.StatusURL, Location: cfg.Centre.Location,
 		ZoneNames: map[string]string{}, ZoneKinds: cfg.KindByZone(), Renotify: a.Renotify.Std(),
 		Telegram: telegramOn, Email: a.SMTP.Host != "", Webhook: a.Webhook.URL != "", MQTT: true,
-		StateFile: filepath.Join(dir, "state.json"), Outbox: ob, Templates: tpl, Logger: log, Now: g.opt.Clock.Now,
+		StateFile: filepath.Join(dir, "state.json"), Outbox: ob, Templates: tpl, Logger: log, Now: d.Now,
 		Chains: map[telemetry.Severity][]alert.Step{},
 	}
 	for _, z := range cfg.Zones {
@@ -123,9 +140,9 @@ func (g *Gateway) newAlertCheck() (*alertCheck, error) {
 		return nil, err
 	}
 	ac.engine = eng
-	ac.rules = rules.New(g.conds, rules.Options{
+	ac.rules = rules.New(d.Conditions, rules.Options{
 		Sensors: ruleSensors(cfg), StaleCritical: a.StaleCritical.Std(), BatteryLow: a.BatteryLow,
-		Health: gatewayHealth{g}, Open: eng.Open(),
+		Health: d.Health, Open: eng.Open(),
 		StateFile: filepath.Join(dir, "rules-state.json"), Logger: log,
 	})
 	return ac, nil
@@ -142,28 +159,20 @@ func ruleSensors(cfg *config.Config) []rules.Sensor {
 	return out
 }
 
-// gatewayHealth reads what the health rules need from the gateway's stats.
-type gatewayHealth struct{ g *Gateway }
+// Name labels the check's counters.
+func (ac *Check) Name() string { return "alerts" }
 
-func (h gatewayHealth) Health() rules.Health {
-	st := h.g.Stats()
-	return rules.Health{MQTTConnected: st.MQTTConnected, ClockSynced: st.ClockSynced, SpoolBytes: st.SpoolBytes,
-		SpoolMax: int64(h.g.cfg.Spool.MaxBytes), InfluxError: st.InfluxError}
-}
+// Observe shows the durable sensor events to the rules.
+func (ac *Check) Observe(evs []telemetry.Event) { ac.rules.Observe(evs) }
 
-func (ac *alertCheck) Name() string     { return "alerts" }
-func (ac *alertCheck) Topics() []string { return nil }
-func (ac *alertCheck) Message(telemetry.Message, bool) ([]telemetry.Event, error) {
-	return nil, nil
-}
-func (ac *alertCheck) Observe(evs []telemetry.Event) { ac.rules.Observe(evs) }
-func (ac *alertCheck) Tick(now time.Time, synced bool) []telemetry.Event {
+// Tick advances the rules and the engine and returns the engine's points.
+func (ac *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 	ac.rules.Tick(now, synced)
 	return ac.engine.Tick(now)
 }
 
 // Run delivers the outbox and, with Telegram on, hears the acknowledge buttons.
-func (ac *alertCheck) Run(ctx context.Context) error {
+func (ac *Check) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = ac.outbox.Run(ctx) })
 	if ac.telegram != nil {
@@ -174,7 +183,7 @@ func (ac *alertCheck) Run(ctx context.Context) error {
 }
 
 // telegramAck acknowledges on a button press from a recipient's chat.
-func (ac *alertCheck) telegramAck(a notify.Ack) string {
+func (ac *Check) telegramAck(a notify.Ack) string {
 	if !ac.chats[a.ChatID] {
 		ac.log.Warn("telegram acknowledgement from a chat that is not a recipient's: ignored", "chat", a.ChatID, "alert", a.AlertID)
 		return "not allowed from this chat"
@@ -191,36 +200,21 @@ func (ac *alertCheck) telegramAck(a notify.Ack) string {
 	return "✓"
 }
 
-// Alerts returns the open alerts, oldest first, for the status page.
-func (g *Gateway) Alerts() []alert.Open {
-	if g.alerts == nil {
-		return nil
-	}
-	return g.alerts.engine.Snapshot()
-}
+// Engine is the alert engine (the score's response component reads it).
+func (ac *Check) Engine() *alert.Engine { return ac.engine }
 
-// AlertsHandler serves GET /api/alerts and POST /api/alerts/{id}/ack (see
+// Snapshot returns the open alerts, oldest first, for the status page.
+func (ac *Check) Snapshot() []alert.Open { return ac.engine.Snapshot() }
+
+// Handler serves GET /api/alerts and POST /api/alerts/{id}/ack (see
 // alert.Engine.Handler), for the status server to mount.
-func (g *Gateway) AlertsHandler() http.Handler {
-	return g.alerts.engine.Handler(g.alerts.apiToken)
-}
+func (ac *Check) Handler() http.Handler { return ac.engine.Handler(ac.apiToken) }
 
-// AlertOutboxStats returns the notification counters per channel.
-func (g *Gateway) AlertOutboxStats() outbox.Stats { return g.alerts.outbox.Stats() }
+// OutboxStats returns the notification counters per channel.
+func (ac *Check) OutboxStats() outbox.Stats { return ac.outbox.Stats() }
 
-// alertSection is the open alerts for the status page.
-func (g *Gateway) alertSection() []status.Alert {
-	var out []status.Alert
-	for _, a := range g.Alerts() {
-		text := a.Text
-		if text == "" {
-			text = a.Kind + " " + a.Subject
-		}
-		out = append(out, status.Alert{ID: a.ID, Severity: a.Severity, State: string(a.State), Text: text,
-			Zone: cmp.Or(a.ZoneName, a.Zone), Since: a.Since, AckedBy: a.AckedBy, AckedAt: a.AckedAt})
-	}
-	return out
-}
+// Acker acknowledges alerts from the status page.
+func (ac *Check) Acker() status.Acker { return alertAcker{ac.engine} }
 
 // alertAcker acknowledges alerts from the status page.
 type alertAcker struct{ e *alert.Engine }
@@ -233,9 +227,15 @@ func (a alertAcker) Ack(_ context.Context, id, by string) error {
 	return err
 }
 
-// zoneBands are the temperature bands of the zones with sensors as their effective
-// limits (config.EffectiveZone) draw them, for the status page's colours.
-func zoneBands(cfg *config.Config) map[string]*status.Band {
+var (
+	_ check.Observer = (*Check)(nil)
+	_ check.Ticker   = (*Check)(nil)
+	_ check.Runner   = (*Check)(nil)
+)
+
+// ZoneBands are the zones' temperature bands as their alert limits (defaults of the
+// kind and the zone's overrides) draw them, for the status page's colours.
+func ZoneBands(cfg *config.Config) map[string]*status.Band {
 	out := map[string]*status.Band{}
 	for _, s := range cfg.Sensors {
 		if b := status.ZoneBand(cfg.EffectiveZone(s.Zone)); b != nil {

@@ -1,4 +1,4 @@
-package gateway
+package readings
 
 import (
 	"log/slog"
@@ -13,6 +13,7 @@ import (
 // minute with the number suppressed.
 type Counters struct {
 	log *slog.Logger
+	now func() time.Time
 
 	mu     sync.Mutex
 	counts map[Key]uint64
@@ -27,8 +28,8 @@ type logState struct {
 	suppressed uint64
 }
 
-func newCounters(log *slog.Logger) *Counters {
-	return &Counters{log: log, counts: map[Key]uint64{}, logged: map[Key]logState{}}
+func newCounters(log *slog.Logger, now func() time.Time) *Counters {
+	return &Counters{log: log, now: now, counts: map[Key]uint64{}, logged: map[Key]logState{}}
 }
 
 func (c *Counters) count(source, outcome string) {
@@ -39,7 +40,7 @@ func (c *Counters) count(source, outcome string) {
 
 func (c *Counters) reject(source, reason, topic string, err error) {
 	k := Key{source, reason}
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	c.counts[k]++
 	st := c.logged[k]

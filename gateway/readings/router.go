@@ -1,4 +1,4 @@
-package gateway
+package readings
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
@@ -34,7 +35,7 @@ type router struct {
 	devices  map[string]*device // by base topic (telemetry.Sample.Device)
 	topics   []string           // subscription filters
 	counters *Counters
-	clock    Clock
+	clock    check.Clock
 	// claimed reports whether a check reads the topic; such a topic with no sensor on
 	// it is not counted as unmapped.
 	claimed func(topic string) bool
@@ -60,7 +61,7 @@ func subscriptions(source, base string) []string {
 	return nil
 }
 
-func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, error) {
+func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*router, error) {
 	kinds := cfg.KindByZone()
 	r := &router{devices: map[string]*device{}, counters: counters, clock: clock}
 	decoders := map[string]decode.Func{}
@@ -132,12 +133,12 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 			continue
 		}
 		samples, err := d.decode(m.Topic, m.Payload)
-		if errors.Is(err, decode.ErrIgnored) {
+		if errors.Is(err, telemetry.ErrIgnored) {
 			r.counters.count(d.source, "ignored")
 			continue
 		}
 		if err != nil {
-			r.counters.reject(d.source, decode.Reason(err), m.Topic, err)
+			r.counters.reject(d.source, telemetry.Reason(err), m.Topic, err)
 			continue
 		}
 		r.counters.count(d.source, "decoded")

@@ -1,4 +1,4 @@
-package gateway
+package alertcheck
 
 import (
 	"math"
@@ -30,7 +30,7 @@ func TestZoneBandsFollowTheAlertLimits(t *testing.T) {
 		"mf": {Low: 2, High: 8, CritLow: 0, CritHigh: 8},
 		"b":  {Low: 60, High: inf, CritLow: 55, CritHigh: inf},
 	}
-	got := zoneBands(cfg)
+	got := ZoneBands(cfg)
 	if len(got) != len(want) {
 		t.Errorf("bands for %d zones, want %d: %v", len(got), len(want), got)
 	}

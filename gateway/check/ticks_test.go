@@ -1,4 +1,4 @@
-package gateway
+package check
 
 import (
 	"context"
@@ -33,8 +33,8 @@ func TestMatchTopic(t *testing.T) {
 		{"+/+", "x/y", true},
 	}
 	for _, tt := range tests {
-		if got := matchTopic(tt.filter, tt.topic); got != tt.want {
-			t.Errorf("matchTopic(%q, %q) = %t, want %t", tt.filter, tt.topic, got, tt.want)
+		if got := MatchTopic(tt.filter, tt.topic); got != tt.want {
+			t.Errorf("MatchTopic(%q, %q) = %t, want %t", tt.filter, tt.topic, got, tt.want)
 		}
 	}
 }
@@ -45,11 +45,8 @@ type floodCheck struct {
 	ticks, committed atomic.Int64
 }
 
-func (c *floodCheck) Name() string                                               { return "flood" }
-func (c *floodCheck) Topics() []string                                           { return nil }
-func (c *floodCheck) Message(telemetry.Message, bool) ([]telemetry.Event, error) { return nil, nil }
-func (c *floodCheck) Observe([]telemetry.Event)                                  {}
-func (c *floodCheck) Committed()                                                 { c.committed.Add(1) }
+func (c *floodCheck) Name() string { return "flood" }
+func (c *floodCheck) Committed()   { c.committed.Add(1) }
 func (c *floodCheck) Tick(now time.Time, _ bool) []telemetry.Event {
 	c.ticks.Add(1)
 	evs := make([]telemetry.Event, c.n)
@@ -78,11 +75,11 @@ func (s *failingSpool) Append(_ context.Context, evs ...telemetry.Event) error {
 // it accepts, every point is kept, then confirmed, and the ticks resume.
 func TestTicksStandStillWhileTheSpoolRefuses(t *testing.T) {
 	ck := &floodCheck{n: maxPendingPoints/2 + 1}
-	g := &Gateway{log: slog.New(slog.DiscardHandler), opt: Options{Clock: FixedSync(true)}, checks: []check{ck}}
+	tk := Ticks{Log: slog.New(slog.DiscardHandler), Clock: syncedClock{}, Checks: []Check{ck}, Every: 5 * time.Millisecond}
 	sp := &failingSpool{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { g.tickChecksEvery(ctx, sp, 5*time.Millisecond); close(done) }()
+	go func() { tk.Run(ctx, sp); close(done) }()
 	defer func() { cancel(); <-done }()
 	time.Sleep(200 * time.Millisecond) // ~40 ticks of the ticker
 	if n := ck.ticks.Load(); n != 2 {
@@ -103,3 +100,9 @@ func TestTicksStandStillWhileTheSpoolRefuses(t *testing.T) {
 		t.Fatalf("the spool kept %d points, want every tick's %d", kept, ck.n)
 	}
 }
+
+// syncedClock is the host's time, synchronised.
+type syncedClock struct{}
+
+func (syncedClock) Now() time.Time { return time.Now() }
+func (syncedClock) Synced() bool   { return true }
