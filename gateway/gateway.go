@@ -356,6 +356,7 @@ type Stats struct {
 	InfluxError   string // last write error; "" when healthy
 	ClockSynced   bool
 	Counters      map[Key]uint64
+	Spool         spool.Stats // the spool's own figures (disk, losses, write error)
 }
 
 // String is the one-line progress summary.
@@ -388,7 +389,7 @@ func (g *Gateway) Stats() Stats {
 	if sp != nil {
 		ss := sp.Stats()
 		st.Spooled, st.SpoolBacklog, st.SpoolBytes, st.SpoolDropped = ss.Appended, ss.Backlog, ss.Bytes, ss.Dropped
-		st.SpoolOldest = ss.Oldest
+		st.SpoolOldest, st.Spool = ss.Oldest, ss
 	}
 	if w != nil {
 		ws := w.Stats()

@@ -48,6 +48,8 @@ var messages = map[string][3]string{
 	"readings":           {"показаний", "көрсеткіш", "readings"},
 	"oldest":             {"самое старое %s", "ең ескісі %s", "oldest %s"},
 	"dropped":            {"Потеряно (буфер полон)", "Жоғалды (буфер толы)", "Dropped (spool full)"},
+	"lost":               {"Потеряно (файлы буфера повреждены или удалены)", "Жоғалды (буфер файлдары бүлінген немесе жойылған)", "Lost (spool files damaged or missing)"},
+	"spool_failing":      {"Буфер не может записывать", "Буфер жаза алмайды", "Spool cannot store readings"},
 	"uptime":             {"Работает", "Жұмыс уақыты", "Up"},
 	"received":           {"Получено", "Қабылданды", "Received"},
 	"rejected":           {"Отклонено", "Қабылданбады", "Rejected"},
