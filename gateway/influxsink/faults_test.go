@@ -1,0 +1,134 @@
+package influxsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
+
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
+)
+
+// lyingProxy is a reverse proxy to target that answers 400 to every request while
+// lying is set, as a misconfigured proxy or a broken server does.
+func lyingProxy(t *testing.T, target string) (*httptest.Server, *atomic.Bool, *atomic.Int64) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	var lying atomic.Bool
+	var refused atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lying.Load() {
+			refused.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintln(w, `{"error":"bad request"}`)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &lying, &refused
+}
+
+// TestBlanket400IsRetriedNotDeadLettered: a proxy in front of a real InfluxDB 1.8
+// answers 400 to everything for a while. No point goes to the dead-letter file; all
+// land once it heals. Before, every point of the batches sent meanwhile was bisected
+// down to one and dead-lettered.
+func TestBlanket400IsRetriedNotDeadLettered(t *testing.T) {
+	in := testenv.StartInflux(t, "faults")
+	proxy, lying, refused := lyingProxy(t, in.URL())
+	const n = 3000
+	q := newMemQueue(0)
+	c := NewClient(proxy.URL, "", "", in.Bucket(), 5*time.Second)
+	defer c.Close()
+	dead := filepath.Join(t.TempDir(), "deadletter.lp")
+	w := New(q, c, Options{Centre: "c1", BatchSize: 250, MinBackoff: 20 * time.Millisecond,
+		MaxBackoff: 100 * time.Millisecond, DeadLetter: dead})
+
+	for i := range n / 2 {
+		q.add(ev(i))
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx) }()
+	waitFor(t, func() bool { return q.Cursor() == n/2 }) // a control point was accepted
+	lying.Store(true)
+	for i := n / 2; i < n; i++ {
+		q.add(ev(i))
+	}
+	waitFor(t, func() bool { return refused.Load() > 50 })
+	lying.Store(false)
+	waitFor(t, func() bool { return q.Cursor() == n })
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	if st.DeadLettered != 0 || st.RefusedAll == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if b, err := os.ReadFile(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("dead-letter file exists (%v):\n%.500s", err, b)
+	}
+	if got := in.Count(t, "climate", "temperature_c", ""); got != n {
+		t.Fatalf("InfluxDB has %d points, want %d", got, n)
+	}
+}
+
+// TestMalformedPointAloneIsDeadLettered: a point refused while the server accepts
+// its control point is dead-lettered even when nothing else in its batch passes.
+func TestMalformedPointAloneIsDeadLettered(t *testing.T) {
+	q := newMemQueue(10)
+	sw := &scriptWriter{}
+	w := noSleep(New(q, sw, Options{Centre: "c1", BatchSize: 5}))
+	runUntil(t, w, q, func() bool { return q.Cursor() == 10 })
+	e := ev(10)
+	e.Sensor = "poison"
+	q.add(e)
+	runUntil(t, w, q, func() bool { return q.Cursor() == 11 })
+	if w.Stats().DeadLettered != 1 {
+		t.Fatalf("stats %+v", w.Stats())
+	}
+}
+
+// TestRefusedAllScripted: every POST refused with 400 for a while: nothing is
+// dead-lettered, everything is accepted after.
+func TestRefusedAllScripted(t *testing.T) {
+	q := newMemQueue(100)
+	refuse := func([]string) error { return &http2.Error{StatusCode: 400, Message: "bad request"} }
+	accept := func([]string) error { return nil }
+	sw := &scriptWriter{script: []func([]string) error{accept}} // one accepted POST: a control exists
+	for range 200 {
+		sw.script = append(sw.script, refuse)
+	}
+	w := noSleep(New(q, sw, Options{Centre: "c1", BatchSize: 10}))
+	runUntil(t, w, q, func() bool { return q.Cursor() == 100 })
+	if st := w.Stats(); st.DeadLettered != 0 || sw.distinct() != 100 {
+		t.Fatalf("stats %+v distinct %d", st, sw.distinct())
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
