@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,4 +132,49 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestReplayFile: a dead-letter file is sent to a real InfluxDB 1.8 again (what
+// `saqshy-gateway deadletter replay` does), with progress output; the file is renamed
+// and the point refused again is kept, with the reason, in a .refused file.
+func TestReplayFile(t *testing.T) {
+	in := testenv.StartInflux(t, "replay")
+	spoolDir := t.TempDir()
+	var sb strings.Builder
+	sb.WriteString("# 2026-01-01T00:00:00Z Unexpected status code 400: bad request\n")
+	for i := range 100 {
+		fmt.Fprintf(&sb, "climate,centre=c1,sensor=s-%d temperature_c=%d %d\n", i%7, i, 1_700_000_000_000_000_000+int64(i)*1_000_000)
+		if i == 50 {
+			sb.WriteString("climate,centre=c1,sensor=broken temperature_c=\"oops 1700000000000000000\n")
+		}
+	}
+	dead := filepath.Join(spoolDir, "deadletter.lp")
+	if err := os.WriteFile(dead, []byte(sb.String()), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(in.URL(), "", "", in.Bucket(), 5*time.Second)
+	defer c.Close()
+	var out strings.Builder
+	st, err := ReplayFile(t.Context(), c, dead, 40, &out)
+	stdout := out.String()
+	if err != nil || st != (ReplayStats{Points: 101, Sent: 100, Refused: 1}) || !strings.Contains(stdout, "sent 40, refused 0 of 40 points read") ||
+		!strings.Contains(stdout, "done: 100 points sent, 1 refused again") {
+		t.Fatalf("ReplayFile: %+v %v\n%s", st, err, stdout)
+	}
+	if got := in.Count(t, "climate", "temperature_c", ""); got != 100 {
+		t.Fatalf("InfluxDB has %d points, want 100", got)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("dead-letter file still there: %v", err)
+	}
+	refused, _ := filepath.Glob(dead + ".refused-*")
+	replayed, _ := filepath.Glob(dead + ".replayed-*")
+	if len(refused) != 1 || len(replayed) != 1 {
+		t.Fatalf("refused %v replayed %v", refused, replayed)
+	}
+	b, _ := os.ReadFile(refused[0])
+	if !strings.Contains(string(b), "sensor=broken") || !strings.Contains(string(b), "# refused again:") {
+		t.Fatalf("refused file:\n%s", b)
+	}
+
 }
