@@ -357,6 +357,7 @@ type Stats struct {
 	ClockSynced   bool
 	Counters      map[Key]uint64
 	Spool         spool.Stats // the spool's own figures (disk, losses, write error)
+	MQTTProblem   string      // what keeps MQTT from delivering, with the fix (mqttsrc.Stats.Problem)
 }
 
 // String is the one-line progress summary.
@@ -384,7 +385,7 @@ func (g *Gateway) Stats() Stats {
 	}
 	if src != nil {
 		ms := src.Stats()
-		st.MQTTConnected, st.Received, st.Acked = ms.Connected, ms.Received, ms.Acked
+		st.MQTTConnected, st.Received, st.Acked, st.MQTTProblem = ms.Connected, ms.Received, ms.Acked, ms.Problem
 	}
 	if sp != nil {
 		ss := sp.Stats()

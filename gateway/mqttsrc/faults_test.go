@@ -23,8 +23,12 @@ type lockedLog struct {
 	sb strings.Builder
 }
 
-func (l *lockedLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.sb.Write(p) }
-func (l *lockedLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.sb.String() }
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.Write(p)
+}
+func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.sb.String() }
 
 // run starts a source without waiting for it to connect; it stops at cleanup.
 func run(t *testing.T, opt Options) (*Source, *lockedLog) {
@@ -75,7 +79,9 @@ func TestWrongPasswordReported(t *testing.T) {
 	if !strings.Contains(p, "refuses the gateway's login") || !strings.Contains(p, "mqtt.password_file") {
 		t.Fatalf("problem %q", p)
 	}
-	waitFor(t, "an ERROR", func() bool { return strings.Contains(lb.String(), "level=ERROR msg=\"mqtt connection refused by the broker\"") })
+	waitFor(t, "an ERROR", func() bool {
+		return strings.Contains(lb.String(), "level=ERROR msg=\"mqtt connection refused by the broker\"")
+	})
 	if n := strings.Count(lb.String(), "connection refused by the broker"); n != 1 {
 		t.Fatalf("logged %d times, want once (until it changes):\n%s", n, lb)
 	}

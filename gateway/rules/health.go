@@ -19,6 +19,9 @@ type Health struct {
 	SpoolDiskLow    bool   // the spool's file system is almost full
 	SpoolWriteError string // the spool cannot store readings (e.g. disk full); "" when it can
 	SpoolLost       uint64 // readings lost to missing or damaged spool files since start
+	// MQTTProblem says what keeps MQTT from delivering (a refused login, a session
+	// taken over, subscriptions denied), with the fix; "" if nothing is known.
+	MQTTProblem string
 }
 
 // HealthSource gives the gateway's health.
@@ -139,5 +142,13 @@ func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
 	case d > MQTTWarn:
 		sev = telemetry.Warning
 	}
-	set(KindMQTT, sev, h.mqttDown, d.Minutes(), "MQTT broker disconnected")
+	why := "MQTT broker disconnected"
+	if hs.MQTTProblem != "" {
+		// A known cause does not go away by waiting: raise it at once.
+		sev, why = telemetry.Critical, hs.MQTTProblem
+		if h.mqttDown.IsZero() {
+			h.mqttDown = now
+		}
+	}
+	set(KindMQTT, sev, h.mqttDown, d.Minutes(), why)
 }

@@ -355,3 +355,22 @@ func TestGatewaySpoolDisk(t *testing.T) {
 	c.Tick(t0.Add(4*time.Second), true)
 	want(t, r, "files lost", "raise gateway_spool/gateway warning")
 }
+
+// TestGatewayMQTTProblem: a known MQTT problem (wrong password, session taken over,
+// subscriptions denied) raises gateway_mqtt at once, critical, with the fix.
+func TestGatewayMQTTProblem(t *testing.T) {
+	r := newRecorder()
+	hs := &health{h: Health{MQTTConnected: true, ClockSynced: true}}
+	c := New(r, Options{Health: hs})
+	c.Tick(t0, true)
+	want(t, r, "healthy")
+	hs.h.MQTTConnected, hs.h.MQTTProblem = false, "the MQTT broker refuses the gateway's login"
+	c.Tick(t0.Add(time.Second), true)
+	want(t, r, "refused at once", "raise gateway_mqtt/gateway critical")
+	hs.h.MQTTConnected, hs.h.MQTTProblem = true, ""
+	c.Tick(t0.Add(2*time.Second), true)
+	want(t, r, "fixed", "clear gateway_mqtt/gateway")
+	hs.h.MQTTProblem = "an ACL denies the gateway's reads"
+	c.Tick(t0.Add(3*time.Second), true)
+	want(t, r, "deaf while connected", "raise gateway_mqtt/gateway critical")
+}

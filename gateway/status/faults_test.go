@@ -45,3 +45,22 @@ func TestReadyzAndMetricsSpoolFailing(t *testing.T) {
 	_, page := c.do("GET", "/", nil, "Accept-Language", "en")
 	contains(t, "page", page, "Lost (spool files damaged or missing)", "7185", "Spool cannot store readings")
 }
+
+// TestReadyzMQTTProblem: a known MQTT problem makes /readyz not ready, with the
+// problem, and is on the page.
+func TestReadyzMQTTProblem(t *testing.T) {
+	p := centre()
+	p.set(func(s *Snapshot) { s.MQTTProblem = "the MQTT broker refuses the gateway's login: check mqtt.password_file" })
+	ts := newServer(t, p, Options{})
+	resp, err := ts.Client().Get(ts.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "mqtt.password_file") {
+		t.Fatalf("/readyz = %d %q", resp.StatusCode, b)
+	}
+	_, page := newClient(t, ts).do("GET", "/", nil, "Accept-Language", "en")
+	contains(t, "page", page, "MQTT: readings are not arriving", "check mqtt.password_file")
+}

@@ -49,6 +49,7 @@ var messages = map[string][3]string{
 	"oldest":             {"самое старое %s", "ең ескісі %s", "oldest %s"},
 	"dropped":            {"Потеряно (буфер полон)", "Жоғалды (буфер толы)", "Dropped (spool full)"},
 	"lost":               {"Потеряно (файлы буфера повреждены или удалены)", "Жоғалды (буфер файлдары бүлінген немесе жойылған)", "Lost (spool files damaged or missing)"},
+	"mqtt_problem":       {"MQTT: данные не поступают", "MQTT: деректер келмейді", "MQTT: readings are not arriving"},
 	"spool_failing":      {"Буфер не может записывать", "Буфер жаза алмайды", "Spool cannot store readings"},
 	"uptime":             {"Работает", "Жұмыс уақыты", "Up"},
 	"received":           {"Получено", "Қабылданды", "Received"},

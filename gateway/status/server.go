@@ -112,6 +112,10 @@ func New(opt Options) (*Server, error) {
 			http.Error(w, "mqtt not connected", http.StatusServiceUnavailable)
 			return
 		}
+		if snap.MQTTProblem != "" {
+			http.Error(w, "mqtt: "+snap.MQTTProblem, http.StatusServiceUnavailable)
+			return
+		}
 		if snap.SpoolError != "" {
 			http.Error(w, "spool cannot store readings: "+snap.SpoolError, http.StatusServiceUnavailable)
 			return

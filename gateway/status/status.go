@@ -20,6 +20,7 @@ type Snapshot struct {
 	Now           time.Time
 	Uptime        time.Duration
 	MQTTConnected bool
+	MQTTProblem   string // what keeps MQTT from delivering, with the fix; "" if nothing known
 	ClockSynced   bool
 	InfluxURL     string // "" = spool only
 	InfluxError   string
