@@ -133,3 +133,105 @@ func TestSubscriptionsDeniedByACL(t *testing.T) {
 	m.Start()
 	waitFor(t, "the problem to clear", func() bool { return s.Stats().Problem == "" && s.Connected() })
 }
+
+// shippedBroker starts Mosquitto with the shipped firmware-config/mosquitto config and
+// ACL (paths and ports made local), with accounts saqshy, zigbee2mqtt and fridge-1 (a
+// Tasmota device). It returns
+// the URLs of the device listener (1883) and of the gateway's loopback listener (1884;
+// the device one if the config has none).
+func shippedBroker(t *testing.T) (devices, gateway string) {
+	t.Helper()
+	dir := t.TempDir()
+	pw := passwd(t, dir, "saqshy", "gw-pass", "zigbee2mqtt", "z-pass", "fridge-1", "f-pass")
+	if err := os.Chmod(pw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acl, err := os.ReadFile("../../firmware-config/mosquitto/saqshy.acl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aclPath := filepath.Join(dir, "saqshy.acl")
+	if err := os.WriteFile(aclPath, acl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile("../../firmware-config/mosquitto/saqshy.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pDev, pGw := testenv.FreePort(t), testenv.FreePort(t)
+	var out []string
+	hasGw := false
+	for _, l := range strings.Split(string(conf), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 0 || strings.HasPrefix(f[0], "#"):
+			continue
+		case f[0] == "listener" && f[1] == "1883":
+			l = fmt.Sprintf("listener %d 127.0.0.1", pDev)
+		case f[0] == "listener" && f[1] == "1884":
+			l, hasGw = fmt.Sprintf("listener %d 127.0.0.1", pGw), true
+		case f[0] == "password_file":
+			l = "password_file " + pw
+		case f[0] == "acl_file":
+			l = "acl_file " + aclPath
+		case f[0] == "persistence_location" || f[0] == "log_dest" || f[0] == "persistence" ||
+			f[0] == "autosave_interval" || f[0] == "max_inflight_messages" || f[0] == "max_queued_messages" ||
+			f[0] == "max_queued_bytes" || f[0] == "log_type":
+			continue // testenv sets these
+		}
+		out = append(out, l)
+	}
+	testenv.StartMosquitto(t, testenv.MosquittoOptions{Extra: strings.Join(out, "\n")})
+	devices = fmt.Sprintf("tcp://127.0.0.1:%d", pDev)
+	gateway = devices
+	if hasGw {
+		gateway = fmt.Sprintf("tcp://127.0.0.1:%d", pGw)
+	}
+	return devices, gateway
+}
+
+// TestShippedBrokerBindsClientIDs: with the shipped Mosquitto config, a device account
+// connecting with the gateway's client id does not take the gateway's session, and
+// doctor-like one-off clients of the gateway's own account do not disturb it either:
+// the gateway stays connected and receives every reading. Before, the device client
+// took the session: the gateway was disconnected again and again.
+func TestShippedBrokerBindsClientIDs(t *testing.T) {
+	devices, gwURL := shippedBroker(t)
+	c := &collector{}
+	s, stop := start(t, Options{URL: gwURL, ClientID: "saqshy-c1", Username: "saqshy", Password: "gw-pass",
+		Topics: []string{"zigbee2mqtt/#"}, MaxReconnect: 300 * time.Millisecond}, c.handle)
+	defer stop()
+
+	thief := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(devices).SetClientID("saqshy-c1").
+		SetUsername("fridge-1").SetPassword("f-pass").SetCleanSession(false).
+		SetAutoReconnect(true).SetMaxReconnectInterval(300 * time.Millisecond))
+	if tok := thief.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("device client connect: %v", tok.Error())
+	}
+	defer thief.Disconnect(10)
+	doctor := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(gwURL).SetClientID("saqshy-doctor-1").
+		SetUsername("saqshy").SetPassword("gw-pass").SetCleanSession(true))
+	if tok := doctor.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("doctor client connect: %v", tok.Error())
+	}
+	defer doctor.Disconnect(10)
+
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(devices).SetClientID("z2m").
+		SetUsername("zigbee2mqtt").SetPassword("z-pass"))
+	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publisher connect: %v", tok.Error())
+	}
+	defer pub.Disconnect(10)
+	const n = 300
+	for i := range n {
+		tok := pub.Publish(fmt.Sprintf("zigbee2mqtt/room-%d", i%10), 1, false, fmt.Sprint(i))
+		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitFor(t, "every reading", func() bool { return c.count() == n })
+	if st := s.Stats(); st.ConnectionLost != 0 || st.Problem != "" {
+		t.Fatalf("gateway disturbed: %+v", st)
+	}
+}
