@@ -50,7 +50,9 @@ func TestReadyzAndMetricsSpoolFailing(t *testing.T) {
 // problem, and is on the page.
 func TestReadyzMQTTProblem(t *testing.T) {
 	p := centre()
-	p.set(func(s *Snapshot) { s.MQTTProblem = "the MQTT broker refuses the gateway's login: check mqtt.password_file" })
+	p.set(func(s *Snapshot) {
+		s.MQTTProblem = "the MQTT broker refuses the gateway's login: check mqtt.password_file"
+	})
 	ts := newServer(t, p, Options{})
 	resp, err := ts.Client().Get(ts.URL + "/readyz")
 	if err != nil {
