@@ -325,6 +325,9 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 		// We subscribe on every connect ourselves; paho resuming its stored SUBSCRIBE as
 		// well made the broker send the retained messages twice.
 		SetResumeSubs(false).
+		// Own publishes are not kept for paho to resume after a reconnect: see
+		// inboundStore.
+		SetStore(newInboundStore()).
 		// Order matters: paho then calls onMessage from its one router goroutine, so
 		// when the queue is full onMessage blocks paho's reader and the socket, and
 		// the broker's TCP send buffer, not the gateway's memory, absorbs a backlog.
