@@ -318,6 +318,7 @@ func (w *Writer) refused(ctx context.Context, p batch, cause error) error {
 	if err := w.post(ctx, ctl); err != nil {
 		return fmt.Errorf("%w: %w", errRefusesAll, err)
 	}
+	w.count(func(s *Stats) { s.Points--; s.Batches-- }) // the control was counted before
 	err := w.post(ctx, p)
 	if err == nil {
 		return nil
