@@ -304,6 +304,8 @@ type Stats struct {
 	InfluxError   string // last write error; "" when healthy
 	ClockSynced   bool
 	Counters      map[Key]uint64
+	Spool         spool.Stats // the spool's own figures (disk, losses, write error)
+	MQTTProblem   string      // what keeps MQTT from delivering, with the fix (mqttsrc.Stats.Problem)
 }
 
 // String is the one-line progress summary.
@@ -335,12 +337,12 @@ func (g *Gateway) Stats() Stats {
 	}
 	if src != nil {
 		ms := src.Stats()
-		st.MQTTConnected, st.Received, st.Acked = ms.Connected, ms.Received, ms.Acked
+		st.MQTTConnected, st.Received, st.Acked, st.MQTTProblem = ms.Connected, ms.Received, ms.Acked, ms.Problem
 	}
 	if sp != nil {
 		ss := sp.Stats()
 		st.Spooled, st.SpoolBacklog, st.SpoolBytes, st.SpoolDropped = ss.Appended, ss.Backlog, ss.Bytes, ss.Dropped
-		st.SpoolOldest = ss.Oldest
+		st.SpoolOldest, st.Spool = ss.Oldest, ss
 	}
 	if w != nil {
 		ws := w.Stats()

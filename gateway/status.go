@@ -97,6 +97,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: s.InfluxError,
 		Received: s.Received, Acked: s.Acked, Rejected: s.Rejected, Spooled: s.Spooled, Backlog: s.SpoolBacklog,
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
+		MQTTProblem: s.MQTTProblem, SpoolCorrupt: s.Spool.Corrupt, SpoolLost: s.Spool.Lost, SpoolDiskFree: s.Spool.DiskFree, SpoolError: s.Spool.WriteError,
 		SpoolOldest: s.SpoolOldest, WriterBatches: s.WriterBatches, WriterRetries: s.WriterRetries,
 		Sensors: g.latest.list(),
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,7 +138,9 @@ type gatewayHealth struct{ g *Gateway }
 func (h gatewayHealth) Health() rules.Health {
 	st := h.g.Stats()
 	return rules.Health{MQTTConnected: st.MQTTConnected, ClockSynced: st.ClockSynced, SpoolBytes: st.SpoolBytes,
-		SpoolMax: int64(h.g.cfg.Spool.MaxBytes), InfluxError: st.InfluxError}
+		SpoolMax: cmp.Or(st.Spool.MaxBytes, int64(h.g.cfg.Spool.MaxBytes)), InfluxError: st.InfluxError,
+		SpoolDiskFree: st.Spool.DiskFree, SpoolDiskLow: st.Spool.DiskLow, SpoolWriteError: st.Spool.WriteError,
+		SpoolLost: st.Spool.Lost + st.Spool.Corrupt, MQTTProblem: st.MQTTProblem}
 }
 
 // The checks' capabilities, as the gateway uses them.

@@ -36,6 +36,9 @@ Commands:
   score --config FILE --from DATE --to DATE
                            print the centre's daily safety scores and their
                            components from InfluxDB (csv or json), for the rating
+  deadletter replay --config FILE
+                           send the dead-letter file (points InfluxDB refused)
+                           to InfluxDB again once the cause is fixed
   sensors                  list the probes wired to this Pi (1-Wire, I2C) with a
                            reading each and the config line to paste
   demo                     run a simulated centre on an embedded broker, with
@@ -65,6 +68,7 @@ func commands() []command {
 		{"hash-password", hashPasswordCmd},
 		{"sensors", sensorsCmd},
 		{"score", scoreCmd},
+		{"deadletter", deadletterCmd},
 		{"version", versionCmd},
 	}
 }

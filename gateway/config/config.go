@@ -46,7 +46,9 @@ type Centre struct {
 // MQTT says how to reach the broker the sensors publish to.
 type MQTT struct {
 	// URL of the broker: tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss://.
-	// Default tcp://127.0.0.1:1883.
+	// Default tcp://127.0.0.1:1884: the loopback listener of the shipped Mosquitto
+	// config (firmware-config/mosquitto/saqshy.conf), where client ids are not bound
+	// to user names.
 	URL      string `yaml:"url"`
 	Username string `yaml:"username"`
 	// PasswordFile names a file holding the password; SAQSHY_MQTT_PASSWORD overrides
@@ -347,7 +349,7 @@ var alertLangs = []string{"ru", "kk", "en"}
 // Defaults.
 const (
 	DefaultTimezone       = "Asia/Almaty"
-	DefaultMQTTURL        = "tcp://127.0.0.1:1883"
+	DefaultMQTTURL        = "tcp://127.0.0.1:1884"
 	DefaultMaxInflight    = 256
 	DefaultKeepAlive      = Duration(30 * time.Second)
 	DefaultSilenceTimeout = Duration(10 * time.Minute)

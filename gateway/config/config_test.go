@@ -115,7 +115,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"timezone", cfg.Centre.Timezone, "Asia/Almaty"},
 		{"location", cfg.Centre.Location.String(), "Asia/Almaty"},
-		{"mqtt.url", cfg.MQTT.URL, "tcp://127.0.0.1:1883"},
+		{"mqtt.url", cfg.MQTT.URL, "tcp://127.0.0.1:1884"},
 		{"mqtt.client_id", cfg.MQTT.ClientID, "saqshy-shymkent-csu-2"},
 		{"mqtt.max_inflight", cfg.MQTT.MaxInflight, 256},
 		{"mqtt.keep_alive", cfg.MQTT.KeepAlive.Std(), 30 * time.Second},
@@ -381,7 +381,7 @@ func TestSummary(t *testing.T) {
 	}
 	sum := cfg.Summary()
 	for _, want := range []string{"shymkent-csu-2", "Asia/Almaty", "living 16", "zigbee2mqtt", "ds18b20 2", "cameras  27", "checkpoints",
-		"tcp://127.0.0.1:1883", "https://influx.ministry.example.org", "8GiB"} {
+		"tcp://127.0.0.1:1884", "https://influx.ministry.example.org", "8GiB"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}

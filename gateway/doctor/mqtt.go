@@ -2,6 +2,8 @@ package doctor
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,10 +268,26 @@ func checkMQTT(ctx context.Context, cfg *config.Config, opt *Options) []Check {
 	if cfg.MQTT.Username != "" {
 		user = fmt.Sprintf("user %q", cfg.MQTT.Username)
 	}
+	// The probe: a message doctor publishes on a topic it subscribes to must come
+	// back, or the broker accepts subscriptions it does not deliver (an ACL).
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	probeTopic := "saqshy/" + cfg.Centre.ID + "/gateway/doctor-probe"
+	probePayload := hex.EncodeToString(nonce[:])
+	probeBack := make(chan struct{})
+	var probeOnce sync.Once
 	conn, err := listen.Dial(ctx, listen.Options{
 		URL: cfg.MQTT.URL, Username: cfg.MQTT.Username, Password: pass,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
-		ClientPrefix: "saqshy-doctor", Handle: tr.observe,
+		ClientPrefix: "saqshy-doctor", Handle: func(m listen.Message) {
+			if m.Topic == probeTopic {
+				if string(m.Payload) == probePayload {
+					probeOnce.Do(func() { close(probeBack) })
+				}
+				return
+			}
+			tr.observe(m)
+		},
 	})
 	switch {
 	case errors.Is(err, listen.ErrRefused):
@@ -289,6 +307,12 @@ func checkMQTT(ctx context.Context, cfg *config.Config, opt *Options) []Check {
 		mq.Fix = "let this user read the sensors' topics in the broker's ACL (firmware-config/mosquitto/saqshy.acl)"
 		return append([]Check{mq}, skipped(tr, "the broker refused the subscription")...)
 	}
+	if !probe(ctx, conn, probeTopic, probePayload, probeBack) {
+		mq.Status, mq.Title = Fail, fmt.Sprintf("MQTT broker %s accepted %s and its subscriptions but delivers nothing: a message doctor published on %s never came back", cfg.MQTT.URL, user, probeTopic)
+		mq.Fix = fmt.Sprintf("let %s read every topic and write saqshy/# in the broker's ACL (\"topic read #\" and \"topic readwrite saqshy/#\" under \"user %s\", firmware-config/mosquitto/saqshy.acl), then sudo systemctl restart mosquitto",
+			user, orDefault(cfg.MQTT.Username, "saqshy"))
+		return append([]Check{mq}, skipped(tr, "the broker delivers nothing")...)
+	}
 	mq.Status, mq.Title = Pass, fmt.Sprintf("MQTT broker %s is reachable and accepted %s", cfg.MQTT.URL, user)
 	checks = append(checks, mq)
 
@@ -306,6 +330,29 @@ func checkMQTT(ctx context.Context, cfg *config.Config, opt *Options) []Check {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return append(checks, tr.checks(cfg, opt)...)
+}
+
+// probeWait bounds how long doctor waits for its probe to come back.
+const probeWait = 5 * time.Second
+
+// probe subscribes to topic, publishes payload on it and reports whether it came back
+// (back is closed) within probeWait.
+func probe(ctx context.Context, conn *listen.Conn, topic, payload string, back <-chan struct{}) bool {
+	if err := conn.Subscribe(ctx, []string{topic}); err != nil {
+		return false
+	}
+	if err := conn.Publish(ctx, topic, []byte(payload)); err != nil {
+		return false
+	}
+	t := time.NewTimer(probeWait)
+	defer t.Stop()
+	select {
+	case <-back:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 func orDefault(s, d string) string {

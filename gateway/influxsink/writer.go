@@ -51,7 +51,8 @@ type Stats struct {
 	Batches      uint64    // successful POSTs
 	LiveBatches  uint64    // of which sent by the live lane
 	Retries      uint64    // failed POSTs that were retried
-	DeadLettered uint64    // points InfluxDB rejected as malformed
+	DeadLettered uint64    // points InfluxDB rejected as malformed while it accepted others
+	RefusedAll   uint64    // retries because InfluxDB (or a proxy) refused every point
 	LastError    string    // the last write error, "" after a success
 	LastSuccess  time.Time // when InfluxDB last accepted a batch
 	FailingSince time.Time // first failure of the current run of failures; zero when healthy
@@ -64,8 +65,9 @@ type Writer struct {
 	opt Options
 	log *slog.Logger
 
-	mu    sync.Mutex
-	stats Stats
+	mu      sync.Mutex
+	stats   Stats
+	control batch // a point InfluxDB accepted (see refused)
 
 	live     []seqRange // ranges delivered by the live lane, ascending, above the backlog position
 	liveNext uint64     // next seq the live lane would send
@@ -226,9 +228,36 @@ func (w *Writer) deliver(ctx context.Context, recs []telemetry.Record, live bool
 	return w.writeAll(ctx, pts)
 }
 
-// writeAll writes pts, retrying transient failures and splitting around malformed
-// or oversized content.
+// errRefusesAll is wrapped when InfluxDB, or a proxy in front of it, refused a point
+// as malformed and then refused, or could not take, a point it had accepted before:
+// the server is at fault, not the points.
+var errRefusesAll = errors.New("influxdb refuses points it accepted before")
+
+// writeAll writes pts until InfluxDB accepts them, or sets them aside in the
+// dead-letter file when InfluxDB refuses them as malformed while it accepts others.
+// When it refuses everything (a broken server, a misconfigured proxy answering 400 to
+// every request), nothing is dead-lettered: the batch stays in the spool and is
+// retried with backoff until the server takes it.
 func (w *Writer) writeAll(ctx context.Context, pts batch) error {
+	for attempt := 0; ; attempt++ {
+		err := w.split(ctx, pts)
+		if !errors.Is(err, errRefusesAll) {
+			return err
+		}
+		d := w.backoff(attempt)
+		w.count(func(s *Stats) { s.Retries++; s.RefusedAll++ })
+		w.log.Error("InfluxDB, or a proxy in front of it, refuses every point as malformed; "+
+			"keeping them in the spool and retrying: check the server and any proxy in front of it",
+			"err", err, "points", pts.len(), "retry_in", d.Round(time.Millisecond))
+		if err := w.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// split writes pts, retrying transient failures and splitting around malformed or
+// oversized content.
+func (w *Writer) split(ctx context.Context, pts batch) error {
 	attempt := 0
 	for {
 		err := w.post(ctx, pts)
@@ -246,20 +275,19 @@ func (w *Writer) writeAll(ctx context.Context, pts batch) error {
 		switch {
 		case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
 			if pts.len() == 1 {
-				w.deadLetter(pts, err)
-				return nil
+				return w.refused(ctx, pts, err)
 			}
 			first, second := pts.halves()
-			if err := w.writeAll(ctx, first); err != nil {
+			if err := w.split(ctx, first); err != nil {
 				return err
 			}
-			return w.writeAll(ctx, second)
+			return w.split(ctx, second)
 		case status == http.StatusRequestEntityTooLarge && pts.len() > 1:
 			first, second := pts.halves()
-			if err := w.writeAll(ctx, first); err != nil {
+			if err := w.split(ctx, first); err != nil {
 				return err
 			}
-			return w.writeAll(ctx, second)
+			return w.split(ctx, second)
 		}
 		d := w.backoff(attempt)
 		if he != nil && he.RetryAfter > 0 {
@@ -273,6 +301,41 @@ func (w *Writer) writeAll(ctx context.Context, pts batch) error {
 			return err
 		}
 	}
+}
+
+// refused handles a single point InfluxDB refused as malformed. It is dead-lettered
+// only if the server then accepts the last point it accepted before (the control,
+// written again: the same point overwrites itself) and still refuses this one. Else
+// the server refuses everything and the batch is retried (errRefusesAll). Until a
+// first point has been accepted there is no control, and a refused point is retried.
+func (w *Writer) refused(ctx context.Context, p batch, cause error) error {
+	w.mu.Lock()
+	ctl := w.control
+	w.mu.Unlock()
+	if ctl.len() == 0 {
+		return fmt.Errorf("%w (none accepted yet): %w", errRefusesAll, cause)
+	}
+	if err := w.post(ctx, ctl); err != nil {
+		return fmt.Errorf("%w: %w", errRefusesAll, err)
+	}
+	w.count(func(s *Stats) { s.Points--; s.Batches-- }) // the control was counted before
+	err := w.post(ctx, p)
+	if err == nil {
+		return nil
+	}
+	if status := statusOf(err); status != http.StatusBadRequest && status != http.StatusUnprocessableEntity {
+		return fmt.Errorf("%w: %w", errRefusesAll, err)
+	}
+	w.deadLetter(p, err)
+	return nil
+}
+
+func statusOf(err error) int {
+	var he *http2.Error
+	if errors.As(err, &he) {
+		return he.StatusCode
+	}
+	return 0
 }
 
 // post makes one POST with the per-request timeout and records the outcome.
@@ -289,6 +352,10 @@ func (w *Writer) post(ctx context.Context, pts batch) error {
 			w.stats.FailingSince = now
 		}
 		return err
+	}
+	if pts.len() > 0 {
+		line := strings.Clone(pts.text[pts.start:pts.ends[0]])
+		w.control = batch{text: line, ends: []int{len(line)}}
 	}
 	w.stats.Points += uint64(pts.len())
 	w.stats.Batches++

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
@@ -49,6 +50,9 @@ type Options struct {
 	HeartbeatTopic string
 	Heartbeat      time.Duration // heartbeat period; default 60s
 	SilenceTimeout time.Duration // watchdog: reconnect after this long with nothing received; default 10m
+	// ProbeTimeout: a heartbeat not back this long after it was published means the
+	// broker does not deliver the subscriptions (Stats.Problem); default 20s.
+	ProbeTimeout time.Duration
 	// StatusTopic, when set, gets a retained "online" on connect and "offline" as the
 	// MQTT last will and on a clean stop.
 	StatusTopic string
@@ -68,7 +72,23 @@ type Stats struct {
 	WatchdogResets uint64 // reconnections forced by the silence watchdog
 	Connected      bool
 	LastMessage    time.Time
+	// Problem says what keeps the source from receiving, with the fix, "" when
+	// nothing is known to be wrong: the broker refuses the connection (bad
+	// credentials, not authorised, client id rejected), another client keeps taking
+	// the gateway's session (same client id), or the broker accepts the
+	// subscriptions but delivers nothing (an ACL denying them).
+	Problem string
 }
+
+// Problems the source detects.
+const (
+	// TakeoverWindow and TakeoverCount: this many connections lost within
+	// TakeoverWindow, each soon after its connect, say another client uses our id.
+	TakeoverCount  = 3
+	TakeoverWindow = 2 * time.Minute
+	// takeoverShort is how soon after a connect a loss counts towards a takeover.
+	takeoverShort = 30 * time.Second
+)
 
 // client is the part of paho's mqtt.Client the source uses.
 type client interface {
@@ -96,6 +116,16 @@ type Source struct {
 	connected                      atomic.Bool
 	reconnectNow                   chan struct{}
 	stopping                       chan struct{} // closed when Run is stopping
+
+	pmu         sync.Mutex
+	refusal     string      // the broker refused the last connection attempt; "" after a connect
+	refusalLog  time.Time   // when the refusal was last logged
+	connectedAt time.Time   // the last connect
+	shortLosses []time.Time // losses soon after a connect, within TakeoverWindow
+	takeover    string
+	deaf        string // the probe did not come back
+	probeSent   time.Time
+	probeBack   bool
 }
 
 // New returns a Source; Run connects it.
@@ -118,6 +148,9 @@ func New(opt Options, h Handler) *Source {
 	if opt.Heartbeat <= 0 {
 		opt.Heartbeat = time.Minute
 	}
+	if opt.ProbeTimeout <= 0 {
+		opt.ProbeTimeout = 20 * time.Second
+	}
 	if opt.SilenceTimeout <= 0 {
 		opt.SilenceTimeout = 10 * time.Minute
 	}
@@ -138,12 +171,145 @@ func (s *Source) Stats() Stats {
 	st := Stats{
 		Received: s.received.Load(), Acked: s.acked.Load(), HandlerErrors: s.handlerErrors.Load(),
 		Connects: s.connects.Load(), ConnectionLost: s.lost.Load(), WatchdogResets: s.watchdogResets.Load(),
-		Connected: s.connected.Load(),
+		Connected: s.connected.Load(), Problem: s.Problem(),
 	}
 	if n := s.lastMessage.Load(); n != 0 {
 		st.LastMessage = time.Unix(0, n)
 	}
 	return st
+}
+
+// Problem returns what keeps the source from receiving ("" if nothing known); see
+// Stats.Problem.
+func (s *Source) Problem() string {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	switch {
+	case s.refusal != "":
+		return s.refusal
+	case s.takeover != "":
+		return s.takeover
+	}
+	return s.deaf
+}
+
+// connectFailed records why a connection attempt failed. A refusal by the broker is
+// an ERROR naming the fix, logged when it starts or changes and every 10 minutes.
+func (s *Source) connectFailed(err error) {
+	var why string
+	switch {
+	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword), errors.Is(err, packets.ErrorRefusedNotAuthorised):
+		why = fmt.Sprintf("the MQTT broker refuses the gateway's login (%v): check mqtt.username %q and the password in mqtt.password_file against the broker's password file (mosquitto_passwd) and its ACL", err, s.opt.Username)
+	case errors.Is(err, packets.ErrorRefusedIDRejected):
+		why = fmt.Sprintf("the MQTT broker rejects the gateway's client id %q (%v): check mqtt.client_id and the broker's clientid settings", s.opt.ClientID, err)
+	case errors.Is(err, packets.ErrorRefusedBadProtocolVersion):
+		why = fmt.Sprintf("the MQTT broker refuses MQTT 3.1.1 (%v): use a broker that speaks it (Mosquitto 1.4 or later)", err)
+	default:
+		return // network errors: the disconnected state and its condition say enough
+	}
+	now := time.Now()
+	s.pmu.Lock()
+	logIt := why != s.refusal || now.Sub(s.refusalLog) > 10*time.Minute
+	s.refusal = why
+	if logIt {
+		s.refusalLog = now
+	}
+	s.pmu.Unlock()
+	if logIt {
+		s.log.Error("mqtt connection refused by the broker", "broker", s.opt.URL, "problem", why)
+	}
+}
+
+// connectionLost counts a loss; repeated losses soon after connecting mean another
+// client connects with the gateway's client id and the broker hands it the session.
+func (s *Source) connectionLost(err error) {
+	now := time.Now()
+	s.pmu.Lock()
+	short := !s.connectedAt.IsZero() && now.Sub(s.connectedAt) < takeoverShort
+	if short {
+		s.shortLosses = append(s.shortLosses, now)
+	}
+	i := 0
+	for i < len(s.shortLosses) && now.Sub(s.shortLosses[i]) > TakeoverWindow {
+		i++
+	}
+	s.shortLosses = s.shortLosses[i:]
+	newly := false
+	if len(s.shortLosses) >= TakeoverCount && s.takeover == "" {
+		s.takeover = fmt.Sprintf("another MQTT client keeps connecting with the gateway's client id %q and takes its session (%d disconnects within %s, each right after connecting): readings go to it, not to the gateway; find that client, and bind client ids to users on the broker (use_username_as_clientid, see firmware-config/mosquitto/saqshy.conf)",
+			s.opt.ClientID, len(s.shortLosses), TakeoverWindow)
+		newly = true
+	}
+	takeover := s.takeover
+	s.pmu.Unlock()
+	if newly {
+		s.log.Error("mqtt session taken over", "problem", takeover)
+	} else {
+		s.log.Warn("mqtt connection lost", "err", err)
+	}
+}
+
+// connectedNow records a connect: a refusal is over; a takeover is over once the
+// session stayed ours for TakeoverWindow (see checkStable).
+func (s *Source) connectedNow() {
+	s.pmu.Lock()
+	s.refusal = ""
+	s.connectedAt = time.Now()
+	s.probeSent, s.probeBack = time.Time{}, false
+	s.pmu.Unlock()
+}
+
+// checkProblems clears a takeover once the session stayed ours for TakeoverWindow,
+// and reports a probe that did not come back within probeTimeout.
+func (s *Source) checkProblems(probeTimeout time.Duration) {
+	now := time.Now()
+	s.pmu.Lock()
+	if s.takeover != "" && s.connected.Load() && now.Sub(s.connectedAt) > TakeoverWindow {
+		s.takeover, s.shortLosses = "", nil
+		s.pmu.Unlock()
+		s.log.Info("mqtt session ours again")
+		s.pmu.Lock()
+	}
+	newly := false
+	if !s.probeSent.IsZero() && !s.probeBack && s.deaf == "" && now.Sub(s.probeSent) > probeTimeout && s.connected.Load() {
+		s.deaf = fmt.Sprintf("the MQTT broker accepted the gateway's subscriptions but does not deliver its own probe on %s back, and nothing else arrives: an ACL denies the gateway's reads (or its writes to its own topics); give user %q `topic read #` and `topic readwrite saqshy/#` in the broker's ACL (firmware-config/mosquitto/saqshy.acl)",
+			s.opt.HeartbeatTopic, s.opt.Username)
+		newly = true
+	}
+	deaf := s.deaf
+	s.pmu.Unlock()
+	if newly {
+		s.log.Error("mqtt subscriptions deliver nothing", "problem", deaf)
+	}
+}
+
+// probe publishes a heartbeat that the source expects back on its subscription.
+func (s *Source) probe(c client) {
+	if s.opt.HeartbeatTopic == "" {
+		return
+	}
+	s.pmu.Lock()
+	if s.probeSent.IsZero() || s.probeBack {
+		s.probeSent, s.probeBack = time.Now(), false
+	}
+	s.pmu.Unlock()
+	c.Publish(s.opt.HeartbeatTopic, 1, false, time.Now().UTC().Format(time.RFC3339Nano))
+}
+
+// probeReturned notes that a message arrived: subscriptions deliver.
+func (s *Source) probeReturned() {
+	s.pmu.Lock()
+	if s.probeBack && s.deaf == "" {
+		s.pmu.Unlock()
+		return
+	}
+	s.probeBack = true
+	wasDeaf := s.deaf != ""
+	s.deaf = ""
+	s.pmu.Unlock()
+	if wasDeaf {
+		s.log.Info("mqtt subscriptions deliver again")
+	}
 }
 
 // Connected reports whether the client is connected now.
@@ -159,6 +325,9 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 		// We subscribe on every connect ourselves; paho resuming its stored SUBSCRIBE as
 		// well made the broker send the retained messages twice.
 		SetResumeSubs(false).
+		// Own publishes are not kept for paho to resume after a reconnect: see
+		// inboundStore.
+		SetStore(newInboundStore()).
 		// Order matters: paho then calls onMessage from its one router goroutine, so
 		// when the queue is full onMessage blocks paho's reader and the socket, and
 		// the broker's TCP send buffer, not the gateway's memory, absorbs a backlog.
@@ -185,7 +354,12 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			s.connected.Store(false)
 			s.lost.Add(1)
-			s.log.Warn("mqtt connection lost", "err", err)
+			s.connectionLost(err)
+		}).
+		SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
+			if f, ok := n.(mqtt.ConnectionNotificationFailed); ok {
+				s.connectFailed(f.Reason)
+			}
 		})
 	if s.opt.TLS != nil {
 		o.SetTLSConfig(s.opt.TLS)
@@ -206,6 +380,7 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 func (s *Source) onMessage(_ mqtt.Client, m mqtt.Message) {
 	s.received.Add(1)
 	s.lastMessage.Store(time.Now().UnixNano())
+	s.probeReturned() // anything delivered shows the subscriptions work
 	if s.opt.HeartbeatTopic != "" && m.Topic() == s.opt.HeartbeatTopic {
 		m.Ack()
 		s.acked.Add(1)
@@ -271,7 +446,9 @@ func (s *Source) onConnect(c mqtt.Client) {
 	if s.opt.StatusTopic != "" {
 		c.Publish(s.opt.StatusTopic, 1, true, "online")
 	}
+	s.connectedNow()
 	s.connected.Store(true)
+	s.probe(c)
 	s.log.Info("mqtt connected", "broker", s.opt.URL, "client_id", s.opt.ClientID, "topics", len(topics))
 }
 
@@ -342,6 +519,8 @@ func (s *Source) watch(ctx context.Context) {
 	defer hb.Stop()
 	check := time.NewTicker(min(s.opt.SilenceTimeout/4, 15*time.Second))
 	defer check.Stop()
+	problems := time.NewTicker(min(s.opt.ProbeTimeout/4, time.Second))
+	defer problems.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -351,8 +530,10 @@ func (s *Source) watch(ctx context.Context) {
 				s.mu.Lock()
 				c := s.client
 				s.mu.Unlock()
-				c.Publish(s.opt.HeartbeatTopic, 1, false, time.Now().UTC().Format(time.RFC3339Nano))
+				s.probe(c)
 			}
+		case <-problems.C:
+			s.checkProblems(s.opt.ProbeTimeout)
 		case <-check.C:
 			last := time.Unix(0, s.lastMessage.Load())
 			if s.connected.Load() && time.Since(last) > s.opt.SilenceTimeout {

@@ -14,6 +14,14 @@ type Health struct {
 	SpoolBytes    int64
 	SpoolMax      int64  // 0: unbounded
 	InfluxError   string // the last write error; "" when writes succeed
+
+	SpoolDiskFree   int64  // bytes free on the spool's file system; -1 unknown
+	SpoolDiskLow    bool   // the spool's file system is almost full
+	SpoolWriteError string // the spool cannot store readings (e.g. disk full); "" when it can
+	SpoolLost       uint64 // readings lost to missing or damaged spool files since start
+	// MQTTProblem says what keeps MQTT from delivering (a refused login, a session
+	// taken over, subscriptions denied), with the fix; "" if nothing is known.
+	MQTTProblem string
 }
 
 // HealthSource gives the gateway's health.
@@ -76,7 +84,8 @@ func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
 				Reason: why, Value: v, HasValue: true})
 		}
 	}
-	// spool
+	// spool: the worst of its fill ratio, the disk and its losses
+	spoolSev, spoolWhy, spoolV := telemetry.Severity(0), "", 0.0
 	if hs.SpoolMax > 0 {
 		ratio := float64(hs.SpoolBytes) / float64(hs.SpoolMax)
 		var sev telemetry.Severity
@@ -88,7 +97,24 @@ func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
 		case ratio > SpoolClearRatio && h.up[KindSpool].sev != 0:
 			sev = telemetry.Warning // hysteresis
 		}
-		set(KindSpool, sev, now, ratio*100, fmt.Sprintf("spool %.0f %% full", ratio*100))
+		spoolSev, spoolWhy, spoolV = sev, fmt.Sprintf("spool %.0f %% full", ratio*100), ratio*100
+	}
+	worse := func(sev telemetry.Severity, why string) {
+		if sev > spoolSev {
+			spoolSev, spoolWhy = sev, why
+		}
+	}
+	if hs.SpoolLost > 0 {
+		worse(telemetry.Warning, fmt.Sprintf("%d readings lost from the spool (missing or damaged files; see the log)", hs.SpoolLost))
+	}
+	if hs.SpoolDiskLow {
+		worse(telemetry.Warning, fmt.Sprintf("disk almost full: %d MB free for the spool", max(hs.SpoolDiskFree, 0)>>20))
+	}
+	if hs.SpoolWriteError != "" {
+		worse(telemetry.Critical, "the spool cannot store readings: "+hs.SpoolWriteError)
+	}
+	if spoolSev != 0 || hs.SpoolMax > 0 {
+		set(KindSpool, spoolSev, now, spoolV, spoolWhy)
 	}
 	// uplink
 	d := since(&h.influxFailing, hs.InfluxError != "", now)
@@ -116,5 +142,13 @@ func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
 	case d > MQTTWarn:
 		sev = telemetry.Warning
 	}
-	set(KindMQTT, sev, h.mqttDown, d.Minutes(), "MQTT broker disconnected")
+	why := "MQTT broker disconnected"
+	if hs.MQTTProblem != "" {
+		// A known cause does not go away by waiting: raise it at once.
+		sev, why = telemetry.Critical, hs.MQTTProblem
+		if h.mqttDown.IsZero() {
+			h.mqttDown = now
+		}
+	}
+	set(KindMQTT, sev, h.mqttDown, d.Minutes(), why)
 }

@@ -334,3 +334,44 @@ func TestStaleAlertSurvivesRestart(t *testing.T) {
 	c.Tick(t0.Add(31*time.Minute+time.Second), true)
 	want(t, r, "heard again", "clear "+KindStale+"/fridge-probe")
 }
+
+// TestGatewaySpoolDisk: a full disk, a nearly full one and lost spool files raise
+// gateway_spool although the spool is far below max_bytes.
+func TestGatewaySpoolDisk(t *testing.T) {
+	r := newRecorder()
+	hs := &health{h: Health{MQTTConnected: true, ClockSynced: true, SpoolMax: 2 << 30, SpoolBytes: 1 << 20}}
+	c := New(r, Options{Health: hs})
+	c.Tick(t0, true)
+	want(t, r, "healthy")
+	hs.h.SpoolDiskLow, hs.h.SpoolDiskFree = true, 3<<20
+	c.Tick(t0.Add(time.Second), true)
+	want(t, r, "disk low", "raise gateway_spool/gateway warning")
+	hs.h.SpoolWriteError = "no space left on device"
+	c.Tick(t0.Add(2*time.Second), true)
+	want(t, r, "disk full", "raise gateway_spool/gateway critical")
+	hs.h.SpoolWriteError, hs.h.SpoolDiskLow = "", false
+	c.Tick(t0.Add(3*time.Second), true)
+	want(t, r, "disk freed", "clear gateway_spool/gateway")
+	hs.h.SpoolLost = 7182
+	c.Tick(t0.Add(4*time.Second), true)
+	want(t, r, "files lost", "raise gateway_spool/gateway warning")
+}
+
+// TestGatewayMQTTProblem: a known MQTT problem (wrong password, session taken over,
+// subscriptions denied) raises gateway_mqtt at once, critical, with the fix.
+func TestGatewayMQTTProblem(t *testing.T) {
+	r := newRecorder()
+	hs := &health{h: Health{MQTTConnected: true, ClockSynced: true}}
+	c := New(r, Options{Health: hs})
+	c.Tick(t0, true)
+	want(t, r, "healthy")
+	hs.h.MQTTConnected, hs.h.MQTTProblem = false, "the MQTT broker refuses the gateway's login"
+	c.Tick(t0.Add(time.Second), true)
+	want(t, r, "refused at once", "raise gateway_mqtt/gateway critical")
+	hs.h.MQTTConnected, hs.h.MQTTProblem = true, ""
+	c.Tick(t0.Add(2*time.Second), true)
+	want(t, r, "fixed", "clear gateway_mqtt/gateway")
+	hs.h.MQTTProblem = "an ACL denies the gateway's reads"
+	c.Tick(t0.Add(3*time.Second), true)
+	want(t, r, "deaf while connected", "raise gateway_mqtt/gateway critical")
+}

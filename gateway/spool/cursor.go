@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // The cursor file holds the delivered cursor: magic "SQC1", the seq as uint64, and the
@@ -64,6 +65,18 @@ func writeCursor(dir string, dirf *os.File, seq uint64) error {
 		err = cerr
 	}
 	if err != nil {
+		os.Remove(tmp)
+		if isNoSpace(err) {
+			// A full disk must not stop delivery: that is what frees it. The cursor
+			// file exists (Open makes sure of it) and overwriting its 16 bytes in place
+			// needs no new block. A write torn by a power cut fails the CRC and makes
+			// delivery start again at the oldest record: records twice, never lost.
+			if ierr := writeCursorInPlace(dir, seq); ierr == nil {
+				return nil
+			} else {
+				err = errors.Join(err, ierr)
+			}
+		}
 		return fmt.Errorf("write cursor %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, cursorName)); err != nil {
@@ -73,4 +86,28 @@ func writeCursor(dir string, dirf *os.File, seq uint64) error {
 		return fmt.Errorf("write cursor: sync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// writeCursorInPlace overwrites the existing cursor file in dir in place and fsyncs it.
+func writeCursorInPlace(dir string, seq uint64) error {
+	f, err := os.OpenFile(filepath.Join(dir, cursorName), os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("rewrite cursor in place: %w", err)
+	}
+	_, err = f.WriteAt(encodeCursor(seq), 0)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("rewrite cursor in place: %w", err)
+	}
+	return nil
+}
+
+// isNoSpace reports whether err says the file system (or the user's quota) is full.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

@@ -44,6 +44,15 @@
 // wrapping the disk's error; the segment is truncated back to its last good size, so a
 // later Append continues on a consistent file.
 //
+// A full disk does not stop delivery. Open lowers MaxBytes to what the file system has
+// room for (logged) and makes sure the cursor file exists; when Commit cannot write a
+// new cursor file for lack of space it overwrites the existing one in place, so the
+// cursor moves, delivered segments are deleted and appends resume. Stats.WriteError,
+// DiskFree and DiskLow tell the gateway. Open also finds holes between segment files
+// (a file deleted, a damaged tail cut off): their undelivered records are counted in
+// Stats.Lost (Corrupt after a cut tail) and logged, and the next file is renamed to
+// close the hole so that it is reported once.
+//
 // # File format
 //
 // A segment is a sequence of records, each: magic F5 7E 53 51, payload length (uint32

@@ -92,6 +92,21 @@ type Stats struct {
 	Backlog        int64     // undelivered events on disk
 	Oldest         time.Time // Event.Time of the oldest undelivered event; zero if none
 	Commits        uint64    // write+fsync groups; Appended/Commits is the group-commit factor
+
+	// Lost counts undelivered records found missing on Open: between two segment
+	// files (a file deleted, or a damaged tail cut off) the seqs jump. Each hole is
+	// reported once: Open renames the next file to close it.
+	Lost uint64
+	// MaxBytes is the bound in force: Options.MaxBytes, lowered at Open to what the
+	// file system had room for.
+	MaxBytes int64
+	// DiskFree is the space left on the spool's file system; -1 if unknown.
+	DiskFree int64
+	// DiskLow: DiskFree is below two segments, the spool will soon fail to store.
+	DiskLow bool
+	// WriteError is the error of the last failed write, "" once a write succeeds:
+	// while it is set the spool cannot store readings (e.g. the disk is full).
+	WriteError string
 }
 
 // Spool is an on-disk, append-only, crash-safe queue of telemetry events. Its methods
@@ -135,8 +150,9 @@ type Spool struct {
 	hint        readHint
 	oldest      oldestCache
 
-	appended, dropped, corrupt, commits uint64
-	truncated                           int64
+	appended, dropped, corrupt, commits, lost uint64
+	truncated                                 int64
+	writeErr                                  error // the last write's error; nil after a success
 }
 
 // readHint remembers where the last Read stopped: the first record with a seq of at
@@ -210,8 +226,41 @@ func open(dir string, opt Options, of openFunc) (*Spool, error) {
 		return nil, err
 	}
 	s.scanBuf = nil
+	s.boundBySpace()
+	s.reserveCursor()
 	go s.writeLoop()
 	return s, nil
+}
+
+// boundBySpace lowers MaxBytes to the bytes the spool holds plus the space free on
+// its file system, less a reserve, so that the oldest segments are dropped (counted,
+// logged) before the disk fills, rather than appends failing with ENOSPC.
+func (s *Spool) boundBySpace() {
+	free, err := freeBytes(s.dir)
+	if err != nil {
+		s.log.Warn("cannot read the free space of the spool's file system; max_bytes not checked", "err", err)
+		return
+	}
+	reserve := s.opt.SegmentBytes // room for the cursor, the lock, the dead-letter file
+	room := s.bytes + free - reserve
+	if room >= s.opt.MaxBytes {
+		return
+	}
+	limit := max(room, s.opt.SegmentBytes)
+	s.log.Warn("spool max_bytes is larger than the disk has room for; bounded by the free space",
+		"max_bytes", s.opt.MaxBytes, "free_bytes", free, "spool_bytes", s.bytes, "bound", limit)
+	s.opt.MaxBytes = limit
+}
+
+// reserveCursor makes sure the cursor file exists, so that Commit can always
+// overwrite it in place when the disk is full.
+func (s *Spool) reserveCursor() {
+	if _, err := os.Stat(filepath.Join(s.dir, cursorName)); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err := writeCursor(s.dir, s.dirf, s.cursor); err != nil {
+		s.log.Warn("cannot create the cursor file", "err", err)
+	}
 }
 
 // mkdirDurable creates dir and any missing parents, and fsyncs the parent of each
@@ -292,6 +341,7 @@ func (s *Spool) recover() error {
 	var (
 		last     uint64 // seq of the last intact record so far
 		haveLast bool
+		cutTail  bool // the segment holding last had a damaged tail cut off
 	)
 	for i, first := range firsts {
 		isLast := i == len(firsts)-1
@@ -301,17 +351,23 @@ func (s *Spool) recover() error {
 			haveLast = false
 			continue
 		}
-		nextFirst := uint64(0)
-		if !isLast {
-			nextFirst = firsts[i+1]
-		}
-		g, err := s.recoverSegment(first, nextFirst, &last, &haveLast, isLast)
+		prevLast, prevHave, prevCut := last, haveLast, cutTail
+		g, cut, err := s.recoverSegment(first, &last, &haveLast, isLast)
 		if err != nil {
 			return err
 		}
 		if g.records == 0 && !isLast {
+			if cut {
+				s.log.Warn("removed a file named like a segment that holds no valid record", "segment", g.name)
+			}
 			s.removeFile(g.name)
 			continue
+		}
+		if g.records > 0 || !cut {
+			cutTail = cut
+		}
+		if prevHave {
+			s.closeGap(g, prevLast+1, prevCut, isLast && g.records == 0 && cut)
 		}
 		s.segs = append(s.segs, g)
 		s.bytes += g.size
@@ -340,16 +396,16 @@ func (s *Spool) recover() error {
 // recoverSegment scans one segment file, truncates a torn or damaged tail and skips
 // damaged records. last and haveLast carry the last intact seq across segments; seqs
 // must increase. nextFirst is the next segment's first seq (unused for the last).
-func (s *Spool) recoverSegment(first, nextFirst uint64, last *uint64, haveLast *bool, isLast bool) (*segment, error) {
-	g := &segment{name: segName(first), first: first, next: first}
+func (s *Spool) recoverSegment(first uint64, last *uint64, haveLast *bool, isLast bool) (g *segment, cut bool, err error) {
+	g = &segment{name: segName(first), first: first, next: first}
 	path := filepath.Join(s.dir, g.name)
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return nil, false, fmt.Errorf("spool: %w", err)
 	}
 	f, err := s.open(path, os.O_RDWR)
 	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return nil, false, fmt.Errorf("spool: %w", err)
 	}
 	size := fi.Size()
 	w := &window{r: f, size: size, buf: s.scanBuf[:0]}
@@ -364,7 +420,7 @@ func (s *Spool) recoverSegment(first, nextFirst uint64, last *uint64, haveLast *
 		at, rec, found, err := w.next(off, accept)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("spool: recover %s: %w", g.name, err)
+			return nil, false, fmt.Errorf("spool: recover %s: %w", g.name, err)
 		}
 		if !found {
 			break
@@ -386,15 +442,13 @@ func (s *Spool) recoverSegment(first, nextFirst uint64, last *uint64, haveLast *
 		off = at + int64(len(rec))
 	}
 	if off < size {
+		cut = true
 		if isLast {
 			s.log.Warn("truncated torn tail", "segment", g.name, "offset", off, "bytes", size-off)
 		} else {
-			lost := uint64(1)
-			if nextFirst > expect {
-				lost = nextFirst - expect
-			}
-			s.corrupt += lost
-			s.log.Warn("truncated damaged segment tail", "segment", g.name, "offset", off, "bytes", size-off, "records", lost)
+			// The records lost are counted by closeGap, from the next segment's first
+			// record: a file name alone may be garbage.
+			s.log.Warn("truncated damaged segment tail", "segment", g.name, "offset", off, "bytes", size-off)
 		}
 		s.truncated += size - off
 		err := f.Truncate(off)
@@ -403,16 +457,61 @@ func (s *Spool) recoverSegment(first, nextFirst uint64, last *uint64, haveLast *
 		}
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("spool: truncate %s: %w", g.name, err)
+			return nil, false, fmt.Errorf("spool: truncate %s: %w", g.name, err)
 		}
 	}
 	g.size = off
 	if isLast {
 		g.f = f
 	} else if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return nil, false, fmt.Errorf("spool: %w", err)
 	}
-	return g, nil
+	return g, cut, nil
+}
+
+// closeGap checks that g, recovered after a segment whose last intact record was
+// expect-1, starts where it ended. Records missing in between (a segment file deleted,
+// a damaged tail cut off) that were not yet delivered are counted in Lost (or Corrupt
+// after a cut tail) and logged; g's file is then renamed to start at expect, so that
+// the next Open does not report the same hole again. garbage: g is the last file, had
+// bytes but no valid record; its name says nothing, so it is renamed without counting.
+func (s *Spool) closeGap(g *segment, expect uint64, afterCut, garbage bool) {
+	if g.records == 0 && !garbage {
+		// An empty last segment ahead of the data: the seqs of appends that failed
+		// and could not be undone (undoWrite) are skipped like this. Nothing was lost.
+		return
+	}
+	lo := g.first
+	if g.records > 0 {
+		lo = g.lo
+	}
+	if lo <= expect || g.first <= expect {
+		return
+	}
+	if !garbage {
+		if from := max(expect, s.cursor); lo > from {
+			n := lo - from
+			if afterCut {
+				s.corrupt += n
+			} else {
+				s.lost += n
+			}
+			s.log.Error("spool records missing: a segment file was deleted or damaged; these readings are lost",
+				"first_missing", from, "records", n, "next_segment", g.name)
+		}
+	}
+	name := segName(expect)
+	if err := os.Rename(filepath.Join(s.dir, g.name), filepath.Join(s.dir, name)); err != nil {
+		s.log.Warn("cannot rename segment to close a hole; it will be reported again", "segment", g.name, "err", err)
+		return
+	}
+	if err := s.dirf.Sync(); err != nil {
+		s.log.Warn("cannot sync the spool directory", "err", err)
+	}
+	g.name, g.first = name, expect
+	if g.records == 0 {
+		g.next = expect
+	}
 }
 
 // createSegment creates the empty segment file for first and makes its directory
@@ -614,6 +713,9 @@ func (s *Spool) commit(batch []*request) {
 		return
 	}
 	err := s.write(live, size)
+	s.mu.Lock()
+	s.writeErr = err
+	s.mu.Unlock()
 	for _, r := range live {
 		r.done <- err
 	}
@@ -697,7 +799,13 @@ func (s *Spool) undoWrite(g *segment, n uint64, err error) error {
 // makeRoom rolls to a new segment if the active one cannot take size more bytes, then
 // deletes the oldest segments until size more bytes fit under MaxBytes.
 func (s *Spool) makeRoom(size int64) error {
-	if g := s.active; s.broken || (g.size > 0 && g.size+size > s.opt.SegmentBytes) {
+	s.mu.Lock()
+	full := s.writeErr != nil && isNoSpace(s.writeErr)
+	// On a full disk, a delivered active segment is only freed once it is no longer
+	// active: roll, and the delivered segments go below.
+	delivered := s.active.next <= s.cursor
+	s.mu.Unlock()
+	if g := s.active; s.broken || (g.size > 0 && g.size+size > s.opt.SegmentBytes) || (full && g.size > 0 && delivered) {
 		if err := s.roll(); err != nil {
 			return err
 		}
@@ -707,8 +815,17 @@ func (s *Spool) makeRoom(size int64) error {
 		name   string
 		events uint64
 	}
-	var drops []drop
+	var (
+		drops []drop
+		gone  []string
+	)
 	s.mu.Lock()
+	for len(s.segs) > 1 && s.segs[0].next <= s.cursor && s.segs[0] != s.active {
+		g := s.segs[0]
+		s.segs = s.segs[1:]
+		s.detach(g)
+		gone = append(gone, g.name)
+	}
 	for s.bytes+size > s.opt.MaxBytes && len(s.segs) > 1 {
 		g := s.segs[0]
 		s.segs = s.segs[1:]
@@ -718,6 +835,9 @@ func (s *Spool) makeRoom(size int64) error {
 		drops = append(drops, drop{g.name, n})
 	}
 	s.mu.Unlock()
+	for _, name := range gone {
+		s.removeFile(name)
+	}
 	for _, d := range drops {
 		s.removeFile(d.name)
 		if d.events > 0 {
@@ -1005,6 +1125,12 @@ func (s *Spool) Stats() Stats {
 		TruncatedBytes: s.truncated,
 		Bytes:          s.bytes,
 		Commits:        s.commits,
+		Lost:           s.lost,
+		MaxBytes:       s.opt.MaxBytes,
+		DiskFree:       -1,
+	}
+	if s.writeErr != nil {
+		st.WriteError = s.writeErr.Error()
 	}
 	var (
 		first uint64
@@ -1018,6 +1144,10 @@ func (s *Spool) Stats() Stats {
 	}
 	cache, closed := s.oldest, s.closed
 	s.mu.Unlock()
+	if free, err := freeBytes(s.dir); err == nil {
+		st.DiskFree = free
+		st.DiskLow = free < 2*s.opt.SegmentBytes
+	}
 	if !have || closed {
 		return st
 	}

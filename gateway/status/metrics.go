@@ -15,6 +15,7 @@ type collector struct {
 	mqttConnected, clockSynced, received, acked                       *prometheus.Desc
 	messages, rejects                                                 *prometheus.Desc
 	spoolAppended, spoolBytes, spoolBacklog, spoolAge, spoolDropped   *prometheus.Desc
+	spoolCorrupt, spoolLost, spoolFree, spoolFailing                  *prometheus.Desc
 	influxPoints, influxBatches, influxRetries, influxDead, influxErr *prometheus.Desc
 	condOpen, alertsFiring, uptime                                    *prometheus.Desc
 }
@@ -36,6 +37,10 @@ func newCollector(p Provider, centre string, now func() time.Time) *collector {
 		spoolBacklog:  d("saqshy_spool_backlog_events", "Readings in the spool not yet in InfluxDB."),
 		spoolAge:      d("saqshy_spool_backlog_age_seconds", "Age of the oldest reading not yet in InfluxDB; 0 when none waits."),
 		spoolDropped:  d("saqshy_spool_dropped_total", "Readings dropped because the spool was full."),
+		spoolCorrupt:  d("saqshy_spool_corrupt_total", "Readings lost to damaged spool files, since the gateway started."),
+		spoolLost:     d("saqshy_spool_lost_total", "Readings lost to missing spool files (holes between segments), found at start."),
+		spoolFree:     d("saqshy_spool_disk_free_bytes", "Bytes free on the spool's file system."),
+		spoolFailing:  d("saqshy_spool_write_failing", "1 while the spool cannot store readings (e.g. the disk is full)."),
 		influxPoints:  d("saqshy_influx_points_total", "Points InfluxDB accepted."),
 		influxBatches: d("saqshy_influx_batches_total", "Write requests InfluxDB accepted."),
 		influxRetries: d("saqshy_influx_retries_total", "Write requests that failed and were retried."),
@@ -51,6 +56,7 @@ func newCollector(p Provider, centre string, now func() time.Time) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.mqttConnected, c.clockSynced, c.received, c.acked, c.messages, c.rejects,
 		c.spoolAppended, c.spoolBytes, c.spoolBacklog, c.spoolAge, c.spoolDropped,
+		c.spoolCorrupt, c.spoolLost, c.spoolFree, c.spoolFailing,
 		c.influxPoints, c.influxBatches, c.influxRetries, c.influxDead, c.influxErr, c.condOpen, c.alertsFiring, c.uptime} {
 		ch <- d
 	}
@@ -91,6 +97,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	g(c.spoolAge, age)
 	n(c.spoolDropped, s.SpoolDropped)
+	n(c.spoolCorrupt, s.SpoolCorrupt)
+	n(c.spoolLost, s.SpoolLost)
+	if s.SpoolDiskFree >= 0 {
+		g(c.spoolFree, float64(s.SpoolDiskFree))
+	}
+	g(c.spoolFailing, b2f(s.SpoolError != ""))
 	n(c.influxPoints, s.Written)
 	n(c.influxBatches, s.WriterBatches)
 	n(c.influxRetries, s.WriterRetries)

@@ -111,8 +111,17 @@ func New(opt Options) (*Server, error) {
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !opt.Provider.Snapshot().MQTTConnected {
+		snap := opt.Provider.Snapshot()
+		if !snap.MQTTConnected {
 			http.Error(w, "mqtt not connected", http.StatusServiceUnavailable)
+			return
+		}
+		if snap.MQTTProblem != "" {
+			http.Error(w, "mqtt: "+snap.MQTTProblem, http.StatusServiceUnavailable)
+			return
+		}
+		if snap.SpoolError != "" {
+			http.Error(w, "spool cannot store readings: "+snap.SpoolError, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

@@ -20,6 +20,7 @@ type Snapshot struct {
 	Now           time.Time
 	Uptime        time.Duration
 	MQTTConnected bool
+	MQTTProblem   string // what keeps MQTT from delivering, with the fix; "" if nothing known
 	ClockSynced   bool
 	InfluxURL     string // "" = spool only
 	InfluxError   string
@@ -31,6 +32,10 @@ type Snapshot struct {
 	SpoolBytes    int64
 	SpoolOldest   time.Time // time of the oldest reading not yet in InfluxDB; zero if none
 	SpoolDropped  uint64
+	SpoolCorrupt  uint64 // readings lost to damaged spool files
+	SpoolLost     uint64 // readings lost to missing spool files (holes between segments)
+	SpoolDiskFree int64  // bytes free on the spool's file system; -1 unknown
+	SpoolError    string // the spool's last write error; "" when it stores readings
 	Written       uint64
 	WriterBatches uint64 // batches InfluxDB accepted
 	WriterRetries uint64 // failed writes that were retried

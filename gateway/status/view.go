@@ -206,6 +206,15 @@ func buildView(s Snapshot, lang string) *view {
 	if s.Rejected > 0 {
 		v.Cards = append(v.Cards, card{Label: t.T("rejected"), Value: fmt.Sprint(s.Rejected), Class: "warn"})
 	}
+	if n := s.SpoolCorrupt + s.SpoolLost; n > 0 {
+		v.Cards = append(v.Cards, card{Label: t.T("lost"), Value: fmt.Sprint(n), Class: "crit"})
+	}
+	if s.MQTTProblem != "" {
+		v.Cards = append(v.Cards, card{Label: t.T("mqtt_problem"), Value: s.MQTTProblem, Class: "crit"})
+	}
+	if s.SpoolError != "" {
+		v.Cards = append(v.Cards, card{Label: t.T("spool_failing"), Value: s.SpoolError, Class: "crit"})
+	}
 	if s.SpoolDropped > 0 {
 		v.Cards = append(v.Cards, card{Label: t.T("dropped"), Value: fmt.Sprint(s.SpoolDropped), Class: "crit"})
 	}

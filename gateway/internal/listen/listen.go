@@ -166,3 +166,19 @@ func (c *Conn) Subscribe(ctx context.Context, filters []string) error {
 
 // Close disconnects.
 func (c *Conn) Close() { c.c.Disconnect(100) }
+
+// Publish sends payload to topic at QoS 1 and waits for the broker's acknowledgement.
+func (c *Conn) Publish(ctx context.Context, topic string, payload []byte) error {
+	tok := c.c.Publish(topic, 1, false, payload)
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(c.timeout):
+		return fmt.Errorf("publish %s: no acknowledgement within %s", topic, c.timeout)
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("publish %s: %w", topic, err)
+	}
+	return nil
+}
