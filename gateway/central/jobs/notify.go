@@ -20,7 +20,7 @@ import (
 // Message is what the monitor tells the outside world: a central alert (a silent
 // gateway) raised or resolved, or the daily report.
 type Message struct {
-	Type     string    `json:"type"`               // "silent_gateway" or "daily_report"
+	Type     string    `json:"type"`               // "silent_gateway", "registry_version" or "daily_report"
 	State    string    `json:"state,omitempty"`    // firing or resolved (alerts)
 	ID       string    `json:"id"`                 // incident or report id
 	Centre   string    `json:"centre,omitempty"`   // centre id

@@ -13,6 +13,7 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/alert/notify"
 	"github.com/saqshy/saqshy/gateway/central/jobs"
+	"github.com/saqshy/saqshy/gateway/central/regsvc"
 	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/central/web"
 )
@@ -26,7 +27,31 @@ type App struct {
 	Rollup   *store.Rollup
 	Latest   *store.Latest
 	Server   *web.Server
-	log      *slog.Logger
+	// Registry and RegistryWatch are the ministry registry's service and the
+	// check of the versions the gateways run; nil without registry: in the config.
+	Registry      *regsvc.Service
+	RegistryWatch *jobs.RegistryWatcher
+	log           *slog.Logger
+}
+
+// gateways is the gateway state the pages show: the silent-gateway watch's, with
+// the registry watch's versions.
+type gateways struct {
+	silent *jobs.Watcher
+	reg    *jobs.RegistryWatcher
+}
+
+func (g gateways) States() map[string]store.GatewayState {
+	out := g.silent.States()
+	if g.reg == nil {
+		return out
+	}
+	for id, st := range g.reg.States() {
+		gs := out[id]
+		gs.Registry = st
+		out[id] = gs
+	}
+	return out
 }
 
 // New wires an App from a validated config. now may be nil (time.Now).
@@ -66,11 +91,25 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	}
 	a.Rollup = store.NewRollup(a.Store, cfg.StateDir, cfg.Rollup.Backfill, log.With("part", "rollup"), now)
 	a.Rollup.SetCentres(centres)
+	if rg := cfg.Registry; rg.Dir != "" {
+		a.Registry, err = regsvc.New(regsvc.Options{Dir: rg.Dir, BundlesDir: rg.BundlesDir, MinistryKey: cfg.ministryKey, Proxy: cfg.proxy,
+			RatePerMinute: rg.RatePerMinute, Log: log.With("part", "registry"), Now: now})
+		if err != nil {
+			return nil, err
+		}
+		a.RegistryWatch, err = jobs.NewRegistryWatcher(a.Store, a.Registry, n, cfg.Centres, time.Duration(rg.Grace), cfg.StateDir, log.With("part", "registry-watch"), now)
+		if err != nil {
+			return nil, err
+		}
+	}
 	a.Latest = store.NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	opt := web.Options{Centres: cfg.Centres, Users: cfg.Users, Attention: cfg.Attention, Loc: cfg.reportLoc, StateDir: cfg.StateDir,
-		Proxy: cfg.proxy, Store: a.Store, Gateways: a.Watcher, Reports: a.Reporter, Log: log.With("part", "web"), Now: now}
+		Proxy: cfg.proxy, Store: a.Store, Gateways: gateways{a.Watcher, a.RegistryWatch}, Reports: a.Reporter, Log: log.With("part", "web"), Now: now}
 	if cfg.Latest.Enabled == nil || *cfg.Latest.Enabled {
 		opt.Latest = a.Latest
+	}
+	if a.Registry != nil {
+		opt.Registry = a.Registry
 	}
 	a.Server, err = web.NewServer(opt)
 	if err != nil {
@@ -96,6 +135,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); a.Watcher.Run(ctx, time.Duration(a.Config.PollEvery)) }()
 	go func() { defer wg.Done(); a.Reporter.Run(ctx) }()
+	if a.RegistryWatch != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.RegistryWatch.Run(ctx, time.Duration(a.Config.PollEvery)) }()
+	}
 	if a.Config.Latest.Enabled == nil || *a.Config.Latest.Enabled {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Latest.Run(ctx, time.Duration(a.Config.Latest.Every)) }()
@@ -104,7 +147,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Rollup.Run(ctx, 5*time.Minute) }()
 	}
-	srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("saqshy-monitor listening", "addr", ln.Addr().String(), "centres", len(a.Config.Centres))
@@ -124,6 +167,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// Handler is the monitor's routes: the pages, and the signed registry bundles at
+// regsvc.BundlePath (no login) when the monitor keeps the registry.
+func (a *App) Handler() http.Handler {
+	pages := a.Server.Handler()
+	if a.Registry == nil {
+		return pages
+	}
+	mux := http.NewServeMux()
+	mux.Handle(regsvc.BundlePath, a.Registry.Handler())
+	mux.Handle("/", pages)
+	return mux
 }
 
 // channels returns the configured notification channels, nil for none.

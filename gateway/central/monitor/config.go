@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/central/web"
+	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
@@ -91,8 +93,23 @@ type Config struct {
 	} `yaml:"notify"`
 	Centres []store.CentreInfo `yaml:"centres"`
 	Users   []web.User         `yaml:"users"`
+	// Registry is the ministry registry the monitor keeps (docs/RATING.md): the
+	// entries in dir (one <centre>.yaml each, edited by the region officers, every
+	// change in dir/changes.log), the signed bundles in bundles_dir (made offline
+	// with saqshy-registry sign), served at GET /registry/v1/<centre>.bundle.
+	// Off when dir is empty.
+	Registry struct {
+		Dir         string `yaml:"dir"`
+		BundlesDir  string `yaml:"bundles_dir"`
+		MinistryKey string `yaml:"ministry_key"` // the ministry's public key file (saqshy-registry keygen's .pub)
+		// Grace is how long a gateway has to run a bundle once it is in effect
+		// (published and past its not-before time); default 2h.
+		Grace         Duration `yaml:"grace"`
+		RatePerMinute int      `yaml:"rate_per_minute"` // bundle requests per client address; default 30
+	} `yaml:"registry"`
 
 	proxy         webauth.Proxy
+	ministryKey   ed25519.PublicKey
 	influxToken   string
 	webhookSecret []byte
 	smtpPassword  string
@@ -306,6 +323,34 @@ func (c *Config) validate() error {
 		}
 		if err := ce.LoadLocation(); err != nil {
 			bad("%s.timezone: %v", p, err)
+		}
+	}
+	if rg := &c.Registry; rg.Dir != "" || rg.BundlesDir != "" || rg.MinistryKey != "" {
+		for name, d := range map[string]string{"dir": rg.Dir, "bundles_dir": rg.BundlesDir} {
+			if d == "" {
+				bad("registry.%s: required with a registry", name)
+			} else if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				bad("registry.%s: %q is not a directory", name, d)
+			}
+		}
+		if rg.MinistryKey == "" {
+			bad("registry.ministry_key: required: the ministry's public key file, to check the bundles before serving them")
+		} else if b, err := os.ReadFile(rg.MinistryKey); err != nil {
+			bad("registry.ministry_key: %v", err)
+		} else if pub, err := registry.ParsePublicKey(b); err != nil {
+			bad("registry.ministry_key: %s: %v", rg.MinistryKey, err)
+		} else {
+			c.ministryKey = pub
+		}
+		if rg.Grace == 0 {
+			rg.Grace = Duration(2 * time.Hour)
+		} else if rg.Grace < 0 {
+			bad("registry.grace: %v is negative", time.Duration(rg.Grace))
+		}
+		if rg.RatePerMinute == 0 {
+			rg.RatePerMinute = 30
+		} else if rg.RatePerMinute < 0 || rg.RatePerMinute > 10000 {
+			bad("registry.rate_per_minute: %d is outside 1..10000", rg.RatePerMinute)
 		}
 	}
 	regions := map[string]bool{}

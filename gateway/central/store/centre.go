@@ -50,6 +50,9 @@ type GatewayState struct {
 	LastSeen    time.Time
 	Silent      bool
 	SilentSince time.Time
+	// Registry is the registry version the gateway runs against the signed ones
+	// (zero without a registry service).
+	Registry RegistryState
 }
 
 // ValidID reports whether s is a usable centre id: letters, digits, '-', '_' and '.'.

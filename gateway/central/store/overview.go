@@ -188,6 +188,12 @@ func attention(r *CentreRow, a Attention) []Reason {
 	if r.Gateway.Silent {
 		out = append(out, Reason{Key: "reason.silent", Arg: fmtSince(r.Gateway.LastSeen)})
 	}
+	switch g := r.Gateway.Registry; g.Problem {
+	case RegistryUnrated:
+		out = append(out, Reason{Key: "reason.unrated", Arg: fmt.Sprintf("v%d", g.InForce)})
+	case RegistryOld, RegistryUnknown:
+		out = append(out, Reason{Key: "reason.registry", Arg: fmt.Sprintf("v%d ≠ v%d", g.Version, g.InForce)})
+	}
 	if r.OpenCritical > 0 {
 		out = append(out, Reason{Key: "reason.critical", Arg: fmt.Sprint(r.OpenCritical)})
 	}

@@ -38,8 +38,10 @@ type Options struct {
 	// Latest is this process's centre_latest writer, whose snapshot the overview
 	// reads first; nil: read centre_latest from InfluxDB, else the raw measurements.
 	Latest *store.Latest
-	Log    *slog.Logger
-	Now    func() time.Time // nil: time.Now
+	// Registry is the ministry registry kept by the monitor; nil: no registry pages.
+	Registry Registry
+	Log      *slog.Logger
+	Now      func() time.Time // nil: time.Now
 }
 
 // Gateways is the state of every centre's gateway (jobs.Watcher).
@@ -120,6 +122,12 @@ func NewServer(opt Options) (*Server, error) {
 		"dur":  fmtDur,
 		"date": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") },
 		"hm":   func(t time.Time, loc *time.Location) string { return t.In(loc).Format("02.01 15:04") },
+		"short": func(s string) string {
+			if len(s) > 12 {
+				return s[:12] + "…"
+			}
+			return s
+		},
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -142,6 +150,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /export/download", s.auth(s.exportDownload))
 	mux.HandleFunc("GET /reports", s.auth(s.reportList))
 	mux.HandleFunc("GET /reports/{date}", s.auth(s.reportPage))
+	if s.opt.Registry != nil {
+		mux.HandleFunc("GET /registry", s.auth(s.registryList))
+		mux.HandleFunc("GET /registry/{id}", s.auth(s.registryPage))
+		mux.HandleFunc("POST /registry/{id}", s.auth(s.registryPage))
+	}
 	return securityHeaders(mux)
 }
 
@@ -165,6 +178,8 @@ type page struct {
 	Error  string
 	Langs  []string
 	Status int
+	// Registry: the monitor keeps the ministry registry (its pages exist).
+	Registry bool
 }
 
 func (p page) T(key string, args ...any) string { return tr(p.Lang, key, args...) }
@@ -223,7 +238,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, ss *session, title string, data any) page {
-	p := page{Data: data, Title: title}
+	p := page{Data: data, Title: title, Registry: s.opt.Registry != nil}
 	if ss != nil {
 		p.User, p.CSRF = ss.User, ss.CSRF
 	}

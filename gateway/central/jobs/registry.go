@@ -1,0 +1,307 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+)
+
+// registrySource answers which registry version each gateway reports in its
+// heartbeat (Store.GatewayRegistry).
+type registrySource interface {
+	GatewayRegistry(ctx context.Context, from time.Time) (map[string]store.RegistryReport, error)
+}
+
+// signedSource lists the signed bundles per centre (regsvc.Service.Signed).
+type signedSource interface {
+	Signed() map[string][]store.SignedBundle
+}
+
+// regIncident is an open registry incident of a centre.
+type regIncident struct {
+	ID         string    `json:"id"`
+	Problem    string    `json:"problem"` // store.RegistryUnrated, RegistryOld or RegistryUnknown
+	Since      time.Time `json:"since"`
+	Text       string    `json:"text"`
+	Notified   bool      `json:"notified"`
+	NotifiedTo []string  `json:"notified_to,omitempty"`
+}
+
+type registryWatchState struct {
+	Open   map[string]*regIncident `json:"open"`
+	Unsent []pendingMessage        `json:"unsent"`
+}
+
+// RegistryWatcher raises a centre whose gateway does not run the registry version
+// in force like a silent gateway: for every centre with a signed bundle in effect
+// (its not-before time or its publication, whichever is later, plus Grace: the
+// time a gateway has to fetch it), a heartbeat that says unrated (registry_version
+// 0 or absent) or another version opens an incident, announced once to the
+// monitor's channels and resolved when the gateway reports the version in force.
+// A gateway sending no heartbeat at all is the silent-gateway watch's, not this.
+// Its state (open incidents, undelivered resolutions) survives a restart.
+type RegistryWatcher struct {
+	src    registrySource
+	signed signedSource
+	notify Notifier
+	names  map[string]store.CentreInfo
+	grace  time.Duration
+	path   string
+	log    *slog.Logger
+	now    func() time.Time
+
+	pollMu sync.Mutex
+	mu     sync.Mutex
+	st     registryWatchState
+	states map[string]store.RegistryState
+}
+
+// NewRegistryWatcher loads the state file (registry.json) from dir. centres name
+// the registered centres in messages.
+func NewRegistryWatcher(src registrySource, signed signedSource, n Notifier, centres []store.CentreInfo, grace time.Duration, dir string, log *slog.Logger, now func() time.Time) (*RegistryWatcher, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &RegistryWatcher{src: src, signed: signed, notify: n, grace: grace, path: filepath.Join(dir, "registry.json"),
+		log: log, now: now, names: map[string]store.CentreInfo{}, states: map[string]store.RegistryState{}}
+	for _, c := range centres {
+		w.names[c.ID] = c
+	}
+	w.st.Open = map[string]*regIncident{}
+	b, err := os.ReadFile(w.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("registry watch: %w", err)
+	default:
+		if err := json.Unmarshal(b, &w.st); err != nil {
+			return nil, fmt.Errorf("registry watch: state file %s: %w", w.path, err)
+		}
+		if w.st.Open == nil {
+			w.st.Open = map[string]*regIncident{}
+		}
+	}
+	return w, nil
+}
+
+// judge compares a gateway's report with the signed bundles of its centre.
+func judge(list []store.SignedBundle, rep store.RegistryReport, reported bool, grace time.Duration, now time.Time) store.RegistryState {
+	st := store.RegistryState{Reported: reported && rep.HasVersion, Version: rep.Version, ConfigHash: rep.ConfigHash}
+	for _, b := range list {
+		st.Latest = max(st.Latest, b.Version)
+		if !b.InEffect().Add(grace).After(now) {
+			st.InForce = max(st.InForce, b.Version)
+		}
+	}
+	switch {
+	case !reported || st.InForce == 0:
+		// No heartbeat: the silent-gateway watch's. No bundle in force: nothing to run.
+		if st.Latest > 0 && st.Reported && st.Version > st.Latest {
+			st.Problem = store.RegistryUnknown
+		}
+	case !st.Reported || st.Version == 0:
+		st.Problem = store.RegistryUnrated
+	case st.Version < st.InForce:
+		st.Problem = store.RegistryOld
+	case st.Version > st.Latest:
+		st.Problem = store.RegistryUnknown
+	}
+	return st
+}
+
+func (w *RegistryWatcher) text(c store.CentreInfo, st store.RegistryState) string {
+	switch st.Problem {
+	case store.RegistryUnrated:
+		return fmt.Sprintf("Gateway of %s (%s, %s) runs no registry (score unrated); registry v%d is in force", c.Name, c.ID, c.Region, st.InForce)
+	case store.RegistryOld:
+		return fmt.Sprintf("Gateway of %s (%s, %s) runs registry v%d; v%d is in force", c.Name, c.ID, c.Region, st.Version, st.InForce)
+	}
+	return fmt.Sprintf("Gateway of %s (%s, %s) runs registry v%d, which the ministry has not signed (latest signed v%d)", c.Name, c.ID, c.Region, st.Version, st.Latest)
+}
+
+// Poll reads the gateways' latest heartbeats, updates the incidents and delivers
+// what is due.
+func (w *RegistryWatcher) Poll(ctx context.Context) error {
+	w.pollMu.Lock()
+	defer w.pollMu.Unlock()
+	now := w.now()
+	reps, err := w.src.GatewayRegistry(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return err // InfluxDB down is not every gateway unrated
+	}
+	signed := w.signed.Signed()
+	dests := destinationsOf(w.notify)
+	w.mu.Lock()
+	states := map[string]store.RegistryState{}
+	var out []pendingMessage
+	centres := make([]string, 0, len(signed))
+	for c := range signed {
+		centres = append(centres, c)
+	}
+	for c := range w.st.Open {
+		if _, ok := signed[c]; !ok {
+			centres = append(centres, c) // its bundles were removed: resolve
+		}
+	}
+	slices.Sort(centres)
+	for _, id := range centres {
+		info, ok := w.names[id]
+		if !ok {
+			info = store.CentreInfo{ID: id, Name: id}
+		}
+		rep, reported := reps[id]
+		st := judge(signed[id], rep, reported, w.grace, now)
+		in := w.st.Open[id]
+		if in != nil && in.Problem != st.Problem {
+			delete(w.st.Open, id)
+			w.log.Info("gateway registry resolved", "centre", id, "was", in.Problem, "now", st.Problem)
+			if in.Notified {
+				w.st.Unsent = append(w.st.Unsent, pendingMessage{To: slices.Clone(in.NotifiedTo), Message: Message{
+					Type: "registry_version", State: "resolved", ID: in.ID, Centre: id, Name: info.Name, Region: info.Region, Since: in.Since,
+					Text: fmt.Sprintf("Gateway of %s (%s) no longer: %s", info.Name, id, in.Text)}})
+			}
+			in = nil
+		}
+		if in == nil && st.Problem != "" {
+			in = &regIncident{ID: fmt.Sprintf("registry-%s-%d", id, now.Unix()), Problem: st.Problem, Since: now, Text: w.text(info, st)}
+			w.st.Open[id] = in
+			w.log.Warn("gateway registry", "centre", id, "problem", st.Problem, "runs", st.Version, "in_force", st.InForce)
+		}
+		if in != nil {
+			st.Since = in.Since
+		}
+		if signed[id] != nil {
+			states[id] = st
+		}
+		if in == nil {
+			continue
+		}
+		var to []string
+		switch {
+		case !in.Notified:
+			to = dests
+		case in.NotifiedTo != nil:
+			to = minus(dests, in.NotifiedTo)
+		}
+		if len(to) > 0 {
+			out = append(out, pendingMessage{To: to, Message: Message{Type: "registry_version", State: "firing", ID: in.ID, Centre: id,
+				Name: info.Name, Region: info.Region, Since: in.Since, Text: in.Text}})
+		}
+	}
+	for id, rep := range reps { // centres without bundles: shown, never raised
+		if _, ok := states[id]; !ok {
+			states[id] = store.RegistryState{Reported: rep.HasVersion, Version: rep.Version, ConfigHash: rep.ConfigHash}
+		}
+	}
+	w.states = states
+	unsent := slices.Clone(w.st.Unsent)
+	w.mu.Unlock()
+
+	var keep []pendingMessage
+	for _, p := range unsent {
+		to := p.To
+		if to == nil {
+			to = dests
+		} else {
+			to = minus(to, minus(to, dests))
+		}
+		if len(to) == 0 {
+			continue
+		}
+		p.At = now
+		ok, err := deliverTo(ctx, w.notify, p.Message, to)
+		if err != nil {
+			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
+		}
+		if rest := minus(to, ok); len(rest) > 0 {
+			p.To = rest
+			keep = append(keep, p)
+		}
+	}
+	got := make([][]string, len(out))
+	for i, p := range out {
+		p.At = now
+		ok, err := deliverTo(ctx, w.notify, p.Message, p.To)
+		if err != nil {
+			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
+		}
+		got[i] = ok
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.Unsent = keep
+	for i, p := range out {
+		in := w.st.Open[p.Centre]
+		if in == nil || in.ID != p.ID || len(got[i]) == 0 {
+			continue
+		}
+		in.Notified = true
+		in.NotifiedTo = append(in.NotifiedTo, minus(got[i], in.NotifiedTo)...)
+	}
+	b, err := json.MarshalIndent(w.st, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(w.path, b)
+}
+
+// States returns the registry state of every centre with a signed bundle or a
+// heartbeat carrying a registry version, as of the last poll.
+func (w *RegistryWatcher) States() map[string]store.RegistryState {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]store.RegistryState, len(w.states))
+	for k, v := range w.states {
+		out[k] = v
+	}
+	return out
+}
+
+// Run polls every interval until ctx ends.
+func (w *RegistryWatcher) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("registry poll", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// destinationsOf names n's destinations.
+func destinationsOf(n Notifier) []string {
+	if mn, ok := n.(multiNotifier); ok {
+		return mn.Destinations()
+	}
+	return []string{allDests}
+}
+
+// deliverTo sends m to the destinations to and returns those that accepted it.
+func deliverTo(ctx context.Context, n Notifier, m Message, to []string) ([]string, error) {
+	if mn, ok := n.(multiNotifier); ok {
+		return mn.NotifyTo(ctx, m, to)
+	}
+	if err := n.Notify(ctx, m); err != nil {
+		return nil, err
+	}
+	return to, nil
+}
