@@ -28,10 +28,19 @@ func SafeNext(n string) string {
 	return n
 }
 
-// SameOrigin rejects a cross-site request that announces its origin.
+// SameOrigin rejects a cross-site request that announces its origin. A browser's
+// Sec-Fetch-Site (which pages cannot set) decides when present: a page sent with
+// Referrer-Policy: no-referrer posts its forms with Origin: null, and Chromium then
+// says same-origin there. Without it, the Origin header decides.
 func SameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "same-site", "cross-site":
+		return false
+	}
 	o := r.Header.Get("Origin")
-	if o == "" || o == "null" && r.Header.Get("Sec-Fetch-Site") == "" {
+	if o == "" || o == "null" {
 		return true
 	}
 	return o == "http://"+r.Host || o == "https://"+r.Host

@@ -283,6 +283,10 @@ func TestSameOrigin(t *testing.T) {
 		{"https://evil.example", "", false},
 		{"null", "", true},
 		{"null", "cross-site", false},
+		{"null", "same-site", false},
+		{"null", "same-origin", true}, // a no-referrer page's own form, as Chromium posts it
+		{"https://evil.example", "cross-site", false},
+		{"", "none", true},
 	} {
 		r := httptest.NewRequest(http.MethodPost, "http://example.test/login", nil)
 		if tc.origin != "" {
