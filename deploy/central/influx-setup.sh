@@ -66,7 +66,10 @@ live = b() |> range(start: -6h)
   |> last()
   |> latestPoint()
   |> scoreFields(prefix: "live_")
-yest = b() |> range(start: -48h, stop: -24h)
+// yesterday's local day start lies in (now-48h, now-24h], = now-24h at local midnight:
+// the stop is exclusive on 2.x, so it ends a second later (today's point is only
+// written once today has ended)
+yest = b() |> range(start: -48h, stop: -23h59m59s)
   |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day")
   |> last()
   |> latestPoint()
