@@ -104,6 +104,24 @@ func TestOverviewAtAnyHour(t *testing.T) {
 			e.checkOverview(t, rows)
 			set(now) // the task runs at now too
 			e.checkLatestTask(t)
+			// The centre page's nights are the overall points too.
+			nights, err := e.app.Store.Nights(ctx, "c00001", now.AddDate(0, 0, -3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, p := range e.points {
+				if p.m == "round_night" && p.tags["centre"] == "c00001" {
+					want = append(want, p.tags["night"]+" "+p.fields["on_time"]+"/"+p.fields["due"]+" "+p.fields["compliance"])
+				}
+			}
+			var got []string
+			for _, n := range nights {
+				got = append(got, fmt.Sprintf("%s %d/%d %v", n.Night, n.OnTime, n.Due, n.Compliance))
+			}
+			if len(want) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("c00001 nights %v, want %v", got, want)
+			}
 		})
 	}
 }
