@@ -84,7 +84,7 @@ coverage = b() |> range(start: -6h)
   |> map(fn: (r) => ({centre: r.centre, _field: "coverage", _value: string(v: r._value)}))
 // last() per series (centre, night, field), then the latest night's fields: a last()
 // over every night of a centre takes rows in table order, not time order, and mixes
-// two nights whenever two lie in the range (06:00-18:00 local)
+// two nights whenever two lie in the range (12 hours a day); per-zone-kind points left out
 nightRows = b() |> range(start: -36h)
   |> filter(fn: (r) => r._measurement == "round_night" and not exists r.zone_kind)
   |> last()

@@ -326,7 +326,9 @@ func nightsFrom(rows []Row) map[string][]Night {
 // field from that night's overall point. last() runs per series (centre, night,
 // field): grouping the nights together first would take each field's last row in
 // table order, which is not time order, and mix two nights' fields whenever two
-// nights lie in the range (from 06:00 to 18:00 local time).
+// nights lie in the range (12 hours a day: from 06:00 to 18:00 local for the
+// simulator's nights, stamped at 06:00). The per-zone-kind points (tag zone_kind)
+// are left out: they share the night's tag and time.
 func (s *Store) LastNights(ctx context.Context) (map[string]Night, error) {
 	rows, err := s.Query(ctx, s.from()+` |> range(start: -36h)
   |> filter(fn: (r) => r._measurement == "round_night" and not exists r.zone_kind)
