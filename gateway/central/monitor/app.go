@@ -54,16 +54,19 @@ func (g gateways) States() map[string]store.GatewayState {
 	return out
 }
 
-// New wires an App from a validated config. now may be nil (time.Now).
+// New wires an App from a validated config. now may be nil (time.Now); when set, the
+// store's relative query ranges count back from it too.
 func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
-	}
 	a := &App{Config: cfg, log: log}
 	a.Store = store.NewStore(cfg.Influx.URL, cfg.influxToken, cfg.Influx.Org, cfg.Influx.Bucket)
+	if now == nil {
+		now = time.Now // and the store's relative ranges keep InfluxDB's clock
+	} else {
+		a.Store.SetClock(now) // its queries' "now" is the monitor's
+	}
 	var n jobs.Notifier = jobs.NopNotifier{}
 	if ch := cfg.channels(); ch != nil {
 		n = ch

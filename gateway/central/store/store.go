@@ -19,6 +19,7 @@ type Store struct {
 	q      api.QueryAPI
 	w      api.WriteAPIBlocking
 	bucket string
+	now    func() time.Time // nil: relative ranges count back from the server's clock
 }
 
 // NewStore returns a store for an InfluxDB server; on 1.8 bucket is "db/rp" and org
@@ -27,6 +28,30 @@ func NewStore(url, token, org, bucket string) *Store {
 	opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(60)
 	c := influxdb2.NewClientWithOptions(url, token, opts)
 	return &Store{c: c, q: c.QueryAPI(org), w: c.WriteAPIBlocking(org, bucket), bucket: bucket}
+}
+
+// SetClock makes the relative ranges of every query (range(start: -36h) and the like)
+// count back from now() instead of from the InfluxDB server's clock (Flux's "option
+// now"), so the queries agree with a monitor running on a given clock. nil: the
+// server's clock (the default). Call it before the store is used.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// withNow returns flux with "option now" set to s.now() after its imports (an
+// option must follow them), or flux unchanged when the store has no clock.
+func (s *Store) withNow(flux string) string {
+	if s.now == nil {
+		return flux
+	}
+	opt := "option now = () => " + fluxTime(s.now()) + "\n"
+	lines := strings.SplitAfter(flux, "\n")
+	i := 0
+	for i < len(lines) {
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, "import ") && !strings.HasPrefix(l, "//") {
+			break
+		}
+		i++
+	}
+	return strings.Join(lines[:i], "") + opt + strings.Join(lines[i:], "")
 }
 
 // Close releases the client's connections.
@@ -73,7 +98,7 @@ func (r Row) Str() string {
 
 // Query runs a Flux script and returns its rows with the given tag columns.
 func (s *Store) Query(ctx context.Context, flux string, tags ...string) ([]Row, error) {
-	res, err := s.q.Query(ctx, flux)
+	res, err := s.q.Query(ctx, s.withNow(flux))
 	if err != nil {
 		return nil, fmt.Errorf("influx query: %w", err)
 	}
@@ -297,11 +322,16 @@ func nightsFrom(rows []Row) map[string][]Night {
 	return out
 }
 
-// LastNights returns each centre's latest round night of the last 36 hours.
+// LastNights returns each centre's latest round night of the last 36 hours: every
+// field from that night's overall point. last() runs per series (centre, night,
+// field): grouping the nights together first would take each field's last row in
+// table order, which is not time order, and mix two nights' fields whenever two
+// nights lie in the range (12 hours a day: from 06:00 to 18:00 local for the
+// simulator's nights, stamped at 06:00). The per-zone-kind points (tag zone_kind)
+// are left out: they share the night's tag and time.
 func (s *Store) LastNights(ctx context.Context) (map[string]Night, error) {
 	rows, err := s.Query(ctx, s.from()+` |> range(start: -36h)
-  |> filter(fn: (r) => r._measurement == "round_night")
-  |> group(columns: ["centre", "_field"])
+  |> filter(fn: (r) => r._measurement == "round_night" and not exists r.zone_kind)
   |> last()`, "centre", "night")
 	if err != nil {
 		return nil, fmt.Errorf("round nights: %w", err)
@@ -445,10 +475,11 @@ func (s *Store) CoverageTimeline(ctx context.Context, centre string, from time.T
 	return out, nil
 }
 
-// Nights returns a centre's round nights since from.
+// Nights returns a centre's round nights since from (the overall points; the
+// gateway's per-zone-kind points carry a zone_kind tag).
 func (s *Store) Nights(ctx context.Context, centre string, from time.Time) ([]Night, error) {
 	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
-  |> filter(fn: (r) => r._measurement == "round_night" and r.centre == `+FluxString(centre)+`)`, "centre", "night")
+  |> filter(fn: (r) => r._measurement == "round_night" and r.centre == `+FluxString(centre)+` and not exists r.zone_kind)`, "centre", "night")
 	if err != nil {
 		return nil, fmt.Errorf("round nights of %s: %w", centre, err)
 	}
