@@ -17,8 +17,12 @@ import (
 //
 // It returns at least one Sample, each with a non-empty Device and at least one Value,
 // every Value passing [telemetry.CheckValue]; or [ErrIgnored]; or an [*Error] that says
-// why the message was rejected. Nothing is returned alongside an error: a message is
-// recorded whole or not at all. Sample.Time is in UTC, or zero when the payload has
+// why the message was rejected. One bad field never loses the good ones: when some
+// fields of a message are unreadable or absurd but others are fine, the good values are
+// returned together with a [*Partial] error naming each bad field (an unreadable or
+// out-of-window payload time leaves Sample.Time zero, so the caller stamps the arrival
+// time, and [Partial.TimeBad] says so). Only [*Partial] comes with samples; with any
+// other error nothing is returned. Sample.Time is in UTC, or zero when the payload has
 // no time. A sample's Values are ordered by metric and never share memory with
 // another sample's. Func does not retain payload, and it never panics.
 type Func func(topic string, payload []byte) ([]telemetry.Sample, error)
@@ -48,6 +52,9 @@ var ErrIgnored = errors.New("decode: nothing to record")
 //   - "empty": the payload is empty or only white space (an empty retained message
 //     clears the retained value; it is still reported).
 //
+// A message whose every field is bad is rejected with the first bad field's *Error;
+// one with good and bad fields gives the good samples and a [*Partial].
+//
 // Checks run in this order: size, topic, then the payload; so a malformed topic with
 // an empty payload is "bad_topic", and an ignored topic with an empty payload is
 // [ErrIgnored].
@@ -74,6 +81,60 @@ func (e *Error) Error() string {
 // Unwrap returns e.Err.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Partial is returned together with samples when some fields of a message were bad
+// and others good: the samples carry every good value, Bad names each bad field (its
+// Reason a code of [Error]). Callers record the samples and count each bad field.
+type Partial struct {
+	Source string   // the decoder's source
+	Topic  string   // the message's topic
+	Bad    []*Error // one per bad field, in payload order; never empty
+}
+
+// Error returns "<source> <topic>: N bad fields: <first>; <second>...".
+func (p *Partial) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d bad field", p.Source, p.Topic, len(p.Bad))
+	if len(p.Bad) != 1 {
+		b.WriteByte('s')
+	}
+	for i, e := range p.Bad {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Reason)
+		if e.Err != nil {
+			b.WriteString(": ")
+			b.WriteString(e.Err.Error())
+		}
+	}
+	return b.String()
+}
+
+// TimeBad reports whether the payload time was unreadable or outside the accepted
+// window, so that the samples carry no time and the caller stamps the arrival time.
+func (p *Partial) TimeBad() bool {
+	for _, e := range p.Bad {
+		if e.Reason == reasonBadTime {
+			return true
+		}
+	}
+	return false
+}
+
+// reasonPartial is Reason's code for a *Partial.
+const reasonPartial = "partial"
+
+// AsPartial returns err as a *Partial, or nil if it is not one.
+func AsPartial(err error) *Partial {
+	var p *Partial
+	if errors.As(err, &p) {
+		return p
+	}
+	return nil
+}
+
 // Reason codes; see [Error].
 const (
 	reasonTooLarge   = "too_large"
@@ -88,11 +149,15 @@ const (
 	reasonOther      = "other"
 )
 
-// Reason returns err's reason code if it is (or wraps) an [*Error], "ignored" if it is
-// (or wraps) [ErrIgnored], "" if err is nil, and "other" otherwise.
+// Reason returns err's reason code if it is (or wraps) an [*Error], "partial" for a
+// [*Partial], "ignored" if it is (or wraps) [ErrIgnored], "" if err is nil, and "other"
+// otherwise.
 func Reason(err error) string {
 	if err == nil {
 		return ""
+	}
+	if AsPartial(err) != nil {
+		return reasonPartial
 	}
 	var e *Error
 	if errors.As(err, &e) {
@@ -141,39 +206,74 @@ type decoder struct {
 	// parse classifies the topic (bad_topic, ErrIgnored) and then decodes the payload.
 	// It need not check the size, the generic topic syntax, or the values against
 	// telemetry.CheckValue and the time window: decode does.
-	parse func(topic string, payload []byte) ([]telemetry.Sample, error)
+	// A field whose value is bad (bad_value, not_finite, out_of_range, bad_time) is
+	// recorded in bad and skipped, so that the rest of the message is kept.
+	parse func(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error)
+}
+
+// badFields collects the bad fields of one message.
+type badFields struct {
+	errs []*Error
+}
+
+// keep records err if it is a bad field (bad_value, not_finite, out_of_range,
+// bad_time) and returns nil so that the walk goes on; any other error is returned.
+func (b *badFields) keep(err error) error {
+	if err == nil {
+		return nil
+	}
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	switch e.Reason {
+	case reasonBadValue, reasonNotFinite, reasonOutOfRange, reasonBadTime:
+		b.errs = append(b.errs, e)
+		return nil
+	}
+	return err
 }
 
 // decode implements Func.
 func (d *decoder) decode(topic string, payload []byte) ([]telemetry.Sample, error) {
-	samples, err := d.run(topic, payload)
+	var bad badFields
+	samples, err := d.run(topic, payload, &bad)
+	for _, e := range bad.errs {
+		e.Source, e.Topic = d.source, topic
+	}
 	if err != nil {
 		if e, ok := err.(*Error); ok {
 			e.Source, e.Topic = d.source, topic
 		}
 		return nil, err
 	}
+	if len(bad.errs) > 0 {
+		if len(samples) == 0 {
+			return nil, bad.errs[0]
+		}
+		return samples, &Partial{Source: d.source, Topic: topic, Bad: bad.errs}
+	}
+	if len(samples) == 0 {
+		return nil, ErrIgnored
+	}
 	return samples, nil
 }
 
-func (d *decoder) run(topic string, payload []byte) ([]telemetry.Sample, error) {
+func (d *decoder) run(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	if len(payload) > MaxPayload {
 		return nil, reject(reasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(payload), MaxPayload))
 	}
 	if err := checkTopic(topic); err != nil {
 		return nil, reject(reasonBadTopic, err)
 	}
-	samples, err := d.parse(topic, payload)
+	samples, err := d.parse(topic, payload, bad)
 	if err != nil {
+		if errors.Is(err, ErrIgnored) && len(bad.errs) > 0 {
+			return nil, nil // every field was bad: decode reports the first
+		}
 		return nil, err
 	}
-	if len(samples) == 0 {
-		return nil, ErrIgnored
-	}
-	if err := checkSamples(samples); err != nil {
-		return nil, err
-	}
-	return samples, nil
+	return checkSamples(samples, bad), nil
 }
 
 // reject returns an *Error with reason and err; decode fills in Source and Topic.
@@ -241,7 +341,7 @@ const (
 )
 
 // checkTime returns a bad_time error if t is not zero and outside the accepted window.
-func checkTime(t time.Time) error {
+func checkTime(t time.Time) *Error {
 	if t.IsZero() {
 		return nil
 	}
@@ -251,27 +351,43 @@ func checkTime(t time.Time) error {
 	return nil
 }
 
-// checkSamples enforces the contract of Func on what a source decoded.
-func checkSamples(samples []telemetry.Sample) error {
+// checkSamples enforces the contract of Func on what a source decoded: a time outside
+// the window is dropped (the sample keeps its values), an absurd value is dropped, a
+// sample left without values is dropped; each is recorded in bad. Samples without a
+// device are dropped too (the source decoders never build them).
+func checkSamples(samples []telemetry.Sample, bad *badFields) []telemetry.Sample {
+	out := samples[:0]
+	timeBad := false
 	for i := range samples {
-		s := &samples[i]
-		if s.Device == "" || len(s.Values) == 0 {
-			// The source decoders never build such samples; this guards the contract.
-			return fmt.Errorf("decode: internal error: sample %d has no device or no values", i)
+		s := samples[i]
+		if s.Device == "" {
+			continue
 		}
 		if err := checkTime(s.Time); err != nil {
-			return err
+			if !timeBad { // one time per message: name it once
+				bad.errs = append(bad.errs, err)
+				timeBad = true
+			}
+			s.Time = time.Time{}
 		}
+		vals := s.Values[:0]
 		for _, v := range s.Values {
 			if err := checkValue(v); err != nil {
 				if s.Key != "" {
 					err.Err = fmt.Errorf("%s: %w", s.Key, err.Err)
 				}
-				return err
+				bad.errs = append(bad.errs, err)
+				continue
 			}
+			vals = append(vals, v)
 		}
+		if len(vals) == 0 {
+			continue
+		}
+		s.Values = vals
+		out = append(out, s)
 	}
-	return nil
+	return out
 }
 
 // checkValue classifies why v is not a plausible reading: not_finite or out_of_range.
@@ -305,6 +421,17 @@ func (vs *values) set(m telemetry.Metric, x float64) {
 	}
 	vs.v[vs.n] = telemetry.Value{Metric: m, V: x}
 	vs.n++
+}
+
+// drop removes metric m.
+func (vs *values) drop(m telemetry.Metric) {
+	for i := range vs.n {
+		if vs.v[i].Metric == m {
+			copy(vs.v[i:], vs.v[i+1:vs.n])
+			vs.n--
+			return
+		}
+	}
 }
 
 // setNumber decodes the number field name (see number) as metric m given in 1/per of
