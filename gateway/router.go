@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
@@ -38,6 +39,10 @@ type router struct {
 	// claimed reports whether a check reads the topic; such a topic with no sensor on
 	// it is not counted as unmapped.
 	claimed func(topic string) bool
+	// floor and lastGood bound payload times while the clock is unsynchronised: the
+	// build date, and the last arrival time (Unix ns) stamped by a synchronised clock.
+	floor    time.Time
+	lastGood atomic.Int64
 }
 
 // subscriptions returns the topic filters a device of source needs under base.
@@ -65,7 +70,7 @@ func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, er
 	for _, z := range cfg.Zones {
 		kinds[z.ID] = z.Kind
 	}
-	r := &router{devices: map[string]*device{}, counters: counters, clock: clock}
+	r := &router{devices: map[string]*device{}, counters: counters, clock: clock, floor: decode.BuildFloor()}
 	decoders := map[string]decode.Func{}
 	for _, s := range cfg.Sensors {
 		if s.Local() {
@@ -139,13 +144,28 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 			r.counters.count(d.source, "ignored")
 			continue
 		}
+		var extra telemetry.Flags
+		if p := decode.AsPartial(err); p != nil {
+			// Keep every good field; count and name each bad one.
+			for _, b := range p.Bad {
+				r.counters.reject(d.source, b.Reason, m.Topic, b)
+			}
+			if p.TimeBad() {
+				extra |= telemetry.TimeFallback
+			}
+			err = nil
+		}
 		if err != nil {
 			r.counters.reject(d.source, decode.Reason(err), m.Topic, err)
 			continue
 		}
 		r.counters.count(d.source, "decoded")
 		for _, s := range samples {
+			n := len(dst)
 			dst = r.resolve(dst, d, m, s, synced)
+			for i := n; i < len(dst); i++ {
+				dst[i].Flags |= extra
+			}
 		}
 	}
 	return dst
@@ -179,6 +199,21 @@ func (r *router) resolve(dst []telemetry.Event, d *device, m *mqttsrc.Message, s
 	online := len(s.Values) == 1 && s.Values[0].Metric == telemetry.Online
 	var flags telemetry.Flags
 	t := m.Received
+	if !s.Time.IsZero() && !synced {
+		// The arrival time cannot judge the payload's time: bound it by the build
+		// date and the last known good time instead.
+		b := decode.TimeBounds{Floor: r.floor, LastGood: time.Unix(0, r.lastGood.Load())}
+		if r.lastGood.Load() == 0 {
+			b.LastGood = time.Time{}
+		}
+		if err := b.Check(s.Time); err != nil {
+			r.counters.reject(d.source, decode.Reason(err), m.Topic, err)
+			s.Time = time.Time{}
+			flags |= telemetry.TimeFallback
+		}
+	} else if synced && !m.Received.IsZero() {
+		r.lastGood.Store(m.Received.UnixNano())
+	}
 	switch {
 	case !s.Time.IsZero() && synced && absDur(s.Time.Sub(m.Received)) > MaxSkew:
 		flags |= telemetry.ClockSkew

@@ -199,6 +199,15 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	if errors.Is(err, decode.ErrIgnored) {
 		return
 	}
+	if p := decode.AsPartial(err); p != nil {
+		// The good fields are shown; the bad ones are named on the device.
+		for _, s := range samples {
+			d := c.device(format, s.Device)
+			d.Rejected += len(p.Bad)
+			d.Reason = err.Error()
+		}
+		err = nil
+	}
 	if err != nil {
 		var de *decode.Error
 		if errors.As(err, &de) {

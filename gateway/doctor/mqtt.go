@@ -119,6 +119,11 @@ func newTracker(cfg *config.Config, opt *Options) *tracker {
 				w.heard = true
 				return
 			}
+			if decode.AsPartial(err) != nil { // good fields kept, bad ones named
+				w.rejected++
+				w.reason = err.Error()
+				err = nil
+			}
 			if err != nil {
 				w.heard = true
 				w.rejected++
