@@ -49,9 +49,13 @@ type router struct {
 func subscriptions(source, base string) []string {
 	switch source {
 	case "zigbee2mqtt":
-		return []string{base, base + "/availability"}
+		return []string{base, base + "/+"} // availability, and attributes with output: attribute
 	case "tasmota":
-		return []string{base + "/SENSOR", base + "/LWT"}
+		return []string{base + "/SENSOR", base + "/LWT", base + "/RESULT"} // RESULT: ZbReceived
+	case "ble":
+		return []string{base}
+	case "chirpstack":
+		return []string{base + "/event/up", base + "/event/status"}
 	case "esphome":
 		return []string{base + "/sensor/+/state", base + "/status"}
 	case "shelly":

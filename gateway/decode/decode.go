@@ -171,11 +171,11 @@ func Reason(err error) string {
 
 // Sources lists the sources [New] accepts, sorted. The slice is the caller's.
 func Sources() []string {
-	return []string{"esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
+	return []string{"ble", "chirpstack", "esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
 }
 
 // New returns the decoder for source ("zigbee2mqtt", "tasmota", "esphome", "shelly",
-// "saqshy"). loc is the centre's time zone, used for payload times without a UTC
+// "saqshy", "ble" for OpenMQTTGateway and Theengs Gateway, "chirpstack" for LoRaWAN). loc is the centre's time zone, used for payload times without a UTC
 // offset (Tasmota's Time); it must not be nil.
 func New(source string, loc *time.Location) (Func, error) {
 	if loc == nil {
@@ -193,6 +193,10 @@ func New(source string, loc *time.Location) (Func, error) {
 		d.parse = d.shelly
 	case "saqshy":
 		d.parse = d.saqshy
+	case "ble":
+		d.parse = d.ble
+	case "chirpstack":
+		d.parse = d.chirpstack
 	default:
 		return nil, fmt.Errorf("decode: unknown source %q (known: %s)", source, strings.Join(Sources(), ", "))
 	}

@@ -17,7 +17,7 @@ func TestSources(t *testing.T) {
 	if !slices.IsSorted(got) {
 		t.Errorf("Sources() = %v, not sorted", got)
 	}
-	want := []string{"esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
+	want := []string{"ble", "chirpstack", "esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Sources() = %v, want %v", got, want)
 	}
@@ -27,7 +27,7 @@ func TestSources(t *testing.T) {
 		}
 	}
 	got[0] = "mutated"
-	if Sources()[0] != "esphome" {
+	if Sources()[0] != "ble" {
 		t.Error("Sources() shares its slice between calls")
 	}
 }
