@@ -101,7 +101,8 @@ func (d *decoder) tasmota(topic string, payload []byte, bad *badFields) ([]telem
 				if err != nil {
 					return err
 				}
-				if r.hasT || r.vs.n > 0 {
+				// A device announce, a plug or a remote carries only LinkQuality.
+				if r.hasT || (r.vs.n > 0 && !(r.vs.n == 1 && r.vs.v[0].Metric == telemetry.LinkQuality)) {
 					readings = append(readings, r)
 				}
 				return nil

@@ -27,7 +27,8 @@ import (
 //     are kept). No known field: ErrIgnored.
 //   - <base>/<friendly name>/<attribute> with a plain payload (output: attribute or
 //     attribute_and_json): the attribute named by the last level, one of the fields
-//     above; Device <base>/<friendly name>. Other attributes: ErrIgnored.
+//     above; Device <base>/<friendly name>. Other attributes (a plain payload on a
+//     topic below a device): ErrIgnored.
 //   - <base>/<friendly name>/availability: "online"/"offline" (Z2M 1.x) or
 //     {"state":"online"} (2.x): Device <base>/<friendly name>, Online.
 //   - <base>/bridge/...: ErrIgnored.
@@ -54,10 +55,12 @@ func (d *decoder) zigbee2mqtt(topic string, payload []byte, bad *badFields) ([]t
 		return online(dev, up), nil
 	}
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		if attr := name[i+1:]; z2mAttribute(attr) {
-			if p := bytes.TrimSpace(payload); len(p) == 0 || p[0] != '{' {
+		if p := bytes.TrimSpace(payload); len(p) > 0 && p[0] != '{' {
+			// output: attribute, one topic per attribute with a plain payload.
+			if attr := name[i+1:]; z2mAttribute(attr) {
 				return z2mAttributeMessage(topic[:len(topic)-len(attr)-1], attr, payload, bad)
 			}
+			return nil, ErrIgnored // state, power, child_lock, ...
 		}
 	}
 
