@@ -29,6 +29,8 @@ import (
 //     "2018.02.01 21:29:40" of releases before 5.12 is read too); an "Epoch" field
 //     (Unix seconds, Time format 2) wins over Time since it is not ambiguous at a DST
 //     change. An unreadable time is a bad field: the readings are kept without a time.
+//   - DS18x20 (releases before 6.x): {"DS18x20":{"DS1":{"Type":"DS18B20","Address":
+//     "28FF...","Temperature":21.4},...}}: one Sample per probe, keyed by Address.
 //   - ZbReceived (a Sonoff Zigbee bridge): {"ZbReceived":{"<addr or name>":{...}}}
 //     gives one Sample per Zigbee device with Temperature, Humidity, Battery
 //     (BatteryPercentage), Voltage (V) and LinkQuality; Key is its Name if it has one,
@@ -89,6 +91,26 @@ func (d *decoder) tasmota(topic string, payload []byte, bad *badFields) ([]telem
 			default:
 				return badValue("TempUnit %q is neither C nor F", clip(s))
 			}
+		case "DS18x20":
+			// Releases before 6.x nested the probes: {"DS18x20":{"DS1":{"Type":
+			// "DS18B20","Address":"28FF...","Temperature":21.4},...}}.
+			if kindOf(v) != kindObject {
+				return nil
+			}
+			return eachMember(v, func(name, obj []byte) error {
+				if kindOf(obj) != kindObject {
+					return nil
+				}
+				r, err := tasmotaSensorReading(name, obj, false, bad)
+				if err != nil {
+					return err
+				}
+				r.ds = true
+				if r.hasT || r.vs.n > 0 {
+					readings = append(readings, r)
+				}
+				return nil
+			})
 		case "ZbReceived":
 			if kindOf(v) != kindObject {
 				return bad.keep(badValue("ZbReceived: want an object, got %s", kindName(kindOf(v))))
@@ -221,8 +243,8 @@ func tasmotaSensorReading(key, obj []byte, zb bool, bad *badFields) (tasmotaRead
 			if zb && kindOf(v) == kindString {
 				name, _ = unquote(v)
 			}
-		case "Id":
-			if s, ok, e := str("Id", v); e == nil && ok {
+		case "Id", "Address":
+			if s, ok, e := str(string(f), v); e == nil && ok {
 				id = s
 				r.ds = true
 			}
