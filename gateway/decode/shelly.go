@@ -265,7 +265,10 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values, bad *badFi
 				external = bytes.Contains(v, []byte(`"present":true`))
 			}
 		}
-		return bad.keep(withKey([]byte(comp), err))
+		if err != nil {
+			return bad.keep(withKey([]byte(comp), err))
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -249,7 +249,10 @@ func tasmotaSensorReading(key, obj []byte, zb bool, bad *badFields) (tasmotaRead
 				r.ds = true
 			}
 		}
-		return bad.keep(withKey(key, err))
+		if err != nil {
+			return bad.keep(withKey(key, err))
+		}
+		return nil
 	})
 	if err != nil {
 		return r, err
@@ -266,8 +269,39 @@ func tasmotaSensorReading(key, obj []byte, zb bool, bad *badFields) (tasmotaRead
 		r.vs.n, r.hasT = 0, false
 		return r, nil
 	}
-	r.key = string(k)
+	r.key = tasmotaKey(k)
 	return r, nil
+}
+
+// tasmotaKey returns k as a string, without an allocation for the common sensor names.
+func tasmotaKey(k []byte) string {
+	switch string(k) {
+	case "DS18B20":
+		return "DS18B20"
+	case "AM2301":
+		return "AM2301"
+	case "SI7021":
+		return "SI7021"
+	case "SHT3X":
+		return "SHT3X"
+	case "BME280":
+		return "BME280"
+	case "BME680":
+		return "BME680"
+	case "DHT11":
+		return "DHT11"
+	case "DHT22":
+		return "DHT22"
+	case "HTU21":
+		return "HTU21"
+	case "AHT2X":
+		return "AHT2X"
+	case "SHT4X":
+		return "SHT4X"
+	case "SCD40":
+		return "SCD40"
+	}
+	return string(k)
 }
 
 // withKey prefixes an *Error's detail with the sensor key.
