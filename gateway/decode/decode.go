@@ -183,20 +183,7 @@ func New(source string, loc *time.Location) (Func, error) {
 	}
 	d := &decoder{source: source, loc: loc}
 	switch source {
-	case "zigbee2mqtt":
-		d.parse = d.zigbee2mqtt
-	case "tasmota":
-		d.parse = d.tasmota
-	case "esphome":
-		d.parse = d.esphome
-	case "shelly":
-		d.parse = d.shelly
-	case "saqshy":
-		d.parse = d.saqshy
-	case "ble":
-		d.parse = d.ble
-	case "chirpstack":
-		d.parse = d.chirpstack
+	case "zigbee2mqtt", "tasmota", "esphome", "shelly", "saqshy", "ble", "chirpstack":
 	default:
 		return nil, fmt.Errorf("decode: unknown source %q (known: %s)", source, strings.Join(Sources(), ", "))
 	}
@@ -207,12 +194,32 @@ func New(source string, loc *time.Location) (Func, error) {
 type decoder struct {
 	source string
 	loc    *time.Location
-	// parse classifies the topic (bad_topic, ErrIgnored) and then decodes the payload.
-	// It need not check the size, the generic topic syntax, or the values against
-	// telemetry.CheckValue and the time window: decode does.
-	// A field whose value is bad (bad_value, not_finite, out_of_range, bad_time) is
-	// recorded in bad and skipped, so that the rest of the message is kept.
-	parse func(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error)
+}
+
+// parse classifies the topic (bad_topic, ErrIgnored) and then decodes the payload with
+// the source's decoder. The decoders need not check the size, the generic topic
+// syntax, or the values against telemetry.CheckValue and the time window: decode
+// does. A field whose value is bad (bad_value, not_finite, out_of_range, bad_time) is
+// recorded in bad and skipped, so that the rest of the message is kept. The calls
+// are direct (not through a func value) so that bad stays on the stack.
+func (d *decoder) parse(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
+	switch d.source {
+	case "zigbee2mqtt":
+		return d.zigbee2mqtt(topic, payload, bad)
+	case "tasmota":
+		return d.tasmota(topic, payload, bad)
+	case "esphome":
+		return d.esphome(topic, payload, bad)
+	case "shelly":
+		return d.shelly(topic, payload, bad)
+	case "saqshy":
+		return d.saqshy(topic, payload, bad)
+	case "ble":
+		return d.ble(topic, payload, bad)
+	case "chirpstack":
+		return d.chirpstack(topic, payload, bad)
+	}
+	return nil, fmt.Errorf("decode: unknown source %q", d.source)
 }
 
 // badFields collects the bad fields of one message.
