@@ -43,6 +43,8 @@ type router struct {
 	// build date, and the last arrival time (Unix ns) stamped by a synchronised clock.
 	floor    time.Time
 	lastGood atomic.Int64
+	// units are the units ESPHome nodes declare in Home Assistant discovery.
+	units declaredUnits
 }
 
 // subscriptions returns the topic filters a device of source needs under base.
@@ -108,6 +110,12 @@ func newRouter(cfg *config.Config, counters *Counters, clock Clock) (*router, er
 		}
 		d.targets = append(d.targets, target{sensor: s.ID, zone: s.Zone, zoneKind: kinds[s.Zone], source: s.Source, key: s.Key})
 	}
+	for _, s := range cfg.Sensors {
+		if s.Source == config.SourceESPHome {
+			r.topics = append(r.topics, discoveryFilters...)
+			break
+		}
+	}
 	slices.Sort(r.topics)
 	r.topics = slices.Compact(r.topics)
 	return r, nil
@@ -135,6 +143,12 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 	synced := r.clock.Synced()
 	for i := range msgs {
 		m := &msgs[i]
+		if isDiscovery(m.Topic) {
+			if err := r.units.learn(m.Topic, m.Payload); err != nil && decode.Reason(err) != "empty" {
+				r.counters.reject("homeassistant", decode.Reason(err), m.Topic, err)
+			}
+			continue
+		}
 		d := r.lookup(m.Topic)
 		if d == nil || d.decode == nil {
 			if r.claimed != nil && r.claimed(m.Topic) {
@@ -162,6 +176,9 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 		if err != nil {
 			r.counters.reject(d.source, decode.Reason(err), m.Topic, err)
 			continue
+		}
+		if d.source == config.SourceESPHome {
+			r.units.apply(m.Topic, samples) // a sensor the node declares in °F
 		}
 		r.counters.count(d.source, "decoded")
 		for _, s := range samples {

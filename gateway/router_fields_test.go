@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"log/slog"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -101,5 +103,67 @@ func TestRouteBoundsPayloadTimesWhileUnsynced(t *testing.T) {
 	}
 	if n := counters.Snapshot()[Key{"saqshy", "bad_time"}]; n != 2 {
 		t.Errorf("bad_time counted %d times, want 2", n)
+	}
+}
+
+// TestRouteESPHomeDeclaredFahrenheit: an ESPHome node whose Home Assistant discovery
+// declares its temperature in °F has it converted; one named temperature_f is
+// converted once, not twice; a node declaring °C is untouched.
+func TestRouteESPHomeDeclaredFahrenheit(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	r, counters := exampleRouter(t, &clockAt{now: now, synced: true})
+	var node string
+	for _, d := range []string{"room-102-node", "esp-climate"} {
+		if r.devices[d] != nil {
+			node = d
+		}
+	}
+	if node == "" {
+		for base, d := range r.devices {
+			if d.source == "esphome" {
+				node = base
+			}
+		}
+	}
+	if node == "" {
+		t.Fatal("the example config has no ESPHome sensor")
+	}
+	if !slices.Contains(r.topics, "homeassistant/sensor/+/+/config") {
+		t.Errorf("no subscription to ESPHome's discovery: %v", r.topics)
+	}
+	key := r.devices[node].targets[0].key
+	if key == "" {
+		key = "temperature"
+	}
+	state := node + "/sensor/" + key + "/state"
+	temp := func(payload string) float64 {
+		t.Helper()
+		evs := r.route(nil, []mqttsrc.Message{{Topic: state, Payload: []byte(payload), Received: now}})
+		if len(evs) != 1 || len(evs[0].Values) != 1 {
+			t.Fatalf("events %+v", evs)
+		}
+		return evs[0].Values[0].V
+	}
+	if got := temp("71.6"); got != 71.6 {
+		t.Fatalf("before discovery: %g", got)
+	}
+	r.route(nil, []mqttsrc.Message{{Topic: "homeassistant/sensor/" + node + "/" + key + "/config", Received: now,
+		Payload: []byte(`{"name":"Temperature","stat_t":"` + state + `","unit_of_meas":"°F","dev_cla":"temperature"}`)}})
+	if got := temp("71.6"); math.Abs(got-22) > 1e-9 {
+		t.Errorf("declared °F: %g, want 22", got)
+	}
+	r.route(nil, []mqttsrc.Message{{Topic: "homeassistant/sensor/" + node + "/" + key + "/config", Received: now,
+		Payload: []byte(`{"name":"Temperature","stat_t":"` + state + `","unit_of_meas":"°C","dev_cla":"temperature"}`)}})
+	if got := temp("21.5"); got != 21.5 {
+		t.Errorf("declared °C again: %g", got)
+	}
+	var u declaredUnits
+	_ = u.learn("homeassistant/sensor/n/temperature_f/config", []byte(`{"stat_t":"n/sensor/temperature_f/state","unit_of_measurement":"°F","device_class":"temperature"}`))
+	s := []telemetry.Sample{{Values: []telemetry.Value{{Metric: telemetry.Temperature, V: 20}}}}
+	if u.apply("n/sensor/temperature_f/state", s) || s[0].Values[0].V != 20 {
+		t.Error("a temperature_f sensor, converted by the decoder, was converted again")
+	}
+	if n := counters.Snapshot()[Key{"unknown", "unmapped_topic"}]; n != 0 {
+		t.Errorf("discovery messages counted as unmapped: %d", n)
 	}
 }

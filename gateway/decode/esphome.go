@@ -88,3 +88,16 @@ func esphomeMetric(objectID string) (m telemetry.Metric, fahrenheit bool) {
 	}
 	return 0, false
 }
+
+// ESPHomeFahrenheitByName reports whether an ESPHome state topic's object id says
+// its temperature is in °F ("temperature_f"), which the decoder then converts itself:
+// a caller that learns units elsewhere (Home Assistant discovery) must not convert
+// such a reading again.
+func ESPHomeFahrenheitByName(topic string) bool {
+	rest, ok := strings.CutSuffix(topic, "/state")
+	if !ok {
+		return false
+	}
+	m, f := esphomeMetric(rest[strings.LastIndexByte(rest, '/')+1:])
+	return m == telemetry.Temperature && f
+}

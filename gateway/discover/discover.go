@@ -389,7 +389,7 @@ func unitWarning(d decode.Discovery) string {
 	switch d.DeviceClass {
 	case "temperature":
 		if !d.Celsius() {
-			return fmt.Sprintf("%s is in %s: name the ESPHome sensor with _f (e.g. temperature_f) or set the device to °C", d.StateTopic, d.Unit)
+			return fmt.Sprintf("%s is in %s: the gateway converts it while the node keeps Home Assistant discovery on (ESPHome's default); or set the sensor to °C", d.StateTopic, d.Unit)
 		}
 	case "humidity", "battery":
 		if d.Unit != "" && d.Unit != "%" {
