@@ -58,7 +58,7 @@ func (d *decoder) zigbee2mqtt(topic string, payload []byte, bad *badFields) ([]t
 		if p := bytes.TrimSpace(payload); len(p) > 0 && p[0] != '{' {
 			// output: attribute, one topic per attribute with a plain payload.
 			if attr := name[i+1:]; z2mAttribute(attr) {
-				return z2mAttributeMessage(topic[:len(topic)-len(attr)-1], attr, payload, bad)
+				return z2mAttributeMessage(topic[:len(topic)-len(attr)-1], attr, payload)
 			}
 			return nil, ErrIgnored // state, power, child_lock, ...
 		}
@@ -152,7 +152,7 @@ func z2mAttribute(level string) bool {
 }
 
 // z2mAttributeMessage decodes one attribute published on its own topic.
-func z2mAttributeMessage(dev, attr string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
+func z2mAttributeMessage(dev, attr string, payload []byte) ([]telemetry.Sample, error) {
 	if err := checkEmpty(payload); err != nil {
 		return nil, err
 	}
@@ -179,7 +179,6 @@ func z2mAttributeMessage(dev, attr string, payload []byte, bad *badFields) ([]te
 			return nil, err
 		}
 	}
-	_ = bad
 	return one(dev, "", time.Time{}, vs.slice()), nil
 }
 
