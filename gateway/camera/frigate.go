@@ -33,12 +33,7 @@ const storageLowFraction = 0.05
 // rawFrigateStats mirrors the fields of /api/stats the gateway reads. Pointers tell
 // null and absent from zero.
 type rawFrigateStats struct {
-	Cameras map[string]*struct {
-		CameraFPS         *float64        `json:"camera_fps"`
-		PID               json.RawMessage `json:"pid"`
-		CapturePID        json.RawMessage `json:"capture_pid"`
-		ConnectionQuality *string         `json:"connection_quality"`
-	} `json:"cameras"`
+	Cameras map[string]*rawFrigateCam `json:"cameras"`
 	Service *struct {
 		Version string `json:"version"`
 		Storage map[string]*struct {
@@ -46,6 +41,14 @@ type rawFrigateStats struct {
 			Free  *float64 `json:"free"`
 		} `json:"storage"`
 	} `json:"service"`
+}
+
+// rawFrigateCam is one camera's entry of /api/stats.
+type rawFrigateCam struct {
+	CameraFPS         *float64        `json:"camera_fps"`
+	PID               json.RawMessage `json:"pid"`
+	CapturePID        json.RawMessage `json:"capture_pid"`
+	ConnectionQuality *string         `json:"connection_quality"`
 }
 
 // frigateQualities are the values of connection_quality.
@@ -64,7 +67,35 @@ func parseFrigateStats(payload []byte) (frigateStats, error) {
 		return frigateStats{}, badJSON("frigate stats: %v", err)
 	}
 	if raw.Cameras == nil {
-		return frigateStats{}, badJSON("frigate stats: no cameras object")
+		// Frigate 0.12 and older keep each camera at the top level, beside
+		// "detectors" and "service": a camera is a member with a camera_fps.
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(payload, &top); err != nil {
+			return frigateStats{}, badJSON("frigate stats: %v", err)
+		}
+		for name, v := range top {
+			if name == "service" || name == "detectors" || len(v) == 0 || v[0] != '{' {
+				continue
+			}
+			var probe map[string]json.RawMessage
+			if json.Unmarshal(v, &probe) != nil {
+				continue
+			}
+			if _, ok := probe["camera_fps"]; !ok {
+				continue
+			}
+			cam := new(rawFrigateCam)
+			if err := json.Unmarshal(v, cam); err != nil {
+				return frigateStats{}, badValue("frigate stats: camera %q: %v", clipStr(name), err)
+			}
+			if raw.Cameras == nil {
+				raw.Cameras = map[string]*rawFrigateCam{}
+			}
+			raw.Cameras[name] = cam
+		}
+	}
+	if raw.Cameras == nil {
+		return frigateStats{}, badJSON("frigate stats: no cameras object, and no camera at the top level (Frigate 0.12 and older)")
 	}
 	st := frigateStats{Cameras: make(map[string]frigateCamStats, len(raw.Cameras))}
 	for name, c := range raw.Cameras {

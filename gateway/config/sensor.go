@@ -44,6 +44,8 @@ const (
 	SourceESPHome     = "esphome"
 	SourceShelly      = "shelly"
 	SourceSaqshy      = "saqshy"
+	SourceBLE         = "ble"        // OpenMQTTGateway / Theengs Gateway BLE (BTtoMQTT)
+	SourceChirpStack  = "chirpstack" // LoRaWAN uplinks through ChirpStack
 	SourceDS18B20     = "ds18b20"
 	SourceSHT3x       = "sht3x"
 	SourceSHT4x       = "sht4x"
@@ -54,6 +56,7 @@ const (
 func SensorSources() []string {
 	return []string{
 		SourceZigbee2MQTT, SourceTasmota, SourceESPHome, SourceShelly, SourceSaqshy,
+		SourceBLE, SourceChirpStack,
 		SourceDS18B20, SourceSHT3x, SourceSHT4x, SourceBME280,
 	}
 }
@@ -69,7 +72,9 @@ func IsLocalSource(source string) bool {
 
 // DefaultInterval returns the expected reporting interval of a source's devices at
 // their factory settings, or 0 for an unknown source: tasmota 300s (TelePeriod),
-// zigbee2mqtt 5m, esphome 60s, shelly 10m, saqshy 60s, local sensors 30s (polled).
+// zigbee2mqtt 5m, esphome 60s, shelly 10m, saqshy 60s, ble 5m (a BLE thermometer
+// advertises every few seconds, the gateways publish on each scan), chirpstack 10m
+// (the common LoRaWAN room sensors' uplink period), local sensors 30s (polled).
 func DefaultInterval(source string) time.Duration {
 	switch source {
 	case SourceTasmota:
@@ -78,8 +83,10 @@ func DefaultInterval(source string) time.Duration {
 		return 5 * time.Minute
 	case SourceESPHome, SourceSaqshy:
 		return 60 * time.Second
-	case SourceShelly:
+	case SourceShelly, SourceChirpStack:
 		return 10 * time.Minute
+	case SourceBLE:
+		return 5 * time.Minute
 	}
 	if IsLocalSource(source) {
 		return 30 * time.Second
@@ -106,6 +113,9 @@ func (s Sensor) Local() bool { return IsLocalSource(s.Source) }
 //   - shelly: the device prefix as written ("shellies/shellyht-AB12" for gen1, the
 //     configured topic prefix for gen2, e.g. "shellyplusht-b8d61a8b17cc");
 //   - saqshy: the topic, by default saqshy/<centre>/sensor/<id> (filled by Parse);
+//   - ble: the topic as written ("home/OpenMQTTGateway/BTtoMQTT/A4C1385F2B11");
+//   - chirpstack: the device's topic as written
+//     ("application/<application>/device/<DevEUI>", without /event/up);
 //   - local sensors: the normalised address, "28-0316a2795eff" for 1-Wire,
 //     "i2c1:0x44" for I2C (bus 1 when the address names none).
 func (s Sensor) Device() string {

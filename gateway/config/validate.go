@@ -459,6 +459,10 @@ func exampleTopic(source string) string {
 		return "room-101-node"
 	case SourceShelly:
 		return "shellies/shellyht-AB12CD"
+	case SourceBLE:
+		return "home/OpenMQTTGateway/BTtoMQTT/A4C1385F2B11"
+	case SourceChirpStack:
+		return "application/1/device/a84041000181c061"
 	}
 	return "saqshy/<centre>/sensor/<id>"
 }

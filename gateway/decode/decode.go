@@ -16,11 +16,13 @@ import (
 // Func decodes one MQTT message of one source. It is pure and safe for concurrent use.
 //
 // It returns at least one Sample, each with a non-empty Device and at least one Value,
-// every Value passing [telemetry.CheckValue]; or [telemetry.ErrIgnored]; or a
-// [*telemetry.RejectError] that says why the message was rejected (checks run in this
-// order: size, topic, then the payload; so a malformed topic with an empty payload is
-// "bad_topic", and an ignored topic with an empty payload is ignored). Nothing is returned alongside an error: a message is
-// recorded whole or not at all. Sample.Time is in UTC, or zero when the payload has
+// every Value passing [telemetry.CheckValue]; or [telemetry.ErrIgnored]; or an [*telemetry.RejectError] that says
+// why the message was rejected. One bad field never loses the good ones: when some
+// fields of a message are unreadable or absurd but others are fine, the good values are
+// returned together with a [*telemetry.Partial] error naming each bad field (an unreadable or
+// out-of-window payload time leaves Sample.Time zero, so the caller stamps the arrival
+// time, and [Partial.TimeBad] says so). Only [*telemetry.Partial] comes with samples; with any
+// other error nothing is returned. Sample.Time is in UTC, or zero when the payload has
 // no time. A sample's Values are ordered by metric and never share memory with
 // another sample's. Func does not retain payload, and it never panics.
 type Func func(topic string, payload []byte) ([]telemetry.Sample, error)
@@ -40,11 +42,11 @@ const (
 
 // Sources lists the sources [New] accepts, sorted. The slice is the caller's.
 func Sources() []string {
-	return []string{"esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
+	return []string{"ble", "chirpstack", "esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
 }
 
 // New returns the decoder for source ("zigbee2mqtt", "tasmota", "esphome", "shelly",
-// "saqshy"). loc is the centre's time zone, used for payload times without a UTC
+// "saqshy", "ble" for OpenMQTTGateway and Theengs Gateway, "chirpstack" for LoRaWAN). loc is the centre's time zone, used for payload times without a UTC
 // offset (Tasmota's Time); it must not be nil.
 func New(source string, loc *time.Location) (Func, error) {
 	if loc == nil {
@@ -52,16 +54,7 @@ func New(source string, loc *time.Location) (Func, error) {
 	}
 	d := &decoder{source: source, loc: loc}
 	switch source {
-	case "zigbee2mqtt":
-		d.parse = d.zigbee2mqtt
-	case "tasmota":
-		d.parse = d.tasmota
-	case "esphome":
-		d.parse = d.esphome
-	case "shelly":
-		d.parse = d.shelly
-	case "saqshy":
-		d.parse = d.saqshy
+	case "zigbee2mqtt", "tasmota", "esphome", "shelly", "saqshy", "ble", "chirpstack":
 	default:
 		return nil, fmt.Errorf("decode: unknown source %q (known: %s)", source, strings.Join(Sources(), ", "))
 	}
@@ -72,42 +65,97 @@ func New(source string, loc *time.Location) (Func, error) {
 type decoder struct {
 	source string
 	loc    *time.Location
-	// parse classifies the topic (bad_topic, ErrIgnored) and then decodes the payload.
-	// It need not check the size, the generic topic syntax, or the values against
-	// telemetry.CheckValue and the time window: decode does.
-	parse func(topic string, payload []byte) ([]telemetry.Sample, error)
+}
+
+// parse classifies the topic (bad_topic, telemetry.ErrIgnored) and then decodes the payload with
+// the source's decoder. The decoders need not check the size, the generic topic
+// syntax, or the values against telemetry.CheckValue and the time window: decode
+// does. A field whose value is bad (bad_value, not_finite, out_of_range, bad_time) is
+// recorded in bad and skipped, so that the rest of the message is kept. The calls
+// are direct (not through a func value) so that bad stays on the stack.
+func (d *decoder) parse(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
+	switch d.source {
+	case "zigbee2mqtt":
+		return d.zigbee2mqtt(topic, payload, bad)
+	case "tasmota":
+		return d.tasmota(topic, payload, bad)
+	case "esphome":
+		return d.esphome(topic, payload, bad)
+	case "shelly":
+		return d.shelly(topic, payload, bad)
+	case "saqshy":
+		return d.saqshy(topic, payload, bad)
+	case "ble":
+		return d.ble(topic, payload, bad)
+	case "chirpstack":
+		return d.chirpstack(topic, payload, bad)
+	}
+	return nil, fmt.Errorf("decode: unknown source %q", d.source)
+}
+
+// badFields collects the bad fields of one message.
+type badFields struct {
+	errs []*telemetry.RejectError
+}
+
+// keep records err if it is a bad field (bad_value, not_finite, out_of_range,
+// bad_time) and returns nil so that the walk goes on; any other error is returned.
+func (b *badFields) keep(err error) error {
+	if err == nil {
+		return nil
+	}
+	e, ok := err.(*telemetry.RejectError)
+	if !ok {
+		return err
+	}
+	switch e.Reason {
+	case reasonBadValue, reasonNotFinite, reasonOutOfRange, reasonBadTime:
+		b.errs = append(b.errs, e)
+		return nil
+	}
+	return err
 }
 
 // decode implements Func.
 func (d *decoder) decode(topic string, payload []byte) ([]telemetry.Sample, error) {
-	samples, err := d.run(topic, payload)
+	var bad badFields
+	samples, err := d.run(topic, payload, &bad)
+	for _, e := range bad.errs {
+		e.Source, e.Topic = d.source, topic
+	}
 	if err != nil {
 		if e, ok := err.(*telemetry.RejectError); ok {
 			e.Source, e.Topic = d.source, topic
 		}
 		return nil, err
 	}
+	if len(bad.errs) > 0 {
+		if len(samples) == 0 {
+			return nil, bad.errs[0]
+		}
+		return samples, &telemetry.Partial{Source: d.source, Topic: topic, Bad: bad.errs}
+	}
+	if len(samples) == 0 {
+		return nil, telemetry.ErrIgnored
+	}
 	return samples, nil
 }
 
-func (d *decoder) run(topic string, payload []byte) ([]telemetry.Sample, error) {
+func (d *decoder) run(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	if len(payload) > telemetry.MaxPayload {
 		return nil, reject(reasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(payload), telemetry.MaxPayload))
 	}
 	if err := checkTopic(topic); err != nil {
 		return nil, reject(reasonBadTopic, err)
 	}
-	samples, err := d.parse(topic, payload)
+	samples, err := d.parse(topic, payload, bad)
 	if err != nil {
+		if errors.Is(err, telemetry.ErrIgnored) && len(bad.errs) > 0 {
+			return nil, nil // every field was bad: decode reports the first
+		}
 		return nil, err
 	}
-	if len(samples) == 0 {
-		return nil, telemetry.ErrIgnored
-	}
-	if err := checkSamples(samples); err != nil {
-		return nil, err
-	}
-	return samples, nil
+	return checkSamples(samples, bad), nil
 }
 
 // reject returns an *telemetry.RejectError with reason and err; decode fills in Source and Topic.
@@ -175,7 +223,7 @@ const (
 )
 
 // checkTime returns a bad_time error if t is not zero and outside the accepted window.
-func checkTime(t time.Time) error {
+func checkTime(t time.Time) *telemetry.RejectError {
 	if t.IsZero() {
 		return nil
 	}
@@ -185,27 +233,43 @@ func checkTime(t time.Time) error {
 	return nil
 }
 
-// checkSamples enforces the contract of Func on what a source decoded.
-func checkSamples(samples []telemetry.Sample) error {
+// checkSamples enforces the contract of Func on what a source decoded: a time outside
+// the window is dropped (the sample keeps its values), an absurd value is dropped, a
+// sample left without values is dropped; each is recorded in bad. Samples without a
+// device are dropped too (the source decoders never build them).
+func checkSamples(samples []telemetry.Sample, bad *badFields) []telemetry.Sample {
+	out := samples[:0]
+	timeBad := false
 	for i := range samples {
-		s := &samples[i]
-		if s.Device == "" || len(s.Values) == 0 {
-			// The source decoders never build such samples; this guards the contract.
-			return fmt.Errorf("decode: internal error: sample %d has no device or no values", i)
+		s := samples[i]
+		if s.Device == "" {
+			continue
 		}
 		if err := checkTime(s.Time); err != nil {
-			return err
+			if !timeBad { // one time per message: name it once
+				bad.errs = append(bad.errs, err)
+				timeBad = true
+			}
+			s.Time = time.Time{}
 		}
+		vals := s.Values[:0]
 		for _, v := range s.Values {
 			if err := checkValue(v); err != nil {
 				if s.Key != "" {
 					err.Err = fmt.Errorf("%s: %w", s.Key, err.Err)
 				}
-				return err
+				bad.errs = append(bad.errs, err)
+				continue
 			}
+			vals = append(vals, v)
 		}
+		if len(vals) == 0 {
+			continue
+		}
+		s.Values = vals
+		out = append(out, s)
 	}
-	return nil
+	return out
 }
 
 // checkValue classifies why v is not a plausible reading: not_finite or out_of_range.
@@ -239,6 +303,17 @@ func (vs *values) set(m telemetry.Metric, x float64) {
 	}
 	vs.v[vs.n] = telemetry.Value{Metric: m, V: x}
 	vs.n++
+}
+
+// drop removes metric m.
+func (vs *values) drop(m telemetry.Metric) {
+	for i := range vs.n {
+		if vs.v[i].Metric == m {
+			copy(vs.v[i:], vs.v[i+1:vs.n])
+			vs.n--
+			return
+		}
+	}
 }
 
 // setNumber decodes the number field name (see number) as metric m given in 1/per of

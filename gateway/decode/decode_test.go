@@ -17,7 +17,7 @@ func TestSources(t *testing.T) {
 	if !slices.IsSorted(got) {
 		t.Errorf("Sources() = %v, not sorted", got)
 	}
-	want := []string{"esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
+	want := []string{"ble", "chirpstack", "esphome", "saqshy", "shelly", "tasmota", "zigbee2mqtt"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Sources() = %v, want %v", got, want)
 	}
@@ -27,7 +27,7 @@ func TestSources(t *testing.T) {
 		}
 	}
 	got[0] = "mutated"
-	if Sources()[0] != "esphome" {
+	if Sources()[0] != "ble" {
 		t.Error("Sources() shares its slice between calls")
 	}
 }
@@ -179,7 +179,7 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestMaxPayloadBoundary checks that exactly MaxPayload bytes are still parsed.
+// TestMaxPayloadBoundary checks that exactly telemetry.MaxPayload bytes are still parsed.
 func TestMaxPayloadBoundary(t *testing.T) {
 	dec := mustNew(t, "zigbee2mqtt")
 	p := []byte(big(0))

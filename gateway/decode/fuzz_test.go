@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -11,7 +12,7 @@ import (
 // they produce: no panic; on success a non-empty Device derived from the topic, at
 // least one Value per sample, every Value passing telemetry.CheckValue, a UTC time in
 // 2000..2100 or none; on error a known Reason, a *telemetry.RejectError naming source and topic, or
-// ErrIgnored itself; and the same result twice with the payload buffer scribbled over
+// telemetry.ErrIgnored itself; and the same result twice with the payload buffer scribbled over
 // in between.
 //
 //	go test -run='^$' -fuzz=FuzzTasmota -fuzztime=20s ./gateway/decode
@@ -48,4 +49,57 @@ func fuzzSource(f *testing.F, source string, seeds []rejectCase) {
 		checkInvariants(t, source, topic, payload, samples, err)
 		checkPure(t, dec, topic, payload)
 	})
+}
+
+func FuzzBLE(f *testing.F) {
+	fuzzSource(f, "ble", corpusSeeds(f, "ble"))
+}
+
+func FuzzChirpStack(f *testing.F) {
+	fuzzSource(f, "chirpstack", corpusSeeds(f, "chirpstack"))
+}
+
+// FuzzParseDiscovery: no panic; a result or a known reason; the same result twice.
+func FuzzParseDiscovery(f *testing.F) {
+	for _, c := range corpusSeeds(f, "homeassistant") {
+		f.Add(c.topic, []byte(c.payload))
+	}
+	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
+		d, err := ParseDiscovery(topic, payload)
+		if err != nil {
+			if r := telemetry.Reason(err); !knownReasons[r] || r == reasonIgnored {
+				t.Fatalf("reason %q for %v", r, err)
+			}
+			return
+		}
+		if d.StateTopic == "" {
+			t.Fatalf("no state topic in %+v", d)
+		}
+		d2, err2 := ParseDiscovery(topic, payload)
+		if err2 != nil || d2 != d {
+			t.Fatalf("two parses disagree: %+v / %+v, %v", d, d2, err2)
+		}
+	})
+}
+
+// corpusSeeds returns the captures of testdata/corpus for source as seeds.
+func corpusSeeds(tb testing.TB, source string) []rejectCase {
+	tb.Helper()
+	files, _ := filepath.Glob("testdata/corpus/*.txt")
+	var out []rejectCase
+	for _, f := range files {
+		caps, err := readCorpus(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, c := range caps {
+			if c.source == source {
+				out = append(out, rejectCase{name: c.name, topic: c.topic, payload: c.payload})
+			}
+		}
+	}
+	if len(out) == 0 {
+		tb.Fatalf("no corpus seeds for %s", source)
+	}
+	return out
 }

@@ -35,7 +35,7 @@ type decodeCase struct {
 	want    []telemetry.Sample
 }
 
-// rejectCase is a message that must fail with reason ("ignored" for ErrIgnored).
+// rejectCase is a message that must fail with reason ("ignored" for telemetry.ErrIgnored).
 type rejectCase struct {
 	name    string
 	topic   string
@@ -69,7 +69,12 @@ func runRejectCases(t *testing.T, source string, cases []rejectCase) {
 			if err == nil {
 				t.Fatalf("decode(%q, %.80q) = %v, want reason %q", tt.topic, tt.payload, got, tt.reason)
 			}
-			if r := telemetry.Reason(err); r != tt.reason {
+			// A bad field beside good ones is named in a *telemetry.Partial with the good samples.
+			if p := telemetry.AsPartial(err); p != nil && p.Bad[0].Reason == tt.reason {
+				if len(got) == 0 {
+					t.Errorf("decode(%q, %.80q): partial without samples", tt.topic, tt.payload)
+				}
+			} else if r := telemetry.Reason(err); r != tt.reason {
 				t.Errorf("decode(%q, %.80q): reason %q (%v), want %q", tt.topic, tt.payload, r, err, tt.reason)
 			}
 			checkInvariants(t, source, tt.topic, []byte(tt.payload), got, err)
@@ -128,6 +133,21 @@ var knownReasons = map[string]bool{
 // it too.
 func checkInvariants(t *testing.T, source, topic string, payload []byte, samples []telemetry.Sample, err error) {
 	t.Helper()
+	if p := telemetry.AsPartial(err); p != nil {
+		if len(samples) == 0 || len(p.Bad) == 0 {
+			t.Fatalf("partial %v with %d samples and %d bad fields", err, len(samples), len(p.Bad))
+		}
+		if p.Source != source || p.Topic != topic {
+			t.Errorf("partial %v: want Source %q, Topic %q", err, source, topic)
+		}
+		for _, b := range p.Bad {
+			checkInvariants(t, source, topic, payload, nil, b)
+		}
+		if strings.ContainsAny(p.Error(), "\n\r") {
+			t.Errorf("Error() = %q spans lines", p.Error())
+		}
+		err = nil
+	}
 	if err != nil {
 		if samples != nil {
 			t.Errorf("error %v with %d samples", err, len(samples))
@@ -203,7 +223,7 @@ func checkPure(t *testing.T, dec Func, topic string, payload []byte) {
 		p[i] = 'x'
 	}
 	second, err2 := dec(topic, payload)
-	if (err1 == nil) != (err2 == nil) || telemetry.Reason(err1) != telemetry.Reason(err2) {
+	if (err1 == nil) != (err2 == nil) || telemetry.Reason(err1) != telemetry.Reason(err2) || fmt.Sprint(err1) != fmt.Sprint(err2) {
 		t.Fatalf("two decodes disagree: %v vs %v", err1, err2)
 	}
 	if diff := diffSamples(first, second); diff != "" && !hasNaN(first) {

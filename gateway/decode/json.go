@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // The decoders pick a handful of fields by exact name out of small JSON objects whose
@@ -242,12 +245,27 @@ func kindName(k byte) string {
 }
 
 // number decodes the JSON value v of field name as a number. ok is false for null.
-// A number too large for float64 becomes ±Inf (rejected later as not_finite).
+// A number too large for float64 becomes ±Inf (rejected later as not_finite). A string
+// holding one decimal number ("21.5", as older Zigbee2MQTT converters and some
+// firmware send) is read as that number; any other string is bad_value.
 func number(name string, v []byte) (x float64, ok bool, err error) {
 	switch k := kindOf(v); k {
 	case kindNull:
 		return 0, false, nil
 	case kindNumber:
+	case kindString:
+		s, err := unquote(v)
+		if err != nil {
+			return 0, false, badValue("%s: %w", name, err)
+		}
+		x, err := plainNumber(s)
+		if err != nil {
+			if e, ok := err.(*telemetry.RejectError); ok {
+				e.Err = fmt.Errorf("%s: %w", name, e.Err)
+			}
+			return 0, false, err
+		}
+		return x, true, nil
 	default:
 		return 0, false, badValue("%s: want a number, got %s", name, kindName(k))
 	}

@@ -74,7 +74,6 @@ func saqshyRejectCases() []rejectCase {
 
 		{"garbage", state, `21.5`, reasonBadJSON},
 		{"truncated", state, saqshyState[:40], reasonBadJSON},
-		{"temperature string", state, `{"temperature_c":"21.5"}`, reasonBadValue},
 		{"battery bool", state, `{"battery_pct":false}`, reasonBadValue},
 		{"ts bool", state, `{"temperature_c":21.5,"ts":true}`, reasonBadValue},
 		{"status word", "saqshy/shymkent-csu-2/sensor/room-101/status", `up`, reasonBadValue},

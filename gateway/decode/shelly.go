@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -12,26 +13,29 @@ import (
 //
 // Gen2/gen3 (RPC):
 //   - <prefix>/events/rpc: a JSON frame. NotifyStatus and NotifyFullStatus are read;
-//     other methods (NotifyEvent, ...) are ErrIgnored. params.ts (UTC Unix seconds) is
+//     other methods (NotifyEvent, ...) are telemetry.ErrIgnored. params.ts (UTC Unix seconds) is
 //     the sample time. Each params member "temperature:N" gives a Sample with Key
 //     "temperature:N" and the temperature from tC (from tF if there is no tC);
 //     "humidity:N" gives Key "humidity:N" with humidity from rh; "devicepower:N" gives
-//     Key "" with battery from battery.percent and voltage from battery.V. Other
-//     components are ignored.
+//     Key "" with battery from battery.percent and voltage from battery.V, unless
+//     external.present is true (USB power: the battery reads 0 and means nothing).
+//     Other components are ignored. A bad field (a string tC) is recorded and the
+//     others kept; an unreadable ts leaves the samples without a time.
 //   - <prefix>/status/<component> (status_ntf on): the same component object as in
-//     params, without a time. Other components: ErrIgnored.
+//     params, without a time. Other components: telemetry.ErrIgnored.
 //
 // Gen1 (the prefix is always "shellies/<id>"):
 //   - shellies/<id>/sensor/temperature|humidity|battery: a plain number, Key "". The
 //     temperature is taken as °C: gen1 publishes in the unit set on the device, which
-//     must therefore be °C.
+//     must therefore be °C. A battery of 0 is telemetry.ErrIgnored: a USB-powered H&T reports
+//     it, and a battery that flat could not wake the device.
 //   - shellies/<id>/ext_temperature/N and ext_humidity/N (add-on probes): Key
 //     "ext_temperature:N", "ext_humidity:N".
 //
-// Both: <prefix>/online "true"/"false": Online, Key "". Any other topic: ErrIgnored.
-func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, error) {
+// Both: <prefix>/online "true"/"false": Online, Key "". Any other topic: telemetry.ErrIgnored.
+func (d *decoder) shelly(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	if prefix, ok := strings.CutSuffix(topic, "/events/rpc"); ok {
-		return shellyRPC(prefix, payload)
+		return shellyRPC(prefix, payload, bad)
 	}
 	if i := strings.LastIndex(topic, "/status/"); i >= 0 {
 		prefix, comp := topic[:i], topic[i+len("/status/"):]
@@ -43,7 +47,7 @@ func (d *decoder) shelly(topic string, payload []byte) ([]telemetry.Sample, erro
 			return nil, err
 		}
 		var vs values
-		if err := shellyComponentValues(comp, kind, payload, &vs); err != nil {
+		if err := shellyComponentValues(comp, kind, payload, &vs, bad); err != nil {
 			return nil, err
 		}
 		return one(prefix, shellyKey(kind, comp), time.Time{}, vs.slice()), nil
@@ -95,11 +99,17 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 	default:
 		return nil, telemetry.ErrIgnored
 	}
-	return plainReading(device, key, metric, payload)
+	samples, err := plainReading(device, key, metric, payload)
+	if err == nil && metric == telemetry.Battery && samples[0].Values[0].V == 0 {
+		// An H&T on USB power reports battery 0 (with sensor/ext_power true); a
+		// battery that flat could not wake the device to publish.
+		return nil, telemetry.ErrIgnored
+	}
+	return samples, err
 }
 
 // shellyRPC decodes a gen2 frame from <dev>/events/rpc.
-func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
+func shellyRPC(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	if err := checkObject(payload); err != nil {
 		return nil, err
 	}
@@ -146,7 +156,7 @@ func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
 	)
 	err = eachMember(params, func(key, v []byte) error {
 		if string(key) == "ts" {
-			return setTime(&t, "params.ts", v, nil, seconds)
+			return bad.keep(setTime(&t, "params.ts", v, nil, seconds))
 		}
 		kind, ok := shellyComponent(string(key))
 		if !ok {
@@ -154,7 +164,7 @@ func shellyRPC(dev string, payload []byte) ([]telemetry.Sample, error) {
 		}
 		comp := string(key)
 		var r reading
-		if err := shellyComponentValues(comp, kind, v, &r.vs); err != nil {
+		if err := shellyComponentValues(comp, kind, v, &r.vs, bad); err != nil {
 			return err
 		}
 		if r.vs.n == 0 {
@@ -214,14 +224,15 @@ func shellyKey(kind, comp string) string {
 
 // shellyComponentValues decodes the status object of component comp of kind into vs.
 // A null status is no values.
-func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
+func shellyComponentValues(comp, kind string, obj []byte, vs *values, bad *badFields) error {
 	switch kindOf(obj) {
 	case kindNull:
 		return nil
 	case kindObject:
 	default:
-		return badValue("%s: want an object, got %s", comp, kindName(kindOf(obj)))
+		return bad.keep(badValue("%s: want an object, got %s", comp, kindName(kindOf(obj))))
 	}
+	var external bool
 	var (
 		tF    float64
 		hasTF bool
@@ -247,17 +258,24 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
 				err = vs.setNumber(telemetry.Humidity, "rh", v, 1)
 			}
 		case compDevicePower:
-			if string(f) == "battery" {
-				err = shellyBattery(v, vs)
+			switch string(f) {
+			case "battery":
+				err = shellyBattery(v, vs, bad)
+			case "external":
+				external = bytes.Contains(v, []byte(`"present":true`))
 			}
 		}
 		if err != nil {
-			return withKey([]byte(comp), err)
+			return bad.keep(withKey([]byte(comp), err))
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if external { // powered by USB: the battery reads 0 % and means nothing
+		vs.drop(telemetry.Battery)
+		vs.drop(telemetry.Voltage)
 	}
 	if hasTF && kind == compTemperature && !hasMetric(vs, telemetry.Temperature) {
 		vs.set(telemetry.Temperature, fahrenheitToCelsius(tF))
@@ -266,7 +284,7 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values) error {
 }
 
 // shellyBattery decodes devicepower's {"V":3.1,"percent":90}.
-func shellyBattery(obj []byte, vs *values) error {
+func shellyBattery(obj []byte, vs *values, bad *badFields) error {
 	switch kindOf(obj) {
 	case kindNull:
 		return nil
@@ -277,9 +295,9 @@ func shellyBattery(obj []byte, vs *values) error {
 	return eachMember(obj, func(f, v []byte) error {
 		switch string(f) {
 		case "percent":
-			return vs.setNumber(telemetry.Battery, "battery.percent", v, 1)
+			return bad.keep(vs.setNumber(telemetry.Battery, "battery.percent", v, 1))
 		case "V":
-			return vs.setNumber(telemetry.Voltage, "battery.V", v, 1)
+			return bad.keep(vs.setNumber(telemetry.Voltage, "battery.V", v, 1))
 		}
 		return nil
 	})

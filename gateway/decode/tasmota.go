@@ -14,22 +14,31 @@ import (
 // tasmota decodes Tasmota messages. Device is the topic without its last level
 // ("tele/fridge-1").
 //
-//   - <prefix>/<topic>/SENSOR: a JSON object. One Sample per sensor object whose key is
-//     DS18B20, AM2301, SI7021, SHT3X, BME280, DHT11, DHT22 or HTU21, alone or with a
-//     "-suffix" (DS18B20-1, SHT3X-0x44, AM2301-12), carrying Temperature and Humidity
-//     (Pressure, DewPoint and the rest are ignored, null values skipped). Key is the
-//     sensor's JSON key as given, except for DS18B20 sensors, keyed by their "Id" when
-//     they have one (Tasmota renumbers DS18B20-N when probes change). A DS18B20 reading
-//     85.0 °C (power-on value) or -127 °C or less (read error) rejects the whole
-//     message as out_of_range. TempUnit "F" converts temperatures to °C. Time is
+//   - <prefix>/<topic>/SENSOR: a JSON object. One Sample per sensor object carrying
+//     Temperature, Humidity or (BLE thermometers through MI32) Battery, whatever its
+//     name: AM2301, SI7021, SHT3X-0x44, AHT2X, SHT4X, SHTC3, BME680, SCD40, MCP9808,
+//     LYWSD03-52680f, a DS18Alias name... Objects of sensors that measure a chip, not
+//     a room (ESP32, ESP8266, MPU6050 and the other motion units) are ignored, as are
+//     members that are not sensors (ENERGY, Switch1, ...). Key is the sensor's JSON
+//     key as given, except for objects with an "Id" (DS18x20 probes), keyed by their
+//     Id since Tasmota renumbers DS18B20-N when probes change. A DS18x20 reading 85.0
+//     °C (power-on value) or -127 °C or less (read error) is a bad field (out_of_range);
+//     the other sensors are kept. TempUnit "F" converts temperatures to °C. Time is
 //     device-local time without an offset, read in the decoder's time zone (a Time
-//     with an offset, SetOption52, is honoured; a numeric Time is Unix seconds); an
-//     "Epoch" field (Unix seconds, Time format 2) wins over Time since it is not
-//     ambiguous at a DST change. A known sensor key whose value is neither an object
-//     nor null is bad_value; other keys are ignored. No known sensor: ErrIgnored.
+//     with an offset, SetOption52, is honoured; a numeric Time is Unix seconds; the
+//     "2018.02.01 21:29:40" of releases before 5.12 is read too); an "Epoch" field
+//     (Unix seconds, Time format 2) wins over Time since it is not ambiguous at a DST
+//     change. An unreadable time is a bad field: the readings are kept without a time.
+//   - DS18x20 (releases before 6.x): {"DS18x20":{"DS1":{"Type":"DS18B20","Address":
+//     "28FF...","Temperature":21.4},...}}: one Sample per probe, keyed by Address.
+//   - ZbReceived (a Sonoff Zigbee bridge): {"ZbReceived":{"<addr or name>":{...}}}
+//     gives one Sample per Zigbee device with Temperature, Humidity, Battery
+//     (BatteryPercentage), Voltage (V) and LinkQuality; Key is its Name if it has one,
+//     else the member key (the short address or friendly name).
 //   - <prefix>/<topic>/LWT: "Online"/"Offline": Online, Key "".
-//   - Any other last level (STATE, RESULT, INFO1, ...): ErrIgnored.
-func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, error) {
+//   - Any other last level (STATE, RESULT, INFO1, ...): telemetry.ErrIgnored, except RESULT
+//     carrying ZbReceived.
+func (d *decoder) tasmota(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	i := strings.LastIndexByte(topic, '/')
 	if i < 0 {
 		return nil, badTopic("want <prefix>/<topic>/SENSOR or .../LWT")
@@ -37,6 +46,10 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 	dev, leaf := topic[:i], topic[i+1:]
 	switch leaf {
 	case "SENSOR":
+	case "RESULT":
+		if !bytes.Contains(payload, []byte(`"ZbReceived"`)) {
+			return nil, telemetry.ErrIgnored
+		}
 	case "LWT":
 		return availability(dev, payload, "Online", "Offline")
 	default:
@@ -54,15 +67,15 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 	err := eachMember(payload, func(key, v []byte) error {
 		switch string(key) {
 		case "Time":
-			return setTime(&t, "Time", v, d.loc, seconds)
+			return bad.keep(setTime(&t, "Time", tasmotaOldTime(v), d.loc, seconds))
 		case "Epoch":
 			x, ok, err := number("Epoch", v)
 			if err != nil {
-				return err
+				return bad.keep(err)
 			}
 			if ok {
 				if epochTime, err = epoch(x, 1); err != nil {
-					return badTime(fmt.Errorf("Epoch: %w", err))
+					return bad.keep(badTime(fmt.Errorf("Epoch: %w", err)))
 				}
 			}
 		case "TempUnit":
@@ -78,23 +91,53 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 			default:
 				return badValue("TempUnit %q is neither C nor F", clip(s))
 			}
+		case "DS18x20":
+			// Releases before 6.x nested the probes: {"DS18x20":{"DS1":{"Type":
+			// "DS18B20","Address":"28FF...","Temperature":21.4},...}}.
+			if kindOf(v) != kindObject {
+				return nil
+			}
+			return eachMember(v, func(name, obj []byte) error {
+				if kindOf(obj) != kindObject {
+					return nil
+				}
+				r, err := tasmotaSensorReading(name, obj, false, bad)
+				if err != nil {
+					return err
+				}
+				r.ds = true
+				if r.hasT || r.vs.n > 0 {
+					readings = append(readings, r)
+				}
+				return nil
+			})
+		case "ZbReceived":
+			if kindOf(v) != kindObject {
+				return bad.keep(badValue("ZbReceived: want an object, got %s", kindName(kindOf(v))))
+			}
+			return eachMember(v, func(name, obj []byte) error {
+				if kindOf(obj) != kindObject {
+					return nil
+				}
+				r, err := tasmotaSensorReading(name, obj, true, bad)
+				if err != nil {
+					return err
+				}
+				// A device announce, a plug or a remote carries only LinkQuality.
+				if r.hasT || (r.vs.n > 0 && !(r.vs.n == 1 && r.vs.v[0].Metric == telemetry.LinkQuality)) {
+					readings = append(readings, r)
+				}
+				return nil
+			})
 		default:
-			base, ok := tasmotaSensor(key)
-			if !ok {
+			if kindOf(v) != kindObject || tasmotaNotRoom(key) {
 				return nil
 			}
-			switch kindOf(v) {
-			case kindNull:
-				return nil
-			case kindObject:
-			default:
-				return badValue("%s: want an object, got %s", clip(key), kindName(kindOf(v)))
-			}
-			r, err := tasmotaSensorReading(key, base, v)
+			r, err := tasmotaSensorReading(key, v, false, bad)
 			if err != nil {
 				return err
 			}
-			if r.hasT || r.hasH {
+			if r.hasT || r.vs.n > 0 {
 				readings = append(readings, r)
 			}
 		}
@@ -110,146 +153,155 @@ func (d *decoder) tasmota(topic string, payload []byte) ([]telemetry.Sample, err
 		t = epochTime
 	}
 
-	n := 0
+	l := newSampleList(len(readings), len(readings)*3)
 	for i := range readings {
 		r := &readings[i]
-		if r.hasT && fahrenheit {
-			r.temp = fahrenheitToCelsius(r.temp)
-		}
-		if r.hasT && r.ds {
-			if math.Abs(r.temp-85) < 0.005 {
-				return nil, reject(reasonOutOfRange, fmt.Errorf("%s: 85 °C is the DS18B20 power-on value, not a reading", r.key))
-			}
-			if r.temp <= -127+0.005 {
-				return nil, reject(reasonOutOfRange, fmt.Errorf("%s: %g °C is a DS18B20 read error", r.key, r.temp))
-			}
-		}
 		if r.hasT {
-			n++
+			temp := r.temp
+			if fahrenheit {
+				temp = fahrenheitToCelsius(temp)
+			}
+			switch {
+			case r.ds && math.Abs(temp-85) < 0.005:
+				bad.errs = append(bad.errs, reject(reasonOutOfRange, fmt.Errorf("%s: 85 °C is the DS18B20 power-on value, not a reading", r.key)))
+			case r.ds && temp <= -127+0.005:
+				bad.errs = append(bad.errs, reject(reasonOutOfRange, fmt.Errorf("%s: %g °C is a DS18B20 read error", r.key, temp)))
+			default:
+				r.vs.set(telemetry.Temperature, temp)
+			}
 		}
-		if r.hasH {
-			n++
-		}
-	}
-	if len(readings) == 1 { // the common case, in one allocation
-		vs := readings[0].values()
-		return one(dev, readings[0].key, t, vs.slice()), nil
-	}
-	l := newSampleList(len(readings), n)
-	for i := range readings {
-		vs := readings[i].values()
-		l.add(dev, readings[i].key, t, vs.slice())
+		l.add(dev, r.key, t, r.vs.slice())
 	}
 	return l.samples, nil
 }
 
+// tasmotaOldTime rewrites the "2018.02.01 21:29:40" of Tasmota before 5.12 to ISO
+// 8601; other values are returned as they are.
+func tasmotaOldTime(v []byte) []byte {
+	if len(v) == 21 && v[0] == '"' && v[5] == '.' && v[8] == '.' && v[11] == ' ' {
+		b := make([]byte, len(v))
+		copy(b, v)
+		b[5], b[8], b[11] = '-', '-', 'T'
+		return b
+	}
+	return v
+}
+
 // tasmotaReading is one sensor object of a Tasmota SENSOR message.
 type tasmotaReading struct {
-	key        string // Sample.Key
-	ds         bool   // a DS18B20
-	temp, hum  float64
-	hasT, hasH bool
+	key  string // Sample.Key
+	ds   bool   // a DS18x20 probe
+	temp float64
+	hasT bool
+	vs   values // everything but the temperature, which needs TempUnit
 }
 
-func (r *tasmotaReading) values() values {
-	var vs values
-	if r.hasT {
-		vs.set(telemetry.Temperature, r.temp)
-	}
-	if r.hasH {
-		vs.set(telemetry.Humidity, r.hum)
-	}
-	return vs
-}
-
-// tasmotaSensor returns the sensor name of a SENSOR key ("SHT3X" for "SHT3X-0x44"), or
-// ok false if the key is not a sensor the gateway reads.
-func tasmotaSensor(key []byte) (base string, ok bool) {
+// tasmotaNotRoom reports whether a SENSOR member names a sensor whose temperature is
+// not a room's: the chip itself or a motion unit's die.
+func tasmotaNotRoom(key []byte) bool {
 	name := key
-	if i := bytes.IndexByte(key, '-'); i >= 0 {
-		if i == len(key)-1 {
-			return "", false
-		}
+	if i := bytes.IndexByte(key, '-'); i > 0 {
 		name = key[:i]
 	}
 	switch string(name) {
-	case "DS18B20":
-		return "DS18B20", true
-	case "AM2301":
-		return "AM2301", true
-	case "SI7021":
-		return "SI7021", true
-	case "SHT3X":
-		return "SHT3X", true
-	case "BME280":
-		return "BME280", true
-	case "DHT11":
-		return "DHT11", true
-	case "DHT22":
-		return "DHT22", true
-	case "HTU21":
-		return "HTU21", true
+	case "ESP32", "ESP8266", "MPU6050", "MPU9250", "MPU6886", "BMI160", "BMI270", "LSM6DS3",
+		"ENERGY", "Global", "Thermostat0", "Counter", "ANALOG":
+		return true
 	}
-	return "", false
+	return false
 }
 
-// tasmotaSensorReading decodes the sensor object obj found under key.
-func tasmotaSensorReading(key []byte, base string, obj []byte) (tasmotaReading, error) {
-	r := tasmotaReading{ds: base == "DS18B20"}
-	if kindOf(obj) != kindObject {
-		return r, badJSON("%s: not an object", clip(key))
-	}
-	var id []byte
+// tasmotaSensorReading decodes the sensor object obj found under key. zb says it is
+// a Zigbee device of ZbReceived (Battery from BatteryPercentage, Voltage, LinkQuality,
+// keyed by Name). Bad fields are recorded in bad.
+func tasmotaSensorReading(key, obj []byte, zb bool, bad *badFields) (tasmotaReading, error) {
+	r := tasmotaReading{ds: bytes.HasPrefix(key, []byte("DS18")) || bytes.HasPrefix(key, []byte("DS1822"))}
+	var id, name []byte
 	err := eachMember(obj, func(f, v []byte) error {
+		var err error
 		switch string(f) {
 		case "Temperature":
-			x, ok, err := number("Temperature", v)
-			if err != nil {
-				return withKey(key, err)
-			}
+			var x float64
+			var ok bool
+			x, ok, err = number("Temperature", v)
 			if ok {
 				r.temp, r.hasT = x, true
 			}
 		case "Humidity":
-			x, ok, err := number("Humidity", v)
-			if err != nil {
-				return withKey(key, err)
+			err = r.vs.setNumber(telemetry.Humidity, "Humidity", v, 1)
+		case "Battery", "BatteryPercentage":
+			err = r.vs.setNumber(telemetry.Battery, string(f), v, 1)
+		case "Voltage":
+			if zb {
+				err = r.vs.setNumber(telemetry.Voltage, "Voltage", v, 1)
 			}
-			if ok {
-				r.hum, r.hasH = x, true
+		case "LinkQuality":
+			if zb {
+				err = r.vs.setNumber(telemetry.LinkQuality, "LinkQuality", v, 1)
 			}
-		case "Id":
-			if !r.ds {
-				return nil
+		case "Name":
+			if zb && kindOf(v) == kindString {
+				name, _ = unquote(v)
 			}
-			s, ok, err := str("Id", v)
-			if err != nil {
-				return withKey(key, err)
-			}
-			if ok {
+		case "Id", "Address":
+			if s, ok, e := str(string(f), v); e == nil && ok {
 				id = s
+				r.ds = true
 			}
+		}
+		if err != nil {
+			return bad.keep(withKey(key, err))
 		}
 		return nil
 	})
 	if err != nil {
 		return r, err
 	}
+	k := key
 	switch {
-	case len(id) > 0:
-		if !validKey(id) {
-			return r, badValue("%s: Id %q is not a printable UTF-8 name", clip(key), clip(id))
-		}
-		r.key = string(id)
-	case len(key) == len(base):
-		r.key = base // no allocation for the common unsuffixed key
-	default:
-		if !validKey(key) {
-			return r, badValue("sensor key %q is not a printable UTF-8 name", clip(key))
-		}
-		r.key = string(key)
+	case zb && len(name) > 0:
+		k = name
+	case !zb && len(id) > 0:
+		k = id
 	}
+	if !validKey(k) {
+		bad.errs = append(bad.errs, badValue("sensor key %q is not a printable UTF-8 name", clip(k)))
+		r.vs.n, r.hasT = 0, false
+		return r, nil
+	}
+	r.key = tasmotaKey(k)
 	return r, nil
+}
+
+// tasmotaKey returns k as a string, without an allocation for the common sensor names.
+func tasmotaKey(k []byte) string {
+	switch string(k) {
+	case "DS18B20":
+		return "DS18B20"
+	case "AM2301":
+		return "AM2301"
+	case "SI7021":
+		return "SI7021"
+	case "SHT3X":
+		return "SHT3X"
+	case "BME280":
+		return "BME280"
+	case "BME680":
+		return "BME680"
+	case "DHT11":
+		return "DHT11"
+	case "DHT22":
+		return "DHT22"
+	case "HTU21":
+		return "HTU21"
+	case "AHT2X":
+		return "AHT2X"
+	case "SHT4X":
+		return "SHT4X"
+	case "SCD40":
+		return "SCD40"
+	}
+	return string(k)
 }
 
 // withKey prefixes an *telemetry.RejectError's detail with the sensor key.

@@ -133,7 +133,6 @@ func zigbee2mqttRejectCases() []rejectCase {
 		{"null", dev, `null`, reasonBadJSON},
 		{"binary", dev, "\x00\x01\xff", reasonBadJSON},
 
-		{"temperature string", dev, `{"temperature":"21.3"}`, reasonBadValue},
 		{"battery bool", dev, `{"battery":true}`, reasonBadValue},
 		{"humidity object", dev, `{"humidity":{}}`, reasonBadValue},
 		{"voltage array", dev, `{"voltage":[2985]}`, reasonBadValue},

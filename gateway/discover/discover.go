@@ -1,8 +1,10 @@
 // Package discover works out, from what a broker carries, which sensors and cameras
 // a centre has: it sorts MQTT messages by firmware format (Zigbee2MQTT, Tasmota,
-// ESPHome, Shelly, Frigate, Saqshy) with the gateway's own decoders, keeps each
-// device's latest values and availability, reads Home Assistant discovery messages
-// for friendly names, and writes a `sensors:` / `cameras:` config block to paste
+// ESPHome, Shelly, BLE through OpenMQTTGateway/Theengs, LoRaWAN through ChirpStack,
+// Frigate, Saqshy) with the gateway's own decoders, keeps each device's latest values
+// and availability, reads Home Assistant discovery messages for friendly names, models
+// and the units devices declare (and says when one is not what the gateway reads,
+// such as an ESPHome temperature in °F), and writes a `sensors:` / `cameras:` config block to paste
 // into a centre config.
 //
 // # Concepts
@@ -15,6 +17,7 @@ package discover
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -33,15 +36,20 @@ const (
 	Tasmota     = "tasmota"
 	ESPHome     = "esphome"
 	Shelly      = "shelly"
+	BLE         = "ble"
+	ChirpStack  = "chirpstack"
 	Frigate     = "frigate"
 	Saqshy      = "saqshy"
 )
 
 // Formats lists the formats discover recognises, in report order.
-func Formats() []string { return []string{Zigbee2MQTT, Tasmota, ESPHome, Shelly, Frigate, Saqshy} }
+func Formats() []string {
+	return []string{Zigbee2MQTT, Tasmota, ESPHome, Shelly, BLE, ChirpStack, Frigate, Saqshy}
+}
 
 var formatTitle = map[string]string{
 	Zigbee2MQTT: "Zigbee2MQTT", Tasmota: "Tasmota", ESPHome: "ESPHome", Shelly: "Shelly",
+	BLE: "BLE thermometers (OpenMQTTGateway / Theengs Gateway)", ChirpStack: "LoRaWAN (ChirpStack)",
 	Frigate: "Frigate", Saqshy: "Saqshy firmware",
 }
 
@@ -66,6 +74,9 @@ type Device struct {
 	Messages int
 	Rejected int
 	Reason   string // the latest rejection
+	// Warnings are what Home Assistant discovery says that the gateway would read
+	// wrongly (a temperature in °F where the decoder assumes °C).
+	Warnings []string
 }
 
 // Camera is one camera heard on the broker.
@@ -93,7 +104,10 @@ type Collector struct {
 	frigate  *bool // frigate/available
 }
 
-type haEntity struct{ name, model string }
+type haEntity struct {
+	name, model string
+	warning     string
+}
 
 // New returns a collector; loc is the centre's time zone (for Tasmota times).
 func New(loc *time.Location) *Collector {
@@ -139,6 +153,10 @@ func classify(levels []string) string {
 		return Frigate
 	case levels[0] == "saqshy" && n >= 4:
 		return Saqshy
+	case n >= 3 && levels[n-2] == "BTtoMQTT":
+		return BLE
+	case levels[0] == "application" && n >= 6 && levels[2] == "device" && levels[4] == "event":
+		return ChirpStack
 	case n >= 3 && levels[n-2] == "events" && last == "rpc",
 		n >= 3 && levels[n-2] == "status" && strings.Contains(last, ":"):
 		return Shelly
@@ -157,7 +175,7 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	c.topics[topic] = true
 	levels := strings.Split(topic, "/")
 	if levels[0] == "homeassistant" && levels[len(levels)-1] == "config" {
-		c.haConfig(payload)
+		c.haConfig(topic, payload)
 		return
 	}
 	format := classify(levels)
@@ -198,6 +216,15 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	samples, err := dec(topic, payload)
 	if errors.Is(err, telemetry.ErrIgnored) {
 		return
+	}
+	if p := telemetry.AsPartial(err); p != nil {
+		// The good fields are shown; the bad ones are named on the device.
+		for _, s := range samples {
+			d := c.device(format, s.Device)
+			d.Rejected += len(p.Bad)
+			d.Reason = err.Error()
+		}
+		err = nil
 	}
 	if err != nil {
 		var de *telemetry.RejectError
@@ -277,6 +304,10 @@ func deviceName(format, base string) string {
 		if i := strings.IndexByte(base, '/'); i >= 0 {
 			return base[i+1:]
 		}
+	case BLE: // the MAC
+		return base[strings.LastIndexByte(base, '/')+1:]
+	case ChirpStack: // the DevEUI
+		return "lorawan-" + base[strings.LastIndexByte(base, '/')+1:]
 	}
 	return base
 }
@@ -318,41 +349,54 @@ func (c *Collector) frigateMsg(levels []string, payload []byte) {
 	}
 }
 
-// haConfig reads a Home Assistant discovery message: the entity's state topic,
-// its device's name and model. Abbreviated keys (stat_t, dev, mdl, mf) count.
-func (c *Collector) haConfig(payload []byte) {
+// haConfig reads a Home Assistant discovery message (decode.ParseDiscovery): the
+// entity's state topic, its device's name and model, and its unit, checked against
+// what the gateway's decoder for that topic assumes.
+func (c *Collector) haConfig(topic string, payload []byte) {
 	c.haCount++
-	var m map[string]json.RawMessage
-	if json.Unmarshal(payload, &m) != nil {
+	d, err := decode.ParseDiscovery(topic, payload)
+	if err != nil {
 		return
 	}
-	str := func(m map[string]json.RawMessage, keys ...string) string {
-		for _, k := range keys {
-			var s string
-			if v, ok := m[k]; ok && json.Unmarshal(v, &s) == nil {
-				return s
+	name := d.Name
+	var dev map[string]json.RawMessage
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) == nil {
+		for _, k := range []string{"device", "dev"} {
+			if v, ok := m[k]; ok {
+				_ = json.Unmarshal(v, &dev)
 			}
 		}
-		return ""
-	}
-	base := str(m, "~")
-	state := str(m, "state_topic", "stat_t")
-	if state == "" {
-		return
-	}
-	state = strings.ReplaceAll(state, "~", base)
-	var dev map[string]json.RawMessage
-	for _, k := range []string{"device", "dev"} {
-		if v, ok := m[k]; ok {
-			_ = json.Unmarshal(v, &dev)
+		var dn string
+		if v, ok := dev["name"]; ok && json.Unmarshal(v, &dn) == nil && dn != "" {
+			name = dn
 		}
 	}
-	name := str(dev, "name")
-	if name == "" {
-		name = str(m, "name")
+	model := strings.TrimSpace(d.Manufacturer + " " + d.Model)
+	e := haEntity{name: name, model: model}
+	if old, ok := c.ha[d.StateTopic]; ok && old.warning != "" {
+		e.warning = old.warning
 	}
-	model := strings.TrimSpace(str(dev, "manufacturer", "mf") + " " + str(dev, "model", "mdl"))
-	c.ha[state] = haEntity{name: name, model: model}
+	if w := unitWarning(d); w != "" {
+		e.warning = w
+	}
+	c.ha[d.StateTopic] = e
+}
+
+// unitWarning says when a device declares a unit the gateway's decoders do not
+// assume for that reading; "" when they agree.
+func unitWarning(d decode.Discovery) string {
+	switch d.DeviceClass {
+	case "temperature":
+		if !d.Celsius() {
+			return fmt.Sprintf("%s is in %s: the gateway converts it while the node keeps Home Assistant discovery on (ESPHome's default); or set the sensor to °C", d.StateTopic, d.Unit)
+		}
+	case "humidity", "battery":
+		if d.Unit != "" && d.Unit != "%" {
+			return fmt.Sprintf("%s %s is in %s, not %%", d.StateTopic, d.DeviceClass, d.Unit)
+		}
+	}
+	return ""
 }
 
 // Result is what was heard, sorted for printing.
@@ -375,10 +419,15 @@ func (c *Collector) Result() Result {
 		if on, ok := c.avail[d.Base]; ok && dd.Online == nil {
 			dd.Online = &on
 		}
-		for topic, e := range c.ha {
+		for _, topic := range slices.Sorted(maps.Keys(c.ha)) {
+			e := c.ha[topic]
 			if topic == d.Base || strings.HasPrefix(topic, d.Base+"/") {
-				dd.HAName, dd.Model = e.name, e.model
-				break
+				if dd.HAName == "" {
+					dd.HAName, dd.Model = e.name, e.model
+				}
+				if e.warning != "" {
+					dd.Warnings = append(dd.Warnings, e.warning)
+				}
 			}
 		}
 		dd.Readings = maps.Clone(d.Readings)
@@ -464,6 +513,10 @@ func sensorSource(format string) string {
 		return config.SourceShelly
 	case Saqshy:
 		return config.SourceSaqshy
+	case BLE:
+		return config.SourceBLE
+	case ChirpStack:
+		return config.SourceChirpStack
 	}
 	return ""
 }

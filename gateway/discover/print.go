@@ -80,6 +80,9 @@ func (r Result) WriteReport(w io.Writer, now time.Time) error {
 					if d.Rejected > 0 {
 						extra += fmt.Sprintf(" %d rejected: %s", d.Rejected, d.Reason)
 					}
+					for _, w := range d.Warnings {
+						extra += " WARNING: " + w
+					}
 				}
 				avail := ""
 				if i == 0 {
@@ -252,6 +255,9 @@ func (r Result) WriteConfig(w io.Writer) error {
 				comment += fmt.Sprintf(", %q", d.HAName)
 			}
 			fmt.Fprintf(&b, "%s  # %s\n", line, strings.TrimPrefix(comment, ", "))
+			for _, w := range d.Warnings {
+				fmt.Fprintf(&b, "    # WARNING: %s\n", w)
+			}
 			n++
 		}
 	}

@@ -121,6 +121,11 @@ func newTracker(cfg *config.Config, opt *Options) *tracker {
 				w.heard = true
 				return
 			}
+			if telemetry.AsPartial(err) != nil { // good fields kept, bad ones named
+				w.rejected++
+				w.reason = err.Error()
+				err = nil
+			}
 			if err != nil {
 				w.heard = true
 				w.rejected++

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/check"
@@ -39,15 +40,25 @@ type router struct {
 	// claimed reports whether a check reads the topic; such a topic with no sensor on
 	// it is not counted as unmapped.
 	claimed func(topic string) bool
+	// floor and lastGood bound payload times while the clock is unsynchronised: the
+	// build date, and the last arrival time (Unix ns) stamped by a synchronised clock.
+	floor    time.Time
+	lastGood atomic.Int64
+	// units are the units ESPHome nodes declare in Home Assistant discovery.
+	units declaredUnits
 }
 
 // subscriptions returns the topic filters a device of source needs under base.
 func subscriptions(source, base string) []string {
 	switch source {
 	case "zigbee2mqtt":
-		return []string{base, base + "/availability"}
+		return []string{base, base + "/+"} // availability, and attributes with output: attribute
 	case "tasmota":
-		return []string{base + "/SENSOR", base + "/LWT"}
+		return []string{base + "/SENSOR", base + "/LWT", base + "/RESULT"} // RESULT: ZbReceived
+	case "ble":
+		return []string{base}
+	case "chirpstack":
+		return []string{base + "/event/up", base + "/event/status"}
 	case "esphome":
 		return []string{base + "/sensor/+/state", base + "/status"}
 	case "shelly":
@@ -63,7 +74,7 @@ func subscriptions(source, base string) []string {
 
 func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*router, error) {
 	kinds := cfg.KindByZone()
-	r := &router{devices: map[string]*device{}, counters: counters, clock: clock}
+	r := &router{devices: map[string]*device{}, counters: counters, clock: clock, floor: decode.BuildFloor()}
 	decoders := map[string]decode.Func{}
 	for _, s := range cfg.Sensors {
 		if s.Local() {
@@ -97,6 +108,12 @@ func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*rout
 		}
 		d.targets = append(d.targets, target{sensor: s.ID, zone: s.Zone, zoneKind: kinds[s.Zone], source: s.Source, key: s.Key})
 	}
+	for _, s := range cfg.Sensors {
+		if s.Source == config.SourceESPHome {
+			r.topics = append(r.topics, discoveryFilters...)
+			break
+		}
+	}
 	slices.Sort(r.topics)
 	r.topics = slices.Compact(r.topics)
 	return r, nil
@@ -124,6 +141,12 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 	synced := r.clock.Synced()
 	for i := range msgs {
 		m := &msgs[i]
+		if isDiscovery(m.Topic) {
+			if err := r.units.learn(m.Topic, m.Payload); err != nil && telemetry.Reason(err) != "empty" {
+				r.counters.reject("homeassistant", telemetry.Reason(err), m.Topic, err)
+			}
+			continue
+		}
 		d := r.lookup(m.Topic)
 		if d == nil || d.decode == nil {
 			if r.claimed != nil && r.claimed(m.Topic) {
@@ -137,13 +160,31 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 			r.counters.count(d.source, "ignored")
 			continue
 		}
+		var extra telemetry.Flags
+		if p := telemetry.AsPartial(err); p != nil {
+			// Keep every good field; count and name each bad one.
+			for _, b := range p.Bad {
+				r.counters.reject(d.source, b.Reason, m.Topic, b)
+			}
+			if p.TimeBad() {
+				extra |= telemetry.TimeFallback
+			}
+			err = nil
+		}
 		if err != nil {
 			r.counters.reject(d.source, telemetry.Reason(err), m.Topic, err)
 			continue
 		}
+		if d.source == config.SourceESPHome {
+			r.units.apply(m.Topic, samples) // a sensor the node declares in °F
+		}
 		r.counters.count(d.source, "decoded")
 		for _, s := range samples {
+			n := len(dst)
 			dst = r.resolve(dst, d, m, s, synced)
+			for i := n; i < len(dst); i++ {
+				dst[i].Flags |= extra
+			}
 		}
 	}
 	return dst
@@ -177,6 +218,21 @@ func (r *router) resolve(dst []telemetry.Event, d *device, m *mqttsrc.Message, s
 	online := len(s.Values) == 1 && s.Values[0].Metric == telemetry.Online
 	var flags telemetry.Flags
 	t := m.Received
+	if !s.Time.IsZero() && !synced {
+		// The arrival time cannot judge the payload's time: bound it by the build
+		// date and the last known good time instead.
+		b := decode.TimeBounds{Floor: r.floor, LastGood: time.Unix(0, r.lastGood.Load())}
+		if r.lastGood.Load() == 0 {
+			b.LastGood = time.Time{}
+		}
+		if err := b.Check(s.Time); err != nil {
+			r.counters.reject(d.source, telemetry.Reason(err), m.Topic, err)
+			s.Time = time.Time{}
+			flags |= telemetry.TimeFallback
+		}
+	} else if synced && !m.Received.IsZero() {
+		r.lastGood.Store(m.Received.UnixNano())
+	}
 	switch {
 	case !s.Time.IsZero() && synced && absDur(s.Time.Sub(m.Received)) > MaxSkew:
 		flags |= telemetry.ClockSkew

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -141,25 +142,40 @@ var pressActions = map[string]bool{"single": true, "double": true, "triple": tru
 
 // decodeButton reads a Zigbee2MQTT button's message: {"action": "single", ...}
 // is a scan; a message without a press action (battery, link quality) is nothing.
+// Two-key switches name the key ("single_right", "double_left", "single_both"), and
+// legacy Xiaomi buttons of Zigbee2MQTT 1.x send {"click": "single"}: both count.
 func decodeButton(topic string, payload []byte) (scan bool, err error) {
 	if err := checkPayload(srcZigbee, topic, payload); err != nil {
 		return false, err
 	}
 	var p struct {
 		Action json.RawMessage `json:"action"`
+		Click  json.RawMessage `json:"click"`
 	}
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return false, derr(srcZigbee, topic, "bad_json", err)
 	}
-	if len(p.Action) == 0 || string(p.Action) == "null" {
+	raw, field := p.Action, "action"
+	if len(raw) == 0 || string(raw) == "null" {
+		raw, field = p.Click, "click"
+	}
+	if len(raw) == 0 || string(raw) == "null" {
 		return false, nil
 	}
 	var a string
-	if err := json.Unmarshal(p.Action, &a); err != nil {
-		return false, derr(srcZigbee, topic, "bad_value", fmt.Errorf("action is not a string"))
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return false, derr(srcZigbee, topic, "bad_value", fmt.Errorf("%s is not a string", field))
 	}
-	return pressActions[strings.ToLower(a)], nil
+	a = strings.ToLower(a)
+	if pressActions[a] {
+		return true, nil
+	}
+	press, key, ok := strings.Cut(a, "_")
+	return ok && pressActions[press] && (key == "left" || key == "right" || key == "both" || key == "center"), nil
 }
+
+// tasmotaUID finds a reader's UID in a SENSOR payload that is not valid JSON.
+var tasmotaUID = regexp.MustCompile(`"(PN532|RC522)"\s*:\s*\{\s*"UID"\s*:\s*"([0-9A-Fa-f: ]{4,48})"`)
 
 // decodeTasmota reads a Tasmota RFID/NFC reader's tele/<t>/SENSOR:
 // {"Time":"...","PN532":{"UID":"94D8FC5F","DATA":""}} or the same with "RC522".
@@ -172,6 +188,13 @@ func decodeTasmota(topic string, payload []byte) (uid string, err error) {
 	}
 	var p map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &p); err != nil {
+		// A reader's DATA field can hold raw card bytes with escapes JSON does not
+		// allow ("\x"); the UID beside it is still good.
+		if m := tasmotaUID.FindSubmatch(payload); m != nil {
+			if u := config.NormalizeUID(string(m[2])); isHex(u) && len(u) >= 4 && len(u) <= 32 {
+				return u, nil
+			}
+		}
 		return "", derr(srcTasmota, topic, "bad_json", err)
 	}
 	for _, key := range []string{"PN532", "RC522"} {

@@ -2,6 +2,8 @@ package telemetry
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"strconv"
 	"unicode/utf8"
 )
@@ -56,11 +58,66 @@ func (e *RejectError) Error() string {
 // Unwrap returns e.Err.
 func (e *RejectError) Unwrap() error { return e.Err }
 
-// Reason returns err's reason code if it is (or wraps) a [*RejectError], "ignored" if
-// it is (or wraps) [ErrIgnored], "" if err is nil, and "other" otherwise.
+// Partial is returned by a decoder together with samples when some fields of a
+// message were bad and others good: the samples carry every good value, Bad names
+// each bad field. Callers record the samples and count each bad field.
+type Partial struct {
+	Source string         // the decoder's source
+	Topic  string         // the message's topic
+	Bad    []*RejectError // one per bad field, in payload order; never empty
+}
+
+// Error returns "<source> <topic>: N bad fields: <first>; <second>...".
+func (p *Partial) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d bad field", p.Source, p.Topic, len(p.Bad))
+	if len(p.Bad) != 1 {
+		b.WriteByte('s')
+	}
+	for i, e := range p.Bad {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Reason)
+		if e.Err != nil {
+			b.WriteString(": ")
+			b.WriteString(e.Err.Error())
+		}
+	}
+	return b.String()
+}
+
+// TimeBad reports whether the payload time was unreadable or outside the accepted
+// window, so that the samples carry no time and the caller stamps the arrival time.
+func (p *Partial) TimeBad() bool {
+	for _, e := range p.Bad {
+		if e.Reason == "bad_time" {
+			return true
+		}
+	}
+	return false
+}
+
+// AsPartial returns err as a *Partial, or nil if it is not one.
+func AsPartial(err error) *Partial {
+	var p *Partial
+	if errors.As(err, &p) {
+		return p
+	}
+	return nil
+}
+
+// Reason returns err's reason code if it is (or wraps) a [*RejectError], "partial"
+// for a [*Partial], "ignored" if it is (or wraps) [ErrIgnored], "" if err is nil, and
+// "other" otherwise.
 func Reason(err error) string {
 	if err == nil {
 		return ""
+	}
+	if AsPartial(err) != nil {
+		return "partial"
 	}
 	var e *RejectError
 	if errors.As(err, &e) {

@@ -75,6 +75,10 @@ const (
 	ClockUnsynced
 	// Replayed: the event was delivered from a backlog (broker redelivery), not live.
 	Replayed
+	// TimeFallback: the payload's time was unreadable or implausible (outside
+	// 2000..2100, before this program was built, or beyond the last known good time
+	// while the clock was unsynchronised), so the arrival time was used instead.
+	TimeFallback
 )
 
 // Has reports whether all bits of g are set in f.
