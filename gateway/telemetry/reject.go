@@ -3,8 +3,8 @@ package telemetry
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
