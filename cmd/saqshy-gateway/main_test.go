@@ -99,3 +99,41 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
 }
+
+// TestRunSaysWhenSpoolNotWritable: a spool dir the user cannot write stops run at
+// once with what to do (not a bare "mkdir: permission denied" from deep inside).
+func TestRunSaysWhenSpoolNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(blocker, "spool")
+	p := filepath.Join(dir, "centre.yaml")
+	if err := os.WriteFile(p, []byte(`centre: {id: c1}
+zones: [{id: room-101, kind: living}]
+sensors: [{id: s1, zone: room-101, source: zigbee2mqtt, topic: zigbee2mqtt/r1}]
+mqtt: {url: "tcp://127.0.0.1:1"}
+spool: {dir: `+spool+`}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	code, _, errs := runCLI(t, "run", "--config", p)
+	for _, want := range []string{
+		"the spool directory " + spool + " cannot be written by",
+		"sudo install -d -o saqshy -g saqshy -m 0750 " + spool,
+		"set spool.dir in " + p,
+		"spool: {dir: " + filepath.Join(dir, "state", "saqshy", "spool") + "}",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	if t.Failed() {
+		t.Logf("stderr:\n%s", errs)
+	}
+}
