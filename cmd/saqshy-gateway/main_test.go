@@ -137,3 +137,37 @@ spool: {dir: `+spool+`}
 		t.Logf("stderr:\n%s", errs)
 	}
 }
+
+// TestCheckConfigWarns: a centre with no alert recipients and no checkpoints is
+// valid, but check-config says what that leaves unwatched and what the score does.
+func TestCheckConfigWarns(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "centre.yaml")
+	if err := os.WriteFile(p, []byte(`centre: {id: c1}
+zones: [{id: room-101, kind: living}]
+sensors: [{id: s1, zone: room-101, source: zigbee2mqtt, topic: zigbee2mqtt/r1}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI(t, "check-config", p)
+	for _, want := range []string{
+		"OK, with 2 warning(s)",
+		"WARNING alerts.recipients: none: nobody is told of an alert",
+		"leaves out its response component",
+		"WARNING rounds.checkpoints: none: night rounds are not checked",
+		"leaves out its rounds component",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	_, ex, _ := runCLI(t, "example-config")
+	if err := os.WriteFile(p, []byte(ex), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, out, _ := runCLI(t, "check-config", p); strings.Contains(out, "WARNING") {
+		t.Errorf("the example config warns:\n%s", out)
+	}
+}
