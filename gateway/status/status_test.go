@@ -842,3 +842,30 @@ func TestStatusJSONDecodes(t *testing.T) {
 		t.Errorf("a zone without limits has a band")
 	}
 }
+
+// TestKazakhWords: words the review found to say something else are gone from the
+// Kazakh catalogue: "жойылды" (deleted) for resolved, "қатты" (hard) for froze,
+// "өткізілген" (held) for a missed round.
+func TestKazakhWords(t *testing.T) {
+	all := map[string][3]string{}
+	for k, m := range messages {
+		all[k] = m
+	}
+	for k, m := range names {
+		all["names."+k] = m
+	}
+	for key, m := range all {
+		kk := strings.ToLower(m[1])
+		for _, bad := range []string{"жойыл", "қатты", "өткізілген", "алынып тасталған"} {
+			if strings.Contains(kk, bad) {
+				t.Errorf("%s: kk %q contains %q", key, m[1], bad)
+			}
+		}
+	}
+	if got := messages["resolved"][1]; got != "шешілді" {
+		t.Errorf("resolved in kk = %q, want шешілді", got)
+	}
+	if got := names["med_fridge_freeze"][1]; !strings.Contains(got, "тоңып қалды") {
+		t.Errorf("med_fridge_freeze in kk = %q", got)
+	}
+}
