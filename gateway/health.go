@@ -26,17 +26,11 @@ func (h *health) Tick(now time.Time, synced bool) []telemetry.Event {
 	}
 	h.next = now.Truncate(healthEvery).Add(healthEvery)
 	st := h.stats()
-	ev := telemetry.NewPoint(now, "gateway", nil,
-		telemetry.Int("uptime_s", int64(st.Uptime/time.Second)),
-		telemetry.Int("spool_bytes", st.SpoolBytes),
-		telemetry.Int("spool_backlog", st.SpoolBacklog),
-		telemetry.Int("dropped", int64(st.SpoolDropped)),
-		telemetry.Int("rejected", int64(st.Rejected)),
-		telemetry.Int("received", int64(st.Received)),
-		telemetry.Bool("mqtt_connected", st.MQTTConnected),
-		telemetry.Bool("clock_synced", synced),
-		telemetry.Bool("influx_ok", st.InfluxError == ""),
-	)
+	ev := telemetry.Heartbeat{
+		Uptime: st.Uptime, SpoolBytes: st.SpoolBytes, SpoolBacklog: st.SpoolBacklog,
+		Dropped: int64(st.SpoolDropped), Rejected: int64(st.Rejected), Received: int64(st.Received),
+		MQTTConnected: st.MQTTConnected, ClockSynced: synced, InfluxOK: st.InfluxError == "",
+	}.Point(now)
 	if !synced {
 		ev.Flags |= telemetry.ClockUnsynced
 	}

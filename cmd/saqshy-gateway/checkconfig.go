@@ -11,7 +11,9 @@ import (
 const checkConfigHelp = `Usage: saqshy-gateway check-config FILE
 
 Validates a centre config without connecting anywhere. On success it prints a
-summary (zones by kind, sensors by source, where data goes) and exits 0. Otherwise
+summary (zones by kind, sensors by source, where data goes) and exits 0, after a
+WARNING line for each thing that is valid but leaves the centre partly unwatched
+(no alert recipients, no round checkpoints). Otherwise
 it prints every problem at once, each as FILE:LINE: FIELD: what is wrong, and exits 1.
 `
 
@@ -33,7 +35,16 @@ func checkConfigCmd(_ context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: OK\n%s", fs.Arg(0), cfg.Summary())
+	warns := cfg.Warnings()
+	if len(warns) == 0 {
+		fmt.Fprintf(stdout, "%s: OK\n%s", fs.Arg(0), cfg.Summary())
+		return 0
+	}
+	fmt.Fprintf(stdout, "%s: OK, with %d warning(s)\n", fs.Arg(0), len(warns))
+	for _, w := range warns {
+		fmt.Fprintf(stdout, "WARNING %s\n", w)
+	}
+	fmt.Fprint(stdout, cfg.Summary())
 	return 0
 }
 

@@ -99,3 +99,75 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
 }
+
+// TestRunSaysWhenSpoolNotWritable: a spool dir the user cannot write stops run at
+// once with what to do (not a bare "mkdir: permission denied" from deep inside).
+func TestRunSaysWhenSpoolNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(blocker, "spool")
+	p := filepath.Join(dir, "centre.yaml")
+	if err := os.WriteFile(p, []byte(`centre: {id: c1}
+zones: [{id: room-101, kind: living}]
+sensors: [{id: s1, zone: room-101, source: zigbee2mqtt, topic: zigbee2mqtt/r1}]
+mqtt: {url: "tcp://127.0.0.1:1"}
+spool: {dir: `+spool+`}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	code, _, errs := runCLI(t, "run", "--config", p)
+	for _, want := range []string{
+		"the spool directory " + spool + " cannot be written by",
+		"sudo install -d -o saqshy -g saqshy -m 0750 " + spool,
+		"set spool.dir in " + p,
+		"spool: {dir: " + filepath.Join(dir, "state", "saqshy", "spool") + "}",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	if t.Failed() {
+		t.Logf("stderr:\n%s", errs)
+	}
+}
+
+// TestCheckConfigWarns: a centre with no alert recipients and no checkpoints is
+// valid, but check-config says what that leaves unwatched and what the score does.
+func TestCheckConfigWarns(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "centre.yaml")
+	if err := os.WriteFile(p, []byte(`centre: {id: c1}
+zones: [{id: room-101, kind: living}]
+sensors: [{id: s1, zone: room-101, source: zigbee2mqtt, topic: zigbee2mqtt/r1}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI(t, "check-config", p)
+	for _, want := range []string{
+		"OK, with 2 warning(s)",
+		"WARNING alerts.recipients: none: nobody is told of an alert",
+		"leaves out its response component",
+		"WARNING rounds.checkpoints: none: night rounds are not checked",
+		"leaves out its rounds component",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	_, ex, _ := runCLI(t, "example-config")
+	if err := os.WriteFile(p, []byte(ex), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, out, _ := runCLI(t, "check-config", p); strings.Contains(out, "WARNING") {
+		t.Errorf("the example config warns:\n%s", out)
+	}
+}

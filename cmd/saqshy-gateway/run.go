@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
@@ -48,6 +50,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		fmt.Fprintf(stderr, "saqshy-gateway run: the config has errors; fix them (saqshy-gateway check-config %s)\n", *cfgPath)
+		return 1
+	}
+	if err := spoolWritable(cfg.Spool.Dir); err != nil {
+		fmt.Fprint(stderr, spoolAdvice(*cfgPath, cfg.Spool.Dir, err))
 		return 1
 	}
 	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery}
@@ -121,4 +127,40 @@ func localI2C(cfg *config.Config, log *slog.Logger) *i2cBuses {
 		log.Error("periph host init failed; I2C sensors cannot be read", "err", err)
 	}
 	return &i2cBuses{}
+}
+
+// spoolWritable creates dir if needed and checks that this user can write a file in it.
+func spoolWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// spoolAdvice says what to do when the spool dir cannot be written: give it to the
+// user the gateway runs as, or point spool.dir at a directory the user owns.
+func spoolAdvice(cfgPath, dir string, err error) string {
+	who := "this user"
+	if u, uerr := user.Current(); uerr == nil {
+		who = "user " + u.Username
+	}
+	own := "saqshy-spool"
+	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		own = filepath.Join(d, "saqshy", "spool")
+	} else if h, herr := os.UserHomeDir(); herr == nil && filepath.IsAbs(h) {
+		own = filepath.Join(h, ".local", "state", "saqshy", "spool")
+	}
+	return fmt.Sprintf(`saqshy-gateway run: the spool directory %s cannot be written by %s: %v
+  The gateway keeps every reading there before it is sent, so it cannot start without it.
+  Installed as a service: create it for the service user, e.g.
+      sudo install -d -o saqshy -g saqshy -m 0750 %s
+  Trying it as yourself: set spool.dir in %s to a directory you own, e.g.
+      spool: {dir: %s}
+`, dir, who, err, dir, cfgPath, own)
 }

@@ -71,15 +71,8 @@ func sensorsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		} else {
 			b := &i2cBuses{}
 			defer b.Close()
-			open = func(name string) (i2c.Bus, error) {
-				bus, err := b.Open(name)
-				if err != nil {
-					if _, serr := os.Stat("/dev/i2c-" + name); serr != nil {
-						return nil, fmt.Errorf("there is no /dev/i2c-%s, I2C is off (%w)", name, err)
-					}
-				}
-				return bus, err
-			}
+			open = b.Open
+
 		}
 	}
 	return scanSensors(ctx, *w1Root, buses, open, stdout)
@@ -251,6 +244,7 @@ func i2cAdvice(bus int, why string, off bool) string {
 type i2cBuses struct {
 	mu   sync.Mutex
 	open map[string]i2c.BusCloser
+	dev  string // directory of the i2c-N device files; "" is /dev
 }
 
 // Open returns the bus with the given number ("1" for /dev/i2c-1), opening it on
@@ -263,13 +257,37 @@ func (b *i2cBuses) Open(name string) (i2c.Bus, error) {
 	}
 	bus, err := i2creg.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, b.openError(name, err)
 	}
 	if b.open == nil {
 		b.open = map[string]i2c.BusCloser{}
 	}
 	b.open[name] = bus
 	return bus, nil
+}
+
+// openError says why bus name could not be opened in the technician's terms: no
+// device file means I2C is off; periph's own message (its registry's "did you forget
+// to call Init()?") is not shown, as it speaks to programmers.
+func (b *i2cBuses) openError(name string, err error) error {
+	dev := b.dev
+	if dev == "" {
+		dev = "/dev"
+	}
+	path := dev + "/i2c-" + name
+	_, serr := os.Stat(path)
+	switch {
+	case errors.Is(serr, fs.ErrNotExist):
+		return fmt.Errorf("there is no %s: I2C is off", path)
+	case errors.Is(serr, fs.ErrPermission):
+		return fmt.Errorf("%s cannot be read by this user: add the user to the i2c group (sudo adduser $USER i2c), then log in again", path)
+	case serr != nil:
+		return fmt.Errorf("%s: %w", path, serr)
+	}
+	if strings.Contains(err.Error(), "Init()") {
+		return fmt.Errorf("%s exists but the I2C drivers did not start (is this a Raspberry Pi with I2C on?)", path)
+	}
+	return fmt.Errorf("cannot open %s: %w", path, err)
 }
 
 // Close closes every bus opened.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -207,4 +208,23 @@ func checkConfigLines(t *testing.T, out string, want ...string) {
 
 func findingAt(kind, addr string) localsensor.Finding {
 	return localsensor.Finding{Kind: kind, Address: addr}
+}
+
+// TestI2COpenErrorIsPlain: periph's registry message ("did you forget to call
+// Init()?") never reaches the technician.
+func TestI2COpenErrorIsPlain(t *testing.T) {
+	dev := t.TempDir()
+	b := &i2cBuses{dev: dev}
+	_, err := b.Open("7")
+	if err == nil || strings.Contains(err.Error(), "Init()") || strings.Contains(err.Error(), "i2creg") ||
+		!strings.Contains(err.Error(), "there is no "+dev+"/i2c-7: I2C is off") {
+		t.Errorf("no device file: %v", err)
+	}
+	if err := os.WriteFile(dev+"/i2c-7", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Open("7")
+	if err == nil || strings.Contains(err.Error(), "Init()") || !strings.Contains(err.Error(), "I2C drivers did not start") {
+		t.Errorf("device file but no driver: %v", err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.Config.MQTT.URL = *url
 	c.Config.ApplyDefaults()
 	if *printConfig {
-		c.Config.Spool.Dir = "/var/lib/saqshy/spool"
+		c.Config.Spool.Dir = userSpoolDir()
 		b, err := yaml.Marshal(c.Config)
 		if err != nil {
 			fmt.Fprintf(stderr, "saqshy-sim: %v\n", err)
@@ -86,10 +87,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer pub.Close()
-	fmt.Fprintf(stdout, "saqshy-sim: %d devices publishing to %s every %v; Ctrl-C stops\n", len(c.Devices), *url, *period)
+	fmt.Fprintf(stdout, "saqshy-sim: %d devices publishing to %s every %v; Ctrl-C stops\n", len(c.Devices), sim.RedactURL(*url), *period)
 	if err := c.Run(ctx, pub, *period); err != nil {
 		fmt.Fprintf(stderr, "saqshy-sim: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// userSpoolDir is the spool directory --print-config writes: one the user running
+// the simulator can create, so that the README's no-hardware path works without
+// root ($XDG_STATE_HOME/saqshy/spool, else ~/.local/state/saqshy/spool, else
+// ./saqshy-spool). An installed gateway uses /var/lib/saqshy/spool.
+func userSpoolDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "saqshy", "spool")
+	}
+	if h, err := os.UserHomeDir(); err == nil && filepath.IsAbs(h) {
+		return filepath.Join(h, ".local", "state", "saqshy", "spool")
+	}
+	return "saqshy-spool"
 }

@@ -465,7 +465,7 @@ func TestChannelsPerRecipient(t *testing.T) {
 		got = append(got, n.Channel+":"+n.To)
 		switch n.Channel {
 		case "email":
-			if n.Button != "" || !strings.Contains(n.Subject, "ӨТЕ ҚАУІПТІ") && !strings.Contains(n.Subject, "Жойылды") {
+			if n.Button != "" || !strings.Contains(n.Subject, "ӨТЕ ҚАУІПТІ") && !strings.Contains(n.Subject, "Шешілді") {
 				t.Errorf("email %+v", n)
 			}
 		case "mqtt":

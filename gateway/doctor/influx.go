@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -95,6 +96,13 @@ func checkInflux(ctx context.Context, cfg *config.Config, opt *Options) Check {
 			return c
 		}
 		lastErr = err
+		if fluxDisabled(err) {
+			c.Status = Warn
+			c.Title = fmt.Sprintf("InfluxDB %s is reachable, took the token, and bucket %q is writable (the gateway's writes work); "+
+				"reads do not: Flux queries are disabled (%v), and saqshy-monitor and doctor's read-back need them", in.URL, in.Bucket, err)
+			c.Fix = "on the InfluxDB 1.8 server, set flux-enabled = true in the [http] section of /etc/influxdb/influxdb.conf, then sudo systemctl restart influxdb (see docs/INSTALL.md)"
+			return c
+		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
@@ -111,6 +119,12 @@ func checkInflux(ctx context.Context, cfg *config.Config, opt *Options) Check {
 	}
 	c.Fix = "give the token read access to the bucket too (doctor reads the point back with a Flux query; InfluxDB 1.8 needs flux-enabled = true in [http])"
 	return c
+}
+
+// fluxDisabled reports whether err is InfluxDB 1.8's answer to a Flux query when
+// flux-enabled is false ("403 Forbidden: Flux query service disabled").
+func fluxDisabled(err error) bool {
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "flux query service disabled")
 }
 
 func queryFound(ctx context.Context, client influxdb2.Client, org, q string, timeout time.Duration) (bool, error) {

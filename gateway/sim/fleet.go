@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // LineWriter writes line protocol in one request per call (influxsink.Client does).
@@ -47,6 +49,9 @@ type FleetOptions struct {
 	// goroutines, one at a time).
 	Progress func(done, total int)
 }
+
+// FleetRegistryVersion is the registry_version the fleet's heartbeats carry.
+const FleetRegistryVersion = 1
 
 // WeightsVersion is the weights_version the fleet's scores carry.
 const WeightsVersion = "sim-2026.1"
@@ -205,16 +210,21 @@ func (b *lineBatch) flush(ctx context.Context) error {
 }
 
 type fleetGen struct {
-	c   FleetCentre
-	opt FleetOptions
-	rng *rand.Rand
-	b   *lineBatch
-	sb  strings.Builder
+	c      FleetCentre
+	opt    FleetOptions
+	rng    *rand.Rand
+	b      *lineBatch
+	sb     strings.Builder
+	p      telemetry.Point // the point being built: measurement and fields
+	num    []byte
+	strEsc *strings.Replacer
 }
 
 // line starts a point: measurement and the centre tag, then the given tag pairs.
 func (g *fleetGen) line(measurement string, tags ...string) *fleetGen {
 	g.sb.Reset()
+	g.p.Measurement = measurement
+	g.p.Fields = g.p.Fields[:0]
 	g.sb.WriteString(measurement)
 	g.sb.WriteString(",centre=")
 	g.sb.WriteString(g.c.ID)
@@ -227,53 +237,58 @@ func (g *fleetGen) line(measurement string, tags ...string) *fleetGen {
 		g.sb.WriteByte('=')
 		g.sb.WriteString(escapeTag(tags[i+1]))
 	}
-	g.sb.WriteByte(' ')
 	return g
 }
 
-func (g *fleetGen) sep() {
-	if b := g.sb.String(); b[len(b)-1] != ' ' {
-		g.sb.WriteByte(',')
-	}
-}
-
-func (g *fleetGen) f(key string, v float64) *fleetGen {
-	g.sep()
-	g.sb.WriteString(key)
-	g.sb.WriteByte('=')
-	g.sb.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
+// with adds fields to the point being built.
+func (g *fleetGen) with(fs ...telemetry.Field) *fleetGen {
+	g.p.Fields = append(g.p.Fields, fs...)
 	return g
 }
 
-func (g *fleetGen) i(key string, v int64) *fleetGen {
-	g.sep()
-	g.sb.WriteString(key)
-	g.sb.WriteByte('=')
-	g.sb.WriteString(strconv.FormatInt(v, 10))
-	g.sb.WriteByte('i')
-	return g
-}
+// The field helpers: the kind of each field is the schema's (telemetry.Schema), which
+// at checks, so that the fleet's history and a real gateway can share a bucket.
+func (g *fleetGen) f(key string, v float64) *fleetGen { return g.with(telemetry.Float(key, v)) }
+func (g *fleetGen) i(key string, v int64) *fleetGen   { return g.with(telemetry.Int(key, v)) }
+func (g *fleetGen) bool(key string, v bool) *fleetGen { return g.with(telemetry.Bool(key, v)) }
+func (g *fleetGen) s(key, v string) *fleetGen         { return g.with(telemetry.String(key, v)) }
 
-func (g *fleetGen) bool(key string, v bool) *fleetGen {
-	g.sep()
-	g.sb.WriteString(key)
-	g.sb.WriteByte('=')
-	g.sb.WriteString(strconv.FormatBool(v))
-	return g
-}
-
-func (g *fleetGen) s(key, v string) *fleetGen {
-	g.sep()
-	g.sb.WriteString(key)
-	g.sb.WriteString(`="`)
-	g.sb.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
-	g.sb.WriteByte('"')
-	return g
-}
-
+// at ends the point at t: it checks the point against telemetry.Schema, writes the
+// fields by their kinds and queues the line.
 func (g *fleetGen) at(ctx context.Context, t time.Time) error {
+	if err := telemetry.CheckSchema(&g.p); err != nil {
+		return err
+	}
+	if g.strEsc == nil {
+		g.strEsc = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	}
+	for k, f := range g.p.Fields {
+		if k == 0 {
+			g.sb.WriteByte(' ')
+		} else {
+			g.sb.WriteByte(',')
+		}
+		g.sb.WriteString(f.Key)
+		g.sb.WriteByte('=')
+		switch f.Kind {
+		case telemetry.FloatField:
+			g.num = strconv.AppendFloat(g.num[:0], f.Num, 'f', -1, 64)
+			g.sb.Write(g.num)
+		case telemetry.IntField:
+			g.num = strconv.AppendInt(g.num[:0], f.Int, 10)
+			g.sb.Write(g.num)
+			g.sb.WriteByte('i')
+		case telemetry.BoolField:
+			g.sb.WriteString(strconv.FormatBool(f.Int != 0))
+		case telemetry.StringField:
+			g.sb.WriteByte('"')
+			g.sb.WriteString(g.strEsc.Replace(f.Str))
+			g.sb.WriteByte('"')
+		}
+	}
 	g.sb.WriteByte(' ')
-	g.sb.WriteString(strconv.FormatInt(t.UnixNano(), 10))
+	g.num = strconv.AppendInt(g.num[:0], t.UnixNano(), 10)
+	g.sb.Write(g.num)
 	return g.b.add(ctx, g.sb.String())
 }
 
@@ -302,7 +317,7 @@ func (g *fleetGen) write(ctx context.Context) error {
 		c, _ := band(fleetZones[z].kind)
 		temps[z] = c
 	}
-	uptime := 0.0
+	var uptime time.Duration
 	for t := start; t.Before(end) && g.alive(t); t = t.Add(g.opt.Step) {
 		hour := float64(t.In(loc).Hour()) + float64(t.In(loc).Minute())/60
 		for z := range temps {
@@ -328,13 +343,14 @@ func (g *fleetGen) write(ctx context.Context) error {
 				return err
 			}
 		}
-		uptime += g.opt.Step.Seconds()
+		uptime += g.opt.Step
 		backlog := int64(0)
 		if g.rng.Float64() < (1-q)*0.1 {
 			backlog = int64(g.rng.IntN(5000))
 		}
-		if err := g.line("gateway").f("uptime_s", uptime).i("spool_bytes", backlog*180).i("spool_backlog", backlog).
-			bool("mqtt_connected", true).bool("clock_synced", true).i("dropped", 0).at(ctx, t); err != nil {
+		hb := telemetry.Heartbeat{Uptime: uptime, SpoolBytes: backlog * 180, SpoolBacklog: backlog,
+			MQTTConnected: true, ClockSynced: true, InfluxOK: true, RegistryVersion: FleetRegistryVersion, ConfigHash: "sim-" + g.c.ID}
+		if err := g.line(telemetry.MeasurementGateway).with(hb.Fields()...).at(ctx, t); err != nil {
 			return err
 		}
 	}

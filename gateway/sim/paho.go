@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	neturl "net/url"
+	"strings"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -22,7 +24,7 @@ func Connect(url, clientID string) (*PahoPublisher, error) {
 		if err == nil {
 			err = fmt.Errorf("timed out")
 		}
-		return nil, fmt.Errorf("sim: connect %s: %w", url, err)
+		return nil, fmt.Errorf("sim: connect %s: %w", RedactURL(url), err)
 	}
 	return &PahoPublisher{Client: c}, nil
 }
@@ -40,3 +42,16 @@ func (p *PahoPublisher) Publish(ctx context.Context, m Message) error {
 
 // Close disconnects.
 func (p *PahoPublisher) Close() { p.Client.Disconnect(250) }
+
+// RedactURL hides the password of a broker URL (tcp://user:secret@host becomes
+// tcp://user:xxxxx@host), for banners, logs and errors.
+func RedactURL(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		if i := strings.LastIndex(raw, "@"); i >= 0 {
+			return "xxxxx" + raw[i:]
+		}
+		return raw
+	}
+	return u.Redacted()
+}

@@ -264,11 +264,17 @@ func (s *Server) json(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	snap := sorted(s.opt.Provider.Snapshot())
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(snap); err != nil {
+		s.log.Error("encoding /status.json", "err", err)
+		http.Error(w, "status.json: the snapshot cannot be encoded: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(snap)
+	_, _ = w.Write(buf.Bytes())
 }
 
 type loginView struct {

@@ -3,6 +3,7 @@ package status
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -796,5 +797,75 @@ func TestLoginRefusesOtherOrigin(t *testing.T) {
 	}
 	if w := signIn(t, s, "192.0.2.1:5000", "night-nurse-2", "Origin", "http://example.com"); w.Code != http.StatusSeeOther {
 		t.Errorf("same-origin sign-in = %d, want 303", w.Code)
+	}
+}
+
+// TestStatusJSONDecodes: /status.json of a running status server, with zones whose
+// bands are open at one end (boiler, freezer), is JSON that decodes, with open ends
+// as null.
+func TestStatusJSONDecodes(t *testing.T) {
+	p := centre()
+	p.set(func(s *Snapshot) {
+		s.Zones = append(s.Zones, Zone{"freezer", "Freezer", "freezer", &freezer})
+	})
+	ts := newServer(t, p, Options{})
+	c := newClient(t, ts)
+	resp, body := c.do("GET", "/status.json", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /status.json: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var got struct {
+		Centre string
+		Zones  []struct {
+			ID   string
+			Band *struct{ Low, High, CritLow, CritHigh *float64 }
+		}
+		Sensors []struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("decoding /status.json: %v\n%q", err, body)
+	}
+	if got.Centre != "c1" || len(got.Sensors) != 3 || len(got.Zones) != 5 {
+		t.Fatalf("decoded %+v", got)
+	}
+	bands := map[string]*struct{ Low, High, CritLow, CritHigh *float64 }{}
+	for _, z := range got.Zones {
+		bands[z.ID] = z.Band
+	}
+	if b := bands["boiler"]; b == nil || b.Low == nil || *b.Low != 60 || b.High != nil || b.CritHigh != nil || *b.CritLow != 55 {
+		t.Errorf("boiler band %+v: want low 60, crit low 55, high ends null", b)
+	}
+	if b := bands["freezer"]; b == nil || b.Low != nil || b.CritLow != nil || *b.High != -18 || *b.CritHigh != -12 {
+		t.Errorf("freezer band %+v", b)
+	}
+	if bands["store"] != nil {
+		t.Errorf("a zone without limits has a band")
+	}
+}
+
+// TestKazakhWords: words the review found to say something else are gone from the
+// Kazakh catalogue: "жойылды" (deleted) for resolved, "қатты" (hard) for froze,
+// "өткізілген" (held) for a missed round.
+func TestKazakhWords(t *testing.T) {
+	all := map[string][3]string{}
+	for k, m := range messages {
+		all[k] = m
+	}
+	for k, m := range names {
+		all["names."+k] = m
+	}
+	for key, m := range all {
+		kk := strings.ToLower(m[1])
+		for _, bad := range []string{"жойыл", "қатты", "өткізілген", "алынып тасталған"} {
+			if strings.Contains(kk, bad) {
+				t.Errorf("%s: kk %q contains %q", key, m[1], bad)
+			}
+		}
+	}
+	if got := messages["resolved"][1]; got != "шешілді" {
+		t.Errorf("resolved in kk = %q, want шешілді", got)
+	}
+	if got := names["med_fridge_freeze"][1]; !strings.Contains(got, "тоңып қалды") {
+		t.Errorf("med_fridge_freeze in kk = %q", got)
 	}
 }

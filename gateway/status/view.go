@@ -1,6 +1,7 @@
 package status
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -16,6 +17,17 @@ import (
 // limits ([ZoneBand]), so a colour says which alert a reading leads to.
 type Band struct {
 	Low, High, CritLow, CritHigh float64
+}
+
+// MarshalJSON writes an open end (±Inf, which JSON has no number for) as null.
+func (b Band) MarshalJSON() ([]byte, error) {
+	end := func(v float64) *float64 {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct{ Low, High, CritLow, CritHigh *float64 }{end(b.Low), end(b.High), end(b.CritLow), end(b.CritHigh)})
 }
 
 // ZoneBand is the band of a zone as its effective limits draw it

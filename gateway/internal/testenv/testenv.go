@@ -253,6 +253,9 @@ type InfluxOptions struct {
 	// collects garbage continuously, which makes loading millions of points crawl).
 	// A bulk-loading benchmark wants e.g. GOGC=200 GOMEMLIMIT=6GiB.
 	Env []string
+	// NoFlux starts the server with flux-enabled = false, InfluxDB 1.8's own default:
+	// writes work, Flux queries answer 403.
+	NoFlux bool
 }
 
 // StartInflux starts influxd on free loopback ports with Flux enabled and reporting
@@ -294,14 +297,14 @@ bind-address = "127.0.0.1:%d"
   enabled = true
   bind-address = "127.0.0.1:%[3]d"
   log-enabled = false
-  flux-enabled = true
+  flux-enabled = %[4]t
   max-body-size = 25000000
 [logging]
   level = "warn"
   suppress-logo = true
 [continuous_queries]
   enabled = false
-`, rpc, dir, port)
+`, rpc, dir, port, !opt.NoFlux)
 	confPath := filepath.Join(dir, "influxdb.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		tb.Fatalf("testenv: %v", err)
