@@ -24,8 +24,7 @@ const silentAfter = 3
 
 // cam is one configured camera and what its source last said.
 type cam struct {
-	cfg   config.Camera
-	zones []int // indices into Check.zones of the required zones it covers
+	cfg config.Camera
 
 	// frigate
 	nvr                        *nvr

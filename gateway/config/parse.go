@@ -105,7 +105,7 @@ func parseTree(data []byte, p *problems) *yaml.Node {
 		p.add(0, "", errEmpty)
 		return nil
 	case root.Kind == yaml.SequenceNode:
-		p.add(root.Line, "", errors.New("the file is a list (it starts with '-'), but a centre config is a mapping of sections: centre:, mqtt:, influx:, spool:, status:, zones:, sensors:, cameras:, rounds:, alerts:"))
+		p.add(root.Line, "", errors.New("the file is a list (it starts with '-'), but a centre config is a mapping of sections (centre, mqtt, influx, spool, status, zones, sensors, cameras, rounds, alerts)"))
 		return nil
 	case root.Kind != yaml.MappingNode:
 		p.add(root.Line, "", fmt.Errorf("the file holds %s, but a centre config is a mapping of sections: centre:, mqtt:, zones:, sensors:, …", describeNode(root)))

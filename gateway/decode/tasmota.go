@@ -75,7 +75,7 @@ func (d *decoder) tasmota(topic string, payload []byte, bad *badFields) ([]telem
 			}
 			if ok {
 				if epochTime, err = epoch(x, 1); err != nil {
-					return bad.keep(badTime(fmt.Errorf("Epoch: %w", err)))
+					return bad.keep(badTime(fmt.Errorf("field Epoch: %w", err)))
 				}
 			}
 		case "TempUnit":

@@ -78,11 +78,6 @@ func TestRates(t *testing.T) {
 	}
 }
 
-// centre is one generated centre-day: sensors named by zone with their readings.
-type genSensor struct {
-	zone string
-	s    *Sensor
-}
 
 // honestCentre generates the sensors of one centre-day: 14 rooms sharing the
 // building, a medicine fridge, a food fridge, a freezer and a cool room.

@@ -46,7 +46,7 @@ func Parse(name string, data []byte) (*Entry, error) {
 	var doc yaml.Node
 	err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
 	if errors.Is(err, io.EOF) || (err == nil && (len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null")) {
-		p.add(0, "", errors.New("the file is empty: a registry entry needs at least version:, centre:, zones:"))
+		p.add(0, "", errors.New("the file is empty: a registry entry needs at least the sections version, centre and zones"))
 		return nil, p.join()
 	}
 	if err != nil {
@@ -60,7 +60,7 @@ func Parse(name string, data []byte) (*Entry, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		p.add(root.Line, "", errors.New("a registry entry is a mapping of sections: version:, not_before:, centre:, zones:, sensors:, rounds:, recipients:, score:, gateway:"))
+		p.add(root.Line, "", errors.New("a registry entry is a mapping of sections (version, not_before, centre, zones, sensors, rounds, recipients, score, gateway)"))
 		return nil, p.join()
 	}
 	// A time the decoder cannot read stops it without a line: check it first.

@@ -43,7 +43,6 @@ const (
 
 type healthState struct {
 	influxFailing, clockBad, mqttDown time.Time // since when; zero when fine
-	spoolHigh                         bool
 	up                                map[string]raised
 }
 

@@ -272,7 +272,7 @@ func buildView(s Snapshot, lang string) *view {
 		if sn.Online != nil && !*sn.Online {
 			extra = append(extra, t.T("device_offline"))
 		}
-		if sv.Stale && sn.LastSeen.IsZero() == false {
+		if sv.Stale && !sn.LastSeen.IsZero() {
 			extra = append(extra, t.T("silent"))
 		}
 		sv.Extra = strings.Join(extra, " · ")

@@ -81,19 +81,6 @@ func (s *Server) Press(chatID int64, data, firstName, username string) {
 	}
 }
 
-// QueueRaw queues an arbitrary update (any JSON object; its update_id is set).
-func (s *Server) QueueRaw(obj map[string]any) {
-	s.mu.Lock()
-	obj["update_id"] = len(s.updates) + 1
-	u, _ := json.Marshal(obj)
-	s.updates = append(s.updates, u)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
 func reply(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
