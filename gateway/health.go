@@ -12,10 +12,15 @@ const healthEvery = time.Minute
 
 // health is the check that writes the gateway's own state as a `gateway` point once
 // a minute (and at start): uptime, spool size and backlog, what was dropped or
-// rejected, whether MQTT is connected and the clock synchronised.
+// rejected, whether MQTT is connected and the clock synchronised, the registry version
+// it runs (0: unrated) and the hash of its effective config.
 type health struct {
 	stats func() Stats
-	next  time.Time // only touched by Tick (one goroutine)
+	// registry is the registry version in force (0: unrated) and hash the
+	// registry.EffectiveHash of the effective config; both fixed at start.
+	registry int64
+	hash     string
+	next     time.Time // only touched by Tick (one goroutine)
 }
 
 func (h *health) Name() string { return "gateway" }
@@ -36,6 +41,8 @@ func (h *health) Tick(now time.Time, synced bool) []telemetry.Event {
 		telemetry.Bool("mqtt_connected", st.MQTTConnected),
 		telemetry.Bool("clock_synced", synced),
 		telemetry.Bool("influx_ok", st.InfluxError == ""),
+		telemetry.Int("registry_version", h.registry),
+		telemetry.String("config_hash", h.hash),
 	)
 	if !synced {
 		ev.Flags |= telemetry.ClockUnsynced
