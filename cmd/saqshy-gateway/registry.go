@@ -12,9 +12,8 @@ import (
 	"github.com/saqshy/saqshy/gateway/registry"
 )
 
-const registryHelp = `Usage:
-  saqshy-gateway registry install [--config FILE] BUNDLE
-  saqshy-gateway registry show [--config FILE]
+const registryHelp = `Usage: saqshy-gateway registry install [--config FILE] BUNDLE
+       saqshy-gateway registry show [--config FILE]
 
 The ministry's registry bundle for this centre (docs/RATING.md).
 
