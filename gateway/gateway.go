@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,13 +40,17 @@ type Options struct {
 	// Local gives the drivers of sensors wired to the Pi their buses (opened by the
 	// caller after periph's host.Init) and the 1-Wire sysfs root.
 	Local localsensor.Deps
+	// RegistryClient fetches registry bundles (default registry.HTTPClient(nil):
+	// HTTPS verified against the system's roots).
+	RegistryClient *http.Client
 
 	checks []check.Check // extra checks (tests of the check wiring)
 }
 
 // Gateway is one centre's gateway.
 type Gateway struct {
-	cfg      *config.Config
+	cfg      *config.Config // the effective config: the local one under the registry's settings
+	ministry *ministry      // the registry in force
 	opt      Options
 	log      *slog.Logger
 	readings *readings.Path          // MQTT and wired probes → spool
@@ -77,7 +82,8 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	if opt.Clock == nil {
 		opt.Clock = &SystemClock{}
 	}
-	g := &Gateway{cfg: cfg, opt: opt, log: opt.Logger}
+	cfg, m := openRegistry(cfg, opt.Clock.Now, opt.Logger.With("component", "registry"))
+	g := &Gateway{cfg: cfg, ministry: m, opt: opt, log: opt.Logger}
 	g.latest = newSensorStates(cfg)
 	g.bands = alertcheck.ZoneBands(cfg)
 	g.conds = check.NewConditions(opt.Logger.With("component", "conditions"))
@@ -167,6 +173,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.opt.StatsEvery > 0 {
 		outWG.Go(func() { g.logStats(outCtx) })
 	}
+	if g.ministry.store != nil && g.cfg.Registry.URL != "" {
+		outWG.Go(func() { g.fetchRegistry(outCtx) })
+	}
 	ticks := check.Ticks{Checks: g.checks, Clock: g.opt.Clock, Log: g.log,
 		Alive: func(t time.Time) { g.alive.Store(t.UnixNano()) }}
 	srcWG.Go(func() { ticks.Run(srcCtx, sp) })
@@ -202,7 +211,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.log.Error("status page unavailable", "err", err)
 		}
 	})
-	g.log.Info("gateway running", "centre", g.cfg.Centre.ID, "sensors", len(g.cfg.Sensors),
+	g.log.Info("gateway running", "centre", g.cfg.Centre.ID, "registry", g.ministry.version, "sensors", len(g.cfg.Sensors),
 		"topics", len(g.readings.Topics()), "spool", g.cfg.Spool.Dir, "influx", g.cfg.Influx.URL)
 
 	var runErr error

@@ -12,10 +12,15 @@ const healthEvery = time.Minute
 
 // health is the check that writes the gateway's own state as a `gateway` point once
 // a minute (and at start): uptime, spool size and backlog, what was dropped or
-// rejected, whether MQTT is connected and the clock synchronised.
+// rejected, whether MQTT is connected and the clock synchronised, the registry version
+// it runs (0: unrated) and the hash of its effective config.
 type health struct {
 	stats func() Stats
-	next  time.Time // only touched by Tick (one goroutine)
+	// registry is the registry version in force (0: unrated) and hash the
+	// registry.EffectiveHash of the effective config; both fixed at start.
+	registry int64
+	hash     string
+	next     time.Time // only touched by Tick (one goroutine)
 }
 
 func (h *health) Name() string { return "gateway" }
@@ -30,6 +35,7 @@ func (h *health) Tick(now time.Time, synced bool) []telemetry.Event {
 		Uptime: st.Uptime, SpoolBytes: st.SpoolBytes, SpoolBacklog: st.SpoolBacklog,
 		Dropped: int64(st.SpoolDropped), Rejected: int64(st.Rejected), Received: int64(st.Received),
 		MQTTConnected: st.MQTTConnected, ClockSynced: synced, InfluxOK: st.InfluxError == "",
+		RegistryVersion: h.registry, ConfigHash: h.hash,
 	}.Point(now)
 	if !synced {
 		ev.Flags |= telemetry.ClockUnsynced

@@ -112,6 +112,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	for k, n := range s.Counters {
 		snap.Counters = append(snap.Counters, status.Counter{Source: k.Source, Outcome: k.Outcome, N: n})
 	}
+	snap.Registry = g.ministry.status()
 	snap.Rounds = g.roundsSection()
 	snap.Score = g.scoreSection()
 	snap.Cameras, snap.Coverage = g.cameraSections()

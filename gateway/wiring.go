@@ -24,7 +24,7 @@ import (
 // own package; a check the centre configures nothing for is absent.
 func (g *Gateway) wireChecks() error {
 	pub := publisher{g}
-	g.checks = append(g.checks, &health{stats: g.Stats})
+	g.checks = append(g.checks, &health{stats: g.Stats, registry: g.ministry.version, hash: g.ministry.hash})
 	if g.rounds = g.roundsCheck(); g.rounds != nil {
 		g.checks = append(g.checks, g.rounds)
 	}
@@ -89,6 +89,10 @@ func (g *Gateway) roundsCheck() *rounds.Check {
 		Publisher:  publisher{g},
 		Now:        g.opt.Clock.Now,
 		Logger:     g.log.With("component", "rounds"),
+		// Under a registry the issued badges are the registry's (registry.Apply):
+		// any other is flagged unknown_badge, and the burst and speed rules take
+		// the whole centre's scans together.
+		Registered: g.ministry.version > 0,
 	})
 	if err != nil { // only for a config Validate rejects
 		g.log.Error("night rounds disabled", "err", err)

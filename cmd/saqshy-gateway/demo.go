@@ -104,6 +104,10 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	cfg.Status.Listen = o.listen
 	cfg.Influx.URL, cfg.Influx.Bucket, cfg.Influx.Org = o.influxURL, o.bucket, o.org
 	cfg.ApplyDefaults()
+	entry, err := enrolDemo(cfg, dir)
+	if err != nil {
+		return err
+	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("simulated config: %w", err)
 	}
@@ -125,6 +129,8 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	}
 	fmt.Fprintf(stdout, "demo: at %s and every %s after, the kitchen chiller warms to %.0f °C for %s: watch its alert fire on the status page, acknowledge it, and see it resolve\n",
 		incident.First.In(cfg.Centre.Location).Format("15:04"), incident.Every, incident.Peak, incident.Warm)
+	fmt.Fprintf(stdout, "demo: the centre runs under registry v%d, signed with the DEMO ministry key (firmware-config/registry/demo-ministry.key; never pin it on a real gateway): see \"registry v%d\" on the status page\n",
+		entry.Version, entry.Version)
 	fmt.Fprintln(stdout, "demo: press Ctrl-C to stop")
 
 	gwDone := make(chan error, 1)

@@ -24,7 +24,9 @@ Checks everything the gateway needs and prints a checklist in plain words, with
     bucket (measurement "doctor") can be read back;
   - the system clock is synchronised and the Pi's time zone is the centre's;
   - the spool directory is writable and has free space;
-  - the 1-Wire and I2C buses are there when probes are wired to the Pi.
+  - the 1-Wire and I2C buses are there when probes are wired to the Pi;
+  - the ministry registry: the bundle in force, whether the config weakens it,
+    and what registry.url serves now (verified, not installed).
 
 Run it as the saqshy user (sudo -u saqshy saqshy-gateway doctor) so that it reads
 the same secret files and writes where the service does. It uses its own MQTT

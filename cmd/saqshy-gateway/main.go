@@ -28,7 +28,11 @@ Usage:
 Commands:
   run --config FILE        run the gateway (what the systemd unit starts)
   check-config FILE        validate a centre config; prints a summary, or every
-                           error with its line and field, and exits 1
+                           error with its line and field, and exits 1; with a
+                           registry bundle in force, also every local setting
+                           that weakens it
+  registry install BUNDLE  install the ministry's registry bundle from a file
+  registry show            print the registry bundle in force (or "unrated")
   doctor --config FILE     check config, broker, sensors, cameras, InfluxDB, clock,
                            spool and buses; prints ✓/✗ and how to fix each ✗
   discover --mqtt URL      list the devices and cameras publishing to a broker, by
@@ -69,6 +73,7 @@ func commands() []command {
 		{"sensors", sensorsCmd},
 		{"score", scoreCmd},
 		{"deadletter", deadletterCmd},
+		{"registry", registryCmd},
 		{"version", versionCmd},
 	}
 }

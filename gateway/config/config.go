@@ -24,6 +24,8 @@ type Config struct {
 	Score   Score    `yaml:"score"`
 	// Coverage tunes the camera coverage rules (see cameras.go).
 	Coverage Coverage `yaml:"coverage"`
+	// Registry pins the ministry's registry (registry.go); absent: unrated.
+	Registry Registry `yaml:"registry"`
 
 	// pos maps field paths to lines of File; nil for a config built in code.
 	pos *positions
@@ -438,6 +440,7 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	}
 	c.scoreDefaults(absent)
 	c.Alerts.applyDefaults(absent)
+	c.registryDefaults(absent)
 }
 
 // Load reads and parses the config file at path; see [Parse].

@@ -43,6 +43,7 @@ func (c *Config) check(p *problems) {
 	v.alerts()
 	v.score()
 	v.alertsMore(zones)
+	v.registry()
 }
 
 type checker struct {

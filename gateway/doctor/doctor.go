@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ func (s Status) String() string {
 // Check is one line of the checklist.
 type Check struct {
 	// Name is a stable short identifier: config, mqtt, sensors, cameras,
-	// checkpoints, influx, clock, timezone, spool, buses, and for the alert
+	// checkpoints, influx, clock, timezone, spool, buses, registry, and for the alert
 	// channels alerts, telegram-token, telegram, smtp-password, smtp,
 	// webhook-secret, webhook.
 	Name   string
@@ -176,6 +177,9 @@ type Options struct {
 	// SMTPTLS, when set, replaces the system's TLS settings for the SMTP check
 	// (tests: a server with its own certificate authority).
 	SMTPTLS *tls.Config
+	// RegistryClient fetches the registry bundle (default: HTTPS verified
+	// against the system's roots).
+	RegistryClient *http.Client
 }
 
 func (o *Options) defaults() {
@@ -243,4 +247,5 @@ func RunConfig(ctx context.Context, cfg *config.Config, opt Options, r *Report) 
 	for _, c := range checkAlerts(ctx, cfg, &opt) {
 		r.add(c)
 	}
+	r.add(checkRegistry(ctx, cfg, &opt))
 }

@@ -51,6 +51,24 @@ type Snapshot struct {
 	Rounds   *Rounds    `json:",omitempty"`
 	Alerts   []Alert    `json:",omitempty"`
 	Score    *Score     `json:",omitempty"`
+
+	// Registry is the ministry registry the centre runs under; Version 0: unrated.
+	Registry Registry
+}
+
+// Registry is the ministry registry bundle in force (docs/RATING.md).
+type Registry struct {
+	Version int64 // the bundle in force; 0: unrated (no bundle)
+	// Pending is a newer version installed since the start: it takes effect at
+	// the next restart. 0 when none.
+	Pending int64 `json:",omitempty"`
+	// Overridden counts the local settings that weaken the registry: the
+	// gateway runs on the registry's values instead (check-config names them).
+	Overridden int `json:",omitempty"`
+	// Problem says why a bundle was refused, or the last fetch failed; "" if none.
+	Problem string `json:",omitempty"`
+	// ConfigHash is the effective config's hash, as in the heartbeat.
+	ConfigHash string `json:",omitempty"`
 }
 
 // Score is the centre's safety score, from the score capability.

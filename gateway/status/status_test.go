@@ -869,3 +869,22 @@ func TestKazakhWords(t *testing.T) {
 		t.Errorf("med_fridge_freeze in kk = %q", got)
 	}
 }
+
+// TestRegistryCard: the page says which registry version the gateway runs, or that
+// the centre is unrated.
+func TestRegistryCard(t *testing.T) {
+	p := centre()
+	ts := newServer(t, p, Options{})
+	c := newClient(t, ts)
+	_, body := c.do("GET", "/", nil, "Accept-Language", "en")
+	contains(t, "unrated page", body, "Ministry registry", "unrated", "this centre&#39;s score is not rated (no registry bundle)")
+	_, body = c.do("GET", "/", nil, "Accept-Language", "ru")
+	contains(t, "unrated page (ru)", body, "Реестр министерства", "без рейтинга", "нет пакета реестра")
+
+	p.set(func(s *Snapshot) { s.Registry = Registry{Version: 3, Pending: 4, Overridden: 2, ConfigHash: "abc"} })
+	_, body = c.do("GET", "/", nil, "Accept-Language", "en")
+	contains(t, "rated page", body, "registry v3", "2 local setting(s) weaken the registry: its values apply", "v4 installed, takes effect at the next restart")
+	lacks(t, "rated page", body, "not rated")
+	_, body = c.do("GET", "/", nil, "Accept-Language", "kk")
+	contains(t, "rated page (kk)", body, "тізілім v3")
+}

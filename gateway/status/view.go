@@ -215,6 +215,7 @@ func buildView(s Snapshot, lang string) *view {
 		{Label: t.T("received"), Value: fmt.Sprint(s.Received), Class: "none"},
 		{Label: t.T("written"), Value: fmt.Sprint(s.Written), Class: "none"},
 	}
+	v.Cards = append(v.Cards, registryCard(t, s.Registry))
 	if s.Rejected > 0 {
 		v.Cards = append(v.Cards, card{Label: t.T("rejected"), Value: fmt.Sprint(s.Rejected), Class: "warn"})
 	}
@@ -384,4 +385,29 @@ func sevClass(sev string) string {
 		return "crit"
 	}
 	return "warn"
+}
+
+// registryCard says which ministry registry the centre runs under, or that its
+// score is not rated.
+func registryCard(t tr, r Registry) card {
+	c := card{Label: t.T("registry")}
+	if r.Version == 0 {
+		c.Value, c.Detail, c.Class = t.T("registry_unrated"), t.T("registry_unrated_detail"), "warn"
+	} else {
+		c.Value, c.Class = t.T("registry_version", r.Version), "ok"
+		var d []string
+		if r.Overridden > 0 {
+			d = append(d, t.T("registry_overridden", r.Overridden))
+			c.Class = "warn"
+		}
+		if r.Pending > r.Version {
+			d = append(d, t.T("registry_pending", r.Pending))
+		}
+		c.Detail = strings.Join(d, " · ")
+	}
+	if r.Problem != "" {
+		c.Detail = strings.TrimPrefix(c.Detail+" · "+r.Problem, " · ")
+		c.Class = "warn"
+	}
+	return c
 }
