@@ -78,7 +78,6 @@ func TestRates(t *testing.T) {
 	}
 }
 
-
 // honestCentre generates the sensors of one centre-day: 14 rooms sharing the
 // building, a medicine fridge, a food fridge, a freezer and a cool room.
 func honestCentre(rng *rand.Rand) []Named {
