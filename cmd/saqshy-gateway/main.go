@@ -66,6 +66,7 @@ func commands() []command {
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
 		{"hash-password", hashPasswordCmd},
+		{"keygen", keygenCmd},
 		{"sensors", sensorsCmd},
 		{"score", scoreCmd},
 		{"deadletter", deadletterCmd},
