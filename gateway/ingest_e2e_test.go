@@ -226,8 +226,8 @@ func TestIngestReadingsLandAndIngestRestartLosesNothing(t *testing.T) {
 	}
 	compare(t, exp, got)
 	h := checkNoGap(t, ie, "ingest-c1")
-	if st := g.Stats(); st.DeadLettered != 0 || st.InfluxRefused != "" {
-		t.Fatalf("dead-lettered %d, refused %q", st.DeadLettered, st.InfluxRefused)
+	if st := g.Stats(); st.DeadLettered != 0 || st.InfluxRefused != "" || st.WriterRetries == 0 {
+		t.Fatalf("dead-lettered %d, refused %q, %d retries (want some: the ingest was down)", st.DeadLettered, st.InfluxRefused, st.WriterRetries)
 	}
 	// The archive re-verifies: signatures, bodies and the chain of the day.
 	day := time.Now().UTC().Format("2006-01-02")
