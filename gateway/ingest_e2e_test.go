@@ -384,6 +384,32 @@ func TestIngestUnregisteredKey(t *testing.T) {
 	}
 	snap, _ := json.Marshal(g.Snapshot())
 	assertNoPrivateKey(t, "logs, status snapshot and doctor output", logs.String()+string(snap)+out.String(), key, keyFile)
+
+	// Once registered, the gateway stopped, the dead-letter file is replayed as new
+	// links of the same chain: every reading lands and the chain has no gap.
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	done <- nil // for the deferred receive
+	bin := buildGateway(t)
+	cfgPath := filepath.Join(t.TempDir(), "centre.yaml")
+	b, err := yaml.Marshal(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := exec.Command(bin, "deadletter", "replay", "--config", cfgPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("deadletter replay: %v\n%s", err, replay)
+	}
+	assertNoPrivateKey(t, "deadletter replay output", string(replay)+strings.Repeat(" ", 100), key, keyFile)
+	if n := e.in.Count(t, "climate", "temperature_c", ""); n != int64(len(c.Devices)*3) {
+		t.Fatalf("%d readings after the replay, want %d:\n%s", n, len(c.Devices)*3, replay)
+	}
+	checkNoGap(t, ie, "unreg-c1")
 }
 
 type lockedLog struct {
