@@ -136,13 +136,17 @@ func (g *Gateway) Run(ctx context.Context) error {
 				return fmt.Errorf("gateway: %w", err)
 			}
 		}
-		client := influxsink.NewClient(g.cfg.Influx.URL, token, g.cfg.Influx.Org, g.cfg.Influx.Bucket, g.cfg.Influx.Timeout.Std())
+		client, keyID, err := g.influxClient(token)
+		if err != nil {
+			return err
+		}
 		defer client.Close()
 		writer = influxsink.New(sp, client, influxsink.Options{
 			Centre:     g.cfg.Centre.ID,
 			BatchSize:  g.cfg.Influx.BatchSize,
 			Timeout:    g.cfg.Influx.Timeout.Std(),
 			DeadLetter: filepath.Join(g.cfg.Spool.Dir, "deadletter.lp"),
+			KeyID:      keyID,
 			Logger:     g.log,
 		})
 	} else {
@@ -311,6 +315,7 @@ type Stats struct {
 	WriterRetries uint64    // write requests that failed and were retried
 	DeadLettered  uint64
 	InfluxError   string // last write error; "" when healthy
+	InfluxRefused string // the ingest's last refusal with the fix (influxsink.Stats.RefusedWhy)
 	ClockSynced   bool
 	Counters      map[Key]uint64
 	Spool         spool.Stats // the spool's own figures (disk, losses, write error)
@@ -356,6 +361,7 @@ func (g *Gateway) Stats() Stats {
 	if w != nil {
 		ws := w.Stats()
 		st.Written, st.DeadLettered, st.InfluxError = ws.Points, ws.DeadLettered, ws.LastError
+		st.InfluxRefused = ws.RefusedWhy
 		st.WriterBatches, st.WriterRetries = ws.Batches, ws.Retries
 	}
 	return st

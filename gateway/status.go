@@ -94,7 +94,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	s := g.Stats()
 	snap := status.Snapshot{
 		Centre: g.cfg.Centre.ID, CentreName: g.cfg.Centre.Name, Now: g.now(), Uptime: s.Uptime,
-		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: s.InfluxError,
+		MQTTConnected: s.MQTTConnected, ClockSynced: s.ClockSynced, InfluxURL: g.cfg.Influx.URL, InfluxError: cmp.Or(s.InfluxRefused, s.InfluxError),
 		Received: s.Received, Acked: s.Acked, Rejected: s.Rejected, Spooled: s.Spooled, Backlog: s.SpoolBacklog,
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
 		MQTTProblem: s.MQTTProblem, SpoolCorrupt: s.Spool.Corrupt, SpoolLost: s.Spool.Lost, SpoolDiskFree: s.Spool.DiskFree, SpoolError: s.Spool.WriteError,

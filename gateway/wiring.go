@@ -144,7 +144,8 @@ func (h gatewayHealth) Health() rules.Health {
 	return rules.Health{MQTTConnected: st.MQTTConnected, ClockSynced: st.ClockSynced, SpoolBytes: st.SpoolBytes,
 		SpoolMax: cmp.Or(st.Spool.MaxBytes, int64(h.g.cfg.Spool.MaxBytes)), InfluxError: st.InfluxError,
 		SpoolDiskFree: st.Spool.DiskFree, SpoolDiskLow: st.Spool.DiskLow, SpoolWriteError: st.Spool.WriteError,
-		SpoolLost: st.Spool.Lost + st.Spool.Corrupt, MQTTProblem: st.MQTTProblem}
+		SpoolLost: st.Spool.Lost + st.Spool.Corrupt, MQTTProblem: st.MQTTProblem,
+		InfluxRefused: st.InfluxRefused}
 }
 
 // The checks' capabilities, as the gateway uses them.

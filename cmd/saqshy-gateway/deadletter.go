@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/saqshy/saqshy/gateway/chain"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 )
@@ -18,7 +19,9 @@ refused as malformed) to InfluxDB again, once the cause is fixed, with the confi
 influx section. Prints its progress. When every point is accepted the file is renamed
 to FILE.replayed-TIME; points refused again are written to FILE.refused-TIME with the
 reason, and the command exits 1. Run it while the gateway is stopped, or the gateway
-keeps appending to the renamed file.
+keeps appending to the renamed file. With influx.sign set the points go to the
+ministry's ingest as new signed links of the gateway's chain: the gateway must be
+stopped (sudo systemctl stop saqshy-gateway), as two processes on one chain fork it.
 `
 
 func deadletterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -59,7 +62,31 @@ func deadletterCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 1
 		}
 	}
-	client := influxsink.NewClient(cfg.Influx.URL, token, cfg.Influx.Org, cfg.Influx.Bucket, cfg.Influx.Timeout.Std())
+	var client *influxsink.Client
+	if sg := cfg.Influx.Sign; sg.Enabled() {
+		// The ministry's ingest: the points go as new links of the gateway's chain,
+		// after the pending link, if any, is sent again.
+		key, err := chain.LoadPrivateKey(sg.KeyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "deadletter replay: %v\n", err)
+			return 1
+		}
+		ch, err := chain.Open(sg.ChainFile, cfg.Centre.ID, key)
+		if err != nil {
+			fmt.Fprintf(stderr, "deadletter replay: %v\n", err)
+			return 1
+		}
+		client = influxsink.NewSignedClient(cfg.Influx.URL, token, cfg.Influx.Org, cfg.Influx.Bucket, cfg.Influx.Timeout.Std(), ch)
+		if body, ok := client.PendingBody(); ok {
+			if err := client.WriteRecord(ctx, body); err != nil {
+				fmt.Fprintf(stderr, "deadletter replay: the chain's pending link could not be sent again (nothing replayed; try later): %v\n", err)
+				client.Close()
+				return 1
+			}
+		}
+	} else {
+		client = influxsink.NewClient(cfg.Influx.URL, token, cfg.Influx.Org, cfg.Influx.Bucket, cfg.Influx.Timeout.Std())
+	}
 	defer client.Close()
 
 	res, err := influxsink.ReplayFile(ctx, client, *file, cfg.Influx.BatchSize, stdout)

@@ -50,6 +50,8 @@ Commands:
   example-config           print a complete, commented centre config
   hash-password            read a password on stdin, print the bcrypt hash for
                            status.password_file (the status page's login)
+  keygen [--key PATH]      make the gateway's signing key (rated centres); prints
+                           the public key and fingerprint for the registry
   version                  print the version and build information
   help [command]           show help
 
@@ -70,6 +72,7 @@ func commands() []command {
 		{"demo", demoCmd},
 		{"example-config", exampleConfigCmd},
 		{"hash-password", hashPasswordCmd},
+		{"keygen", keygenCmd},
 		{"sensors", sensorsCmd},
 		{"score", scoreCmd},
 		{"deadletter", deadletterCmd},

@@ -122,5 +122,8 @@ fi
 BID=$(influx bucket list --org "$ORG" --name "$BUCKET" --hide-headers | cut -f1)
 echo "monitor token (read $BUCKET):"
 influx auth create --org "$ORG" --description saqshy-monitor --read-bucket "$BID" --write-bucket "$BID" --hide-headers | cut -f3
-echo "create one write-only token per gateway with:"
+echo "ingest token (write $BUCKET; the only write token for rated centres: save it as secrets/influx-ingest-token):"
+influx auth create --org "$ORG" --description saqshy-ingest --write-bucket "$BID" --hide-headers | cut -f3
+echo "rated centres write through saqshy-ingest with signed links and hold no token;"
+echo "an unrated private home writing here directly needs its own write-only token:"
 echo "  influx auth create --org $ORG --description gateway-<centre> --write-bucket $BID"

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 	_ "time/tzdata" // time zones resolve on images without /usr/share/zoneinfo
 )
@@ -93,7 +94,24 @@ type Influx struct {
 	FlushInterval Duration `yaml:"flush_interval"`
 	// Timeout bounds one write request (default 10s).
 	Timeout Duration `yaml:"timeout"`
+	// Sign makes every write a signed link of this gateway's chain, for the
+	// ministry's verifying ingest (saqshy-ingest; docs/RATING.md). Off when
+	// key_file is empty: an unrated private home writes to its own InfluxDB.
+	Sign Sign `yaml:"sign"`
 }
+
+// Sign names the gateway's identity and chain state.
+type Sign struct {
+	// KeyFile is the gateway's Ed25519 private key (saqshy-gateway keygen; mode
+	// 0600, e.g. /etc/saqshy/gateway.key). Empty: writes are not signed.
+	KeyFile string `yaml:"key_file"`
+	// ChainFile holds the chain's head and pending link; it lives with the spool
+	// (default <spool.dir>/chain.json) and must never be restored from a backup.
+	ChainFile string `yaml:"chain_file"`
+}
+
+// Enabled reports whether writes are signed.
+func (s Sign) Enabled() bool { return s.KeyFile != "" }
 
 // Spool is the on-disk buffer between the sensors and InfluxDB.
 type Spool struct {
@@ -417,6 +435,9 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	setD(&c.Influx.FlushInterval, "influx.flush_interval", DefaultFlushInterval)
 	setD(&c.Influx.Timeout, "influx.timeout", DefaultInfluxTimeout)
 	setS(&c.Spool.Dir, "spool.dir", DefaultSpoolDir)
+	if c.Influx.Sign.KeyFile != "" && c.Spool.Dir != "" {
+		setS(&c.Influx.Sign.ChainFile, "influx.sign.chain_file", filepath.Join(c.Spool.Dir, "chain.json"))
+	}
 	if c.Spool.MaxBytes == 0 && absent("spool.max_bytes") {
 		c.Spool.MaxBytes = DefaultSpoolMaxBytes
 	}

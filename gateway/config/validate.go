@@ -278,6 +278,12 @@ func (v *checker) influx() {
 	}
 	v.positive("influx.flush_interval", in.FlushInterval)
 	v.positive("influx.timeout", in.Timeout)
+	switch sg := in.Sign; {
+	case sg.KeyFile == "" && sg.ChainFile != "":
+		v.errf("influx.sign.key_file", "required when chain_file is set: the key made by saqshy-gateway keygen, e.g. /etc/saqshy/gateway.key")
+	case sg.KeyFile != "" && in.URL == "":
+		v.errf("influx.sign", "signing needs influx.url: the ministry's ingest, e.g. https://ingest.example.org")
+	}
 }
 
 func (v *checker) spool() {

@@ -13,19 +13,33 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
+
+	"github.com/saqshy/saqshy/gateway/chain"
 )
 
 // Client is an InfluxDB connection for the Writer: the v2 write API, which InfluxDB
 // 1.8+ (bucket "database/retention-policy", token "user:password" or empty), 2.x, Cloud
 // and 3.x all accept.
 type Client struct {
-	c   influxdb2.Client
-	api api.WriteAPIBlocking
+	c     influxdb2.Client
+	api   api.WriteAPIBlocking
+	chain *chain.Chain // nil: writes are not signed
 }
 
 // NewClient returns a client for url. Bodies are gzip-compressed (centres have slow
 // uplinks); each request is bounded by timeout. It makes no connection until used.
 func NewClient(url, token, org, bucket string, timeout time.Duration) *Client {
+	return newClient(url, token, org, bucket, timeout, nil)
+}
+
+// NewSignedClient is NewClient for the ministry's verifying ingest: every write is
+// the next link of ch (chain.Transport), signed over the uncompressed body and
+// then compressed. The writer resends ch's pending link first ([Client.PendingBody]).
+func NewSignedClient(url, token, org, bucket string, timeout time.Duration, ch *chain.Chain) *Client {
+	return newClient(url, token, org, bucket, timeout, ch)
+}
+
+func newClient(url, token, org, bucket string, timeout time.Duration, ch *chain.Chain) *Client {
 	secs := uint(timeout / time.Second)
 	if secs == 0 {
 		secs = 1
@@ -38,8 +52,23 @@ func NewClient(url, token, org, bucket string, timeout time.Duration) *Client {
 	// compression added to its transport.
 	hc := opts.HTTPClient()
 	hc.Transport = &gzipTransport{next: hc.Transport}
+	if ch != nil {
+		hc.Transport = &chain.Transport{Chain: ch, Next: hc.Transport} // sign, then compress
+	}
 	c := influxdb2.NewClientWithOptions(url, token, opts)
-	return &Client{c: c, api: c.WriteAPIBlocking(org, bucket)}
+	return &Client{c: c, api: c.WriteAPIBlocking(org, bucket), chain: ch}
+}
+
+// PendingBody returns the body of the chain's pending link: sent but not answered
+// before a crash, or failed with a retryable error. The writer sends it again,
+// byte for byte, before anything else, so that the chain has no gap. It implements
+// the writer's pendingLink.
+func (c *Client) PendingBody() (string, bool) {
+	if c.chain == nil {
+		return "", false
+	}
+	_, body, ok := c.chain.Pending()
+	return string(body), ok
 }
 
 // WriteRecord writes line protocol in one POST: the lines of all arguments, which

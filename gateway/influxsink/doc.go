@@ -16,6 +16,18 @@
 //   - 413 (too large): the batch is split in halves.
 //   - 401 and 403: kept and retried (a token may be fixed without restarting); the
 //     error is reported in [Stats] so the gateway's health check raises it.
+//   - 401, 403, 409 and 422 from the ministry's verifying ingest (saqshy-ingest, which
+//     names its reason in X-Saqshy-Reason): refused for good. The batch goes to the
+//     dead-letter file with the reason and the fix ([RefusalFix]), is counted in
+//     [Stats].Refused and reported in [Stats].RefusedWhy, and is never retried.
+//
+// # Signed writes
+//
+// [NewSignedClient] signs every write as the next link of the gateway's chain
+// (gateway/chain.Transport, outside the compression). The writer first sends the
+// chain's pending link again, byte for byte (after a crash between send and answer,
+// or a failed live-lane batch), so that the ingest's chain has no gap. Split batches
+// and live-lane batches are links like any other.
 //
 // # Live data during a backlog
 //

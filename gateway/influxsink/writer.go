@@ -24,6 +24,12 @@ type lineWriter interface {
 	WriteRecord(ctx context.Context, lines ...string) error
 }
 
+// pendingLink is implemented by a signing client ([NewSignedClient]): the body of
+// the chain's link that was sent but not answered, to be sent again first.
+type pendingLink interface {
+	PendingBody() (string, bool)
+}
+
 // queue is the part of the spool the writer reads.
 type queue interface {
 	Read(from uint64, max int) ([]telemetry.Record, error)
@@ -42,6 +48,7 @@ type Options struct {
 	MinBackoff time.Duration // first retry delay; default 1s
 	MaxBackoff time.Duration // retry delay cap; default 30s
 	DeadLetter string        // file that receives rejected points as line protocol; "" discards (still counted)
+	KeyID      string        // fingerprint of the signing key, named in refusal messages; "" when unsigned
 	Logger     *slog.Logger  // default: discard
 }
 
@@ -53,6 +60,8 @@ type Stats struct {
 	Retries      uint64    // failed POSTs that were retried
 	DeadLettered uint64    // points InfluxDB rejected as malformed while it accepted others
 	RefusedAll   uint64    // retries because InfluxDB (or a proxy) refused every point
+	Refused      uint64    // batches the ministry's ingest refused (dead-lettered with its reason)
+	RefusedWhy   string    // the last refusal, with the fix; "" after the ingest accepts a batch
 	LastError    string    // the last write error, "" after a success
 	LastSuccess  time.Time // when InfluxDB last accepted a batch
 	FailingSince time.Time // first failure of the current run of failures; zero when healthy
@@ -76,6 +85,9 @@ type Writer struct {
 	deadMu   sync.Mutex
 	deadFile io.WriteCloser
 	deadOpen bool
+	// pending: a link may be pending at the signing client (at start, and after
+	// the live lane failed); it is resent before anything else.
+	pending bool
 }
 
 type seqRange struct{ from, to uint64 } // [from, to)
@@ -102,9 +114,10 @@ func New(q queue, w lineWriter, opt Options) *Writer {
 	}
 	return &Writer{
 		q: q, w: w, opt: opt,
-		log:   opt.Logger.With("component", "influxsink"),
-		enc:   encoder{centre: opt.Centre},
-		sleep: sleepCtx,
+		log:     opt.Logger.With("component", "influxsink"),
+		enc:     encoder{centre: opt.Centre},
+		sleep:   sleepCtx,
+		pending: true,
 	}
 }
 
@@ -121,6 +134,9 @@ func (w *Writer) Run(ctx context.Context) error {
 	defer w.closeDeadLetter()
 	next := w.q.Cursor()
 	for {
+		if err := w.resendPending(ctx); err != nil {
+			return nil // ctx ended
+		}
 		recs, err := w.q.Read(next, w.opt.BatchSize)
 		if err != nil {
 			return fmt.Errorf("influxsink: read spool: %w", err)
@@ -201,6 +217,7 @@ func (w *Writer) sendLive(ctx context.Context, backlog, head uint64) {
 		return
 	}
 	if err := w.deliver(ctx, recs, true); err != nil {
+		w.pending = true
 		return
 	}
 	to := recs[len(recs)-1].Seq + 1
@@ -226,6 +243,50 @@ func (w *Writer) deliver(ctx context.Context, recs []telemetry.Record, live bool
 		return err
 	}
 	return w.writeAll(ctx, pts)
+}
+
+// resendPending sends the signing client's pending link again, byte for byte,
+// until the server answers it: the ingest takes an exact resend of a link once,
+// and the next link then follows it without a gap. Its points are still in the
+// spool (the cursor advances only after a batch is accepted), so a refusal only
+// drops the link: the points are sent again in a new one. It returns an error only
+// when ctx ends.
+func (w *Writer) resendPending(ctx context.Context) error {
+	if !w.pending {
+		return nil
+	}
+	pl, ok := w.w.(pendingLink)
+	if !ok {
+		w.pending = false
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		body, ok := pl.PendingBody()
+		if !ok {
+			w.pending = false
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(ctx, w.opt.Timeout)
+		err := w.w.WriteRecord(cctx, body)
+		cancel()
+		if err == nil {
+			w.log.Info("resent the chain's pending link", "bytes", len(body))
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if st := statusOf(err); st >= 400 && st < 500 && st != http.StatusRequestTimeout && st != http.StatusTooManyRequests {
+			w.log.Warn("the chain's pending link was refused on resend; its points are sent again in a new link", "err", err, "status", st)
+			continue // the transport dropped it
+		}
+		d := w.backoff(attempt)
+		w.count(func(s *Stats) { s.Retries++; s.LastError = err.Error() })
+		w.log.Warn("resending the chain's pending link failed; will retry", "err", err, "retry_in", d.Round(time.Millisecond))
+		if err := w.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
 }
 
 // errRefusesAll is wrapped when InfluxDB, or a proxy in front of it, refused a point
@@ -272,6 +333,10 @@ func (w *Writer) split(ctx context.Context, pts batch) error {
 		if errors.As(err, &he) {
 			status = he.StatusCode
 		}
+		if ir := ingestRefusal(err); ir != nil {
+			w.refusedByIngest(pts, ir)
+			return nil
+		}
 		switch {
 		case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
 			if pts.len() == 1 {
@@ -316,11 +381,19 @@ func (w *Writer) refused(ctx context.Context, p batch, cause error) error {
 		return fmt.Errorf("%w (none accepted yet): %w", errRefusesAll, cause)
 	}
 	if err := w.post(ctx, ctl); err != nil {
+		if ir := ingestRefusal(err); ir != nil {
+			w.refusedByIngest(p, ir)
+			return nil
+		}
 		return fmt.Errorf("%w: %w", errRefusesAll, err)
 	}
 	w.count(func(s *Stats) { s.Points--; s.Batches-- }) // the control was counted before
 	err := w.post(ctx, p)
 	if err == nil {
+		return nil
+	}
+	if ir := ingestRefusal(err); ir != nil {
+		w.refusedByIngest(p, ir)
 		return nil
 	}
 	if status := statusOf(err); status != http.StatusBadRequest && status != http.StatusUnprocessableEntity {
@@ -359,6 +432,7 @@ func (w *Writer) post(ctx context.Context, pts batch) error {
 	}
 	w.stats.Points += uint64(pts.len())
 	w.stats.Batches++
+	w.stats.RefusedWhy = ""
 	w.stats.LastError = ""
 	w.stats.LastSuccess = now
 	w.stats.FailingSince = time.Time{}
@@ -389,6 +463,10 @@ func (w *Writer) deadLetter(pts batch, cause error) {
 	w.count(func(s *Stats) { s.DeadLettered += uint64(pts.len()) })
 	w.log.Error("influxdb rejected points as malformed; set aside in the dead-letter file",
 		"err", cause, "points", pts.len(), "file", w.opt.DeadLetter)
+	w.appendDeadLetter(pts, cause)
+}
+
+func (w *Writer) appendDeadLetter(pts batch, cause error) {
 	if w.opt.DeadLetter == "" {
 		return
 	}

@@ -14,6 +14,10 @@ type Health struct {
 	SpoolBytes    int64
 	SpoolMax      int64  // 0: unbounded
 	InfluxError   string // the last write error; "" when writes succeed
+	// InfluxRefused is the last refusal of the ministry's ingest (a batch it will
+	// never take: unknown key, wrong centre, backdate…), with the fix; "" after it
+	// accepts a batch. Waiting does not fix it: it is raised at once.
+	InfluxRefused string
 
 	SpoolDiskFree   int64  // bytes free on the spool's file system; -1 unknown
 	SpoolDiskLow    bool   // the spool's file system is almost full
@@ -124,7 +128,14 @@ func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
 	case d > UplinkWarn:
 		sev = telemetry.Warning
 	}
-	set(KindUplink, sev, h.influxFailing, d.Minutes(), "InfluxDB unreachable: "+hs.InfluxError)
+	why := "InfluxDB unreachable: " + hs.InfluxError
+	if hs.InfluxRefused != "" {
+		sev, why = telemetry.Critical, "the ministry's ingest refuses this gateway's data (dead-lettered): "+hs.InfluxRefused
+		if h.influxFailing.IsZero() {
+			h.influxFailing = now
+		}
+	}
+	set(KindUplink, sev, h.influxFailing, d.Minutes(), why)
 	// clock
 	d = since(&h.clockBad, !hs.ClockSynced, now)
 	sev = 0
@@ -141,7 +152,7 @@ func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
 	case d > MQTTWarn:
 		sev = telemetry.Warning
 	}
-	why := "MQTT broker disconnected"
+	why = "MQTT broker disconnected"
 	if hs.MQTTProblem != "" {
 		// A known cause does not go away by waiting: raise it at once.
 		sev, why = telemetry.Critical, hs.MQTTProblem

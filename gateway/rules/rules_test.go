@@ -375,3 +375,20 @@ func TestGatewayMQTTProblem(t *testing.T) {
 	c.Tick(t0.Add(3*time.Second), true)
 	want(t, r, "deaf while connected", "raise gateway_mqtt/gateway critical")
 }
+
+// TestGatewayIngestRefused: the ministry's ingest refusing the gateway's data (an
+// unknown key, a backdate) raises gateway_uplink critical at once, with the
+// reason; it clears once the ingest accepts a batch.
+func TestGatewayIngestRefused(t *testing.T) {
+	r := newRecorder()
+	hs := &health{h: Health{MQTTConnected: true, ClockSynced: true}}
+	c := New(r, Options{Health: hs})
+	c.Tick(t0, true)
+	want(t, r, "healthy")
+	hs.h.InfluxError, hs.h.InfluxRefused = "unauthorized", "HTTP 401 unknown_key: …; fix: register this gateway's key fingerprint"
+	c.Tick(t0.Add(time.Second), true)
+	want(t, r, "refused at once", "raise gateway_uplink/gateway critical")
+	hs.h.InfluxError, hs.h.InfluxRefused = "", ""
+	c.Tick(t0.Add(2*time.Second), true)
+	want(t, r, "accepted again", "clear gateway_uplink/gateway")
+}
