@@ -124,7 +124,7 @@ func TestSilentGatewayEmailTelegram(t *testing.T) {
 	real := time.Now()
 	beat := func(at time.Time) {
 		t.Helper()
-		if err := client.WriteRecord(context.Background(), "gateway,centre=hush uptime_s=5 "+strconv.FormatInt(at.UnixNano(), 10)); err != nil {
+		if err := client.WriteRecord(context.Background(), "gateway,centre=hush uptime_s=5i "+strconv.FormatInt(at.UnixNano(), 10)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -804,7 +804,7 @@ func testSilent(t *testing.T, e *env) {
 	real := time.Now()
 	beat := func(at time.Time) {
 		t.Helper()
-		if err := client.WriteRecord(context.Background(), "gateway,centre=quiet uptime_s=5,mqtt_connected=true "+strconv.FormatInt(at.UnixNano(), 10)); err != nil {
+		if err := client.WriteRecord(context.Background(), "gateway,centre=quiet uptime_s=5i,mqtt_connected=true "+strconv.FormatInt(at.UnixNano(), 10)); err != nil {
 			t.Fatal(err)
 		}
 	}

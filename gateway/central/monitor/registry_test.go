@@ -83,10 +83,10 @@ func TestRegistry(t *testing.T) {
 	sign("shymkent-csu-5", 2, now.Add(-time.Minute))
 	at := strconv.FormatInt(now.Add(-2*time.Minute).UnixNano(), 10)
 	if err := client.WriteRecord(context.Background(),
-		`gateway,centre=shymkent-csu-2 uptime_s=50,registry_version=1i,config_hash="4f2a9c" `+at,
-		`gateway,centre=shymkent-csu-3 uptime_s=50,registry_version=0i,config_hash="77aa01" `+at,
-		`gateway,centre=shymkent-csu-4 uptime_s=50,registry_version=1i,config_hash="5b5b5b" `+at,
-		`gateway,centre=shymkent-csu-5 uptime_s=50,registry_version=1i,config_hash="6c6c6c" `+at); err != nil {
+		`gateway,centre=shymkent-csu-2 uptime_s=50i,registry_version=1i,config_hash="4f2a9c" `+at,
+		`gateway,centre=shymkent-csu-3 uptime_s=50i,registry_version=0i,config_hash="77aa01" `+at,
+		`gateway,centre=shymkent-csu-4 uptime_s=50i,registry_version=1i,config_hash="5b5b5b" `+at,
+		`gateway,centre=shymkent-csu-5 uptime_s=50i,registry_version=1i,config_hash="6c6c6c" `+at); err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
