@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -242,10 +243,15 @@ func buildView(s Snapshot, lang string) *view {
 		if z := byZone[id]; z != nil {
 			return z
 		}
+		kindName := t.name(kind)
 		if name == "" {
-			name = id
+			// no configured name: its kind's (the id stays in data-zone)
+			name = cmp.Or(kindName, id)
 		}
-		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: t.name(kind), Temp: "–", Level: "none", band: band}
+		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: kindName, Temp: "–", Level: "none", band: band}
+		if kindName == name {
+			z.KindName = ""
+		}
 		if band != nil {
 			z.Band = t.T("temperature_band", band.String())
 		}
@@ -298,11 +304,8 @@ func buildView(s Snapshot, lang string) *view {
 	}
 
 	zoneName := func(id string) string {
-		if z := byZone[id]; z != nil && z.Name != id {
+		if z := byZone[id]; z != nil {
 			return z.Name
-		}
-		if z := byZone[id]; z != nil && z.Kind != "" {
-			return z.KindName
 		}
 		return id
 	}
