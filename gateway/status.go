@@ -107,6 +107,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	for _, c := range g.conds.List() {
 		snap.Conditions = append(snap.Conditions, status.Condition{
 			Kind: c.Kind, Subject: c.Subject, Zone: c.Zone, Severity: c.Severity.String(), Reason: c.Reason, Since: c.Since,
+			Value: c.Value, HasValue: c.HasValue,
 		})
 	}
 	for k, n := range s.Counters {
@@ -187,7 +188,7 @@ func (g *Gateway) alertSection() []status.Alert {
 		if text == "" {
 			text = a.Kind + " " + a.Subject
 		}
-		out = append(out, status.Alert{ID: a.ID, Severity: a.Severity, State: string(a.State), Text: text,
+		out = append(out, status.Alert{ID: a.ID, Severity: a.Severity, State: string(a.State), Text: text, Texts: a.Texts,
 			Zone: cmp.Or(a.ZoneName, a.Zone), Since: a.Since, AckedBy: a.AckedBy, AckedAt: a.AckedAt})
 	}
 	return out

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -541,7 +542,8 @@ type Open struct {
 	ID, Kind, Subject, Zone, ZoneName string
 	Severity                          string
 	State                             State
-	Text                              string // one line, in English
+	Text                              string            // one line, in English
+	Texts                             map[string]string // one line per language (Langs)
 	Since                             time.Time
 	AckedBy                           string
 	AckedAt                           time.Time
@@ -556,12 +558,19 @@ func (e *Engine) Snapshot() []Open {
 		if a.State == Resolved {
 			continue
 		}
-		text := a.Reason
-		if m, err := e.opt.Templates.Render("en", e.data(a, evFire, "en")); err == nil {
-			text = m.Subject
+		text, texts := a.Reason, map[string]string{}
+		for _, lang := range Langs {
+			m, err := e.opt.Templates.Render(lang, e.data(a, evFire, lang))
+			if err != nil {
+				continue
+			}
+			texts[lang] = cmp.Or(m.Status, m.Subject)
+		}
+		if x := texts["en"]; x != "" {
+			text = x
 		}
 		out = append(out, Open{ID: a.ID, Kind: a.Kind, Subject: a.Subject, Zone: a.Zone, ZoneName: e.opt.ZoneNames[a.Zone],
-			Severity: a.Severity.String(), State: a.State, Text: text, Since: a.Since, AckedBy: a.AckedBy, AckedAt: a.AckedAt})
+			Severity: a.Severity.String(), State: a.State, Text: text, Texts: texts, Since: a.Since, AckedBy: a.AckedBy, AckedAt: a.AckedAt})
 	}
 	return out
 }

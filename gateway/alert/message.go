@@ -2,6 +2,7 @@ package alert
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // Events a message is about.
@@ -39,8 +42,9 @@ type Templates struct {
 	set map[string]*template.Template
 }
 
-// Message is a rendered message.
-type Message struct{ Subject, Text, Button string }
+// Message is a rendered message. Status is the one line the status page shows
+// ("status" in the templates; "" when an override set lacks it).
+type Message struct{ Subject, Text, Button, Status string }
 
 // Data is what a template sees.
 type Data struct {
@@ -48,8 +52,9 @@ type Data struct {
 	ID         string
 	Centre     string // the centre's name (or id)
 	Zone       string // zone id
-	ZoneName   string // zone name (or id)
+	ZoneName   string // the zone's configured name; else its kind's name in the message's language; else its id; "" for the gateway itself
 	ZoneKind   string // zone kind, e.g. med-fridge
+	KindName   string // ZoneKind's name in the message's language (zonekind.Names)
 	Subject    string // sensor, camera or checkpoint id
 	Kind       string // condition kind, e.g. temperature_high
 	Severity   string // warning or critical
@@ -58,7 +63,7 @@ type Data struct {
 	Value      float64
 	HasValue   bool
 	Since      string // local time the condition began, "2006-01-02 15:04"
-	For        string // how long it has lasted, e.g. "1h05m"
+	For        string // how long it has lasted in the message's language, e.g. "1 ч 05 мин"
 	AckedBy    string
 	StatusURL  string
 	StatusLink string // StatusURL + "#alert-<id>", or ""
@@ -113,9 +118,14 @@ func LoadTemplates(dir string) (*Templates, error) {
 	return t, nil
 }
 
-var sampleKinds = []string{"temperature_high", "temperature_low", "temperature_freeze", "temperature_cumulative",
-	"humidity_high", "humidity_low", "sensor_stale", "device_offline", "battery_low", "gateway_spool",
-	"gateway_uplink", "gateway_clock", "gateway_mqtt", "camera_offline", "coverage_gap", "round_missed", "something_new"}
+// Kinds are the condition kinds the built-in templates name in every language
+// (rules, readings, camera, rounds, the gateway's own health, plausibility).
+var Kinds = []string{"temperature_high", "temperature_low", "temperature_freeze", "temperature_cumulative",
+	"humidity_high", "humidity_low", "sensor_stale", "device_offline", "battery_low", "probe_error", "implausible",
+	"gateway_spool", "gateway_uplink", "gateway_clock", "gateway_mqtt",
+	"camera_offline", "camera_tampered", "coverage_gap", "round_missed", "round_state_lost", "unknown_badge"}
+
+var sampleKinds = append(append([]string(nil), Kinds...), "something_new")
 
 func include(tpl *template.Template, prefix string, d Data) (string, error) {
 	name := prefix + "_" + d.Kind
@@ -139,7 +149,10 @@ func (t *Templates) Render(lang string, d Data) (Message, error) {
 	for _, p := range []struct {
 		name string
 		dst  *string
-	}{{"subject", &m.Subject}, {"text", &m.Text}, {"button", &m.Button}} {
+	}{{"subject", &m.Subject}, {"text", &m.Text}, {"button", &m.Button}, {"status", &m.Status}} {
+		if p.name == "status" && tpl.Lookup("status") == nil {
+			continue
+		}
 		var b bytes.Buffer
 		if err := tpl.ExecuteTemplate(&b, p.name, d); err != nil {
 			return Message{}, err
@@ -180,28 +193,43 @@ func (e *Engine) data(a *Alert, ev, lang string) Data {
 	if d.Centre == "" {
 		d.Centre = e.opt.Centre
 	}
+	if k, ok := zonekind.Lookup(d.ZoneKind); ok {
+		d.KindName = k.Names.In(lang)
+	}
 	if d.ZoneName == "" {
-		d.ZoneName = a.Zone
+		d.ZoneName = cmp.Or(d.KindName, a.Zone)
 	}
 	end := now
 	if a.State == Resolved && !a.Resolved.IsZero() {
 		end = a.Resolved
 	}
 	if dur := end.Sub(a.Since); dur > 0 {
-		d.For = shortDuration(dur)
+		d.For = shortDuration(dur, lang)
 	}
 	if e.opt.StatusURL != "" {
 		d.StatusLink = strings.TrimRight(e.opt.StatusURL, "/") + "/#alert-" + a.ID
 	}
-	_ = lang
 	return d
 }
 
-func shortDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	if d < time.Minute {
-		return "<1m"
+// durUnits are the minute, hour and day units per language.
+var durUnits = map[string][3]string{"ru": {"мин", "ч", "д"}, "kk": {"мин", "сағ", "күн"}, "en": {"min", "h", "d"}}
+
+// shortDuration says d in lang: "<1 мин", "12 мин", "1 ч 05 мин", "3 д 2 ч".
+func shortDuration(d time.Duration, lang string) string {
+	u, ok := durUnits[lang]
+	if !ok {
+		u = durUnits["ru"]
 	}
-	s := d.String() // 1h5m0s
-	return strings.TrimSuffix(s, "0s")
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case d < time.Minute:
+		return "<1 " + u[0]
+	case d < time.Hour:
+		return fmt.Sprintf("%d %s", m, u[0])
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d %s %02d %s", h, u[1], m, u[0])
+	}
+	return fmt.Sprintf("%d %s %d %s", h/24, u[2], h%24, u[1])
 }

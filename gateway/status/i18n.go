@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/saqshy/saqshy/gateway/zonekind"
 )
@@ -44,8 +45,8 @@ var messages = map[string][3]string{
 	"ok":                      {"в норме", "қалыпты", "OK"},
 	"failing":                 {"ошибка записи", "жазу қатесі", "failing"},
 	"spool_only":              {"только на диске", "тек дискіде", "spool only"},
-	"synced":                  {"синхронизированы", "үндестірілген", "synchronised"},
-	"not_synced":              {"не синхронизированы", "үндестірілмеген", "not synchronised"},
+	"synced":                  {"сверены", "дәл", "synchronised"},
+	"not_synced":              {"не сверены", "дәл емес", "not synchronised"},
 	"backlog":                 {"Ждут отправки", "Жіберуді күтуде", "Waiting to send"},
 	"readings":                {"показаний", "көрсеткіш", "readings"},
 	"oldest":                  {"самое старое %s", "ең ескісі %s", "oldest %s"},
@@ -78,38 +79,38 @@ var messages = map[string][3]string{
 	"resolved":                {"снята", "шешілді", "resolved"},
 	"cameras":                 {"Камеры", "Камералар", "Cameras"},
 	"healthy":                 {"работает", "жұмыс істейді", "working"},
-	"degraded":                {"с перебоями", "ақаулы", "degraded"},
+	"degraded":                {"с перебоями", "іркіліспен", "degraded"},
 	"offline":                 {"не в сети", "желіден тыс", "offline"},
 	"unknown":                 {"неизвестно", "белгісіз", "unknown"},
 	"coverage":                {"Покрытие камерами", "Камерамен қамту", "Camera coverage"},
 	"now":                     {"сейчас", "қазір", "now"},
 	"today":                   {"сегодня", "бүгін", "today"},
 	"covered_of":              {"%d из %d зон", "%d/%d аймақ", "%d of %d zones"},
-	"rounds":                  {"Ночные обходы сегодня", "Бүгінгі түнгі айналымдар", "Night rounds tonight"},
+	"rounds":                  {"Ночные обходы сегодня", "Бүгінгі түнгі аралаулар", "Night rounds tonight"},
 	"due":                     {"положено", "тиіс", "due"},
 	"done":                    {"выполнено", "орындалды", "done"},
 	"missed":                  {"пропущено", "орындалмады", "missed"},
 	"next_at":                 {"следующий в %s", "келесісі %s", "next at %s"},
 	"score":                   {"Индекс безопасности", "Қауіпсіздік индексі", "Safety score"},
-	"score_live":              {"за 24 ч", "24 сағатта", "last 24 h"},
+	"score_live":              {"за 24 ч", "соңғы 24 сағ", "last 24 h"},
 	"score_today":             {"сегодня %s", "бүгін %s", "today %s"},
 	"score_caps":              {"ограничен: %s", "шектелген: %s", "capped: %s"},
 	"score_unknown":           {"нет данных — считается как 0", "дерек жоқ — 0 ретінде саналады", "no data — counts as 0"},
 	"score_temperature":       {"температура", "температура", "temperature"},
 	"score_availability":      {"данные", "деректер", "data received"},
 	"score_coverage":          {"видеопокрытие", "бейнеқамту", "camera coverage"},
-	"score_rounds":            {"обходы", "айналымдар", "night rounds"},
+	"score_rounds":            {"обходы", "аралаулар", "night rounds"},
 	"score_response":          {"реакция на тревоги", "дабылға жауап", "alert response"},
 	"updated":                 {"Обновлено %s", "Жаңартылды %s", "Updated %s"},
 	"language":                {"Язык", "Тіл", "Language"},
-	"machine":                 {"Для машин", "Машиналарға", "For machines"},
+	"machine":                 {"Для машин", "Машиналар үшін", "For machines"},
 	"unauthorized":            {"Нужно войти.", "Кіру қажет.", "Sign-in required."},
 	"login_required":          {"Войдите, чтобы увидеть состояние центра.", "Орталықтың күйін көру үшін кіріңіз.", "Sign in to see the centre's status."},
 	"unit_s":                  {"с", "с", "s"},
 	"unit_m":                  {"мин", "мин", "m"},
 	"unit_h":                  {"ч", "сағ", "h"},
 	"unit_d":                  {"д", "күн", "d"},
-	"temperature_band":        {"норма %s", "қалыпты %s", "normal %s"},
+	"temperature_band":        {"норма %s", "норма %s", "normal %s"},
 	"registry":                {"Реестр министерства", "Министрлік тізілімі", "Ministry registry"},
 	"registry_version":        {"реестр v%d", "тізілім v%d", "registry v%d"},
 	"registry_unrated":        {"без рейтинга", "рейтингсіз", "unrated"},
@@ -216,15 +217,30 @@ var names = map[string][3]string{
 	"humidity_low":           {"влажность ниже нормы", "ылғалдылық нормадан төмен", "humidity too low"},
 	"sensor_stale":           {"датчик молчит", "датчик үнсіз", "sensor silent"},
 	"device_offline":         {"устройство не в сети", "құрылғы желіден тыс", "device offline"},
-	"battery_low":            {"батарея разряжена", "батарея отырып қалды", "battery low"},
+	"battery_low":            {"батарея разряжена", "батарея заряды аз", "battery low"},
 	"gateway_spool":          {"очередь шлюза заполняется", "шлюз кезегі толып барады", "the gateway's spool is filling"},
 	"gateway_uplink":         {"нет связи с сервером", "сервермен байланыс жоқ", "no uplink to the server"},
 	"gateway_clock":          {"часы шлюза не синхронизированы", "шлюз сағаты синхрондалмаған", "the gateway's clock is not synchronised"},
 	"gateway_mqtt":           {"нет связи с MQTT-брокером", "MQTT брокерімен байланыс жоқ", "MQTT broker unreachable"},
 	"coverage_gap":           {"зона без видеонаблюдения", "бейнебақылаусыз аймақ", "zone not watched by a camera"},
-	"camera_offline":         {"камера не работает", "камера істемейді", "camera down"},
-	"round_missed":           {"пропущен ночной обход", "түнгі айналым өткізіп алынды", "night round missed"},
-	"round_state_lost":       {"состояние обходов утеряно", "айналымдар күйі жоғалды", "night-round state lost"},
+	"camera_offline":         {"камера не работает", "камера жұмыс істемейді", "camera down"},
+	"round_missed":           {"пропущен ночной обход", "түнгі аралау өткізіп алынды", "night round missed"},
+	"round_state_lost":       {"состояние обходов утеряно", "аралаулар күйі жоғалды", "night-round state lost"},
+	"implausible":            {"неправдоподобные показания", "күмәнді көрсеткіштер", "implausible readings"},
+	"camera_tampered":        {"камеру закрыли или сдвинули", "камераны жапқан не бұрған", "camera tampered with"},
+	"camera_down":            {"камера не работает", "камера жұмыс істемейді", "camera down"},
+	"unknown_badge":          {"неизвестная метка", "белгісіз белгі", "unknown badge"},
+	// Subjects that are not ids people configured.
+	"gateway": {"шлюз", "шлюз", "gateway"},
+	"rounds":  {"ночные обходы", "түнгі аралаулар", "night rounds"},
+	// Failed reads of a wired probe (localsensor.Reason).
+	"crc":            {"ошибка контрольной суммы", "бақылау сомасының қатесі", "checksum mismatch"},
+	"power_on_value": {"датчик перезапустился (85 °C)", "датчик қайта қосылды (85 °C)", "probe restarted (85 °C)"},
+	"disconnected":   {"датчик не отвечает", "датчик жауап бермейді", "probe not answering"},
+	"wrong_chip":     {"не тот датчик", "басқа датчик", "unexpected chip"},
+	"bus_error":      {"ошибка шины", "шина қатесі", "bus error"},
+	"bad_data":       {"неверные данные", "қате деректер", "invalid data"},
+	"read_error":     {"ошибка чтения", "оқу қатесі", "read error"},
 	// Camera reasons.
 	"no_report":           {"нет данных", "дерек жоқ", "no report yet"},
 	"stale":               {"данные устарели", "деректер ескірген", "reports stopped"},
@@ -233,7 +249,7 @@ var names = map[string][3]string{
 	"not_in_stats":        {"нет в отчёте регистратора", "тіркегіш есебінде жоқ", "missing from the NVR's report"},
 	"no_frames":           {"нет кадров", "кадр жоқ", "no frames"},
 	"disabled":            {"отключена", "өшірілген", "disabled"},
-	"detect_offline":      {"детекция не работает", "анықтау істемейді", "detection offline"},
+	"detect_offline":      {"детекция не работает", "анықтау жұмыс істемейді", "detection offline"},
 	"connection_unusable": {"связь с камерой потеряна", "камерамен байланыс үзілді", "connection unusable"},
 	"recording_off":       {"запись выключена", "жазба өшірулі", "recording off"},
 	"recording_failing":   {"запись не идёт", "жазба жүрмей тұр", "recording failing"},
@@ -245,7 +261,7 @@ var names = map[string][3]string{
 	"scald":              {"горячая вода выше 46 °C", "ыстық су 46 °C-тан жоғары", "hot water above 46 °C"},
 	"med_fridge_freeze":  {"лекарства замерзали (≤ 0 °C)", "дәрілер тоңып қалды (≤ 0 °C)", "medicine fridge at or below 0 °C"},
 	"room_below_16":      {"жилая комната ниже 16 °C", "тұрғын бөлме 16 °C-тан төмен", "a resident room below 16 °C"},
-	"camera_down_24h":    {"камера не работает более 24 ч", "камера 24 сағаттан астам істемейді", "a camera down for over 24 h"},
+	"camera_down_24h":    {"камера не работает более 24 ч", "камера 24 сағаттан астам жұмыс істемейді", "a camera down for over 24 h"},
 	"gateway_silent_24h": {"шлюз молчал более 24 ч", "шлюз 24 сағаттан астам үнсіз", "the gateway silent for over 24 h"},
 }
 
@@ -258,4 +274,65 @@ func (t tr) name(id string) string {
 		return n[t.idx()]
 	}
 	return id
+}
+
+// isReasonCode reports whether s is one of the reasons that are short stable codes (camera health, a wired
+// probe's failed read, a night-round scan): names translates them.
+func isReasonCode(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && r != '_' {
+			return false
+		}
+	}
+	_, ok := names[s]
+	return ok
+}
+
+// reason returns a check's reason as the page shows it in t's language: a known
+// code translated; a sentence whose first word (before ":") or last word is a known
+// code, that code translated ("camera offline no_frames", "crc: checksum
+// mismatch"); any other sentence as it is on an English page and not at all on the
+// others (the page's title attribute keeps it for the technician).
+// A reason that only repeats kind ("temperature_high: 9.8 °C": the page shows the
+// kind and the value) says nothing more.
+func (t tr) reason(kind, s string) string {
+	s = strings.TrimSpace(s)
+	head, _, colon := strings.Cut(s, ":")
+	if s == kind || (colon && head == kind && kind != "") {
+		return ""
+	}
+	if isReasonCode(s) {
+		return t.name(s)
+	}
+	if colon && isReasonCode(head) {
+		return t.name(head)
+	}
+	if f := strings.Fields(s); len(f) > 1 && isReasonCode(f[len(f)-1]) {
+		return t.name(f[len(f)-1])
+	}
+	if t.lang == "en" {
+		return s
+	}
+	return ""
+}
+
+// minuteKinds and percentKinds are the condition kinds whose value is in minutes
+// or percent; the others' is a temperature.
+var (
+	minuteKinds  = map[string]bool{"sensor_stale": true, "device_offline": true, "temperature_cumulative": true, "gateway_uplink": true, "gateway_clock": true, "gateway_mqtt": true}
+	percentKinds = map[string]bool{"humidity_high": true, "humidity_low": true, "gateway_spool": true, "battery_low": true}
+)
+
+// value is a condition's value with its unit in t's language: "9.8 °C", "75 мин", "92 %".
+func (t tr) value(kind string, v float64) string {
+	switch {
+	case minuteKinds[kind]:
+		return t.age(time.Duration(v * float64(time.Minute)))
+	case percentKinds[kind]:
+		return fmt.Sprintf("%.0f %%", v)
+	}
+	return fmt.Sprintf("%.1f °C", v)
 }

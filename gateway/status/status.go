@@ -97,8 +97,11 @@ type Zone struct {
 
 // Condition is an open condition.
 type Condition struct {
-	Kind, Subject, Zone, Severity, Reason string
-	Since                                 time.Time
+	Kind, Subject, Zone, Severity string
+	Reason                        string // the check's words (English): shown to technicians, and on English pages
+	Since                         time.Time
+	Value                         float64 // the measured value behind it, when HasValue
+	HasValue                      bool    `json:",omitempty"`
 }
 
 // Counter is one message counter (source, outcome).
@@ -179,9 +182,10 @@ const (
 // Alert is one alert, from the alerting capability.
 type Alert struct {
 	ID       string
-	Severity string // SeverityWarning or SeverityCritical
-	State    string // AlertFiring, AlertAcked or AlertResolved
-	Text     string // what happened, in the centre's language
+	Severity string            // SeverityWarning or SeverityCritical
+	State    string            // AlertFiring, AlertAcked or AlertResolved
+	Text     string            // what happened, in the centre's language
+	Texts    map[string]string `json:",omitempty"` // what happened per language (ru, kk, en); the page shows its own
 	Zone     string
 	Since    time.Time
 	AckedBy  string    `json:",omitempty"`

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -112,6 +113,9 @@ type sensorView struct {
 type condView struct {
 	Since, Severity, SeverityClass, Kind, Subject, Zone, Reason string
 	KindCode                                                    string // the kind's id, as in the logs
+	Value                                                       string // the measured value with its unit, or ""
+	SubjectID, ZoneID                                           string // the raw ids, for technicians (title, data-)
+	ReasonRaw                                                   string // the check's own words (English), for technicians
 }
 
 type alertView struct {
@@ -121,6 +125,7 @@ type alertView struct {
 
 type cameraView struct {
 	ID, Zones, State, StateClass, Reason string
+	ZoneIDs, ReasonRaw                   string // for technicians (title)
 }
 
 type coverageView struct {
@@ -239,10 +244,15 @@ func buildView(s Snapshot, lang string) *view {
 		if z := byZone[id]; z != nil {
 			return z
 		}
+		kindName := t.name(kind)
 		if name == "" {
-			name = id
+			// no configured name: its kind's (the id stays in data-zone)
+			name = cmp.Or(kindName, id)
 		}
-		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: t.name(kind), Temp: "–", Level: "none", band: band}
+		z := &zoneView{ID: id, Name: name, Kind: kind, KindName: kindName, Temp: "–", Level: "none", band: band}
+		if kindName == name {
+			z.KindName = ""
+		}
 		if band != nil {
 			z.Band = t.T("temperature_band", band.String())
 		}
@@ -294,15 +304,41 @@ func buildView(s Snapshot, lang string) *view {
 		v.Zones = append(v.Zones, *byZone[id])
 	}
 
+	zoneName := func(id string) string {
+		if z := byZone[id]; z != nil {
+			return z.Name
+		}
+		return id
+	}
 	for _, c := range s.Conditions {
-		v.Conditions = append(v.Conditions, condView{
+		cv := condView{
 			Since: t.T("since", c.Since.In(now.Location()).Format("02.01 15:04")), Severity: t.T(c.Severity),
-			SeverityClass: sevClass(c.Severity), Kind: t.name(c.Kind), KindCode: c.Kind, Subject: c.Subject, Zone: c.Zone, Reason: c.Reason,
-		})
+			SeverityClass: sevClass(c.Severity), Kind: t.name(c.Kind), KindCode: c.Kind, SubjectID: c.Subject, ZoneID: c.Zone,
+			ReasonRaw: c.Reason, Reason: t.reason(c.Kind, c.Reason),
+		}
+		if c.HasValue {
+			cv.Value = t.value(c.Kind, c.Value)
+		}
+		if c.Zone != "" {
+			cv.Zone = zoneName(c.Zone)
+		}
+		switch {
+		case c.Subject == c.Zone:
+			// a zone's own condition (coverage_gap): the zone says it
+		case names[c.Subject] != [3]string{}:
+			cv.Subject = t.name(c.Subject) // gateway, rounds
+		default:
+			cv.Subject = c.Subject // a sensor, camera or checkpoint id people configured
+		}
+		v.Conditions = append(v.Conditions, cv)
 	}
 	for _, a := range s.Alerts {
+		text := a.Text
+		if x := a.Texts[lang]; x != "" {
+			text = x
+		}
 		av := alertView{ID: a.ID, Severity: t.T(a.Severity), SeverityClass: sevClass(a.Severity), State: t.T(a.State),
-			Text: a.Text, Zone: a.Zone, Since: t.T("since", a.Since.In(now.Location()).Format("02.01 15:04")),
+			Text: text, Zone: zoneName(a.Zone), Since: t.T("since", a.Since.In(now.Location()).Format("02.01 15:04")),
 			Ackable: a.State == AlertFiring}
 		if a.AckedBy != "" {
 			av.AckedBy = t.T("acked_by", a.AckedBy)
@@ -318,7 +354,12 @@ func buildView(s Snapshot, lang string) *view {
 		if cls == "" {
 			cls = "none"
 		}
-		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(c.Zones, ", "), State: t.T(st), StateClass: cls, Reason: t.name(c.Reason)})
+		zs := make([]string, len(c.Zones))
+		for i, z := range c.Zones {
+			zs[i] = zoneName(z)
+		}
+		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(zs, ", "), ZoneIDs: strings.Join(c.Zones, ", "),
+			State: t.T(st), StateClass: cls, Reason: t.reason("", c.Reason), ReasonRaw: c.Reason})
 	}
 	for _, c := range s.Coverage {
 		v.Coverage = append(v.Coverage, coverageView{Kind: t.name(c.ZoneKind), Now: pct(c.Now), Today: pct(c.Today),

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
@@ -118,8 +119,6 @@ func NewServer(opt Options) (*Server, error) {
 			}
 			return m, nil
 		},
-		"ago":  ago,
-		"dur":  fmtDur,
 		"date": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") },
 		"hm":   func(t time.Time, loc *time.Location) string { return t.In(loc).Format("02.01 15:04") },
 		"short": func(s string) string {
@@ -545,6 +544,47 @@ type CentreData struct {
 	Took       time.Duration
 	FromRollup bool
 	Components []string
+	zones      map[string]string // zone id → name in the page's language
+}
+
+// ZoneName is a zone's name: the registry entry's, else its kind's name in the
+// page's language, else its id.
+func (d *CentreData) ZoneName(id string) string {
+	if n := d.zones[id]; n != "" {
+		return n
+	}
+	return id
+}
+
+// zoneNames names a centre's zones in lang: the registry entry's names, else the
+// names of the kinds the climate series carry.
+func (s *Server) zoneNames(centre, lang string, climate []store.Series) map[string]string {
+	out := map[string]string{}
+	for _, sr := range climate {
+		if sr.Kind != "" {
+			out[sr.Name] = zoneKindName(lang, sr.Kind)
+		}
+	}
+	if s.opt.Registry == nil {
+		return out
+	}
+	src, err := s.opt.Registry.Source(centre)
+	if err != nil {
+		return out
+	}
+	e, err := registry.Parse(centre+".yaml", src)
+	if err != nil {
+		return out
+	}
+	for _, z := range e.Zones {
+		switch {
+		case z.Name != "":
+			out[z.ID] = z.Name
+		case z.Kind != "":
+			out[z.ID] = zoneKindName(lang, z.Kind)
+		}
+	}
+	return out
 }
 
 func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -604,9 +644,10 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	p := s.newPage(w, r, ss, "centre", &d)
+	d.zones = s.zoneNames(id, p.Lang, climate)
 	loc := c.Location()
 	for _, sr := range climate {
-		ch := chart{W: 300, H: 130, From: from, To: now, Loc: loc, Title: sr.Name + " · " + sr.Kind, Decimals: 0, NoDataText: tr(p.Lang, "no.data")}
+		ch := chart{W: 300, H: 130, From: from, To: now, Loc: loc, Title: d.ZoneName(sr.Name) + " · " + zoneKindName(p.Lang, sr.Kind), Decimals: 0, NoDataText: tr(p.Lang, "no.data")}
 		ch.Band[0], ch.Band[1], ch.HasBand = normalBand(sr.Kind)
 		d.Charts = append(d.Charts, ch.render(sr.Points))
 	}
@@ -664,25 +705,6 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 	}
 	rep = reportFor(rep, ss.User)
 	s.render(w, r, "report.html", s.newPage(w, r, ss, "reports", rep))
-}
-
-// ago formats how long before now t was, coarsely.
-func ago(now, t time.Time) string {
-	return fmtDur(now.Sub(t)) + " ago"
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // ReadRawOnly has the overview read the raw measurements even when centre_latest
