@@ -34,6 +34,9 @@ func checkConfigCmd(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: OK\n%s", fs.Arg(0), cfg.Summary())
+	for _, w := range cfg.SecretWarnings() {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	return 0
 }
 
