@@ -187,6 +187,7 @@ func (s *Source) clientOptions() *mqtt.ClientOptions {
 			s.lost.Add(1)
 			s.log.Warn("mqtt connection lost", "err", err)
 		})
+	o.SetStore(newOwnStore(s.requestReconnect)) // never resumes our own publishes (store.go)
 	if s.opt.TLS != nil {
 		o.SetTLSConfig(s.opt.TLS)
 	}
