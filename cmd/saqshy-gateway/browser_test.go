@@ -244,7 +244,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if lastErr != nil {
 		t.Fatalf("switch to Kazakh: %v", lastErr)
 	}
-	if s := text("#health"); !strings.Contains(s, "қосылған") || !strings.Contains(s, "үндестірілген") {
+	if s := text("#health"); !strings.Contains(s, "қосылған") || !strings.Contains(s, "дәл") {
 		t.Errorf("Kazakh health cards: %q", s)
 	}
 	step("Kazakh live update", chromedp.Poll[chromedp.Void](`document.querySelector("#updated").textContent.startsWith("Жаңартылды")`,

@@ -83,6 +83,9 @@ func checkConfigCmd(_ context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	fmt.Fprint(stdout, cfg.Summary())
+	for _, w := range cfg.SecretWarnings() {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	if e != nil {
 		fmt.Fprintf(stdout, "registry: v%d for %s (%s); the config obeys it\n", e.Version, e.Centre.ID, from)
 	} else {

@@ -34,6 +34,17 @@ sensors:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	pass := filepath.Join(dir, "mqtt.pass")
+	open := filepath.Join(dir, "open.yaml")
+	if err := os.WriteFile(pass, []byte("pw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(open, []byte(`centre: {id: c1}
+mqtt: {username: saqshy, password_file: `+pass+`}
+zones: [{id: room-101, kind: living}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -41,6 +52,8 @@ sensors:
 		out, err []string
 	}{
 		{"good", []string{"check-config", good}, 0, []string{"OK", "zigbee2mqtt 1"}, nil},
+		{"secret readable by others: a warning", []string{"check-config", open}, 0, []string{"OK",
+			"warning: mqtt.password_file: secret file " + pass + " is readable by every user (mode 0644): chmod 600 " + pass}, nil},
 		{"bad names file, line and field", []string{"check-config", bad}, 1, nil, []string{
 			`bad.yaml:4: sensors[0].zone: unknown zone "room-1O1" (did you mean "room-101"?)`,
 			`bad.yaml:5: sensors[1].source: unknown source "tasmoto" (did you mean "tasmota"?)`,

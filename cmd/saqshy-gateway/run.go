@@ -56,6 +56,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, spoolAdvice(*cfgPath, cfg.Spool.Dir, err))
 		return 1
 	}
+	for _, w := range cfg.SecretWarnings() {
+		log.Warn("secret file readable by others", "problem", w)
+	}
 	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery}
 	if buses := localI2C(cfg, log); buses != nil {
 		defer func() {

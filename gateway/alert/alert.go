@@ -620,16 +620,16 @@ func (e *Engine) SetTelegramOffset(off int64) {
 const ResponseWindow = 15 * time.Minute
 
 // ResponseScore is, for the safety score, the share of the critical alerts opened
-// in [from, to) that were acknowledged within ResponseWindow of opening. An alert
-// still open and younger than the window is left out (it may yet be answered), as is
-// one that resolved itself within the window before anyone acknowledged it (nothing
-// was left to answer); every other unacknowledged one counts as not answered. A
-// period without such alerts is (1, true). It sees the open alerts and the last
-// resolved ones the engine keeps (200). Safe for concurrent use.
+// in [from, to) that were acknowledged within ResponseWindow of opening. An
+// unacknowledged one counts as not answered from the moment it is raised (the
+// score says what is true now; acknowledged within the window it counts as
+// answered from then on) — except one that resolved itself within the window before
+// anyone acknowledged it (nothing was left to answer), which is left out. A period
+// without such alerts is (1, true). It sees the open alerts and the last resolved
+// ones the engine keeps (200). Safe for concurrent use.
 func (e *Engine) ResponseScore(from, to time.Time) (float64, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.opt.Now()
 	due, answered := 0, 0
 	count := func(a *Alert) {
 		if a.Severity != telemetry.Critical || a.Opened.Before(from) || !a.Opened.Before(to) {
@@ -643,9 +643,7 @@ func (e *Engine) ResponseScore(from, to time.Time) (float64, bool) {
 			answered++
 		case a.AckedAt.IsZero() && !a.Resolved.IsZero() && !a.Resolved.After(deadline):
 			// resolved on its own before the window ended
-		case a.AckedAt.IsZero() && a.Resolved.IsZero() && now.Before(deadline):
-			// may still be answered
-		default:
+		default: // not answered (yet): 0 from the moment it is raised
 			due++
 		}
 	}

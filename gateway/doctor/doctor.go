@@ -243,6 +243,7 @@ func RunConfig(ctx context.Context, cfg *config.Config, opt Options, r *Report) 
 	r.add(checkClock(cfg, &opt))
 	r.add(checkTimezone(cfg, &opt))
 	r.add(checkSpool(cfg))
+	r.add(checkSecretFiles(cfg))
 	r.add(checkBuses(cfg, &opt))
 	for _, c := range checkAlerts(ctx, cfg, &opt) {
 		r.add(c)

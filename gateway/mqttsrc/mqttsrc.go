@@ -615,6 +615,11 @@ func (s *Source) Publish(ctx context.Context, topic string, retained bool, paylo
 	if c == nil {
 		return errors.New("mqttsrc: not started")
 	}
+	if !c.IsConnectionOpen() {
+		// paho would take it into its store, but the gateway's own publishes are not
+		// resumed (store.go): say so now, the caller retries.
+		return fmt.Errorf("mqttsrc: publish %s: %w", topic, mqtt.ErrNotConnected)
+	}
 	tok := c.Publish(topic, 1, retained, payload)
 	select {
 	case <-tok.Done():

@@ -673,11 +673,9 @@ func (c *Check) raiseMissed(cp *checkpoint, sl []slotRec, i int) {
 	}
 	sev := telemetry.Warning
 	if run >= c.cfg.CriticalAfter {
+		// Raised again critical: the registry changes the open condition's severity,
+		// and it stays one alert (never resolved at the moment it gets worse).
 		sev = telemetry.Critical
-		if run == c.cfg.CriticalAfter {
-			// The registry only refreshes an open condition's reason: reopen it critical.
-			c.clear(cp.id, sl[i].End)
-		}
 	}
 	loc := c.sched.loc
 	c.raise(telemetry.Condition{

@@ -14,7 +14,8 @@ import (
 )
 
 // condLog records what the check raises and clears, like the gateway's registry
-// (one open condition per kind and subject; raising an open one refreshes it).
+// (one open condition per kind and subject; raising an open one refreshes it, and
+// a change of severity is a transition, recorded in raised).
 type condLog struct {
 	mu      sync.Mutex
 	open    map[string]telemetry.Condition
@@ -28,8 +29,12 @@ func (l *condLog) Raise(c telemetry.Condition) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := c.Kind + "/" + c.Subject
-	if _, ok := l.open[k]; ok {
-		return
+	if old, ok := l.open[k]; ok {
+		if old.Severity == c.Severity {
+			return
+		}
+		old.Severity, old.Reason = c.Severity, c.Reason
+		c = old
 	}
 	l.open[k] = c
 	l.raised = append(l.raised, c)

@@ -74,7 +74,7 @@ type Check struct {
 
 type sensorState struct {
 	Sensor
-	lastSeen     time.Time // last live reading (or the first tick)
+	lastSeen     time.Time // when the sensor was last heard (or the first tick); never goes back but at a clock step
 	offlineSince time.Time
 	batteryLow   bool
 	limits       []limitState
@@ -209,8 +209,9 @@ func (c *Check) Observe(evs []telemetry.Event) {
 		if st == nil {
 			continue
 		}
-		if e.Time.After(st.lastSeen) {
-			st.lastSeen = e.Time
+		heard := c.heard(e.Time)
+		if heard.After(st.lastSeen) {
+			st.lastSeen = heard
 		}
 		if e.Flags.Has(telemetry.Replayed) {
 			continue
@@ -218,8 +219,20 @@ func (c *Check) Observe(evs []telemetry.Event) {
 		for _, v := range e.Values {
 			c.value(st, e.Time, v)
 		}
-		c.settle(st, e.Time)
+		c.settle(st, heard)
 	}
+}
+
+// heard returns when a reading stamped at was heard. Silence is a matter of
+// arrival, not of the device's clock: a reading carrying a device time ten minutes
+// old still tells that the sensor is alive now (issue 18, item 10). The reading
+// arrived after the last tick (ticks run every second on the gateway's clock), so
+// the last tick bounds its arrival from below.
+func (c *Check) heard(at time.Time) time.Time {
+	if at.Before(c.lastTick) {
+		return c.lastTick
+	}
+	return at
 }
 
 // value applies one live value.
@@ -338,10 +351,13 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 		}
 	} else if jump := now.Sub(c.lastTick); jump < 0 || jump > 10*time.Minute {
 		// The clock stepped (NTP after boot): silence is measured from now — except
-		// for a sensor already known to be silent, which stays so.
+		// for a sensor already known to be silent, which stays so (a step back moves
+		// its last-heard time back by the step, so the silence measured so far holds).
 		for _, st := range c.order {
 			if _, stale := st.raised[KindStale]; !stale {
 				st.lastSeen = now
+			} else if jump < 0 {
+				st.lastSeen = st.lastSeen.Add(jump)
 			}
 		}
 	}
@@ -433,8 +449,12 @@ func (c *Check) settle(st *sensorState, now time.Time) {
 	}
 	for _, kind := range slices.Sorted(maps.Keys(st.raised)) {
 		if _, ok := want[kind]; !ok {
+			at := now
+			if since := st.raised[kind].since; at.Before(since) {
+				at = since // never resolved before it was raised: open_for is never negative
+			}
 			delete(st.raised, kind)
-			c.raiser.Clear(kind, st.ID, now)
+			c.raiser.Clear(kind, st.ID, at)
 		}
 	}
 }
