@@ -44,13 +44,35 @@ type sensorDay struct {
 	interval time.Duration
 	slots    int
 	got      bitset // a climate reading arrived
-	inBand   bitset // a temperature reading was inside the zone kind's band
 	serious  bitset // a temperature reading was serious (Band.Serious)
+	// temps are the temperature readings of a scored sensor, by time; at equal
+	// times in-band readings come first, so that the worst one is held.
+	temps []temp
+}
+
+// temp is one temperature reading of a day: its offset from the day's start in
+// milliseconds and whether it was inside the zone's band.
+type temp struct {
+	off int32
+	in  bool
+}
+
+// addTemp inserts t in order; an identical reading (a redelivery) is kept once.
+func (sd *sensorDay) addTemp(t temp) {
+	less := func(a, b temp) bool { return a.off < b.off || a.off == b.off && a.in && !b.in }
+	i := len(sd.temps)
+	for i > 0 && less(t, sd.temps[i-1]) {
+		i--
+	}
+	if i > 0 && sd.temps[i-1] == t {
+		return
+	}
+	sd.temps = slices.Insert(sd.temps, i, t)
 }
 
 func newSensorDay(iv time.Duration, dayLen time.Duration) *sensorDay {
 	n := slotCount(dayLen, iv)
-	return &sensorDay{interval: iv, slots: n, got: newBitset(n), inBand: newBitset(n), serious: newBitset(n)}
+	return &sensorDay{interval: iv, slots: n, got: newBitset(n), serious: newBitset(n)}
 }
 
 func slotCount(dayLen, iv time.Duration) int { return int((dayLen + iv - 1) / iv) }
@@ -188,9 +210,7 @@ func (l *ledger) observe(e *telemetry.Event) bool {
 			if v.Metric != telemetry.Temperature {
 				continue
 			}
-			if b.In(v.V) {
-				sd.inBand.set(slot)
-			}
+			sd.addTemp(temp{off: int32(e.Time.Sub(d.start) / time.Millisecond), in: b.In(v.V)})
 			if b.Serious != nil && b.Serious(v.V) {
 				sd.serious.set(slot)
 			}
@@ -218,7 +238,6 @@ type slot struct {
 }
 
 func (s slot) got() bool     { return s.sd != nil && s.sd.got.has(s.i) }
-func (s slot) inBand() bool  { return s.sd != nil && s.sd.inBand.has(s.i) }
 func (s slot) serious() bool { return s.sd != nil && s.sd.serious.has(s.i) }
 
 // slots calls fn for each slot of sensor s that starts in [a, b), in time order.
@@ -286,8 +305,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	end := minTime(to, now)
 	type zoneAcc struct {
 		weight float64
-		sum    float64
-		n      int
+		spans  []span // the zone's in-band time so far: every sensor in band
 	}
 	zones := map[string]*zoneAcc{}
 	var zoneOrder []string
@@ -295,7 +313,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	var availN int
 	caps := map[string]bool{}
 	for i, s := range l.sensors {
-		var expected, got, inBand, serious int
+		var expected, got, serious int
 		l.slots(s, from, end, func(sl slot) {
 			if sl.end.After(end) {
 				return
@@ -303,9 +321,6 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 			expected++
 			if sl.got() {
 				got++
-			}
-			if sl.inBand() {
-				inBand++
 			}
 			if sl.serious() {
 				serious++
@@ -320,14 +335,15 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 		if b == nil {
 			continue
 		}
+		in := l.inBandSpans(s, from, end, now)
 		z := zones[s.Zone]
 		if z == nil {
-			z = &zoneAcc{weight: b.Weight}
+			z = &zoneAcc{weight: b.Weight, spans: in}
 			zones[s.Zone] = z
 			zoneOrder = append(zoneOrder, s.Zone)
+		} else {
+			z.spans = intersect(z.spans, in)
 		}
-		z.sum += float64(inBand) / float64(expected)
-		z.n++
 		if b.Cap == "" {
 			continue
 		}
@@ -345,7 +361,9 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	for _, id := range zoneOrder {
 		z := zones[id]
 		wsum += z.weight
-		sum += z.weight * z.sum / float64(z.n)
+		if end.After(from) {
+			sum += z.weight * float64(measure(z.spans)) / float64(end.Sub(from))
+		}
 	}
 	if wsum > 0 {
 		ev.temperature = Part{Applicable: true, Known: true, Ratio: sum / wsum}
@@ -358,6 +376,100 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	}
 	slices.Sort(ev.caps)
 	return ev
+}
+
+// HoldSlack is how much later than its interval a sensor's next reading may come
+// and still confirm the reading before it (clock jitter of the device and the
+// network), as a fraction of the interval.
+const HoldSlack = 0.1
+
+// holdLimit is the longest gap between two readings of a sensor with interval iv
+// across which the first reading is held.
+func holdLimit(iv time.Duration) time.Duration { return iv + time.Duration(HoldSlack*float64(iv)) }
+
+// span is a half-open stretch of time [a, b).
+type span struct{ a, b time.Time }
+
+// measure is the total length of spans that do not overlap.
+func measure(ss []span) (d time.Duration) {
+	for _, s := range ss {
+		d += s.b.Sub(s.a)
+	}
+	return d
+}
+
+// intersect returns the time both x and y cover; both are ordered and without
+// overlaps, and so is the result.
+func intersect(x, y []span) []span {
+	var out []span
+	for i, j := 0, 0; i < len(x) && j < len(y); {
+		a, b := maxTime(x[i].a, y[j].a), minTime(x[i].b, y[j].b)
+		if a.Before(b) {
+			out = append(out, span{a, b})
+		}
+		if x[i].b.Before(y[j].b) {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+// inBandSpans returns the time in [from, end) during which sensor s held a
+// temperature reading inside its band, in order. Each reading is held until the
+// sensor's next reading, provided that comes within the sensor's interval (plus
+// [HoldSlack]); a reading followed by a longer gap is held for nothing, the gap
+// being unknown time, which counts against (readings far apart, such as a few
+// in-band values backfilled into a silence, earn nothing). At equal times the
+// out-of-band reading is the one held. The last reading before now is held up to
+// now while its successor may still come.
+func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
+	lim := holdLimit(s.Interval)
+	type reading struct {
+		t  time.Time
+		in bool
+	}
+	var rs []reading
+	lo, hi := from.Add(-lim), end.Add(lim)
+	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
+		d := l.days[key]
+		if d == nil || d.sensors[s.ID] == nil {
+			continue
+		}
+		for _, t := range d.sensors[s.ID].temps {
+			if at := ds.Add(time.Duration(t.off) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
+				rs = append(rs, reading{at, t.in})
+			}
+		}
+	}
+	var out []span
+	add := func(a, b time.Time) {
+		a, b = maxTime(a, from), minTime(b, end)
+		if !a.Before(b) {
+			return
+		}
+		if n := len(out); n > 0 && !out[n-1].b.Before(a) {
+			out[n-1].b = maxTime(out[n-1].b, b)
+			return
+		}
+		out = append(out, span{a, b})
+	}
+	for i, r := range rs {
+		if !r.in {
+			continue
+		}
+		if i+1 < len(rs) {
+			if next := rs[i+1].t; next.Sub(r.t) <= lim {
+				add(r.t, next)
+			}
+			continue
+		}
+		if now.Sub(r.t) <= lim { // its successor may still come
+			add(r.t, now)
+		}
+	}
+	return out
 }
 
 // traceFrom returns where to start tracing silences of at least hold that overlap
