@@ -561,3 +561,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Bucket is the bucket the store reads ("db/rp" on 1.8).
+func (s *Store) Bucket() string { return s.bucket }
