@@ -34,10 +34,10 @@ type ExportDay struct {
 
 // ExportCentre is one centre of the rating export.
 type ExportCentre struct {
-	ID       string      `json:"id"`
-	Name     string      `json:"name"`
-	Region   string      `json:"region"`
-	Timezone string      `json:"timezone"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Region   string `json:"region"`
+	Timezone string `json:"timezone"`
 	// DaysWithData of the days rated in the month ("27/30 days with data").
 	DaysWithData int         `json:"days_with_data"`
 	Days         []ExportDay `json:"days"`

@@ -589,7 +589,10 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	})
 	var month map[string]store.Month
-	g.Go(func() (err error) { month, err = s.store.MonthRatings(gctx, now.AddDate(0, 0, -30), []string{id}); return })
+	g.Go(func() (err error) {
+		month, err = s.store.MonthRatings(gctx, now.AddDate(0, 0, -30), []string{id})
+		return
+	})
 	if err := g.Wait(); err != nil {
 		s.log.Error("centre page", "centre", id, "err", err)
 		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
