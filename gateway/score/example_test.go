@@ -87,6 +87,17 @@ func TestWorkedExample(t *testing.T) {
 				}
 				evs = append(evs, reading(s.ID, at(0, 0, 0).Add(time.Duration(i)*s.Interval+time.Second), temp))
 			}
+			// A sensor that reported to the end goes on the next day as it ended,
+			// which confirms its last readings; the hall stays silent.
+			if got == slots {
+				next := b.Min + 0.5
+				if inBand < got {
+					next = b.Min - 1
+				}
+				for i := range 20 {
+					evs = append(evs, reading(s.ID, at(1, 0, 0).Add(time.Duration(i)*s.Interval+time.Second), next))
+				}
+			}
 			c.Observe(evs)
 		}
 		return closeDay(t, c)

@@ -43,7 +43,10 @@ func (b bitset) count() (n int) {
 type sensorDay struct {
 	interval time.Duration
 	slots    int
-	got      bitset // a climate reading arrived
+	// reads are the offsets from the day's start (ms) of the climate readings, in
+	// order, each once: a slot has data when one of its readings is confirmed by
+	// the sensor's next reading within its interval (plus HoldSlack).
+	reads []int32
 	serious  bitset // a temperature reading was serious (Band.Serious)
 	// temps are the temperature readings of a scored sensor, by time; at equal
 	// times in-band readings come first, so that the worst one is held.
@@ -72,7 +75,7 @@ func (sd *sensorDay) addTemp(t temp) {
 
 func newSensorDay(iv time.Duration, dayLen time.Duration) *sensorDay {
 	n := slotCount(dayLen, iv)
-	return &sensorDay{interval: iv, slots: n, got: newBitset(n), serious: newBitset(n)}
+	return &sensorDay{interval: iv, slots: n, serious: newBitset(n)}
 }
 
 func slotCount(dayLen, iv time.Duration) int { return int((dayLen + iv - 1) / iv) }
@@ -204,7 +207,10 @@ func (l *ledger) observe(e *telemetry.Event) bool {
 	if slot < 0 || slot >= sd.slots {
 		return false
 	}
-	sd.got.set(slot)
+	off := int32(e.Time.Sub(d.start) / time.Millisecond)
+	if j, found := slices.BinarySearch(sd.reads, off); !found {
+		sd.reads = slices.Insert(sd.reads, j, off)
+	}
 	if b := l.bands[i]; b != nil {
 		for _, v := range e.Values {
 			if v.Metric != telemetry.Temperature {
@@ -235,18 +241,57 @@ type slot struct {
 	start, end time.Time
 	sd         *sensorDay // nil when nothing arrived that day
 	i          int
+	ok         bool // a reading in it is confirmed (see confirmed)
 }
 
-func (s slot) got() bool     { return s.sd != nil && s.sd.got.has(s.i) }
+func (s slot) got() bool     { return s.ok }
 func (s slot) serious() bool { return s.sd != nil && s.sd.serious.has(s.i) }
 
-// slots calls fn for each slot of sensor s that starts in [a, b), in time order.
-func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
+// confirmed returns the slots of sensor s's day starting at ds that hold a
+// confirmed reading: one followed by the sensor's next reading (perhaps the next
+// day's) within its interval plus HoldSlack, or, while that may still come, the
+// last one before now. Readings far apart confirm nothing: backfilling a silence
+// with readings at long intervals leaves it silent.
+func (l *ledger) confirmed(s Sensor, ds, de time.Time, sd *sensorDay, now time.Time) bitset {
+	n := slotCount(de.Sub(ds), s.Interval)
+	out := newBitset(n)
+	if sd == nil {
+		return out
+	}
+	lim := holdLimit(s.Interval)
+	var next []int32 // the next day's first reading, as an offset from ds
+	if d := l.days[de.Format(time.DateOnly)]; d != nil && d.sensors[s.ID] != nil && len(d.sensors[s.ID].reads) > 0 {
+		next = []int32{int32(d.start.Sub(ds)/time.Millisecond) + d.sensors[s.ID].reads[0]}
+	}
+	rs := sd.reads
+	for i, off := range rs {
+		t := ds.Add(time.Duration(off) * time.Millisecond)
+		var nt time.Time
+		switch {
+		case i+1 < len(rs):
+			nt = ds.Add(time.Duration(rs[i+1]) * time.Millisecond)
+		case len(next) > 0:
+			nt = ds.Add(time.Duration(next[0]) * time.Millisecond)
+		}
+		if nt.IsZero() && now.Sub(t) > lim || !nt.IsZero() && nt.Sub(t) > lim {
+			continue
+		}
+		if k := int(time.Duration(off) * time.Millisecond / s.Interval); k >= 0 && k < n {
+			out.set(k)
+		}
+	}
+	return out
+}
+
+// slots calls fn for each slot of sensor s that starts in [a, b), in time order,
+// as known at now.
+func (l *ledger) slots(s Sensor, a, b, now time.Time, fn func(slot)) {
 	for ds, de, key := l.bounds(a); ds.Before(b); ds, de, key = l.bounds(de) {
 		var sd *sensorDay
 		if d := l.days[key]; d != nil {
 			sd = d.sensors[s.ID]
 		}
+		conf := l.confirmed(s, ds, de, sd, now)
 		n := slotCount(de.Sub(ds), s.Interval)
 		first := 0
 		if a.After(ds) {
@@ -257,7 +302,7 @@ func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
 			if !st.Before(b) {
 				break
 			}
-			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i})
+			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i, ok: conf.has(i)})
 		}
 	}
 }
@@ -314,7 +359,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	caps := map[string]bool{}
 	for i, s := range l.sensors {
 		var expected, got, serious int
-		l.slots(s, from, end, func(sl slot) {
+		l.slots(s, from, end, now, func(sl slot) {
 			if sl.end.After(end) {
 				return
 			}
@@ -498,7 +543,7 @@ func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 		}
 		running = false
 	}
-	l.slots(s, start, now, func(sl slot) {
+	l.slots(s, start, now, now, func(sl slot) {
 		if found {
 			return
 		}

@@ -64,7 +64,7 @@ func TestComponents(t *testing.T) {
 			// med-fridge weight 3, corridor weight 1; the corridor's 05:59 reading,
 			// followed by a gap, is not held (unknown time counts against)
 			temp:  (3*72.0/288 + 1*1379.0/1440) / 4,
-			avail: (144.0/288 + 1380.0/1440) / 2,
+			avail: (143.0/288 + 1379.0/1440) / 2, // the readings before the gaps are not confirmed
 			caps:  CapFreeze, // the fridge was silent from 12:00: missing data is the worst case
 		},
 		{
@@ -81,7 +81,7 @@ func TestComponents(t *testing.T) {
 				feed(c, "kit", at(0, 0, 0), at(1, 0, 10), 10*time.Minute, constant(40))
 			},
 			temp:  0, // corr2 reports every other minute for a 1 min interval: never held
-			avail: (1 + 720.0/1440 + 1) / 3,
+			avail: (1 + 0 + 1) / 3.0, // corr2's readings, two intervals apart, confirm nothing
 		},
 		{
 			name:    "several readings in a slot: each is held until the next (one in band per slot is not enough); late and out-of-order readings count",
@@ -119,7 +119,7 @@ func TestComponents(t *testing.T) {
 				}
 				c.Observe(evs)
 			},
-			temp: (15*60 - 1) / 1440.0, avail: 15.0 / 24, // the last reading: nothing confirms it
+			temp: (15*60 - 1) / 1440.0, avail: (15*60 - 1) / 1440.0, // the last reading: nothing confirms it
 		},
 		{
 			name:    "resident room below 16 °C for 30 min caps",
@@ -161,16 +161,24 @@ func TestComponents(t *testing.T) {
 			temp: 287.0 / 288, avail: 1, caps: CapFreeze,
 		},
 		{
-			name:    "a 55-minute fridge gap does not cap; one more slot does",
-			sensors: []Sensor{fridge, Sensor{ID: "fridge2", Zone: "mf2", ZoneKind: "med-fridge", Interval: 5 * time.Minute}},
+			// 09:55 to 10:50: the 09:55 reading is not confirmed, so 55 minutes
+			// without data
+			name:    "a fridge silent 55 minutes between readings does not cap",
+			sensors: []Sensor{fridge},
 			feed: func(c *Check) {
 				feed(c, "fridge", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
-				feed(c, "fridge", at(0, 10, 55), at(1, 0, 10), 5*time.Minute, constant(5)) // 11 slots = 55 min
-				feed(c, "fridge2", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
-				feed(c, "fridge2", at(0, 11, 0), at(1, 0, 10), 5*time.Minute, constant(5)) // 12 slots = 60 min
+				feed(c, "fridge", at(0, 10, 50), at(1, 0, 10), 5*time.Minute, constant(5))
 			},
-			// the reading before each gap is not held either
-			temp: (276.0/288 + 275.0/288) / 2, avail: (277.0/288 + 276.0/288) / 2, caps: CapFreeze,
+			temp: 277.0 / 288, avail: 277.0 / 288,
+		},
+		{
+			name:    "a fridge silent 60 minutes between readings caps",
+			sensors: []Sensor{fridge},
+			feed: func(c *Check) {
+				feed(c, "fridge", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
+				feed(c, "fridge", at(0, 10, 55), at(1, 0, 10), 5*time.Minute, constant(5))
+			},
+			temp: 276.0 / 288, avail: 276.0 / 288, caps: CapFreeze,
 		},
 	}
 	for _, tt := range tests {
@@ -201,7 +209,8 @@ func TestLateDataCorrectsDay(t *testing.T) {
 	c.Tick(at(0, 0, 0), true)
 	feed(c, "corr", at(0, 0, 0), at(0, 12, 0), time.Hour, constant(20))
 	pts := tickRange(c, at(0, 12, 0), at(1, 1, 0), time.Minute)
-	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 12.0/24)
+	// the 11:00 reading is not confirmed (nothing followed it within the hour)
+	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 11.0/24)
 	// nothing new: no second day point
 	pts = tickRange(c, at(1, 1, 1), at(1, 1, 5), time.Minute)
 	for _, p := range pts {
@@ -209,12 +218,12 @@ func TestLateDataCorrectsDay(t *testing.T) {
 			t.Fatalf("day point rewritten without new data: %v", p.Point.Fields)
 		}
 	}
-	late := reading("corr", at(0, 18, 30), 20)
+	late := reading("corr", at(0, 12, 0), 20) // confirms 11:00
 	late.Flags = telemetry.Replayed | telemetry.DeviceTime
 	c.Observe([]telemetry.Event{late})
 	pts = tickRange(c, at(1, 1, 6), at(1, 1, 6), time.Minute)
-	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 13.0/24)
-	if got := c.Snapshot().Days; len(got) != 1 || !near(got[0].Result.Parts[CompAvailability].Ratio, 13.0/24) {
+	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 12.0/24)
+	if got := c.Snapshot().Days; len(got) != 1 || !near(got[0].Result.Parts[CompAvailability].Ratio, 12.0/24) {
 		t.Errorf("snapshot days %+v", got)
 	}
 }
@@ -248,7 +257,7 @@ func TestLiveWindow(t *testing.T) {
 	// band), today 00:00..11:00 (12, in band; the 12:00 slot has not ended).
 	// Temperature is time-weighted over the 24 h: in band from 00:00 to 11:00
 	// (the 11:00 reading is not held: its successor is overdue at 12:30).
-	wantField(t, live, "availability", 1)
+	wantField(t, live, "availability", 22.0/23) // 11:00 is not confirmed by 12:30
 	wantField(t, live, "temperature", 11.0/24)
 	snap := c.Snapshot()
 	if snap.Live == nil || snap.Today == nil || !near(snap.Today.Parts[CompTemperature].Ratio, 11/12.5) {

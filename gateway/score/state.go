@@ -28,7 +28,9 @@ type stateDay struct {
 
 type stateSensor struct {
 	IntervalS int64  `json:"interval_s"`
-	Got       string `json:"got"`
+	// Reads are the climate readings' offsets from the day's start in ms, 4 bytes
+	// little-endian each, in order; base64.
+	Reads string `json:"reads,omitempty"`
 	// Temps are the temperature readings: per reading 4 bytes little-endian,
 	// offset from the day's start in ms << 1 | in band; base64.
 	Temps   string `json:"temps,omitempty"`
@@ -66,6 +68,44 @@ func decodeBits(s string, n int) (bitset, error) {
 		return nil, fmt.Errorf("bits set past %d", n)
 	}
 	return b, nil
+}
+
+func encodeReads(rs []int32) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	buf := make([]byte, 4*len(rs))
+	for i, r := range rs {
+		binary.LittleEndian.PutUint32(buf[4*i:], uint32(r))
+	}
+	return base64.StdEncoding.EncodeToString(buf)
+}
+
+// decodeReads decodes the reading offsets of a day dayLen long; they must be in
+// order, each once, and inside the day.
+func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
+	if s == "" {
+		return nil, nil
+	}
+	buf, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(buf)%4 != 0 {
+		return nil, fmt.Errorf("%d bytes, not a multiple of 4", len(buf))
+	}
+	out := make([]int32, 0, len(buf)/4)
+	for i := 0; i < len(buf); i += 4 {
+		r := int32(binary.LittleEndian.Uint32(buf[i:]))
+		if r < 0 || time.Duration(r)*time.Millisecond >= dayLen {
+			return nil, fmt.Errorf("reading %d at %dms, outside the day", i/4, r)
+		}
+		if n := len(out); n > 0 && r <= out[n-1] {
+			return nil, fmt.Errorf("reading %d out of order", i/4)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func encodeTemps(ts []temp) string {
@@ -124,7 +164,7 @@ func (c *Check) marshal() []byte {
 				sd.Sensors = map[string]stateSensor{}
 			}
 			sd.Sensors[id] = stateSensor{IntervalS: int64(s.interval / time.Second),
-				Got: encodeBits(s.got), Temps: encodeTemps(s.temps), Serious: encodeBits(s.serious)}
+				Reads: encodeReads(s.reads), Temps: encodeTemps(s.temps), Serious: encodeBits(s.serious)}
 		}
 		st.Days = append(st.Days, sd)
 	}
@@ -196,10 +236,13 @@ func (c *Check) parseState(st *stateFile) error {
 				name string
 				src  string
 				dst  *bitset
-			}{{"got", ss.Got, &s.got}, {"serious", ss.Serious, &s.serious}} {
+			}{{"serious", ss.Serious, &s.serious}} {
 				if *f.dst, err = decodeBits(f.src, s.slots); err != nil {
 					return fmt.Errorf("days[%d].sensors[%s].%s: %w", i, id, f.name, err)
 				}
+			}
+			if s.reads, err = decodeReads(ss.Reads, d.end.Sub(d.start)); err != nil {
+				return fmt.Errorf("days[%d].sensors[%s].reads: %w", i, id, err)
 			}
 			if s.temps, err = decodeTemps(ss.Temps, d.end.Sub(d.start)); err != nil {
 				return fmt.Errorf("days[%d].sensors[%s].temps: %w", i, id, err)

@@ -75,7 +75,7 @@ func TestCorruptState(t *testing.T) {
 		{"bad date", func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`"date":"2025-03-10"`), []byte(`"date":"10.03.2025"`), 1)
 		}, "days[0].date"},
-		{"bad bits", func(b []byte) []byte { return bytes.Replace(b, []byte(`"got":"`), []byte(`"got":"AAAA`), 1) }, "days[0].sensors[corr].got"},
+		{"bad readings", func(b []byte) []byte { return bytes.Replace(b, []byte(`"reads":"`), []byte(`"reads":"AAAA`), 1) }, "days[0].sensors[corr].reads"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
