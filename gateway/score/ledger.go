@@ -46,8 +46,8 @@ type sensorDay struct {
 	// reads are the offsets from the day's start (ms) of the climate readings, in
 	// order, each once: a slot has data when one of its readings is confirmed by
 	// the sensor's next reading within its interval (plus HoldSlack).
-	reads []int32
-	serious  bitset // a temperature reading was serious (Band.Serious)
+	reads   []int32
+	serious bitset // a temperature reading was serious (Band.Serious)
 	// temps are the temperature readings of a scored sensor, by time; at equal
 	// times in-band readings come first, so that the worst one is held.
 	temps []temp

@@ -65,7 +65,7 @@ func TestComponents(t *testing.T) {
 			// followed by a gap, is not held (unknown time counts against)
 			temp:  (3*72.0/288 + 1*1379.0/1440) / 4,
 			avail: (143.0/288 + 1379.0/1440) / 2, // the readings before the gaps are not confirmed
-			caps:  CapFreeze, // the fridge was silent from 12:00: missing data is the worst case
+			caps:  CapFreeze,                     // the fridge was silent from 12:00: missing data is the worst case
 		},
 		{
 			name:    "a zone is in band only while all its sensors are; readings two intervals apart are not held; unbanded zone counts only for availability",
@@ -80,7 +80,7 @@ func TestComponents(t *testing.T) {
 				feed(c, "corr2", at(0, 0, 0), at(1, 0, 10), 2*time.Minute, constant(21)) // every other slot
 				feed(c, "kit", at(0, 0, 0), at(1, 0, 10), 10*time.Minute, constant(40))
 			},
-			temp:  0, // corr2 reports every other minute for a 1 min interval: never held
+			temp:  0,                 // corr2 reports every other minute for a 1 min interval: never held
 			avail: (1 + 0 + 1) / 3.0, // corr2's readings, two intervals apart, confirm nothing
 		},
 		{

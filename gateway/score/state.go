@@ -27,7 +27,7 @@ type stateDay struct {
 }
 
 type stateSensor struct {
-	IntervalS int64  `json:"interval_s"`
+	IntervalS int64 `json:"interval_s"`
 	// Reads are the climate readings' offsets from the day's start in ms, 4 bytes
 	// little-endian each, in order; base64.
 	Reads string `json:"reads,omitempty"`
