@@ -249,7 +249,7 @@ func float(v any) (float64, bool) {
 }
 
 // fetch reads the raw points of [start, end) (and around it, as the day needs)
-// for the entries, six queries run concurrently.
+// for the entries: one query, then five concurrently.
 func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, now time.Time) (*raw, error) {
 	from := "from(bucket: " + store.FluxString(j.opt.DB.Bucket()) + ")"
 	cf := centreFilter(entries)
@@ -259,12 +259,19 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 	hold := maxHold(entries)
 	r := &raw{readings: map[string][]telemetry.Event{}, alive: map[string][]time.Time{}, coverage: map[string]float64{},
 		slots: map[string][]roundSlot{}, alerts: map[string][]alertPoint{}, gateway: map[string]store.Score{}}
-	var climate, beats, cov, slots, alerts, gw []store.Row
+	var climate, beats, cov, slots, alerts []store.Row
 	stopAt := func(t time.Time) time.Time { // never after now: the day as known at now
 		if t.After(now) {
 			return now
 		}
 		return t
+	}
+	// The gateway's day scores first, alone: the InfluxDB client builds its query
+	// URL lazily on first use, which is not safe for concurrent first calls.
+	gw, err := j.opt.DB.Query(ctx, rng(start, start.Add(time.Second))+`
+  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+cf+`)`, "centre")
+	if err != nil {
+		return nil, err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	q := func(dst *[]store.Row, flux string, tags ...string) {
@@ -282,8 +289,6 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
   |> filter(fn: (r) => r._measurement == "round" and r.event == "slot" and (r._field == "on_time" or r._field == "slot_s")`+cf+`)`, "centre", "checkpoint")
 	q(&alerts, rng(start.Add(-7*24*time.Hour), stopAt(end.Add(24*time.Hour)))+`
   |> filter(fn: (r) => r._measurement == "alert" and (r._field == "state" or r._field == "id")`+cf+`)`, "centre", "rule", "severity", "subject", "zone")
-	q(&gw, rng(start, start.Add(time.Second))+`
-  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+cf+`)`, "centre")
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,8 +183,8 @@ func TestCycleWaitsForClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	days, err := j.Cycle(t.Context())
-	if err != nil || len(days) != 0 || db.queries != 0 {
-		t.Errorf("at 00:59: %d days, %d queries, err %v; want none", len(days), db.queries, err)
+	if err != nil || len(days) != 0 || db.queries.Load() != 0 {
+		t.Errorf("at 00:59: %d days, %d queries, err %v; want none", len(days), db.queries.Load(), err)
 	}
 	now = now.Add(time.Minute)
 	if days, err = j.Cycle(t.Context()); err != nil || len(days) != 1 {
@@ -211,10 +212,10 @@ func TestBadEntries(t *testing.T) {
 }
 
 // nullDB is an empty database (for tests of the job's scheduling, not of queries).
-type nullDB struct{ queries int }
+type nullDB struct{ queries atomic.Int64 }
 
 func (d *nullDB) Query(context.Context, string, ...string) ([]store.Row, error) {
-	d.queries++
+	d.queries.Add(1)
 	return nil, nil
 }
 func (d *nullDB) Write(context.Context, ...string) error { return nil }
