@@ -272,13 +272,15 @@ func hasRequiredZone(e *registry.Entry) bool {
 	return false
 }
 
-// maxHold is the longest hold of any sensor of the entries: readings this far
-// around a day are read.
+// maxHold is how far around a day readings are read: the longest silence any
+// sensor of the entries is traced back for its cap (score.SilentFor or three
+// intervals) plus two of its intervals (the reading that confirms the first one).
 func maxHold(entries []*registry.Entry) time.Duration {
-	h := time.Hour
+	h := 2 * time.Hour
 	for _, e := range entries {
 		for _, s := range e.Sensors {
-			h = max(h, s.MaxInterval.Std()+time.Duration(score.HoldSlack*float64(s.MaxInterval.Std())))
+			iv := s.MaxInterval.Std()
+			h = max(h, max(score.SilentFor, 3*iv)+2*iv+time.Duration(score.HoldSlack*float64(iv)))
 		}
 	}
 	return h
