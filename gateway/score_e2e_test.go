@@ -42,9 +42,9 @@ func TestScoreEndToEnd(t *testing.T) {
 	cfg.Centre.Timezone, cfg.Centre.Location = "Asia/Almaty", loc
 	cfg.Zones = []config.Zone{{ID: "mf", Kind: "med-fridge"}, {ID: "corr", Kind: "corridor"}, {ID: "kit", Kind: "kitchen"}}
 	cfg.Sensors = []config.Sensor{
-		{ID: "fridge", Zone: "mf", Source: "saqshy", Interval: config.Duration(5 * time.Minute)},
+		{ID: "fridge", Zone: "mf", Source: "saqshy", Interval: config.Duration(10 * time.Minute)},
 		{ID: "hall", Zone: "corr", Source: "saqshy", Interval: config.Duration(10 * time.Minute)},
-		{ID: "kitchen", Zone: "kit", Source: "saqshy", Interval: config.Duration(20 * time.Minute)},
+		{ID: "kitchen", Zone: "kit", Source: "saqshy", Interval: config.Duration(40 * time.Minute)},
 	}
 	g := runE2E(t, cfg, Options{Clock: clock})
 	wait := func(what string, cond func() bool) { t.Helper(); waitE2E(t, g, 60*time.Second, what, cond) }
@@ -94,10 +94,13 @@ func TestScoreEndToEnd(t *testing.T) {
 		return true
 	})
 
-	// Recompute from the raw climate points, independently of the score package.
+	// Recompute from the raw climate points, independently of the score package
+	// (docs/SAFETY_SCORE.md): a reading is confirmed when the sensor's next one
+	// comes within its interval plus 10 %; a slot has data when a confirmed
+	// reading is in it; a confirmed in-band reading is held until the next one.
 	bands := map[string][2]float64{"fridge": {2, 8}, "hall": {18, math.Inf(1)}}
 	weights := map[string]float64{"fridge": 3, "hall": 1}
-	intervals := map[string]time.Duration{"fridge": 5 * time.Minute, "hall": 10 * time.Minute, "kitchen": 20 * time.Minute}
+	intervals := map[string]time.Duration{"fridge": 10 * time.Minute, "hall": 10 * time.Minute, "kitchen": 40 * time.Minute}
 	var availSum, tempSum, weightSum float64
 	for sensor, iv := range intervals {
 		series, err := in.Query(t.Context(), fmt.Sprintf(`SELECT "temperature_c" FROM "climate" WHERE "sensor" = '%s' AND time >= '%s' AND time < '%s'`,
@@ -106,28 +109,39 @@ func TestScoreEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		slots := int(24 * time.Hour / iv)
-		got, inBand := map[int]bool{}, map[int]bool{}
+		type reading struct {
+			t time.Time
+			c float64
+		}
+		var rs []reading
 		for _, s := range series {
 			for _, v := range s.Values {
 				ns, err := v[0].(json.Number).Int64()
 				if err != nil {
 					t.Fatal(err)
 				}
-				ts := time.Unix(0, ns)
 				c, _ := v[1].(json.Number).Float64()
-				slot := int(ts.Sub(dayStart) / iv)
-				got[slot] = true
-				if b, ok := bands[sensor]; ok && c >= b[0] && c <= b[1] {
-					inBand[slot] = true
-				}
+				rs = append(rs, reading{time.Unix(0, ns), c})
 			}
 		}
-		if len(got) == 0 {
+		if len(rs) == 0 {
 			t.Fatalf("no climate points for %s", sensor)
+		}
+		got := map[int]bool{}
+		var held time.Duration
+		for i := 0; i+1 < len(rs); i++ { // the last reading: nothing confirms it
+			gap := rs[i+1].t.Sub(rs[i].t)
+			if gap > iv+iv/10 {
+				continue
+			}
+			got[int(rs[i].t.Sub(dayStart)/iv)] = true
+			if b, ok := bands[sensor]; ok && rs[i].c >= b[0] && rs[i].c <= b[1] {
+				held += gap
+			}
 		}
 		availSum += float64(len(got)) / float64(slots)
 		if w, ok := weights[sensor]; ok {
-			tempSum += w * float64(len(inBand)) / float64(slots)
+			tempSum += w * held.Seconds() / (24 * time.Hour).Seconds()
 			weightSum += w
 		}
 	}

@@ -57,7 +57,8 @@ scoreFields = (tables=<-, prefix) => {
   at = tables |> filter(fn: (r) => r._field == "total")
     |> map(fn: (r) => ({centre: r.centre, _field: prefix + "at", _value: string(v: int(v: r._time))}))
   f = tables |> map(fn: (r) => ({centre: r.centre, _value: string(v: r._value),
-      _field: if r._field == "total" or r._field == "caps" or r._field == "capped" then prefix + r._field
+      _field: if r._field == "total" or r._field == "caps" or r._field == "capped" or r._field == "has_data"
+          or r._field == "gateway_total" or r._field == "differs" or r._field == "differs_in" then prefix + r._field
         else if r._field == "weights_version" then prefix + "wv" else prefix + "c." + r._field}))
   return union(tables: [at, f])
 }
@@ -66,18 +67,25 @@ live = b() |> range(start: -6h)
   |> last()
   |> latestPoint()
   |> scoreFields(prefix: "live_")
-// yesterday's local day start lies in (now-48h, now-24h], = now-24h at local midnight:
-// the stop is exclusive on 2.x, so it ends a second later (today's point is only
-// written once today has ended)
+// yesterday and the 30 days: the rating (the ministry's own day score,
+// gateway/central/rating), not the gateway's safety_score. Yesterday's local day
+// start lies in (now-48h, now-24h], = now-24h at local midnight: the stop is
+// exclusive on 2.x, so it ends a second later
 yest = b() |> range(start: -48h, stop: -23h59m59s)
-  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day")
+  |> filter(fn: (r) => r._measurement == "rating" and r.period == "day")
   |> last()
   |> latestPoint()
   |> scoreFields(prefix: "yest_")
-month = b() |> range(start: -30d)
-  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day" and r._field == "total")
-  |> mean()
+ratingTotals = b() |> range(start: -30d)
+  |> filter(fn: (r) => r._measurement == "rating" and r.period == "day" and r._field == "total")
+month = ratingTotals |> mean()
   |> map(fn: (r) => ({centre: r.centre, _field: "month", _value: string(v: r._value)}))
+monthDays = ratingTotals |> count()
+  |> map(fn: (r) => ({centre: r.centre, _field: "month_days", _value: string(v: r._value)}))
+monthWithData = b() |> range(start: -30d)
+  |> filter(fn: (r) => r._measurement == "rating" and r.period == "day" and r._field == "has_data" and r._value == true)
+  |> count()
+  |> map(fn: (r) => ({centre: r.centre, _field: "month_with_data", _value: string(v: r._value)}))
 coverage = b() |> range(start: -6h)
   |> filter(fn: (r) => r._measurement == "coverage" and r.period == "live" and r.zone_kind == "all" and r._field == "ratio")
   |> last()
@@ -104,7 +112,7 @@ open = b() |> range(start: -30d)
   |> group(columns: ["centre"])
   |> count()
   |> map(fn: (r) => ({centre: r.centre, _field: "open_critical", _value: string(v: r._value)}))
-rows = union(tables: [live, yest, month, coverage, nightAt, nightName, nightFields, open])
+rows = union(tables: [live, yest, month, monthDays, monthWithData, coverage, nightAt, nightName, nightFields, open])
   |> group(columns: ["centre"])
   |> pivot(rowKey: ["centre"], columnKey: ["_field"], valueColumn: "_value")
   |> map(fn: (r) => ({centre: r.centre, _value: string(v: json.encode(v: r))}))

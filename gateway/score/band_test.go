@@ -22,7 +22,7 @@ func TestZoneLimitsMoveTheBand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := Sensor{ID: "room", Zone: "r", ZoneKind: "living", Limits: tt.limits, Interval: 10 * time.Minute}
 			c := newTestCheck(t, []Sensor{s}, Options{})
-			feed(c, "room", at(0, 0, 0), at(1, 0, 0), 10*time.Minute, constant(18.5))
+			feed(c, "room", at(0, 0, 0), at(1, 0, 10), 10*time.Minute, constant(18.5))
 			wantField(t, closeDay(t, c), "temperature", tt.want)
 		})
 	}

@@ -314,43 +314,34 @@ func (c *Check) Committed() {
 	}
 }
 
-// compute scores [from, to) as known at now.
+// compute scores [from, to) as known at now: the other checks' parts, then the
+// same computation as [ComputeDay].
 func (c *Check) compute(from, to, now time.Time) Result {
-	ev := c.ledger.evaluate(from, to, now)
-	var parts [NumComponents]Part
-	parts[CompTemperature] = ev.temperature
-	parts[CompAvailability] = ev.availability
 	end := minTime(to, now)
+	var o Others
 	ask := func(f func(from, to time.Time) (float64, bool)) Part {
 		r, known := f(from, end)
 		return Part{Applicable: true, Known: known, Ratio: r}
 	}
 	if c.opt.Coverage != nil {
-		parts[CompCoverage] = ask(c.opt.Coverage.CoverageRatio)
+		o.Coverage = ask(c.opt.Coverage.CoverageRatio)
 	}
 	if c.opt.Rounds != nil {
-		parts[CompRounds] = ask(c.opt.Rounds.Compliance)
+		o.Rounds = ask(c.opt.Rounds.Compliance)
 	}
 	if c.opt.Response != nil {
-		parts[CompResponse] = ask(c.opt.Response.ResponseScore)
+		o.Response = ask(c.opt.Response.ResponseScore)
 	}
-	caps := ev.caps
 	if c.opt.Events != nil {
-		for _, cd := range c.opt.Events.Serious(from, end) {
-			ec, ok := EventCaps[cd.Kind]
-			if !ok {
-				continue
-			}
-			stop := end
-			if !cd.Resolved.IsZero() && cd.Resolved.Before(stop) {
-				stop = cd.Resolved
-			}
-			if stop.Sub(cd.Since) >= ec.Min && cd.Since.Before(end) {
-				caps = append(caps, ec.Cap)
-			}
-		}
+		o.Serious = c.opt.Events.Serious(from, end)
 	}
-	return Compute(c.opt.Weights, parts, caps, !c.opt.NoCaps)
+	return c.settings().period(c.ledger, from, to, now, o)
+}
+
+// settings are the check's score settings.
+func (c *Check) settings() Settings {
+	return Settings{Location: c.opt.Location, Sensors: c.opt.Sensors, Weights: c.opt.Weights,
+		WeightsVersion: c.opt.WeightsVersion, NoCaps: c.opt.NoCaps}
 }
 
 func (c *Check) recordDay(date string, r Result) {

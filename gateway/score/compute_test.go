@@ -1,8 +1,13 @@
 package score
 
 import (
+	"math"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 func TestCompute(t *testing.T) {
@@ -95,4 +100,37 @@ func TestPointSchema(t *testing.T) {
 		t.Errorf("fields %v", f)
 	}
 	wantField(t, f, "total", 100*(0.35*0.5)/0.5)
+}
+
+// TestFridgeGamingOneReadingPerSlot: a medicine fridge at 11 °C all day (every
+// 5 min), with one extra 5 °C reading in each 5-minute slot, 4 min 59 s after the
+// 11 °C one. The old rule ("a slot is in band if any reading in it is") scored
+// this 1.0; held until the next reading, each 5 °C reading counts for 1 s of 300.
+func TestFridgeGamingOneReadingPerSlot(t *testing.T) {
+	s := Sensor{ID: "fridge", Zone: "mf", ZoneKind: "med-fridge", Interval: 5 * time.Minute}
+	var evs []telemetry.Event
+	for tm := at(0, 0, 0); tm.Before(at(1, 0, 10)); tm = tm.Add(5 * time.Minute) {
+		evs = append(evs, reading("fridge", tm, 11), reading("fridge", tm.Add(299*time.Second), 5))
+	}
+	set := Settings{Location: almaty, Sensors: []Sensor{s}}
+	r, err := ComputeDay(set, at(0, 0, 0), DayData{Readings: evs}, at(1, 2, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Parts[CompTemperature].Ratio; math.Abs(got-1.0/300) > 1e-12 {
+		t.Errorf("temperature %.6f, want 1/300 (the old slot rule gave 1.0)", got)
+	}
+	// The gateway's check, fed the same readings, writes the same day.
+	c := newTestCheck(t, []Sensor{s}, Options{})
+	c.Tick(at(0, 0, 0), true)
+	c.Observe(evs)
+	f := closeDay(t, c)
+	wantField(t, f, "temperature", r.Parts[CompTemperature].Ratio)
+}
+
+// TestComputeDayNeedsLocation: settings without a time zone are refused.
+func TestComputeDayNeedsLocation(t *testing.T) {
+	if _, err := ComputeDay(Settings{}, at(0, 0, 0), DayData{}, at(1, 0, 0)); err == nil || !strings.Contains(err.Error(), "time zone") {
+		t.Errorf("err = %v, want one naming the time zone", err)
+	}
 }

@@ -2,6 +2,7 @@ package score
 
 import (
 	"bufio"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -86,6 +87,17 @@ func TestWorkedExample(t *testing.T) {
 				}
 				evs = append(evs, reading(s.ID, at(0, 0, 0).Add(time.Duration(i)*s.Interval+time.Second), temp))
 			}
+			// A sensor that reported to the end goes on the next day as it ended,
+			// which confirms its last readings; the hall stays silent.
+			if got == slots {
+				next := b.Min + 0.5
+				if inBand < got {
+					next = b.Min - 1
+				}
+				for i := range 20 {
+					evs = append(evs, reading(s.ID, at(1, 0, 0).Add(time.Duration(i)*s.Interval+time.Second), next))
+				}
+			}
 			c.Observe(evs)
 		}
 		return closeDay(t, c)
@@ -106,6 +118,21 @@ func TestWorkedExample(t *testing.T) {
 	wantField(t, f, "temperature", want["temperature"])
 	if f["caps"] != CapScald {
 		t.Errorf("caps %q", f["caps"])
+	}
+
+	// Step 7: the fridge at 11 °C all day with one 5 °C reading per slot, computed
+	// with the day entry point (the central rating's).
+	per, held := time.Duration(in["gamed.per_slot_s"])*time.Second, time.Duration(in["gamed.held_s"])*time.Second
+	var evs []telemetry.Event
+	for t := at(0, 0, 0); t.Before(at(1, 0, 10)); t = t.Add(per) {
+		evs = append(evs, reading("fridge", t, 11), reading("fridge", t.Add(per-held), 5))
+	}
+	r, err := ComputeDay(Settings{Location: almaty, Sensors: sensors[:1]}, at(0, 12, 0), DayData{Readings: evs}, at(2, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Parts[CompTemperature].Ratio; math.Abs(got-want["temperature_gamed"]) > 1e-12 {
+		t.Errorf("gamed fridge: temperature %.13f, want %.13f", got, want["temperature_gamed"])
 	}
 
 	noCameras := base

@@ -43,14 +43,39 @@ func (b bitset) count() (n int) {
 type sensorDay struct {
 	interval time.Duration
 	slots    int
-	got      bitset // a climate reading arrived
-	inBand   bitset // a temperature reading was inside the zone kind's band
-	serious  bitset // a temperature reading was serious (Band.Serious)
+	// reads are the offsets from the day's start (ms) of the climate readings, in
+	// order, each once: a slot has data when one of its readings is confirmed by
+	// the sensor's next reading within its interval (plus HoldSlack).
+	reads   []int32
+	serious bitset // a temperature reading was serious (Band.Serious)
+	// temps are the temperature readings of a scored sensor, by time; at equal
+	// times in-band readings come first, so that the worst one is held.
+	temps []temp
+}
+
+// temp is one temperature reading of a day: its offset from the day's start in
+// milliseconds and whether it was inside the zone's band.
+type temp struct {
+	off int32
+	in  bool
+}
+
+// addTemp inserts t in order; an identical reading (a redelivery) is kept once.
+func (sd *sensorDay) addTemp(t temp) {
+	less := func(a, b temp) bool { return a.off < b.off || a.off == b.off && a.in && !b.in }
+	i := len(sd.temps)
+	for i > 0 && less(t, sd.temps[i-1]) {
+		i--
+	}
+	if i > 0 && sd.temps[i-1] == t {
+		return
+	}
+	sd.temps = slices.Insert(sd.temps, i, t)
 }
 
 func newSensorDay(iv time.Duration, dayLen time.Duration) *sensorDay {
 	n := slotCount(dayLen, iv)
-	return &sensorDay{interval: iv, slots: n, got: newBitset(n), inBand: newBitset(n), serious: newBitset(n)}
+	return &sensorDay{interval: iv, slots: n, serious: newBitset(n)}
 }
 
 func slotCount(dayLen, iv time.Duration) int { return int((dayLen + iv - 1) / iv) }
@@ -182,15 +207,16 @@ func (l *ledger) observe(e *telemetry.Event) bool {
 	if slot < 0 || slot >= sd.slots {
 		return false
 	}
-	sd.got.set(slot)
+	off := int32(e.Time.Sub(d.start) / time.Millisecond)
+	if j, found := slices.BinarySearch(sd.reads, off); !found {
+		sd.reads = slices.Insert(sd.reads, j, off)
+	}
 	if b := l.bands[i]; b != nil {
 		for _, v := range e.Values {
 			if v.Metric != telemetry.Temperature {
 				continue
 			}
-			if b.In(v.V) {
-				sd.inBand.set(slot)
-			}
+			sd.addTemp(temp{off: int32(e.Time.Sub(d.start) / time.Millisecond), in: b.In(v.V)})
 			if b.Serious != nil && b.Serious(v.V) {
 				sd.serious.set(slot)
 			}
@@ -215,19 +241,57 @@ type slot struct {
 	start, end time.Time
 	sd         *sensorDay // nil when nothing arrived that day
 	i          int
+	ok         bool // a reading in it is confirmed (see confirmed)
 }
 
-func (s slot) got() bool     { return s.sd != nil && s.sd.got.has(s.i) }
-func (s slot) inBand() bool  { return s.sd != nil && s.sd.inBand.has(s.i) }
+func (s slot) got() bool     { return s.ok }
 func (s slot) serious() bool { return s.sd != nil && s.sd.serious.has(s.i) }
 
-// slots calls fn for each slot of sensor s that starts in [a, b), in time order.
-func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
+// confirmed returns the slots of sensor s's day starting at ds that hold a
+// confirmed reading: one followed by the sensor's next reading (perhaps the next
+// day's) within its interval plus HoldSlack, or, while that may still come, the
+// last one before now. Readings far apart confirm nothing: backfilling a silence
+// with readings at long intervals leaves it silent.
+func (l *ledger) confirmed(s Sensor, ds, de time.Time, sd *sensorDay, now time.Time) bitset {
+	n := slotCount(de.Sub(ds), s.Interval)
+	out := newBitset(n)
+	if sd == nil {
+		return out
+	}
+	lim := holdLimit(s.Interval)
+	var next []int32 // the next day's first reading, as an offset from ds
+	if d := l.days[de.Format(time.DateOnly)]; d != nil && d.sensors[s.ID] != nil && len(d.sensors[s.ID].reads) > 0 {
+		next = []int32{int32(d.start.Sub(ds)/time.Millisecond) + d.sensors[s.ID].reads[0]}
+	}
+	rs := sd.reads
+	for i, off := range rs {
+		t := ds.Add(time.Duration(off) * time.Millisecond)
+		var nt time.Time
+		switch {
+		case i+1 < len(rs):
+			nt = ds.Add(time.Duration(rs[i+1]) * time.Millisecond)
+		case len(next) > 0:
+			nt = ds.Add(time.Duration(next[0]) * time.Millisecond)
+		}
+		if nt.IsZero() && now.Sub(t) > lim || !nt.IsZero() && nt.Sub(t) > lim {
+			continue
+		}
+		if k := int(time.Duration(off) * time.Millisecond / s.Interval); k >= 0 && k < n {
+			out.set(k)
+		}
+	}
+	return out
+}
+
+// slots calls fn for each slot of sensor s that starts in [a, b), in time order,
+// as known at now.
+func (l *ledger) slots(s Sensor, a, b, now time.Time, fn func(slot)) {
 	for ds, de, key := l.bounds(a); ds.Before(b); ds, de, key = l.bounds(de) {
 		var sd *sensorDay
 		if d := l.days[key]; d != nil {
 			sd = d.sensors[s.ID]
 		}
+		conf := l.confirmed(s, ds, de, sd, now)
 		n := slotCount(de.Sub(ds), s.Interval)
 		first := 0
 		if a.After(ds) {
@@ -238,7 +302,7 @@ func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
 			if !st.Before(b) {
 				break
 			}
-			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i})
+			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i, ok: conf.has(i)})
 		}
 	}
 }
@@ -286,8 +350,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	end := minTime(to, now)
 	type zoneAcc struct {
 		weight float64
-		sum    float64
-		n      int
+		spans  []span // the zone's in-band time so far: every sensor in band
 	}
 	zones := map[string]*zoneAcc{}
 	var zoneOrder []string
@@ -295,17 +358,14 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	var availN int
 	caps := map[string]bool{}
 	for i, s := range l.sensors {
-		var expected, got, inBand, serious int
-		l.slots(s, from, end, func(sl slot) {
+		var expected, got, serious int
+		l.slots(s, from, end, now, func(sl slot) {
 			if sl.end.After(end) {
 				return
 			}
 			expected++
 			if sl.got() {
 				got++
-			}
-			if sl.inBand() {
-				inBand++
 			}
 			if sl.serious() {
 				serious++
@@ -320,14 +380,15 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 		if b == nil {
 			continue
 		}
+		in := l.inBandSpans(s, from, end, now)
 		z := zones[s.Zone]
 		if z == nil {
-			z = &zoneAcc{weight: b.Weight}
+			z = &zoneAcc{weight: b.Weight, spans: in}
 			zones[s.Zone] = z
 			zoneOrder = append(zoneOrder, s.Zone)
+		} else {
+			z.spans = intersect(z.spans, in)
 		}
-		z.sum += float64(inBand) / float64(expected)
-		z.n++
 		if b.Cap == "" {
 			continue
 		}
@@ -345,7 +406,9 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	for _, id := range zoneOrder {
 		z := zones[id]
 		wsum += z.weight
-		sum += z.weight * z.sum / float64(z.n)
+		if end.After(from) {
+			sum += z.weight * float64(measure(z.spans)) / float64(end.Sub(from))
+		}
 	}
 	if wsum > 0 {
 		ev.temperature = Part{Applicable: true, Known: true, Ratio: sum / wsum}
@@ -358,6 +421,100 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	}
 	slices.Sort(ev.caps)
 	return ev
+}
+
+// HoldSlack is how much later than its interval a sensor's next reading may come
+// and still confirm the reading before it (clock jitter of the device and the
+// network), as a fraction of the interval.
+const HoldSlack = 0.1
+
+// holdLimit is the longest gap between two readings of a sensor with interval iv
+// across which the first reading is held.
+func holdLimit(iv time.Duration) time.Duration { return iv + time.Duration(HoldSlack*float64(iv)) }
+
+// span is a half-open stretch of time [a, b).
+type span struct{ a, b time.Time }
+
+// measure is the total length of spans that do not overlap.
+func measure(ss []span) (d time.Duration) {
+	for _, s := range ss {
+		d += s.b.Sub(s.a)
+	}
+	return d
+}
+
+// intersect returns the time both x and y cover; both are ordered and without
+// overlaps, and so is the result.
+func intersect(x, y []span) []span {
+	var out []span
+	for i, j := 0, 0; i < len(x) && j < len(y); {
+		a, b := maxTime(x[i].a, y[j].a), minTime(x[i].b, y[j].b)
+		if a.Before(b) {
+			out = append(out, span{a, b})
+		}
+		if x[i].b.Before(y[j].b) {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+// inBandSpans returns the time in [from, end) during which sensor s held a
+// temperature reading inside its band, in order. Each reading is held until the
+// sensor's next reading, provided that comes within the sensor's interval (plus
+// [HoldSlack]); a reading followed by a longer gap is held for nothing, the gap
+// being unknown time, which counts against (readings far apart, such as a few
+// in-band values backfilled into a silence, earn nothing). At equal times the
+// out-of-band reading is the one held. The last reading before now is held up to
+// now while its successor may still come.
+func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
+	lim := holdLimit(s.Interval)
+	type reading struct {
+		t  time.Time
+		in bool
+	}
+	var rs []reading
+	lo, hi := from.Add(-lim), end.Add(lim)
+	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
+		d := l.days[key]
+		if d == nil || d.sensors[s.ID] == nil {
+			continue
+		}
+		for _, t := range d.sensors[s.ID].temps {
+			if at := ds.Add(time.Duration(t.off) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
+				rs = append(rs, reading{at, t.in})
+			}
+		}
+	}
+	var out []span
+	add := func(a, b time.Time) {
+		a, b = maxTime(a, from), minTime(b, end)
+		if !a.Before(b) {
+			return
+		}
+		if n := len(out); n > 0 && !out[n-1].b.Before(a) {
+			out[n-1].b = maxTime(out[n-1].b, b)
+			return
+		}
+		out = append(out, span{a, b})
+	}
+	for i, r := range rs {
+		if !r.in {
+			continue
+		}
+		if i+1 < len(rs) {
+			if next := rs[i+1].t; next.Sub(r.t) <= lim {
+				add(r.t, next)
+			}
+			continue
+		}
+		if now.Sub(r.t) <= lim { // its successor may still come
+			add(r.t, now)
+		}
+	}
+	return out
 }
 
 // traceFrom returns where to start tracing silences of at least hold that overlap
@@ -386,7 +543,7 @@ func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 		}
 		running = false
 	}
-	l.slots(s, start, now, func(sl slot) {
+	l.slots(s, start, now, now, func(sl slot) {
 		if found {
 			return
 		}

@@ -47,8 +47,8 @@ func TestComponents(t *testing.T) {
 			name:    "perfect day",
 			sensors: []Sensor{fridge, corr},
 			feed: func(c *Check) {
-				feed(c, "fridge", at(0, 0, 0), at(1, 0, 0), 5*time.Minute, constant(5))
-				feed(c, "corr", at(0, 0, 0), at(1, 0, 0), time.Minute, constant(19))
+				feed(c, "fridge", at(0, 0, 0), at(1, 0, 10), 5*time.Minute, constant(5))
+				feed(c, "corr", at(0, 0, 0), at(1, 0, 10), time.Minute, constant(19))
 			},
 			temp: 1, avail: 1,
 		},
@@ -59,34 +59,35 @@ func TestComponents(t *testing.T) {
 				feed(c, "fridge", at(0, 0, 0), at(0, 6, 0), 5*time.Minute, constant(5))  // 72 slots in band
 				feed(c, "fridge", at(0, 6, 0), at(0, 12, 0), 5*time.Minute, constant(9)) // 72 slots warm
 				feed(c, "corr", at(0, 0, 0), at(0, 6, 0), time.Minute, constant(19))
-				feed(c, "corr", at(0, 7, 0), at(1, 0, 0), time.Minute, constant(19)) // 60 slots missing
+				feed(c, "corr", at(0, 7, 0), at(1, 0, 10), time.Minute, constant(19)) // 60 slots missing
 			},
-			// med-fridge weight 3, corridor weight 1
-			temp:  (3*72.0/288 + 1*1380.0/1440) / 4,
-			avail: (144.0/288 + 1380.0/1440) / 2,
-			caps:  CapFreeze, // the fridge was silent from 12:00: missing data is the worst case
+			// med-fridge weight 3, corridor weight 1; the corridor's 05:59 reading,
+			// followed by a gap, is not held (unknown time counts against)
+			temp:  (3*72.0/288 + 1*1379.0/1440) / 4,
+			avail: (143.0/288 + 1379.0/1440) / 2, // the readings before the gaps are not confirmed
+			caps:  CapFreeze,                     // the fridge was silent from 12:00: missing data is the worst case
 		},
 		{
-			name:    "two sensors in one zone are averaged; unbanded zone counts only for availability",
+			name:    "a zone is in band only while all its sensors are; readings two intervals apart are not held; unbanded zone counts only for availability",
 			sensors: []Sensor{corr, corr2, kitchen},
 			feed: func(c *Check) {
-				feed(c, "corr", at(0, 0, 0), at(1, 0, 0), time.Minute, func(t time.Time) float64 {
+				feed(c, "corr", at(0, 0, 0), at(1, 0, 10), time.Minute, func(t time.Time) float64 {
 					if t.Hour() < 12 {
 						return 17 // below 18: out of band
 					}
 					return 18
 				})
-				feed(c, "corr2", at(0, 0, 0), at(1, 0, 0), 2*time.Minute, constant(21)) // every other slot
-				feed(c, "kit", at(0, 0, 0), at(1, 0, 0), 10*time.Minute, constant(40))
+				feed(c, "corr2", at(0, 0, 0), at(1, 0, 10), 2*time.Minute, constant(21)) // every other slot
+				feed(c, "kit", at(0, 0, 0), at(1, 0, 10), 10*time.Minute, constant(40))
 			},
-			temp:  (720.0/1440 + 720.0/1440) / 2,
-			avail: (1 + 720.0/1440 + 1) / 3,
+			temp:  0,                 // corr2 reports every other minute for a 1 min interval: never held
+			avail: (1 + 0 + 1) / 3.0, // corr2's readings, two intervals apart, confirm nothing
 		},
 		{
-			name:    "several readings in a slot: one in band is enough; late and out-of-order readings count",
+			name:    "several readings in a slot: each is held until the next (one in band per slot is not enough); late and out-of-order readings count",
 			sensors: []Sensor{fridge},
 			feed: func(c *Check) {
-				feed(c, "fridge", at(0, 0, 0), at(1, 0, 0), time.Minute, func(t time.Time) float64 {
+				feed(c, "fridge", at(0, 0, 0), at(1, 0, 10), time.Minute, func(t time.Time) float64 {
 					if t.Minute()%5 == 0 {
 						return 4
 					}
@@ -97,7 +98,7 @@ func TestComponents(t *testing.T) {
 				evs[0].Flags = telemetry.Replayed
 				c.Observe(evs)
 			},
-			temp: 1, avail: 1,
+			temp: 0.2, avail: 1,
 		},
 		{
 			name:    "retained and unsynchronised readings do not count",
@@ -118,13 +119,13 @@ func TestComponents(t *testing.T) {
 				}
 				c.Observe(evs)
 			},
-			temp: 15.0 / 24, avail: 15.0 / 24,
+			temp: (15*60 - 1) / 1440.0, avail: (15*60 - 1) / 1440.0, // the last reading: nothing confirms it
 		},
 		{
 			name:    "resident room below 16 °C for 30 min caps",
 			sensors: []Sensor{room},
 			feed: func(c *Check) {
-				feed(c, "room", at(0, 0, 0), at(1, 0, 0), 5*time.Minute, func(t time.Time) float64 {
+				feed(c, "room", at(0, 0, 0), at(1, 0, 10), 5*time.Minute, func(t time.Time) float64 {
 					if t.Hour() == 3 && t.Minute() < 30 {
 						return 15.5
 					}
@@ -137,7 +138,7 @@ func TestComponents(t *testing.T) {
 			name:    "resident room below 16 °C for 25 min does not cap",
 			sensors: []Sensor{room},
 			feed: func(c *Check) {
-				feed(c, "room", at(0, 0, 0), at(1, 0, 0), 5*time.Minute, func(t time.Time) float64 {
+				feed(c, "room", at(0, 0, 0), at(1, 0, 10), 5*time.Minute, func(t time.Time) float64 {
 					if t.Hour() == 3 && t.Minute() < 25 {
 						return 15.5
 					}
@@ -150,7 +151,7 @@ func TestComponents(t *testing.T) {
 			name:    "one freezing fridge reading caps",
 			sensors: []Sensor{fridge},
 			feed: func(c *Check) {
-				feed(c, "fridge", at(0, 0, 0), at(1, 0, 0), 5*time.Minute, func(t time.Time) float64 {
+				feed(c, "fridge", at(0, 0, 0), at(1, 0, 10), 5*time.Minute, func(t time.Time) float64 {
 					if t.Equal(at(0, 13, 0)) {
 						return -0.5
 					}
@@ -160,15 +161,24 @@ func TestComponents(t *testing.T) {
 			temp: 287.0 / 288, avail: 1, caps: CapFreeze,
 		},
 		{
-			name:    "a 55-minute fridge gap does not cap; one more slot does",
-			sensors: []Sensor{fridge, Sensor{ID: "fridge2", Zone: "mf2", ZoneKind: "med-fridge", Interval: 5 * time.Minute}},
+			// 09:55 to 10:50: the 09:55 reading is not confirmed, so 55 minutes
+			// without data
+			name:    "a fridge silent 55 minutes between readings does not cap",
+			sensors: []Sensor{fridge},
 			feed: func(c *Check) {
 				feed(c, "fridge", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
-				feed(c, "fridge", at(0, 10, 55), at(1, 0, 0), 5*time.Minute, constant(5)) // 11 slots = 55 min
-				feed(c, "fridge2", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
-				feed(c, "fridge2", at(0, 11, 0), at(1, 0, 0), 5*time.Minute, constant(5)) // 12 slots = 60 min
+				feed(c, "fridge", at(0, 10, 50), at(1, 0, 10), 5*time.Minute, constant(5))
 			},
-			temp: (277.0/288 + 276.0/288) / 2, avail: (277.0/288 + 276.0/288) / 2, caps: CapFreeze,
+			temp: 277.0 / 288, avail: 277.0 / 288,
+		},
+		{
+			name:    "a fridge silent 60 minutes between readings caps",
+			sensors: []Sensor{fridge},
+			feed: func(c *Check) {
+				feed(c, "fridge", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
+				feed(c, "fridge", at(0, 10, 55), at(1, 0, 10), 5*time.Minute, constant(5))
+			},
+			temp: 276.0 / 288, avail: 276.0 / 288, caps: CapFreeze,
 		},
 	}
 	for _, tt := range tests {
@@ -199,7 +209,8 @@ func TestLateDataCorrectsDay(t *testing.T) {
 	c.Tick(at(0, 0, 0), true)
 	feed(c, "corr", at(0, 0, 0), at(0, 12, 0), time.Hour, constant(20))
 	pts := tickRange(c, at(0, 12, 0), at(1, 1, 0), time.Minute)
-	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 12.0/24)
+	// the 11:00 reading is not confirmed (nothing followed it within the hour)
+	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 11.0/24)
 	// nothing new: no second day point
 	pts = tickRange(c, at(1, 1, 1), at(1, 1, 5), time.Minute)
 	for _, p := range pts {
@@ -207,12 +218,12 @@ func TestLateDataCorrectsDay(t *testing.T) {
 			t.Fatalf("day point rewritten without new data: %v", p.Point.Fields)
 		}
 	}
-	late := reading("corr", at(0, 18, 30), 20)
+	late := reading("corr", at(0, 12, 0), 20) // confirms 11:00
 	late.Flags = telemetry.Replayed | telemetry.DeviceTime
 	c.Observe([]telemetry.Event{late})
 	pts = tickRange(c, at(1, 1, 6), at(1, 1, 6), time.Minute)
-	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 13.0/24)
-	if got := c.Snapshot().Days; len(got) != 1 || !near(got[0].Result.Parts[CompAvailability].Ratio, 13.0/24) {
+	wantField(t, lastDay(t, pts, at(0, 0, 0)), "availability", 12.0/24)
+	if got := c.Snapshot().Days; len(got) != 1 || !near(got[0].Result.Parts[CompAvailability].Ratio, 12.0/24) {
 		t.Errorf("snapshot days %+v", got)
 	}
 }
@@ -243,11 +254,13 @@ func TestLiveWindow(t *testing.T) {
 		t.Fatal("no live point")
 	}
 	// window [yesterday 12:30, 12:30): slots yesterday 13:00..23:00 (11, out of
-	// band), today 00:00..11:00 (12, in band; the 12:00 slot has not ended)
-	wantField(t, live, "availability", 1)
-	wantField(t, live, "temperature", 12.0/23)
+	// band), today 00:00..11:00 (12, in band; the 12:00 slot has not ended).
+	// Temperature is time-weighted over the 24 h: in band from 00:00 to 11:00
+	// (the 11:00 reading is not held: its successor is overdue at 12:30).
+	wantField(t, live, "availability", 22.0/23) // 11:00 is not confirmed by 12:30
+	wantField(t, live, "temperature", 11.0/24)
 	snap := c.Snapshot()
-	if snap.Live == nil || snap.Today == nil || !near(snap.Today.Parts[CompTemperature].Ratio, 1) {
+	if snap.Live == nil || snap.Today == nil || !near(snap.Today.Parts[CompTemperature].Ratio, 11/12.5) {
 		t.Errorf("snapshot %+v", snap)
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/saqshy/saqshy/gateway/internal/statefile"
 )
 
-// stateFile is the JSON kept in Options.StateFile (version 1).
+// stateFile is the JSON kept in Options.StateFile (version 2: temperature
+// readings instead of version 1's in-band slots; a version 1 file is set aside).
 type stateFile struct {
 	Centre   string     `json:"centre"`
 	Timezone string     `json:"timezone"`
@@ -26,10 +27,14 @@ type stateDay struct {
 }
 
 type stateSensor struct {
-	IntervalS int64  `json:"interval_s"`
-	Got       string `json:"got"`
-	InBand    string `json:"in_band,omitempty"`
-	Serious   string `json:"serious,omitempty"`
+	IntervalS int64 `json:"interval_s"`
+	// Reads are the climate readings' offsets from the day's start in ms, 4 bytes
+	// little-endian each, in order; base64.
+	Reads string `json:"reads,omitempty"`
+	// Temps are the temperature readings: per reading 4 bytes little-endian,
+	// offset from the day's start in ms << 1 | in band; base64.
+	Temps   string `json:"temps,omitempty"`
+	Serious string `json:"serious,omitempty"`
 }
 
 func encodeBits(b bitset) string {
@@ -65,6 +70,87 @@ func decodeBits(s string, n int) (bitset, error) {
 	return b, nil
 }
 
+func encodeReads(rs []int32) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	buf := make([]byte, 4*len(rs))
+	for i, r := range rs {
+		binary.LittleEndian.PutUint32(buf[4*i:], uint32(r))
+	}
+	return base64.StdEncoding.EncodeToString(buf)
+}
+
+// decodeReads decodes the reading offsets of a day dayLen long; they must be in
+// order, each once, and inside the day.
+func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
+	if s == "" {
+		return nil, nil
+	}
+	buf, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(buf)%4 != 0 {
+		return nil, fmt.Errorf("%d bytes, not a multiple of 4", len(buf))
+	}
+	out := make([]int32, 0, len(buf)/4)
+	for i := 0; i < len(buf); i += 4 {
+		r := int32(binary.LittleEndian.Uint32(buf[i:]))
+		if r < 0 || time.Duration(r)*time.Millisecond >= dayLen {
+			return nil, fmt.Errorf("reading %d at %dms, outside the day", i/4, r)
+		}
+		if n := len(out); n > 0 && r <= out[n-1] {
+			return nil, fmt.Errorf("reading %d out of order", i/4)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func encodeTemps(ts []temp) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	buf := make([]byte, 4*len(ts))
+	for i, t := range ts {
+		v := uint32(t.off) << 1
+		if t.in {
+			v |= 1
+		}
+		binary.LittleEndian.PutUint32(buf[4*i:], v)
+	}
+	return base64.StdEncoding.EncodeToString(buf)
+}
+
+// decodeTemps decodes the readings of a day dayLen long; they must be in order
+// and inside the day.
+func decodeTemps(s string, dayLen time.Duration) ([]temp, error) {
+	if s == "" {
+		return nil, nil
+	}
+	buf, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(buf)%4 != 0 {
+		return nil, fmt.Errorf("%d bytes, not a multiple of 4", len(buf))
+	}
+	out := make([]temp, 0, len(buf)/4)
+	for i := 0; i < len(buf); i += 4 {
+		v := binary.LittleEndian.Uint32(buf[i:])
+		t := temp{off: int32(v >> 1), in: v&1 == 1}
+		if time.Duration(t.off)*time.Millisecond >= dayLen {
+			return nil, fmt.Errorf("reading %d at %dms, past the day's end", i/4, t.off)
+		}
+		if n := len(out); n > 0 && (t.off < out[n-1].off || t.off == out[n-1].off && !(out[n-1].in && !t.in)) {
+			return nil, fmt.Errorf("reading %d out of order", i/4)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
 // marshal encodes the ledger; c.mu is held.
 func (c *Check) marshal() []byte {
 	st := stateFile{Centre: c.opt.Centre, Timezone: c.opt.Location.String(), Saved: c.lastMinute.UTC()}
@@ -78,7 +164,7 @@ func (c *Check) marshal() []byte {
 				sd.Sensors = map[string]stateSensor{}
 			}
 			sd.Sensors[id] = stateSensor{IntervalS: int64(s.interval / time.Second),
-				Got: encodeBits(s.got), InBand: encodeBits(s.inBand), Serious: encodeBits(s.serious)}
+				Reads: encodeReads(s.reads), Temps: encodeTemps(s.temps), Serious: encodeBits(s.serious)}
 		}
 		st.Days = append(st.Days, sd)
 	}
@@ -88,7 +174,7 @@ func (c *Check) marshal() []byte {
 
 // file describes the state file.
 func (c *Check) file() statefile.File {
-	return statefile.File{Path: c.opt.StateFile, Name: "score state", Version: 1, Fresh: "starting empty", Logger: c.log}
+	return statefile.File{Path: c.opt.StateFile, Name: "score state", Version: 2, Fresh: "starting empty", Logger: c.log}
 }
 
 // writeState writes data to the state file atomically.
@@ -150,10 +236,16 @@ func (c *Check) parseState(st *stateFile) error {
 				name string
 				src  string
 				dst  *bitset
-			}{{"got", ss.Got, &s.got}, {"in_band", ss.InBand, &s.inBand}, {"serious", ss.Serious, &s.serious}} {
+			}{{"serious", ss.Serious, &s.serious}} {
 				if *f.dst, err = decodeBits(f.src, s.slots); err != nil {
 					return fmt.Errorf("days[%d].sensors[%s].%s: %w", i, id, f.name, err)
 				}
+			}
+			if s.reads, err = decodeReads(ss.Reads, d.end.Sub(d.start)); err != nil {
+				return fmt.Errorf("days[%d].sensors[%s].reads: %w", i, id, err)
+			}
+			if s.temps, err = decodeTemps(ss.Temps, d.end.Sub(d.start)); err != nil {
+				return fmt.Errorf("days[%d].sensors[%s].temps: %w", i, id, err)
 			}
 			d.sensors[id] = s
 		}

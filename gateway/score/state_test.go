@@ -70,12 +70,12 @@ func TestCorruptState(t *testing.T) {
 	}{
 		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }, "not valid JSON"},
 		{"garbage", func([]byte) []byte { return []byte("\x00\x01 nope") }, "not valid JSON"},
-		{"other version", func(b []byte) []byte { return bytes.Replace(b, []byte(`"version":1`), []byte(`"version":7`), 1) }, "version 7, want 1"},
+		{"other version", func(b []byte) []byte { return bytes.Replace(b, []byte(`"version":2`), []byte(`"version":7`), 1) }, "version 7, want 2"},
 		{"other centre", func(b []byte) []byte { return bytes.Replace(b, []byte(`"centre":"c1"`), []byte(`"centre":"c2"`), 1) }, `written for centre "c2"`},
 		{"bad date", func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`"date":"2025-03-10"`), []byte(`"date":"10.03.2025"`), 1)
 		}, "days[0].date"},
-		{"bad bits", func(b []byte) []byte { return bytes.Replace(b, []byte(`"got":"`), []byte(`"got":"AAAA`), 1) }, "days[0].sensors[corr].got"},
+		{"bad readings", func(b []byte) []byte { return bytes.Replace(b, []byte(`"reads":"`), []byte(`"reads":"AAAA`), 1) }, "days[0].sensors[corr].reads"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/alert/notify"
 	"github.com/saqshy/saqshy/gateway/central/jobs"
+	"github.com/saqshy/saqshy/gateway/central/rating"
 	"github.com/saqshy/saqshy/gateway/central/regsvc"
 	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/central/web"
@@ -31,7 +32,10 @@ type App struct {
 	// check of the versions the gateways run; nil without registry: in the config.
 	Registry      *regsvc.Service
 	RegistryWatch *jobs.RegistryWatcher
-	log           *slog.Logger
+	// Rating is the ministry's own day score of every centre with a signed
+	// registry bundle (gateway/central/rating); nil without a registry.
+	Rating *rating.Job
+	log    *slog.Logger
 }
 
 // gateways is the gateway state the pages show: the silent-gateway watch's, with
@@ -104,6 +108,10 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.Rating, err = rating.New(rating.Options{DB: a.Store, Centres: a.Registry, Now: now, Logger: log.With("part", "rating")})
+		if err != nil {
+			return nil, err
+		}
 	}
 	a.Latest = store.NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	opt := web.Options{Centres: cfg.Centres, Users: cfg.Users, Attention: cfg.Attention, Loc: cfg.reportLoc, StateDir: cfg.StateDir,
@@ -141,6 +149,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.RegistryWatch != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.RegistryWatch.Run(ctx, time.Duration(a.Config.PollEvery)) }()
+	}
+	if a.Rating != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = a.Rating.Run(ctx) }()
 	}
 	if a.Config.Latest.Enabled == nil || *a.Config.Latest.Enabled {
 		wg.Add(1)

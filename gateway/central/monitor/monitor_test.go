@@ -134,6 +134,47 @@ func newEnvAt(t *testing.T, in *testenv.Influx, bucket string, now time.Time, da
 	for _, l := range rec.lines {
 		e.points = append(e.points, parseLP(t, l))
 	}
+	// The rating (gateway/central/rating, tested there) is the ministry's own day
+	// score; here its points are derived from the gateway's so that every assertion
+	// tells which one the monitor read: 2.5 below the gateway's total, and
+	// c00002's oldest day without data (0, capped as a silent gateway).
+	var rating []string
+	oldest := map[string]time.Time{}
+	for _, p := range e.points {
+		if p.m == "safety_score" && p.tags["period"] == "day" {
+			if o, ok := oldest[p.tags["centre"]]; !ok || p.t.Before(o) {
+				oldest[p.tags["centre"]] = p.t
+			}
+		}
+	}
+	for _, p := range e.points {
+		if p.m != "safety_score" || p.tags["period"] != "day" {
+			continue
+		}
+		c, gw := p.tags["centre"], num(t, p.fields["total"])
+		f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+		line := "rating,centre=" + c + ",period=day "
+		if c == "c00002" && p.t.Equal(oldest[c]) {
+			line += `total=0,temperature=0,availability=0,has_data=false,weights_version="` + p.fields["weights_version"] +
+				`",caps="gateway_silent_24h",capped=true,gateway_total=` + f(gw) + `,differs=true,differs_in="temperature,availability"`
+		} else {
+			line += "total=" + f(max(0, gw-2.5)) + ",has_data=true"
+			for _, k := range store.ComponentNames {
+				if v, ok := p.fields[k]; ok {
+					line += "," + k + "=" + v
+				}
+			}
+			line += `,weights_version="` + p.fields["weights_version"] + `",caps="` + p.fields["caps"] + `",capped=` + p.fields["capped"] +
+				",gateway_total=" + f(gw) + `,differs=true,differs_in="temperature"`
+		}
+		rating = append(rating, line+" "+strconv.FormatInt(p.t.UnixNano(), 10))
+	}
+	if err := rec.WriteRecord(context.Background(), rating...); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rating {
+		e.points = append(e.points, parseLP(t, l))
+	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
 	state := t.TempDir()
 	yml := `
@@ -223,7 +264,8 @@ func get(t *testing.T, c *http.Client, u string) (string, int) {
 // expected is the independent computation of a centre's overview numbers from the
 // points the simulator wrote.
 type expected struct {
-	live, yesterday, month float64
+	live, yesterday, month float64 // yesterday and month: the rating's (central) totals
+	monthDays, withData    int
 	hasYesterday           bool
 	coverage               float64
 	night                  store.Night // the latest round night's overall point
@@ -255,13 +297,16 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 					x.liveComponents[k] = num(t, v)
 				}
 			}
-		case p.m == "safety_score" && p.tags["period"] == "day":
+		case p.m == "rating" && p.tags["period"] == "day":
 			if p.t.Equal(yStart) {
 				x.yesterday, x.hasYesterday = num(t, p.fields["total"]), true
 			}
 			if !p.t.Before(e.now.AddDate(0, 0, -30)) {
 				sum += num(t, p.fields["total"])
 				n++
+				if p.fields["has_data"] == "true" {
+					x.withData++
+				}
 			}
 		case p.m == "coverage" && p.tags["period"] == "live" && p.tags["zone_kind"] == "all" && p.t.After(covAt):
 			covAt, x.coverage = p.t, num(t, p.fields["ratio"])
@@ -282,6 +327,7 @@ func (e *env) expect(t *testing.T, centre string, loc *time.Location) expected {
 	if n > 0 {
 		x.month = sum / float64(n)
 	}
+	x.monthDays = n
 	for _, p := range alertLast {
 		if p.fields["state"] != "resolved" {
 			x.openCritical++
@@ -316,6 +362,9 @@ func (e *env) checkOverview(t *testing.T, rows []store.CentreRow) {
 		}
 		if math.Abs(r.Month-x.month) > 1e-9 {
 			t.Errorf("%s 30-day mean %v, want %v", r.Info.ID, r.Month, x.month)
+		}
+		if r.MonthDays != x.monthDays || r.MonthWithData != x.withData {
+			t.Errorf("%s %d/%d days with data, want %d/%d", r.Info.ID, r.MonthWithData, r.MonthDays, x.withData, x.monthDays)
 		}
 		if r.Coverage != x.coverage {
 			t.Errorf("%s coverage %v, want %v", r.Info.ID, r.Coverage, x.coverage)
@@ -523,18 +572,67 @@ func TestMonitor(t *testing.T) {
 		}
 	})
 
+	t.Run("CentrePageShowsCentralAndGatewayScores", func(t *testing.T) {
+		c := e.client(t, "min")
+		body, code := get(t, c, e.srv.URL+"/centre/c00002")
+		if code != 200 {
+			t.Fatalf("centre page: %d", code)
+		}
+		x := e.expect(t, "c00002", time.FixedZone("", 5*3600))
+		var gw, central string
+		for _, p := range e.points {
+			if p.m == "rating" && p.tags["centre"] == "c00002" && p.fields["has_data"] == "true" {
+				gw, central = p.fields["gateway_total"], p.fields["total"]
+				break
+			}
+		}
+		f1 := func(s string) string { return fmt.Sprintf("%.1f", num(t, s)) }
+		for _, want := range []string{
+			"Rating (ministry)", "Gateway", "Difference",
+			`<td class="num central">` + f1(central) + `</td>`,
+			`<td class="num gateway">` + f1(gw) + `</td>`,
+			`<td class="num difference bad">-2.5</td>`,
+			"differs in: temperature<", "differs in: temperature,availability", "no verified data",
+			fmt.Sprintf("%d/%d days with data", x.withData, x.monthDays),
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("centre page lacks %q", want)
+			}
+		}
+		if x.withData != x.monthDays-1 {
+			t.Errorf("fixture: c00002 %d/%d days with data, want one day without", x.withData, x.monthDays)
+		}
+		body, _ = get(t, c, e.srv.URL+"/")
+		if !strings.Contains(body, fmt.Sprintf("%d/%d days with data", x.withData, x.monthDays)) {
+			t.Errorf("overview lacks c00002's days with data")
+		}
+	})
+
 	t.Run("ExportMatchesScorePoints", func(t *testing.T) {
 		c := e.client(t, "min")
 		loc, _ := time.LoadLocation("Asia/Almaty")
 		month := store.StartOfDay(e.now, loc).AddDate(0, 0, -1).Format("2006-01")
-		// The expected rows: every registered centre's day points in its local month.
+		// The expected rows: every registered centre's rating day points (the central
+		// score, no longer the gateway's safety_score) in its local month.
 		registered := map[string]store.CentreInfo{}
 		for _, ci := range e.cfg.Centres {
 			registered[ci.ID] = ci
 		}
 		want := map[string][]string{}
+		days, withData := map[string]int{}, map[string]int{}
 		for _, p := range e.points {
-			if p.m != "safety_score" || p.tags["period"] != "day" {
+			if p.m != "rating" || p.tags["period"] != "day" {
+				continue
+			}
+			if ci, ok := registered[p.tags["centre"]]; ok && p.t.In(ci.Location()).Format("2006-01") == month {
+				days[ci.ID]++
+				if p.fields["has_data"] == "true" {
+					withData[ci.ID]++
+				}
+			}
+		}
+		for _, p := range e.points {
+			if p.m != "rating" || p.tags["period"] != "day" {
 				continue
 			}
 			ci, ok := registered[p.tags["centre"]]
@@ -549,7 +647,8 @@ func TestMonitor(t *testing.T) {
 			for _, k := range store.ComponentNames {
 				row = append(row, p.fields[k])
 			}
-			row = append(row, p.fields["weights_version"], p.fields["capped"], p.fields["caps"])
+			row = append(row, p.fields["weights_version"], p.fields["capped"], p.fields["caps"],
+				p.fields["has_data"], p.fields["gateway_total"], p.fields["differs"], fmt.Sprintf("%d/%d", withData[ci.ID], days[ci.ID]))
 			want[ci.ID+" "+local.Format("2006-01-02")] = row
 		}
 		if len(want) == 0 {

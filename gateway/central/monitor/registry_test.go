@@ -123,6 +123,37 @@ users:
 	srv := httptest.NewTLSServer(app.Handler())
 	defer srv.Close()
 
+	// The monitor's rating job scores exactly the centres with a signed bundle in
+	// force: every registered centre-day has a point, the unsigned centres none.
+	t.Run("RatingScoresSignedCentres", func(t *testing.T) {
+		if app.Rating == nil {
+			t.Fatal("a monitor with a registry runs no rating job")
+		}
+		days, err := app.Rating.Cycle(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed := map[string]bool{}
+		for _, e := range app.Registry.Entries() {
+			signed[e.Centre.ID] = true
+		}
+		if len(signed) == 0 {
+			t.Fatal("no signed registry entry in force")
+		}
+		rated := map[string]bool{}
+		for _, d := range days {
+			if !signed[d.Centre] {
+				t.Errorf("rated %s, which has no signed bundle in force", d.Centre)
+			}
+			rated[d.Centre] = true
+		}
+		for c := range signed {
+			if !rated[c] {
+				t.Errorf("signed centre %s got no rating day", c)
+			}
+		}
+	})
+
 	t.Run("BundleFetched", func(t *testing.T) {
 		data, err := registry.Fetch(ctx, srv.Client(), srv.URL+"/registry/v1/shymkent-csu-4.bundle")
 		if err != nil {

@@ -78,7 +78,8 @@ type Service struct {
 
 type signed struct {
 	store.SignedBundle
-	data []byte
+	data  []byte
+	entry *registry.Entry
 }
 
 // New checks the directories and the key.
@@ -337,7 +338,7 @@ func (s *Service) scan() {
 		}
 		b, _ := registry.DecodeBundle(data)
 		sb := &signed{SignedBundle: store.SignedBundle{Centre: e.Centre.ID, Version: e.Version, NotBefore: e.NotBefore,
-			Published: info.ModTime(), KeyID: b.KeyID, File: de.Name()}, data: data}
+			Published: info.ModTime(), KeyID: b.KeyID, File: de.Name()}, data: data, entry: e}
 		list := s.bundles[e.Centre.ID]
 		dup := false
 		for _, o := range list {
@@ -376,6 +377,27 @@ func (s *Service) Signed() map[string][]store.SignedBundle {
 			out[c] = append(out[c], b.SignedBundle)
 		}
 	}
+	return out
+}
+
+// Entries returns, per centre, the entry of its latest signed bundle that is in
+// force now (not_before passed): what the central rating scores the centre by.
+// Drafts awaiting signature are not in force.
+func (s *Service) Entries() []*registry.Entry {
+	s.scan()
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*registry.Entry, 0, len(s.bundles))
+	for _, list := range s.bundles {
+		for i := len(list) - 1; i >= 0; i-- {
+			if !list[i].NotBefore.After(now) {
+				out = append(out, list[i].entry)
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Centre.ID < out[j].Centre.ID })
 	return out
 }
 

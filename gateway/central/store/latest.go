@@ -61,6 +61,18 @@ func EncodeLatest(r *CentreRow) string {
 		if s.Capped {
 			m[p+"capped"] = true
 		}
+		if s.HasData { // rating points
+			m[p+"has_data"] = true
+		}
+		if s.HasGateway {
+			put(p+"gateway_total", s.GatewayTotal)
+		}
+		if s.Differs {
+			m[p+"differs"] = true
+		}
+		if s.DiffersIn != "" {
+			m[p+"differs_in"] = s.DiffersIn
+		}
 	}
 	if r.HasLive {
 		score("live_", r.Live)
@@ -70,6 +82,8 @@ func EncodeLatest(r *CentreRow) string {
 	}
 	if r.HasMonth {
 		put("month", r.Month)
+		put("month_days", float64(r.MonthDays))
+		put("month_with_data", float64(r.MonthWithData))
 	}
 	if r.HasCoverage {
 		put("coverage", r.Coverage)
@@ -126,6 +140,10 @@ func decodeLatest(d *Figures, id, row string) error {
 		get(p+"wv", &s.WeightsVersion)
 		get(p+"caps", &s.Caps)
 		get(p+"capped", &s.Capped)
+		get(p+"has_data", &s.HasData)
+		s.HasGateway = get(p+"gateway_total", &s.GatewayTotal)
+		get(p+"differs", &s.Differs)
+		get(p+"differs_in", &s.DiffersIn)
 		for k := range m {
 			if c, ok := strings.CutPrefix(k, p+"c."); ok {
 				var v float64
@@ -143,7 +161,10 @@ func decodeLatest(d *Figures, id, row string) error {
 	}
 	var v float64
 	if get("month", &v) {
-		d.month[id] = v
+		m := Month{Mean: v}
+		get("month_days", &m.Days)
+		get("month_with_data", &m.WithData)
+		d.month[id] = m
 	}
 	if get("coverage", &v) {
 		d.coverage[id] = v

@@ -16,8 +16,10 @@ type CentreRow struct {
 
 	Live, Yesterday       Score
 	HasLive, HasYesterday bool
-	Month                 float64 // mean day score over 30 days
+	Month                 float64 // mean rating (the central day score) over 30 days
 	HasMonth              bool
+	MonthDays             int // days rated in the 30 days
+	MonthWithData         int // of which with data
 	Coverage              float64
 	HasCoverage           bool
 	Night                 Night
@@ -37,8 +39,8 @@ type Reason struct {
 // overviewSource is what the overview reads (Store).
 type overviewSource interface {
 	LiveScores(ctx context.Context) (map[string]Score, error)
-	DayScores(ctx context.Context, from, to time.Time, centres []string) (map[string][]Score, error)
-	MonthMeans(ctx context.Context, from time.Time) (map[string]float64, error)
+	RatingDays(ctx context.Context, from, to time.Time, centres []string) (map[string][]Score, error)
+	MonthRatings(ctx context.Context, from time.Time, centres []string) (map[string]Month, error)
 	LiveCoverage(ctx context.Context) (map[string]float64, error)
 	LastNights(ctx context.Context) (map[string]Night, error)
 	OpenCritical(ctx context.Context) (map[string]int, error)
@@ -54,15 +56,15 @@ func StartOfDay(t time.Time, loc *time.Location) time.Time {
 // measurements (fetchRaw) or from the centre_latest rollup (Store.LatestOverview).
 type Figures struct {
 	live     map[string]Score
-	days     map[string][]Score // day scores around yesterday; each centre takes its own
-	month    map[string]float64
+	days     map[string][]Score // rating days around yesterday; each centre takes its own
+	month    map[string]Month
 	coverage map[string]float64
 	nights   map[string]Night
 	open     map[string]int
 }
 
 func newFigures() *Figures {
-	return &Figures{live: map[string]Score{}, days: map[string][]Score{}, month: map[string]float64{},
+	return &Figures{live: map[string]Score{}, days: map[string][]Score{}, month: map[string]Month{},
 		coverage: map[string]float64{}, nights: map[string]Night{}, open: map[string]int{}}
 }
 
@@ -99,8 +101,8 @@ func fetchRaw(ctx context.Context, src overviewSource, centres []CentreInfo, def
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { d.live, err = src.LiveScores(gctx); return })
-	g.Go(func() (err error) { d.days, err = src.DayScores(gctx, yFrom, yTo, nil); return })
-	g.Go(func() (err error) { d.month, err = src.MonthMeans(gctx, now.AddDate(0, 0, -30)); return })
+	g.Go(func() (err error) { d.days, err = src.RatingDays(gctx, yFrom, yTo, nil); return })
+	g.Go(func() (err error) { d.month, err = src.MonthRatings(gctx, now.AddDate(0, 0, -30), nil); return })
 	g.Go(func() (err error) { d.coverage, err = src.LiveCoverage(gctx); return })
 	g.Go(func() (err error) { d.nights, err = src.LastNights(gctx); return })
 	g.Go(func() (err error) { d.open, err = src.OpenCritical(gctx); return })
@@ -147,7 +149,7 @@ func Assemble(d *Figures, centres []CentreInfo, gw map[string]GatewayState, att 
 	}
 	for id, v := range month {
 		if r := row(id); r != nil {
-			r.Month, r.HasMonth = v, true
+			r.Month, r.HasMonth, r.MonthDays, r.MonthWithData = v.Mean, true, v.Days, v.WithData
 		}
 	}
 	for id, v := range coverage {

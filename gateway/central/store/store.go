@@ -129,7 +129,8 @@ func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func (s *Store) from() string { return "from(bucket: " + FluxString(s.bucket) + ")" }
 
-// Score is one safety_score point.
+// Score is one safety_score point, or one rating point (the ministry's own
+// computation of the day, gateway/central/rating).
 type Score struct {
 	At             time.Time
 	Total          float64
@@ -137,6 +138,13 @@ type Score struct {
 	WeightsVersion string
 	Caps           string
 	Capped         bool
+
+	// Rating points only.
+	HasData      bool    // some verified data arrived that day
+	GatewayTotal float64 // the gateway's own safety_score for the day, when HasGateway
+	HasGateway   bool
+	Differs      bool   // |central − gateway| > 0.5
+	DiffersIn    string // the components that differ, comma-separated
 }
 
 // ComponentNames are the score's components in display order.
@@ -168,6 +176,17 @@ func scoresFrom(rows []Row) map[string][]Score {
 		case "capped":
 			v, _ := r.float()
 			sc.Capped = v != 0
+		case "has_data":
+			v, _ := r.float()
+			sc.HasData = v != 0
+		case "gateway_total":
+			sc.GatewayTotal, _ = r.float()
+			sc.HasGateway = true
+		case "differs":
+			v, _ := r.float()
+			sc.Differs = v != 0
+		case "differs_in":
+			sc.DiffersIn = r.Str()
 		default:
 			if v, ok := r.float(); ok {
 				sc.Components[r.Field] = v
@@ -236,7 +255,65 @@ func centreFilter(ids []string) string {
 	return b.String()
 }
 
-// MonthMeans returns each centre's mean day score total since from.
+// RatingDays returns the rating's day points (the ministry's computation, measurement
+// rating) of every centre (or of the given centres) whose timestamp lies in
+// [from, to).
+func (s *Store) RatingDays(ctx context.Context, from, to time.Time, centres []string) (map[string][]Score, error) {
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`, stop: `+fluxTime(to)+`)
+  |> filter(fn: (r) => r._measurement == "rating" and r.period == "day"`+centreFilter(centres)+`)`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("rating days: %w", err)
+	}
+	return scoresFrom(rows), nil
+}
+
+// Month is a centre's rating over the last 30 days: the mean of its day totals
+// (a day without data is rated 0 and counts), the days rated and how many of them
+// had data ("27/30 days with data").
+type Month struct {
+	Mean           float64
+	Days, WithData int
+}
+
+// MonthRatings returns the rating since from of every centre (or of the given
+// centres).
+func (s *Store) MonthRatings(ctx context.Context, from time.Time, centres []string) (map[string]Month, error) {
+	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
+  |> filter(fn: (r) => r._measurement == "rating" and r.period == "day" and (r._field == "total" or r._field == "has_data")`+centreFilter(centres)+`)`, "centre")
+	if err != nil {
+		return nil, fmt.Errorf("30-day rating: %w", err)
+	}
+	sums := map[string]float64{}
+	out := map[string]Month{}
+	for _, r := range rows {
+		c := r.Centre()
+		m := out[c]
+		v, ok := r.float()
+		if !ok {
+			continue
+		}
+		switch r.Field {
+		case "total":
+			sums[c] += v
+			m.Days++
+		case "has_data":
+			if v != 0 {
+				m.WithData++
+			}
+		}
+		out[c] = m
+	}
+	for c, m := range out {
+		if m.Days > 0 {
+			m.Mean = sums[c] / float64(m.Days)
+		}
+		out[c] = m
+	}
+	return out, nil
+}
+
+// MonthMeans returns each centre's mean gateway day score (safety_score) total
+// since from. The overview and the export read the rating (MonthRatings) instead.
 func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]float64, error) {
 	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
   |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day" and r._field == "total")
@@ -592,3 +669,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Bucket is the bucket the store reads ("db/rp" on 1.8).
+func (s *Store) Bucket() string { return s.bucket }

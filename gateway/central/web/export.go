@@ -23,15 +23,24 @@ type ExportDay struct {
 	WeightsVersion string             `json:"weights_version"`
 	Capped         bool               `json:"capped"`
 	Caps           string             `json:"caps,omitempty"`
+	// HasData is false for a day without verified data (rated 0, capped).
+	HasData bool `json:"has_data"`
+	// GatewayTotal is the gateway's own score for the day, absent when it wrote
+	// none; Differs when it differs from Total beyond rounding.
+	GatewayTotal *float64 `json:"gateway_total,omitempty"`
+	Differs      bool     `json:"differs"`
+	DiffersIn    string   `json:"differs_in,omitempty"`
 }
 
 // ExportCentre is one centre of the rating export.
 type ExportCentre struct {
-	ID       string      `json:"id"`
-	Name     string      `json:"name"`
-	Region   string      `json:"region"`
-	Timezone string      `json:"timezone"`
-	Days     []ExportDay `json:"days"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Region   string `json:"region"`
+	Timezone string `json:"timezone"`
+	// DaysWithData of the days rated in the month ("27/30 days with data").
+	DaysWithData int         `json:"days_with_data"`
+	Days         []ExportDay `json:"days"`
 }
 
 // Export is the monthly rating file.
@@ -122,8 +131,9 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 	_, _ = w.Write(body)
 }
 
-// buildExport reads the day scores of the month: each centre's points stamped in its
-// own local days of that month.
+// buildExport reads the rating's days of the month (the ministry's computation, not
+// the gateway's safety_score): each centre's points stamped in its own local days of
+// that month.
 func (s *Server) buildExport(r *http.Request, month time.Time, centres []store.CentreInfo, u *User) (*Export, error) {
 	exp := &Export{Month: month.Format("2006-01"), Generated: s.now().UTC(), GeneratedBy: u.Name, WeightsVersion: []string{}, Centres: []ExportCentre{}}
 	if len(centres) == 0 {
@@ -138,7 +148,7 @@ func (s *Server) buildExport(r *http.Request, month time.Time, centres []store.C
 			ids = append(ids, c.ID)
 		}
 	}
-	days, err := s.store.DayScores(r.Context(), from, to, ids)
+	days, err := s.store.RatingDays(r.Context(), from, to, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +160,17 @@ func (s *Server) buildExport(r *http.Request, month time.Time, centres []store.C
 			if local.Year() != month.Year() || local.Month() != month.Month() {
 				continue
 			}
-			ec.Days = append(ec.Days, ExportDay{Date: local.Format("2006-01-02"), Total: sc.Total, Components: sc.Components,
-				WeightsVersion: sc.WeightsVersion, Capped: sc.Capped, Caps: sc.Caps})
+			ed := ExportDay{Date: local.Format("2006-01-02"), Total: sc.Total, Components: sc.Components,
+				WeightsVersion: sc.WeightsVersion, Capped: sc.Capped, Caps: sc.Caps, HasData: sc.HasData,
+				Differs: sc.Differs, DiffersIn: sc.DiffersIn}
+			if sc.HasGateway {
+				g := sc.GatewayTotal
+				ed.GatewayTotal = &g
+			}
+			if sc.HasData {
+				ec.DaysWithData++
+			}
+			ec.Days = append(ec.Days, ed)
 			if sc.WeightsVersion != "" {
 				versions[sc.WeightsVersion] = true
 			}
@@ -166,7 +185,8 @@ func (s *Server) buildExport(r *http.Request, month time.Time, centres []store.C
 }
 
 // ExportCSVHeader is the CSV export's header row.
-var ExportCSVHeader = append(append([]string{"centre_id", "centre_name", "region", "date", "total"}, store.ComponentNames...), "weights_version", "capped", "caps")
+var ExportCSVHeader = append(append([]string{"centre_id", "centre_name", "region", "date", "total"}, store.ComponentNames...), "weights_version", "capped", "caps",
+	"has_data", "gateway_total", "differs", "days_with_data")
 
 func exportCSV(exp *Export) ([]byte, error) {
 	var b bytes.Buffer
@@ -182,7 +202,12 @@ func exportCSV(exp *Export) ([]byte, error) {
 					rec = append(rec, "") // not applicable that day
 				}
 			}
-			rec = append(rec, d.WeightsVersion, strconv.FormatBool(d.Capped), d.Caps)
+			gw := ""
+			if d.GatewayTotal != nil {
+				gw = strconv.FormatFloat(*d.GatewayTotal, 'f', -1, 64)
+			}
+			rec = append(rec, d.WeightsVersion, strconv.FormatBool(d.Capped), d.Caps,
+				strconv.FormatBool(d.HasData), gw, strconv.FormatBool(d.Differs), fmt.Sprintf("%d/%d", c.DaysWithData, len(c.Days)))
 			_ = cw.Write(rec)
 		}
 	}

@@ -105,6 +105,7 @@ func NewServer(opt Options) (*Server, error) {
 		"pct":    func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
 		"f0":     func(v float64) string { return fmt.Sprintf("%.0f", v) },
 		"f1":     func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"sub":    func(a, b float64) float64 { return a - b },
 		"f3":     func(v float64) string { return fmt.Sprintf("%.3f", v) },
 		"hasKey": func(m map[string]float64, k string) bool { _, ok := m[k]; return ok },
 		"lowest": lowest,
@@ -538,7 +539,11 @@ type CentreData struct {
 	Coverage   template.HTML
 	Nights     []store.Night
 	Alerts     []store.Incident
+	// Scores are the rating's days (the ministry's computation, beside the
+	// gateway's own total), newest first.
 	Scores     []store.Score
+	Month      store.Month // the rating over the last 30 days
+	HasRating  bool
 	ScoreChart template.HTML
 	Gateway    store.GatewayState
 	Took       time.Duration
@@ -635,7 +640,12 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 	g.Go(func() (err error) { d.Nights, err = s.store.Nights(gctx, id, now.AddDate(0, 0, -14)); return })
 	g.Go(func() (err error) { d.Alerts, err = s.store.Alerts(gctx, id, now.AddDate(0, 0, -30)); return })
 	g.Go(func() (err error) {
-		days, err = s.store.DayScores(gctx, now.AddDate(0, 0, -31), now, []string{id})
+		days, err = s.store.RatingDays(gctx, now.AddDate(0, 0, -31), now, []string{id})
+		return
+	})
+	var month map[string]store.Month
+	g.Go(func() (err error) {
+		month, err = s.store.MonthRatings(gctx, now.AddDate(0, 0, -30), []string{id})
 		return
 	})
 	if err := g.Wait(); err != nil {
@@ -654,6 +664,7 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 	cc := chart{W: 620, H: 130, From: from, To: now, Loc: loc, Lo: 0, Hi: 1, Percent: true, Title: tr(p.Lang, "coverage.timeline"), NoDataText: tr(p.Lang, "no.data")}
 	d.Coverage = cc.render(cov)
 	d.Scores = days[id]
+	d.Month, d.HasRating = month[id]
 	for i, j := 0, len(d.Scores)-1; i < j; i, j = i+1, j-1 {
 		d.Scores[i], d.Scores[j] = d.Scores[j], d.Scores[i]
 	}

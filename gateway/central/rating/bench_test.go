@@ -1,0 +1,135 @@
+package rating
+
+import (
+	"context"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/influxsink"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/registry"
+	"github.com/saqshy/saqshy/gateway/score"
+	"github.com/saqshy/saqshy/gateway/sim"
+)
+
+// timedDB measures the time spent in queries.
+type timedDB struct {
+	DB
+	mu      sync.Mutex
+	queries int
+	total   time.Duration
+	each    map[string]time.Duration // by measurement
+}
+
+func (d *timedDB) Query(ctx context.Context, flux string, tags ...string) ([]store.Row, error) {
+	t0 := time.Now()
+	rows, err := d.DB.Query(ctx, flux, tags...)
+	d.mu.Lock()
+	d.queries++
+	d.total += time.Since(t0)
+	if d.each == nil {
+		d.each = map[string]time.Duration{}
+	}
+	m := flux
+	if _, rest, ok := strings.Cut(flux, `_measurement == "`); ok {
+		m, _, _ = strings.Cut(rest, `"`)
+	}
+	d.each[m] += time.Since(t0)
+	d.mu.Unlock()
+	return rows, err
+}
+
+// BenchmarkRecomputeDay loads SAQSHY_BENCH_CENTRES simulated centres (default 200)
+// with two days of history at SAQSHY_BENCH_STEP (default 10m) into InfluxDB 1.8,
+// registers each centre with the zones and sensors the simulator wrote (maximum
+// interval = the step), and times the rating of one closed day for all of them:
+// wall time (queries and computation) and the time spent in InfluxDB queries.
+// Figures: docs/BENCHMARKS.md.
+func BenchmarkRecomputeDay(b *testing.B) {
+	envInt := func(k string, def int) int {
+		if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v > 0 {
+			return v
+		}
+		return def
+	}
+	n := envInt("SAQSHY_BENCH_CENTRES", 200)
+	step := 10 * time.Minute
+	if v, err := time.ParseDuration(os.Getenv("SAQSHY_BENCH_STEP")); err == nil && v > 0 {
+		step = v
+	}
+	in := testenv.StartInfluxWith(b, "saqshy", testenv.InfluxOptions{Env: []string{"GOGC=200", "GOMEMLIMIT=4GiB"}})
+	client := influxsink.NewClient(in.URL(), "", "", in.Bucket(), 120*time.Second)
+	defer client.Close()
+	end := time.Now().Truncate(step)
+	t0 := time.Now()
+	centres, err := sim.WriteFleet(context.Background(), client, sim.FleetOptions{Centres: n, Days: 2, Step: step, End: end, Seed: 1, Parallel: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d centres × 2 days (step %v) in %v", n, step, time.Since(t0).Round(time.Second))
+	st := store.NewStore(in.URL(), "", "", in.Bucket())
+	defer st.Close()
+	ctx := context.Background()
+	// Register what the simulator wrote.
+	rows, err := st.Query(ctx, `from(bucket: "`+in.Bucket()+`") |> range(start: -3d)
+  |> filter(fn: (r) => r._measurement == "climate" and r._field == "temperature_c")
+  |> last()`, "centre", "sensor", "zone", "zone_kind")
+	if err != nil {
+		b.Fatal(err)
+	}
+	byID := map[string]*registry.Entry{}
+	var list entries
+	for _, c := range centres {
+		e := &registry.Entry{Version: 1, Centre: registry.Centre{ID: c.ID, Name: c.Name, Region: c.Region, Timezone: "Asia/Almaty"},
+			Recipients: []registry.Recipient{{Name: "duty", Email: "duty@example.org"}},
+			Score:      registry.Score{WeightsVersion: score.DefaultWeightsVersion, Caps: "on"}}
+		byID[c.ID] = e
+		list = append(list, e)
+	}
+	for _, r := range rows {
+		e := byID[r.Centre()]
+		if e == nil {
+			continue
+		}
+		e.Zones = append(e.Zones, registry.Zone{ID: r.Tags["zone"], Kind: r.Tags["zone_kind"], Coverage: "optional"})
+		e.Sensors = append(e.Sensors, registry.Sensor{ID: r.Tags["sensor"], Zone: r.Tags["zone"], MaxInterval: registry.Duration(step)})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Centre.ID < list[j].Centre.ID })
+	loc, _ := time.LoadLocation("Asia/Almaty")
+	day, _ := score.DayBounds(end.AddDate(0, 0, -1), loc)
+	db := &timedDB{DB: st}
+	j, err := New(Options{DB: db, Centres: list, Now: func() time.Time { return end }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var walls []time.Duration
+	for range b.N {
+		db.mu.Lock()
+		db.queries, db.total, db.each = 0, 0, nil
+		db.mu.Unlock()
+		t0 := time.Now()
+		days, err := j.ComputeDays(ctx, list, day, end)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wall := time.Since(t0)
+		walls = append(walls, wall)
+		withData := 0
+		for _, d := range days {
+			if d.HasData {
+				withData++
+			}
+		}
+		b.Logf("%d centres, day %s: wall %v, %d queries taking %v (summed; run concurrently), %d with data",
+			len(days), day.Format(time.DateOnly), wall.Round(time.Millisecond), db.queries, db.total.Round(time.Millisecond), withData)
+		b.Logf("query time by measurement: %v", db.each)
+	}
+	b.ReportMetric(float64(walls[len(walls)-1].Milliseconds())/float64(n), "ms/centre")
+}
