@@ -77,6 +77,8 @@ type ledger struct {
 	bands   []*Band  // the sensors' bands (SensorBand); nil: not scored for temperature
 	byID    map[string]int
 	days    map[string]*day
+	// implausible, when set, says a sensor's time does not count in band.
+	implausible func(sensor string, from, to time.Time) bool
 }
 
 func newLedger(loc *time.Location, sensors []Sensor) *ledger {
@@ -304,7 +306,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 			if sl.got() {
 				got++
 			}
-			if sl.inBand() {
+			if sl.inBand() && (l.implausible == nil || !l.implausible(s.ID, sl.start, sl.end)) {
 				inBand++
 			}
 			if sl.serious() {
