@@ -53,7 +53,7 @@ func (s Status) String() string {
 // Check is one line of the checklist.
 type Check struct {
 	// Name is a stable short identifier: config, mqtt, sensors, cameras,
-	// checkpoints, influx, clock, timezone, spool, buses, and for the alert
+	// checkpoints, influx, clock, timezone, spool, buses, camera-stills, and for the alert
 	// channels alerts, telegram-token, telegram, smtp-password, smtp,
 	// webhook-secret, webhook.
 	Name   string
@@ -240,6 +240,7 @@ func RunConfig(ctx context.Context, cfg *config.Config, opt Options, r *Report) 
 	r.add(checkTimezone(cfg, &opt))
 	r.add(checkSpool(cfg))
 	r.add(checkBuses(cfg, &opt))
+	r.add(checkStills(ctx, cfg, &opt))
 	for _, c := range checkAlerts(ctx, cfg, &opt) {
 		r.add(c)
 	}
