@@ -182,7 +182,7 @@ func (c *Centre) addDevice(sensorID, zone, kind, format string, tempOnly bool) {
 	switch {
 	case cycling(kind):
 		d.cyclePeriod = (20 + c.rng.Float64()*35) * 60 // 20–55 min
-		d.cycleAmp = 0.4 + c.rng.Float64()*0.5          // 0.8–1.8 °C peak to peak
+		d.cycleAmp = 0.4 + c.rng.Float64()*0.5         // 0.8–1.8 °C peak to peak
 		d.cyclePhase = c.rng.Float64()
 		d.spread = spread * 0.3 // the cycle is most of a fridge's variation
 	case kind != "boiler" && kind != "hot-water":
