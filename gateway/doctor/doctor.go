@@ -240,7 +240,9 @@ func RunConfig(ctx context.Context, cfg *config.Config, opt Options, r *Report) 
 	r.add(checkTimezone(cfg, &opt))
 	r.add(checkSpool(cfg))
 	r.add(checkBuses(cfg, &opt))
-	r.add(checkStills(ctx, cfg, &opt))
+	if len(cfg.Cameras) > 0 {
+		r.add(checkStills(ctx, cfg, &opt))
+	}
 	for _, c := range checkAlerts(ctx, cfg, &opt) {
 		r.add(c)
 	}
