@@ -16,11 +16,13 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/alert/alertcheck"
 	"github.com/saqshy/saqshy/gateway/camera"
+	"github.com/saqshy/saqshy/gateway/camera/sight"
 	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
+	"github.com/saqshy/saqshy/gateway/plausibility/plauscheck"
 	"github.com/saqshy/saqshy/gateway/readings"
 	"github.com/saqshy/saqshy/gateway/rounds"
 	"github.com/saqshy/saqshy/gateway/score"
@@ -45,6 +47,8 @@ type Options struct {
 	RegistryClient *http.Client
 
 	checks []check.Check // extra checks (tests of the check wiring)
+	// sightEvery: how often camera stills are judged (tests); 0 is the default.
+	sightEvery time.Duration
 }
 
 // Gateway is one centre's gateway.
@@ -66,6 +70,8 @@ type Gateway struct {
 	camera *camera.Check
 	alerts *alertcheck.Check
 	score  *score.Check
+	sight  *sight.Watcher
+	plaus  *plauscheck.Check
 
 	mu         sync.Mutex
 	spool      *spool.Spool

@@ -10,6 +10,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/alert"
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
 	"github.com/saqshy/saqshy/gateway/camera"
+	"github.com/saqshy/saqshy/gateway/camera/sight"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/rounds"
 	"github.com/saqshy/saqshy/gateway/score"
@@ -118,6 +119,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 	snap.Score = g.scoreSection()
 	snap.Cameras, snap.Coverage = g.cameraSections()
 	snap.Alerts = g.alertSection()
+	snap.Implausible = g.implausibleSection()
 	return snap
 }
 
@@ -265,9 +267,22 @@ func (g *Gateway) Cameras() camera.Snapshot {
 // status page; nil without cameras.
 func (g *Gateway) cameraSections() ([]status.Camera, []status.Coverage) {
 	snap := g.Cameras()
+	views := map[string]sight.Status{}
+	if g.sight != nil {
+		for _, v := range g.sight.Snapshot() {
+			views[v.Camera] = v
+		}
+	}
 	var cams []status.Camera
 	for _, c := range snap.Cameras {
-		cams = append(cams, status.Camera{ID: cmp.Or(c.Name, c.ID), Zones: c.Zones, State: c.State.String(), Reason: c.Reason, Since: c.Since})
+		sc := status.Camera{ID: cmp.Or(c.Name, c.ID), Zones: c.Zones, State: c.State.String(), Reason: c.Reason, Since: c.Since}
+		if v, ok := views[c.ID]; ok {
+			sc.View = v.State
+			if !v.Sees {
+				sc.ViewReason = v.Reason
+			}
+		}
+		cams = append(cams, sc)
 	}
 	var cov []status.Coverage
 	for _, k := range snap.Kinds {
@@ -278,4 +293,18 @@ func (g *Gateway) cameraSections() ([]status.Camera, []status.Coverage) {
 			Now: float64(k.CoveredNow) / float64(k.Zones), Today: k.Today.Ratio()})
 	}
 	return cams, cov
+}
+
+// implausibleSection lists the sensors held implausible, for the status page.
+func (g *Gateway) implausibleSection() []status.Implausible {
+	if g.plaus == nil {
+		return nil
+	}
+	var out []status.Implausible
+	for _, p := range g.plaus.Snapshot() {
+		if p.Implausible {
+			out = append(out, status.Implausible{Sensor: p.Sensor, Zone: p.Zone, Code: p.Code, Reason: p.Reason, Since: p.Since})
+		}
+	}
+	return out
 }

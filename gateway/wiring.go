@@ -10,7 +10,9 @@ import (
 	"github.com/saqshy/saqshy/gateway/alert/alertcheck"
 	"github.com/saqshy/saqshy/gateway/camera"
 	"github.com/saqshy/saqshy/gateway/camera/probe"
+	"github.com/saqshy/saqshy/gateway/camera/sight"
 	"github.com/saqshy/saqshy/gateway/check"
+	"github.com/saqshy/saqshy/gateway/plausibility/plauscheck"
 	"github.com/saqshy/saqshy/gateway/rounds"
 	"github.com/saqshy/saqshy/gateway/rules"
 	"github.com/saqshy/saqshy/gateway/score"
@@ -35,6 +37,14 @@ func (g *Gateway) wireChecks() error {
 		if p := probe.FromConfig(g.cfg, pub, g.log); p != nil {
 			g.checks = append(g.checks, p)
 		}
+		// Cameras covering required zones have their stills judged: a camera that
+		// does not see does not cover.
+		if g.sight = g.sightCheck(); g.sight != nil {
+			g.checks = append(g.checks, g.sight)
+		}
+	}
+	if g.plaus = plauscheck.New(g.cfg, g.conds, g.log.With("component", "plausibility")); g.plaus != nil {
+		g.checks = append(g.checks, g.plaus)
 	}
 	ac, err := alertcheck.New(g.cfg, alertcheck.Deps{
 		Conditions: g.conds, Publisher: pub, Health: gatewayHealth{g},
@@ -56,6 +66,9 @@ func (g *Gateway) wireChecks() error {
 	}
 	if g.rounds != nil {
 		in.Rounds = g.rounds
+	}
+	if g.plaus != nil {
+		in.Plausibility = g.plaus
 	}
 	// Response is judged only where somebody can answer: a centre without alert
 	// recipients has nothing configured for it.
@@ -120,6 +133,22 @@ func (g *Gateway) cameraCheck() *camera.Check {
 	return c
 }
 
+// sightCheck builds the still watcher of the cameras covering required zones with
+// a still URL (frigate_api, snapshot_url); nil when there are none.
+func (g *Gateway) sightCheck() *sight.Watcher {
+	targets := sight.Targets(g.cfg)
+	if len(targets) == 0 {
+		return nil
+	}
+	w, err := sight.New(sight.Options{Targets: targets, Conditions: g.conds, Coverage: g.camera, Clock: g.opt.Clock,
+		Every: g.opt.sightEvery, Logger: g.log.With("component", "camera_sight")})
+	if err != nil {
+		g.log.Error("camera stills not judged", "err", err)
+		return nil
+	}
+	return w
+}
+
 // publisher publishes on the gateway's MQTT connection, for checks that publish
 // (alerts, night summaries, camera probes, the score). It fails while the gateway
 // is not connected; the caller keeps what it must not lose and retries.
@@ -158,4 +187,8 @@ var (
 	_ check.Ticker    = (*score.Check)(nil)
 	_ check.Committer = (*score.Check)(nil)
 	_ check.Ticker    = (*health)(nil)
+	_ check.Runner    = (*sight.Watcher)(nil)
+	_ check.Ticker    = (*sight.Watcher)(nil)
+	_ check.Observer  = (*plauscheck.Check)(nil)
+	_ check.Ticker    = (*plauscheck.Check)(nil)
 )

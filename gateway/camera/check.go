@@ -419,6 +419,36 @@ func (c *Check) rejudge(now time.Time) {
 	}
 }
 
+// SetSight tells the check whether camera id's own stills show it sees its zones
+// (package camera/still); why is the verdict's state ("dark", "covered", "frozen",
+// "turned_away") when it does not. A camera that does not see does not cover its
+// zones, whatever its source says, until a still shows it sees again; its
+// `camera` point says reason view_<why>. The check raises no camera_offline for
+// it: the watcher raises camera_tampered. It returns the points of the change.
+func (c *Check) SetSight(id string, sees bool, why string, now time.Time, synced bool) ([]telemetry.Event, error) {
+	if !sees && why == "" {
+		return nil, fmt.Errorf("camera %s: a camera that does not see needs a reason", id)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var k *cam
+	for _, x := range c.cams {
+		if x.cfg.ID == id {
+			k = x
+		}
+	}
+	if k == nil {
+		return nil, fmt.Errorf("camera %q is not configured", id)
+	}
+	now = c.advance(now, synced)
+	if sees {
+		why = ""
+	}
+	k.blind = why
+	c.rejudge(now)
+	return c.takePending(), nil
+}
+
 // holds raises the conditions whose hold has passed.
 func (c *Check) holds(now time.Time) {
 	sev := func(since time.Time, cur telemetry.Severity) telemetry.Severity {
@@ -443,8 +473,8 @@ func (c *Check) holds(now time.Time) {
 		}
 	}
 	for _, k := range c.cams {
-		if k.health.Covers {
-			continue
+		if k.health.Covers || strings.HasPrefix(k.health.Reason, ReasonViewPrefix) {
+			continue // a camera that works but does not see: camera_tampered, raised by its watcher
 		}
 		since := k.offSince
 		if s := sev(since, telemetry.Severity(k.offSev)); s != 0 {

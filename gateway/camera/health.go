@@ -56,6 +56,10 @@ const (
 	ReasonPoorLink      = "connection_poor"     // connection_quality poor: covered
 	ReasonStorageLow    = "storage_low"         // recordings storage nearly full: covered
 	ReasonReported      = "reported"            // a generic source's value said so
+	// ReasonViewPrefix starts the reason of a camera whose stills show it does not
+	// see its zone: view_dark, view_covered, view_frozen, view_turned_away (see
+	// SetSight): not covered.
+	ReasonViewPrefix = "view_"
 )
 
 // Health is a camera's state as judged at one moment.

@@ -36,6 +36,10 @@ type cam struct {
 	report Report    // saqshy: the last report
 	heard  time.Time // when the last message was taken (generic, saqshy)
 
+	// blind is why the camera's own stills show it does not see ("dark",
+	// "covered", ...; see SetSight); "" while it sees or nobody looks.
+	blind string
+
 	// judged
 	health    Health
 	since     time.Time // when health last changed state
@@ -50,14 +54,22 @@ type cam struct {
 // judge returns the camera's health at now and the time at which it changes by
 // itself (a report going stale); zero when it does not.
 func (c *cam) judge(now time.Time) (Health, time.Time) {
+	var h Health
+	var exp time.Time
 	switch c.cfg.Source {
 	case config.CameraFrigate:
-		return c.judgeFrigate(now)
+		h, exp = c.judgeFrigate(now)
 	case config.CameraGeneric:
-		return c.judgeGeneric(now)
+		h, exp = c.judgeGeneric(now)
 	default:
-		return c.judgeSaqshy(now)
+		h, exp = c.judgeSaqshy(now)
 	}
+	// A camera that works but does not see (taped, blacked out, frozen, turned
+	// away) does not cover its zones.
+	if c.blind != "" && h.Covers {
+		h.State, h.Reason, h.Covers = Degraded, ReasonViewPrefix+c.blind, false
+	}
+	return h, exp
 }
 
 func (c *cam) judgeFrigate(now time.Time) (Health, time.Time) {

@@ -89,6 +89,19 @@ func (cam Camera) FrigateName() string {
 	return cam.ID
 }
 
+// StillURL returns where the gateway fetches the camera's still to check that it
+// sees: Frigate's latest frame when frigate_api is set, else the prober's
+// snapshot_url; "" when neither.
+func (cam Camera) StillURL() string {
+	if cam.Source == CameraFrigate && cam.FrigateAPI != "" {
+		return strings.TrimRight(cam.FrigateAPI, "/") + "/api/" + url.PathEscape(cam.FrigateName()) + "/latest.jpg"
+	}
+	if cam.Source == CameraSaqshy {
+		return cam.SnapshotURL
+	}
+	return ""
+}
+
 // Probed reports whether the gateway probes the camera itself.
 func (cam Camera) Probed() bool { return cam.RTSPURL != "" || cam.SnapshotURL != "" }
 
@@ -145,6 +158,7 @@ func (v *checker) cameraSource(i int, cam Camera) {
 	onlyFor("online", CameraGeneric, len(cam.Online) > 0)
 	onlyFor("min_fps", CameraFrigate, cam.MinFPS != 0)
 	onlyFor("stats_interval", CameraFrigate, cam.StatsInterval != 0)
+	onlyFor("frigate_api", CameraFrigate, cam.FrigateAPI != "")
 	onlyFor("rtsp_url", CameraSaqshy, cam.RTSPURL != "")
 	onlyFor("snapshot_url", CameraSaqshy, cam.SnapshotURL != "")
 	onlyFor("username", CameraSaqshy, cam.Username != "")
@@ -167,6 +181,9 @@ func (v *checker) cameraSource(i int, cam Camera) {
 		v.positive(p+".stats_interval", cam.StatsInterval)
 		if cam.Topic == "" {
 			v.errf(p+".topic", "empty: leave the key out for Frigate's default prefix %q", DefaultFrigatePrefix)
+		}
+		if cam.FrigateAPI != "" {
+			v.probeURL(p+".frigate_api", cam.FrigateAPI, []string{"http", "https"}, "http://127.0.0.1:5000")
 		}
 	case CameraGeneric:
 		if cam.Topic == "" {

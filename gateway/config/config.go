@@ -178,6 +178,12 @@ type Camera struct {
 	// StatsInterval (frigate) is Frigate's mqtt.stats_interval (default 60s). With
 	// no stats for 3 intervals every camera of that Frigate is unknown.
 	StatsInterval Duration `yaml:"stats_interval,omitempty"`
+	// FrigateAPI (frigate) is Frigate's HTTP API, e.g. "http://127.0.0.1:5000":
+	// when set, the gateway fetches the camera's latest frame
+	// (<frigate_api>/api/<name>/latest.jpg) every few minutes to check that it
+	// sees its zones (covered, blacked out, frozen, turned away). The frame is
+	// judged in memory and never stored or sent.
+	FrigateAPI string `yaml:"frigate_api,omitempty"`
 	// StaleAfter (generic, saqshy): with no message for this long the camera is
 	// unknown. Default for saqshy 3 × interval; for generic 0, never (event-driven
 	// bridges publish only on change).

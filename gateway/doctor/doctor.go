@@ -54,7 +54,7 @@ func (s Status) String() string {
 // Check is one line of the checklist.
 type Check struct {
 	// Name is a stable short identifier: config, mqtt, sensors, cameras,
-	// checkpoints, influx, clock, timezone, spool, buses, registry, and for the alert
+	// checkpoints, influx, clock, timezone, spool, buses, registry, camera-stills, and for the alert
 	// channels alerts, telegram-token, telegram, smtp-password, smtp,
 	// webhook-secret, webhook.
 	Name   string
@@ -245,6 +245,9 @@ func RunConfig(ctx context.Context, cfg *config.Config, opt Options, r *Report) 
 	r.add(checkSpool(cfg))
 	r.add(checkSecretFiles(cfg))
 	r.add(checkBuses(cfg, &opt))
+	if len(cfg.Cameras) > 0 {
+		r.add(checkStills(ctx, cfg, &opt))
+	}
 	for _, c := range checkAlerts(ctx, cfg, &opt) {
 		r.add(c)
 	}

@@ -39,6 +39,13 @@ type Response interface {
 	ResponseScore(from, to time.Time) (ratio float64, known bool)
 }
 
+// Plausibility is the implausible-sensor check as the score sees it.
+type Plausibility interface {
+	// Implausible reports whether the sensor was held implausible at any time in
+	// [from, to): its readings there do not count as in band.
+	Implausible(sensor string, from, to time.Time) bool
+}
+
 // Events lists the serious conditions that other checks hold.
 type Events interface {
 	// Serious returns the conditions that were open at any time in [from, to),
@@ -94,6 +101,8 @@ type Options struct {
 	Rounds   Rounds
 	Response Response
 	Events   Events
+	// Plausibility, when set, keeps an implausible sensor's time out of band.
+	Plausibility Plausibility
 
 	Publisher Publisher // nil: the live score is not published on MQTT
 	Logger    *slog.Logger
@@ -159,6 +168,9 @@ func New(opt Options) (*Check, error) {
 	}
 	c := &Check{opt: opt, log: opt.Logger, topic: "saqshy/" + opt.Centre + "/score", pubc: make(chan []byte, 1)}
 	c.ledger = newLedger(opt.Location, opt.Sensors)
+	if opt.Plausibility != nil {
+		c.ledger.implausible = opt.Plausibility.Implausible
+	}
 	if opt.StateFile != "" {
 		if err := c.load(); err != nil { // a file moved aside is logged by statefile
 			c.stateErr = err

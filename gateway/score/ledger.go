@@ -102,6 +102,8 @@ type ledger struct {
 	bands   []*Band  // the sensors' bands (SensorBand); nil: not scored for temperature
 	byID    map[string]int
 	days    map[string]*day
+	// implausible, when set, says a sensor's time does not count in band.
+	implausible func(sensor string, from, to time.Time) bool
 }
 
 func newLedger(loc *time.Location, sensors []Sensor) *ledger {
@@ -381,6 +383,9 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 			continue
 		}
 		in := l.inBandSpans(s, from, end, now)
+		if l.implausible != nil {
+			in = l.plausibleOnly(s, in)
+		}
 		z := zones[s.Zone]
 		if z == nil {
 			z = &zoneAcc{weight: b.Weight, spans: in}
@@ -434,6 +439,31 @@ func holdLimit(iv time.Duration) time.Duration { return iv + time.Duration(HoldS
 
 // span is a half-open stretch of time [a, b).
 type span struct{ a, b time.Time }
+
+// plausibleOnly cuts from in the time during which sensor s was held implausible
+// (its readings do not vary as its zone kind does), in steps of its interval: that
+// time is not in band, whatever the readings said.
+func (l *ledger) plausibleOnly(s Sensor, in []span) []span {
+	step := s.Interval
+	var out []span
+	for _, sp := range in {
+		for a := sp.a; a.Before(sp.b); {
+			b := sp.b
+			if step > 0 {
+				b = minTime(a.Add(step), sp.b)
+			}
+			if !l.implausible(s.ID, a, b) {
+				if n := len(out); n > 0 && out[n-1].b.Equal(a) {
+					out[n-1].b = b
+				} else {
+					out = append(out, span{a, b})
+				}
+			}
+			a = b
+		}
+	}
+	return out
+}
 
 // measure is the total length of spans that do not overlap.
 func measure(ss []span) (d time.Duration) {

@@ -29,6 +29,35 @@ type Device struct {
 	Offline bool
 
 	incident *Incident // incident.go: now and then warm
+
+	// Real variation (gateway/plausibility judges it): a compressor's cycle for
+	// fridges, freezers and cool rooms (a triangle of period cyclePeriod and
+	// half-height cycleAmp °C, phase cyclePhase), a daily swing for rooms.
+	cyclePeriod, cycleAmp, cyclePhase float64
+	diurnalAmp, diurnalPeak           float64
+}
+
+// cycling reports whether the zone kind is cooled by a compressor.
+func cycling(kind string) bool {
+	switch kind {
+	case "med-fridge", "food-fridge", "freezer", "cool-room":
+		return true
+	}
+	return false
+}
+
+// variation is the device's compressor cycle or daily swing at t, °C.
+func (d *Device) variation(t time.Time) float64 {
+	sec := float64(t.Unix())
+	if d.cyclePeriod > 0 {
+		ph := math.Mod(sec/d.cyclePeriod+d.cyclePhase, 1)
+		return d.cycleAmp * (2*math.Abs(2*ph-1) - 1)
+	}
+	if d.diurnalAmp > 0 {
+		h := math.Mod(sec/3600+5, 24) // Almaty local hour, near enough
+		return d.diurnalAmp * math.Sin((h-d.diurnalPeak+6)/24*2*math.Pi)
+	}
+	return 0
 }
 
 // Centre is a simulated centre: its config (without mqtt/influx/spool settings,
@@ -150,6 +179,16 @@ func (c *Centre) addDevice(sensorID, zone, kind, format string, tempOnly bool) {
 	center, spread := band(kind)
 	d := &Device{Sensor: s, Format: format, Kind: kind, center: center, spread: spread, TemperatureOnly: tempOnly}
 	d.temp = center + (c.rng.Float64()*2-1)*spread/2
+	switch {
+	case cycling(kind):
+		d.cyclePeriod = (20 + c.rng.Float64()*35) * 60 // 20–55 min
+		d.cycleAmp = 0.4 + c.rng.Float64()*0.5         // 0.8–1.8 °C peak to peak
+		d.cyclePhase = c.rng.Float64()
+		d.spread = spread * 0.3 // the cycle is most of a fridge's variation
+	case kind != "boiler" && kind != "hot-water":
+		d.diurnalAmp = 0.4 + c.rng.Float64()*0.8 // rooms warm by day
+		d.diurnalPeak = 14 + c.rng.Float64()*4
+	}
 	if hasHumidity(kind) {
 		d.hum = 40 + c.rng.Float64()*10
 	}
@@ -172,11 +211,12 @@ func (c *Centre) base(d *Device) string {
 	return d.Sensor.Topic
 }
 
-// reading advances the device's random walk and returns the new reading.
-func (c *Centre) reading(d *Device) Reading {
+// reading advances the device's random walk and returns the new reading at t: the
+// walk plus the device's compressor cycle or daily swing.
+func (c *Centre) reading(d *Device, t time.Time) Reading {
 	d.temp += (c.rng.Float64()*2 - 1) * d.spread * 0.1
 	d.temp += (d.center - d.temp) * 0.05 // pull back to the band
-	r := Reading{TemperatureC: math.Round(d.temp*100) / 100}
+	r := Reading{TemperatureC: math.Round((d.temp+d.variation(t))*100) / 100}
 	if d.TemperatureOnly {
 		return r
 	}
@@ -202,7 +242,7 @@ func (c *Centre) Tick(t time.Time) []Message {
 		if d.Offline {
 			continue
 		}
-		r := c.reading(d)
+		r := c.reading(d, t)
 		if d.incident != nil && d.incident.Active(t) {
 			r.TemperatureC = d.incident.temperature(t)
 		}

@@ -330,6 +330,11 @@ func (g *fleetGen) write(ctx context.Context) error {
 			temps[z] += (c + diurnal - temps[z]) * 0.3
 			temps[z] += g.rng.NormFloat64() * spread * 0.15
 			v := temps[z]
+			if cycling(zn.kind) { // the compressor's cycle: 25–46 min, ±0.6 °C
+				period := float64(25+3*z) * 60
+				ph := math.Mod(float64(t.Unix())/period, 1)
+				v += 0.6 * (2*math.Abs(2*ph-1) - 1)
+			}
 			// A poorly run centre's fridge warms now and then.
 			if zn.kind == "med-fridge" && g.rng.Float64() < (1-q)*0.02 {
 				v += 4 + g.rng.Float64()*3

@@ -117,6 +117,9 @@ var messages = map[string][3]string{
 	"registry_unrated_detail": {"индекс этого центра не входит в рейтинг (нет пакета реестра)", "бұл орталықтың индексі рейтингке кірмейді (тізілім пакеті жоқ)", "this centre's score is not rated (no registry bundle)"},
 	"registry_overridden":     {"%d местных настроек ослабляют реестр: действуют значения реестра", "%d жергілікті баптау тізілімді әлсіретеді: тізілім мәндері қолданылады", "%d local setting(s) weaken the registry: its values apply"},
 	"registry_pending":        {"v%d установлен, действует после перезапуска", "v%d орнатылды, қайта іске қосқаннан кейін күшіне енеді", "v%d installed, takes effect at the next restart"},
+	"camera_blind":            {"не видит зону: %s", "аймақты көрмейді: %s", "does not see its zone: %s"},
+	"implausible_title":       {"Недостоверные датчики", "Сенімсіз датчиктер", "Implausible sensors"},
+	"implausible_note":        {"Показания этих датчиков не меняются так, как в зоне такого типа; они не повышают оценку безопасности.", "Бұл датчиктердің көрсеткіштері осы түрдегі аймақтағыдай өзгермейді; олар қауіпсіздік бағасын көтермейді.", "These sensors' readings do not vary the way their zone kind's do; they do not raise the safety score."},
 }
 
 // tr is one language's translator.
@@ -234,13 +237,16 @@ var names = map[string][3]string{
 	"gateway": {"шлюз", "шлюз", "gateway"},
 	"rounds":  {"ночные обходы", "түнгі аралаулар", "night rounds"},
 	// Failed reads of a wired probe (localsensor.Reason).
-	"crc":            {"ошибка контрольной суммы", "бақылау сомасының қатесі", "checksum mismatch"},
-	"power_on_value": {"датчик перезапустился (85 °C)", "датчик қайта қосылды (85 °C)", "probe restarted (85 °C)"},
-	"disconnected":   {"датчик не отвечает", "датчик жауап бермейді", "probe not answering"},
-	"wrong_chip":     {"не тот датчик", "басқа датчик", "unexpected chip"},
-	"bus_error":      {"ошибка шины", "шина қатесі", "bus error"},
-	"bad_data":       {"неверные данные", "қате деректер", "invalid data"},
-	"read_error":     {"ошибка чтения", "оқу қатесі", "read error"},
+	"crc":                  {"ошибка контрольной суммы", "бақылау сомасының қатесі", "checksum mismatch"},
+	"power_on_value":       {"датчик перезапустился (85 °C)", "датчик қайта қосылды (85 °C)", "probe restarted (85 °C)"},
+	"disconnected":         {"датчик не отвечает", "датчик жауап бермейді", "probe not answering"},
+	"wrong_chip":           {"не тот датчик", "басқа датчик", "unexpected chip"},
+	"bus_error":            {"ошибка шины", "шина қатесі", "bus error"},
+	"bad_data":             {"неверные данные", "қате деректер", "invalid data"},
+	"read_error":           {"ошибка чтения", "оқу қатесі", "read error"},
+	"no_compressor_cycles": {"нет циклов компрессора", "компрессор циклдары жоқ", "no compressor cycles"},
+	"flat":                 {"показания неподвижны весь день", "көрсеткіштер күні бойы өзгермейді", "flat all day"},
+	"tracks_other_sensor":  {"повторяет другой датчик", "басқа датчикті қайталайды", "tracks another sensor"},
 	// Camera reasons.
 	"no_report":           {"нет данных", "дерек жоқ", "no report yet"},
 	"stale":               {"данные устарели", "деректер ескірген", "reports stopped"},
@@ -257,6 +263,10 @@ var names = map[string][3]string{
 	"connection_poor":     {"плохая связь", "байланыс нашар", "poor connection"},
 	"storage_low":         {"мало места для записи", "жазбаға орын аз", "recording storage low"},
 	"reported":            {"по данным источника", "дереккөз бойынша", "as reported"},
+	"view_dark":           {"затемнена", "қараңғыланған", "blacked out"},
+	"view_covered":        {"закрыта", "жабылған", "covered"},
+	"view_frozen":         {"изображение застыло", "сурет қатып қалған", "frozen picture"},
+	"view_turned_away":    {"отвёрнута", "бұрылған", "turned away"},
 
 	"scald":              {"горячая вода выше 46 °C", "ыстық су 46 °C-тан жоғары", "hot water above 46 °C"},
 	"med_fridge_freeze":  {"лекарства замерзали (≤ 0 °C)", "дәрілер тоңып қалды (≤ 0 °C)", "medicine fridge at or below 0 °C"},

@@ -50,7 +50,10 @@ type Snapshot struct {
 	Coverage []Coverage `json:",omitempty"`
 	Rounds   *Rounds    `json:",omitempty"`
 	Alerts   []Alert    `json:",omitempty"`
-	Score    *Score     `json:",omitempty"`
+	// Implausible lists the sensors whose readings do not vary the way their zone
+	// kind's do (they do not raise the score while listed).
+	Implausible []Implausible `json:",omitempty"`
+	Score       *Score        `json:",omitempty"`
 
 	// Registry is the ministry registry the centre runs under; Version 0: unrated.
 	Registry Registry
@@ -150,6 +153,19 @@ type Camera struct {
 	State  string // one of CameraHealthy, CameraDegraded, CameraOffline, CameraUnknown
 	Reason string // why, for people: "fps 0.5 below 2", "no stats for 3m"
 	Since  time.Time
+	// View is the verdict of the camera's last judged still ("ok", "learning",
+	// "dark", "covered", "frozen", "turned_away"); "" when its stills are not
+	// judged. ViewReason says why it does not see.
+	View       string `json:",omitempty"`
+	ViewReason string `json:",omitempty"`
+}
+
+// Implausible is a sensor held implausible.
+type Implausible struct {
+	Sensor, Zone string
+	Code         string // no_compressor_cycles, flat, tracks_other_sensor
+	Reason       string // the measures, in English
+	Since        time.Time
 }
 
 // Coverage is camera coverage of one zone kind, from the camera capability.

@@ -67,25 +67,26 @@ var levelRank = map[string]int{"": 0, "none": 0, "ok": 1, "warn": 2, "crit": 3}
 
 // view is what the templates render: the snapshot in the reader's language.
 type view struct {
-	T          tr
-	Lang       string
-	Langs      []langLink
-	Snap       Snapshot
-	Open       bool   // no password: the page says so
-	LoggedIn   bool   // a sign-out button
-	CSRF       string // for the forms
-	CanAck     bool
-	Updated    string
-	Uptime     string
-	Cards      []card
-	Zones      []zoneView
-	Conditions []condView
-	Alerts     []alertView
-	Cameras    []cameraView
-	Coverage   []coverageView
-	Rounds     *roundsView
-	Score      *scoreView
-	Error      string // on the login page
+	T           tr
+	Lang        string
+	Langs       []langLink
+	Snap        Snapshot
+	Open        bool   // no password: the page says so
+	LoggedIn    bool   // a sign-out button
+	CSRF        string // for the forms
+	CanAck      bool
+	Updated     string
+	Uptime      string
+	Cards       []card
+	Zones       []zoneView
+	Conditions  []condView
+	Alerts      []alertView
+	Cameras     []cameraView
+	Implausible []implausibleView
+	Coverage    []coverageView
+	Rounds      *roundsView
+	Score       *scoreView
+	Error       string // on the login page
 }
 
 type langLink struct {
@@ -126,6 +127,11 @@ type alertView struct {
 type cameraView struct {
 	ID, Zones, State, StateClass, Reason string
 	ZoneIDs, ReasonRaw                   string // for technicians (title)
+	View, ViewReason                     string // a tampered camera's verdict and why
+}
+
+type implausibleView struct {
+	Sensor, Zone, Code, Reason, Since string
 }
 
 type coverageView struct {
@@ -358,8 +364,16 @@ func buildView(s Snapshot, lang string) *view {
 		for i, z := range c.Zones {
 			zs[i] = zoneName(z)
 		}
-		v.Cameras = append(v.Cameras, cameraView{ID: c.ID, Zones: strings.Join(zs, ", "), ZoneIDs: strings.Join(c.Zones, ", "),
-			State: t.T(st), StateClass: cls, Reason: t.reason("", c.Reason), ReasonRaw: c.Reason})
+		cv := cameraView{ID: c.ID, Zones: strings.Join(zs, ", "), ZoneIDs: strings.Join(c.Zones, ", "),
+			State: t.T(st), StateClass: cls, Reason: t.reason("", c.Reason), ReasonRaw: c.Reason}
+		if c.View != "" && c.View != "ok" && c.View != "learning" {
+			cv.View, cv.ViewReason, cv.StateClass = t.T("camera_blind", t.name("view_"+c.View)), c.ViewReason, "crit"
+		}
+		v.Cameras = append(v.Cameras, cv)
+	}
+	for _, p := range s.Implausible {
+		v.Implausible = append(v.Implausible, implausibleView{Sensor: p.Sensor, Zone: zoneName(p.Zone), Code: t.name(p.Code), Reason: p.Reason,
+			Since: t.T("since", p.Since.In(now.Location()).Format("02.01 15:04"))})
 	}
 	for _, c := range s.Coverage {
 		v.Coverage = append(v.Coverage, coverageView{Kind: t.name(c.ZoneKind), Now: pct(c.Now), Today: pct(c.Today),

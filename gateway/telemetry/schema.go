@@ -18,6 +18,7 @@ const (
 	MeasurementRoundNight  = "round_night"
 	MeasurementCoverage    = "coverage"
 	MeasurementCamera      = "camera"
+	MeasurementCameraView  = "camera_view" // a still's verdict and measures, never the still
 	MeasurementSafetyScore = "safety_score"
 )
 
@@ -88,6 +89,15 @@ var Schema = map[string]map[string]FieldKind{
 		"reason":    StringField,
 		"fps":       FloatField,
 		"recording": BoolField,
+	},
+	MeasurementCameraView: {
+		"sees":       BoolField,
+		"state":      StringField,
+		"reason":     StringField,
+		"brightness": FloatField,
+		"detail":     FloatField,
+		"change":     FloatField,
+		"corr":       FloatField,
 	},
 	MeasurementSafetyScore: {
 		"total":           FloatField,

@@ -327,45 +327,59 @@ func authenticator(challenges []string, uri, user, pass string, nc *int) (func(m
 // Snapshot GETs rawURL, answering a 401 with digest (preferred) or basic
 // credentials, and checks that the answer is a non-empty image.
 func Snapshot(ctx context.Context, client *http.Client, rawURL, user, pass string) error {
+	body, err := Get(ctx, client, rawURL, user, pass, 16<<20)
+	switch {
+	case err != nil:
+		return err
+	case len(body) == 0:
+		return fmt.Errorf("snapshot: empty image")
+	case !strings.HasPrefix(http.DetectContentType(body), "image/"):
+		return fmt.Errorf("snapshot: not an image (%s)", http.DetectContentType(body))
+	}
+	return nil
+}
+
+// Get GETs rawURL, answering a 401 with digest (preferred) or basic credentials,
+// and returns at most max bytes of the body (the camera still watcher's fetch;
+// errors start "snapshot:").
+func Get(ctx context.Context, client *http.Client, rawURL, user, pass string, max int64) ([]byte, error) {
 	var auth func(string) (string, error)
 	var nc int
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return fmt.Errorf("snapshot: %w", err)
+			return nil, fmt.Errorf("snapshot: %w", err)
 		}
 		if auth != nil {
 			a, err := auth(http.MethodGet)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			req.Header.Set("Authorization", a)
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return fmt.Errorf("snapshot: %w", err)
+			return nil, fmt.Errorf("snapshot: %w", err)
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 		resp.Body.Close()
 		switch {
 		case err != nil:
-			return fmt.Errorf("snapshot: %w", err)
+			return nil, fmt.Errorf("snapshot: %w", err)
 		case resp.StatusCode == http.StatusUnauthorized && (attempt > 0 || auth != nil):
-			return fmt.Errorf("snapshot: %w: wrong credentials", ErrUnauthorized)
+			return nil, fmt.Errorf("snapshot: %w: wrong credentials", ErrUnauthorized)
 		case resp.StatusCode == http.StatusUnauthorized && user == "":
-			return fmt.Errorf("snapshot: %w: the camera wants credentials (username, password_file)", ErrUnauthorized)
+			return nil, fmt.Errorf("snapshot: %w: the camera wants credentials (username, password_file)", ErrUnauthorized)
 		case resp.StatusCode == http.StatusUnauthorized:
 			if auth, err = authenticator(resp.Header.Values("Www-Authenticate"), req.URL.RequestURI(), user, pass, &nc); err != nil {
-				return fmt.Errorf("snapshot: %w", err)
+				return nil, fmt.Errorf("snapshot: %w", err)
 			}
 			continue
 		case resp.StatusCode != http.StatusOK:
-			return fmt.Errorf("snapshot: %w", &StatusError{Code: resp.StatusCode, Status: http.StatusText(resp.StatusCode)})
-		case len(body) == 0:
-			return fmt.Errorf("snapshot: empty image")
-		case !strings.HasPrefix(http.DetectContentType(body), "image/"):
-			return fmt.Errorf("snapshot: not an image (%s)", http.DetectContentType(body))
+			return nil, fmt.Errorf("snapshot: %w", &StatusError{Code: resp.StatusCode, Status: http.StatusText(resp.StatusCode)})
+		case int64(len(body)) > max:
+			return nil, fmt.Errorf("snapshot: more than the limit of %d bytes", max)
 		}
-		return nil
+		return body, nil
 	}
 }

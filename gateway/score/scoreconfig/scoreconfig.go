@@ -18,12 +18,14 @@ const stateFile = "score-state.json"
 // Inputs are the score's components that come from the other checks. A component
 // the centre configures nothing for stays nil: not applicable.
 type Inputs struct {
-	Coverage  score.Coverage // the camera check, with cameras
-	Rounds    score.Rounds   // the night-round check, with checkpoints
-	Response  score.Response // the alert engine, with recipients
-	Events    score.Events   // the serious events that cap the score
-	Publisher score.Publisher
-	Logger    *slog.Logger
+	Coverage score.Coverage // the camera check, with cameras
+	Rounds   score.Rounds   // the night-round check, with checkpoints
+	Response score.Response // the alert engine, with recipients
+	Events   score.Events   // the serious events that cap the score
+	// Plausibility: the implausible-sensor check, whose sensors' time is not in band.
+	Plausibility score.Plausibility
+	Publisher    score.Publisher
+	Logger       *slog.Logger
 }
 
 // New builds the safety-score check of cfg.
@@ -53,6 +55,7 @@ func New(cfg *config.Config, in Inputs) (*score.Check, error) {
 		Coverage:       in.Coverage,
 		Rounds:         in.Rounds,
 		Response:       in.Response,
+		Plausibility:   in.Plausibility,
 	})
 }
 
