@@ -20,7 +20,6 @@ import (
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/registry"
-	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
 // TestRegistryEndToEnd: a gateway with a ministry bundle in force and a dishonest
@@ -122,13 +121,15 @@ func TestRegistryEndToEnd(t *testing.T) {
 		return true
 	})
 	num := func(i int) float64 { f, _ := row[i].(json.Number).Float64(); return f }
-	fridgeW, livingW := kindWeight(t, "med-fridge"), kindWeight(t, "living")
 	// As the registry says: the room is living, 17 °C is out of its band; the
-	// fridge is due every 5 minutes and reported (in band) every 30, so 1 slot in
-	// 6 is in band. (The dishonest config gives temperature 1 — an office has no
+	// fridge is due every 5 minutes but reports every 30, so under the time-weighted
+	// rule (a reading is held only until a next one that comes within its
+	// interval) none of its readings holds: no time in band, and no slot with data.
+	// The room reports every slot; its last reading of the day is not confirmed by
+	// a next one. (The dishonest config gives temperature 1 — an office has no
 	// band, the fridge's one 24 h slot is in band — and availability 1.)
-	wantTemp := fridgeW * (6.0 / 36) / (fridgeW + livingW)
-	wantAvail := (6.0/36 + 1) / 2 // fridge: 1 slot of 6 per half hour; room: every slot
+	wantTemp := 0.0
+	wantAvail := (0 + 47.0/48) / 2
 	if math.Abs(num(1)-wantTemp) > 1e-9 || math.Abs(num(2)-wantAvail) > 1e-9 {
 		t.Errorf("day point temperature %v availability %v; the registry's config gives %v %v", row[1], row[2], wantTemp, wantAvail)
 	}
@@ -146,14 +147,6 @@ func TestRegistryEndToEnd(t *testing.T) {
 		}
 		return true
 	})
-}
-
-func kindWeight(t *testing.T, kind string) float64 {
-	k, ok := zonekind.Lookup(kind)
-	if !ok || k.Weight == 0 {
-		t.Fatalf("zone kind %s: no weight", kind)
-	}
-	return k.Weight
 }
 
 // demoKey is the repository's DEMO ministry key.
