@@ -13,7 +13,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor fuzz build release demo clean screenshots
+.PHONY: all test tools mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor fuzz soak build release demo clean screenshots
 
 all: build
 
@@ -119,6 +119,17 @@ BENCH_DATA ?=
 bench-monitor: tools
 	SAQSHY_BENCH_CENTRES=$(CENTRES) SAQSHY_BENCH_STEP=$(STEP) SAQSHY_BENCH_DAYS=$(DAYS) SAQSHY_BENCH_DATA=$(BENCH_DATA) \
 		go test -run='^$$' -bench=Scale -benchtime=5x -count=1 -timeout 120m -v ./gateway/central/monitor | tee bench-monitor.txt
+
+## soak: the zero-loss soak test of issue 18 (not part of `make test`): SOAK (default
+## 30m, the acceptance run) of broker SIGKILLs, InfluxDB hung behind a stalling proxy
+## and SIGSTOPped, gateway SIGKILLs and a full spool disk (a tmpfs: run as root) while
+## a simulated centre publishes; every acknowledged reading must land. SOAK_HOLD is
+## how long each fault lasts (default 8s). Figures in docs/BENCHMARKS.md.
+SOAK ?= 30m
+SOAK_HOLD ?= 8s
+soak: tools
+	go vet -tags soak ./gateway/
+	SAQSHY_SOAK=$(SOAK) SAQSHY_SOAK_HOLD=$(SOAK_HOLD) go test -tags soak -run '^TestSoak$$' -v -count=1 -timeout 0 ./gateway/ | tee soak.txt
 
 ## fuzz: a short run of every fuzz target
 FUZZTIME ?= 20s
