@@ -209,7 +209,12 @@ func (s *soakCentre) ackedSet() (map[string]map[int64]bool, int) {
 	defer s.mu.Unlock()
 	out, n := map[string]map[int64]bool{}, 0
 	for _, p := range s.toks {
-		if p.tok.WaitTimeout(0) && p.tok.Error() == nil {
+		select {
+		case <-p.tok.Done():
+		default:
+			continue // still unacknowledged
+		}
+		if p.tok.Error() == nil {
 			if out[p.sensor] == nil {
 				out[p.sensor] = map[int64]bool{}
 			}
