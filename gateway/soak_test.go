@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -315,6 +317,32 @@ func fillDisk(dir string) error {
 	}
 }
 
+// gatewayMetrics reads the gateway's /metrics (unlabelled series only); nil when it
+// does not answer.
+func gatewayMetrics(url string) map[string]float64 {
+	cl := http.Client{Timeout: 2 * time.Second}
+	resp, err := cl.Get(url)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
+}
+
 // landedCount is the number of climate points in InfluxDB, or -1 when it does not
 // answer within 3 s (it may be stopped).
 func landedCount(in *testenv.Influx) int64 {
@@ -394,6 +422,8 @@ func TestSoak(t *testing.T) {
 	e.configure(t, c, filepath.Join(mnt, "spool"))
 	c.Config.Influx.URL = proxy.URL()
 	c.Config.Influx.Timeout = config.Duration(2 * time.Second)
+	c.Config.Status.Listen = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	metricsURL := "http://" + c.Config.Status.Listen + "/metrics"
 	cfgPath := filepath.Join(t.TempDir(), "centre.yaml")
 	b, err := yaml.Marshal(c.Config)
 	if err != nil {
@@ -425,11 +455,16 @@ func TestSoak(t *testing.T) {
 	pubDone := make(chan struct{})
 	go func() { centre.run(ctx); close(pubDone) }()
 
-	faults := []struct {
+	// Each fault names what the gateway's /metrics show while it lasts, so a fault
+	// that does not bite (a test that cannot fail) is caught.
+	type fault struct {
 		name string
+		bit  func(m map[string]float64) bool
 		run  func() error
-	}{
-		{"broker SIGKILL", func() error {
+	}
+	influxFailing := func(m map[string]float64) bool { return m["saqshy_influx_failing"] == 1 }
+	faults := []fault{
+		{"broker SIGKILL", func(m map[string]float64) bool { return m["saqshy_mqtt_connected"] == 0 }, func() error {
 			// Mosquitto saves its store every second (autosave_interval 1): a PUBACK it
 			// sent less than a second before a SIGKILL is the broker's loss, not the
 			// gateway's. The centre pauses 2 s first, so every acknowledged reading is on
@@ -442,21 +477,21 @@ func TestSoak(t *testing.T) {
 			e.mq.Start()
 			return nil
 		}},
-		{"InfluxDB hangs (proxy stalls)", func() error {
+		{"InfluxDB hangs (proxy stalls)", influxFailing, func() error {
 			proxy.setStalled(true)
 			time.Sleep(hold)
 			proxy.setStalled(false)
 			return nil
 		}},
-		{"influxd SIGSTOP", func() error {
+		{"influxd SIGSTOP", influxFailing, func() error {
 			if err := e.in.Signal(syscall.SIGSTOP); err != nil {
 				return err
 			}
 			time.Sleep(hold)
 			return e.in.Signal(syscall.SIGCONT)
 		}},
-		{"gateway SIGKILL", gw.kill},
-		{"spool disk full", func() error {
+		{"gateway SIGKILL", nil, gw.kill},
+		{"spool disk full", func(m map[string]float64) bool { return m["saqshy_spool_write_failing"] == 1 }, func() error {
 			if err := fillDisk(mnt); err != nil {
 				return fmt.Errorf("filling the spool's disk: %w", err)
 			}
@@ -484,9 +519,54 @@ func TestSoak(t *testing.T) {
 			}
 		}
 	}()
+	// The sampler reads /metrics twice a second: whether the current fault bit, and
+	// any reading dropped, lost, damaged or dead-lettered.
+	var (
+		smu      sync.Mutex
+		current  = -1
+		bitNow   bool
+		ran, bit = make([]int, len(faults)), make([]int, len(faults))
+		losses   = map[string]float64{}
+	)
+	stopSampler := make(chan struct{})
+	samplerDone := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		for {
+			select {
+			case <-stopSampler:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			m := gatewayMetrics(metricsURL)
+			if m == nil {
+				continue
+			}
+			smu.Lock()
+			if current >= 0 && faults[current].bit != nil && faults[current].bit(m) {
+				bitNow = true
+			}
+			for _, k := range []string{"saqshy_spool_dropped_total", "saqshy_spool_lost_total", "saqshy_spool_corrupt_total", "saqshy_influx_deadlettered_total"} {
+				losses[k] = max(losses[k], m[k])
+			}
+			smu.Unlock()
+		}
+	}()
 	for i := 0; time.Since(start) < d; i++ {
-		f := faults[i%len(faults)]
-		if err := f.run(); err != nil {
+		fi := i % len(faults)
+		f := faults[fi]
+		smu.Lock()
+		current, bitNow = fi, false
+		smu.Unlock()
+		err := f.run()
+		smu.Lock()
+		ran[fi]++
+		if bitNow || f.bit == nil {
+			bit[fi]++
+		}
+		current = -1
+		smu.Unlock()
+		if err != nil {
 			close(stopProgress)
 			cancel()
 			t.Fatalf("fault %q: %v", f.name, err)
@@ -506,6 +586,12 @@ func TestSoak(t *testing.T) {
 	<-pubDone
 	close(stopProgress)
 	progress()
+	for fi, f := range faults {
+		t.Logf("fault %-30q ran %d times, seen in the gateway's /metrics %d times", f.name, ran[fi], bit[fi])
+		if ran[fi] > 0 && bit[fi] == 0 {
+			t.Errorf("fault %q never showed in the gateway's /metrics: it tested nothing", f.name)
+		}
+	}
 
 	// Drain: every acknowledged reading must land.
 	acked, nAcked := centre.ackedSet()
@@ -530,8 +616,15 @@ func TestSoak(t *testing.T) {
 			}
 		}
 	}
+	close(stopSampler)
+	<-samplerDone
 	if err := gw.alive(); err != nil {
 		t.Error(err)
+	}
+	for k, v := range losses {
+		if v != 0 {
+			t.Errorf("%s reached %v", k, v)
+		}
 	}
 	centre.mu.Lock()
 	published := centre.published

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,8 +27,25 @@ const maxFuzzConfig = 8 << 10
 // same keys and values, under maxFuzzConfig) and the bad configs of testdata. A real
 // centre's config (firmware-config/centres, 14 KiB without comments: many sensors of
 // the same shape) is over the cap; its unit test parses it.
+//
+// Each other top-level section of the example is also a seed of its own, after the
+// centre and zones sections: small valid configs, which the fuzzer mutates many times
+// faster than the whole example.
 func parseSeeds() [][]byte {
-	seeds := [][]byte{stripComments(Example())}
+	example := stripComments(Example())
+	seeds := [][]byte{example}
+	var base []byte
+	sections := splitSections(example)
+	for _, sec := range sections {
+		if bytes.HasPrefix(sec, []byte("centre:")) || bytes.HasPrefix(sec, []byte("zones:")) {
+			base = append(base, sec...)
+		}
+	}
+	for _, sec := range sections {
+		if !bytes.HasPrefix(sec, []byte("centre:")) && !bytes.HasPrefix(sec, []byte("zones:")) {
+			seeds = append(seeds, append(slices.Clip(base), sec...))
+		}
+	}
 	bad, _ := filepath.Glob("testdata/bad/*.yaml")
 	for _, file := range bad {
 		if data, err := os.ReadFile(file); err == nil {
@@ -73,6 +92,21 @@ func fuzzParse(t testing.TB, data []byte) {
 	}
 }
 
+// splitSections splits a config at its top-level keys.
+func splitSections(b []byte) [][]byte {
+	var out [][]byte
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if l == "" {
+			continue
+		}
+		if len(out) == 0 || (l[0] != ' ' && l[0] != '-') {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], l...)
+	}
+	return out
+}
+
 // stripComments drops comment lines, blank lines and trailing " # " comments.
 func stripComments(b []byte) []byte {
 	var out []string
@@ -88,12 +122,18 @@ func stripComments(b []byte) []byte {
 	return []byte(strings.Join(out, "\n") + "\n")
 }
 
-// TestFuzzSeedsValid: the stripped example still parses, so the fuzzer starts from a
-// valid config, and no seed is over the cap.
+// TestFuzzSeedsValid: the stripped example and its sections still parse, so the
+// fuzzer starts from valid configs, and no seed is over the cap.
 func TestFuzzSeedsValid(t *testing.T) {
 	seeds := parseSeeds()
-	if _, err := Parse("seed.yaml", seeds[0]); err != nil {
-		t.Errorf("the example without comments: %v", err)
+	n := len(splitSections(stripComments(Example()))) - 1 // the whole, and all but centre and zones
+	if n < 10 {
+		t.Fatalf("the example splits into %d sections", n)
+	}
+	for i, data := range seeds[:n] {
+		if _, err := Parse("seed.yaml", data); err != nil {
+			t.Errorf("seed %d (the example without comments, or a section of it): %v\n%s", i, err, data)
+		}
 	}
 	for i, data := range seeds {
 		if len(data) > maxFuzzConfig {
