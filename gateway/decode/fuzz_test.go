@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -44,11 +46,14 @@ func fuzzSource(f *testing.F, source string, seeds []rejectCase) {
 			f.Add(c.topic, []byte(c.payload))
 		}
 	}
-	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
-		samples, err := dec(topic, payload)
-		checkInvariants(t, source, topic, payload, samples, err)
-		checkPure(t, dec, topic, payload)
-	})
+	f.Fuzz(func(t *testing.T, topic string, payload []byte) { fuzzDecode(t, dec, source, topic, payload) })
+}
+
+// fuzzDecode is the body of the decoders' fuzz targets, shared with BenchmarkFuzzBodies.
+func fuzzDecode(t testing.TB, dec Func, source, topic string, payload []byte) {
+	samples, err := dec(topic, payload)
+	checkInvariants(t, source, topic, payload, samples, err)
+	checkPure(t, dec, topic, payload)
 }
 
 func FuzzBLE(f *testing.F) {
@@ -64,20 +69,56 @@ func FuzzParseDiscovery(f *testing.F) {
 	for _, c := range corpusSeeds(f, "homeassistant") {
 		f.Add(c.topic, []byte(c.payload))
 	}
-	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
-		d, err := ParseDiscovery(topic, payload)
-		if err != nil {
-			if r := telemetry.Reason(err); !knownReasons[r] || r == reasonIgnored {
-				t.Fatalf("reason %q for %v", r, err)
+	f.Fuzz(func(t *testing.T, topic string, payload []byte) { fuzzDiscovery(t, topic, payload) })
+}
+
+// fuzzDiscovery is FuzzParseDiscovery's body, shared with BenchmarkFuzzBodies.
+func fuzzDiscovery(t testing.TB, topic string, payload []byte) {
+	d, err := ParseDiscovery(topic, payload)
+	if err != nil {
+		if r := telemetry.Reason(err); !knownReasons[r] || r == reasonIgnored {
+			t.Fatalf("reason %q for %v", r, err)
+		}
+		return
+	}
+	if d.StateTopic == "" {
+		t.Fatalf("no state topic in %+v", d)
+	}
+	d2, err2 := ParseDiscovery(topic, payload)
+	if err2 != nil || d2 != d {
+		t.Fatalf("two parses disagree: %+v / %+v, %v", d, d2, err2)
+	}
+}
+
+// BenchmarkFuzzBodies times the fuzz targets' bodies over their seed corpora: one op
+// is one input. A slow body (per-input setup) is why a fuzz target stalls under load.
+func BenchmarkFuzzBodies(b *testing.B) {
+	sources := map[string][]rejectCase{
+		"zigbee2mqtt": seeds(zigbee2mqttDecodeCases(), zigbee2mqttRejectCases()),
+		"tasmota":     seeds(tasmotaDecodeCases(), tasmotaRejectCases()),
+		"esphome":     seeds(esphomeDecodeCases(), esphomeRejectCases()),
+		"shelly":      seeds(shellyDecodeCases(), shellyRejectCases()),
+		"saqshy":      seeds(saqshyDecodeCases(), saqshyRejectCases()),
+		"ble":         corpusSeeds(b, "ble"),
+		"chirpstack":  corpusSeeds(b, "chirpstack"),
+	}
+	for _, source := range slices.Sorted(maps.Keys(sources)) {
+		dec := mustNew(b, source)
+		cases := slices.DeleteFunc(sources[source], func(c rejectCase) bool { return len(c.payload) > telemetry.MaxPayload })
+		b.Run(source, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				c := cases[i%len(cases)]
+				fuzzDecode(b, dec, source, c.topic, []byte(c.payload))
 			}
-			return
-		}
-		if d.StateTopic == "" {
-			t.Fatalf("no state topic in %+v", d)
-		}
-		d2, err2 := ParseDiscovery(topic, payload)
-		if err2 != nil || d2 != d {
-			t.Fatalf("two parses disagree: %+v / %+v, %v", d, d2, err2)
+		})
+	}
+	disc := corpusSeeds(b, "homeassistant")
+	b.Run("discovery", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			c := disc[i%len(disc)]
+			fuzzDiscovery(b, c.topic, []byte(c.payload))
 		}
 	})
 }

@@ -131,7 +131,7 @@ var knownReasons = map[string]bool{
 
 // checkInvariants asserts the contract of Func on one result; the fuzz targets call
 // it too.
-func checkInvariants(t *testing.T, source, topic string, payload []byte, samples []telemetry.Sample, err error) {
+func checkInvariants(t testing.TB, source, topic string, payload []byte, samples []telemetry.Sample, err error) {
 	t.Helper()
 	if p := telemetry.AsPartial(err); p != nil {
 		if len(samples) == 0 || len(p.Bad) == 0 {
@@ -215,7 +215,7 @@ func checkInvariants(t *testing.T, source, topic string, payload []byte, samples
 
 // checkPure decodes the message twice, scribbling over the first payload after the
 // first call: both results must agree (no state, no aliasing of the payload).
-func checkPure(t *testing.T, dec Func, topic string, payload []byte) {
+func checkPure(t testing.TB, dec Func, topic string, payload []byte) {
 	t.Helper()
 	p := bytes.Clone(payload)
 	first, err1 := dec(topic, p)

@@ -51,7 +51,7 @@ func readCursor(dir string) (uint64, error) {
 
 // writeCursor durably replaces the cursor file in dir: write a temporary file, fsync
 // it, rename it over the cursor file, fsync the directory.
-func writeCursor(dir string, dirf *os.File, seq uint64) error {
+func writeCursor(dir string, dirf *os.File, seq uint64, sync func(*os.File) error) error {
 	tmp := filepath.Join(dir, cursorTemp)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
@@ -59,7 +59,7 @@ func writeCursor(dir string, dirf *os.File, seq uint64) error {
 	}
 	_, err = f.Write(encodeCursor(seq))
 	if err == nil {
-		err = f.Sync()
+		err = sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -71,7 +71,7 @@ func writeCursor(dir string, dirf *os.File, seq uint64) error {
 			// file exists (Open makes sure of it) and overwriting its 16 bytes in place
 			// needs no new block. A write torn by a power cut fails the CRC and makes
 			// delivery start again at the oldest record: records twice, never lost.
-			if ierr := writeCursorInPlace(dir, seq); ierr == nil {
+			if ierr := writeCursorInPlace(dir, seq, sync); ierr == nil {
 				return nil
 			} else {
 				err = errors.Join(err, ierr)
@@ -82,21 +82,21 @@ func writeCursor(dir string, dirf *os.File, seq uint64) error {
 	if err := os.Rename(tmp, filepath.Join(dir, cursorName)); err != nil {
 		return fmt.Errorf("write cursor: %w", err)
 	}
-	if err := dirf.Sync(); err != nil {
+	if err := sync(dirf); err != nil {
 		return fmt.Errorf("write cursor: sync dir %s: %w", dir, err)
 	}
 	return nil
 }
 
 // writeCursorInPlace overwrites the existing cursor file in dir in place and fsyncs it.
-func writeCursorInPlace(dir string, seq uint64) error {
+func writeCursorInPlace(dir string, seq uint64, sync func(*os.File) error) error {
 	f, err := os.OpenFile(filepath.Join(dir, cursorName), os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("rewrite cursor in place: %w", err)
 	}
 	_, err = f.WriteAt(encodeCursor(seq), 0)
 	if err == nil {
-		err = f.Sync()
+		err = sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

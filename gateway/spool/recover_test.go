@@ -369,63 +369,117 @@ func noSyncOpen(path string, flag int) (segFile, error) {
 // FuzzRecover writes random bytes as a segment file: Open must not panic, and may
 // only return records whose CRC matched, in increasing seq order; appending works after.
 func FuzzRecover(f *testing.F) {
+	for _, b := range recoverSeeds(f) {
+		f.Add(b)
+	}
+	dir := fuzzDir(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		clearDir(t, dir)
+		fuzzRecover(t, dir, b)
+	})
+}
+
+// fuzzDir is the one directory a fuzz worker reuses for every input: in memory
+// (/dev/shm) where there is one, as creating and removing a temp dir and its files
+// on a busy disk cost milliseconds an input and the fuzzer reported 0 execs/s.
+func fuzzDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "saqshy-fuzz-")
+	if err != nil {
+		return tb.TempDir()
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// clearDir removes everything in dir.
+func clearDir(tb testing.TB, dir string) {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func recoverSeeds(tb testing.TB) [][]byte {
+	var seeds [][]byte
 	var seg []byte
 	for i := range 5 {
 		ev := testEvent(i)
 		var r request
 		if err := r.encode([]telemetry.Event{ev}, 1<<20); err != nil {
-			f.Fatal(err)
+			tb.Fatal(err)
 		}
 		// Frame the record the way the writer does.
 		rec := r.buf
 		seal(rec, r.crcs[0], uint64(i))
 		seg = append(seg, rec...)
 	}
-	f.Add(seg)
-	f.Add(seg[:len(seg)-7])
+	seeds = append(seeds, seg)
+	seeds = append(seeds, seg[:len(seg)-7])
 	damaged := bytes.Clone(seg)
 	damaged[len(seg)/2] ^= 1
-	f.Add(damaged)
-	f.Add(append(bytes.Clone(seg[40:]), seg...))
-	f.Add([]byte{})
-	f.Add(bytes.Repeat(magic[:], 20))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, segName(0)), b, 0o640); err != nil {
-			t.Fatal(err)
+	seeds = append(seeds, damaged)
+	seeds = append(seeds, append(bytes.Clone(seg[40:]), seg...))
+	seeds = append(seeds, []byte{})
+	seeds = append(seeds, bytes.Repeat(magic[:], 20))
+	return seeds
+}
+
+// fuzzRecover is FuzzRecover's body, shared with BenchmarkFuzzRecover: b as the only
+// segment in dir.
+func fuzzRecover(t testing.TB, dir string, b []byte) {
+	if err := os.WriteFile(filepath.Join(dir, segName(0)), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(dir, Options{Logger: slog.New(slog.DiscardHandler), noSync: true}, noSyncOpen)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	valid := validRecords(b)
+	last := int64(-1)
+	for _, r := range readAll(t, s, 0) {
+		if int64(r.Seq) <= last {
+			t.Fatalf("seq %d after %d", r.Seq, last)
 		}
-		s, err := open(dir, Options{Logger: slog.New(slog.DiscardHandler)}, noSyncOpen)
+		last = int64(r.Seq)
+		enc, err := encodeEvent(nil, &r.Event)
 		if err != nil {
-			t.Fatalf("Open: %v", err)
+			t.Fatalf("returned event does not encode: %v", err)
 		}
-		defer s.Close()
-		valid := validRecords(b)
-		last := int64(-1)
-		for _, r := range readAll(t, s, 0) {
-			if int64(r.Seq) <= last {
-				t.Fatalf("seq %d after %d", r.Seq, last)
-			}
-			last = int64(r.Seq)
-			enc, err := encodeEvent(nil, &r.Event)
-			if err != nil {
-				t.Fatalf("returned event does not encode: %v", err)
-			}
-			found := false
-			for _, v := range valid[r.Seq] {
-				found = found || bytes.Equal(v, enc)
-			}
-			if !found {
-				t.Fatalf("record seq %d %+v matches no CRC-valid record of the input", r.Seq, r.Event)
-			}
+		found := false
+		for _, v := range valid[r.Seq] {
+			found = found || bytes.Equal(v, enc)
 		}
-		if err := s.Append(context.Background(), testEvent(1)); err != nil {
-			t.Fatalf("Append after recovery: %v", err)
+		if !found {
+			t.Fatalf("record seq %d %+v matches no CRC-valid record of the input", r.Seq, r.Event)
 		}
-		if h := s.Head(); int64(h) <= last {
-			t.Fatalf("Head %d not after the last recovered seq %d", h, last)
-		}
-		if err := s.Close(); err != nil && !errors.Is(err, ErrClosed) {
-			t.Fatal(err)
-		}
-	})
+	}
+	if err := s.Append(context.Background(), testEvent(1)); err != nil {
+		t.Fatalf("Append after recovery: %v", err)
+	}
+	if h := s.Head(); int64(h) <= last {
+		t.Fatalf("Head %d not after the last recovered seq %d", h, last)
+	}
+	if err := s.Close(); err != nil && !errors.Is(err, ErrClosed) {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkFuzzRecover times FuzzRecover's body over its seed corpus: one op is one
+// input (a segment file, a recovery, an append, no fsync), in the directory the
+// fuzzer uses.
+func BenchmarkFuzzRecover(b *testing.B) {
+	seeds, dir := recoverSeeds(b), fuzzDir(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		clearDir(b, dir)
+		fuzzRecover(b, dir, seeds[i%len(seeds)])
+	}
 }
