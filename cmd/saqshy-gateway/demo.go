@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mochi "github.com/mochi-mqtt/server/v2"
@@ -60,8 +61,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	log := newLogger(stderr, slog.LevelInfo, false)
-	setPahoLoggers(log)
-	if err := runDemo(ctx, log, stdout, demoOptions{
+	quiet := new(atomic.Bool)
+	setPahoLoggersQuiet(log, quiet)
+	if err := runDemo(ctx, log, stdout, demoOptions{stopping: quiet,
 		influxURL: *influxURL, bucket: *bucket, org: *org, period: *period, statsEvery: *statsEvery, keep: *keep, listen: *listen, realClock: *realClock, central: *central,
 	}); err != nil {
 		fmt.Fprintf(stderr, "saqshy-gateway demo: %v\n", err)
@@ -75,7 +77,8 @@ type demoOptions struct {
 	listen                 string
 	period, statsEvery     time.Duration
 	keep, realClock        bool
-	central                bool // with an influxd at hand, run the ministry side too
+	central                bool         // with an influxd at hand, run the ministry side too
+	stopping               *atomic.Bool // set once the demo stops (paho's errors are then routine)
 }
 
 func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOptions) error {
@@ -229,6 +232,9 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	case runErr = <-gwDone:
 		gwDone <- runErr
 	case <-ctx.Done():
+	}
+	if o.stopping != nil {
+		o.stopping.Store(true)
 	}
 	simStop()
 	simWG.Wait()

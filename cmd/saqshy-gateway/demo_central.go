@@ -56,6 +56,7 @@ type child struct {
 	cmd  *exec.Cmd
 	done chan error
 	log  *lockedBuf
+	once sync.Once
 }
 
 type lockedBuf struct {
@@ -163,13 +164,15 @@ func start(name, bin string, env []string, args ...string) (*child, error) {
 
 // stop ends the child with SIGTERM (SIGKILL after 15 s) and waits for it.
 func (c *child) stop() {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(15 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
+	c.once.Do(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-c.done:
+		case <-time.After(15 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+	})
 }
 
 // waitHTTP waits until GET u answers with status 2xx (or any status when any).
