@@ -28,9 +28,16 @@ var demoDutyOfficer = registry.Recipient{Name: "Ministry duty officer (DEMO)", E
 // and installs the bundle in <dir>/registry, so that the gateway runs under
 // "registry v1". Call it before the config is validated.
 func enrolDemo(cfg *config.Config, dir string) (*registry.Entry, error) {
+	e, _, err := enrolDemoKey(cfg, dir, nil)
+	return e, err
+}
+
+// enrolDemoKey is enrolDemo registering the gateway's signing key gw (when not
+// nil); it also returns the signed bundle.
+func enrolDemoKey(cfg *config.Config, dir string, gw ed25519.PublicKey) (*registry.Entry, []byte, error) {
 	priv, err := registry.ParsePrivateKey(demoMinistryKey)
 	if err != nil {
-		return nil, fmt.Errorf("demo ministry key: %w", err)
+		return nil, nil, fmt.Errorf("demo ministry key: %w", err)
 	}
 	cfg.Alerts.Recipients = append(cfg.Alerts.Recipients, config.Recipient{Name: demoDutyOfficer.Name, Lang: "en", Email: demoDutyOfficer.Email})
 	pub := priv.Public().(ed25519.PublicKey)
@@ -38,16 +45,19 @@ func enrolDemo(cfg *config.Config, dir string) (*registry.Entry, error) {
 	cfg.ApplyDefaults()
 	e := registry.FromConfig(cfg, "demo", []registry.Recipient{demoDutyOfficer})
 	e.Centre.Name = "Demo centre (DEMO registry)"
+	if gw != nil {
+		e.Gateway = registry.Gateway{PublicKey: base64.StdEncoding.EncodeToString(gw)}
+	}
 	bundle, err := registry.Sign(e, priv)
 	if err != nil {
-		return nil, fmt.Errorf("demo registry: %w", err)
+		return nil, nil, fmt.Errorf("demo registry: %w", err)
 	}
 	store, err := registry.OpenPinned(cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("demo registry: %w", err)
+		return nil, nil, fmt.Errorf("demo registry: %w", err)
 	}
 	if _, _, err := store.Install(bundle); err != nil {
-		return nil, fmt.Errorf("demo registry: %w", err)
+		return nil, nil, fmt.Errorf("demo registry: %w", err)
 	}
-	return e, nil
+	return e, bundle, nil
 }

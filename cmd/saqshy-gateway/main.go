@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -146,23 +147,36 @@ func newLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {
 
 // setPahoLoggers routes paho's package-global loggers to slog. paho's loggers are
 // process-global, so this is done once, here in main, never in a package.
-func setPahoLoggers(log *slog.Logger) {
-	mqtt.ERROR = pahoLogger{log, slog.LevelError}
-	mqtt.CRITICAL = pahoLogger{log, slog.LevelError}
-	mqtt.WARN = pahoLogger{log, slog.LevelDebug} // paho warns about routine things ("memorystore wiped")
+func setPahoLoggers(log *slog.Logger) { setPahoLoggersQuiet(log, nil) }
+
+// setPahoLoggersQuiet is setPahoLoggers whose errors are logged at debug level
+// while quiet is set (a deliberate stop, where paho reports its own disconnect
+// racing the broker's close as an error).
+func setPahoLoggersQuiet(log *slog.Logger, quiet *atomic.Bool) {
+	mqtt.ERROR = pahoLogger{log, slog.LevelError, quiet}
+	mqtt.CRITICAL = pahoLogger{log, slog.LevelError, quiet}
+	mqtt.WARN = pahoLogger{log, slog.LevelDebug, nil} // paho warns about routine things ("memorystore wiped")
 }
 
 type pahoLogger struct {
 	log   *slog.Logger
 	level slog.Level
+	quiet *atomic.Bool
+}
+
+func (p pahoLogger) lvl() slog.Level {
+	if p.quiet != nil && p.quiet.Load() {
+		return slog.LevelDebug
+	}
+	return p.level
 }
 
 func (p pahoLogger) Println(v ...any) {
-	p.log.Log(context.Background(), p.level, fmt.Sprint(v...), "component", "paho")
+	p.log.Log(context.Background(), p.lvl(), fmt.Sprint(v...), "component", "paho")
 }
 
 func (p pahoLogger) Printf(format string, v ...any) {
-	p.log.Log(context.Background(), p.level, fmt.Sprintf(format, v...), "component", "paho")
+	p.log.Log(context.Background(), p.lvl(), fmt.Sprintf(format, v...), "component", "paho")
 }
 
 func versionCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {

@@ -587,6 +587,9 @@ func (s *Source) process(ctx context.Context) {
 			if err == nil {
 				break
 			}
+			if ctx.Err() != nil {
+				return // stopping: unacknowledged, the broker delivers them again
+			}
 			s.handlerErrors.Add(1)
 			s.log.Error("could not make messages durable; not acknowledged, retrying", "err", err, "messages", len(msgs), "retry_in", backoff)
 			t := time.NewTimer(backoff)

@@ -225,6 +225,7 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 		c.mu.Unlock()
 		return nil
 	}
+	c.ledger.install(now)
 	c.ledger.markAlive(now)
 	m := now.Truncate(time.Minute)
 	if c.ticked && !m.After(c.lastMinute) {

@@ -71,7 +71,27 @@ const (
 	CapRoomCold      = "room_below_16"      // a resident room below 16 °C for 30 min
 	CapCameraDown    = "camera_down_24h"    // a required camera down for more than 24 h
 	CapGatewaySilent = "gateway_silent_24h" // the gateway silent for more than 24 h
+
+	// The no-data caps: a sensor of a capped zone silent for its hold (SilentFor or
+	// more) caps as its zone's event would (missing data counts as the worst case),
+	// but under its own id, so that it is never described as an event that did not
+	// happen.
+	CapScaldNoData  = "scald_no_data"      // no data from a hot-water outlet
+	CapFreezeNoData = "med_fridge_no_data" // no data from a medicine fridge
+	CapRoomNoData   = "room_no_data"       // no data from a resident room
 )
+
+// noDataCaps maps an event cap to the cap its zone's silence triggers.
+var noDataCaps = map[string]string{CapScald: CapScaldNoData, CapFreeze: CapFreezeNoData, CapRoomCold: CapRoomNoData}
+
+// NoDataCap returns the cap that a silence of a sensor in a zone capped by
+// eventCap triggers: the no-data cap with eventCap's rule.
+func NoDataCap(eventCap string) string {
+	if id, ok := noDataCaps[eventCap]; ok {
+		return id
+	}
+	return eventCap
+}
 
 // capRule is what a cap does: the total is at most Total, and Component (if any)
 // at most ComponentMax.
@@ -89,6 +109,9 @@ var capRules = map[string]capRule{
 	CapRoomCold:      {Total: 70, Component: CompTemperature, ComponentMax: 0.6},
 	CapCameraDown:    {Total: 70, Component: CompCoverage, ComponentMax: 0.6},
 	CapGatewaySilent: {Total: 50, Component: NumComponents},
+	CapScaldNoData:   {Total: 70, Component: CompTemperature, ComponentMax: 0.6},
+	CapFreezeNoData:  {Total: 70, Component: CompTemperature, ComponentMax: 0.6},
+	CapRoomNoData:    {Total: 70, Component: CompTemperature, ComponentMax: 0.6},
 }
 
 // CapIDs returns the known cap ids, sorted.

@@ -104,6 +104,11 @@ type ledger struct {
 	days    map[string]*day
 	// implausible, when set, says a sensor's time does not count in band.
 	implausible func(sensor string, from, to time.Time) bool
+	// installed is when the gateway first ran (its first synchronised minute, or
+	// an earlier reading it was given); zero when unknown. Time before it is not a
+	// silence of the sensors nor of the gateway, and a period that starts before it
+	// is scored from it.
+	installed time.Time
 }
 
 func newLedger(loc *time.Location, sensors []Sensor) *ledger {
@@ -173,6 +178,25 @@ func (l *ledger) oldest() time.Time {
 	return t
 }
 
+// install sets when the gateway was installed, once: at now, or at the earliest
+// reading held if that is earlier, to the minute.
+func (l *ledger) install(now time.Time) {
+	if !l.installed.IsZero() {
+		return
+	}
+	l.installed = now.Truncate(time.Minute)
+	for _, d := range l.sorted() {
+		for _, sd := range d.sensors {
+			if len(sd.reads) > 0 {
+				l.installed = minTime(l.installed, d.start.Add(time.Duration(sd.reads[0])*time.Millisecond).Truncate(time.Minute))
+			}
+		}
+		if len(d.sensors) > 0 {
+			break
+		}
+	}
+}
+
 // counts reports whether the event is a sensor reading the score counts: not a
 // derived point, not a retained last-known value, not stamped by an unsynchronised
 // clock, and carrying a climate value.
@@ -199,6 +223,9 @@ func (l *ledger) observe(e *telemetry.Event) bool {
 		return false
 	}
 	s := l.sensors[i]
+	if !l.installed.IsZero() && e.Time.Before(l.installed) {
+		l.installed = e.Time.Truncate(time.Minute) // the centre's data reach back further
+	}
 	d := l.day(e.Time)
 	sd := d.sensors[s.ID]
 	if sd == nil {
@@ -350,6 +377,9 @@ type evaluation struct {
 func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	var ev evaluation
 	end := minTime(to, now)
+	if l.installed.After(from) && l.installed.Before(end) {
+		from = l.installed // the time before the gateway was installed is not the centre's
+	}
 	type zoneAcc struct {
 		weight float64
 		spans  []span // the zone's in-band time so far: every sensor in band
@@ -401,7 +431,7 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 		case serious > 0 && time.Duration(serious)*s.Interval >= b.CapFor:
 			caps[b.Cap] = true
 		case l.silentRun(s, from, end, now):
-			caps[b.Cap] = true
+			caps[NoDataCap(b.Cap)] = true // never described as the event itself
 		}
 	}
 	if availN > 0 {
@@ -550,13 +580,15 @@ func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 // traceFrom returns where to start tracing silences of at least hold that overlap
 // a period starting at from: a run that began earlier than hold before from is
 // already hold long by from, so looking further back changes nothing. Time before
-// the oldest day held is not traced (the gateway had not started).
+// the oldest day held, or before the gateway was installed, is not traced (the
+// gateway had not started).
 func (l *ledger) traceFrom(from time.Time, hold time.Duration) time.Time {
 	o := l.oldest()
-	if o.IsZero() || !o.Before(from) {
-		return from
+	start := from
+	if !o.IsZero() && o.Before(from) {
+		start = maxTime(from.Add(-hold), o)
 	}
-	return maxTime(from.Add(-hold), o)
+	return maxTime(start, l.installed)
 }
 
 // silentRun reports whether sensor s had a run of slots without a reading, at least

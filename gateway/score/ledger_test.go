@@ -65,7 +65,7 @@ func TestComponents(t *testing.T) {
 			// followed by a gap, is not held (unknown time counts against)
 			temp:  (3*72.0/288 + 1*1379.0/1440) / 4,
 			avail: (143.0/288 + 1379.0/1440) / 2, // the readings before the gaps are not confirmed
-			caps:  CapFreeze,                     // the fridge was silent from 12:00: missing data is the worst case
+			caps:  CapFreezeNoData,               // the fridge was silent from 12:00: missing data is the worst case, named as such
 		},
 		{
 			name:    "a zone is in band only while all its sensors are; readings two intervals apart are not held; unbanded zone counts only for availability",
@@ -178,7 +178,7 @@ func TestComponents(t *testing.T) {
 				feed(c, "fridge", at(0, 0, 0), at(0, 10, 0), 5*time.Minute, constant(5))
 				feed(c, "fridge", at(0, 10, 55), at(1, 0, 10), 5*time.Minute, constant(5))
 			},
-			temp: 276.0 / 288, avail: 276.0 / 288, caps: CapFreeze,
+			temp: 276.0 / 288, avail: 276.0 / 288, caps: CapFreezeNoData,
 		},
 	}
 	for _, tt := range tests {

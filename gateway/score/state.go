@@ -12,10 +12,13 @@ import (
 // stateFile is the JSON kept in Options.StateFile (version 2: temperature
 // readings instead of version 1's in-band slots; a version 1 file is set aside).
 type stateFile struct {
-	Centre   string     `json:"centre"`
-	Timezone string     `json:"timezone"`
-	Saved    time.Time  `json:"saved"`
-	Days     []stateDay `json:"days"`
+	Centre   string    `json:"centre"`
+	Timezone string    `json:"timezone"`
+	Saved    time.Time `json:"saved"`
+	// Installed is when the gateway first ran (see ledger.installed); a file
+	// without it (written before it was kept) takes its oldest day's start.
+	Installed time.Time  `json:"installed,omitzero"`
+	Days      []stateDay `json:"days"`
 }
 
 type stateDay struct {
@@ -153,7 +156,10 @@ func decodeTemps(s string, dayLen time.Duration) ([]temp, error) {
 
 // marshal encodes the ledger; c.mu is held.
 func (c *Check) marshal() []byte {
-	st := stateFile{Centre: c.opt.Centre, Timezone: c.opt.Location.String(), Saved: c.lastMinute.UTC()}
+	st := stateFile{Centre: c.opt.Centre, Timezone: c.opt.Location.String(), Saved: c.lastMinute.UTC(), Installed: c.ledger.installed.UTC()}
+	if c.ledger.installed.IsZero() {
+		st.Installed = time.Time{}
+	}
 	for _, d := range c.ledger.sorted() {
 		sd := stateDay{Date: d.date, Final: d.final, Dirty: d.dirty, Alive: encodeBits(d.alive)}
 		if d.uncommitted { // its day point may not be durable: write it again after a restart
@@ -249,6 +255,10 @@ func (c *Check) parseState(st *stateFile) error {
 			}
 			d.sensors[id] = s
 		}
+	}
+	l.installed = st.Installed
+	if l.installed.IsZero() {
+		l.installed = l.oldest()
 	}
 	c.ledger = l
 	return nil

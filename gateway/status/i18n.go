@@ -273,6 +273,9 @@ var names = map[string][3]string{
 	"room_below_16":      {"жилая комната ниже 16 °C", "тұрғын бөлме 16 °C-тан төмен", "a resident room below 16 °C"},
 	"camera_down_24h":    {"камера не работает более 24 ч", "камера 24 сағаттан астам жұмыс істемейді", "a camera down for over 24 h"},
 	"gateway_silent_24h": {"шлюз молчал более 24 ч", "шлюз 24 сағаттан астам үнсіз", "the gateway silent for over 24 h"},
+	"scald_no_data":      {"нет данных от точки горячей воды 60 мин", "ыстық су нүктесінен 60 мин дерек жоқ", "no data from a hot-water outlet for 60 min"},
+	"med_fridge_no_data": {"нет данных от холодильника с лекарствами 60 мин", "дәрі тоңазытқышынан 60 мин дерек жоқ", "no data from the medicine fridge for 60 min"},
+	"room_no_data":       {"нет данных из жилой комнаты 60 мин", "тұрғын бөлмеден 60 мин дерек жоқ", "no data from a resident room for 60 min"},
 }
 
 // name returns the name of a zone kind or a cap in t's language.

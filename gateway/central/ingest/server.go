@@ -41,8 +41,9 @@ type Config struct {
 	// (clock skew, batching). Default 10 min. Points more than Grace in the future
 	// of the ingest's clock are refused too.
 	Grace time.Duration
-	// DayScoreGrace replaces Grace for safety_score points of period=day, which are
-	// timestamped at the start of a local day and written after it ends. Default 50 h.
+	// DayScoreGrace replaces Grace for safety_score and coverage points of
+	// period=day, which are timestamped at the start of a local day and written
+	// during and after it. Default 50 h.
 	DayScoreGrace time.Duration
 	// QuietAfter: a centre without an accepted link for longer is quiet; the backlog
 	// of a quiet period may arrive later. Default 2 min.
@@ -438,7 +439,7 @@ func (s *Server) backdated(hd *Head, m string, dayScore bool, t time.Time) bool 
 		return false
 	}
 	grace := s.cfg.Grace
-	if dayScore && m == "safety_score" {
+	if dayScore && (m == "safety_score" || m == "coverage") { // both stamped at the local day's start
 		grace = s.cfg.DayScoreGrace
 	}
 	if !t.Before(hd.LastContact.Add(-grace)) {

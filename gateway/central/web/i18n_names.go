@@ -63,6 +63,9 @@ var nameMessages = map[string]map[string]string{
 		"cap.room_below_16":      "a resident room below 16 °C",
 		"cap.camera_down_24h":    "a camera down for over 24 h",
 		"cap.gateway_silent_24h": "the gateway silent for over 24 h",
+		"cap.scald_no_data":      "no data from a hot-water outlet for 60 min",
+		"cap.med_fridge_no_data": "no data from the medicine fridge for 60 min",
+		"cap.room_no_data":       "no data from a resident room for 60 min",
 	},
 	"ru": {
 		"ago":    "%s назад",
@@ -99,6 +102,9 @@ var nameMessages = map[string]map[string]string{
 		"cap.room_below_16":      "жилая комната ниже 16 °C",
 		"cap.camera_down_24h":    "камера не работает более 24 ч",
 		"cap.gateway_silent_24h": "шлюз молчал более 24 ч",
+		"cap.scald_no_data":      "нет данных от точки горячей воды 60 мин",
+		"cap.med_fridge_no_data": "нет данных от холодильника с лекарствами 60 мин",
+		"cap.room_no_data":       "нет данных из жилой комнаты 60 мин",
 	},
 	"kk": {
 		"ago":    "%s бұрын",
@@ -135,6 +141,9 @@ var nameMessages = map[string]map[string]string{
 		"cap.room_below_16":      "тұрғын бөлме 16 °C-тан төмен",
 		"cap.camera_down_24h":    "камера 24 сағаттан астам жұмыс істемейді",
 		"cap.gateway_silent_24h": "шлюз 24 сағаттан астам үнсіз",
+		"cap.scald_no_data":      "ыстық су нүктесінен 60 мин дерек жоқ",
+		"cap.med_fridge_no_data": "дәрі тоңазытқышынан 60 мин дерек жоқ",
+		"cap.room_no_data":       "тұрғын бөлмеден 60 мин дерек жоқ",
 	},
 }
 

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuf is a bytes buffer safe for the demo's goroutines and the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput waits until buf holds want.
+func waitOutput(t *testing.T, buf *syncBuf, want string, within time.Duration, done <-chan int) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(buf.String(), want) {
+		select {
+		case code := <-done:
+			t.Fatalf("the demo ended (exit %d) before printing %q:\n%s", code, want, buf.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q within %s:\n%s", want, within, buf.String())
+		}
+	}
+}
+
+// TestDemoStopsCleanly: Ctrl-C ends the demo with one line saying so, and nothing
+// logged at WARN or ERROR while it stops (issue 19: paho's
+// "internalConnLost unexpected status" and the broker's empty WARN).
+func TestDemoStopsCleanly(t *testing.T) {
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	var stdout, stderr syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, []string{"demo", "--central=false", "--listen", "127.0.0.1:0", "--period", "500ms", "--stats-every", "1s"}, &stdout, &stderr)
+	}()
+	waitOutput(t, &stdout, "press Ctrl-C", 30*time.Second, done)
+	waitOutput(t, &stderr, "mqtt connected", 10*time.Second, done)
+	time.Sleep(3 * time.Second) // readings flowing
+	mark := len(stderr.String())
+	interrupt() // what Ctrl-C does: main's signal.NotifyContext
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the demo did not stop within 30 s of the interrupt\n%s", stderr.String())
+	}
+	time.Sleep(500 * time.Millisecond) // a late paho goroutine would log now
+	stop := stderr.String()[mark:]
+	for _, line := range strings.Split(stop, "\n") {
+		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+			t.Errorf("logged while stopping: %s", line)
+		}
+	}
+	if n := strings.Count(stop, "demo stopped cleanly"); n != 1 {
+		t.Errorf("%d clean-stop lines, want 1:\n%s", n, stop)
+	}
+	if strings.Contains(stdout.String(), "no influxd found") {
+		t.Errorf("--central=false still looked for influxd:\n%s", stdout.String())
+	}
+}
+
+var (
+	monitorRE = regexp.MustCompile(`demo: monitor (http://\S+/) \(login (\S+) / (\S+)\), InfluxDB (http://\S+) \(database (\S+)\)`)
+	csrfRE    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// TestDemoWholeSystem: with influxd at hand the demo is the whole system: the demo
+// centre's points reach InfluxDB through the verifying ingest, the monitor logs
+// the demo user in and shows the demo centre and the fleet, and the rating job
+// wrote rating points for the past days.
+func TestDemoWholeSystem(t *testing.T) {
+	root := moduleRoot()
+	if findInfluxd(root) == "" {
+		t.Fatal("no influxd on PATH or in .tools/bin: build it with `make tools`")
+	}
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	var stdout, stderr syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--period", "1s", "--stats-every", "2s"}, &stdout, &stderr)
+	}()
+	// The first run builds saqshy-ingest and saqshy-monitor.
+	waitOutput(t, &stdout, "press Ctrl-C", 150*time.Second, done)
+	m := monitorRE.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no monitor line:\n%s", stdout.String())
+	}
+	monitorURL, user, password, influxURL, db := m[1], m[2], m[3], m[4], m[5]
+
+	count := func(q string) int64 {
+		resp, err := http.PostForm(influxURL+"/query", url.Values{"db": {db}, "q": {q}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Results []struct {
+				Series []struct{ Values [][]any } `json:"series"`
+			} `json:"results"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Results) == 0 || len(r.Results[0].Series) == 0 || len(r.Results[0].Series[0].Values) == 0 {
+			return 0
+		}
+		n, _ := r.Results[0].Series[0].Values[0][1].(float64)
+		return int64(n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for count(`SELECT count(temperature_c) FROM climate WHERE centre = 'demo-centre'`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no climate point of demo-centre in InfluxDB within 30 s\n%s", stderr.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !regexp.MustCompile(`written=[1-9]`).MatchString(stderr.String()) {
+		waitOutput(t, &stderr, "written=", 10*time.Second, done)
+	}
+	if strings.Contains(stderr.String(), "refused a batch") {
+		t.Errorf("the ingest refused some of the demo gateway's writes:\n%s", stderr.String())
+	}
+	if n := count(`SELECT count(total) FROM rating WHERE centre = 'demo-centre'`); n < 1 {
+		t.Errorf("%d rating points of demo-centre: the rating job rated no past day", n)
+	}
+
+	// The monitor's overview, logged in as the demo user.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	body := fetch(t, c, monitorURL+"login")
+	tok := csrfRE.FindStringSubmatch(body)
+	if tok == nil {
+		t.Fatalf("no csrf token on the monitor's login page:\n%s", body)
+	}
+	resp, err := c.PostForm(monitorURL+"login", url.Values{"csrf": {tok[1]}, "user": {user}, "password": {password}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	overview := string(b)
+	for _, want := range []string{"demo-centre", "c00001", "c00005"} {
+		if !strings.Contains(overview, want) {
+			t.Errorf("the monitor's overview lacks %s (status %s):\n%.3000s", want, resp.Status, overview)
+		}
+	}
+
+	interrupt()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("the demo did not stop within 40 s\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "demo stopped cleanly") {
+		t.Errorf("no clean-stop line:\n%s", stderr.String())
+	}
+}
+
+func fetch(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", u, resp.Status, b)
+	}
+	return string(b)
+}
