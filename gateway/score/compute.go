@@ -114,16 +114,6 @@ var capRules = map[string]capRule{
 	CapRoomNoData:    {Total: 70, Component: CompTemperature, ComponentMax: 0.6},
 }
 
-// CapIDs returns the known cap ids, sorted.
-func CapIDs() []string {
-	ids := make([]string, 0, len(capRules))
-	for id := range capRules {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // Result is a computed score.
 type Result struct {
 	Total float64 // 0–100

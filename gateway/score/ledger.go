@@ -26,10 +26,9 @@ type Sensor struct {
 // bitset is a fixed-size set of small integers.
 type bitset []uint64
 
-func newBitset(n int) bitset     { return make(bitset, (n+63)/64) }
-func (b bitset) set(i int)       { b[i/64] |= 1 << (uint(i) % 64) }
-func (b bitset) has(i int) bool  { return b[i/64]&(1<<(uint(i)%64)) != 0 }
-func (b bitset) fits(n int) bool { return len(b) == (n+63)/64 }
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (uint(i) % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(uint(i)%64)) != 0 }
 func (b bitset) count() (n int) {
 	for _, w := range b {
 		n += bits.OnesCount64(w)

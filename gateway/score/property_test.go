@@ -45,10 +45,6 @@ func (r ratioSource) ratio(from, to time.Time) (float64, bool) {
 
 func (r ratioSource) CoverageRatio(from, to time.Time) (float64, bool) { return r.ratio(from, to) }
 
-type propDay struct {
-	events []telemetry.Event
-}
-
 // genDays makes three days of readings (day -1 to day 1) for propSensors.
 func genDays(rng *rand.Rand) []telemetry.Event {
 	var evs []telemetry.Event
