@@ -35,6 +35,9 @@ type Options struct {
 	Clock  Clock        // default: &SystemClock{}
 	// StatsEvery is the period of the one-line progress log; 0 disables it.
 	StatsEvery time.Duration
+	// InfluxFlush spaces the InfluxDB writer's POSTs of live data (influxsink's
+	// FlushEvery); 0 posts each batch as it arrives.
+	InfluxFlush time.Duration
 	// Secrets, when set, replaces reading password and token files (tests, demo).
 	MQTTPassword, InfluxToken string
 	// Local gives the drivers of sensors wired to the Pi their buses (opened by the
@@ -141,6 +144,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 			BatchSize:  g.cfg.Influx.BatchSize,
 			Timeout:    g.cfg.Influx.Timeout.Std(),
 			DeadLetter: filepath.Join(g.cfg.Spool.Dir, "deadletter.lp"),
+			FlushEvery: g.opt.InfluxFlush,
 			Logger:     g.log,
 		})
 	} else {
@@ -187,7 +191,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	} else if poller != nil {
 		srcWG.Go(func() {
-			emit := func(ctx context.Context, samples []telemetry.Sample) error { return g.readings.Local(ctx, thin, samples) }
+			emit := func(ctx context.Context, samples []telemetry.Sample) error {
+				return g.readings.Local(ctx, thin, samples)
+			}
 			if err := poller.Run(srcCtx, emit); err != nil {
 				errc <- fmt.Errorf("gateway: local sensors: %w", err)
 			}
