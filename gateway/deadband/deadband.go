@@ -107,19 +107,10 @@ type Filter struct {
 	series  map[string]*seriesState
 	out     []telemetry.Event
 	values  []telemetry.Value
-	// What the append being made writes, recorded once it succeeds.
-	wroteMetrics []wroteMetric
-	wroteSeries  []wroteSeries
-}
-
-type wroteMetric struct {
-	k metricKey
-	v float64
-}
-
-type wroteSeries struct {
-	key string
-	ev  telemetry.Event
+	// What the append being made writes: the state it moves to once the spool
+	// accepted it, and the state later events of the same append are judged by.
+	pendMetrics map[metricKey]float64
+	pendSeries  map[string]*seriesState
 }
 
 type metricKey struct {
@@ -143,7 +134,8 @@ type seriesState struct {
 // New returns a filter writing to next; now is the gateway's clock.
 func New(next Appender, rules Rules, now func() time.Time) *Filter {
 	return &Filter{next: next, rules: rules, now: now,
-		metrics: map[metricKey]*written{}, series: map[string]*seriesState{}}
+		metrics: map[metricKey]*written{}, series: map[string]*seriesState{},
+		pendMetrics: map[metricKey]float64{}, pendSeries: map[string]*seriesState{}}
 }
 
 // Append thins evs and appends what is left to the spool; the filter's state moves
@@ -153,7 +145,8 @@ func (f *Filter) Append(ctx context.Context, evs ...telemetry.Event) error {
 	defer f.mu.Unlock()
 	now := f.now()
 	f.out, f.values = f.out[:0], f.values[:0]
-	f.wroteMetrics, f.wroteSeries = f.wroteMetrics[:0], f.wroteSeries[:0]
+	clear(f.pendMetrics)
+	clear(f.pendSeries)
 	for i := range evs {
 		if evs[i].Point != nil {
 			f.point(&evs[i], now)
@@ -161,7 +154,7 @@ func (f *Filter) Append(ctx context.Context, evs ...telemetry.Event) error {
 			f.reading(&evs[i], now)
 		}
 	}
-	defer func() { clear(f.out); clear(f.wroteSeries) }()
+	defer clear(f.out)
 	if len(f.out) > 0 {
 		if err := f.next.Append(ctx, f.out...); err != nil {
 			return err
@@ -173,25 +166,23 @@ func (f *Filter) Append(ctx context.Context, evs ...telemetry.Event) error {
 
 // commit records what the last append wrote.
 func (f *Filter) commit(now time.Time) {
-	for _, m := range f.wroteMetrics {
-		if w := f.metrics[m.k]; w != nil {
-			w.v, w.at = m.v, now
+	for k, v := range f.pendMetrics {
+		if w := f.metrics[k]; w != nil {
+			w.v, w.at = v, now
 		} else if len(f.metrics)+len(f.series) < MaxSeries {
-			f.metrics[m.k] = &written{v: m.v, at: now}
+			f.metrics[k] = &written{v: v, at: now}
 		}
 	}
-	for i := range f.wroteSeries {
-		ws := &f.wroteSeries[i]
-		st := f.series[ws.key]
+	for key, ps := range f.pendSeries {
+		st := f.series[key]
 		if st == nil {
 			if len(f.metrics)+len(f.series) >= MaxSeries {
 				continue
 			}
 			st = &seriesState{}
-			f.series[ws.key] = st
+			f.series[key] = st
 		}
-		st.fields = slices.Clone(ws.ev.Point.Fields)
-		st.flags, st.time, st.at = ws.ev.Flags, ws.ev.Time, now
+		st.fields, st.flags, st.time, st.at = ps.fields, ps.flags, ps.time, ps.at
 		if st.held != nil && st.held.Time.Equal(st.time) {
 			st.held = nil // superseded by this point
 		}
@@ -235,7 +226,11 @@ func (f *Filter) due(sensor string, v telemetry.Value, now time.Time) bool {
 	if !ok {
 		return true
 	}
-	w := f.metrics[metricKey{sensor, v.Metric}]
+	k := metricKey{sensor, v.Metric}
+	w := f.metrics[k]
+	if pv, ok := f.pendMetrics[k]; ok {
+		w = &written{v: pv, at: now} // written earlier in this append
+	}
 	if w == nil {
 		return true
 	}
@@ -255,7 +250,7 @@ func (f *Filter) keep(sensor string, vals []telemetry.Value) {
 		if _, ok := f.rules.Device[v.Metric]; !ok {
 			continue
 		}
-		f.wroteMetrics = append(f.wroteMetrics, wroteMetric{metricKey{sensor, v.Metric}, v.V})
+		f.pendMetrics[metricKey{sensor, v.Metric}] = v.V
 	}
 }
 
@@ -286,6 +281,16 @@ func (f *Filter) point(ev *telemetry.Event, now time.Time) {
 	}
 	key := seriesKey(ev.Point)
 	s := f.series[key]
+	if s == nil && r.Final && len(f.metrics)+len(f.series) < MaxSeries {
+		s = &seriesState{} // holds the held point; due at once (never written)
+		f.series[key] = s
+	}
+	cmp := s
+	if ps := f.pendSeries[key]; ps != nil {
+		cmp = ps // written earlier in this append
+	} else if s != nil && s.at.IsZero() {
+		cmp = nil
+	}
 	if s != nil && r.Final && s.held != nil && !s.held.Time.Equal(ev.Time) {
 		// The series moved to a new timestamp: its held point was the last of its own.
 		// If the append fails, the producer offers the same points again and the
@@ -293,7 +298,7 @@ func (f *Filter) point(ev *telemetry.Event, now time.Time) {
 		f.out = append(f.out, *s.held)
 		s.held = nil
 	}
-	if s != nil && !f.pointDue(r, s, ev, now) {
+	if cmp != nil && !f.pointDue(r, cmp, ev, now) {
 		if r.Final {
 			e := *ev
 			s.held = &e
@@ -301,7 +306,7 @@ func (f *Filter) point(ev *telemetry.Event, now time.Time) {
 		return
 	}
 	f.out = append(f.out, *ev)
-	f.wroteSeries = append(f.wroteSeries, wroteSeries{key: key, ev: *ev})
+	f.pendSeries[key] = &seriesState{fields: slices.Clone(ev.Point.Fields), flags: ev.Flags, time: ev.Time, at: now}
 }
 
 func (f *Filter) pointDue(r *PointRule, s *seriesState, ev *telemetry.Event, now time.Time) bool {

@@ -263,3 +263,18 @@ func TestBounded(t *testing.T) {
 		t.Fatalf("a sensor beyond the bound: wrote %v, want every value", got)
 	}
 }
+
+// Two readings of one sensor in one append: the second is judged against the first.
+func TestSameSensorTwiceInOneAppend(t *testing.T) {
+	sp := &spool{}
+	now := t0
+	f := New(sp, Default(), func() time.Time { return now })
+	if err := f.Append(context.Background(), reading("s1", 21, 80, 120), reading("s1", 21.1, 80, 121),
+		cameraPoint("healthy", 5), cameraPoint("healthy", 5)); err != nil {
+		t.Fatal(err)
+	}
+	got := sp.take()
+	if len(got) != 3 || len(got[0].Values) != 3 || len(got[1].Values) != 1 {
+		t.Fatalf("wrote %v, want the first reading whole, the second's temperature only, one camera point", got)
+	}
+}
