@@ -42,10 +42,10 @@ type Options struct {
 	MinBackoff time.Duration // first retry delay; default 1s
 	MaxBackoff time.Duration // retry delay cap; default 30s
 	DeadLetter string        // file that receives rejected points as line protocol; "" discards (still counted)
-	// FlushEvery, when set, spaces the POSTs of a trickle: after a POST of a batch
-	// that was not full, the next one waits until FlushEvery has passed, gathering
-	// what arrives meanwhile into one request. A backlog (full batches) is not
-	// delayed. Each POST costs a request head of about 300 bytes on the uplink; at a
+	// FlushEvery, when set, spaces the POSTs of a trickle: after a POST of fewer
+	// than a hundredth of BatchSize events, the next one waits until FlushEvery has
+	// passed or BatchSize events are ready, gathering what arrives meanwhile into
+	// one request. A backlog, or a burst, is not delayed. Each POST costs a request head of about 300 bytes on the uplink; at a
 	// centre's live rate that was more than its gzip'd points (docs/BENCHMARKS.md).
 	FlushEvery time.Duration
 	Logger     *slog.Logger // default: discard
@@ -126,7 +126,7 @@ func (w *Writer) Stats() Stats {
 func (w *Writer) Run(ctx context.Context) error {
 	defer w.closeDeadLetter()
 	next := w.q.Cursor()
-	var partial time.Time // when the last POST of a batch that was not full was made
+	var trickle time.Time // when the last POST of a trickle (a small batch) was made
 	for {
 		recs, err := w.q.Read(next, w.opt.BatchSize)
 		if err != nil {
@@ -141,18 +141,18 @@ func (w *Writer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if len(recs) < w.opt.BatchSize && !partial.IsZero() && w.opt.FlushEvery > 0 {
-			if d := w.opt.FlushEvery - time.Since(partial); d > 0 {
-				if err := w.sleep(ctx, d); err != nil {
+		if len(recs) < w.opt.BatchSize && !trickle.IsZero() && w.opt.FlushEvery > 0 {
+			if d := w.opt.FlushEvery - time.Since(trickle); d > 0 {
+				if err := w.sleep(ctx, min(d, w.opt.FlushEvery/10)); err != nil {
 					return nil // the events stay in the spool
 				}
 				continue // read again: more arrived meanwhile
 			}
 		}
-		if len(recs) < w.opt.BatchSize {
-			partial = time.Now()
+		if len(recs) < max(1, w.opt.BatchSize/100) {
+			trickle = time.Now()
 		} else {
-			partial = time.Time{}
+			trickle = time.Time{}
 		}
 		end := recs[len(recs)-1].Seq + 1
 		if err := w.deliver(ctx, w.skipLive(recs), false); err != nil {

@@ -365,11 +365,12 @@ func TestClientRetryAfterFromServer(t *testing.T) {
 	}
 }
 
-// FlushEvery gathers a trickle into fewer POSTs and does not delay a backlog.
+// FlushEvery gathers a trickle (batches under 1 % of BatchSize) into fewer POSTs
+// and does not delay a backlog.
 func TestFlushEvery(t *testing.T) {
 	q := newMemQueue(0)
 	sw := &scriptWriter{}
-	w := New(q, sw, Options{Centre: "c1", BatchSize: 10, FlushEvery: 200 * time.Millisecond})
+	w := New(q, sw, Options{Centre: "c1", BatchSize: 1000, FlushEvery: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
@@ -396,13 +397,17 @@ func TestFlushEvery(t *testing.T) {
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Errorf("the trickle went out %v after the first POST, want about the flush period (200 ms)", d)
 	}
-	// A backlog of full batches goes without waiting.
-	time.Sleep(250 * time.Millisecond)
+	// A backlog of full batches goes without waiting, right after a trickle's POST.
+	q.add(ev(6))
+	waitFor("a trickle's POST", func() bool { return w.Stats().Points == 7 })
 	start = time.Now()
-	for i := 6; i < 6+40; i++ {
+	for i := 7; i < 7+2000; i++ {
 		q.add(ev(i))
 	}
-	waitFor("the backlog", func() bool { return w.Stats().Points == 46 })
+	waitFor("the backlog", func() bool { return w.Stats().Points == 2007 })
+	if d := time.Since(start); d >= 150*time.Millisecond {
+		t.Errorf("a backlog of full batches waited %v after a trickle's POST, want no wait", d)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
