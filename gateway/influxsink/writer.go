@@ -143,7 +143,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		}
 		if len(recs) < w.opt.BatchSize && !trickle.IsZero() && w.opt.FlushEvery > 0 {
 			if d := w.opt.FlushEvery - time.Since(trickle); d > 0 {
-				if err := w.sleep(ctx, min(d, w.opt.FlushEvery/10)); err != nil {
+				if err := w.sleep(ctx, min(d, max(w.opt.FlushEvery/50, 10*time.Millisecond))); err != nil {
 					return nil // the events stay in the spool
 				}
 				continue // read again: more arrived meanwhile
