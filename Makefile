@@ -70,6 +70,7 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o /dev/null ./cmd/...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -o /dev/null ./cmd/...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 go build -o /dev/null ./cmd/...
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags nodemo -o /dev/null ./cmd/saqshy-gateway
 
 ## deploy-test: install.sh into a temporary root (fake system commands), twice,
 ## then systemd-analyze verify --root on the installed unit
@@ -81,9 +82,9 @@ build:
 	@mkdir -p bin
 	CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/...
 	for t in arm64: arm:7 arm:6; do arch=$${t%%:*}; arm=$${t##*:}; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=$$arm go build -trimpath -o bin/linux-$$arch$$arm/ ./cmd/... || exit 1; done
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=$$arm go build -tags nodemo -trimpath -o bin/linux-$$arch$$arm/ ./cmd/... || exit 1; done
 
-## release: static binaries for linux/arm64, arm/v7, arm/v6 and amd64, .deb packages
+## release: static binaries (-tags nodemo: without the demo's broker and simulator) for linux/arm64, arm/v7, arm/v6 and amd64, .deb packages
 ## (arm64, armhf = the ARMv6 build, which runs on every 32-bit Raspberry Pi OS, and
 ## amd64) built with nfpm, and SHA256SUMS, into dist/
 VERSION ?= 0.1.0
@@ -91,10 +92,10 @@ DEB_VERSION := $(VERSION)+git$(shell git rev-parse --short HEAD 2>/dev/null || e
 NFPM := go run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 release:
 	rm -rf dist && mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-arm64 ./cmd/saqshy-gateway
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-armv7 ./cmd/saqshy-gateway
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-armv6 ./cmd/saqshy-gateway
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-amd64 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags nodemo -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-arm64 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -tags nodemo -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-armv7 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 go build -tags nodemo -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-armv6 ./cmd/saqshy-gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -tags nodemo -trimpath -ldflags='-s -w' -o dist/saqshy-gateway-linux-amd64 ./cmd/saqshy-gateway
 	sed 's#/usr/local/bin/#/usr/bin/#g' deploy/pi/saqshy-gateway.service > dist/saqshy-gateway.service
 	for t in arm64:arm64 armhf:armv6 amd64:amd64; do \
 		sed -e "s#\$${DEB_ARCH}#$${t%%:*}#" -e "s#\$${VERSION}#$(DEB_VERSION)#" \

@@ -19,6 +19,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/camera/sight"
 	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/deadband"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/localsensor"
 	"github.com/saqshy/saqshy/gateway/mqttsrc"
@@ -37,6 +38,9 @@ type Options struct {
 	Clock  Clock        // default: &SystemClock{}
 	// StatsEvery is the period of the one-line progress log; 0 disables it.
 	StatsEvery time.Duration
+	// InfluxFlush spaces the InfluxDB writer's POSTs of live data (influxsink's
+	// FlushEvery); 0 posts each batch as it arrives.
+	InfluxFlush time.Duration
 	// Secrets, when set, replaces reading password and token files (tests, demo).
 	MQTTPassword, InfluxToken string
 	// Local gives the drivers of sensors wired to the Pi their buses (opened by the
@@ -131,8 +135,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Slowly changing values reach the spool and the uplink only when they change
+	// beyond a deadband, or now and then; the checks still observe every event.
+	thin := deadband.New(sp, deadband.Default(), g.opt.Clock.Now)
 	src := mqttsrc.New(mqttOpt, func(ctx context.Context, msgs []mqttsrc.Message) error {
-		return g.readings.Batch(ctx, sp, msgs)
+		return g.readings.Batch(ctx, thin, msgs)
 	})
 	var writer *influxsink.Writer
 	if g.cfg.Influx.URL != "" {
@@ -153,6 +160,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 			Timeout:    g.cfg.Influx.Timeout.Std(),
 			DeadLetter: filepath.Join(g.cfg.Spool.Dir, "deadletter.lp"),
 			KeyID:      keyID,
+			FlushEvery: g.opt.InfluxFlush,
 			Logger:     g.log,
 		})
 	} else {
@@ -188,7 +196,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	ticks := check.Ticks{Checks: g.checks, Clock: g.opt.Clock, Log: g.log,
 		Alive: func(t time.Time) { g.alive.Store(t.UnixNano()) }}
-	srcWG.Go(func() { ticks.Run(srcCtx, sp) })
+	srcWG.Go(func() { ticks.Run(srcCtx, thin) })
 	for _, c := range g.checks {
 		if r, ok := c.(check.Runner); ok {
 			srcWG.Go(func() {
@@ -202,7 +210,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	} else if poller != nil {
 		srcWG.Go(func() {
-			emit := func(ctx context.Context, samples []telemetry.Sample) error { return g.readings.Local(ctx, sp, samples) }
+			emit := func(ctx context.Context, samples []telemetry.Sample) error {
+				return g.readings.Local(ctx, thin, samples)
+			}
 			if err := poller.Run(srcCtx, emit); err != nil {
 				errc <- fmt.Errorf("gateway: local sensors: %w", err)
 			}

@@ -59,7 +59,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.SecretWarnings() {
 		log.Warn("secret file readable by others", "problem", w)
 	}
-	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery}
+	// Live points go out at most every 10 s: a POST's request head costs more of a
+	// mobile uplink than its points (docs/BENCHMARKS.md, the centre-day table).
+	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery, InfluxFlush: 10 * time.Second}
 	if buses := localI2C(cfg, log); buses != nil {
 		defer func() {
 			if err := buses.Close(); err != nil {

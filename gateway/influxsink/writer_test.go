@@ -364,3 +364,52 @@ func TestClientRetryAfterFromServer(t *testing.T) {
 		t.Fatalf("slept %v, want one wait of at least the server's Retry-After 2s", slept)
 	}
 }
+
+// FlushEvery gathers a trickle (batches under 1 % of BatchSize) into fewer POSTs
+// and does not delay a backlog.
+func TestFlushEvery(t *testing.T) {
+	q := newMemQueue(0)
+	sw := &scriptWriter{}
+	w := New(q, sw, Options{Centre: "c1", BatchSize: 1000, FlushEvery: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	posts := func() int { sw.mu.Lock(); defer sw.mu.Unlock(); return sw.posts }
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s (posts %d, points %d)", what, posts(), w.Stats().Points)
+			}
+		}
+	}
+	q.add(ev(0)) // the first event of a trickle goes at once
+	waitFor("the first POST", func() bool { return posts() == 1 })
+	start := time.Now()
+	for i := 1; i <= 5; i++ { // a trickle: 5 events within the flush period
+		q.add(ev(i))
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitFor("the trickle's points", func() bool { return w.Stats().Points == 6 })
+	if p := posts(); p != 2 {
+		t.Errorf("5 events within the flush period took %d POSTs after the first, want 1", p-1)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("the trickle went out %v after the first POST, want about the flush period (200 ms)", d)
+	}
+	// A backlog of full batches goes without waiting, right after a trickle's POST.
+	q.add(ev(6))
+	waitFor("a trickle's POST", func() bool { return w.Stats().Points == 7 })
+	start = time.Now()
+	for i := 7; i < 7+2000; i++ {
+		q.add(ev(i))
+	}
+	waitFor("the backlog", func() bool { return w.Stats().Points == 2007 })
+	if d := time.Since(start); d >= 150*time.Millisecond {
+		t.Errorf("a backlog of full batches waited %v after a trickle's POST, want no wait", d)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

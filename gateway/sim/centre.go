@@ -251,6 +251,31 @@ func (c *Centre) Tick(t time.Time) []Message {
 	return msgs
 }
 
+// AddDevice adds a sensor in an existing zone of the centre, speaking format (one
+// of Formats), and returns its device: for a centre with more than one sensor per
+// zone. It panics on a zone the centre does not have.
+func (c *Centre) AddDevice(sensorID, zone, format string) *Device {
+	kind := c.Config.KindByZone()[zone]
+	if kind == "" {
+		panic("sim: AddDevice: no zone " + zone)
+	}
+	c.addDevice(sensorID, zone, kind, format, false)
+	return c.Devices[len(c.Devices)-1]
+}
+
+// DeviceTick advances one device's reading and returns what it publishes at t (none
+// when it is offline): for a simulation where each device keeps its own interval.
+func (c *Centre) DeviceTick(d *Device, t time.Time) []Message {
+	if d.Offline {
+		return nil
+	}
+	r := c.reading(d, t)
+	if d.incident != nil && d.incident.Active(t) {
+		r.TemperatureC = d.incident.temperature(t)
+	}
+	return c.Message(d, r, t)
+}
+
 // Message returns what device d publishes for reading r at time t.
 func (c *Centre) Message(d *Device, r Reading, t time.Time) []Message {
 	base := c.base(d)

@@ -143,7 +143,7 @@ func TestLayoutTable(t *testing.T) {
 // (config, zonekind, telemetry, score, registry and notify are shared formats.)
 var pipeline = []string{
 	"gateway", "gateway/spool", "gateway/mqttsrc", "gateway/readings", "gateway/localsensor",
-	"gateway/influxsink", "gateway/rules", "gateway/camera", "gateway/rounds", "gateway/decode",
+	"gateway/influxsink", "gateway/deadband", "gateway/rules", "gateway/camera", "gateway/rounds", "gateway/decode",
 	"gateway/check", "gateway/status", "gateway/doctor", "gateway/discover", "gateway/alert/alertcheck",
 }
 
