@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -119,5 +121,28 @@ func TestReplicasShareHeads(t *testing.T) {
 	}
 	if c := e.count(t, "climate", "temperature_c", "c1"); c != n {
 		t.Fatalf("climate points in InfluxDB: %d, want %d", c, n)
+	}
+}
+
+// TestNewMakesDirs: New creates missing heads and archive directories (the lock
+// file lives in the heads directory from the first request on), and says which
+// one it could not make.
+func TestNewMakesDirs(t *testing.T) {
+	dir := t.TempDir()
+	cfg := ingest.Config{Keys: ingest.FileKeys{}, Forward: &ingest.Influx{URL: "http://127.0.0.1:1"},
+		ArchiveDir: filepath.Join(dir, "a", "archive"), HeadsDir: filepath.Join(dir, "h", "heads")}
+	if _, err := ingest.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{cfg.ArchiveDir, cfg.HeadsDir} {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			t.Errorf("%s not made: %v", d, err)
+		}
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o600)
+	cfg.HeadsDir = filepath.Join(file, "heads")
+	if _, err := ingest.New(cfg); err == nil || !strings.Contains(err.Error(), cfg.HeadsDir) {
+		t.Errorf("heads dir under a file: %v, want an error naming %s", err, cfg.HeadsDir)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -74,6 +75,11 @@ type centreState struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Keys == nil || cfg.Forward == nil || cfg.ArchiveDir == "" || cfg.HeadsDir == "" {
 		return nil, errors.New("ingest: Keys, Forward, ArchiveDir and HeadsDir are required")
+	}
+	for _, d := range []struct{ name, dir string }{{"heads", cfg.HeadsDir}, {"archive", cfg.ArchiveDir}} {
+		if err := os.MkdirAll(d.dir, 0o750); err != nil {
+			return nil, fmt.Errorf("ingest: %s directory %s: %w", d.name, d.dir, err)
+		}
 	}
 	if cfg.Measurements == nil {
 		cfg.Measurements = DefaultMeasurements
