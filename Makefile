@@ -13,7 +13,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor fuzz soak build release demo clean screenshots
+.PHONY: all test tools mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor bench-ingest fuzz soak build release demo clean screenshots
 
 all: build
 
@@ -120,6 +120,18 @@ BENCH_DATA ?=
 bench-monitor: tools
 	SAQSHY_BENCH_CENTRES=$(CENTRES) SAQSHY_BENCH_STEP=$(STEP) SAQSHY_BENCH_DAYS=$(DAYS) SAQSHY_BENCH_DATA=$(BENCH_DATA) \
 		go test -run='^$$' -bench=Scale -benchtime=5x -count=1 -timeout 120m -v ./gateway/central/monitor | tee bench-monitor.txt
+
+## bench-ingest: the verifying ingest at national scale (docs/BENCHMARKS.md): one run
+## per count in GATEWAYS, BENCH_SECONDS long, a tenth of the gateways back from an
+## OUTAGE_MIN-minute outage half-way; INGEST_PROFILE=file writes the ingest's CPU profile
+GATEWAYS      ?= 2000,20000
+BENCH_SECONDS ?= 90
+OUTAGE_MIN    ?= 60
+INGEST_PROFILE ?=
+bench-ingest: tools
+	SAQSHY_BENCH_GATEWAYS=$(GATEWAYS) SAQSHY_BENCH_SECONDS=$(BENCH_SECONDS) SAQSHY_BENCH_OUTAGE_MIN=$(OUTAGE_MIN) \
+		SAQSHY_BENCH_CPUPROFILE=$(INGEST_PROFILE) \
+		go test -run='^$$' -bench=IngestNational -benchtime=1x -count=1 -timeout 30m -v ./gateway/central/ingest | tee bench-ingest.txt
 
 ## soak: the zero-loss soak test of issue 18 (not part of `make test`): SOAK (default
 ## 30m, the acceptance run) of broker SIGKILLs, InfluxDB hung behind a stalling proxy

@@ -56,6 +56,10 @@ type heads struct{ dir string }
 
 func (h heads) path(centre string) string { return filepath.Join(h.dir, centre+".json") }
 
+// lockPath is the file a request flocks while it reads and advances the head
+// (lock_unix.go): the lock is what lets N replicas share one heads directory.
+func (h heads) lockPath(centre string) string { return filepath.Join(h.dir, centre+".lock") }
+
 // load returns centre's head, or a zero head (Seq 0) for a centre never seen.
 func (h heads) load(centre string) (Head, error) {
 	data, err := os.ReadFile(h.path(centre))

@@ -103,7 +103,13 @@ func (e *env) post(t *testing.T, g *gw, body string) (int, string) {
 // send posts body with link l as is.
 func (e *env) send(t *testing.T, l chain.Link, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v2/write?org=o&bucket=b&precision=ns", strings.NewReader(body))
+	return sendURL(t, e.srv.URL, l, body)
+}
+
+// sendURL posts body with link l as is to the ingest at base.
+func sendURL(t *testing.T, base string, l chain.Link, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v2/write?org=o&bucket=b&precision=ns", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -66,16 +67,20 @@ type Server struct {
 	unauth  uint64 // requests refused before a centre's key verified them
 }
 
+// centreState serialises one centre's requests in this process.
 type centreState struct {
-	mu     sync.Mutex
-	loaded bool
-	head   Head
+	mu sync.Mutex
 }
 
 // New returns a Server. The heads and archive directories are created if missing.
 func New(cfg Config) (*Server, error) {
 	if cfg.Keys == nil || cfg.Forward == nil || cfg.ArchiveDir == "" || cfg.HeadsDir == "" {
 		return nil, errors.New("ingest: Keys, Forward, ArchiveDir and HeadsDir are required")
+	}
+	for _, d := range []struct{ name, dir string }{{"heads", cfg.HeadsDir}, {"archive", cfg.ArchiveDir}} {
+		if err := os.MkdirAll(d.dir, 0o750); err != nil {
+			return nil, fmt.Errorf("ingest: %s directory %s: %w", d.name, d.dir, err)
+		}
 	}
 	if cfg.Measurements == nil {
 		cfg.Measurements = DefaultMeasurements
@@ -185,21 +190,29 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, ref.status, "", ref.reason, ref.msg)
 		return
 	}
+	// One request per centre at a time: in this process (the mutex) and across
+	// every replica sharing the heads directory (the flock). The head is read from
+	// its file under the lock on every request, never from a cache, so a replica
+	// continues a chain another one advanced (docs/SCALING.md).
 	cs := s.centre(link.Centre)
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if !cs.loaded {
-		hd, err := s.heads.load(link.Centre)
-		if err != nil {
-			s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
-			writeErr(w, http.StatusInternalServerError, "", "head", err.Error())
-			return
-		}
-		cs.head, cs.loaded = hd, true
+	unlock, err := s.heads.lock(link.Centre)
+	if err != nil {
+		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
+		writeErr(w, http.StatusServiceUnavailable, "", "head", "the ingest could not lock the chain head: "+err.Error())
+		return
 	}
-	hd := cs.head // work on a copy; cs.head changes only once the new head is saved
+	defer unlock()
+	cur, err := s.heads.load(link.Centre)
+	if err != nil {
+		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
+		writeErr(w, http.StatusInternalServerError, "", "head", err.Error())
+		return
+	}
+	hd := cur // work on a copy: the file changes only once the new head is saved
 	verdict, ref := s.check(r.Context(), &hd, link, body, now)
-	rec := record{V: 1, Received: now.UTC(), After: cs.head.Seq, Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
+	rec := record{V: 1, Received: now.UTC(), After: cur.Seq, Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
 	if ref != nil {
 		rec.Status, rec.Reason = ref.status, ref.reason+": "+ref.msg
 	}
@@ -218,7 +231,6 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusServiceUnavailable, "", "head", "the ingest could not save the chain head: "+err.Error())
 		return
 	}
-	cs.head = hd
 	if ref != nil {
 		s.cfg.Log.Warn("ingest: refused", "centre", link.Centre, "seq", link.Seq, "status", ref.status, "reason", ref.reason, "err", ref.msg)
 		writeErr(w, ref.status, "", ref.reason, ref.msg)

@@ -17,8 +17,10 @@ import (
 	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
-// seenSource answers when each centre's gateway last reported (Store.LastSeen).
-type seenSource interface {
+// SeenSource answers when each centre's gateway last reported: the store's
+// heartbeats in the bucket (Store.LastSeen), or the ingest's last verified link
+// (IngestSeen) where a verifying ingest is the only writer.
+type SeenSource interface {
 	LastSeen(ctx context.Context, from time.Time) (map[string]time.Time, error)
 }
 
@@ -55,7 +57,7 @@ type silentState struct {
 // (last seen per centre, open incidents, undelivered messages) is kept in a JSON
 // file written atomically, so a restart neither repeats nor forgets an alert.
 type Watcher struct {
-	src         seenSource
+	src         SeenSource
 	notify      Notifier
 	centres     []store.CentreInfo
 	silentAfter time.Duration
@@ -72,7 +74,7 @@ type Watcher struct {
 }
 
 // NewWatcher loads the state file (if any) from dir.
-func NewWatcher(src seenSource, n Notifier, centres []store.CentreInfo, silentAfter time.Duration, dir string, log *slog.Logger, now func() time.Time) (*Watcher, error) {
+func NewWatcher(src SeenSource, n Notifier, centres []store.CentreInfo, silentAfter time.Duration, dir string, log *slog.Logger, now func() time.Time) (*Watcher, error) {
 	if now == nil {
 		now = time.Now
 	}

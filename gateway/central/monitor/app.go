@@ -76,7 +76,11 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		n = ch
 	}
 	var err error
-	a.Watcher, err = jobs.NewWatcher(a.Store, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
+	var seen jobs.SeenSource = a.Store
+	if cfg.Ingest.URL != "" {
+		seen = &jobs.IngestSeen{URL: cfg.Ingest.URL, Client: &http.Client{Timeout: 30 * time.Second}}
+	}
+	a.Watcher, err = jobs.NewWatcher(seen, n, cfg.Centres, time.Duration(cfg.SilentAfter), cfg.StateDir, log.With("part", "silent"), now)
 	if err != nil {
 		return nil, err
 	}

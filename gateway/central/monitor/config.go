@@ -37,6 +37,13 @@ type Config struct {
 		Bucket    string `yaml:"bucket"`
 		TokenFile string `yaml:"token_file"` // or SAQSHY_MONITOR_INFLUX_TOKEN
 	} `yaml:"influx"`
+	// Ingest is the verifying ingest (saqshy-ingest) the gateways write through:
+	// with url set, the silent-gateway watch reads each centre's last verified
+	// link from its GET /centres instead of the heartbeats in the bucket, so that
+	// only a gateway's signed chain counts as it reporting (docs/RATING.md).
+	Ingest struct {
+		URL string `yaml:"url"`
+	} `yaml:"ingest"`
 	// Proxy names the reverse proxies in front of the monitor (e.g. nginx on the
 	// same host): from their addresses the client's address is read from header
 	// (default X-Forwarded-For) for the failed-login limit and the log, and the
@@ -179,6 +186,11 @@ func (c *Config) validate() error {
 			bad("influx.token_file: %v", err)
 		}
 		c.influxToken = strings.TrimSpace(string(t))
+	}
+	if u := c.Ingest.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.RawQuery != "" {
+			bad("ingest.url: %q is not an http(s) URL of saqshy-ingest (e.g. http://127.0.0.1:8087)", u)
+		}
 	}
 	if p, err := webauth.ParseProxy(c.Proxy.Trusted, c.Proxy.Header); err != nil {
 		bad("proxy.trusted: %v", err)

@@ -998,6 +998,7 @@ users: [{name: a, role: ministry, password_hash: "` + string(hash) + `"}]`, "inf
 		{"email bad tls", good + "notify: {email: {host: h, from: a@b, to: [c@d], tls: ssl}}\n", "notify.email.tls"},
 		{"email user without password", good + "notify: {email: {host: h, from: a@b, to: [c@d], username: u}}\n", "needs a password"},
 		{"telegram without token", good + "notify: {telegram: {chat_ids: [\"1\"]}}\n", "bot token"},
+		{"bad ingest url", good + "ingest: {url: \"127.0.0.1:8087\"}\n", "ingest.url: \"127.0.0.1:8087\" is not an http(s) URL"},
 		{"latest too often", good + "latest: {every: 1s}\n", "latest.every"},
 		{"not yaml", "{{{", "parse"},
 	} {
