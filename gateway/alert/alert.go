@@ -122,10 +122,10 @@ type Alert struct {
 	// AckedRecipient is the recipient who acknowledged, when known (AckBy.Recipient,
 	// or By naming a recipient); AckVia how; AckSuspect why the acknowledgement
 	// earns no response credit ("" when it does).
-	AckedRecipient string `json:"acked_recipient,omitempty"`
-	AckVia         Via    `json:"ack_via,omitempty"`
-	AckSuspect     string `json:"ack_suspect,omitempty"`
-	Resolved time.Time          `json:"resolved,omitzero"`
+	AckedRecipient string    `json:"acked_recipient,omitempty"`
+	AckVia         Via       `json:"ack_via,omitempty"`
+	AckSuspect     string    `json:"ack_suspect,omitempty"`
+	Resolved       time.Time `json:"resolved,omitzero"`
 	// Closed is when the engine resolved it (gateway clock): the time of the
 	// resolved point, which the response rule reads on both sides.
 	Closed time.Time `json:"closed,omitzero"`
