@@ -13,7 +13,9 @@ import (
 // alert that cleared itself in 3 minutes is counted (issue 16).
 func TestResponseFromPoints(t *testing.T) {
 	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
-	at := func(h, m, s int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	p := func(t time.Time, id, sev, state string, suspect bool) alertPoint {
 		return alertPoint{t: t, rule: "temperature_high", subject: "s" + id, id: id, severity: sev, state: state, ackSuspect: suspect}
 	}
