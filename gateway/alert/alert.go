@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -30,6 +31,34 @@ const (
 var (
 	ErrNotFound = errors.New("alert: no such alert")
 	ErrResolved = errors.New("alert: already resolved")
+)
+
+// Via is how an acknowledgement arrived.
+type Via string
+
+// Ways an acknowledgement arrives.
+const (
+	ViaTelegram   Via = "telegram"    // a recipient's button press (their chat)
+	ViaStatusPage Via = "status_page" // a logged-in user of the status page
+	ViaAPI        Via = "api"         // the machine API, from another host
+	ViaLoopback   Via = "loopback"    // the machine API from the gateway itself: no person
+)
+
+// AckBy is who acknowledges, and how.
+type AckBy struct {
+	By string // shown to everyone told
+	// Recipient is the recipient's name when the one acknowledging is one (a
+	// Telegram chat of theirs); "" when By is not known to be one. Only their
+	// reminders stop; for a critical alert the chain goes on until resolved.
+	Recipient string
+	Via       Via
+}
+
+// Ack suspicion reasons (Alert.AckSuspect): such an acknowledgement stops the
+// acknowledger's reminders like any other but earns no response credit.
+const (
+	SuspectFast     = "fast"     // within score.AckSuspectWithin of the first notification
+	SuspectLoopback = "loopback" // from the gateway's own loopback API
 )
 
 // Recipient is a person alerts go to.
@@ -90,7 +119,16 @@ type Alert struct {
 	HasValue bool               `json:"has_value,omitempty"`
 	AckedBy  string             `json:"acked_by,omitempty"`
 	AckedAt  time.Time          `json:"acked_at,omitzero"`
-	Resolved time.Time          `json:"resolved,omitzero"`
+	// AckedRecipient is the recipient who acknowledged, when known (AckBy.Recipient,
+	// or By naming a recipient); AckVia how; AckSuspect why the acknowledgement
+	// earns no response credit ("" when it does).
+	AckedRecipient string    `json:"acked_recipient,omitempty"`
+	AckVia         Via       `json:"ack_via,omitempty"`
+	AckSuspect     string    `json:"ack_suspect,omitempty"`
+	Resolved       time.Time `json:"resolved,omitzero"`
+	// Closed is when the engine resolved it (gateway clock): the time of the
+	// resolved point, which the response rule reads on both sides.
+	Closed time.Time `json:"closed,omitzero"`
 	// ChainStart is when the current severity's escalation chain started.
 	ChainStart time.Time `json:"chain_start"`
 	// Sent holds the keys of the notifications enqueued (see reconcile).
@@ -202,6 +240,7 @@ func (e *Engine) Raise(c telemetry.Condition) {
 		}
 		if a.State == Acknowledged { // worse than what was acknowledged: needs a new ack
 			a.State, a.AckedBy, a.AckedAt = Firing, "", time.Time{}
+			a.AckedRecipient, a.AckVia, a.AckSuspect = "", "", ""
 		}
 		e.transition(a, now)
 		return
@@ -234,16 +273,25 @@ func (e *Engine) Clear(kind, subject string, at time.Time) {
 	if at.IsZero() {
 		at = now
 	}
-	a.State, a.Resolved = Resolved, at
+	a.State, a.Resolved, a.Closed = Resolved, at, now
 	e.log.Info("alert resolved", "id", a.ID, "kind", a.Kind, "subject", a.Subject, "acked_by", a.AckedBy)
 	e.transition(a, now)
 }
 
-// Ack acknowledges alert id on behalf of by. Acknowledging an acknowledged alert
-// again changes nothing; a resolved one returns ErrResolved.
-func (e *Engine) Ack(id, by string) (Alert, error) {
+// Ack acknowledges alert id on behalf of by, a person by an unspecified way (see
+// AckVia).
+func (e *Engine) Ack(id, by string) (Alert, error) { return e.AckVia(id, AckBy{By: by}) }
+
+// AckVia acknowledges alert id. Acknowledging an acknowledged alert again changes
+// nothing; a resolved one returns ErrResolved. An acknowledgement from the
+// gateway's own loopback API, or within score.AckSuspectWithin of the alert's
+// first notification, is flagged (Alert.AckSuspect, the point's ack_suspect)
+// and earns no response credit. Acknowledging stops the escalation of a warning;
+// a critical alert's chain goes on to the ministry until it is resolved, and only
+// the acknowledger's reminders stop.
+func (e *Engine) AckVia(id string, ack AckBy) (Alert, error) {
 	now := e.opt.Now()
-	by = strings.TrimSpace(by)
+	by := strings.TrimSpace(ack.By)
 	if by == "" {
 		by = "unknown"
 	}
@@ -264,8 +312,20 @@ func (e *Engine) Ack(id, by string) (Alert, error) {
 	case Acknowledged:
 		return *a, nil
 	}
-	a.State, a.AckedBy, a.AckedAt = Acknowledged, by, now
-	e.log.Info("alert acknowledged", "id", a.ID, "by", by)
+	a.State, a.AckedBy, a.AckedAt, a.AckVia = Acknowledged, by, now, ack.Via
+	a.AckedRecipient = ack.Recipient
+	if _, ok := e.recip[by]; ok && a.AckedRecipient == "" {
+		a.AckedRecipient = by
+	}
+	switch {
+	case ack.Via == ViaLoopback:
+		a.AckSuspect = SuspectLoopback
+	case score.FastAck(a.ChainStart, now):
+		a.AckSuspect = SuspectFast
+	default:
+		a.AckSuspect = ""
+	}
+	e.log.Info("alert acknowledged", "id", a.ID, "by", by, "via", string(ack.Via), "suspect", a.AckSuspect)
 	e.transition(a, now)
 	return *a, nil
 }
@@ -284,7 +344,8 @@ func (e *Engine) point(a *Alert, now time.Time) telemetry.Event {
 		{Key: "rule", Value: a.Kind}, {Key: "zone", Value: a.Zone}, {Key: "severity", Value: a.Severity.String()},
 		{Key: "subject", Value: a.Subject},
 	}, telemetry.String("state", string(a.State)), telemetry.Float("value", a.Value),
-		telemetry.String("id", a.ID), telemetry.String("acked_by", a.AckedBy))
+		telemetry.String("id", a.ID), telemetry.String("acked_by", a.AckedBy),
+		telemetry.String("ack_via", string(a.AckVia)), telemetry.Bool("ack_suspect", a.AckSuspect != ""))
 }
 
 // Tick escalates and re-notifies what is due at now and returns the alert points
@@ -347,8 +408,9 @@ func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 			send("mq/"+k, e.mqtt(a, st))
 		}
 	}
-	// People: the chain while firing.
-	if a.State == Firing {
+	// People: the chain while firing; for a critical alert until it is resolved
+	// (an acknowledgement does not stop the way to the ministry).
+	if a.State == Firing || a.State == Acknowledged && a.Severity == telemetry.Critical {
 		for i, step := range e.chain(a.Severity) {
 			if now.Sub(a.ChainStart) < step.After {
 				continue
@@ -377,6 +439,9 @@ func (e *Engine) reconcile(a *Alert, now time.Time) bool {
 		}
 		if a.Severity == telemetry.Critical && e.opt.Renotify > 0 {
 			for _, name := range a.Told {
+				if a.State == Acknowledged && name == a.AckedRecipient {
+					continue // the one who acknowledged is not reminded
+				}
 				told, ok := a.ToldAt[name]
 				if !ok {
 					told = a.ChainStart
@@ -615,48 +680,33 @@ func (e *Engine) SetTelegramOffset(off int64) {
 	}
 }
 
-// ResponseWindow is how soon a critical alert must be acknowledged to count as
-// answered in the safety score's response component.
-const ResponseWindow = 15 * time.Minute
-
-// ResponseScore is, for the safety score, the share of the critical alerts opened
-// in [from, to) that were acknowledged within ResponseWindow of opening. An
-// unacknowledged one counts as not answered from the moment it is raised (the
-// score says what is true now; acknowledged within the window it counts as
-// answered from then on) — except one that resolved itself within the window before
-// anyone acknowledged it (nothing was left to answer), which is left out. A period
-// without such alerts is (1, true). It sees the open alerts and the last resolved
-// ones the engine keeps (200). Safe for concurrent use.
+// ResponseScore is, for the safety score, the response component over the
+// critical alerts that became critical in [from, to), as score.ResponseOf defines
+// it (acknowledgement by a person as a step, the rest for the time to
+// resolution; an alert open and unacknowledged counts 0). The central rating
+// computes the same from the alert points. It sees the open alerts and the last
+// resolved ones the engine keeps (200). Always known. Safe for concurrent use.
 func (e *Engine) ResponseScore(from, to time.Time) (float64, bool) {
+	now := e.opt.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	due, answered := 0, 0
-	count := func(a *Alert) {
-		if a.Severity != telemetry.Critical || a.Opened.Before(from) || !a.Opened.Before(to) {
-			return
-		}
-		deadline := a.Opened.Add(ResponseWindow)
-		acked := !a.AckedAt.IsZero() && !a.AckedAt.After(deadline)
-		switch {
-		case acked:
-			due++
-			answered++
-		case a.AckedAt.IsZero() && !a.Resolved.IsZero() && !a.Resolved.After(deadline):
-			// resolved on its own before the window ended
-		default: // not answered (yet): 0 from the moment it is raised
-			due++
+	var spans []score.AlertSpan
+	add := func(a *Alert) {
+		if a.Severity == telemetry.Critical {
+			resolved := a.Closed
+			if resolved.IsZero() { // restored from a state file written before Closed
+				resolved = a.Resolved
+			}
+			spans = append(spans, score.AlertSpan{Critical: a.ChainStart, Acked: a.AckedAt, AckSuspect: a.AckSuspect != "", Resolved: resolved})
 		}
 	}
 	for _, a := range e.open {
-		count(a)
+		add(a)
 	}
 	for _, a := range e.recent {
 		if _, ok := e.open[a.ID]; !ok {
-			count(a)
+			add(a)
 		}
 	}
-	if due == 0 {
-		return 1, true
-	}
-	return float64(answered) / float64(due), true
+	return score.ResponseOf(spans, from, to, now), true
 }

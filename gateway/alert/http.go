@@ -40,7 +40,11 @@ func (e *Engine) Handler(token string) http.Handler {
 			httpError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		a, err := e.Ack(r.PathValue("id"), by)
+		via := ViaAPI
+		if fromLoopback(r) {
+			via = ViaLoopback // a script on the gateway itself: no person
+		}
+		a, err := e.AckVia(r.PathValue("id"), AckBy{By: by, Via: via})
 		switch {
 		case errors.Is(err, ErrNotFound):
 			httpError(w, http.StatusNotFound, "no such alert")
@@ -49,7 +53,8 @@ func (e *Engine) Handler(token string) http.Handler {
 		case err != nil:
 			httpError(w, http.StatusInternalServerError, err.Error())
 		default:
-			writeJSON(w, http.StatusOK, map[string]any{"id": a.ID, "state": a.State, "acked_by": a.AckedBy, "acked_at": a.AckedAt})
+			writeJSON(w, http.StatusOK, map[string]any{"id": a.ID, "state": a.State, "acked_by": a.AckedBy, "acked_at": a.AckedAt,
+				"ack_suspect": a.AckSuspect})
 		}
 	}))
 	return mux
@@ -57,12 +62,17 @@ func (e *Engine) Handler(token string) http.Handler {
 
 func authorised(r *http.Request, token string) bool {
 	if token == "" {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		ip := net.ParseIP(host)
-		return err == nil && ip != nil && ip.IsLoopback()
+		return fromLoopback(r)
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+// fromLoopback reports whether r came from the gateway itself.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 // ackBy reads who acknowledges from the request body.

@@ -36,7 +36,7 @@ type Check struct {
 	engine   *alert.Engine
 	outbox   *outbox.Outbox
 	telegram *notify.Telegram
-	chats    map[string]bool // chats whose button presses count
+	chats    map[string]string // chat → recipient name: the chats whose button presses count
 	apiToken string
 	log      interface{ Warn(string, ...any) }
 }
@@ -79,7 +79,7 @@ func newCheck(cfg *config.Config, d Deps) (*Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	ac := &Check{log: log, chats: map[string]bool{}}
+	ac := &Check{log: log, chats: map[string]string{}}
 	senders := map[string]outbox.Sender{"mqtt": notify.MQTT{Pub: d.Publisher}}
 	// Secrets are read when used: a missing file delays the notifications (they
 	// wait in the outbox, the error is logged and counted) instead of stopping
@@ -119,7 +119,7 @@ func newCheck(cfg *config.Config, d Deps) (*Check, error) {
 	for _, r := range a.Recipients {
 		opt.Recipients = append(opt.Recipients, alert.Recipient{Name: r.Name, Lang: r.Lang, TelegramChat: r.TelegramChat, Email: r.Email})
 		if r.TelegramChat != "" {
-			ac.chats[r.TelegramChat] = true
+			ac.chats[r.TelegramChat] = r.Name
 		}
 		if !telegramOn && r.TelegramChat != "" {
 			log.Warn("recipient has a telegram_chat but no bot token is configured: Telegram is off", "recipient", r.Name)
@@ -184,11 +184,12 @@ func (ac *Check) Run(ctx context.Context) error {
 
 // telegramAck acknowledges on a button press from a recipient's chat.
 func (ac *Check) telegramAck(a notify.Ack) string {
-	if !ac.chats[a.ChatID] {
+	name, ok := ac.chats[a.ChatID]
+	if !ok {
 		ac.log.Warn("telegram acknowledgement from a chat that is not a recipient's: ignored", "chat", a.ChatID, "alert", a.AlertID)
 		return "not allowed from this chat"
 	}
-	_, err := ac.engine.Ack(a.AlertID, a.By+" (Telegram)")
+	_, err := ac.engine.AckVia(a.AlertID, alert.AckBy{By: a.By + " (Telegram)", Recipient: name, Via: alert.ViaTelegram})
 	switch {
 	case errors.Is(err, alert.ErrNotFound):
 		return "unknown alert"
@@ -220,7 +221,7 @@ func (ac *Check) Acker() status.Acker { return alertAcker{ac.engine} }
 type alertAcker struct{ e *alert.Engine }
 
 func (a alertAcker) Ack(_ context.Context, id, by string) error {
-	_, err := a.e.Ack(id, by)
+	_, err := a.e.AckVia(id, alert.AckBy{By: by, Via: alert.ViaStatusPage})
 	if errors.Is(err, alert.ErrNotFound) || errors.Is(err, alert.ErrResolved) {
 		return fmt.Errorf("%w: %w", status.ErrUnknownAlert, err)
 	}

@@ -14,10 +14,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// ResponseWindow mirrors alert.ResponseWindow: how soon a critical alert must be
-// acknowledged to count as answered.
-const ResponseWindow = 15 * time.Minute
-
 // raw are the raw points of one date for a group of centres in one time zone.
 type raw struct {
 	readings map[string][]telemetry.Event // per centre
@@ -37,6 +33,7 @@ type alertPoint struct {
 	t                       time.Time
 	rule, severity, subject string
 	zone, state, id         string
+	ackSuspect              bool
 }
 
 // ComputeDays computes the day starting at start (a local midnight) of every
@@ -137,6 +134,10 @@ func rounds(slots []roundSlot, start, end time.Time) score.Part {
 type incident struct {
 	severity, rule, subject, zone string
 	opened, acked, resolved       time.Time
+	// critical is when it became critical (its first critical point); ackedCrit
+	// the first acknowledgement at critical severity, ackSuspect its flag.
+	critical, ackedCrit time.Time
+	ackSuspect          bool
 }
 
 func incidents(pts []alertPoint) []*incident {
@@ -154,6 +155,12 @@ func incidents(pts []alertPoint) []*incident {
 			byID[id] = in
 			out = append(out, in)
 		}
+		if p.severity == telemetry.Critical.String() {
+			in.severity = p.severity // raised from a warning: one incident, now critical
+			if in.critical.IsZero() {
+				in.critical = p.t
+			}
+		}
 		switch p.state {
 		case "firing":
 			if in.opened.IsZero() {
@@ -163,6 +170,9 @@ func incidents(pts []alertPoint) []*incident {
 			if in.acked.IsZero() {
 				in.acked = p.t
 			}
+			if p.severity == telemetry.Critical.String() && in.ackedCrit.IsZero() {
+				in.ackedCrit, in.ackSuspect = p.t, p.ackSuspect
+			}
 		case "resolved":
 			in.resolved = p.t
 		}
@@ -170,32 +180,18 @@ func incidents(pts []alertPoint) []*incident {
 	return out
 }
 
-// response is the alert engine's ResponseScore computed from the alert points:
-// the share of the critical alerts opened in [start, end) acknowledged within
-// ResponseWindow. It mirrors alert.Engine.ResponseScore and must follow it (issue
-// 18 item 12 changes that rule).
+// response is the response component from the alert points, by the rule the
+// gateway's engine applies (score.ResponseOf): the same function on the same
+// transitions, with the ack_suspect flag the gateway wrote.
 func response(pts []alertPoint, start, end, now time.Time) score.Part {
-	due, answered := 0, 0
+	var spans []score.AlertSpan
 	for _, a := range incidents(pts) {
-		if a.severity != telemetry.Critical.String() || a.opened.IsZero() || a.opened.Before(start) || !a.opened.Before(end) {
+		if a.critical.IsZero() {
 			continue
 		}
-		deadline := a.opened.Add(ResponseWindow)
-		acked := !a.acked.IsZero() && !a.acked.After(deadline)
-		switch {
-		case acked:
-			due++
-			answered++
-		case a.acked.IsZero() && !a.resolved.IsZero() && !a.resolved.After(deadline):
-		case a.acked.IsZero() && a.resolved.IsZero() && now.Before(deadline):
-		default:
-			due++
-		}
+		spans = append(spans, score.AlertSpan{Critical: a.critical, Acked: a.ackedCrit, AckSuspect: a.ackSuspect, Resolved: a.resolved})
 	}
-	if due == 0 {
-		return score.Part{Applicable: true, Known: true, Ratio: 1}
-	}
-	return score.Part{Applicable: true, Known: true, Ratio: float64(answered) / float64(due)}
+	return score.Part{Applicable: true, Known: true, Ratio: score.ResponseOf(spans, start, end, now)}
 }
 
 // serious are the conditions that cap, from the alert points: the kinds in
@@ -288,7 +284,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 	q(&slots, rng(start.Add(-24*time.Hour), end)+`
   |> filter(fn: (r) => r._measurement == "round" and r.event == "slot" and (r._field == "on_time" or r._field == "slot_s")`+cf+`)`, "centre", "checkpoint")
 	q(&alerts, rng(start.Add(-7*24*time.Hour), stopAt(end.Add(24*time.Hour)))+`
-  |> filter(fn: (r) => r._measurement == "alert" and (r._field == "state" or r._field == "id")`+cf+`)`, "centre", "rule", "severity", "subject", "zone")
+  |> filter(fn: (r) => r._measurement == "alert" and (r._field == "state" or r._field == "id" or r._field == "ack_suspect")`+cf+`)`, "centre", "rule", "severity", "subject", "zone")
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -375,6 +371,9 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 			p.state = row.Str()
 		case "id":
 			p.id = row.Str()
+		case "ack_suspect":
+			v, _ := float(row.Value)
+			p.ackSuspect = v != 0
 		}
 	}
 	for _, k := range aorder {
