@@ -27,7 +27,7 @@ var (
 func (e *Entry) Validate() error {
 	p := &problems{}
 	e.validate(p)
-	return p.join()
+	return p.Err()
 }
 
 func kindNames() []string { return zonekind.KindNames() }
@@ -90,7 +90,7 @@ func (e *Entry) validate(p *problems) {
 		case z.Kind == "":
 			p.errf(zp+".kind", "required: one of %s", strings.Join(kinds, ", "))
 		case !known:
-			p.errf(zp+".kind", "unknown zone kind %q%s", clip(z.Kind), didYouMean(z.Kind, kinds))
+			p.errf(zp+".kind", "unknown zone kind %q%s", clip(z.Kind), config.DidYouMean(z.Kind, kinds))
 		}
 		if strings.TrimSpace(z.Name) == "" {
 			p.errf(zp+".name", "required: the zone's name as staff know it")
@@ -126,7 +126,7 @@ func (e *Entry) validate(p *problems) {
 		case ref == "":
 			p.errf(path, "required: the id of a registered zone")
 		case zones[ref] == "":
-			p.errf(path, "unknown zone %q%s", clip(ref), didYouMean(ref, keys(zones)))
+			p.errf(path, "unknown zone %q%s", clip(ref), config.DidYouMean(ref, keys(zones)))
 		}
 	}
 	// Sensors.
@@ -254,7 +254,7 @@ func (e *Entry) validate(p *problems) {
 
 // where names an earlier element for "first at ..." messages.
 func where(p *problems, path string) string {
-	if l := p.line(path); l > 0 {
+	if l := config.LineOf(p.lines, path); l > 0 {
 		return fmt.Sprintf("line %d, %s", l, path)
 	}
 	return path
