@@ -9,8 +9,6 @@ import (
 	"github.com/saqshy/saqshy/cmd/internal/cli"
 
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -106,15 +104,7 @@ var newFlagSet = cli.NewFlagSet
 
 // parseFlags parses args; it returns the exit code to use when the command should
 // stop (0 for --help, 2 for a usage error) and ok=false.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
-	}
-	return 0, true
-}
+var parseFlags = cli.ParseFlags
 
 // newLogger returns the process logger: text on stderr, at level.
 func newLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {

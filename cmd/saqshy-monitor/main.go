@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/saqshy/saqshy/cmd/internal/cli"
+
 	"github.com/saqshy/saqshy/gateway/central/monitor"
 	"github.com/saqshy/saqshy/gateway/central/web"
 )
@@ -45,11 +47,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.SetOutput(stderr)
 		path := fs.String("config", "/etc/saqshy/monitor.yaml", "config `file`")
 		debug := fs.Bool("debug", false, "log at debug level")
-		if err := fs.Parse(args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
+		if code, ok := cli.ParseFlags(fs, args[1:]); !ok {
+			return code
 		}
 		cfg, err := monitor.LoadConfig(*path)
 		if err != nil {

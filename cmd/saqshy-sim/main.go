@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/saqshy/saqshy/cmd/internal/cli"
 
 	"go.yaml.in/yaml/v3"
 
@@ -56,11 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fleet := fs.Int("fleet", 0, "if > 0, `N` sensors per source instead of the demo centre")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same centre and readings)")
 	printConfig := fs.Bool("print-config", false, "print the simulated centre's config as YAML and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := cli.ParseFlags(fs, args); !ok {
+		return code
 	}
 	var c *sim.Centre
 	if *fleet > 0 {

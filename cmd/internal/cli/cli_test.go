@@ -49,3 +49,18 @@ func TestNewFlagSetHelp(t *testing.T) {
 		t.Errorf("help = %q", got)
 	}
 }
+
+func TestParseFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		ok   bool
+	}{{[]string{"-v"}, 0, true}, {[]string{"--help"}, 0, false}, {[]string{"--nope"}, 2, false}} {
+		var errb bytes.Buffer
+		fs := NewFlagSet("x", "help\n", &errb)
+		fs.Bool("v", false, "verbose")
+		if code, ok := ParseFlags(fs, tt.args); code != tt.code || ok != tt.ok {
+			t.Errorf("ParseFlags(%q) = %d, %v; want %d, %v", tt.args, code, ok, tt.code, tt.ok)
+		}
+	}
+}
