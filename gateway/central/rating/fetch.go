@@ -231,23 +231,6 @@ func centreFilter(entries []*registry.Entry) string {
 	return b.String()
 }
 
-func float(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case int64:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	case bool:
-		if v {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
 // fetch reads the raw points of [start, end) (and around it, as the day needs)
 // for the entries: one query, then five concurrently.
 func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, now time.Time) (*raw, error) {
@@ -299,7 +282,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 	}
 	idx := map[rkey]int{}
 	for _, row := range climate {
-		v, ok := float(row.Value)
+		v, ok := row.Float()
 		if !ok {
 			continue
 		}
@@ -321,7 +304,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		r.alive[row.Centre()] = append(r.alive[row.Centre()], row.Time)
 	}
 	for _, row := range cov {
-		if v, ok := float(row.Value); ok {
+		if v, ok := row.Float(); ok {
 			r.coverage[row.Centre()] = v
 		}
 	}
@@ -344,7 +327,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 			sl[k] = s
 			sorder = append(sorder, k)
 		}
-		v, _ := float(row.Value)
+		v, _ := row.Float()
 		switch row.Field {
 		case "on_time":
 			s.onTime = v != 0
@@ -388,16 +371,16 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		}
 		switch row.Field {
 		case "total":
-			s.Total, _ = float(row.Value)
+			s.Total, _ = row.Float()
 		case "weights_version":
 			s.WeightsVersion = row.Str()
 		case "caps":
 			s.Caps = row.Str()
 		case "capped":
-			v, _ := float(row.Value)
+			v, _ := row.Float()
 			s.Capped = v != 0
 		default:
-			if v, ok := float(row.Value); ok {
+			if v, ok := row.Float(); ok {
 				s.Components[row.Field] = v
 			}
 		}
