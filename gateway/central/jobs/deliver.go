@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
@@ -72,17 +73,47 @@ type incident interface {
 	announced() *announcement
 }
 
-// delivery sends the queued resolutions and the due firings of one poll.
-type delivery struct {
-	notify Notifier
-	log    *slog.Logger
+// alerts is the part of a watch's state that announcing keeps: the open
+// incidents by centre and the resolutions not yet delivered everywhere.
+type alerts[I incident] struct {
+	Open   map[string]I     `json:"open"`
+	Unsent []pendingMessage `json:"unsent"`
 }
 
-// send delivers, without the watch's lock: resolutions queued earlier first, then
-// the new firings. It returns what stays queued (the part of unsent a destination
-// did not accept; a destination no longer configured is dropped) and, per firing,
-// the destinations that accepted it.
-func (d delivery) send(ctx context.Context, now time.Time, dests []string, unsent, firings []pendingMessage) (keep []pendingMessage, got [][]string) {
+// watch is what the silent-gateway and the registry watches share: the channels,
+// one Poll at a time, a state lock never held while delivering, the state file.
+type watch[I incident] struct {
+	notify Notifier
+	log    *slog.Logger
+	path   string // the state file
+
+	pollMu sync.Mutex // one Poll at a time; held while delivering
+	mu     sync.Mutex // guards the watch's state; never held while delivering
+}
+
+// finish ends a poll: called with w.mu held, it delivers (w.mu released) the
+// resolutions queued in a, then the firings; holding w.mu again, it keeps queued
+// what a destination did not accept, records who got each firing and saves st,
+// the state that holds a. Only Poll changes a, and pollMu keeps Polls apart.
+func (w *watch[I]) finish(ctx context.Context, now time.Time, dests []string, a *alerts[I], firings []pendingMessage, st any) error {
+	unsent := slices.Clone(a.Unsent)
+	w.mu.Unlock()
+	keep, got := w.send(ctx, now, dests, unsent, firings)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a.Unsent = keep
+	for i, p := range firings {
+		if in, ok := a.Open[p.Centre]; ok && in.incidentID() == p.ID {
+			in.announced().delivered(got[i])
+		}
+	}
+	return saveState(w.path, st)
+}
+
+// send delivers the resolutions unsent (a destination no longer configured is
+// dropped), then the firings. It returns what of unsent stays queued and, per
+// firing, the destinations that accepted it.
+func (w *watch[I]) send(ctx context.Context, now time.Time, dests []string, unsent, firings []pendingMessage) (keep []pendingMessage, got [][]string) {
 	for _, p := range unsent {
 		to := p.To
 		if to == nil {
@@ -94,9 +125,9 @@ func (d delivery) send(ctx context.Context, now time.Time, dests []string, unsen
 			continue
 		}
 		p.At = now
-		ok, err := deliverTo(ctx, d.notify, p.Message, to)
+		ok, err := deliverTo(ctx, w.notify, p.Message, to)
 		if err != nil {
-			d.log.Error("central alert not delivered", "id", p.ID, "err", err)
+			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
 		}
 		if rest := minus(to, ok); len(rest) > 0 {
 			p.To = rest
@@ -106,24 +137,28 @@ func (d delivery) send(ctx context.Context, now time.Time, dests []string, unsen
 	got = make([][]string, len(firings))
 	for i, p := range firings {
 		p.At = now
-		ok, err := deliverTo(ctx, d.notify, p.Message, p.To)
+		ok, err := deliverTo(ctx, w.notify, p.Message, p.To)
 		if err != nil {
-			d.log.Error("central alert not delivered", "id", p.ID, "err", err)
+			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
 		}
 		got[i] = ok
 	}
 	return keep, got
 }
 
-// recordFirings marks each firing's incident, if still the open one of its centre,
-// as announced to the destinations that accepted it.
-func recordFirings[I incident](open map[string]I, firings []pendingMessage, got [][]string) {
-	for i, p := range firings {
-		in, ok := open[p.Centre]
-		if !ok || in.incidentID() != p.ID {
-			continue
+// run calls poll every interval until ctx ends, logging its errors as what.
+func (w *watch[I]) run(ctx context.Context, every time.Duration, what string, poll func(context.Context) error) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := poll(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error(what, "err", err)
 		}
-		in.announced().delivered(got[i])
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
@@ -180,20 +215,4 @@ func saveState(path string, st any) error {
 		return err
 	}
 	return atomicfile.Write(path, b)
-}
-
-// runEvery calls poll every interval until ctx ends, logging its errors as what.
-func runEvery(ctx context.Context, every time.Duration, log *slog.Logger, what string, poll func(context.Context) error) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := poll(ctx); err != nil && ctx.Err() == nil {
-			log.Error(what, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/central/store"
@@ -36,8 +35,7 @@ func (in *regIncident) incidentID() string       { return in.ID }
 func (in *regIncident) announced() *announcement { return &in.announcement }
 
 type registryWatchState struct {
-	Open   map[string]*regIncident `json:"open"`
-	Unsent []pendingMessage        `json:"unsent"`
+	alerts[*regIncident]
 }
 
 // RegistryWatcher raises a centre whose gateway does not run the registry version
@@ -49,17 +47,14 @@ type registryWatchState struct {
 // A gateway sending no heartbeat at all is the silent-gateway watch's, not this.
 // Its state (open incidents, undelivered resolutions) survives a restart.
 type RegistryWatcher struct {
+	watch[*regIncident]
 	src    registrySource
 	signed signedSource
-	notify Notifier
 	names  map[string]store.CentreInfo
 	grace  time.Duration
-	path   string
-	log    *slog.Logger
 	now    func() time.Time
 
-	pollMu sync.Mutex
-	mu     sync.Mutex
+	// guarded by mu:
 	st     registryWatchState
 	states map[string]store.RegistryState
 }
@@ -73,8 +68,8 @@ func NewRegistryWatcher(src registrySource, signed signedSource, n Notifier, cen
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &RegistryWatcher{src: src, signed: signed, notify: n, grace: grace, path: filepath.Join(dir, "registry.json"),
-		log: log, now: now, names: map[string]store.CentreInfo{}, states: map[string]store.RegistryState{}}
+	w := &RegistryWatcher{watch: watch[*regIncident]{notify: n, log: log, path: filepath.Join(dir, "registry.json")},
+		src: src, signed: signed, grace: grace, now: now, names: map[string]store.CentreInfo{}, states: map[string]store.RegistryState{}}
 	for _, c := range centres {
 		w.names[c.ID] = c
 	}
@@ -189,15 +184,7 @@ func (w *RegistryWatcher) Poll(ctx context.Context) error {
 		}
 	}
 	w.states = states
-	unsent := slices.Clone(w.st.Unsent)
-	w.mu.Unlock()
-
-	keep, got := delivery{w.notify, w.log}.send(ctx, now, dests, unsent, out)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.st.Unsent = keep
-	recordFirings(w.st.Open, out, got)
-	return saveState(w.path, w.st)
+	return w.finish(ctx, now, dests, &w.st.alerts, out, &w.st)
 }
 
 // States returns the registry state of every centre with a signed bundle or a
@@ -214,5 +201,5 @@ func (w *RegistryWatcher) States() map[string]store.RegistryState {
 
 // Run polls every interval until ctx ends.
 func (w *RegistryWatcher) Run(ctx context.Context, every time.Duration) {
-	runEvery(ctx, every, w.log, "registry poll", w.Poll)
+	w.run(ctx, every, "registry poll", w.Poll)
 }

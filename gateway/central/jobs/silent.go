@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/central/store"
@@ -30,11 +28,10 @@ func (in *silentIncident) announced() *announcement { return &in.announcement }
 
 // silentState is what survives a restart.
 type silentState struct {
-	LastSeen  map[string]time.Time       `json:"last_seen"`
-	Open      map[string]*silentIncident `json:"open"`
-	Unsent    []pendingMessage           `json:"unsent"` // resolutions not yet delivered everywhere
-	Started   time.Time                  `json:"started"`
-	NextIDSeq int                        `json:"next_id_seq"`
+	LastSeen map[string]time.Time `json:"last_seen"`
+	alerts[*silentIncident]
+	Started   time.Time `json:"started"`
+	NextIDSeq int       `json:"next_id_seq"`
 }
 
 // Watcher finds silent gateways: a registered centre whose gateway has written no
@@ -43,17 +40,13 @@ type silentState struct {
 // (last seen per centre, open incidents, undelivered messages) is kept in a JSON
 // file written atomically, so a restart neither repeats nor forgets an alert.
 type Watcher struct {
+	watch[*silentIncident]
 	src         seenSource
-	notify      Notifier
 	centres     []store.CentreInfo
 	silentAfter time.Duration
-	path        string
-	log         *slog.Logger
 	now         func() time.Time
 
-	pollMu sync.Mutex // one Poll at a time; held while delivering
-
-	mu       sync.Mutex // guards the fields below; never held while delivering
+	// guarded by mu:
 	st       silentState
 	lastPoll time.Time
 	lastErr  error
@@ -64,9 +57,8 @@ func NewWatcher(src seenSource, n Notifier, centres []store.CentreInfo, silentAf
 	if now == nil {
 		now = time.Now
 	}
-	w := &Watcher{src: src, notify: n, centres: centres, silentAfter: silentAfter,
-		path: filepath.Join(dir, "silent.json"), log: log, now: now}
-	w.st = silentState{LastSeen: map[string]time.Time{}, Open: map[string]*silentIncident{}}
+	w := &Watcher{watch: watch[*silentIncident]{notify: n, log: log, path: filepath.Join(dir, "silent.json")},
+		src: src, centres: centres, silentAfter: silentAfter, now: now}
 	found, err := loadState(w.path, "silent gateways", &w.st)
 	if err != nil {
 		return nil, err
@@ -152,17 +144,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 			Name: c.Name, Region: c.Region, LastSeen: in.LastSeen, Since: in.Since,
 			Text: fmt.Sprintf("Gateway of %s (%s, %s) silent: no heartbeat for over %v (last: %s)", c.Name, c.ID, c.Region, w.silentAfter, seenText)}})
 	}
-	unsent := slices.Clone(w.st.Unsent)
-	w.mu.Unlock()
-
-	// Only Poll changes Unsent and Open, and pollMu keeps Polls apart.
-	keep, got := delivery{w.notify, w.log}.send(ctx, now, dests, unsent, out)
-
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.st.Unsent = keep
-	recordFirings(w.st.Open, out, got)
-	return saveState(w.path, w.st)
+	return w.finish(ctx, now, dests, &w.st.alerts, out, &w.st)
 }
 
 // States returns the gateway state of every centre seen or registered.
@@ -190,5 +172,5 @@ func (w *Watcher) Healthy() (time.Time, error) {
 
 // Run polls every interval until ctx ends.
 func (w *Watcher) Run(ctx context.Context, every time.Duration) {
-	runEvery(ctx, every, w.log, "silent-gateway poll", w.Poll)
+	w.run(ctx, every, "silent-gateway poll", w.Poll)
 }
