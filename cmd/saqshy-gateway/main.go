@@ -13,9 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
@@ -82,10 +80,7 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int { return dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
