@@ -369,21 +369,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		if !ok {
 			s = store.Score{At: row.Time, Components: map[string]float64{}}
 		}
-		switch row.Field {
-		case "total":
-			s.Total, _ = row.Float()
-		case "weights_version":
-			s.WeightsVersion = row.Str()
-		case "caps":
-			s.Caps = row.Str()
-		case "capped":
-			v, _ := row.Float()
-			s.Capped = v != 0
-		default:
-			if v, ok := row.Float(); ok {
-				s.Components[row.Field] = v
-			}
-		}
+		s.Set(row)
 		r.gateway[c] = s
 	}
 	return r, nil

@@ -152,6 +152,37 @@ type Score struct {
 // ComponentNames are the score's components in display order.
 var ComponentNames = []string{"temperature", "availability", "coverage", "rounds", "response"}
 
+// Set sets the field of sc that a safety_score row carries: the total, the
+// weights' version, caps, the rating's fields, or else (a number) a component.
+func (sc *Score) Set(r Row) {
+	switch r.Field {
+	case "total":
+		sc.Total, _ = r.Float()
+	case "weights_version":
+		sc.WeightsVersion = r.Str()
+	case "caps":
+		sc.Caps = r.Str()
+	case "capped":
+		v, _ := r.Float()
+		sc.Capped = v != 0
+	case "has_data":
+		v, _ := r.Float()
+		sc.HasData = v != 0
+	case "gateway_total":
+		sc.GatewayTotal, _ = r.Float()
+		sc.HasGateway = true
+	case "differs":
+		v, _ := r.Float()
+		sc.Differs = v != 0
+	case "differs_in":
+		sc.DiffersIn = r.Str()
+	default:
+		if v, ok := r.Float(); ok {
+			sc.Components[r.Field] = v
+		}
+	}
+}
+
 // scoresFrom folds safety_score rows into scores per centre and timestamp.
 func scoresFrom(rows []Row) map[string][]Score {
 	type key struct {
@@ -168,32 +199,7 @@ func scoresFrom(rows []Row) map[string][]Score {
 			idx[k] = sc
 			order = append(order, k)
 		}
-		switch r.Field {
-		case "total":
-			sc.Total, _ = r.Float()
-		case "weights_version":
-			sc.WeightsVersion = r.Str()
-		case "caps":
-			sc.Caps = r.Str()
-		case "capped":
-			v, _ := r.Float()
-			sc.Capped = v != 0
-		case "has_data":
-			v, _ := r.Float()
-			sc.HasData = v != 0
-		case "gateway_total":
-			sc.GatewayTotal, _ = r.Float()
-			sc.HasGateway = true
-		case "differs":
-			v, _ := r.Float()
-			sc.Differs = v != 0
-		case "differs_in":
-			sc.DiffersIn = r.Str()
-		default:
-			if v, ok := r.Float(); ok {
-				sc.Components[r.Field] = v
-			}
-		}
+		sc.Set(r)
 	}
 	out := map[string][]Score{}
 	for _, k := range order {
