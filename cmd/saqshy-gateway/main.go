@@ -6,17 +6,15 @@
 package main
 
 import (
+	"github.com/saqshy/saqshy/cmd/internal/cli"
+
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"sync/atomic"
-	"syscall"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
@@ -83,58 +81,26 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int { return dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "--help", "-help":
-		if len(args) > 1 {
-			return dispatch(ctx, []string{args[1], "--help"}, stdout, stderr)
+	return cli.Dispatch("saqshy-gateway", usage, args, stdout, stderr, func(name string, args []string) (int, bool) {
+		for _, c := range commands() {
+			if c.name == name {
+				return c.run(ctx, args, stdout, stderr), true
+			}
 		}
-		fmt.Fprint(stdout, usage)
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == name {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "saqshy-gateway: unknown command %q\n\n%s", name, usage)
-	return 2
+		return 0, false
+	})
 }
 
 // newFlagSet returns a flag set that prints help text then its flags on --help.
-func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), help)
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs
-}
+var newFlagSet = cli.NewFlagSet
 
 // parseFlags parses args; it returns the exit code to use when the command should
 // stop (0 for --help, 2 for a usage error) and ok=false.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
-	}
-	return 0, true
-}
+var parseFlags = cli.ParseFlags
 
 // newLogger returns the process logger: text on stderr, at level.
 func newLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {

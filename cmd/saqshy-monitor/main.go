@@ -12,9 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
+
+	"github.com/saqshy/saqshy/cmd/internal/cli"
 
 	"github.com/saqshy/saqshy/gateway/central/monitor"
 	"github.com/saqshy/saqshy/gateway/central/web"
@@ -28,10 +28,7 @@ const help = `Usage:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int { return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr) })
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -45,11 +42,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.SetOutput(stderr)
 		path := fs.String("config", "/etc/saqshy/monitor.yaml", "config `file`")
 		debug := fs.Bool("debug", false, "log at debug level")
-		if err := fs.Parse(args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
+		if code, ok := cli.ParseFlags(fs, args[1:]); !ok {
+			return code
 		}
 		cfg, err := monitor.LoadConfig(*path)
 		if err != nil {

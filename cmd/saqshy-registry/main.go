@@ -5,6 +5,8 @@
 package main
 
 import (
+	"github.com/saqshy/saqshy/cmd/internal/cli"
+
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -67,38 +69,18 @@ func commands() []command {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "help", "-h", "--help", "-help":
-		if len(args) > 1 {
-			return run([]string{args[1], "--help"}, stdout, stderr)
+	return cli.Dispatch("saqshy-registry", usage, args, stdout, stderr, func(name string, args []string) (int, bool) {
+		for _, c := range commands() {
+			if c.name == name {
+				return c.run(args, stdout, stderr), true
+			}
 		}
-		fmt.Fprint(stdout, usage)
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "saqshy-registry: unknown command %q\n\n%s", args[0], usage)
-	return 2
+		return 0, false
+	})
 }
 
 // newFlagSet returns a flag set that prints help text then its flags on --help.
-func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), help)
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs
-}
+var newFlagSet = cli.NewFlagSet
 
 // parse parses args; ok=false means stop with code (0 after --help, 2 on a usage error).
 func parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/saqshy/saqshy/cmd/internal/cli"
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/influxsink"
@@ -43,11 +44,8 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	seed := fs.Uint64("seed", 1, "random seed")
 	silentEvery := fs.Int("silent-every", 50, "every `K`-th centre's gateway went silent 2 h ago (0: none)")
 	printCentres := fs.Bool("print-centres", false, "print the centres as saqshy-monitor config YAML and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := cli.ParseFlags(fs, args); !ok {
+		return code
 	}
 	switch {
 	case *n <= 0 || *n > 100000:

@@ -5,15 +5,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/saqshy/saqshy/cmd/internal/cli"
 
 	"go.yaml.in/yaml/v3"
 
@@ -37,10 +36,7 @@ Flags:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	cli.Main(func(ctx context.Context) int { return run(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -56,11 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fleet := fs.Int("fleet", 0, "if > 0, `N` sensors per source instead of the demo centre")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same centre and readings)")
 	printConfig := fs.Bool("print-config", false, "print the simulated centre's config as YAML and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := cli.ParseFlags(fs, args); !ok {
+		return code
 	}
 	var c *sim.Centre
 	if *fleet > 0 {

@@ -103,7 +103,7 @@ func (v *checker) alertsMore(zones map[string]Zone) {
 			}
 			for j, n := range s.Notify {
 				if !contains(names, n) {
-					v.errf(fmt.Sprintf("%s.notify[%d]", p, j), "no recipient named %q%s", clip(n), didYouMean(n, names))
+					v.errf(fmt.Sprintf("%s.notify[%d]", p, j), "no recipient named %q%s", clip(n), DidYouMean(n, names))
 				}
 			}
 		}
@@ -120,7 +120,7 @@ func (v *checker) alertsMore(zones map[string]Zone) {
 	}
 	s := &a.SMTP
 	if !contains(smtpTLSModes, s.TLS) {
-		v.errf("alerts.smtp.tls", "unknown mode %q%s: use starttls, tls or none", clip(s.TLS), didYouMean(s.TLS, smtpTLSModes))
+		v.errf("alerts.smtp.tls", "unknown mode %q%s: use starttls, tls or none", clip(s.TLS), DidYouMean(s.TLS, smtpTLSModes))
 	}
 	if s.Port < 1 || s.Port > 65535 {
 		v.errf("alerts.smtp.port", "must be between 1 and 65535, got %d", s.Port)
@@ -162,7 +162,7 @@ func (v *checker) alertsMore(zones map[string]Zone) {
 		case "":
 			v.errf(p+".metric", "required: temperature or humidity")
 		default:
-			v.errf(p+".metric", "unknown metric %q%s: use temperature or humidity", clip(l.Metric), didYouMean(l.Metric, []string{"temperature", "humidity"}))
+			v.errf(p+".metric", "unknown metric %q%s: use temperature or humidity", clip(l.Metric), DidYouMean(l.Metric, []string{"temperature", "humidity"}))
 		}
 		switch {
 		case l.Above == nil && l.Below == nil:
@@ -178,7 +178,7 @@ func (v *checker) alertsMore(zones map[string]Zone) {
 		case "":
 			v.errf(p+".severity", "required: warning or critical")
 		default:
-			v.errf(p+".severity", "unknown severity %q%s: use warning or critical", clip(l.Severity), didYouMean(l.Severity, []string{"warning", "critical"}))
+			v.errf(p+".severity", "unknown severity %q%s: use warning or critical", clip(l.Severity), DidYouMean(l.Severity, []string{"warning", "critical"}))
 		}
 	}
 }

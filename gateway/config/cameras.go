@@ -278,7 +278,7 @@ func (v *checker) coverage(zones map[string]Zone) {
 		k, ok := zonekind.Lookup(kind)
 		switch {
 		case !ok:
-			v.errf(p, "unknown zone kind %q%s", clip(kind), didYouMean(kind, zonekind.KindNames()))
+			v.errf(p, "unknown zone kind %q%s", clip(kind), DidYouMean(kind, zonekind.KindNames()))
 		case !contains(coverageRules, rule):
 			v.errf(p, "unknown coverage rule %q: use %s", clip(rule), quoteList(coverageRules))
 		case k.Private && rule != CoverageProhibited:
@@ -341,7 +341,7 @@ func (v *checker) coverage(zones map[string]Zone) {
 		if z.Coverage != "" {
 			switch {
 			case !contains(coverageRules, z.Coverage):
-				v.errf(p+".coverage", "unknown coverage rule %q%s: use %s", clip(z.Coverage), didYouMean(z.Coverage, coverageRules), quoteList(coverageRules))
+				v.errf(p+".coverage", "unknown coverage rule %q%s: use %s", clip(z.Coverage), DidYouMean(z.Coverage, coverageRules), quoteList(coverageRules))
 			case k.Private && z.Coverage != CoverageProhibited:
 				v.errf(p+".coverage", "zone %q is a %s, which is private: cameras are never allowed there", z.ID, z.Kind)
 			}

@@ -80,22 +80,26 @@ func FieldErrors(err error) []*FieldError {
 	return out
 }
 
-// problems collects FieldErrors for one config file.
-type problems struct {
-	file string
+// Problems collects the FieldErrors of one file (the centre config, the
+// ministry's registry entry); File names the file in each.
+type Problems struct {
+	File string
 	list []*FieldError
 }
 
-func (p *problems) add(line int, field string, err error) {
-	p.list = append(p.list, &FieldError{File: p.file, Line: line, Field: field, Err: err})
+// Add records a problem of field on line (0: unknown).
+func (p *Problems) Add(line int, field string, err error) {
+	p.list = append(p.list, &FieldError{File: p.File, Line: line, Field: field, Err: err})
 }
 
-func (p *problems) addf(line int, field, format string, args ...any) {
-	p.add(line, field, fmt.Errorf(format, args...))
+// Addf is [Problems.Add] with a formatted error.
+func (p *Problems) Addf(line int, field, format string, args ...any) {
+	p.Add(line, field, fmt.Errorf(format, args...))
 }
 
-// join sorts the problems by line (file-wide problems first) and joins them.
-func (p *problems) join() error {
+// Err sorts the problems by line (file-wide problems first) and joins them; nil
+// when there are none. [FieldErrors] splits it.
+func (p *Problems) Err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
@@ -146,8 +150,9 @@ func suggest(s string, candidates []string) string {
 	return best
 }
 
-// didYouMean returns ` (did you mean "x"?)` or "".
-func didYouMean(s string, candidates []string) string {
+// DidYouMean returns ` (did you mean "x"?)` naming the candidate closest to s,
+// or "" when none is close enough to be a likely typo.
+func DidYouMean(s string, candidates []string) string {
 	if m := suggest(s, candidates); m != "" {
 		return fmt.Sprintf(" (did you mean %q?)", m)
 	}

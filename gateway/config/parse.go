@@ -19,10 +19,10 @@ import (
 // path or base name). The error, if any, joins one [*FieldError] per problem found,
 // sorted by line; see [FieldErrors]. On error the config is nil.
 func Parse(name string, data []byte) (*Config, error) {
-	p := &problems{file: name}
+	p := &Problems{File: name}
 	root := parseTree(data, p)
 	if root == nil {
-		return nil, p.join()
+		return nil, p.Err()
 	}
 	pos := indexTree(root)
 	c := &Config{}
@@ -32,14 +32,14 @@ func Parse(name string, data []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
-			p.add(0, "", fmt.Errorf("cannot decode: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
-			return nil, p.join()
+			p.Add(0, "", fmt.Errorf("cannot decode: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
+			return nil, p.Err()
 		}
 		suppressed = convertTypeErrors(te, pos, p)
 	}
 	for _, v := range pos.fractions {
 		if !underAny(v.path, suppressed) {
-			p.addf(v.node.Line, v.path, "expected a whole number, got %s", clip(v.node.Value))
+			p.Addf(v.node.Line, v.path, "expected a whole number, got %s", clip(v.node.Value))
 			suppressed = append(suppressed, v.path)
 		}
 	}
@@ -55,7 +55,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	p.list = kept
-	if err := p.join(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -75,25 +75,25 @@ var errEmpty = errors.New(`the file is empty: a centre config needs at least "ce
 
 // parseTree parses data into a node tree and checks its shape. It returns the root
 // mapping, or nil after adding the problem to p.
-func parseTree(data []byte, p *problems) *yaml.Node {
+func parseTree(data []byte, p *Problems) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	err := dec.Decode(&doc)
 	if errors.Is(err, io.EOF) {
-		p.add(0, "", errEmpty)
+		p.Add(0, "", errEmpty)
 		return nil
 	}
 	if err != nil {
 		line, msg := syntaxError(err, data)
-		p.add(line, "", fmt.Errorf("YAML syntax error: %s", msg))
+		p.Add(line, "", fmt.Errorf("YAML syntax error: %s", msg))
 		return nil
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
-		p.add(next.Line, "", errors.New("a second YAML document starts here (after ---): a centre config is one document"))
+		p.Add(next.Line, "", errors.New("a second YAML document starts here (after ---): a centre config is one document"))
 	} else if !errors.Is(err, io.EOF) {
 		line, msg := syntaxError(err, data)
-		p.add(line, "", fmt.Errorf("YAML syntax error: %s", msg))
+		p.Add(line, "", fmt.Errorf("YAML syntax error: %s", msg))
 		return nil
 	}
 	root := &doc
@@ -102,13 +102,13 @@ func parseTree(data []byte, p *problems) *yaml.Node {
 	}
 	switch {
 	case root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null":
-		p.add(0, "", errEmpty)
+		p.Add(0, "", errEmpty)
 		return nil
 	case root.Kind == yaml.SequenceNode:
-		p.add(root.Line, "", errors.New("the file is a list (it starts with '-'), but a centre config is a mapping of sections (centre, mqtt, influx, spool, status, zones, sensors, cameras, rounds, alerts)"))
+		p.Add(root.Line, "", errors.New("the file is a list (it starts with '-'), but a centre config is a mapping of sections (centre, mqtt, influx, spool, status, zones, sensors, cameras, rounds, alerts)"))
 		return nil
 	case root.Kind != yaml.MappingNode:
-		p.add(root.Line, "", fmt.Errorf("the file holds %s, but a centre config is a mapping of sections: centre:, mqtt:, zones:, sensors:, …", describeNode(root)))
+		p.Add(root.Line, "", fmt.Errorf("the file holds %s, but a centre config is a mapping of sections: centre:, mqtt:, zones:, sensors:, …", describeNode(root)))
 		return nil
 	}
 	if len(p.list) > 0 {
@@ -231,8 +231,14 @@ func (ps *positions) line(path string) int {
 	if ps == nil {
 		return 0
 	}
+	return LineOf(ps.lines, path)
+}
+
+// LineOf returns the line of path ("zones[3].kind") in lines, a field path -> line
+// index of a file, or of its nearest ancestor there; 0 when neither is.
+func LineOf(lines map[string]int, path string) int {
 	for path != "" {
-		if l, ok := ps.lines[path]; ok {
+		if l, ok := lines[path]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(path, ".[")
@@ -414,11 +420,11 @@ var (
 // convertTypeErrors turns the decoder's messages ("line 3: field intervall not found
 // in type config.Sensor") into FieldErrors with field paths. It returns the paths
 // that could not be decoded.
-func convertTypeErrors(te *yaml.TypeError, ps *positions, p *problems) (failed []string) {
+func convertTypeErrors(te *yaml.TypeError, ps *positions, p *Problems) (failed []string) {
 	for _, raw := range te.Errors {
 		m := reTELine.FindStringSubmatch(raw)
 		if m == nil {
-			p.add(0, "", errors.New(raw))
+			p.Add(0, "", errors.New(raw))
 			continue
 		}
 		line, _ := strconv.Atoi(m[1])
@@ -434,7 +440,7 @@ func convertTypeErrors(te *yaml.TypeError, ps *positions, p *problems) (failed [
 					break
 				}
 			}
-			p.add(line, path, errors.New(mm[2]))
+			p.Add(line, path, errors.New(mm[2]))
 			if path != "" {
 				failed = append(failed, path)
 			}
@@ -446,7 +452,7 @@ func convertTypeErrors(te *yaml.TypeError, ps *positions, p *problems) (failed [
 			if k != nil {
 				path, allowed = k.path, k.allowed
 			}
-			p.add(line, path, unknownField(mm[1], mm[2], allowed))
+			p.Add(line, path, unknownField(mm[1], mm[2], allowed))
 
 		case reTEAlready.MatchString(msg):
 			mm := reTEAlready.FindStringSubmatch(msg)
@@ -455,7 +461,7 @@ func convertTypeErrors(te *yaml.TypeError, ps *positions, p *problems) (failed [
 			if k != nil {
 				path = k.path
 			}
-			p.addf(line, path, "%q is set twice in this mapping", mm[1])
+			p.Addf(line, path, "%q is set twice in this mapping", mm[1])
 			if path != "" {
 				failed = append(failed, path)
 			}
@@ -473,9 +479,9 @@ func convertTypeErrors(te *yaml.TypeError, ps *positions, p *problems) (failed [
 				path = k.path
 			}
 			if strings.ContainsAny(path, ".[") {
-				p.addf(line, path, "%q is written twice here (first at line %d): keep one; the rest of this entry is checked once it is fixed", name, first)
+				p.Addf(line, path, "%q is written twice here (first at line %d): keep one; the rest of this entry is checked once it is fixed", name, first)
 			} else {
-				p.addf(line, path, "section %q is written twice (first at line %d): merge them into one; the rest of the file is checked once it is fixed", name, first)
+				p.Addf(line, path, "section %q is written twice (first at line %d): merge them into one; the rest of the file is checked once it is fixed", name, first)
 			}
 			// The decoder skipped the whole mapping holding the key ("" for the
 			// top level: nothing was decoded).
@@ -495,13 +501,13 @@ func convertTypeErrors(te *yaml.TypeError, ps *positions, p *problems) (failed [
 			if v != nil {
 				path, got = v.path, describeNode(v.node)
 			}
-			p.addf(line, path, "expected %s, got %s", friendlyType(mm[3]), got)
+			p.Addf(line, path, "expected %s, got %s", friendlyType(mm[3]), got)
 			if path != "" {
 				failed = append(failed, path)
 			}
 
 		default:
-			p.add(line, "", errors.New(msg))
+			p.Add(line, "", errors.New(msg))
 		}
 	}
 	return failed

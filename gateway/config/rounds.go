@@ -175,7 +175,7 @@ func (v *checker) roundsExtra(zones map[string]Zone) {
 		case "":
 			v.errf(p+".source", "empty: leave the key out for %q, or write one of %s", RoundSaqshy, quoteList(roundSources))
 		default:
-			v.errf(p+".source", "unknown checkpoint source %q%s; known: %s", clip(cp.Source), didYouMean(cp.Source, roundSources), quoteList(roundSources))
+			v.errf(p+".source", "unknown checkpoint source %q%s; known: %s", clip(cp.Source), DidYouMean(cp.Source, roundSources), quoteList(roundSources))
 		}
 	}
 	if r.Grace > 0 && shortest > 0 && r.Grace > shortest {
@@ -228,7 +228,7 @@ func (v *checker) roundsExtra(zones map[string]Zone) {
 			if f.id == "" {
 				v.errf(f.path, "required: a checkpoint id")
 			} else if !cps[f.id] {
-				v.errf(f.path, "unknown checkpoint %q%s", clip(f.id), didYouMean(f.id, checkpointIDs(r.Checkpoints)))
+				v.errf(f.path, "unknown checkpoint %q%s", clip(f.id), DidYouMean(f.id, checkpointIDs(r.Checkpoints)))
 			}
 		}
 		if d.From != "" && d.From == d.To {
@@ -295,7 +295,7 @@ func (v *checker) roundOverrides(zones map[string]Zone) {
 		case o.ZoneKind != "":
 			key = "zone_kind " + o.ZoneKind
 			if _, ok := zonekind.Lookup(o.ZoneKind); !ok {
-				v.errf(p+".zone_kind", "unknown zone kind %q%s", clip(o.ZoneKind), didYouMean(o.ZoneKind, zonekind.KindNames()))
+				v.errf(p+".zone_kind", "unknown zone kind %q%s", clip(o.ZoneKind), DidYouMean(o.ZoneKind, zonekind.KindNames()))
 			}
 		default:
 			v.errf(p, "set zone or zone_kind")

@@ -22,13 +22,13 @@ import (
 // Validate does not apply defaults; a config built in code should call
 // [Config.ApplyDefaults] first.
 func (c *Config) Validate() error {
-	p := &problems{file: c.File}
+	p := &Problems{File: c.File}
 	c.check(p)
-	return p.join()
+	return p.Err()
 }
 
 // check adds every problem with c to p.
-func (c *Config) check(p *problems) {
+func (c *Config) check(p *Problems) {
 	v := &checker{c: c, p: p}
 	v.centre()
 	v.mqtt()
@@ -48,13 +48,13 @@ func (c *Config) check(p *problems) {
 
 type checker struct {
 	c *Config
-	p *problems
+	p *Problems
 }
 
 func (v *checker) line(path string) int { return v.c.pos.line(path) }
 
 func (v *checker) errf(path, format string, args ...any) {
-	v.p.addf(v.line(path), path, format, args...)
+	v.p.Addf(v.line(path), path, format, args...)
 }
 
 // where names an earlier element for "first at ..." messages.
@@ -165,7 +165,7 @@ func (v *checker) centre() {
 			case reOffsetTZ.MatchString(tz):
 				v.errf("centre.timezone", `unknown time zone %q: write the IANA name of the place, e.g. "Asia/Almaty", not an offset`, clip(tz))
 			default:
-				v.errf("centre.timezone", `unknown time zone %q%s: write an IANA name such as "Asia/Almaty"`, clip(tz), didYouMean(tz, knownTimezones))
+				v.errf("centre.timezone", `unknown time zone %q%s: write an IANA name such as "Asia/Almaty"`, clip(tz), DidYouMean(tz, knownTimezones))
 			}
 		}
 	}
@@ -328,7 +328,7 @@ func (v *checker) zones() map[string]Zone {
 		case z.Kind == "":
 			v.errf(p+".kind", "required: one of %s", quoteList(zonekind.KindNames()))
 		case !ok:
-			v.errf(p+".kind", "unknown zone kind %q%s; known kinds: %s", clip(z.Kind), didYouMean(z.Kind, zonekind.KindNames()), quoteList(zonekind.KindNames()))
+			v.errf(p+".kind", "unknown zone kind %q%s; known kinds: %s", clip(z.Kind), DidYouMean(z.Kind, zonekind.KindNames()), quoteList(zonekind.KindNames()))
 		}
 	}
 	return byID
@@ -348,7 +348,7 @@ func (v *checker) zoneRef(path, ref string, zones map[string]Zone) (Zone, bool) 
 		}
 		if len(known) == 0 {
 			v.errf(path, "unknown zone %q: no zones are defined (add them under zones:)", clip(ref))
-		} else if m := didYouMean(ref, known); m != "" {
+		} else if m := DidYouMean(ref, known); m != "" {
 			v.errf(path, "unknown zone %q%s", clip(ref), m)
 		} else if len(known) <= 12 {
 			v.errf(path, "unknown zone %q; zones defined: %s", clip(ref), quoteList(known))
@@ -375,7 +375,7 @@ func (v *checker) sensors(zones map[string]Zone) {
 		case s.Source == "":
 			v.errf(p+".source", "required: one of %s", quoteList(sources))
 		case DefaultInterval(s.Source) == 0:
-			v.errf(p+".source", "unknown source %q%s; known sources: %s", clip(s.Source), didYouMean(s.Source, sources), quoteList(sources))
+			v.errf(p+".source", "unknown source %q%s; known sources: %s", clip(s.Source), DidYouMean(s.Source, sources), quoteList(sources))
 		case s.Local():
 			located = true
 			if s.Topic != "" {
@@ -485,7 +485,7 @@ func (v *checker) cameras(zones map[string]Zone) {
 		case cam.Source == "":
 			v.errf(p+".source", "required: one of %s", quoteList(cameraSources))
 		case !contains(cameraSources, cam.Source):
-			v.errf(p+".source", "unknown camera source %q%s; known sources: %s", clip(cam.Source), didYouMean(cam.Source, cameraSources), quoteList(cameraSources))
+			v.errf(p+".source", "unknown camera source %q%s; known sources: %s", clip(cam.Source), DidYouMean(cam.Source, cameraSources), quoteList(cameraSources))
 		}
 		if cam.Source == CameraFrigate && strings.ContainsAny(cam.Name, "/+# ") {
 			v.errf(p+".name", "Frigate camera name %q must not contain spaces, '/', '+' or '#': write the name from Frigate's config", clip(cam.Name))
@@ -587,7 +587,7 @@ func (v *checker) alerts() {
 		if r.Lang == "" {
 			v.errf(p+".lang", "empty: write ru, kk or en (or leave lang out for ru)")
 		} else if !contains(alertLangs, r.Lang) {
-			v.errf(p+".lang", "unknown language %q%s: use ru, kk or en", clip(r.Lang), didYouMean(r.Lang, alertLangs))
+			v.errf(p+".lang", "unknown language %q%s: use ru, kk or en", clip(r.Lang), DidYouMean(r.Lang, alertLangs))
 		}
 		if r.TelegramChat == "" && r.Email == "" {
 			v.errf(p, "no channel: set telegram_chat, email, or both")

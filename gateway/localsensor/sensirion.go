@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/telemetry"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
 )
@@ -22,6 +23,22 @@ type sht struct {
 	reset       []byte // soft reset
 	resetWait   time.Duration
 	humidity    func(raw uint16) physic.RelativeHumidity
+}
+
+// on returns the chip template c attached to the chip at addr on bus; busNum
+// names it ("i2c1:0x44"). sleep nil means [Sleep].
+func (c sht) on(bus i2c.Bus, busNum int, addr uint16, sleep SleepFunc) sht {
+	c.bus, c.addr, c.name, c.sleep = bus, addr, i2cName(busNum, addr), orSleep(sleep)
+	return c
+}
+
+// read is a Probe's Read: temperature and humidity, rounded to 0.01.
+func (s *sht) read(ctx context.Context) (telemetry.Sample, error) {
+	e, err := s.sense(ctx)
+	if err != nil {
+		return telemetry.Sample{}, err
+	}
+	return envSample(s.name, e)
 }
 
 // sense measures; after a bus error or a CRC failure it soft-resets the chip and

@@ -23,6 +23,12 @@ const (
 	sht3xResetWait   = 2 * time.Millisecond  // t_SR: max 1.5 ms
 )
 
+// sht3xChip is the SHT3x's commands, timings and humidity formula.
+var sht3xChip = sht{
+	kind: "sht3x", measure: sht3xMeasure, measureWait: sht3xMeasureWait,
+	reset: sht3xSoftReset, resetWait: sht3xResetWait, humidity: sht3xHumidity,
+}
+
 // SHT3x reads a Sensirion SHT3x (SHT30, SHT31, SHT35) temperature and humidity
 // sensor at 0x44 or 0x45.
 type SHT3x struct{ s sht }
@@ -34,25 +40,14 @@ func NewSHT3x(bus i2c.Bus, busNum int, addr uint16, sleep SleepFunc) (*SHT3x, er
 	if addr != 0x44 && addr != 0x45 {
 		return nil, fmt.Errorf("sht3x: address %#02x: the SHT3x answers at 0x44 or 0x45", addr)
 	}
-	return &SHT3x{sht{
-		bus: bus, addr: addr, name: i2cName(busNum, addr), kind: "sht3x", sleep: orSleep(sleep),
-		measure: sht3xMeasure, measureWait: sht3xMeasureWait,
-		reset: sht3xSoftReset, resetWait: sht3xResetWait,
-		humidity: sht3xHumidity,
-	}}, nil
+	return &SHT3x{sht3xChip.on(bus, busNum, addr, sleep)}, nil
 }
 
 // String implements Probe: "i2c1:0x44".
 func (d *SHT3x) String() string { return d.s.name }
 
 // Read implements Probe: temperature and humidity, rounded to 0.01.
-func (d *SHT3x) Read(ctx context.Context) (telemetry.Sample, error) {
-	e, err := d.Sense(ctx)
-	if err != nil {
-		return telemetry.Sample{}, err
-	}
-	return envSample(d.s.name, e)
-}
+func (d *SHT3x) Read(ctx context.Context) (telemetry.Sample, error) { return d.s.read(ctx) }
 
 // Sense runs a single-shot high-repeatability measurement (0x2400), waits for it
 // and reads both words, checking their CRCs. After a bus error or a CRC failure it

@@ -24,6 +24,12 @@ const (
 	sht4xSerialWait  = 10 * time.Millisecond
 )
 
+// sht4xChip is the SHT4x's commands, timings and humidity formula.
+var sht4xChip = sht{
+	kind: "sht4x", measure: sht4xMeasure, measureWait: sht4xMeasureWait,
+	reset: sht4xSoftReset, resetWait: sht4xResetWait, humidity: sht4xHumidity,
+}
+
 // SHT4x reads a Sensirion SHT4x (SHT40, SHT41, SHT45) temperature and humidity
 // sensor at 0x44, 0x45 or 0x46 (by part number).
 type SHT4x struct{ s sht }
@@ -35,25 +41,14 @@ func NewSHT4x(bus i2c.Bus, busNum int, addr uint16, sleep SleepFunc) (*SHT4x, er
 	if addr < 0x44 || addr > 0x46 {
 		return nil, fmt.Errorf("sht4x: address %#02x: the SHT4x answers at 0x44, 0x45 or 0x46", addr)
 	}
-	return &SHT4x{sht{
-		bus: bus, addr: addr, name: i2cName(busNum, addr), kind: "sht4x", sleep: orSleep(sleep),
-		measure: sht4xMeasure, measureWait: sht4xMeasureWait,
-		reset: sht4xSoftReset, resetWait: sht4xResetWait,
-		humidity: sht4xHumidity,
-	}}, nil
+	return &SHT4x{sht4xChip.on(bus, busNum, addr, sleep)}, nil
 }
 
 // String implements Probe: "i2c1:0x44".
 func (d *SHT4x) String() string { return d.s.name }
 
 // Read implements Probe: temperature and humidity, rounded to 0.01.
-func (d *SHT4x) Read(ctx context.Context) (telemetry.Sample, error) {
-	e, err := d.Sense(ctx)
-	if err != nil {
-		return telemetry.Sample{}, err
-	}
-	return envSample(d.s.name, e)
-}
+func (d *SHT4x) Read(ctx context.Context) (telemetry.Sample, error) { return d.s.read(ctx) }
 
 // Sense runs a high-precision measurement (0xFD), waits for it and reads both
 // words, checking their CRCs. After a bus error or a CRC failure it sends a soft

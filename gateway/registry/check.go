@@ -70,10 +70,7 @@ func (c *checkRun) centre() {
 
 // zones checks the zones and their coverage rules.
 func (c *checkRun) zones() {
-	local := map[string]int{}
-	for i, z := range c.cfg.Zones {
-		local[z.ID] = i
-	}
+	local := indexByID(c.cfg.Zones, func(z config.Zone) string { return z.ID })
 	var missing []string
 	for _, rz := range c.e.Zones {
 		i, ok := local[rz.ID]
@@ -121,10 +118,7 @@ func (c *checkRun) cameras() {
 }
 
 func (c *checkRun) sensors() {
-	local := map[string]int{}
-	for i, s := range c.cfg.Sensors {
-		local[s.ID] = i
-	}
+	local := indexByID(c.cfg.Sensors, func(s config.Sensor) string { return s.ID })
 	var missing []string
 	for _, rs := range c.e.Sensors {
 		i, ok := local[rs.ID]
@@ -452,4 +446,13 @@ func EffectiveHash(cfg *config.Config) string {
 	data, _ := json.Marshal(&ef) // plain strings and floats: cannot fail
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// indexByID maps each item's id to its index in items.
+func indexByID[T any](items []T, id func(T) string) map[string]int {
+	m := make(map[string]int, len(items))
+	for i, x := range items {
+		m[id(x)] = i
+	}
+	return m
 }

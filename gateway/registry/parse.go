@@ -38,16 +38,16 @@ func Load(path string) (*Entry, error) {
 // *config.FieldError per problem, sorted by line ([config.FieldErrors] splits
 // it); on error the entry is nil.
 func Parse(name string, data []byte) (*Entry, error) {
-	p := &problems{file: name}
+	p := &problems{Problems: config.Problems{File: name}}
 	if len(data) > MaxEntrySize {
-		p.add(0, "", fmt.Errorf("the file is %d bytes; a registry entry is at most %d", len(data), MaxEntrySize))
-		return nil, p.join()
+		p.Add(0, "", fmt.Errorf("the file is %d bytes; a registry entry is at most %d", len(data), MaxEntrySize))
+		return nil, p.Err()
 	}
 	var doc yaml.Node
 	err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
 	if errors.Is(err, io.EOF) || (err == nil && (len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null")) {
-		p.add(0, "", errors.New("the file is empty: a registry entry needs at least the sections version, centre and zones"))
-		return nil, p.join()
+		p.Add(0, "", errors.New("the file is empty: a registry entry needs at least the sections version, centre and zones"))
+		return nil, p.Err()
 	}
 	if err != nil {
 		msg := reLine.ReplaceAllString(err.Error(), "")
@@ -55,21 +55,21 @@ func Parse(name string, data []byte) (*Entry, error) {
 		if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found ") {
 			line++ // yaml.v3 reports the parser's marks 0-based (the scanner's 1-based)
 		}
-		p.add(line, "", fmt.Errorf("YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: ")))
-		return nil, p.join()
+		p.Add(line, "", fmt.Errorf("YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: ")))
+		return nil, p.Err()
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		p.add(root.Line, "", errors.New("a registry entry is a mapping of sections (version, not_before, centre, zones, sensors, rounds, recipients, score, gateway)"))
-		return nil, p.join()
+		p.Add(root.Line, "", errors.New("a registry entry is a mapping of sections (version, not_before, centre, zones, sensors, rounds, recipients, score, gateway)"))
+		return nil, p.Err()
 	}
 	// A time the decoder cannot read stops it without a line: check it first.
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if k, v := root.Content[i], root.Content[i+1]; k.Value == "not_before" {
 			var t time.Time
 			if err := v.Decode(&t); err != nil {
-				p.add(v.Line, "not_before", fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339), got %q", clip(v.Value)))
-				return nil, p.join()
+				p.Add(v.Line, "not_before", fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339), got %q", clip(v.Value)))
+				return nil, p.Err()
 			}
 		}
 	}
@@ -81,8 +81,8 @@ func Parse(name string, data []byte) (*Entry, error) {
 	if err := dec.Decode(e); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
-			p.add(0, "", fmt.Errorf("cannot decode: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
-			return nil, p.join()
+			p.Add(0, "", fmt.Errorf("cannot decode: %s", strings.TrimPrefix(err.Error(), "yaml: ")))
+			return nil, p.Err()
 		}
 		for _, msg := range te.Errors {
 			line, path := yamlLine(msg), ""
@@ -93,13 +93,13 @@ func Parse(name string, data []byte) (*Entry, error) {
 			if m := reNotFound.FindStringSubmatch(msg); m != nil && path == "" {
 				path = keyOnLine(lines, line, m[1])
 			}
-			p.add(line, path, typeError(msg))
+			p.Add(line, path, typeError(msg))
 		}
-		return nil, p.join()
+		return nil, p.Err()
 	}
 	p.lines = lines
 	e.validate(p)
-	if err := p.join(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	e.NotBefore = e.NotBefore.UTC()
@@ -149,8 +149,8 @@ func typeError(msg string) error {
 				known = append(known, name)
 			}
 		}
-		if s := suggest(m[1], known); s != "" {
-			return fmt.Errorf("unknown field %q (did you mean %q?)", m[1], s)
+		if s := config.DidYouMean(m[1], known); s != "" {
+			return fmt.Errorf("unknown field %q%s", m[1], s)
 		}
 		return fmt.Errorf("unknown field %q; known here: %s", m[1], strings.Join(known, ", "))
 	}
@@ -195,96 +195,11 @@ func indexLines(n *yaml.Node, path string, lines map[string]int, cols map[[2]int
 
 // problems collects the problems of one entry.
 type problems struct {
-	file  string
+	config.Problems
 	lines map[string]int // field path -> line; nil for an entry from a bundle
-	list  []*config.FieldError
-}
-
-func (p *problems) add(line int, field string, err error) {
-	p.list = append(p.list, &config.FieldError{File: p.file, Line: line, Field: field, Err: err})
 }
 
 // errf adds a problem at path, on the line of path or of its nearest ancestor.
 func (p *problems) errf(path, format string, args ...any) {
-	p.add(p.line(path), path, fmt.Errorf(format, args...))
-}
-
-func (p *problems) line(path string) int {
-	for path != "" {
-		if l, ok := p.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return 0
-}
-
-func (p *problems) join() error {
-	if len(p.list) == 0 {
-		return nil
-	}
-	// Stable insertion sort by line: lists are short.
-	for i := 1; i < len(p.list); i++ {
-		for j := i; j > 0 && p.list[j].Line < p.list[j-1].Line; j-- {
-			p.list[j], p.list[j-1] = p.list[j-1], p.list[j]
-		}
-	}
-	errs := make([]error, len(p.list))
-	for i, fe := range p.list {
-		errs[i] = fe
-	}
-	return errors.Join(errs...)
-}
-
-// suggest returns the candidate within a small edit distance of s, or "".
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
-	if len(s) <= 4 {
-		bestD = 2
-	}
-	for _, c := range candidates {
-		if c == s {
-			continue
-		}
-		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance of a and b in runes (bounded inputs).
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 1 << 20
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
-
-func didYouMean(s string, candidates []string) string {
-	if m := suggest(s, candidates); m != "" {
-		return fmt.Sprintf(" (did you mean %q?)", m)
-	}
-	return ""
+	p.Add(config.LineOf(p.lines, path), path, fmt.Errorf(format, args...))
 }

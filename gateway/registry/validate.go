@@ -27,7 +27,7 @@ var (
 func (e *Entry) Validate() error {
 	p := &problems{}
 	e.validate(p)
-	return p.join()
+	return p.Err()
 }
 
 func kindNames() []string { return zonekind.KindNames() }
@@ -90,7 +90,7 @@ func (e *Entry) validate(p *problems) {
 		case z.Kind == "":
 			p.errf(zp+".kind", "required: one of %s", strings.Join(kinds, ", "))
 		case !known:
-			p.errf(zp+".kind", "unknown zone kind %q%s", clip(z.Kind), didYouMean(z.Kind, kinds))
+			p.errf(zp+".kind", "unknown zone kind %q%s", clip(z.Kind), config.DidYouMean(z.Kind, kinds))
 		}
 		if strings.TrimSpace(z.Name) == "" {
 			p.errf(zp+".name", "required: the zone's name as staff know it")
@@ -126,7 +126,7 @@ func (e *Entry) validate(p *problems) {
 		case ref == "":
 			p.errf(path, "required: the id of a registered zone")
 		case zones[ref] == "":
-			p.errf(path, "unknown zone %q%s", clip(ref), didYouMean(ref, keys(zones)))
+			p.errf(path, "unknown zone %q%s", clip(ref), config.DidYouMean(ref, keys(zones)))
 		}
 	}
 	// Sensors.
@@ -152,6 +152,19 @@ func (e *Entry) validate(p *problems) {
 		}
 	}
 	cps, tags := map[string]string{}, map[string]string{}
+	// card checks the UID raw of a checkpoint's tag or a badge at path: hex, and
+	// on no other tag or badge (dupf names raw and the first one).
+	card := func(path, raw, what, example, dupf string) {
+		u := config.NormalizeUID(raw)
+		switch first, dup := tags[u]; {
+		case !reUID.MatchString(u):
+			p.errf(path, "invalid %s UID %q: write the UID in hex, e.g. %q", what, clip(raw), example)
+		case dup:
+			p.errf(path, dupf, clip(raw), where(p, first))
+		default:
+			tags[u] = path
+		}
+	}
 	for i, c := range r.Checkpoints {
 		cp := fmt.Sprintf("rounds.checkpoints[%d]", i)
 		if id(cp+".id", c.ID) {
@@ -161,15 +174,7 @@ func (e *Entry) validate(p *problems) {
 		if c.Tag == "" {
 			continue
 		}
-		t := config.NormalizeUID(c.Tag)
-		switch first, dup := tags[t]; {
-		case !reUID.MatchString(t):
-			p.errf(cp+".tag", "invalid tag UID %q: write the UID in hex, e.g. \"04A22B1C\"", clip(c.Tag))
-		case dup:
-			p.errf(cp+".tag", "tag %q is already on another checkpoint (%s)", clip(c.Tag), where(p, first))
-		default:
-			tags[t] = cp
-		}
+		card(cp+".tag", c.Tag, "tag", "04A22B1C", "tag %q is already on another checkpoint (%s)")
 	}
 	badges := map[string]string{}
 	for i, b := range r.Badges {
@@ -180,15 +185,7 @@ func (e *Entry) validate(p *problems) {
 		if b.UID == "" {
 			continue
 		}
-		u := config.NormalizeUID(b.UID)
-		switch first, dup := tags[u]; {
-		case !reUID.MatchString(u):
-			p.errf(bp+".uid", "invalid card UID %q: write the UID in hex, e.g. \"04A1B2C3D4E580\"", clip(b.UID))
-		case dup:
-			p.errf(bp+".uid", "UID %q is also %s: a card is either a checkpoint's tag or a staff badge", clip(b.UID), where(p, first))
-		default:
-			tags[u] = bp
-		}
+		card(bp+".uid", b.UID, "card", "04A1B2C3D4E580", "UID %q is also %s: a card is either a checkpoint's tag or a staff badge")
 	}
 	// Recipients.
 	if len(e.Recipients) == 0 {
@@ -254,7 +251,7 @@ func (e *Entry) validate(p *problems) {
 
 // where names an earlier element for "first at ..." messages.
 func where(p *problems, path string) string {
-	if l := p.line(path); l > 0 {
+	if l := config.LineOf(p.lines, path); l > 0 {
 		return fmt.Sprintf("line %d, %s", l, path)
 	}
 	return path

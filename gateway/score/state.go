@@ -73,20 +73,21 @@ func decodeBits(s string, n int) (bitset, error) {
 	return b, nil
 }
 
-func encodeReads(rs []int32) string {
-	if len(rs) == 0 {
+// encodeWords encodes n 32-bit words, word(i) each, as base64 of little-endian
+// bytes ("" for none).
+func encodeWords(n int, word func(i int) uint32) string {
+	if n == 0 {
 		return ""
 	}
-	buf := make([]byte, 4*len(rs))
-	for i, r := range rs {
-		binary.LittleEndian.PutUint32(buf[4*i:], uint32(r))
+	buf := make([]byte, 4*n)
+	for i := range n {
+		binary.LittleEndian.PutUint32(buf[4*i:], word(i))
 	}
 	return base64.StdEncoding.EncodeToString(buf)
 }
 
-// decodeReads decodes the reading offsets of a day dayLen long; they must be in
-// order, each once, and inside the day.
-func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
+// decodeWords decodes what encodeWords wrote.
+func decodeWords(s string) ([]uint32, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -97,14 +98,32 @@ func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
 	if len(buf)%4 != 0 {
 		return nil, fmt.Errorf("%d bytes, not a multiple of 4", len(buf))
 	}
-	out := make([]int32, 0, len(buf)/4)
-	for i := 0; i < len(buf); i += 4 {
-		r := int32(binary.LittleEndian.Uint32(buf[i:]))
+	out := make([]uint32, len(buf)/4)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint32(buf[4*i:])
+	}
+	return out, nil
+}
+
+func encodeReads(rs []int32) string {
+	return encodeWords(len(rs), func(i int) uint32 { return uint32(rs[i]) })
+}
+
+// decodeReads decodes the reading offsets of a day dayLen long; they must be in
+// order, each once, and inside the day.
+func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
+	ws, err := decodeWords(s)
+	if err != nil || ws == nil {
+		return nil, err
+	}
+	out := make([]int32, 0, len(ws))
+	for i, w := range ws {
+		r := int32(w)
 		if r < 0 || time.Duration(r)*time.Millisecond >= dayLen {
-			return nil, fmt.Errorf("reading %d at %dms, outside the day", i/4, r)
+			return nil, fmt.Errorf("reading %d at %dms, outside the day", i, r)
 		}
 		if n := len(out); n > 0 && r <= out[n-1] {
-			return nil, fmt.Errorf("reading %d out of order", i/4)
+			return nil, fmt.Errorf("reading %d out of order", i)
 		}
 		out = append(out, r)
 	}
@@ -112,42 +131,30 @@ func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
 }
 
 func encodeTemps(ts []temp) string {
-	if len(ts) == 0 {
-		return ""
-	}
-	buf := make([]byte, 4*len(ts))
-	for i, t := range ts {
-		v := uint32(t.off) << 1
-		if t.in {
+	return encodeWords(len(ts), func(i int) uint32 {
+		v := uint32(ts[i].off) << 1
+		if ts[i].in {
 			v |= 1
 		}
-		binary.LittleEndian.PutUint32(buf[4*i:], v)
-	}
-	return base64.StdEncoding.EncodeToString(buf)
+		return v
+	})
 }
 
 // decodeTemps decodes the readings of a day dayLen long; they must be in order
 // and inside the day.
 func decodeTemps(s string, dayLen time.Duration) ([]temp, error) {
-	if s == "" {
-		return nil, nil
-	}
-	buf, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
+	ws, err := decodeWords(s)
+	if err != nil || ws == nil {
 		return nil, err
 	}
-	if len(buf)%4 != 0 {
-		return nil, fmt.Errorf("%d bytes, not a multiple of 4", len(buf))
-	}
-	out := make([]temp, 0, len(buf)/4)
-	for i := 0; i < len(buf); i += 4 {
-		v := binary.LittleEndian.Uint32(buf[i:])
+	out := make([]temp, 0, len(ws))
+	for i, v := range ws {
 		t := temp{off: int32(v >> 1), in: v&1 == 1}
 		if time.Duration(t.off)*time.Millisecond >= dayLen {
-			return nil, fmt.Errorf("reading %d at %dms, past the day's end", i/4, t.off)
+			return nil, fmt.Errorf("reading %d at %dms, past the day's end", i, t.off)
 		}
 		if n := len(out); n > 0 && (t.off < out[n-1].off || t.off == out[n-1].off && !(out[n-1].in && !t.in)) {
-			return nil, fmt.Errorf("reading %d out of order", i/4)
+			return nil, fmt.Errorf("reading %d out of order", i)
 		}
 		out = append(out, t)
 	}

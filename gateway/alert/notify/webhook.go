@@ -45,11 +45,6 @@ func Verify(secret, body []byte, sig string) bool {
 
 // Send implements outbox.Sender: a 2xx answer is a delivery.
 func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(n.Body))
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
 	secret := w.Secret
 	if w.SecretFunc != nil {
 		s, err := w.SecretFunc()
@@ -58,19 +53,10 @@ func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
 		}
 		secret = []byte(s)
 	}
-	req.Header.Set(SignatureHeader, Sign(secret, n.Body))
-	req.Header.Set("X-Saqshy-Delivery", n.ID)
-	req.Header.Set(TimestampHeader, strconv.FormatInt(time.Now().Unix(), 10))
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
+	resp, msg, err := PostSigned(ctx, w.Client, w.URL, secret, n.Body, time.Now(), n.ID)
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		return err
 	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
 		err := fmt.Errorf("webhook: %s: %s", resp.Status, bytes.TrimSpace(msg))
 		if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
@@ -79,6 +65,34 @@ func (w *Webhook) Send(ctx context.Context, n *outbox.Notification) error {
 		return err
 	}
 	return nil
+}
+
+// PostSigned POSTs the JSON body to url, signed under secret (SignatureHeader)
+// and stamped with at (TimestampHeader); delivery, when not empty, names the
+// delivery (X-Saqshy-Delivery). client nil means one with a 10 s timeout. It
+// returns the answer, its body already closed, and the first 512 bytes of that
+// body; any status is the caller's to judge.
+func PostSigned(ctx context.Context, client *http.Client, url string, secret, body []byte, at time.Time, delivery string) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, Sign(secret, body))
+	if delivery != "" {
+		req.Header.Set("X-Saqshy-Delivery", delivery)
+	}
+	req.Header.Set(TimestampHeader, strconv.FormatInt(at.Unix(), 10))
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return resp, msg, nil
 }
 
 var _ outbox.Sender = (*Webhook)(nil)

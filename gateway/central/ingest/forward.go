@@ -53,13 +53,9 @@ func (in *Influx) Write(ctx context.Context, body []byte, precision string) erro
 	if in.Token != "" {
 		req.Header.Set("Authorization", "Token "+in.Token)
 	}
-	c := in.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
+	resp, err := in.do(req)
 	if err != nil {
-		return fmt.Errorf("influxdb: %w", err)
+		return err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -77,19 +73,28 @@ func (in *Influx) Write(ctx context.Context, body []byte, precision string) erro
 	return &ForwardError{Status: resp.StatusCode, Message: text}
 }
 
-// Ping reports whether InfluxDB answers /ping.
-func (in *Influx) Ping(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(in.URL, "/")+"/ping", nil)
-	if err != nil {
-		return err
-	}
+// do sends req with in.Client (nil: http.DefaultClient).
+func (in *Influx) do(req *http.Request) (*http.Response, error) {
 	c := in.Client
 	if c == nil {
 		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("influxdb: %w", err)
+		return nil, fmt.Errorf("influxdb: %w", err)
+	}
+	return resp, nil
+}
+
+// Ping reports whether InfluxDB answers /ping.
+func (in *Influx) Ping(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(in.URL, "/")+"/ping", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := in.do(req)
+	if err != nil {
+		return err
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {

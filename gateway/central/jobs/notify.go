@@ -1,14 +1,11 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,23 +51,10 @@ func (w *Webhook) Notify(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	resp, _, err := notify.PostSigned(ctx, w.Client, w.URL, w.Secret, body, m.At, "")
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(notify.SignatureHeader, notify.Sign(w.Secret, body))
-	req.Header.Set(notify.TimestampHeader, strconv.FormatInt(m.At.Unix(), 10))
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("webhook: %s answered %s", w.URL, resp.Status)
 	}

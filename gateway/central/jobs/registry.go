@@ -2,19 +2,13 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/central/store"
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // registrySource answers which registry version each gateway reports in its
@@ -30,17 +24,18 @@ type signedSource interface {
 
 // regIncident is an open registry incident of a centre.
 type regIncident struct {
-	ID         string    `json:"id"`
-	Problem    string    `json:"problem"` // store.RegistryUnrated, RegistryOld or RegistryUnknown
-	Since      time.Time `json:"since"`
-	Text       string    `json:"text"`
-	Notified   bool      `json:"notified"`
-	NotifiedTo []string  `json:"notified_to,omitempty"`
+	ID      string    `json:"id"`
+	Problem string    `json:"problem"` // store.RegistryUnrated, RegistryOld or RegistryUnknown
+	Since   time.Time `json:"since"`
+	Text    string    `json:"text"`
+	announcement
 }
 
+func (in *regIncident) incidentID() string       { return in.ID }
+func (in *regIncident) announced() *announcement { return &in.announcement }
+
 type registryWatchState struct {
-	Open   map[string]*regIncident `json:"open"`
-	Unsent []pendingMessage        `json:"unsent"`
+	alerts[*regIncident]
 }
 
 // RegistryWatcher raises a centre whose gateway does not run the registry version
@@ -52,17 +47,14 @@ type registryWatchState struct {
 // A gateway sending no heartbeat at all is the silent-gateway watch's, not this.
 // Its state (open incidents, undelivered resolutions) survives a restart.
 type RegistryWatcher struct {
+	watch[*regIncident]
 	src    registrySource
 	signed signedSource
-	notify Notifier
 	names  map[string]store.CentreInfo
 	grace  time.Duration
-	path   string
-	log    *slog.Logger
 	now    func() time.Time
 
-	pollMu sync.Mutex
-	mu     sync.Mutex
+	// guarded by mu:
 	st     registryWatchState
 	states map[string]store.RegistryState
 }
@@ -76,24 +68,17 @@ func NewRegistryWatcher(src registrySource, signed signedSource, n Notifier, cen
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &RegistryWatcher{src: src, signed: signed, notify: n, grace: grace, path: filepath.Join(dir, "registry.json"),
-		log: log, now: now, names: map[string]store.CentreInfo{}, states: map[string]store.RegistryState{}}
+	w := &RegistryWatcher{watch: watch[*regIncident]{notify: n, log: log, path: filepath.Join(dir, "registry.json")},
+		src: src, signed: signed, grace: grace, now: now, names: map[string]store.CentreInfo{}, states: map[string]store.RegistryState{}}
 	for _, c := range centres {
 		w.names[c.ID] = c
 	}
 	w.st.Open = map[string]*regIncident{}
-	b, err := os.ReadFile(w.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("registry watch: %w", err)
-	default:
-		if err := json.Unmarshal(b, &w.st); err != nil {
-			return nil, fmt.Errorf("registry watch: state file %s: %w", w.path, err)
-		}
-		if w.st.Open == nil {
-			w.st.Open = map[string]*regIncident{}
-		}
+	if _, err := loadState(w.path, "registry watch", &w.st); err != nil {
+		return nil, err
+	}
+	if w.st.Open == nil {
+		w.st.Open = map[string]*regIncident{}
 	}
 	return w, nil
 }
@@ -169,11 +154,9 @@ func (w *RegistryWatcher) Poll(ctx context.Context) error {
 		if in != nil && in.Problem != st.Problem {
 			delete(w.st.Open, id)
 			w.log.Info("gateway registry resolved", "centre", id, "was", in.Problem, "now", st.Problem)
-			if in.Notified {
-				w.st.Unsent = append(w.st.Unsent, pendingMessage{To: slices.Clone(in.NotifiedTo), Message: Message{
-					Type: "registry_version", State: "resolved", ID: in.ID, Centre: id, Name: info.Name, Region: info.Region, Since: in.Since,
-					Text: fmt.Sprintf("Gateway of %s (%s) no longer: %s", info.Name, id, in.Text)}})
-			}
+			w.st.Unsent = in.resolution(w.st.Unsent, Message{
+				Type: "registry_version", State: "resolved", ID: in.ID, Centre: id, Name: info.Name, Region: info.Region, Since: in.Since,
+				Text: fmt.Sprintf("Gateway of %s (%s) no longer: %s", info.Name, id, in.Text)})
 			in = nil
 		}
 		if in == nil && st.Problem != "" {
@@ -190,14 +173,7 @@ func (w *RegistryWatcher) Poll(ctx context.Context) error {
 		if in == nil {
 			continue
 		}
-		var to []string
-		switch {
-		case !in.Notified:
-			to = dests
-		case in.NotifiedTo != nil:
-			to = minus(dests, in.NotifiedTo)
-		}
-		if len(to) > 0 {
+		if to := in.due(dests); len(to) > 0 {
 			out = append(out, pendingMessage{To: to, Message: Message{Type: "registry_version", State: "firing", ID: in.ID, Centre: id,
 				Name: info.Name, Region: info.Region, Since: in.Since, Text: in.Text}})
 		}
@@ -208,55 +184,7 @@ func (w *RegistryWatcher) Poll(ctx context.Context) error {
 		}
 	}
 	w.states = states
-	unsent := slices.Clone(w.st.Unsent)
-	w.mu.Unlock()
-
-	var keep []pendingMessage
-	for _, p := range unsent {
-		to := p.To
-		if to == nil {
-			to = dests
-		} else {
-			to = minus(to, minus(to, dests))
-		}
-		if len(to) == 0 {
-			continue
-		}
-		p.At = now
-		ok, err := deliverTo(ctx, w.notify, p.Message, to)
-		if err != nil {
-			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
-		}
-		if rest := minus(to, ok); len(rest) > 0 {
-			p.To = rest
-			keep = append(keep, p)
-		}
-	}
-	got := make([][]string, len(out))
-	for i, p := range out {
-		p.At = now
-		ok, err := deliverTo(ctx, w.notify, p.Message, p.To)
-		if err != nil {
-			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
-		}
-		got[i] = ok
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.st.Unsent = keep
-	for i, p := range out {
-		in := w.st.Open[p.Centre]
-		if in == nil || in.ID != p.ID || len(got[i]) == 0 {
-			continue
-		}
-		in.Notified = true
-		in.NotifiedTo = append(in.NotifiedTo, minus(got[i], in.NotifiedTo)...)
-	}
-	b, err := json.MarshalIndent(w.st, "", " ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(w.path, b)
+	return w.finish(ctx, now, dests, &w.st.alerts, out, &w.st)
 }
 
 // States returns the registry state of every centre with a signed bundle or a
@@ -273,35 +201,5 @@ func (w *RegistryWatcher) States() map[string]store.RegistryState {
 
 // Run polls every interval until ctx ends.
 func (w *RegistryWatcher) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("registry poll", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// destinationsOf names n's destinations.
-func destinationsOf(n Notifier) []string {
-	if mn, ok := n.(multiNotifier); ok {
-		return mn.Destinations()
-	}
-	return []string{allDests}
-}
-
-// deliverTo sends m to the destinations to and returns those that accepted it.
-func deliverTo(ctx context.Context, n Notifier, m Message, to []string) ([]string, error) {
-	if mn, ok := n.(multiNotifier); ok {
-		return mn.NotifyTo(ctx, m, to)
-	}
-	if err := n.Notify(ctx, m); err != nil {
-		return nil, err
-	}
-	return to, nil
+	w.run(ctx, every, "registry poll", w.Poll)
 }

@@ -2,19 +2,12 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/central/store"
-	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
 )
 
 // SeenSource answers when each centre's gateway last reported: the store's
@@ -29,26 +22,18 @@ type silentIncident struct {
 	ID       string    `json:"id"`
 	Since    time.Time `json:"since"`     // when the gateway was found silent
 	LastSeen time.Time `json:"last_seen"` // its latest heartbeat then (zero: never)
-	Notified bool      `json:"notified"`  // the firing message reached at least one destination
-	// NotifiedTo names the destinations that accepted the firing message; the
-	// resolution goes to these. Nil with Notified: a state file from before it was
-	// kept (every destination).
-	NotifiedTo []string `json:"notified_to,omitempty"`
+	announcement
 }
 
-// pendingMessage is a message still to deliver, to To (nil: every destination).
-type pendingMessage struct {
-	Message
-	To []string `json:"to,omitempty"`
-}
+func (in *silentIncident) incidentID() string       { return in.ID }
+func (in *silentIncident) announced() *announcement { return &in.announcement }
 
 // silentState is what survives a restart.
 type silentState struct {
-	LastSeen  map[string]time.Time       `json:"last_seen"`
-	Open      map[string]*silentIncident `json:"open"`
-	Unsent    []pendingMessage           `json:"unsent"` // resolutions not yet delivered everywhere
-	Started   time.Time                  `json:"started"`
-	NextIDSeq int                        `json:"next_id_seq"`
+	LastSeen map[string]time.Time `json:"last_seen"`
+	alerts[*silentIncident]
+	Started   time.Time `json:"started"`
+	NextIDSeq int       `json:"next_id_seq"`
 }
 
 // Watcher finds silent gateways: a registered centre whose gateway has written no
@@ -57,17 +42,13 @@ type silentState struct {
 // (last seen per centre, open incidents, undelivered messages) is kept in a JSON
 // file written atomically, so a restart neither repeats nor forgets an alert.
 type Watcher struct {
+	watch[*silentIncident]
 	src         SeenSource
-	notify      Notifier
 	centres     []store.CentreInfo
 	silentAfter time.Duration
-	path        string
-	log         *slog.Logger
 	now         func() time.Time
 
-	pollMu sync.Mutex // one Poll at a time; held while delivering
-
-	mu       sync.Mutex // guards the fields below; never held while delivering
+	// guarded by mu:
 	st       silentState
 	lastPoll time.Time
 	lastErr  error
@@ -78,60 +59,22 @@ func NewWatcher(src SeenSource, n Notifier, centres []store.CentreInfo, silentAf
 	if now == nil {
 		now = time.Now
 	}
-	w := &Watcher{src: src, notify: n, centres: centres, silentAfter: silentAfter,
-		path: filepath.Join(dir, "silent.json"), log: log, now: now}
-	w.st = silentState{LastSeen: map[string]time.Time{}, Open: map[string]*silentIncident{}}
-	b, err := os.ReadFile(w.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		w.st.Started = now()
-	case err != nil:
-		return nil, fmt.Errorf("silent gateways: %w", err)
-	default:
-		if err := json.Unmarshal(b, &w.st); err != nil {
-			return nil, fmt.Errorf("silent gateways: state file %s: %w", w.path, err)
-		}
-		if w.st.LastSeen == nil {
-			w.st.LastSeen = map[string]time.Time{}
-		}
-		if w.st.Open == nil {
-			w.st.Open = map[string]*silentIncident{}
-		}
-	}
-	return w, nil
-}
-
-// allDests is the one destination of a Notifier that is not a multiNotifier.
-const allDests = "all"
-
-// destinations names the notifier's destinations.
-func (w *Watcher) destinations() []string {
-	if mn, ok := w.notify.(multiNotifier); ok {
-		return mn.Destinations()
-	}
-	return []string{allDests}
-}
-
-// deliver sends m to the destinations to and returns those that accepted it.
-func (w *Watcher) deliver(ctx context.Context, m Message, to []string) ([]string, error) {
-	if mn, ok := w.notify.(multiNotifier); ok {
-		return mn.NotifyTo(ctx, m, to)
-	}
-	if err := w.notify.Notify(ctx, m); err != nil {
+	w := &Watcher{watch: watch[*silentIncident]{notify: n, log: log, path: filepath.Join(dir, "silent.json")},
+		src: src, centres: centres, silentAfter: silentAfter, now: now}
+	found, err := loadState(w.path, "silent gateways", &w.st)
+	if err != nil {
 		return nil, err
 	}
-	return to, nil
-}
-
-// minus returns the names in a that are not in b.
-func minus(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
+	if !found {
+		w.st.Started = now()
 	}
-	return out
+	if w.st.LastSeen == nil {
+		w.st.LastSeen = map[string]time.Time{}
+	}
+	if w.st.Open == nil {
+		w.st.Open = map[string]*silentIncident{}
+	}
+	return w, nil
 }
 
 // Poll asks InfluxDB for heartbeats since the last poll (a day back at the first),
@@ -149,7 +92,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 	}
 	w.mu.Unlock()
 	seen, err := w.src.LastSeen(ctx, from)
-	dests := w.destinations()
+	dests := destinationsOf(w.notify)
 	w.mu.Lock()
 	w.lastErr = err
 	if err != nil {
@@ -182,25 +125,16 @@ func (w *Watcher) Poll(ctx context.Context) error {
 		case !silent && in != nil:
 			delete(w.st.Open, c.ID)
 			w.log.Info("gateway reporting again", "centre", c.ID, "last_seen", last)
-			if in.Notified { // a never-announced incident needs no resolution either
-				// Only the destinations that were told of the incident hear of its end.
-				w.st.Unsent = append(w.st.Unsent, pendingMessage{To: slices.Clone(in.NotifiedTo), Message: Message{
-					Type: "silent_gateway", State: "resolved", ID: in.ID,
-					Centre: c.ID, Name: c.Name, Region: c.Region, LastSeen: last, Since: in.Since,
-					Text: fmt.Sprintf("Gateway of %s (%s) reports again (last heartbeat %s)", c.Name, c.ID, last.UTC().Format(time.RFC3339))}})
-			}
+			w.st.Unsent = in.resolution(w.st.Unsent, Message{
+				Type: "silent_gateway", State: "resolved", ID: in.ID,
+				Centre: c.ID, Name: c.Name, Region: c.Region, LastSeen: last, Since: in.Since,
+				Text: fmt.Sprintf("Gateway of %s (%s) reports again (last heartbeat %s)", c.Name, c.ID, last.UTC().Format(time.RFC3339))})
 		}
 		in = w.st.Open[c.ID]
 		if in == nil {
 			continue
 		}
-		var to []string
-		switch {
-		case !in.Notified:
-			to = dests
-		case in.NotifiedTo != nil: // some destinations may have failed: retry those
-			to = minus(dests, in.NotifiedTo)
-		}
+		to := in.due(dests)
 		if len(to) == 0 {
 			continue
 		}
@@ -212,64 +146,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 			Name: c.Name, Region: c.Region, LastSeen: in.LastSeen, Since: in.Since,
 			Text: fmt.Sprintf("Gateway of %s (%s, %s) silent: no heartbeat for over %v (last: %s)", c.Name, c.ID, c.Region, w.silentAfter, seenText)}})
 	}
-	unsent := slices.Clone(w.st.Unsent)
-	w.mu.Unlock()
-
-	// Deliver, without the lock: resolutions queued earlier first, then new firings.
-	// What a destination did not accept stays queued for the next poll. Only Poll
-	// changes Unsent and Open, and pollMu keeps Polls apart.
-	var keep []pendingMessage
-	for _, p := range unsent {
-		to := p.To
-		if to == nil {
-			to = dests
-		} else {
-			to = minus(to, minus(to, dests)) // a destination no longer configured is dropped
-		}
-		if len(to) == 0 {
-			continue
-		}
-		p.At = now
-		ok, err := w.deliver(ctx, p.Message, to)
-		if err != nil {
-			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
-		}
-		if rest := minus(to, ok); len(rest) > 0 {
-			p.To = rest
-			keep = append(keep, p)
-		}
-	}
-	got := make([][]string, len(out))
-	for i, p := range out {
-		p.At = now
-		ok, err := w.deliver(ctx, p.Message, p.To)
-		if err != nil {
-			w.log.Error("central alert not delivered", "id", p.ID, "err", err)
-		}
-		got[i] = ok
-	}
-
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.st.Unsent = keep
-	for i, p := range out {
-		in := w.st.Open[p.Centre]
-		if in == nil || in.ID != p.ID || len(got[i]) == 0 {
-			continue
-		}
-		in.Notified = true
-		in.NotifiedTo = append(in.NotifiedTo, minus(got[i], in.NotifiedTo)...)
-	}
-	return w.save()
-}
-
-// save writes the state atomically (temp file, fsync, rename).
-func (w *Watcher) save() error {
-	b, err := json.MarshalIndent(w.st, "", " ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(w.path, b)
+	return w.finish(ctx, now, dests, &w.st.alerts, out, &w.st)
 }
 
 // States returns the gateway state of every centre seen or registered.
@@ -297,16 +174,5 @@ func (w *Watcher) Healthy() (time.Time, error) {
 
 // Run polls every interval until ctx ends.
 func (w *Watcher) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("silent-gateway poll", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	w.run(ctx, every, "silent-gateway poll", w.Poll)
 }

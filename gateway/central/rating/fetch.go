@@ -227,23 +227,6 @@ func centreFilter(entries []*registry.Entry) string {
 	return b.String()
 }
 
-func float(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case int64:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	case bool:
-		if v {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
 // fetch reads the raw points of [start, end) (and around it, as the day needs)
 // for the entries: one query, then five concurrently.
 func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, now time.Time) (*raw, error) {
@@ -295,7 +278,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 	}
 	idx := map[rkey]int{}
 	for _, row := range climate {
-		v, ok := float(row.Value)
+		v, ok := row.Float()
 		if !ok {
 			continue
 		}
@@ -317,7 +300,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		r.alive[row.Centre()] = append(r.alive[row.Centre()], row.Time)
 	}
 	for _, row := range cov {
-		if v, ok := float(row.Value); ok {
+		if v, ok := row.Float(); ok {
 			r.coverage[row.Centre()] = v
 		}
 	}
@@ -340,7 +323,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 			sl[k] = s
 			sorder = append(sorder, k)
 		}
-		v, _ := float(row.Value)
+		v, _ := row.Float()
 		switch row.Field {
 		case "on_time":
 			s.onTime = v != 0
@@ -372,7 +355,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		case "id":
 			p.id = row.Str()
 		case "ack_suspect":
-			v, _ := float(row.Value)
+			v, _ := row.Float()
 			p.ackSuspect = v != 0
 		}
 	}
@@ -385,21 +368,7 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		if !ok {
 			s = store.Score{At: row.Time, Components: map[string]float64{}}
 		}
-		switch row.Field {
-		case "total":
-			s.Total, _ = float(row.Value)
-		case "weights_version":
-			s.WeightsVersion = row.Str()
-		case "caps":
-			s.Caps = row.Str()
-		case "capped":
-			v, _ := float(row.Value)
-			s.Capped = v != 0
-		default:
-			if v, ok := float(row.Value); ok {
-				s.Components[row.Field] = v
-			}
-		}
+		s.Set(row)
 		r.gateway[c] = s
 	}
 	return r, nil

@@ -253,22 +253,7 @@ func (s *Service) Save(centre, user, region string, src []byte) (*store.Registry
 
 // appendChange appends one JSON line to the change log and syncs it.
 func (s *Service) appendChange(ch *store.RegistryChange) error {
-	b, err := json.Marshal(ch)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(filepath.Join(s.opt.Dir, ChangeLog), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return atomicfile.AppendJSONLine(filepath.Join(s.opt.Dir, ChangeLog), ch)
 }
 
 // Changes returns a centre's changes from the change log, newest first ("" : every

@@ -95,7 +95,7 @@ func (s *Store) GatewayRegistry(ctx context.Context, from time.Time) (map[string
 		rep := out[c]
 		switch r.Field {
 		case FieldRegistryVersion:
-			v, ok := r.float()
+			v, ok := r.Float()
 			if !ok {
 				continue
 			}

@@ -148,7 +148,7 @@ func (r *Rollup) rollChunk(ctx context.Context, from, to time.Time, centres []st
 				aggs[k] = a
 				order = append(order, k)
 			}
-			v, _ := row.float()
+			v, _ := row.Float()
 			switch fn {
 			case "mean":
 				a.mean = v

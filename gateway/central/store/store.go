@@ -68,7 +68,9 @@ type Row struct {
 // Centre is the row's centre tag.
 func (r Row) Centre() string { return r.Tags["centre"] }
 
-func (r Row) float() (float64, bool) {
+// Float is the row's value as a number: a float, an integer, or a boolean as 1 or
+// 0; ok is false for anything else.
+func (r Row) Float() (float64, bool) {
 	switch v := r.Value.(type) {
 	case float64:
 		return v, true
@@ -150,6 +152,37 @@ type Score struct {
 // ComponentNames are the score's components in display order.
 var ComponentNames = []string{"temperature", "availability", "coverage", "rounds", "response"}
 
+// Set sets the field of sc that a safety_score row carries: the total, the
+// weights' version, caps, the rating's fields, or else (a number) a component.
+func (sc *Score) Set(r Row) {
+	switch r.Field {
+	case "total":
+		sc.Total, _ = r.Float()
+	case "weights_version":
+		sc.WeightsVersion = r.Str()
+	case "caps":
+		sc.Caps = r.Str()
+	case "capped":
+		v, _ := r.Float()
+		sc.Capped = v != 0
+	case "has_data":
+		v, _ := r.Float()
+		sc.HasData = v != 0
+	case "gateway_total":
+		sc.GatewayTotal, _ = r.Float()
+		sc.HasGateway = true
+	case "differs":
+		v, _ := r.Float()
+		sc.Differs = v != 0
+	case "differs_in":
+		sc.DiffersIn = r.Str()
+	default:
+		if v, ok := r.Float(); ok {
+			sc.Components[r.Field] = v
+		}
+	}
+}
+
 // scoresFrom folds safety_score rows into scores per centre and timestamp.
 func scoresFrom(rows []Row) map[string][]Score {
 	type key struct {
@@ -166,32 +199,7 @@ func scoresFrom(rows []Row) map[string][]Score {
 			idx[k] = sc
 			order = append(order, k)
 		}
-		switch r.Field {
-		case "total":
-			sc.Total, _ = r.float()
-		case "weights_version":
-			sc.WeightsVersion = r.Str()
-		case "caps":
-			sc.Caps = r.Str()
-		case "capped":
-			v, _ := r.float()
-			sc.Capped = v != 0
-		case "has_data":
-			v, _ := r.float()
-			sc.HasData = v != 0
-		case "gateway_total":
-			sc.GatewayTotal, _ = r.float()
-			sc.HasGateway = true
-		case "differs":
-			v, _ := r.float()
-			sc.Differs = v != 0
-		case "differs_in":
-			sc.DiffersIn = r.Str()
-		default:
-			if v, ok := r.float(); ok {
-				sc.Components[r.Field] = v
-			}
-		}
+		sc.Set(r)
 	}
 	out := map[string][]Score{}
 	for _, k := range order {
@@ -288,7 +296,7 @@ func (s *Store) MonthRatings(ctx context.Context, from time.Time, centres []stri
 	for _, r := range rows {
 		c := r.Centre()
 		m := out[c]
-		v, ok := r.float()
+		v, ok := r.Float()
 		if !ok {
 			continue
 		}
@@ -323,7 +331,7 @@ func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]floa
 	}
 	out := map[string]float64{}
 	for _, r := range rows {
-		if v, ok := r.float(); ok {
+		if v, ok := r.Float(); ok {
 			out[r.Centre()] = v
 		}
 	}
@@ -340,7 +348,7 @@ func (s *Store) LiveCoverage(ctx context.Context) (map[string]float64, error) {
 	}
 	out := map[string]float64{}
 	for _, r := range rows {
-		if v, ok := r.float(); ok {
+		if v, ok := r.Float(); ok {
 			out[r.Centre()] = v
 		}
 	}
@@ -373,7 +381,7 @@ func nightsFrom(rows []Row) map[string][]Night {
 		if r.Time.After(n.At) {
 			n.At = r.Time
 		}
-		v, _ := r.float()
+		v, _ := r.Float()
 		switch r.Field {
 		case "due":
 			n.Due = int64(v)
@@ -495,7 +503,7 @@ func (s *Store) Climate(ctx context.Context, centre string, from time.Time, ever
 			byZone[z] = sr
 			points[z] = map[int64]*Point{}
 		}
-		v, ok := r.float()
+		v, ok := r.Float()
 		if !ok {
 			continue
 		}
@@ -544,7 +552,7 @@ func (s *Store) CoverageTimeline(ctx context.Context, centre string, from time.T
 	}
 	out := make([]Point, 0, len(rows))
 	for _, r := range rows {
-		if v, ok := r.float(); ok {
+		if v, ok := r.Float(); ok {
 			out = append(out, Point{T: r.Time, V: v, Min: v, Max: v})
 		}
 	}
@@ -607,7 +615,7 @@ func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]In
 		case "acked_by":
 			p.ackedBy = r.Str()
 		case "value":
-			p.value, _ = r.float()
+			p.value, _ = r.Float()
 		}
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].t < order[j].t })

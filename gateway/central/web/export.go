@@ -1,12 +1,13 @@
 package web
 
 import (
+	"github.com/saqshy/saqshy/gateway/internal/atomicfile"
+
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -232,23 +233,9 @@ type ExportLogEntry struct {
 func (s *Server) logExport(u *User, month, format, centre string, centres, rows int, remote string) error {
 	e := ExportLogEntry{At: s.now().UTC(), User: u.Name, Role: u.Role, Region: u.Region, Month: month, Format: format,
 		Centre: centre, Centres: centres, Rows: rows, Remote: remote}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
-	f, err := os.OpenFile(filepath.Join(s.opt.StateDir, "exports.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := atomicfile.AppendJSONLine(filepath.Join(s.opt.StateDir, "exports.log"), e)
 	s.log.Info("export", "user", u.Name, "month", month, "format", format, "centres", centres, "rows", rows)
 	return err
 }
