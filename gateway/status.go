@@ -27,6 +27,9 @@ import (
 type sensorStates struct {
 	mu      sync.Mutex
 	sensors map[string]*status.Sensor
+	// hist is each configured sensor's last 24 h of temperatures and its last raw
+	// message (status.HistoryBytesPerSensor bytes per sensor).
+	hist *status.History
 }
 
 func newSensorStates(cfg *config.Config) *sensorStates {
@@ -34,7 +37,11 @@ func newSensorStates(cfg *config.Config) *sensorStates {
 	for _, z := range cfg.Zones {
 		zones[z.ID] = z
 	}
-	st := &sensorStates{sensors: map[string]*status.Sensor{}}
+	ids := make([]string, 0, len(cfg.Sensors))
+	for _, s := range cfg.Sensors {
+		ids = append(ids, s.ID)
+	}
+	st := &sensorStates{sensors: map[string]*status.Sensor{}, hist: status.NewHistory(ids...)}
 	for _, s := range cfg.Sensors {
 		z := zones[s.Zone]
 		st.sensors[s.ID] = &status.Sensor{
@@ -65,6 +72,9 @@ func (st *sensorStates) Observe(evs []telemetry.Event) {
 			switch v.Metric {
 			case telemetry.Temperature:
 				s.TemperatureC, reading = &val, true
+				if !e.Flags.Has(telemetry.Retained) {
+					st.hist.Add(e.Sensor, e.Time, val)
+				}
 			case telemetry.Humidity:
 				s.HumidityPct, reading = &val, true
 			case telemetry.Battery:
@@ -80,12 +90,24 @@ func (st *sensorStates) Observe(evs []telemetry.Event) {
 	}
 }
 
-func (st *sensorStates) list() []status.Sensor {
+// ObserveRaw keeps the sensor's last raw message (readings.RawObserver).
+func (st *sensorStates) ObserveRaw(sensor string, m *telemetry.Message) {
+	st.hist.Raw(sensor, m.Topic, m.Payload, m.Received)
+}
+
+// list returns every sensor's state with its last 24 h up to now.
+func (st *sensorStates) list(now time.Time) []status.Sensor {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	out := make([]status.Sensor, 0, len(st.sensors))
 	for _, s := range st.sensors {
 		out = append(out, *s)
+	}
+	st.mu.Unlock()
+	for i := range out {
+		out[i].History = st.hist.Series(out[i].ID, now)
+		if r, ok := st.hist.LastRaw(out[i].ID); ok {
+			out[i].Raw = &r
+		}
 	}
 	return out
 }
@@ -100,7 +122,7 @@ func (g *Gateway) Snapshot() status.Snapshot {
 		SpoolBytes: s.SpoolBytes, SpoolDropped: s.SpoolDropped, Written: s.Written, DeadLettered: s.DeadLettered,
 		MQTTProblem: s.MQTTProblem, SpoolCorrupt: s.Spool.Corrupt, SpoolLost: s.Spool.Lost, SpoolDiskFree: s.Spool.DiskFree, SpoolError: s.Spool.WriteError,
 		SpoolOldest: s.SpoolOldest, WriterBatches: s.WriterBatches, WriterRetries: s.WriterRetries,
-		Sensors: g.latest.list(),
+		Sensors: g.latest.list(g.now()),
 	}
 	for _, z := range g.cfg.Zones {
 		snap.Zones = append(snap.Zones, status.Zone{ID: z.ID, Name: z.Name, Kind: z.Kind, Band: g.bands[z.ID]})

@@ -53,6 +53,13 @@ type Options struct {
 	Conditions Conditions
 }
 
+// RawObserver is an optional interface of Options.Latest: once a batch is durable
+// it is shown, per sensor event, the MQTT message the event came from (the status
+// page's last raw payload). m is reused after the call returns.
+type RawObserver interface {
+	ObserveRaw(sensor string, m *mqttsrc.Message)
+}
+
 // Path is the reading path of one centre. Batch is called from one goroutine (the
 // MQTT handler); Local and LocalError from the local poller.
 type Path struct {
@@ -143,6 +150,13 @@ func (p *Path) Batch(ctx context.Context, app Appender, msgs []mqttsrc.Message) 
 		evs = evs[n:]
 	}
 	p.observe(p.events[:sensors])
+	if ro, ok := p.opt.Latest.(RawObserver); ok {
+		for i := range sensors {
+			if j := p.router.from[i]; j >= 0 && j < len(msgs) {
+				ro.ObserveRaw(p.events[i].Sensor, &msgs[j])
+			}
+		}
+	}
 	return nil
 }
 

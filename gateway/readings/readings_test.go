@@ -189,3 +189,37 @@ func TestNewRejectsTwoSourcesOnOneTopic(t *testing.T) {
 		t.Fatalf("err = %v, want one naming sensor z and its topic", err)
 	}
 }
+
+// rawLog is a Latest observer that keeps the raw messages it is shown.
+type rawLog struct{ got []string }
+
+func (r *rawLog) Observe([]telemetry.Event) {}
+func (r *rawLog) ObserveRaw(sensor string, m *mqttsrc.Message) {
+	r.got = append(r.got, sensor+" "+m.Topic+" "+string(m.Payload))
+}
+
+// TestRawObserver: once a batch is durable, the Latest observer is shown each
+// sensor event's own message (not its neighbour's, not the ones that made none).
+func TestRawObserver(t *testing.T) {
+	now := time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
+	cfg := testConfig()
+	cfg.Sensors = append(cfg.Sensors, config.Sensor{ID: "t2", Zone: "room-1", Source: "saqshy", Topic: "saqshy/c1/sensor/t2"})
+	lg := &rawLog{}
+	p, err := New(cfg, Options{Clock: fixedClock{now, true}, Latest: lg, Conditions: &condLog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []mqttsrc.Message{
+		{Topic: "nobody/listens", Payload: []byte("1"), Received: now},
+		{Topic: "saqshy/c1/sensor/t1/state", Payload: []byte(`{"temperature_c": 21.5}`), Received: now},
+		{Topic: "saqshy/c1/sensor/t2/state", Payload: []byte(`{"temperature_c": "bad"}`), Received: now},
+		{Topic: "saqshy/c1/sensor/t2/state", Payload: []byte(`{"temperature_c": 19}`), Received: now},
+	}
+	if err := p.Batch(t.Context(), &memSpool{}, msgs); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`t1 saqshy/c1/sensor/t1/state {"temperature_c": 21.5}`, `t2 saqshy/c1/sensor/t2/state {"temperature_c": 19}`}
+	if strings.Join(lg.got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("raw messages shown:\n%s\nwant:\n%s", strings.Join(lg.got, "\n"), strings.Join(want, "\n"))
+	}
+}

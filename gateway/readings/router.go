@@ -46,6 +46,8 @@ type router struct {
 	lastGood atomic.Int64
 	// units are the units ESPHome nodes declare in Home Assistant discovery.
 	units declaredUnits
+	// from is, for each event the last route returned, the index of its message.
+	from []int
 }
 
 // subscriptions returns the topic filters a device of source needs under base.
@@ -139,7 +141,11 @@ func (r *router) lookup(topic string) *device {
 // route decodes msgs and appends the resulting events to dst.
 func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetry.Event {
 	synced := r.clock.Synced()
+	r.from = r.from[:0]
 	for i := range msgs {
+		for len(r.from) < len(dst) {
+			r.from = append(r.from, i-1) // the previous message's events
+		}
 		m := &msgs[i]
 		if isDiscovery(m.Topic) {
 			if err := r.units.learn(m.Topic, m.Payload); err != nil && telemetry.Reason(err) != "empty" {
@@ -186,6 +192,9 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 				dst[i].Flags |= extra
 			}
 		}
+	}
+	for len(r.from) < len(dst) {
+		r.from = append(r.from, len(msgs)-1)
 	}
 	return dst
 }

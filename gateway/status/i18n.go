@@ -118,6 +118,13 @@ var messages = map[string][3]string{
 	"registry_overridden":     {"%d местных настроек ослабляют реестр: действуют значения реестра", "%d жергілікті баптау тізілімді әлсіретеді: тізілім мәндері қолданылады", "%d local setting(s) weaken the registry: its values apply"},
 	"registry_pending":        {"v%d установлен, действует после перезапуска", "v%d орнатылды, қайта іске қосқаннан кейін күшіне енеді", "v%d installed, takes effect at the next restart"},
 	"camera_blind":            {"не видит зону: %s", "аймақты көрмейді: %s", "does not see its zone: %s"},
+	"history_title":           {"Температура за 24 часа", "24 сағаттағы температура", "Temperature over 24 h"},
+	"history_none":            {"за 24 ч данных нет", "24 сағатта дерек жоқ", "no readings in 24 h"},
+	"history_range":           {"24 ч: %.1f…%.1f °C", "24 сағ: %.1f…%.1f °C", "24 h: %.1f…%.1f °C"},
+	"history_out":             {"вне нормы %s, последний раз в %s (%s)", "нормадан тыс %s, соңғы рет %s (%s)", "out of band %s, last at %s (%s)"},
+	"history_ago":             {"24 ч назад", "24 сағ бұрын", "24 h ago"},
+	"raw_last":                {"последнее сообщение", "соңғы хабарлама", "last message"},
+	"raw_bytes":               {"%d байт, получено %s", "%d байт, алынды %s", "%d bytes, received %s"},
 	"implausible_title":       {"Недостоверные датчики", "Сенімсіз датчиктер", "Implausible sensors"},
 	"implausible_note":        {"Показания этих датчиков не меняются так, как в зоне такого типа; они не повышают оценку безопасности.", "Бұл датчиктердің көрсеткіштері осы түрдегі аймақтағыдай өзгермейді; олар қауіпсіздік бағасын көтермейді.", "These sensors' readings do not vary the way their zone kind's do; they do not raise the safety score."},
 }

@@ -121,6 +121,10 @@ type Sensor struct {
 	TemperatureC, HumidityPct            *float64
 	BatteryPct                           *float64
 	Online                               *bool
+	// History is the sensor's temperatures of the last 24 h from the gateway's
+	// memory ([History.Series]), oldest first; Raw its last raw message.
+	History []Bucket    `json:",omitempty"`
+	Raw     *RawMessage `json:",omitempty"`
 }
 
 // Age is how long ago the sensor last reported, or -1 if never.

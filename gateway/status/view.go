@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"math"
 	"sort"
 	"strings"
@@ -104,11 +105,21 @@ type zoneView struct {
 	band                 *Band
 	Temp, Level          string // the headline: the worst fresh temperature
 	Sensors              []sensorView
+	Spark                template.HTML // the last 24 h as an inline SVG; "" without readings
+	History              string        // the last 24 h in words
+	HistoryFrom          string        // the chart's left edge ("24 h ago")
+	series               [][]Bucket
 }
 
 type sensorView struct {
 	ID, Source, Temp, Level, Extra, Age string
 	Stale                               bool
+	Raw                                 *rawView
+}
+
+// rawView is a sensor's last raw message, shown on click.
+type rawView struct {
+	Topic, Payload, Info string
 }
 
 type condView struct {
@@ -304,10 +315,20 @@ func buildView(s Snapshot, lang string) *view {
 		if sn.TemperatureC != nil && !sv.Stale && (z.Temp == "–" || levelRank[sv.Level] > levelRank[z.Level]) {
 			z.Temp, z.Level = sv.Temp, sv.Level
 		}
+		if r := sn.Raw; r != nil {
+			sv.Raw = &rawView{Topic: r.Topic, Payload: r.Payload,
+				Info: t.T("raw_bytes", r.Bytes, r.Received.In(now.Location()).Format("02.01 15:04:05"))}
+		}
+		z.series = append(z.series, sn.History)
 		z.Sensors = append(z.Sensors, sv)
 	}
 	for _, id := range order {
-		v.Zones = append(v.Zones, *byZone[id])
+		z := byZone[id]
+		if len(z.Sensors) > 0 {
+			z.Spark, z.History = sparkline(t, mergeSeries(z.series...), z.band, now)
+			z.HistoryFrom = t.T("history_ago")
+		}
+		v.Zones = append(v.Zones, *z)
 	}
 
 	zoneName := func(id string) string {

@@ -6,7 +6,14 @@
   var live = document.getElementById("live");
   if (!live) { return; }
   var polling = null;
-  function apply(html) { live.innerHTML = html; document.documentElement.setAttribute("data-live", "1"); }
+  function apply(html) {
+    // A raw payload someone opened stays open across the update.
+    var open = {};
+    live.querySelectorAll("details[data-raw][open]").forEach(function (d) { open[d.getAttribute("data-raw")] = true; });
+    live.innerHTML = html;
+    live.querySelectorAll("details[data-raw]").forEach(function (d) { if (open[d.getAttribute("data-raw")]) { d.open = true; } });
+    document.documentElement.setAttribute("data-live", "1");
+  }
   function poll() {
     fetch("/fragment", { credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
