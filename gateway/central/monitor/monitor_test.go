@@ -857,6 +857,7 @@ func TestMonitor(t *testing.T) {
 	})
 
 	t.Run("SilentGatewayWebhook", func(t *testing.T) { testSilent(t, e) })
+	t.Run("Room", func(t *testing.T) { testRoom(t, e) })
 	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
 }
 
