@@ -49,16 +49,18 @@ var browserSizes = []struct {
 	w, h int64
 }{{"phone", 390, 844}, {"desktop", 1400, 1000}}
 
-// testBrowser opens every monitor page in headless Chromium (Debian's package,
-// driven with chromedp) in ru, kk and en at a phone's and a desktop's size: no
-// page is wider than the screen, the logout button is on it, the components are
-// named in the page's language, times name their zone; the overview updates by
-// itself, the zone picker sticks, the report prints without the controls (and
-// Chromium saves it as a PDF), and the dark scheme is dark. A front server adds
-// a ministry session cookie to the browser's requests (login itself is tested
-// over HTTP in LoginAndCSRF). Screenshots go to docs/screenshots/ with
-// -screenshots (make screenshots).
-func testBrowser(t *testing.T, e *env) {
+// browser is headless Chromium (Debian's package, driven with chromedp) in front
+// of a monitor handler: a front server adds a session cookie to its requests
+// (login itself is tested over HTTP in LoginAndCSRF).
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	front *httptest.Server
+	dir   string // where screenshots go: docs/screenshots with -screenshots
+}
+
+func newBrowser(t *testing.T, h http.Handler, tok string) *browser {
+	t.Helper()
 	exe := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -69,19 +71,13 @@ func testBrowser(t *testing.T, e *env) {
 	if exe == "" {
 		t.Fatal("Chromium not found on PATH: install the Debian package chromium (sudo apt-get install -y chromium; `make tools` does it)")
 	}
-	rep, err := e.app.Reporter.Make(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := e.session(t, "min")
-	h := e.app.Server.Handler()
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/login" {
 			r.AddCookie(&http.Cookie{Name: webauth.SessionCookie, Value: tok})
 		}
 		h.ServeHTTP(w, r)
 	}))
-	defer front.Close()
+	t.Cleanup(front.Close)
 	dir := t.TempDir()
 	if *updateScreenshots {
 		dir = filepath.Join("..", "..", "..", "docs", "screenshots")
@@ -92,7 +88,6 @@ func testBrowser(t *testing.T, e *env) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-
 	chromeLog := &lockedBuffer{}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -107,61 +102,128 @@ func testBrowser(t *testing.T, e *env) {
 		chromedp.WindowSize(1400, 1000),
 		chromedp.CombinedOutput(chromeLog),
 	)
-	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	defer func() {
+	t.Cleanup(func() {
+		bcancel()
+		acancel()
 		if t.Failed() {
 			t.Logf("chromium output:\n%s", chromeLog.String())
 		}
-	}()
+	})
 	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium %s: %v", exe, err)
 	}
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
-		defer scancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		sctx, scancel := context.WithTimeout(bctx, 10*time.Second)
-		defer scancel()
-		s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
-		defer scancel()
-		img, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		cfg, err := png.DecodeConfig(bytes.NewReader(img))
-		if err != nil || cfg.Width < 300 || cfg.Height < 300 {
-			t.Fatalf("screenshot %s: not a page-sized PNG (%v, %dx%d)", name, err, cfg.Width, cfg.Height)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), img, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	media := func(m string, features ...*emulation.MediaFeature) {
-		t.Helper()
-		sctx, scancel := context.WithTimeout(bctx, 10*time.Second)
-		defer scancel()
-		if _, err := chromedp.Call(sctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m, Features: features}); err != nil {
-			t.Fatalf("emulate media: %v", err)
-		}
-	}
+	return &browser{t: t, ctx: bctx, front: front, dir: dir}
+}
 
-	pages := []struct{ name, path, wait string }{
+func (b *browser) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer scancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func (b *browser) eval(js string) string {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer scancel()
+	s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return s
+}
+
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer scancel()
+	// The whole page, unless it is very long (a registry entry on a phone): then
+	// the first screen, what the officer sees first.
+	shoot := chromedp.FullScreenshot(100)
+	if h, err := chromedp.Run(sctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`)); err == nil && h > 3500 {
+		shoot = chromedp.CaptureScreenshot()
+	}
+	img, err := chromedp.Run(sctx, shoot)
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(img))
+	if err != nil || cfg.Width < 300 || cfg.Height < 300 {
+		b.t.Fatalf("screenshot %s: not a page-sized PNG (%v, %dx%d)", name, err, cfg.Width, cfg.Height)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, name), img, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) media(m string, features ...*emulation.MediaFeature) {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer scancel()
+	if _, err := chromedp.Call(sctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m, Features: features}); err != nil {
+		b.t.Fatalf("emulate media: %v", err)
+	}
+}
+
+// browserPage is a page the browser opens, and the element that shows it loaded.
+type browserPage struct{ name, path, wait string }
+
+// checkPages opens each page in ru, kk and en at a phone's and a desktop's size:
+// the page speaks the language, is no wider than the screen and shows its logout
+// button whole; check adds the page's own checks. Each is photographed
+// (monitor-<page>-<lang>-<size>.png).
+func (b *browser) checkPages(pages []browserPage, check func(pg browserPage, lang, size, where string)) {
+	t := b.t
+	for _, size := range browserSizes {
+		b.step("viewport "+size.name, chromedp.EmulateViewport(size.w, size.h))
+		for _, lang := range web.Languages {
+			for _, pg := range pages {
+				where := fmt.Sprintf("%s %s %s", pg.name, lang, size.name)
+				sep := "?"
+				if strings.Contains(pg.path, "?") {
+					sep = "&"
+				}
+				b.step(where, chromedp.Navigate(b.front.URL+pg.path+sep+"lang="+lang+"&tz=auto"), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
+				if got := b.eval(`document.documentElement.lang`); got != lang {
+					t.Errorf("%s: page language %q", where, got)
+				}
+				// Nothing wider than the screen: no sideways scrolling of the page.
+				if got := b.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); got != "0" && !strings.HasPrefix(got, "-") {
+					t.Errorf("%s: the page is %s px wider than the screen", where, got)
+				}
+				if pg.name != "login" {
+					if got := b.eval(`(() => { const r = document.querySelector(".logout button").getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? "on screen" : "clipped " + JSON.stringify(r); })()`); got != "on screen" {
+						t.Errorf("%s: logout button %s", where, got)
+					}
+				}
+				if check != nil {
+					check(pg, lang, size.name, where)
+				}
+				b.shot(fmt.Sprintf("monitor-%s-%s-%s.png", pg.name, lang, size.name))
+			}
+		}
+	}
+	b.step("desktop", chromedp.EmulateViewport(1400, 1000))
+}
+
+// testBrowser opens every monitor page in headless Chromium in ru, kk and en at
+// a phone's and a desktop's size (checkPages): the components are named in the
+// page's language, times name their zone, the overview turns into cards on a
+// phone; the overview updates by itself, the zone picker sticks, the report
+// prints without the controls (and Chromium saves it as a PDF), and the dark
+// scheme is dark with bad values marked by an icon. Screenshots go to
+// docs/screenshots/ with -screenshots (make screenshots).
+func testBrowser(t *testing.T, e *env) {
+	rep, err := e.app.Reporter.Make(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e.app.Server.Handler(), e.session(t, "min"))
+	step, eval, shot, media, front, bctx := b.step, b.eval, b.shot, b.media, b.front, b.ctx
+	pages := []browserPage{
 		{"login", "/login", "form.login"},
 		{"overview", "/", "#updated"},
 		{"centre", "/centre/c00001", "#times-in"},
@@ -169,53 +231,31 @@ func testBrowser(t *testing.T, e *env) {
 		{"report", "/reports/" + rep.Date, "#generated"},
 		{"export", "/export", "form.filters"},
 	}
-	for _, size := range browserSizes {
-		step("viewport "+size.name, chromedp.EmulateViewport(size.w, size.h))
-		for _, lang := range web.Languages {
-			for _, pg := range pages {
-				where := fmt.Sprintf("%s %s %s", pg.name, lang, size.name)
-				step(where, chromedp.Navigate(front.URL+pg.path+"?lang="+lang+"&tz=auto"), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
-				if got := eval(`document.documentElement.lang`); got != lang {
-					t.Errorf("%s: page language %q", where, got)
+	b.checkPages(pages, func(pg browserPage, lang, size, where string) {
+		switch pg.name {
+		case "overview":
+			want := web.Translate(lang, "c.temperature")
+			if got := eval(`document.querySelector('[data-c="temperature"]').textContent`); !strings.HasPrefix(got, want+":") {
+				t.Errorf("%s: temperature component shown as %q, want its name %q", where, got, want)
+			}
+			if got := eval(`document.querySelector("#updated").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+				t.Errorf("%s: update time %q does not name the ministry's zone", where, got)
+			}
+			if size == "phone" {
+				if got := eval(`getComputedStyle(document.querySelector("table.ov thead")).display`); got != "none" {
+					t.Errorf("%s: the table header is still shown on a phone (%s), want cards", where, got)
 				}
-				// Nothing wider than the screen: no sideways scrolling of the page.
-				if got := eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); got != "0" && !strings.HasPrefix(got, "-") {
-					t.Errorf("%s: the page is %s px wider than the screen", where, got)
-				}
-				if pg.name != "login" {
-					if got := eval(`(() => { const r = document.querySelector(".logout button").getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? "on screen" : "clipped " + JSON.stringify(r); })()`); got != "on screen" {
-						t.Errorf("%s: logout button %s", where, got)
-					}
-				}
-				switch pg.name {
-				case "overview":
-					want := web.Translate(lang, "c.temperature")
-					if got := eval(`document.querySelector('[data-c="temperature"]').textContent`); !strings.HasPrefix(got, want+":") {
-						t.Errorf("%s: temperature component shown as %q, want its name %q", where, got, want)
-					}
-					if got := eval(`document.querySelector("#updated").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
-						t.Errorf("%s: update time %q does not name the ministry's zone", where, got)
-					}
-					if size.name == "phone" {
-						if got := eval(`getComputedStyle(document.querySelector("table.ov thead")).display`); got != "none" {
-							t.Errorf("%s: the table header is still shown on a phone (%s), want cards", where, got)
-						}
-					}
-				case "centre":
-					if got := eval(`document.querySelector("#times-in").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
-						t.Errorf("%s: %q does not name the centre's zone", where, got)
-					}
-				case "report":
-					if got := eval(`document.querySelector("#generated").textContent`); !strings.Contains(got, rep.Date) || !strings.Contains(got, "Asia/Almaty") {
-						t.Errorf("%s: %q: composed on another date than the report's %s, or no zone", where, got, rep.Date)
-					}
-				}
-				shot(fmt.Sprintf("monitor-%s-%s-%s.png", pg.name, lang, size.name))
+			}
+		case "centre":
+			if got := eval(`document.querySelector("#times-in").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+				t.Errorf("%s: %q does not name the centre's zone", where, got)
+			}
+		case "report":
+			if got := eval(`document.querySelector("#generated").textContent`); !strings.Contains(got, rep.Date) || !strings.Contains(got, "Asia/Almaty") {
+				t.Errorf("%s: %q: composed on another date than the report's %s, or no zone", where, got, rep.Date)
 			}
 		}
-	}
-
-	step("desktop", chromedp.EmulateViewport(1400, 1000))
+	})
 	{ // LiveOverview
 		step("overview", chromedp.Navigate(front.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#updated")))
 		eval(`document.querySelector("#updated").textContent = "stale"; "ok"`)
