@@ -298,8 +298,8 @@ users:
 				if pg.name != "registry-centre" {
 					return
 				}
-				if got := b.eval(`document.querySelector("#changes tbody td").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
-					t.Errorf("%s: change time %q does not name its zone", where, got)
+				if got := b.eval(`document.querySelector("#status").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+					t.Errorf("%s: the signed bundle's not-before time %q does not name its zone", where, got)
 				}
 			})
 	})
