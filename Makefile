@@ -158,9 +158,11 @@ fuzz:
 demo:
 	go run ./cmd/saqshy-gateway demo
 
-## screenshots: rewrite docs/screenshots/ from the browser test
-screenshots: chromium
+## screenshots: rewrite docs/screenshots/ from the browser tests (the status page;
+## every monitor page in ru, kk and en at a phone's and a desktop's size)
+screenshots: chromium $(INFLUXD)
 	go test -count=1 -run TestStatusPageInBrowser ./cmd/saqshy-gateway -args -screenshots
+	go test -count=1 -run 'TestMonitor/Browser' ./gateway/central/monitor -args -screenshots
 
 clean:
 	rm -rf bin dist bench-*.txt fuzz.txt soak.txt

@@ -84,7 +84,7 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	render, err := web.ReportRenderer()
+	render, err := web.ReportRenderer(cfg.reportLoc)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,8 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	}
 	a.Latest = store.NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	opt := web.Options{Centres: cfg.Centres, Users: cfg.Users, Attention: cfg.Attention, Loc: cfg.reportLoc, StateDir: cfg.StateDir,
-		Proxy: cfg.proxy, Store: a.Store, Gateways: gateways{a.Watcher, a.RegistryWatch}, Reports: a.Reporter, Log: log.With("part", "web"), Now: now}
+		Proxy: cfg.proxy, Store: a.Store, Gateways: gateways{a.Watcher, a.RegistryWatch}, Reports: a.Reporter, Log: log.With("part", "web"), Now: now,
+		RefreshEvery: time.Duration(cfg.RefreshEvery)}
 	if cfg.Latest.Enabled == nil || *cfg.Latest.Enabled {
 		opt.Latest = a.Latest
 	}

@@ -3,57 +3,322 @@ package monitor
 import (
 	"bytes"
 	"context"
+	"flag"
+	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/saqshy/saqshy/gateway/central/web"
 	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
-// testBrowser renders the overview and a centre page in headless Chromium (Debian's
-// package) and checks it produced a screenshot. The browser cannot log in by itself
-// with --screenshot, so a front server adds a ministry session cookie to its
-// requests; login itself is tested over HTTP in LoginAndCSRF. With
-// SAQSHY_SCREENSHOTS=dir the PNGs are kept there (docs/screenshots).
-func testBrowser(t *testing.T, e *env) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium not found: install the Debian package chromium (apt-get install -y chromium; `make tools` does it): %v", err)
+var updateScreenshots = flag.Bool("screenshots", false, "write the browser test's screenshots to docs/screenshots/ (make screenshots)")
+
+// lockedBuffer collects Chromium's output, written by chromedp's goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// browserSizes are the viewports every page is checked at.
+var browserSizes = []struct {
+	name string
+	w, h int64
+}{{"phone", 390, 844}, {"desktop", 1400, 1000}}
+
+// browser is headless Chromium (Debian's package, driven with chromedp) in front
+// of a monitor handler: a front server adds a session cookie to its requests
+// (login itself is tested over HTTP in LoginAndCSRF).
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	front *httptest.Server
+	dir   string // where screenshots go: docs/screenshots with -screenshots
+}
+
+func newBrowser(t *testing.T, h http.Handler, tok string) *browser {
+	t.Helper()
+	exe := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			exe = p
+			break
+		}
 	}
-	tok := e.session(t, "min")
-	h := e.app.Server.Handler()
+	if exe == "" {
+		t.Fatal("Chromium not found on PATH: install the Debian package chromium (sudo apt-get install -y chromium; `make tools` does it)")
+	}
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.AddCookie(&http.Cookie{Name: webauth.SessionCookie, Value: tok})
+		if r.URL.Path != "/login" {
+			r.AddCookie(&http.Cookie{Name: webauth.SessionCookie, Value: tok})
+		}
 		h.ServeHTTP(w, r)
 	}))
-	defer front.Close()
-	dir := os.Getenv("SAQSHY_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
+	t.Cleanup(front.Close)
+	dir := t.TempDir()
+	if *updateScreenshots {
+		dir = filepath.Join("..", "..", "..", "docs", "screenshots")
 	}
-	for name, path := range map[string]string{
-		"monitor-overview.png": "/?lang=en&sort=score",
-		"monitor-centre.png":   "/centre/c00001?range=7d&lang=ru",
-	} {
-		out := filepath.Join(dir, name)
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-			"--disable-component-update", "--disable-sync", "--hide-scrollbars", "--user-data-dir="+t.TempDir(),
-			"--screenshot="+out, "--window-size=1400,1000", front.URL+path)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		cancel()
-		if err != nil {
-			t.Fatalf("chromium %s: %v\n%s", path, err, stderr.String())
+	if d := os.Getenv("SAQSHY_SCREENSHOTS"); d != "" {
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chromeLog := &lockedBuffer{}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+		chromedp.CombinedOutput(chromeLog),
+	)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		bcancel()
+		acancel()
+		if t.Failed() {
+			t.Logf("chromium output:\n%s", chromeLog.String())
 		}
-		b, err := os.ReadFile(out)
-		if err != nil || len(b) < 10000 || !bytes.HasPrefix(b, []byte("\x89PNG")) {
-			t.Fatalf("screenshot of %s: %d bytes, %v", path, len(b), err)
+	})
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium %s: %v", exe, err)
+	}
+	return &browser{t: t, ctx: bctx, front: front, dir: dir}
+}
+
+func (b *browser) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer scancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func (b *browser) eval(js string) string {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer scancel()
+	s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return s
+}
+
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer scancel()
+	// The whole page, unless it is very long (a registry entry on a phone): then
+	// the first screen, what the officer sees first.
+	shoot := chromedp.FullScreenshot(100)
+	if h, err := chromedp.Run(sctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`)); err == nil && h > 3500 {
+		shoot = chromedp.CaptureScreenshot()
+	}
+	img, err := chromedp.Run(sctx, shoot)
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(img))
+	if err != nil || cfg.Width < 300 || cfg.Height < 300 {
+		b.t.Fatalf("screenshot %s: not a page-sized PNG (%v, %dx%d)", name, err, cfg.Width, cfg.Height)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, name), img, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) media(m string, features ...*emulation.MediaFeature) {
+	b.t.Helper()
+	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer scancel()
+	if _, err := chromedp.Call(sctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m, Features: features}); err != nil {
+		b.t.Fatalf("emulate media: %v", err)
+	}
+}
+
+// browserPage is a page the browser opens, and the element that shows it loaded.
+type browserPage struct{ name, path, wait string }
+
+// checkPages opens each page in ru, kk and en at a phone's and a desktop's size:
+// the page speaks the language, is no wider than the screen and shows its logout
+// button whole; check adds the page's own checks. Each is photographed
+// (monitor-<page>-<lang>-<size>.png).
+func (b *browser) checkPages(pages []browserPage, check func(pg browserPage, lang, size, where string)) {
+	t := b.t
+	for _, size := range browserSizes {
+		b.step("viewport "+size.name, chromedp.EmulateViewport(size.w, size.h))
+		for _, lang := range web.Languages {
+			for _, pg := range pages {
+				where := fmt.Sprintf("%s %s %s", pg.name, lang, size.name)
+				sep := "?"
+				if strings.Contains(pg.path, "?") {
+					sep = "&"
+				}
+				b.step(where, chromedp.Navigate(b.front.URL+pg.path+sep+"lang="+lang+"&tz=auto"), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
+				if got := b.eval(`document.documentElement.lang`); got != lang {
+					t.Errorf("%s: page language %q", where, got)
+				}
+				// Nothing wider than the screen: no sideways scrolling of the page.
+				if got := b.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); got != "0" && !strings.HasPrefix(got, "-") {
+					t.Errorf("%s: the page is %s px wider than the screen", where, got)
+				}
+				if pg.name != "login" {
+					if got := b.eval(`(() => { const r = document.querySelector(".logout button").getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? "on screen" : "clipped " + JSON.stringify(r); })()`); got != "on screen" {
+						t.Errorf("%s: logout button %s", where, got)
+					}
+				}
+				if check != nil {
+					check(pg, lang, size.name, where)
+				}
+				b.shot(fmt.Sprintf("monitor-%s-%s-%s.png", pg.name, lang, size.name))
+			}
+		}
+	}
+	b.step("desktop", chromedp.EmulateViewport(1400, 1000))
+}
+
+// testBrowser opens every monitor page in headless Chromium in ru, kk and en at
+// a phone's and a desktop's size (checkPages): the components are named in the
+// page's language, times name their zone, the overview turns into cards on a
+// phone; the overview updates by itself, the zone picker sticks, the report
+// prints without the controls (and Chromium saves it as a PDF), and the dark
+// scheme is dark with bad values marked by an icon. Screenshots go to
+// docs/screenshots/ with -screenshots (make screenshots).
+func testBrowser(t *testing.T, e *env) {
+	rep, err := e.app.Reporter.Make(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e.app.Server.Handler(), e.session(t, "min"))
+	step, eval, shot, media, front, bctx := b.step, b.eval, b.shot, b.media, b.front, b.ctx
+	pages := []browserPage{
+		{"login", "/login", "form.login"},
+		{"overview", "/", "#updated"},
+		{"centre", "/centre/c00001", "#times-in"},
+		{"reports", "/reports", "#reports"},
+		{"report", "/reports/" + rep.Date, "#generated"},
+		{"export", "/export", "form.filters"},
+	}
+	b.checkPages(pages, func(pg browserPage, lang, size, where string) {
+		switch pg.name {
+		case "overview":
+			want := web.Translate(lang, "c.temperature")
+			if got := eval(`document.querySelector('[data-c="temperature"]').textContent`); !strings.HasPrefix(got, want+":") {
+				t.Errorf("%s: temperature component shown as %q, want its name %q", where, got, want)
+			}
+			if got := eval(`document.querySelector("#updated").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+				t.Errorf("%s: update time %q does not name the ministry's zone", where, got)
+			}
+			if size == "phone" {
+				if got := eval(`getComputedStyle(document.querySelector("table.ov thead")).display`); got != "none" {
+					t.Errorf("%s: the table header is still shown on a phone (%s), want cards", where, got)
+				}
+			}
+		case "centre":
+			if got := eval(`document.querySelector("#times-in").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+				t.Errorf("%s: %q does not name the centre's zone", where, got)
+			}
+		case "report":
+			if got := eval(`document.querySelector("#generated").textContent`); !strings.Contains(got, rep.Date) || !strings.Contains(got, "Asia/Almaty") {
+				t.Errorf("%s: %q: composed on another date than the report's %s, or no zone", where, got, rep.Date)
+			}
+		}
+	})
+	{ // LiveOverview
+		step("overview", chromedp.Navigate(front.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#updated")))
+		eval(`document.querySelector("#updated").textContent = "stale"; "ok"`)
+		step("live update", chromedp.Poll[chromedp.Void](
+			`document.documentElement.dataset.live >= 1 && document.querySelector("#updated").textContent.startsWith("Updated")`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		if got := eval(`String(document.querySelectorAll("tr[data-centre]").length)`); got != "6" {
+			t.Errorf("after a live update %s centres shown, want 6", got)
+		}
+	}
+	{ // ZonePicker
+		step("pick UTC", chromedp.Navigate(front.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#tz")),
+			chromedp.SetValue(chromedp.CSS(`#tz select`), "UTC"), chromedp.Click(chromedp.CSS(`#tz button`)))
+		// The click navigates: poll again when the old page's context goes away.
+		var lastErr error
+		for range 5 {
+			sctx, scancel := context.WithTimeout(bctx, 15*time.Second)
+			lastErr = chromedp.Do(sctx, chromedp.Poll[chromedp.Void](`document.querySelector("#updated") !== null && /\d UTC/.test(document.querySelector("#updated").textContent)`))
+			scancel()
+			if lastErr == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if lastErr != nil {
+			t.Fatalf("overview in the chosen zone UTC: %v", lastErr)
+		}
+		step("centre page", chromedp.Navigate(front.URL+"/centre/c00004"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
+		if got := eval(`document.querySelector("#times-in").textContent`); !strings.Contains(got, "UTC") || strings.Contains(got, "Aqtobe") {
+			t.Errorf("chosen zone not remembered: centre page says %q", got)
+		}
+		step("back to auto", chromedp.Navigate(front.URL+"/centre/c00004?tz=auto"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
+		if got := eval(`document.querySelector("#times-in").textContent`); !strings.Contains(got, "Asia/Aqtobe (UTC+05)") {
+			t.Errorf("automatic zone: centre page says %q, want the centre's Asia/Aqtobe", got)
+		}
+	}
+	{ // Print
+		step("report", chromedp.Navigate(front.URL+"/reports/"+rep.Date+"?lang=ru"), chromedp.WaitVisible(chromedp.CSS("#generated")))
+		media("print")
+		if got := eval(`[document.querySelector("header").getClientRects().length, document.querySelector("#print").getClientRects().length].join(",")`); got != "0,0" {
+			t.Errorf("printed report shows its controls: header,button boxes %s", got)
+		}
+		media("")
+		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
+		pdf, err := chromedp.Run(sctx, chromedp.PrintToPDF())
+		scancel()
+		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+			t.Fatalf("print to PDF: %d bytes, %v", len(pdf), err)
+		}
+	}
+	{ // Dark
+		media("", &emulation.MediaFeature{Name: "prefers-color-scheme", Value: "dark"})
+		defer media("")
+		for _, pg := range pages[1:3] {
+			step(pg.name, chromedp.Navigate(front.URL+pg.path+"?lang=kk"), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
+			if got := eval(`getComputedStyle(document.body).backgroundColor`); got != "rgb(21, 23, 26)" {
+				t.Errorf("%s in the dark scheme: background %s", pg.name, got)
+			}
+			shot("monitor-" + pg.name + "-kk-dark.png")
+		}
+		// A bad value is marked by an icon, not by colour alone.
+		if got := eval(`(() => { const b = document.querySelector("td.bad"); return b ? getComputedStyle(b, "::before").content : "none bad"; })()`); !strings.Contains(got, "⚠") {
+			t.Errorf("a bad value's mark: %s, want ⚠", got)
 		}
 	}
 }

@@ -55,6 +55,9 @@ type Config struct {
 	StateDir    string   `yaml:"state_dir"`    // silent-gateway incidents, rollup cursor, reports, export log
 	SilentAfter Duration `yaml:"silent_after"` // default 10m
 	PollEvery   Duration `yaml:"poll_every"`   // silent-gateway check interval; default 1m
+	// RefreshEvery is how often an open overview (a wall screen) fetches its rows
+	// again; default 30s, 1s..10m.
+	RefreshEvery Duration `yaml:"refresh_every"`
 	// Rollup enables the hourly climate rollup written by the monitor (off when an
 	// InfluxDB task writes it, as deploy/central's setup does on 2.x).
 	Rollup struct {
@@ -221,6 +224,11 @@ func (c *Config) validate() error {
 	if c.Latest.Enabled == nil {
 		on := true
 		c.Latest.Enabled = &on
+	}
+	if c.RefreshEvery == 0 {
+		c.RefreshEvery = Duration(30 * time.Second)
+	} else if c.RefreshEvery < Duration(time.Second) || c.RefreshEvery > Duration(10*time.Minute) {
+		bad("refresh_every: %v is outside 1s..10m", time.Duration(c.RefreshEvery))
 	}
 	if c.Latest.Every == 0 {
 		c.Latest.Every = Duration(time.Minute)
@@ -395,6 +403,11 @@ func (c *Config) validate() error {
 			}
 		default:
 			bad("%s.role: %q is not ministry or region", p, u.Role)
+		}
+		if u.Timezone != "" {
+			if _, err := time.LoadLocation(u.Timezone); err != nil || u.Timezone == "Local" {
+				bad("%s.timezone: unknown time zone %q", p, u.Timezone)
+			}
 		}
 		if u.Lang == "" {
 			u.Lang = "ru"

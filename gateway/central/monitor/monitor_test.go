@@ -181,6 +181,7 @@ func newEnvAt(t *testing.T, in *testenv.Influx, bucket string, now time.Time, da
 influx: {url: "` + e.in.URL() + `", bucket: "` + bucket + `"}
 state_dir: ` + state + `
 silent_after: 45m
+refresh_every: 2s
 centres:
   - {id: c00001, name: "Shymkent centre 1", region: Shymkent, timezone: Asia/Almaty}
   - {id: c00002, name: "Shymkent centre 2", region: Shymkent, timezone: Asia/Almaty}
@@ -856,6 +857,7 @@ func TestMonitor(t *testing.T) {
 	})
 
 	t.Run("SilentGatewayWebhook", func(t *testing.T) { testSilent(t, e) })
+	t.Run("Room", func(t *testing.T) { testRoom(t, e) })
 	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
 }
 

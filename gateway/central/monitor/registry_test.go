@@ -24,6 +24,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/registry"
+	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
 // TestRegistry: the monitor keeps the registry against a real InfluxDB: it serves
@@ -275,6 +276,32 @@ users:
 		if err != nil || len(log) != 1 || log[0].User != "shym" || log[0].From != 1 || log[0].To != 2 {
 			t.Fatalf("change log %+v %v", log, err)
 		}
+	})
+
+	// The registry's pages in a browser, in every language at both sizes, with
+	// their times in the ministry's zone, named.
+	t.Run("Browser", func(t *testing.T) {
+		c := tlsLogin(t, srv, "min")
+		u, _ := url.Parse(srv.URL)
+		tok := ""
+		for _, ck := range c.Jar.Cookies(u) {
+			if ck.Name == webauth.SessionCookie {
+				tok = ck.Value
+			}
+		}
+		if tok == "" {
+			t.Fatal("no session cookie")
+		}
+		b := newBrowser(t, app.Handler(), tok)
+		b.checkPages([]browserPage{{"registry", "/registry", "#registry"}, {"registry-centre", "/registry/shymkent-csu-2", "#status"}},
+			func(pg browserPage, lang, size, where string) {
+				if pg.name != "registry-centre" {
+					return
+				}
+				if got := b.eval(`document.querySelector("#status").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+					t.Errorf("%s: the signed bundle's not-before time %q does not name its zone", where, got)
+				}
+			})
 	})
 }
 

@@ -28,10 +28,13 @@ const (
 
 // User is a monitor user; PasswordHash is a bcrypt hash (saqshy-monitor hash-password).
 type User struct {
-	Name         string `yaml:"name"`
-	Role         Role   `yaml:"role"`
-	Region       string `yaml:"region"`
-	Lang         string `yaml:"lang"` // ru, kk or en; default ru
+	Name   string `yaml:"name"`
+	Role   Role   `yaml:"role"`
+	Region string `yaml:"region"`
+	Lang   string `yaml:"lang"` // ru, kk or en; default ru
+	// Timezone is the zone the pages show times in for this user (an IANA name);
+	// default: each centre's own zone on its page, report.timezone elsewhere.
+	Timezone     string `yaml:"timezone"`
 	PasswordHash string `yaml:"password_hash"`
 }
 

@@ -53,18 +53,39 @@ type Export struct {
 	Centres        []ExportCentre `json:"centres"`
 }
 
+// ExportData is the export page's content.
+type ExportData struct {
+	Month   string // the month offered: the last with rating data
+	Last    string // the last month with rating data, "" when none
+	Centres []store.CentreInfo
+	Empty   string // the month just asked for, which has no rating data
+}
+
 func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, ss *session) {
-	type data struct {
-		Month   string
-		Centres []store.CentreInfo
+	s.showExport(w, r, ss, "", 0)
+}
+
+// showExport renders the export page offering the last month with rating data
+// (not simply the previous month, which may have none), saying so when empty
+// (a month asked for) has no data.
+func (s *Server) showExport(w http.ResponseWriter, r *http.Request, ss *session, empty string, status int) {
+	last, err := s.lastRatedMonth(r.Context(), s.opt.Loc)
+	if err != nil {
+		s.fail(w, r, ss, "export", err)
+		return
 	}
-	d := data{Month: s.now().In(s.opt.Loc).AddDate(0, -1, 0).Format("2006-01")}
+	d := ExportData{Month: last, Last: last, Empty: empty}
+	if d.Month == "" {
+		d.Month = s.now().In(s.opt.Loc).AddDate(0, -1, 0).Format("2006-01")
+	}
 	for _, c := range s.opt.Centres {
 		if ss.User.allowed(c, true) {
 			d.Centres = append(d.Centres, c)
 		}
 	}
-	s.render(w, r, "export.html", s.newPage(w, r, ss, "export", d))
+	p := s.newPage(w, r, ss, "export", d)
+	p.Status = status
+	s.render(w, r, "export.html", p)
 }
 
 // exportDownload serves GET /export/download?month=YYYY-MM&format=csv|json[&centre=ID].
@@ -97,8 +118,16 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 	}
 	exp, err := s.buildExport(r, month, centres, ss.User)
 	if err != nil {
-		s.log.Error("export", "err", err)
-		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
+		s.fail(w, r, ss, "export", err)
+		return
+	}
+	rows := 0
+	for _, c := range exp.Centres {
+		rows += len(c.Days)
+	}
+	if rows == 0 {
+		// Not a header-only file: the page says the month has no rating.
+		s.showExport(w, r, ss, exp.Month, http.StatusNotFound)
 		return
 	}
 	var body []byte
@@ -113,10 +142,6 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
-	}
-	rows := 0
-	for _, c := range exp.Centres {
-		rows += len(c.Days)
 	}
 	if err := s.logExport(ss.User, exp.Month, format, q.Get("centre"), len(exp.Centres), rows, r.RemoteAddr); err != nil {
 		// An export that cannot be logged is not served.

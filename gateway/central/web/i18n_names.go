@@ -189,8 +189,15 @@ func (p page) Caps(ids string) string {
 // Reason says why a centre needs attention in the page's language.
 func (p page) Reason(r store.Reason) string {
 	arg := r.Arg
-	if r.Key == "reason.capped" {
+	switch r.Key {
+	case "reason.capped":
 		arg = p.Caps(arg)
+	case "reason.silent":
+		// Written in UTC (kept reports too): shown in the page's zone, named.
+		if t, err := time.Parse("2006-01-02 15:04 UTC", arg); err == nil {
+			loc := p.Loc(nil)
+			arg = t.In(loc).Format("2006-01-02 15:04") + " " + ZoneLabel(loc, t)
+		}
 	}
 	return tr(p.Lang, r.Key, arg)
 }

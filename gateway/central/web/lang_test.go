@@ -89,7 +89,7 @@ func TestNoEnglishOnMonitorPages(t *testing.T) {
 	for _, pg := range []struct {
 		tmpl, title string
 		data        any
-	}{{"overview.html", "overview", ov}, {"centre.html", "centre", cd}, {"report.html", "reports", rep}} {
+	}{{"overview.html", "overview", ov}, {"centre.html", "centre", cd}, {"report.html", "reports", &ReportView{Report: rep, Kept: true}}} {
 		var enFound int
 		for _, lang := range Languages {
 			var b strings.Builder

@@ -41,8 +41,11 @@ type Options struct {
 	Latest *store.Latest
 	// Registry is the ministry registry kept by the monitor; nil: no registry pages.
 	Registry Registry
-	Log      *slog.Logger
-	Now      func() time.Time // nil: time.Now
+	// RefreshEvery is how often an open overview fetches its rows again (a wall
+	// screen); 0: 30 s.
+	RefreshEvery time.Duration
+	Log          *slog.Logger
+	Now          func() time.Time // nil: time.Now
 }
 
 // Gateways is the state of every centre's gateway (jobs.Watcher).
@@ -54,6 +57,8 @@ type Gateways interface {
 type Reports interface {
 	List() ([]string, error)
 	Load(date string) (*store.Report, error)
+	// Make makes (and keeps, and sends) the report of today now.
+	Make(ctx context.Context) (*store.Report, error)
 }
 
 // Server is the monitoring room's web app.
@@ -89,6 +94,9 @@ func NewServer(opt Options) (*Server, error) {
 	if opt.Loc == nil {
 		opt.Loc = time.UTC
 	}
+	if opt.RefreshEvery <= 0 {
+		opt.RefreshEvery = 30 * time.Second
+	}
 	s := &Server{opt: opt, store: opt.Store, watch: opt.Gateways, reports: opt.Reports, latest: opt.Latest, log: opt.Log, now: now,
 		sess: webauth.NewSessions[*User](sessionTTL, now), byID: map[string]store.CentreInfo{},
 		limit: webauth.NewLimiter(now), proxy: opt.Proxy, dummy: newDummyHash(opt.Users)}
@@ -101,7 +109,7 @@ func NewServer(opt Options) (*Server, error) {
 		}
 	}
 	sort.Strings(s.regions)
-	t, err := template.New("").Funcs(template.FuncMap{
+	t, err := template.New("").Funcs(funcs()).Funcs(template.FuncMap{
 		"pct":    func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
 		"f0":     func(v float64) string { return fmt.Sprintf("%.0f", v) },
 		"f1":     func(v float64) string { return fmt.Sprintf("%.1f", v) },
@@ -120,8 +128,6 @@ func NewServer(opt Options) (*Server, error) {
 			}
 			return m, nil
 		},
-		"date": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") },
-		"hm":   func(t time.Time, loc *time.Location) string { return t.In(loc).Format("02.01 15:04") },
 		"short": func(s string) string {
 			if len(s) > 12 {
 				return s[:12] + "…"
@@ -145,10 +151,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.auth(s.logout))
 	mux.HandleFunc("GET /{$}", s.auth(s.overview))
+	mux.HandleFunc("GET /overview/live", s.auth(s.overview))
 	mux.HandleFunc("GET /centre/{id}", s.auth(s.centre))
 	mux.HandleFunc("GET /export", s.auth(s.exportPage))
 	mux.HandleFunc("GET /export/download", s.auth(s.exportDownload))
 	mux.HandleFunc("GET /reports", s.auth(s.reportList))
+	mux.HandleFunc("POST /reports", s.auth(s.reportMake))
 	mux.HandleFunc("GET /reports/{date}", s.auth(s.reportPage))
 	if s.opt.Registry != nil {
 		mux.HandleFunc("GET /registry", s.auth(s.registryList))
@@ -180,7 +188,40 @@ type page struct {
 	Status int
 	// Registry: the monitor keeps the ministry registry (its pages exist).
 	Registry bool
+	// Zone is the officer's chosen time zone (?tz=, its cookie, the user's
+	// setting), nil when none: each page then shows its own default zone (Loc).
+	Zone *time.Location
+	// Now is when the page is made.
+	Now time.Time
+	// Home is the ministry's zone (report.timezone): the overview's and the
+	// reports' default.
+	Home *time.Location
 }
+
+// Loc is the zone the page shows its times in: the officer's choice, else def
+// (a centre page: the centre's zone; the overview and reports: the ministry's).
+func (p page) Loc(def *time.Location) *time.Location {
+	switch {
+	case p.Zone != nil:
+		return p.Zone
+	case def != nil:
+		return def
+	case p.Home != nil:
+		return p.Home
+	}
+	return time.UTC
+}
+
+// TZ is the chosen zone's name for the zone picker, "" for the page's default.
+func (p page) TZ() string {
+	if p.Zone == nil {
+		return ""
+	}
+	return p.Zone.String()
+}
+
+// Zones are the zones the picker offers (any IANA name works through ?tz=).
+func (p page) Zones() []string { return pickerZones }
 
 func (p page) T(key string, args ...any) string { return tr(p.Lang, key, args...) }
 
@@ -238,11 +279,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, ss *session, title string, data any) page {
-	p := page{Data: data, Title: title, Registry: s.opt.Registry != nil}
+	p := page{Data: data, Title: title, Registry: s.opt.Registry != nil, Home: s.opt.Loc, Now: s.now()}
 	if ss != nil {
 		p.User, p.CSRF = ss.User, ss.CSRF
 	}
 	p.Lang = s.lang(w, r, p.User)
+	p.Zone = s.zone(w, r, p.User)
 	return p
 }
 
@@ -364,7 +406,7 @@ type OverviewData struct {
 	Sort, Dir  string
 	Components []string
 	Now        time.Time
-	Took       time.Duration
+	Refresh    int       // seconds between the page's fetches of its live part
 	AsOf       time.Time // the centre_latest run read; zero: the raw measurements
 	Source     string    // SourceMemory, SourceInflux or SourceRaw
 
@@ -477,11 +519,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
 		http.Error(w, "forbidden: you see only the centres of "+ss.User.Region, http.StatusForbidden)
 		return
 	}
-	t0 := time.Now()
 	rows, asOf, source, err := s.OverviewRows(r.Context(), ss.User)
 	if err != nil {
-		s.log.Error("overview", "err", err)
-		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
+		s.fail(w, r, ss, "overview", err)
 		return
 	}
 	d := OverviewData{AsOf: asOf, Source: source, Total: len(rows), Region: region, OnlyAttn: onlyAttn, Sort: key, Dir: dir, Components: store.ComponentNames, Now: s.now(),
@@ -514,8 +554,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
 		return c < 0
 	})
 	d.Rows = kept
-	d.Took = time.Since(t0)
-	s.render(w, r, "overview.html", s.newPage(w, r, ss, "overview", d))
+	d.Refresh = int(s.opt.RefreshEvery / time.Second)
+	name := "overview.html"
+	if r.URL.Path == "/overview/live" {
+		name = "ovlive" // the live part alone, fetched by static/app.js
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	s.render(w, r, name, s.newPage(w, r, ss, "overview", d))
 }
 
 // centreFor returns the centre a user may open, or false (unknown and forbidden alike:
@@ -546,7 +591,6 @@ type CentreData struct {
 	HasRating  bool
 	ScoreChart template.HTML
 	Gateway    store.GatewayState
-	Took       time.Duration
 	FromRollup bool
 	Components []string
 	zones      map[string]string // zone id → name in the page's language
@@ -612,7 +656,6 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 		badRequest(w, "range must be 24h or 7d, not %q", rng)
 		return
 	}
-	t0 := time.Now()
 	now := s.now()
 	from := now.Add(-span)
 	_, registered := s.byID[id]
@@ -649,13 +692,12 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	})
 	if err := g.Wait(); err != nil {
-		s.log.Error("centre page", "centre", id, "err", err)
-		http.Error(w, "InfluxDB did not answer: "+err.Error(), http.StatusBadGateway)
+		s.fail(w, r, ss, "centre "+id, err)
 		return
 	}
 	p := s.newPage(w, r, ss, "centre", &d)
 	d.zones = s.zoneNames(id, p.Lang, climate)
-	loc := c.Location()
+	loc := p.Loc(c.Location())
 	for _, sr := range climate {
 		ch := chart{W: 300, H: 130, From: from, To: now, Loc: loc, Title: d.ZoneName(sr.Name) + " · " + zoneKindName(p.Lang, sr.Kind), Decimals: 0, NoDataText: tr(p.Lang, "no.data")}
 		ch.Band[0], ch.Band[1], ch.HasBand = normalBand(sr.Kind)
@@ -675,7 +717,6 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 	sort.Slice(sp, func(i, j int) bool { return sp[i].T.Before(sp[j].T) })
 	sc := chart{W: 620, H: 130, From: now.AddDate(0, 0, -31), To: now, Loc: loc, Lo: 0, Hi: 100, Title: tr(p.Lang, "score.history"), NoDataText: tr(p.Lang, "no.data")}
 	d.ScoreChart = sc.render(sp)
-	d.Took = time.Since(t0)
 	s.render(w, r, "centre.html", p)
 }
 
@@ -690,34 +731,6 @@ func lowest(sc store.Score) string {
 	return best
 }
 
-func (s *Server) reportList(w http.ResponseWriter, r *http.Request, ss *session) {
-	list, err := s.reports.List()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	s.render(w, r, "reports.html", s.newPage(w, r, ss, "reports", list))
-}
-
-func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session) {
-	date := r.PathValue("date")
-	if _, err := time.Parse("2006-01-02", date); err != nil {
-		badRequest(w, "report date %q is not YYYY-MM-DD", date)
-		return
-	}
-	rep, err := s.reports.Load(date)
-	if errors.Is(err, store.ErrNoReport) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	rep = reportFor(rep, ss.User)
-	s.render(w, r, "report.html", s.newPage(w, r, ss, "reports", rep))
-}
-
 // ReadRawOnly has the overview read the raw measurements even when centre_latest
 // is fresh (to measure the difference); call it before serving.
 func (s *Server) ReadRawOnly(on bool) { s.rawOnly = on }
@@ -728,14 +741,18 @@ func (s *Server) ReadRawOnly(on bool) { s.rawOnly = on }
 func (s *Server) ReadLatestFrom(l *store.Latest) { s.latest = l }
 
 // ReportRenderer returns the function that writes a daily report's page as it is
-// kept for the record (Russian, no user): the jobs' Reporter keeps it beside the
-// report's JSON.
-func ReportRenderer() (func(w io.Writer, rep *store.Report) error, error) {
-	t, err := template.New("").Funcs(template.FuncMap{"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) }}).ParseFS(assets, "templates/report.html", "templates/layout.html")
+// kept for the record (Russian, no user, times in loc: the report's zone): the
+// jobs' Reporter keeps it beside the report's JSON.
+func ReportRenderer(loc *time.Location) (func(w io.Writer, rep *store.Report) error, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := template.New("").Funcs(funcs()).Funcs(template.FuncMap{"f0": func(v float64) string { return fmt.Sprintf("%.0f", v) }}).ParseFS(assets, "templates/report.html", "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("report template: %w", err)
 	}
 	return func(w io.Writer, rep *store.Report) error {
-		return t.ExecuteTemplate(w, "report.html", page{Lang: "ru", Data: rep, Langs: Languages, Title: "reports", Path: "/reports/" + rep.Date})
+		return t.ExecuteTemplate(w, "report.html", page{Lang: "ru", Data: &ReportView{Report: rep, Kept: true}, Langs: Languages, Title: "reports",
+			Path: "/reports/" + rep.Date, Home: loc})
 	}, nil
 }

@@ -113,8 +113,12 @@ func (c *chart) render(pts []store.Point) template.HTML {
 		if step < 24*time.Hour {
 			f = "15:04"
 		}
-		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><text class="xl" x="%.1f" y="%d" text-anchor="middle">%s</text>`,
-			c.x(t), c.x(t), padT, float64(c.H)-padB, c.x(t), c.H-6, t.In(c.Loc).Format(f))
+		anchor := "middle"
+		if c.x(t) > float64(c.W)-16 { // the last label would run off the chart
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><text class="xl" x="%.1f" y="%d" text-anchor="%s">%s</text>`,
+			c.x(t), c.x(t), padT, float64(c.H)-padB, c.x(t), c.H-6, anchor, t.In(c.Loc).Format(f))
 	}
 	// Min–max band of the data, then the line, broken at gaps longer than 3 points' spacing.
 	gap := 3 * c.To.Sub(c.From) / time.Duration(max(len(pts), 1))

@@ -20,3 +20,19 @@ func TestChartRendersWithoutData(t *testing.T) {
 		t.Errorf("one point out of the 2–8 band should be marked: %s", s)
 	}
 }
+
+// TestChartLastLabelInside: an hour label at the chart's right edge ends there
+// instead of running off it ("07:0" cut).
+func TestChartLastLabelInside(t *testing.T) {
+	from := time.Date(2026, 1, 1, 7, 0, 30, 0, time.UTC)
+	c := chart{W: 300, H: 130, From: from, To: from.Add(24 * time.Hour), Loc: time.UTC}
+	s := string(c.render([]store.Point{{T: from.Add(time.Hour), V: 20, Min: 20, Max: 20}, {T: from.Add(2 * time.Hour), V: 21, Min: 21, Max: 21}}))
+	i := strings.LastIndex(s, `<text class="xl"`)
+	if i < 0 {
+		t.Fatalf("no x label: %s", s)
+	}
+	label := s[i : i+strings.Index(s[i:], "</text>")]
+	if !strings.Contains(label, `text-anchor="end"`) {
+		t.Errorf("last x label %s: runs off the chart", label)
+	}
+}
