@@ -150,11 +150,12 @@ func TestScoreEndToEnd(t *testing.T) {
 	if math.Abs(num(2)-wantTemp) > 1e-9 || math.Abs(num(3)-wantAvail) > 1e-9 {
 		t.Errorf("day point temperature %v availability %v; recomputed from raw points %v %v", row[2], row[3], wantTemp, wantAvail)
 	}
-	// The fridge was silent for two hours: the freeze cap applies (missing data is
-	// the worst case) and caps the total at 70 — here the total is lower anyway.
+	// The fridge was silent for two hours: the freeze cap's no-data twin applies
+	// (missing data is the worst case, but the page must not say the medicines
+	// froze) and caps the total at 70 — here the total is lower anyway.
 	wantTotal := 100 * (0.35*math.Min(wantTemp, 0.6) + 0.15*wantAvail) / 0.5
-	if math.Abs(num(1)-wantTotal) > 1e-9 || row[4] != score.CapFreeze || row[5] != true || row[6] != "2025.1" {
-		t.Errorf("day point %v; want total %v, caps %s", row, wantTotal, score.CapFreeze)
+	if math.Abs(num(1)-wantTotal) > 1e-9 || row[4] != score.CapFreezeNoData || row[5] != true || row[6] != "2025.1" {
+		t.Errorf("day point %v; want total %v, caps %s", row, wantTotal, score.CapFreezeNoData)
 	}
 	// Live points are written once per simulated minute the ticker (once a real
 	// second) sees; the last one is at the final clock's minute.

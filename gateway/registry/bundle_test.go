@@ -211,9 +211,12 @@ func TestFetch(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/registry/test-centre.bundle", func(w http.ResponseWriter, r *http.Request) { w.Write(v3) })
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { w.Write(make([]byte, MaxBundleSize+10)) })
+	// /slow answers only when the test ends (not when the request's context says
+	// so: under load the server may see that early and answer 200 in time).
+	release := make(chan struct{})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-r.Context().Done():
+		case <-release:
 		case <-time.After(5 * time.Second):
 		}
 	})
@@ -221,6 +224,7 @@ func TestFetch(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-certificate case logs a handshake error
 	srv.StartTLS()
 	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for the handlers
 	ctx := context.Background()
 	data, err := Fetch(ctx, srv.Client(), srv.URL+"/registry/test-centre.bundle")
 	if err != nil {
