@@ -470,6 +470,10 @@ func TestSoak(t *testing.T) {
 		run  func() error
 	}
 	influxFailing := func(m map[string]float64) bool { return m["saqshy_influx_failing"] == 1 }
+	// An InfluxDB fault must outlast the writer's spacing of live POSTs (run's 10 s
+	// flush) plus its 10 s request timeout, or no write meets it and it tests
+	// nothing (the 30-minute run with 8 s holds saw SIGSTOP 0 times in 36).
+	influxHold := max(hold, 25*time.Second)
 	faults := []fault{
 		{"broker SIGKILL", func(m map[string]float64) bool { v, ok := m["saqshy_mqtt_connected"]; return ok && v == 0 }, func() error {
 			// Mosquitto saves its store every second (autosave_interval 1): a PUBACK it
@@ -486,7 +490,7 @@ func TestSoak(t *testing.T) {
 		}},
 		{"InfluxDB hangs (proxy stalls)", influxFailing, func() error {
 			proxy.setStalled(true)
-			time.Sleep(hold)
+			time.Sleep(influxHold)
 			proxy.setStalled(false)
 			return nil
 		}},
@@ -494,7 +498,7 @@ func TestSoak(t *testing.T) {
 			if err := e.in.Signal(syscall.SIGSTOP); err != nil {
 				return err
 			}
-			time.Sleep(hold)
+			time.Sleep(influxHold)
 			return e.in.Signal(syscall.SIGCONT)
 		}},
 		{"gateway SIGKILL", nil, gw.kill},
