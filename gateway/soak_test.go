@@ -412,18 +412,7 @@ func TestSoak(t *testing.T) {
 	e := newEnv(t)
 	proxy := startStallProxy(t, strings.TrimPrefix(e.in.URL(), "http://"))
 	// The spool on a small file system of its own, to fill.
-	mnt := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(mnt, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("SKIPPED: cannot mount a tmpfs for the spool's disk-full faults (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", mnt, err, out)
-		}
-	})
+	mnt := testenv.MountTmpfs(t, "32m")
 
 	c := sim.NewFleet("soak-c1", 4, 18)
 	e.configure(t, c, filepath.Join(mnt, "spool"))

@@ -4,35 +4,15 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-)
 
-// mountTmpfs mounts a tmpfs of size bytes on a new directory and unmounts it when the
-// test ends. It skips the test, saying why, only where mounting is impossible (not
-// root); CI runs as root, so the same path runs there.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		t.Skipf("SKIPPED: cannot mount a %s tmpfs to fill a real file system (needs root): %v: %s", size, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
+)
 
 // fill writes a file in dir until the file system is full.
 func fill(t *testing.T, dir string) {
@@ -59,7 +39,7 @@ func fill(t *testing.T, dir string) {
 // deleted, and appends work again. Before, Commit failed with ENOSPC and the gateway
 // exited, forever.
 func TestFullDiskKeepsDraining(t *testing.T) {
-	dir := filepath.Join(mountTmpfs(t, "2m"), "spool")
+	dir := filepath.Join(testenv.MountTmpfs(t, "2m"), "spool")
 	s := openT(t, dir, Options{SegmentBytes: minSegmentBytes})
 	appendN(t, s, 0, 4000) // several segments
 	fill(t, filepath.Dir(dir))
@@ -105,7 +85,7 @@ func TestFullDiskKeepsDraining(t *testing.T) {
 // the disk has room for, and logged, so the oldest segments are dropped (counted)
 // before the disk fills.
 func TestMaxBytesBoundedByFreeSpace(t *testing.T) {
-	dir := filepath.Join(mountTmpfs(t, "2m"), "spool")
+	dir := filepath.Join(testenv.MountTmpfs(t, "2m"), "spool")
 	log, lb := testLogger(t)
 	s := openT(t, dir, Options{SegmentBytes: minSegmentBytes, Logger: log})
 	st := s.Stats()
