@@ -521,4 +521,3 @@ func (w *Writer) closeDeadLetter() {
 		w.deadOpen = false
 	}
 }
-
