@@ -79,6 +79,15 @@ func newSensorDay(iv time.Duration, dayLen time.Duration) *sensorDay {
 
 func slotCount(dayLen, iv time.Duration) int { return int((dayLen + iv - 1) / iv) }
 
+// firstSlot is the index of the first slot of length iv from ds that starts at or
+// after a.
+func firstSlot(ds, a time.Time, iv time.Duration) int {
+	if !a.After(ds) {
+		return 0
+	}
+	return slotCount(a.Sub(ds), iv)
+}
+
 // day is the accumulator of one calendar day in the centre's time zone.
 type day struct {
 	date       string // 2006-01-02
@@ -321,11 +330,7 @@ func (l *ledger) slots(s Sensor, a, b, now time.Time, fn func(slot)) {
 		}
 		conf := l.confirmed(s, ds, de, sd, now)
 		n := slotCount(de.Sub(ds), s.Interval)
-		first := 0
-		if a.After(ds) {
-			first = int((a.Sub(ds) + s.Interval - 1) / s.Interval)
-		}
-		for i := first; i < n; i++ {
+		for i := firstSlot(ds, a, s.Interval); i < n; i++ {
 			st := ds.Add(time.Duration(i) * s.Interval)
 			if !st.Before(b) {
 				break
@@ -633,15 +638,10 @@ func (l *ledger) gatewaySilent(from, end, now time.Time) bool {
 		}
 		running = false
 	}
-	minute := Sensor{ID: "\x00gateway", Interval: time.Minute}
 	for ds, de, key := l.bounds(start); ds.Before(now) && !found; ds, de, key = l.bounds(de) {
 		d := l.days[key]
 		n := int(de.Sub(ds) / time.Minute)
-		first := 0
-		if start.After(ds) {
-			first = int((start.Sub(ds) + minute.Interval - 1) / minute.Interval)
-		}
-		for i := first; i < n; i++ {
+		for i := firstSlot(ds, start, time.Minute); i < n; i++ {
 			t := ds.Add(time.Duration(i) * time.Minute)
 			if !t.Before(now) {
 				break
