@@ -162,16 +162,6 @@ func (p *process) stop(kill bool) {
 	}
 }
 
-// signal sends sig to the running process (SIGSTOP/SIGCONT for a hung server).
-func (p *process) signal(sig os.Signal) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return fmt.Errorf("testenv: %s is not running", p.name)
-	}
-	return p.cmd.Process.Signal(sig)
-}
-
 // Mosquitto is a running Mosquitto broker.
 type Mosquitto struct {
 	p    *process
@@ -240,10 +230,6 @@ func (m *Mosquitto) URL() string { return fmt.Sprintf("tcp://127.0.0.1:%d", m.Po
 
 // Stop stops the broker (SIGTERM: it saves its persistence file).
 func (m *Mosquitto) Stop() { m.p.stop(false) }
-
-// Kill stops the broker with SIGKILL: it saves nothing, so what it acknowledged
-// since its last autosave (every second) is lost with it.
-func (m *Mosquitto) Kill() { m.p.stop(true) }
 
 // Start starts a stopped broker again on the same port and directory.
 func (m *Mosquitto) Start() { m.p.tb.Helper(); m.p.start() }
@@ -370,10 +356,6 @@ func (in *Influx) Bucket() string { return in.Database + "/autogen" }
 
 // Stop stops the server; Start starts it again with the same data.
 func (in *Influx) Stop() { in.p.stop(false) }
-
-// Signal sends sig to the running server: SIGSTOP hangs it with its sockets open,
-// SIGCONT resumes it.
-func (in *Influx) Signal(sig os.Signal) error { return in.p.signal(sig) }
 
 // Start starts a stopped server again on the same port and directory.
 func (in *Influx) Start() {
