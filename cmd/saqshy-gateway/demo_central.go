@@ -218,7 +218,12 @@ func (c *central) Stop() {
 // startCentral starts InfluxDB, the ingest (knowing the demo gateway's key) and the
 // monitor (serving the demo centre's registry bundle, running the rating job), and
 // writes the fleet's history. On error what was started is stopped.
-func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir, influxd, root string, centreID, centreName, tz string, gwKey ed25519.PublicKey, bundle []byte) (_ *central, err error) {
+//
+// seed writes the demo centre's past through the ingest (at ingestURL) before the
+// monitor starts, so that the rating's first cycle finds it; it returns the number
+// of points.
+func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir, influxd, root string, centreID, centreName, tz string, gwKey ed25519.PublicKey, bundle []byte,
+	seed func(ctx context.Context, ingestURL string) (int, error)) (_ *central, err error) {
 	c := &central{}
 	defer func() {
 		if err != nil {
@@ -316,6 +321,15 @@ bind-address = %q
 	if err := ing.waitHTTP(ctx, c.IngestURL+"/ping", 30*time.Second); err != nil {
 		return nil, err
 	}
+
+	// The demo centre's past, through the gateway's code and the ingest.
+	fmt.Fprintf(progress, "demo: replaying the demo centre's last %d days through the gateway's code, signed to the ingest...\n", demoOwnDays)
+	began := time.Now()
+	n, err := seed(ctx, c.IngestURL)
+	if err != nil {
+		return nil, fmt.Errorf("the demo centre's past: %w", err)
+	}
+	fmt.Fprintf(progress, "demo: the ingest verified %d points of the demo centre's past into InfluxDB (%s)\n", n, time.Since(began).Round(100*time.Millisecond))
 
 	// The fleet's history, written straight to InfluxDB (its centres have no
 	// gateway key: the ingest would refuse them).
