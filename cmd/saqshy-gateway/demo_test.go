@@ -158,9 +158,19 @@ func TestDemoWholeSystem(t *testing.T) {
 	if strings.Contains(stderr.String(), "refused a batch") {
 		t.Errorf("the ingest refused some of the demo gateway's writes:\n%s", stderr.String())
 	}
-	if n := count(`SELECT count(total) FROM rating WHERE centre = 'demo-centre'`); n < 1 {
-		t.Errorf("%d rating points of demo-centre: the rating job rated no past day", n)
+	// The demo centre's past days came through the ingest (the gateway's chain
+	// went on from them: no refusal above), so the rating's first cycle rated them
+	// from verified data, and the gateway's own day scores are there beside them.
+	if n := count(`SELECT count(total) FROM rating WHERE centre = 'demo-centre' AND has_data = true AND total > 50`); n < demoOwnDays-1 {
+		t.Errorf("%d past days of demo-centre rated above 50 from verified data, want %d (the seeded past)\n%s", n, demoOwnDays-1, stdout.String())
 	}
+	if n := count(`SELECT count(total) FROM safety_score WHERE centre = 'demo-centre' AND period = 'day'`); n < demoOwnDays-1 {
+		t.Errorf("%d day scores of demo-centre's gateway, want %d", n, demoOwnDays-1)
+	}
+	if n := count(`SELECT count(uptime_s) FROM gateway WHERE centre = 'demo-centre' AND time < now() - 1d`); n < 100 {
+		t.Errorf("%d heartbeats of demo-centre older than a day: the past has no gateway", n)
+	}
+	noWarnings(t, "at start", stderr.String())
 
 	// The monitor's overview, logged in as the demo user.
 	jar, _ := cookiejar.New(nil)
