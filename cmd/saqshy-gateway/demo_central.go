@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saqshy/saqshy/gateway/chain"
+	"github.com/saqshy/saqshy/gateway/influxproc"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/sim"
@@ -240,10 +241,6 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 	}
 
 	// InfluxDB 1.8 with Flux (the monitor and the rating read with Flux).
-	idir := filepath.Join(dir, "influxdb")
-	if err := os.MkdirAll(idir, 0o700); err != nil {
-		return nil, err
-	}
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -252,36 +249,12 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 	if err != nil {
 		return nil, err
 	}
-	conf := fmt.Sprintf(`reporting-disabled = true
-bind-address = %q
-[meta]
-  dir = "%[2]s/meta"
-  logging-enabled = false
-[data]
-  dir = "%[2]s/data"
-  wal-dir = "%[2]s/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  enabled = true
-  bind-address = %[3]q
-  log-enabled = false
-  flux-enabled = true
-[logging]
-  level = "error"
-  suppress-logo = true
-[continuous_queries]
-  enabled = false
-`, rpcAddr, idir, httpAddr)
-	confPath := filepath.Join(idir, "influxdb.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+	confPath, err := influxproc.Config{Dir: filepath.Join(dir, "influxdb"), HTTPAddr: httpAddr, RPCAddr: rpcAddr, Flux: true, LogLevel: "error"}.Write()
+	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "demo: starting InfluxDB (%s) on %s...\n", influxd, httpAddr)
-	// GOGC held back: InfluxDB 1.8 type-checks Flux's library at start-up, which
-	// takes seconds instead of most of a minute.
-	in, err := start("influxd", influxd, []string{"GOGC=off", "GOMEMLIMIT=1GiB"}, "run", "-config", confPath)
+	in, err := start("influxd", influxd, influxproc.Env(), "run", "-config", confPath)
 	if err != nil {
 		return nil, err
 	}
