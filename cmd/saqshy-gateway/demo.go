@@ -41,7 +41,10 @@ With an influxd at hand (on PATH, or in the source tree's .tools/bin, which
 ` + "`make tools`" + ` builds), the demo is the whole system: a private InfluxDB 1.8, the
 verifying ingest (the gateway signs every write with a key made at start), and
 saqshy-monitor with the ministry registry and the rating job, showing the demo
-centre beside a few simulated centres with days of history. saqshy-ingest and
+centre beside a few simulated centres with days of history. The demo centre's own
+last days are replayed through the gateway's code at start and sent through the
+ingest, so that its rating and charts have a past. Alerts e-mailed to the
+ministry's duty officer reach a demo mailbox on loopback and are printed. saqshy-ingest and
 saqshy-monitor are taken from beside this program or PATH, else built from the
 source tree once. With --influx-url the gateway writes to that InfluxDB instead
 (e.g. --influx-url http://127.0.0.1:8086 --influx-bucket saqshy/autogen after
