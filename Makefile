@@ -158,7 +158,7 @@ fuzz:
 demo:
 	go run ./cmd/saqshy-gateway demo
 
-## screenshots: rewrite docs/screenshots/ from the browser tests (the status page;
+## screenshots: rewrite docs/screenshots/ from the browser tests (the status page, light and dark;
 ## every monitor page in ru, kk and en at a phone's and a desktop's size)
 screenshots: chromium $(INFLUXD)
 	go test -count=1 -run TestStatusPageInBrowser ./cmd/saqshy-gateway -args -screenshots
