@@ -37,7 +37,8 @@ var (
 	benchRelease   = flag.Bool("bench.release", true, "build the gateway as `make release` builds the Pi's binary (-tags nodemo, stripped); false: a plain go build")
 	benchSensors   = flag.Int("bench.sensors", 200, "Zigbee2MQTT sensors (topics) in the end-to-end benchmarks")
 	benchProfile   = flag.String("bench.gateway-cpuprofile", "", "write the measured gateway process's CPU profile to `prefix`-<scenario>.pprof")
-	benchEnvVars   = flag.String("bench.gateway-env", "", "space-separated VAR=value pairs added to the measured gateway process's environment (e.g. GOGC=50)")
+	benchEnvVars   = flag.String("bench.gateway-env", "", "space-separated VAR=value pairs added to the measured gateway process's environment (e.g. GOGC=50), after the Pi's unit's (-bench.unit-env)")
+	benchUnitEnv   = flag.Bool("bench.unit-env", true, "give the gateway the Environment= of the Pi's systemd unit (deploy/pi/saqshy-gateway.service), as the arm64 build runs")
 	benchBatch     = flag.Int("bench.influx-batch", 0, "the gateway's influx.batch_size (0: the default)")
 	benchBins      = flag.String("bench.bin", "", "`dir` holding prebuilt saqshy-gateway and baresub binaries (a Pi without Go); default: go build them")
 	benchBareProf  = flag.String("bench.bare-cpuprofile", "", "write the measured bare subscriber's CPU profile to `prefix`-<scenario>.pprof")
@@ -600,9 +601,28 @@ func startChild(b *testing.B, name, bin string, args ...string) *child {
 	b.Helper()
 	var env []string
 	if name == "gateway" {
-		env = strings.Fields(*benchEnvVars)
+		if *benchUnitEnv {
+			env = unitEnv(b, "../deploy/pi/saqshy-gateway.service")
+		}
+		env = append(env, strings.Fields(*benchEnvVars)...)
 	}
 	return startChildEnv(b, name, bin, env, args...)
+}
+
+// unitEnv returns the VAR=value pairs of a systemd unit's Environment= lines.
+func unitEnv(b *testing.B, path string) []string {
+	b.Helper()
+	unit, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var env []string
+	for line := range strings.Lines(string(unit)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Environment="); ok {
+			env = append(env, strings.Fields(v)...)
+		}
+	}
+	return env
 }
 
 // startChildEnv starts a measured process with env added to the test's environment.
