@@ -11,21 +11,21 @@ import (
 
 // Shelly BLU sensors (bthomesensor:N of a Shelly gen2+ device) say only a value.
 // discover asks each Shelly device it hears with one for its components
-// (Shelly.GetComponents, answered on saqshy-discover/<prefix>/rpc) and also reads
-// the gateway's own answers (saqshy/bthome/<prefix>/rpc).
+// (Shelly.GetComponents), answered on saqshy/bthome/<prefix>/rpc as the gateway's
+// own questions are (the broker's ACL lets the device write there), and reads the
+// answers to either.
 
-// bluReplyPrefixes start the topics Shelly devices answer discover and the gateway on.
-var bluReplyPrefixes = []string{"saqshy-discover/", "saqshy/bthome/"}
+// bluReplyPrefix starts the topics Shelly devices answer on.
+const bluReplyPrefix = "saqshy/bthome/"
 
 // bluReplyDevice returns the Shelly prefix a reply topic names, or ok false.
 func bluReplyDevice(topic string) (string, bool) {
-	for _, p := range bluReplyPrefixes {
-		if rest, ok := strings.CutPrefix(topic, p); ok {
-			dev, ok := strings.CutSuffix(rest, "/rpc")
-			return dev, ok && dev != ""
-		}
+	rest, ok := strings.CutPrefix(topic, bluReplyPrefix)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	dev, ok := strings.CutSuffix(rest, "/rpc")
+	return dev, ok && dev != ""
 }
 
 // bluQuantities is what the Shelly devices said their BLU sensors measure. Safe for
