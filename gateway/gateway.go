@@ -58,6 +58,9 @@ type Options struct {
 	inMemory bool
 	// sightEvery: how often camera stills are judged (tests); 0 is the default.
 	sightEvery time.Duration
+	// shellyRetry: how often Shelly devices are asked again for their BLU sensors
+	// until they answer (tests); 0 is the default.
+	shellyRetry time.Duration
 }
 
 // Gateway is one centre's gateway.
@@ -114,6 +117,13 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.readings = rd
+	// Shelly devices with BLU sensors are asked what each sensor measures.
+	if a := rd.ShellyAsker(publisher{g}, opt.Logger.With("component", "shelly_bthome")); a != nil {
+		if opt.shellyRetry > 0 {
+			a.Retry = opt.shellyRetry
+		}
+		g.checks = append(g.checks, a)
+	}
 	return g, nil
 }
 
