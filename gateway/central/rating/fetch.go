@@ -228,7 +228,7 @@ func centreFilter(entries []*registry.Entry) string {
 }
 
 // fetch reads the raw points of [start, end) (and around it, as the day needs)
-// for the entries: one query, then five concurrently.
+// for the entries: six queries at once.
 func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, now time.Time) (*raw, error) {
 	from := "from(bucket: " + store.FluxString(j.opt.DB.Bucket()) + ")"
 	cf := centreFilter(entries)
@@ -245,17 +245,13 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		}
 		return t
 	}
-	// The gateway's day scores first, alone: the InfluxDB client builds its query
-	// URL lazily on first use, which is not safe for concurrent first calls.
-	gw, err := j.opt.DB.Query(ctx, rng(start, start.Add(time.Second))+`
-  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+cf+`)`, "centre")
-	if err != nil {
-		return nil, err
-	}
+	var gw []store.Row
 	g, gctx := errgroup.WithContext(ctx)
 	q := func(dst *[]store.Row, flux string, tags ...string) {
 		g.Go(func() (err error) { *dst, err = j.opt.DB.Query(gctx, flux, tags...); return })
 	}
+	q(&gw, rng(start, start.Add(time.Second))+`
+  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+cf+`)`, "centre")
 	q(&climate, rng(start.Add(-hold), stopAt(end.Add(hold)))+`
   |> filter(fn: (r) => r._measurement == "climate" and (r._field == "temperature_c" or r._field == "humidity_pct")`+cf+`)
   |> keep(columns: ["_time", "_value", "_field", "centre", "sensor"])`, "centre", "sensor")
