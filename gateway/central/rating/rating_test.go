@@ -131,8 +131,16 @@ func TestCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive, Others: score.Others{
+	// The plausibility rules hold the gamed trace implausible too: 11 °C with a
+	// lone 5 °C reading is no compressor's cycle (it never stays down). Without
+	// them the time-weighted rule alone gives 1/300.
+	held := judge(entry("gamed"), evs, day0, day0.AddDate(0, 0, 1))
+	want, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive, Plausibility: held, Others: score.Others{
 		Response: score.Part{Applicable: true, Known: true, Ratio: 1}}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unjudged, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +148,11 @@ func TestCycle(t *testing.T) {
 	if v, _ := g["total"].(float64); math.Abs(v-want.Total) > 1e-9 {
 		t.Errorf("gamed: total %v, want %v", g["total"], want.Total)
 	}
-	if v, _ := g["temperature"].(float64); math.Abs(v-1.0/300) > 1e-9 {
-		t.Errorf("gamed: temperature %v, want 1/300", g["temperature"])
+	if v := unjudged.Parts[score.CompTemperature].Ratio; math.Abs(v-1.0/300) > 1e-9 {
+		t.Errorf("gamed, without the plausibility rules: temperature %v, want 1/300", v)
+	}
+	if v, _ := g["temperature"].(float64); v != 0 || !strings.Contains(fmt.Sprint(g["implausible"]), "no compressor cycles") {
+		t.Errorf("gamed: temperature %v, implausible %q; want 0, held implausible (no compressor cycles)", g["temperature"], g["implausible"])
 	}
 	if g["has_data"] != true || g["gateway_total"] != 99.5 || g["differs"] != true || g["differs_in"] != "temperature" {
 		t.Errorf("gamed: has_data %v gateway_total %v differs %v differs_in %v; want true 99.5 true temperature",
