@@ -167,6 +167,7 @@ type Score struct {
 	HasGateway   bool
 	Differs      bool   // |central − gateway| > 0.5
 	DiffersIn    string // the components that differ, comma-separated
+	Implausible  string // why sensors were held implausible that day ("" none)
 }
 
 // ComponentNames are the score's components in display order.
@@ -196,6 +197,8 @@ func (sc *Score) Set(r Row) {
 		sc.Differs = v != 0
 	case "differs_in":
 		sc.DiffersIn = r.Str()
+	case "implausible":
+		sc.Implausible = r.Str()
 	default:
 		if v, ok := r.Float(); ok {
 			sc.Components[r.Field] = v
