@@ -369,7 +369,7 @@ func testBrowserRating(t *testing.T, e *env) {
 		Head        []string
 		First, Last struct {
 			Date, Central, Gateway, Difference, Why, DiffersIn, Implausible string
-			DifferenceBad                                                  bool
+			DifferenceBad                                                   bool
 		}
 		Rows  int
 		Month string

@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/influxsink"
-	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
@@ -39,14 +37,6 @@ func cycling(t time.Time) float64 {
 
 func flat(time.Time) float64 { return 5.0 }
 
-func startStore(t *testing.T) *store.Store {
-	t.Helper()
-	in := testenv.StartInflux(t, "saqshy")
-	st := store.NewStore(in.URL(), "", "", in.Bucket())
-	t.Cleanup(st.Close)
-	return st
-}
-
 // TestCentralPlausibility: the central job runs the gateway's plausibility rules
 // over the verified readings, so a fridge probe flat at 5.0 °C all day (taped
 // outside the fridge, or a script) gets no temperature credit centrally, whatever
@@ -58,21 +48,7 @@ func TestCentralPlausibility(t *testing.T) {
 	ls := append(fridgeDay("flat", day0, flat), fridgeDay("honest", day0, cycling)...)
 	// The flat centre's gateway had its plausibility check off: it claimed 1.0.
 	ls.add(`safety_score,centre=flat,period=day total=100,temperature=1,availability=1,response=1,weights_version="2025.1",caps="",capped=false %d`, day0.UnixNano())
-	if err := st.Write(ctx, ls...); err != nil {
-		t.Fatal(err)
-	}
-	now := day0.AddDate(0, 0, 1).Add(2 * time.Hour)
-	j, err := New(Options{DB: st, Centres: entries{entry("flat"), entry("honest")}, KeepDays: 1, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	days, err := j.Cycle(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(days) != 2 {
-		t.Fatalf("%d days, want 2", len(days))
-	}
+	j, _, days := rateDay0(t, st, ls, "flat", "honest")
 	got := ratingRows(t, st)
 
 	f := got["flat"]
