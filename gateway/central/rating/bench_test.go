@@ -13,8 +13,8 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/influxsink"
-	"github.com/saqshy/saqshy/gateway/plausibility"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/plausibility"
 	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/sim"
