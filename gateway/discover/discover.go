@@ -184,7 +184,7 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 		c.haConfig(topic, payload)
 		return
 	}
-	if dev, ok := bluReplyDevice(topic); ok {
+	if dev, ok := decode.ShellyReplyDevice(topic); ok {
 		c.bthome.learn(dev, payload)
 		return
 	}
