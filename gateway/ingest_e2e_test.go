@@ -1,9 +1,9 @@
 package gateway_test
 
 // End to end through the ministry's verifying ingest (issue 15): real Mosquitto,
-// real InfluxDB 1.8.10, the real ingest (gateway/central/ingest, in-process on a
-// loopback port, forwarding to the test's InfluxDB) and the gateway signing every
-// write with its key. The attacks of issue 15 are listed in docs/RATING.md.
+// real InfluxDB 1.8.10, the real ingest (the saqshy-ingest command, built and run
+// as a child process on a loopback port, forwarding to the test's InfluxDB) and
+// the gateway signing every write with its key. The attacks of issue 15 are listed in docs/RATING.md.
 
 import (
 	"bytes"
@@ -97,8 +97,14 @@ func (ie *ingestEnv) setKey(centre string, pub ed25519.PublicKey) {
 // the output.
 func (ie *ingestEnv) verify(t *testing.T, centre, day string) (int, string) {
 	t.Helper()
-	out, err := exec.Command(ie.bin, "verify", "--archive", ie.archive(), "--keys", filepath.Join(ie.dir, "keys"),
-		"--centre", centre, "--day", day).CombinedOutput()
+	return runExit(t, exec.Command(ie.bin, "verify", "--archive", ie.archive(), "--keys", filepath.Join(ie.dir, "keys"),
+		"--centre", centre, "--day", day))
+}
+
+// runExit runs cmd; it returns its exit code and its output (stdout and stderr).
+func runExit(t *testing.T, cmd *exec.Cmd) (int, string) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -106,7 +112,7 @@ func (ie *ingestEnv) verify(t *testing.T, centre, day string) (int, string) {
 	case errors.As(err, &exit):
 		return exit.ExitCode(), string(out)
 	}
-	t.Fatalf("saqshy-ingest verify: %v", err)
+	t.Fatalf("%s: %v", cmd, err)
 	return 0, ""
 }
 
@@ -351,22 +357,10 @@ func withFP(s, fp string) string {
 }
 
 // runDoctor runs `saqshy-gateway doctor` on cfg; it returns the exit code and
-// the checklist.
+// the output (the checklist, after doctor's progress lines).
 func runDoctor(t *testing.T, bin string, cfg *config.Config) (int, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "doctor", "--config", writeCentreConfig(t, cfg), "--listen", "1s", "--assume-clock-synced")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, string(out)
-	case errors.As(err, &exit):
-		return exit.ExitCode(), string(out)
-	}
-	t.Fatalf("saqshy-gateway doctor: %v\n%s", err, stderr.String())
-	return 0, ""
+	return runExit(t, exec.Command(bin, "doctor", "--config", writeCentreConfig(t, cfg), "--listen", "1s", "--assume-clock-synced"))
 }
 
 // rewritingProxy is a proxy in front of target that adds one to each request's

@@ -133,7 +133,7 @@ func (z *lossless) startProcess(t *testing.T) *testenv.Process {
 }
 
 // writeCentreConfig writes cfg as a centre.yaml for the saqshy-gateway command.
-func writeCentreConfig(t *testing.T, cfg *config.Config) string {
+func writeCentreConfig(t testing.TB, cfg *config.Config) string {
 	t.Helper()
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
