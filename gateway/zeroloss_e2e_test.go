@@ -268,6 +268,8 @@ func TestIngestSIGKILLLosesNothing(t *testing.T) {
 	for i, r := range rounds {
 		held := i%8 == 7 && kills%2 == 1
 		if held {
+			// No retry pending from the last kill: the writer posts this round at once.
+			waitFor(t, 30*time.Second, "the spool drained", func() bool { return g.Stats().SpoolBacklog == 0 }, g)
 			if err := z.e.in.Signal(syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}
