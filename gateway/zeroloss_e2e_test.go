@@ -119,6 +119,31 @@ func (z *lossless) waitAll(t *testing.T, exp expectation, limit time.Duration, r
 	t.Log(msg)
 }
 
+// holdInflux sends SIGSTOP or SIGCONT to influxd: held, it takes connections and
+// requests but answers nothing, so a write in flight stays in flight.
+func (z *lossless) holdInflux(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := z.e.in.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unread reports whether a request waits, unread, on InfluxDB's port.
+func (z *lossless) unread(t *testing.T) bool {
+	t.Helper()
+	u, err := z.e.in.Unread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// waitHeldWrite waits, InfluxDB held, until a write is in flight to it.
+func (z *lossless) waitHeldWrite(t *testing.T) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "a write in flight to the held InfluxDB", func() bool { return z.unread(t) })
+}
+
 // startProcess runs `saqshy-gateway run` for the centre as a child process, its
 // status page on a free port (which tells when it is up), and waits until its
 // persistent session exists: before that the broker keeps no messages for it.
@@ -147,8 +172,13 @@ func writeCentreConfig(t testing.TB, cfg *config.Config) string {
 }
 
 // TestSIGKILLLosesNothing: the gateway process is killed with SIGKILL twice
-// mid-stream and started again: every reading lands. Through the ingest, a link
-// pending at the kill is sent again byte for byte and taken once: no chain gap.
+// mid-stream and started again: every reading lands. The second kill comes after
+// a write was taken but before the gateway learnt it: InfluxDB is held with
+// SIGSTOP while a batch is in flight, the gateway frozen with SIGSTOP, InfluxDB
+// resumed (it, or the ingest, takes the batch and answers), then the gateway
+// killed. The new gateway sends the batch again: straight to InfluxDB the points
+// are the same points again; through the ingest the pending link is sent again
+// byte for byte and taken once as an exact resend, with no chain gap.
 func TestSIGKILLLosesNothing(t *testing.T) {
 	for _, uplink := range uplinks {
 		t.Run(uplink, func(t *testing.T) {
@@ -158,14 +188,40 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 			p := newPublisher(t, z.e.mq.URL())
 			gw := z.startProcess(t)
 			for i, r := range rounds {
+				if i == 19 {
+					z.holdInflux(t, syscall.SIGSTOP)
+				}
 				p.send(r...)
-				if i == 9 || i == 19 {
+				switch i {
+				case 9:
 					gw.Kill() // while the broker is still delivering this round
+					gw.Start()
+				case 19:
+					z.waitHeldWrite(t)
+					if err := gw.Signal(syscall.SIGSTOP); err != nil {
+						t.Fatal(err)
+					}
+					var taken uint64
+					if z.ie != nil {
+						h, _ := z.ie.head(t, "kill-c1")
+						taken = h.Accepted
+					}
+					z.holdInflux(t, syscall.SIGCONT)
+					waitFor(t, 30*time.Second, "InfluxDB to read the batch", func() bool { return !z.unread(t) })
+					if z.ie != nil {
+						waitFor(t, 30*time.Second, "the ingest to take the link", func() bool { h, _ := z.ie.head(t, "kill-c1"); return h.Accepted > taken })
+					}
+					gw.Kill() // it never read the answer
 					gw.Start()
 				}
 			}
 			p.flush()
 			z.waitAll(t, exp, 120*time.Second, true)
+			if z.ie != nil {
+				if h, _ := z.ie.head(t, "kill-c1"); h.Resends == 0 {
+					t.Fatalf("the link taken at the second kill was not sent again as an exact resend: %+v", h)
+				}
+			}
 		})
 	}
 }
@@ -250,11 +306,11 @@ func TestBrokerRestartLosesNothing(t *testing.T) {
 // TestIngestSIGKILLLosesNothing: the saqshy-ingest process is killed with SIGKILL
 // five times while a gateway streams signed batches through it (a batch every
 // 100 ms), and started again on the same archive and heads each time. Three kills
-// come at a moment of the stream; two come while a request is surely inside the
-// ingest (InfluxDB is held with SIGSTOP, so the ingest is waiting on its forward,
-// which InfluxDB may still carry out once resumed). Every reading lands exactly
-// once, the chain has no gap and no refusal, the gateway dead-lettered nothing,
-// and `saqshy-ingest verify` of the day passes.
+// come at a moment of the stream; two while a request is inside the ingest
+// (InfluxDB held with SIGSTOP until the ingest's forward waits on it; InfluxDB may
+// still carry it out once resumed). Every reading lands exactly once, the chain
+// has no gap and no refusal, the gateway dead-lettered nothing, and
+// `saqshy-ingest verify` of the day passes.
 func TestIngestSIGKILLLosesNothing(t *testing.T) {
 	z := newLossless(t, "ingest", "ingest-kill-c1", 10, 5)
 	z.c.Config.Influx.FlushInterval = config.Duration(100 * time.Millisecond)
@@ -267,12 +323,11 @@ func TestIngestSIGKILLLosesNothing(t *testing.T) {
 	kills := 0
 	for i, r := range rounds {
 		held := i%8 == 7 && kills%2 == 1
+		written := g.Stats().Written
 		if held {
 			// No retry pending from the last kill: the writer posts this round at once.
 			waitFor(t, 30*time.Second, "the spool drained", func() bool { return g.Stats().SpoolBacklog == 0 }, g)
-			if err := z.e.in.Signal(syscall.SIGSTOP); err != nil {
-				t.Fatal(err)
-			}
+			z.holdInflux(t, syscall.SIGSTOP)
 		}
 		p.send(r...)
 		p.flush()
@@ -281,18 +336,15 @@ func TestIngestSIGKILLLosesNothing(t *testing.T) {
 			continue
 		}
 		if held {
-			time.Sleep(time.Second) // the round's batch is posted and forwarded, unanswered
+			z.waitHeldWrite(t) // the round's batch, forwarded by the ingest, unanswered
 		} else {
-			written := g.Stats().Written
 			waitFor(t, 30*time.Second, "a write through the ingest", func() bool { return g.Stats().Written > written }, g)
 			time.Sleep(time.Duration(kills*37%100) * time.Millisecond)
 		}
 		z.ie.kill()
 		kills++
 		if held {
-			if err := z.e.in.Signal(syscall.SIGCONT); err != nil {
-				t.Fatal(err)
-			}
+			z.holdInflux(t, syscall.SIGCONT)
 		}
 		time.Sleep(300 * time.Millisecond) // the gateway meets a dead ingest
 		z.ie.start()
