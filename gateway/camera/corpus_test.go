@@ -1,0 +1,85 @@
+package camera
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/saqshy/saqshy/gateway/internal/corpus"
+	"github.com/saqshy/saqshy/gateway/telemetry"
+)
+
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite the want lines of the frigate captures from the current output")
+
+// corpusDir is the decoders' real-capture corpus, which holds Frigate's too.
+const corpusDir = "../decode/testdata/corpus"
+
+// TestFrigateCorpus reads every frigate capture of the corpus (Frigate's own
+// fixtures and users' reports, both stats layouts) and compares what the gateway
+// makes of it with its want lines. go test -run TestFrigateCorpus -update-corpus
+// rewrites them; review the diff.
+func TestFrigateCorpus(t *testing.T) {
+	files, err := corpus.Files(corpusDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		caps, err := corpus.Read(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := false
+		for i := range caps {
+			c := &caps[i]
+			if c.Source != "frigate" {
+				continue
+			}
+			n++
+			got := renderFrigate(c.Topic, []byte(c.Payload))
+			if strings.Join(got, "\n") == strings.Join(c.Want, "\n") {
+				continue
+			}
+			if *updateCorpus {
+				c.Want, changed = got, true
+				continue
+			}
+			t.Errorf("%s:%d %s:\n got: %s\nwant: %s", filepath.Base(f), c.Line, c.Name,
+				strings.Join(got, "\n      "), strings.Join(c.Want, "\n      "))
+		}
+		if changed {
+			if err := corpus.Write(f, caps); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no frigate capture in the corpus")
+	}
+}
+
+// renderFrigate writes what the gateway reads of a Frigate message as want lines.
+func renderFrigate(topic string, payload []byte) []string {
+	if kind, _ := frigateTopic("frigate", topic); kind != "stats" {
+		return []string{fmt.Sprintf("topic kind %q", kind)}
+	}
+	st, err := parseFrigateStats(payload)
+	if err != nil {
+		return []string{"reject " + telemetry.Reason(err)}
+	}
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(st.Cameras)) {
+		c := st.Cameras[name]
+		line := fmt.Sprintf("camera %s fps=%s running=%t", name, strconv.FormatFloat(c.FPS, 'f', -1, 64), c.Running)
+		if c.Quality != "" {
+			line += " quality=" + c.Quality
+		}
+		out = append(out, line)
+	}
+	return append(out, fmt.Sprintf("nvr version=%q storage_low=%t", st.Version, st.StorageLow))
+}
