@@ -4,10 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/saqshy/saqshy/gateway/internal/corpus"
@@ -24,43 +22,9 @@ const corpusDir = "../decode/testdata/corpus"
 // makes of it with its want lines. go test -run TestFrigateCorpus -update-corpus
 // rewrites them; review the diff.
 func TestFrigateCorpus(t *testing.T) {
-	files, err := corpus.Files(corpusDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, f := range files {
-		caps, err := corpus.Read(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changed := false
-		for i := range caps {
-			c := &caps[i]
-			if c.Source != "frigate" {
-				continue
-			}
-			n++
-			got := renderFrigate(c.Topic, []byte(c.Payload))
-			if strings.Join(got, "\n") == strings.Join(c.Want, "\n") {
-				continue
-			}
-			if *updateCorpus {
-				c.Want, changed = got, true
-				continue
-			}
-			t.Errorf("%s:%d %s:\n got: %s\nwant: %s", filepath.Base(f), c.Line, c.Name,
-				strings.Join(got, "\n      "), strings.Join(c.Want, "\n      "))
-		}
-		if changed {
-			if err := corpus.Write(f, caps); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if n == 0 {
-		t.Fatal("no frigate capture in the corpus")
-	}
+	corpus.Check(t, corpusDir, *updateCorpus, func(c corpus.Capture) []string {
+		return renderFrigate(c.Topic, []byte(c.Payload))
+	}, "frigate")
 }
 
 // renderFrigate writes what the gateway reads of a Frigate message as want lines.

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"testing"
 )
 
 // Capture is one real message of the corpus.
@@ -173,4 +174,50 @@ func Write(path string, caps []Capture) error {
 		}
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// Check compares render's lines with the want lines of every capture of dir whose
+// source is one of sources, naming file, line and capture of each difference; with
+// update it rewrites the want lines from render instead (review the diff: it is the
+// expectation). It returns how many captures it read, and fails t when none.
+func Check(t testing.TB, dir string, update bool, render func(Capture) []string, sources ...string) int {
+	t.Helper()
+	files, err := Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		caps, err := Read(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := false
+		for i := range caps {
+			c := &caps[i]
+			if !slices.Contains(sources, c.Source) {
+				continue
+			}
+			n++
+			got := render(*c)
+			if slices.Equal(got, c.Want) {
+				continue
+			}
+			if update {
+				c.Want, changed = got, true
+				continue
+			}
+			t.Errorf("%s:%d %s:\n got: %s\nwant: %s", filepath.Base(f), c.Line, c.Name,
+				strings.Join(got, "\n      "), strings.Join(c.Want, "\n      "))
+		}
+		if changed {
+			if err := Write(f, caps); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatalf("no capture of %v in %s", sources, dir)
+	}
+	return n
 }
