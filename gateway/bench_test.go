@@ -20,7 +20,6 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/sim"
@@ -361,15 +360,7 @@ func writeBenchConfig(b *testing.B, c *sim.Centre, mq *testenv.Mosquitto, in *te
 	if err := cfg.Validate(); err != nil {
 		b.Fatalf("benchmark config invalid: %v", err)
 	}
-	data, err := yaml.Marshal(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "centre.yaml")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
+	return writeCentreConfig(b, cfg)
 }
 
 func gatewayArgs(cfgPath, profile string) []string {

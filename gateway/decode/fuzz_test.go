@@ -2,10 +2,10 @@ package decode
 
 import (
 	"maps"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/saqshy/saqshy/gateway/internal/corpus"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -126,18 +126,13 @@ func BenchmarkFuzzBodies(b *testing.B) {
 // corpusSeeds returns the captures of testdata/corpus for source as seeds.
 func corpusSeeds(tb testing.TB, source string) []rejectCase {
 	tb.Helper()
-	files, _ := filepath.Glob("testdata/corpus/*.txt")
+	caps, err := corpus.OfSource("testdata/corpus", source)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	var out []rejectCase
-	for _, f := range files {
-		caps, err := readCorpus(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, c := range caps {
-			if c.source == source {
-				out = append(out, rejectCase{name: c.name, topic: c.topic, payload: c.payload})
-			}
-		}
+	for _, c := range caps {
+		out = append(out, rejectCase{name: c.Name, topic: c.Topic, payload: c.Payload})
 	}
 	if len(out) == 0 {
 		tb.Fatalf("no corpus seeds for %s", source)

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/saqshy/saqshy/gateway/internal/corpus"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -138,14 +138,13 @@ func FuzzObjectMembers(f *testing.F) {
 
 // FuzzValidJSON: validJSON says what json.Valid says, for every input.
 func FuzzValidJSON(f *testing.F) {
-	files, _ := filepath.Glob("testdata/corpus/*.txt")
-	for _, file := range files {
-		caps, err := readCorpus(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	all, err := corpus.All("testdata/corpus")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, caps := range all {
 		for _, c := range caps {
-			f.Add([]byte(c.payload))
+			f.Add([]byte(c.Payload))
 		}
 	}
 	for _, s := range []string{``, ` `, `{}`, `[]`, `"\u12G4"`, `"\x01"`, `-`, `-0`, `01`, `1.`, `1e`, `1e+5`, `[1,]`, `{"a":1,}`,

@@ -136,9 +136,10 @@ func parseTS(raw json.RawMessage) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// pressActions are the Zigbee2MQTT button actions that are a scan; "hold",
-// "release" and the rest follow a press and are not another one.
-var pressActions = map[string]bool{"single": true, "double": true, "triple": true, "quadruple": true, "long": true, "press": true, "on": true, "toggle": true}
+// pressActions are the Zigbee2MQTT button actions that are a scan ("many" is a
+// legacy Xiaomi button's five presses or more); "hold", "release" and the rest
+// follow a press and are not another one.
+var pressActions = map[string]bool{"single": true, "double": true, "triple": true, "quadruple": true, "many": true, "long": true, "press": true, "on": true, "toggle": true}
 
 // decodeButton reads a Zigbee2MQTT button's message: {"action": "single", ...}
 // is a scan; a message without a press action (battery, link quality) is nothing.
