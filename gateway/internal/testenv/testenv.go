@@ -164,6 +164,16 @@ func (p *process) stop(kill bool) {
 	}
 }
 
+// signal sends sig to the running process (SIGSTOP/SIGCONT for a hung server).
+func (p *process) signal(sig os.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return fmt.Errorf("testenv: %s is not running", p.name)
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
 // Mosquitto is a running Mosquitto broker.
 type Mosquitto struct {
 	p    *process
@@ -331,6 +341,10 @@ func (in *Influx) Bucket() string { return in.Database + "/autogen" }
 
 // Stop stops the server; Start starts it again with the same data.
 func (in *Influx) Stop() { in.p.stop(false) }
+
+// Signal sends sig to the running server: SIGSTOP hangs it with its sockets open,
+// SIGCONT resumes it.
+func (in *Influx) Signal(sig os.Signal) error { return in.p.signal(sig) }
 
 // Start starts a stopped server again on the same port and directory.
 func (in *Influx) Start() {
