@@ -16,7 +16,8 @@ import (
 
 // The archive keeps every authentic request (its signature verified) as received:
 // one file per centre per UTC day of receipt, <archive>/<centre>/<YYYY-MM-DD>.log,
-// opened O_APPEND and fsynced after each record, before the request is answered.
+// opened O_APPEND and fsynced after each record (in a group commit with other
+// requests' records), before the request is answered.
 // A record is a JSON header line followed by the body and a newline:
 //
 //	{"v":1,"received":"2025-11-27T10:00:00.123Z","verdict":"accepted","status":204,"after":6,
@@ -37,8 +38,8 @@ import (
 // the same link again when the gateway resends it; Verify accepts such an exact
 // repeat of the previous accepted link.
 type archive struct {
-	dir string
-	mu  sync.Mutex // serialises appends per process; a centre's requests are also serialised by its lock
+	dir  string
+	dirs sync.Map // centre directories made by this process
 }
 
 type record struct {
@@ -64,34 +65,39 @@ func DayFile(dir, centre, day string) string {
 	return filepath.Join(dir, centre, day+".log")
 }
 
-func (a *archive) append(r record, body []byte) error {
+// append writes the record to its day file and returns the file, open: the
+// record is durable once the caller has synced it (the group commit), and the
+// caller closes it.
+func (a *archive) append(r record, body []byte) (*os.File, error) {
 	hdr, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
+		return nil, fmt.Errorf("archive: %w", err)
 	}
 	buf := make([]byte, 0, len(hdr)+len(body)+2)
 	buf = append(append(append(append(buf, hdr...), '\n'), body...), '\n')
 	path := DayFile(a.dir, r.Link.Centre, r.Received.UTC().Format(time.DateOnly))
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("archive: %w", err)
+	if dir := filepath.Dir(path); !a.made(dir) {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		a.dirs.Store(dir, true)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
+		return nil, fmt.Errorf("archive: %w", err)
 	}
-	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
+	// One write of the whole record: O_APPEND places it after every other
+	// process's records whole.
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("archive %s: %w", path, err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("archive %s: %w", path, err)
-	}
-	return nil
+	return f, nil
+}
+
+func (a *archive) made(dir string) bool {
+	_, ok := a.dirs.Load(dir)
+	return ok
 }
 
 // Report is what Verify found in a day's archive.
