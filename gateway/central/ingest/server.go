@@ -252,7 +252,7 @@ func (s *Server) commit(rec record, body []byte, hf *headFile, hd Head) *refusal
 	if err != nil {
 		return refuse(http.StatusServiceUnavailable, "archive", "the ingest could not archive the request: %v", err)
 	}
-	if err := hf.append(hd); err == nil && hf.f != nil { // nil: replaced, durably, by atomicfile
+	if err = hf.append(hd); err == nil && hf.f != nil { // nil: replaced, durably, by atomicfile
 		err = s.syncer.sync(hf.f)
 	}
 	if err != nil {
