@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"io/fs"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/chain"
@@ -37,10 +38,7 @@ import (
 // An ingest killed after appending a record but before saving the head appends
 // the same link again when the gateway resends it; Verify accepts such an exact
 // repeat of the previous accepted link.
-type archive struct {
-	dir  string
-	dirs sync.Map // centre directories made by this process
-}
+type archive struct{ dir string }
 
 type record struct {
 	V        int        `json:"v"`
@@ -65,39 +63,48 @@ func DayFile(dir, centre, day string) string {
 	return filepath.Join(dir, centre, day+".log")
 }
 
-// append writes the record to its day file and returns the file, open: the
-// record is durable once the caller has synced it (the group commit), and the
-// caller closes it.
-func (a *archive) append(r record, body []byte) (*os.File, error) {
+// append writes the record to its day file and returns the file, open, and the
+// directories that have a new entry: the record is durable once the caller has
+// synced them (the group commit), and the caller closes the file.
+func (a *archive) append(r record, body []byte) (f *os.File, made []string, err error) {
 	hdr, err := json.Marshal(r)
 	if err != nil {
-		return nil, fmt.Errorf("archive: %w", err)
+		return nil, nil, fmt.Errorf("archive: %w", err)
 	}
 	buf := make([]byte, 0, len(hdr)+len(body)+2)
 	buf = append(append(append(append(buf, hdr...), '\n'), body...), '\n')
 	path := DayFile(a.dir, r.Link.Centre, r.Received.UTC().Format(time.DateOnly))
-	if dir := filepath.Dir(path); !a.made(dir) {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("archive: %w", err)
-		}
-		a.dirs.Store(dir, true)
+	f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) { // the centre's first record of the day
+		f, made, err = a.create(path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("archive: %w", err)
+		return nil, nil, fmt.Errorf("archive: %w", err)
 	}
 	// One write of the whole record: O_APPEND places it after every other
 	// process's records whole.
 	if _, err := f.Write(buf); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("archive %s: %w", path, err)
+		return nil, nil, fmt.Errorf("archive %s: %w", path, err)
 	}
-	return f, nil
+	return f, made, nil
 }
 
-func (a *archive) made(dir string) bool {
-	_, ok := a.dirs.Load(dir)
-	return ok
+// create makes a day file (and its centre's directory), returning the directories
+// whose new entries are to be synced with it.
+func (a *archive) create(path string) (*os.File, []string, error) {
+	dir := filepath.Dir(path)
+	var made []string
+	if err := os.Mkdir(dir, 0o750); err == nil {
+		made = append(made, a.dir)
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, append(made, dir), nil
 }
 
 // Report is what Verify found in a day's archive.

@@ -48,6 +48,10 @@ func TestHeadLog(t *testing.T) {
 	if _, hd := reopen(); hd.Seq != 0 || hd.Centre != "c1" {
 		t.Fatalf("a centre never seen: %+v", hd)
 	}
+	os.WriteFile(h.path("c1"), nil, 0o640) // made, killed before its first line
+	if _, hd := reopen(); hd.Seq != 0 || hd.Centre != "c1" {
+		t.Fatalf("an empty head log: %+v", hd)
+	}
 	for seq := uint64(1); seq <= 3; seq++ {
 		change(seq)
 	}
@@ -128,7 +132,7 @@ func TestSyncerGroupCommit(t *testing.T) {
 		return f
 	}
 	firstDone := make(chan error)
-	go func() { firstDone <- s.sync(open("first")) }()
+	go func() { firstDone <- s.sync([]string{dir}, open("first")) }()
 	for s.mu.Lock(); !s.running; s.mu.Lock() { // the first round has begun
 		s.mu.Unlock()
 		time.Sleep(time.Millisecond)
@@ -146,7 +150,7 @@ func TestSyncerGroupCommit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.sync(a, nil, b)
+			errs[i] = s.sync(nil, a, nil, b)
 			mu.Lock()
 			defer mu.Unlock()
 			if !synced[a.Name()] || !synced[b.Name()] {

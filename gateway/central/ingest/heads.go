@@ -79,10 +79,11 @@ func (h heads) lockPath(centre string) string { return filepath.Join(h.dir, cent
 
 // headFile is a centre's head log, open while its lock is held.
 type headFile struct {
-	f      *os.File // nil until the first change of a centre never seen
+	f      *os.File // nil for a centre never seen, until its first change
 	path   string
 	size   int64
-	rotate bool // the next change replaces the file (too long, or the old format)
+	rotate bool   // the next change replaces the file (too long, or the old format)
+	made   string // the directory, when the change made the file: to be synced too
 }
 
 // Close closes the log (its lock is the caller's).
@@ -120,6 +121,9 @@ func (hf *headFile) read(centre string) (Head, error) {
 		return Head{}, fmt.Errorf("chain head: %w", err)
 	}
 	hf.size = st.Size()
+	if hf.size == 0 { // made, but its first line never written: never acknowledged
+		return Head{Centre: centre}, nil
+	}
 	hf.rotate = hf.size > headsRotate
 	defer func() {
 		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
@@ -169,23 +173,28 @@ func lastHead(buf []byte, whole bool) (Head, bool) {
 }
 
 // append writes hd as the log's new last line (not yet durable: the caller syncs
-// hf.f), or, when the log is due for rotation or does not exist, replaces the file
-// atomically and durably (atomicfile) by that line alone.
+// hf.f, and the directory hf.made when the file is new), or, when the log is due
+// for rotation, replaces the file atomically and durably (atomicfile) by that line
+// alone (hf.f is then nil).
 func (hf *headFile) append(hd Head) error {
 	line, err := json.Marshal(hd)
 	if err != nil {
 		return fmt.Errorf("chain head: %w", err)
 	}
 	line = append(line, '\n')
-	if hf.f == nil || hf.rotate || hf.size+int64(len(line)) > headsRotate {
+	if hf.f == nil {
+		f, err := os.OpenFile(hf.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
+		if err != nil {
+			return fmt.Errorf("chain head: %w", err)
+		}
+		hf.f, hf.made = f, filepath.Dir(hf.path)
+	} else if hf.rotate || hf.size+int64(len(line)) > headsRotate {
 		if err := atomicfile.Write(hf.path, line); err != nil {
 			return fmt.Errorf("chain head: %w", err)
 		}
 		hf.size, hf.rotate = int64(len(line)), false
-		if hf.f != nil {
-			hf.f.Close()
-			hf.f = nil // nothing left to sync: atomicfile did
-		}
+		hf.f.Close()
+		hf.f = nil // nothing left to sync: atomicfile did
 		return nil
 	}
 	if _, err := hf.f.Write(line); err != nil {

@@ -242,9 +242,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 // changes, so a crash never leaves a head ahead of the archive (a record without
 // its head is an exact resend to the next replica, which Verify accepts).
 func (s *Server) commit(rec record, body []byte, hf *headFile, hd Head) *refusal {
-	af, err := s.archive.append(rec, body)
+	af, made, err := s.archive.append(rec, body)
 	if err == nil {
-		err = s.syncer.sync(af)
+		err = s.syncer.sync(made, af)
 		if cerr := af.Close(); err == nil {
 			err = cerr
 		}
@@ -253,7 +253,11 @@ func (s *Server) commit(rec record, body []byte, hf *headFile, hd Head) *refusal
 		return refuse(http.StatusServiceUnavailable, "archive", "the ingest could not archive the request: %v", err)
 	}
 	if err = hf.append(hd); err == nil && hf.f != nil { // nil: replaced, durably, by atomicfile
-		err = s.syncer.sync(hf.f)
+		var made []string
+		if hf.made != "" {
+			made = []string{hf.made}
+		}
+		err = s.syncer.sync(made, hf.f)
 	}
 	if err != nil {
 		return refuse(http.StatusServiceUnavailable, "head", "the ingest could not save the chain head: %v", err)

@@ -24,6 +24,7 @@ type syncer struct {
 
 type syncReq struct {
 	files []*os.File
+	dirs  []string // directories with a new entry (a file made), synced once a round
 	err   error
 	done  chan struct{}
 }
@@ -32,10 +33,10 @@ func newSyncer() *syncer {
 	return &syncer{fsync: (*os.File).Sync, par: 64}
 }
 
-// sync fsyncs files (nil ones are skipped) in the next round and returns the first
-// error of theirs.
-func (s *syncer) sync(files ...*os.File) error {
-	r := &syncReq{files: files, done: make(chan struct{})}
+// sync fsyncs files (nil ones are skipped) and the directories dirs in the next
+// round and returns the first error of theirs.
+func (s *syncer) sync(dirs []string, files ...*os.File) error {
+	r := &syncReq{files: files, dirs: dirs, done: make(chan struct{})}
 	s.mu.Lock()
 	s.next = append(s.next, r)
 	if !s.running {
@@ -63,18 +64,29 @@ func (s *syncer) rounds() {
 	}
 }
 
-// round fsyncs every file of batch, par at a time, and wakes each request.
+// round fsyncs every file and directory of batch, par at a time, and wakes each
+// request.
 func (s *syncer) round(batch []*syncReq) {
 	type job struct {
-		r *syncReq
-		f *os.File
+		rs  []*syncReq
+		f   *os.File
+		dir string
 	}
 	var jobs []job
+	dirJob := map[string]int{}
 	for _, r := range batch {
 		for _, f := range r.files {
 			if f != nil {
-				jobs = append(jobs, job{r, f})
+				jobs = append(jobs, job{rs: []*syncReq{r}, f: f})
 			}
+		}
+		for _, d := range r.dirs {
+			if i, ok := dirJob[d]; ok {
+				jobs[i].rs = append(jobs[i].rs, r)
+				continue
+			}
+			dirJob[d] = len(jobs)
+			jobs = append(jobs, job{rs: []*syncReq{r}, dir: d})
 		}
 	}
 	errs := make([]error, len(jobs))
@@ -85,9 +97,7 @@ func (s *syncer) round(batch []*syncReq) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				if err := s.fsync(jobs[i].f); err != nil {
-					errs[i] = fmt.Errorf("fsync %s: %w", jobs[i].f.Name(), err)
-				}
+				errs[i] = s.do(jobs[i].f, jobs[i].dir)
 			}
 		}()
 	}
@@ -97,11 +107,29 @@ func (s *syncer) round(batch []*syncReq) {
 	close(work)
 	wg.Wait()
 	for i, j := range jobs {
-		if errs[i] != nil && j.r.err == nil {
-			j.r.err = errs[i]
+		for _, r := range j.rs {
+			if errs[i] != nil && r.err == nil {
+				r.err = errs[i]
+			}
 		}
 	}
 	for _, r := range batch {
 		close(r.done)
 	}
+}
+
+// do fsyncs f, or the directory dir.
+func (s *syncer) do(f *os.File, dir string) error {
+	if f == nil {
+		d, err := os.Open(dir)
+		if err != nil {
+			return fmt.Errorf("fsync %s: %w", dir, err)
+		}
+		defer d.Close()
+		f = d
+	}
+	if err := s.fsync(f); err != nil {
+		return fmt.Errorf("fsync %s: %w", f.Name(), err)
+	}
+	return nil
 }
