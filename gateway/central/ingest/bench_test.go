@@ -433,14 +433,15 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 		}()
 	}
 	// CPU of both processes at the phase boundaries.
-	type cpu struct{ ingest, influx time.Duration }
+	type cpu struct{ ingest, influx, gen time.Duration } // gen: this process, the load generator
 	sample := func() cpu {
 		a, err1 := procCPU(cmd.Process.Pid)
 		c, err2 := procCPU(ipid)
-		if err1 != nil || err2 != nil {
+		g, err3 := procCPU(os.Getpid())
+		if err1 != nil || err2 != nil || err3 != nil {
 			b.Fatalf("cpu: %v %v", err1, err2)
 		}
-		return cpu{a, c}
+		return cpu{a, c, g}
 	}
 	time.Sleep(time.Until(steadyFrom))
 	c1, w1 := sample(), time.Now()
@@ -494,9 +495,9 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 		if di > 0 {
 			perCore = float64(reqs) / di.Seconds() / 0.1
 		}
-		b.Logf("%-6s gateways=%d wall=%.1fs verified=%.0f points/s (%.0f req/s) | ingest %.1f µs/point %.0f µs/request, %.0f%% of a core | influxd %.1f µs/point | ingest/influxd CPU %.2f | live latency p50 %v p99 %v | refused %d | one ingest core serves %.0f gateways",
+		b.Logf("%-6s gateways=%d wall=%.1fs verified=%.0f points/s (%.0f req/s) | ingest %.1f µs/point %.0f µs/request, %.0f%% of a core | influxd %.1f µs/point | ingest/influxd CPU %.2f | generator %.0f%% of a core | live latency p50 %v p99 %v | refused %d | one ingest core serves %.0f gateways",
 			name, n, wall.Seconds(), float64(pts)/wall.Seconds(), float64(reqs)/wall.Seconds(), us(di, pts), us(di, reqs), 100*di.Seconds()/wall.Seconds(),
-			us(dx, pts), ratio, p.pct(0.5).Round(100*time.Microsecond), p.pct(0.99).Round(100*time.Microsecond), p.refused.Load(), perCore)
+			us(dx, pts), ratio, 100*(c1.gen-c0.gen).Seconds()/wall.Seconds(), p.pct(0.5).Round(100*time.Microsecond), p.pct(0.99).Round(100*time.Microsecond), p.refused.Load(), perCore)
 		if name == "steady" {
 			b.ReportMetric(float64(pts)/wall.Seconds(), "points/s")
 			b.ReportMetric(us(di, pts), "ingest-µs/point")

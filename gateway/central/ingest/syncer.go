@@ -30,7 +30,7 @@ type syncReq struct {
 }
 
 func newSyncer() *syncer {
-	return &syncer{fsync: (*os.File).Sync, par: 64}
+	return &syncer{fsync: (*os.File).Sync, par: 1024}
 }
 
 // sync fsyncs files (nil ones are skipped) and the directories dirs in the next
