@@ -439,7 +439,7 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 		c, err2 := procCPU(ipid)
 		g, err3 := procCPU(os.Getpid())
 		if err1 != nil || err2 != nil || err3 != nil {
-			b.Fatalf("cpu: %v %v", err1, err2)
+			b.Fatalf("cpu: %v %v %v", err1, err2, err3)
 		}
 		return cpu{a, c, g}
 	}

@@ -14,7 +14,7 @@ import (
 type syncer struct {
 	// fsync makes one file durable; (*os.File).Sync unless a test replaces it.
 	fsync func(*os.File) error
-	// par bounds the fsyncs running at once in a round.
+	// par bounds the fsyncs running at once in a round (each holds a thread).
 	par int
 
 	mu      sync.Mutex
