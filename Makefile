@@ -9,11 +9,14 @@ SHELL   := /bin/bash
 TOOLS   := $(CURDIR)/.tools
 INFLUXD := $(TOOLS)/bin/influxd
 INFLUXDB_VERSION := v1.8.10
+TELEGRAF := $(TOOLS)/bin/telegraf
+TELEGRAF_VERSION := 1.37.2
+TELEGRAF_TAGS := custom,inputs.mqtt_consumer,outputs.influxdb_v2,parsers.json_v2
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS    := ./...
 export PATH := $(TOOLS)/bin:$(PATH):/usr/sbin
 
-.PHONY: all test tools mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor bench-ingest fuzz soak build release demo clean screenshots
+.PHONY: all test tools telegraf mosquitto chromium systemd rtsp-server vet fmt-check unit cross deploy-test bench bench-monitor bench-ingest fuzz soak build release demo clean screenshots
 
 all: build
 
@@ -34,6 +37,17 @@ rtsp-server:
 $(INFLUXD):
 	@echo "building influxd $(INFLUXDB_VERSION) into $(TOOLS)/bin (once; about a minute)"
 	GOBIN=$(TOOLS)/bin CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install github.com/influxdata/influxdb/cmd/influxd@$(INFLUXDB_VERSION)
+
+## telegraf: Telegraf $(TELEGRAF_VERSION) for the drain benchmark's comparison (bench only: not
+## make test's), with only the plugins it uses; stripped, as Telegraf's release builds.
+## Skipped when the binary there says it is this version.
+telegraf:
+	@if $(TELEGRAF) --version 2>/dev/null | grep -qx 'Telegraf $(TELEGRAF_VERSION)'; then :; else \
+		echo "building telegraf $(TELEGRAF_VERSION) (tags $(TELEGRAF_TAGS)) into $(TOOLS)/bin"; \
+		time GOBIN=$(TOOLS)/bin CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -trimpath -tags $(TELEGRAF_TAGS) \
+			-ldflags '-s -w -X github.com/influxdata/telegraf/internal.Version=$(TELEGRAF_VERSION)' \
+			github.com/influxdata/telegraf/cmd/telegraf@v$(TELEGRAF_VERSION); \
+	fi
 
 mosquitto:
 	@if command -v mosquitto >/dev/null 2>&1; then :; else \
@@ -107,8 +121,10 @@ release:
 	cd dist && sha256sum saqshy-gateway-linux-* *.deb > SHA256SUMS && cat SHA256SUMS
 
 ## bench: the benchmarks whose figures are in docs/BENCHMARKS.md
-bench: tools
-	go test -run='^$$' -bench=. -benchtime=1x -count=1 -timeout 60m ./gateway/ | tee bench-gateway.txt
+## (the drain benchmark 3 times: the gateway and Telegraf interleaved, medians reported)
+bench: tools telegraf
+	go test -run='^$$' -bench=DrainPrequeued -benchtime=3x -count=1 -timeout 60m ./gateway/ | tee bench-gateway.txt
+	go test -run='^$$' -bench='Live|AlertLatency|CentreDayUplink' -benchtime=1x -count=1 -timeout 60m ./gateway/ | tee -a bench-gateway.txt
 	go test -run='^$$' -bench=. -count=1 -timeout 20m ./gateway/decode ./gateway/spool ./gateway/influxsink | tee bench-units.txt
 
 ## bench-monitor: the monitoring room at scale (docs/BENCHMARKS.md); CENTRES, STEP, DAYS,
@@ -158,7 +174,7 @@ fuzz:
 demo:
 	go run ./cmd/saqshy-gateway demo
 
-## screenshots: rewrite docs/screenshots/ from the browser tests (the status page;
+## screenshots: rewrite docs/screenshots/ from the browser tests (the status page, light and dark;
 ## every monitor page in ru, kk and en at a phone's and a desktop's size)
 screenshots: chromium $(INFLUXD)
 	go test -count=1 -run TestStatusPageInBrowser ./cmd/saqshy-gateway -args -screenshots

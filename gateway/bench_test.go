@@ -3,11 +3,15 @@ package gateway_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,7 +20,6 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/sim"
@@ -33,62 +36,72 @@ var (
 	benchRelease   = flag.Bool("bench.release", true, "build the gateway as `make release` builds the Pi's binary (-tags nodemo, stripped); false: a plain go build")
 	benchSensors   = flag.Int("bench.sensors", 200, "Zigbee2MQTT sensors (topics) in the end-to-end benchmarks")
 	benchProfile   = flag.String("bench.gateway-cpuprofile", "", "write the measured gateway process's CPU profile to `prefix`-<scenario>.pprof")
-	benchEnvVars   = flag.String("bench.gateway-env", "", "space-separated VAR=value pairs added to the measured gateway process's environment (e.g. GOGC=50)")
+	benchEnvVars   = flag.String("bench.gateway-env", "", "space-separated VAR=value pairs added to the measured gateway process's environment (e.g. GOGC=50), after the Pi's unit's (-bench.unit-env)")
+	benchUnitEnv   = flag.Bool("bench.unit-env", true, "give the gateway the Environment= of the Pi's systemd unit (deploy/pi/saqshy-gateway.service), as the arm64 build runs")
 	benchBatch     = flag.Int("bench.influx-batch", 0, "the gateway's influx.batch_size (0: the default)")
 	benchBins      = flag.String("bench.bin", "", "`dir` holding prebuilt saqshy-gateway and baresub binaries (a Pi without Go); default: go build them")
 	benchBareProf  = flag.String("bench.bare-cpuprofile", "", "write the measured bare subscriber's CPU profile to `prefix`-<scenario>.pprof")
 	benchBareOrder = flag.Bool("bench.bare-order-matters", false, "run the bare subscriber with SetOrderMatters(true), as the gateway's source, instead of paho's goroutine per message")
+	benchTelegraf  = flag.String("bench.telegraf", "../.tools/bin/telegraf", "Telegraf binary the drain benchmark runs beside the gateway (`make telegraf` builds it); empty: leave Telegraf out")
 )
 
 // figures are one scenario's results, by metric unit.
 type figures map[string]float64
 
 // results accumulates the figures of a benchmark's iterations.
-type results struct {
-	sum figures
-	n   int
+type results []figures
+
+// add adds one run's figures with its ratios, each taken within the run: the
+// gateway's rate and CPU to the bare subscriber's, and, when Telegraf ran, the
+// gateway's rate, CPU per message and peak RSS to Telegraf's.
+func (r *results) add(b *testing.B, f figures) {
+	f["rate_ratio"] = f["gateway_points/s"] / f["bare_msgs/s"]
+	f["cpu_ratio"] = f["gateway_cpu_s/100k"] / f["bare_cpu_s/100k"]
+	if _, ok := f["telegraf_msgs/s"]; ok {
+		f["tg_rate_ratio"] = f["gateway_points/s"] / f["telegraf_msgs/s"]
+		f["tg_cpu_ratio"] = f["gateway_cpu_s/100k"] / f["telegraf_cpu_s/100k"]
+		f["tg_rss_ratio"] = f["gateway_peak_rss_MB"] / f["telegraf_peak_rss_MB"]
+	}
+	keys := slices.Sorted(maps.Keys(f))
+	var line strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&line, " %s=%.4g", k, f[k])
+	}
+	b.Logf("run %d:%s", len(*r)+1, line.String())
+	*r = append(*r, f)
 }
 
-func (r *results) add(f figures) {
-	if r.sum == nil {
-		r.sum = figures{}
-	}
-	for k, v := range f {
-		if strings.Contains(k, "rss") || strings.Contains(k, "anon") {
-			r.sum[k] = max(r.sum[k], v) // peaks: the highest
-		} else {
-			r.sum[k] += v
-		}
-	}
-	r.n++
-}
-
-// report reports the mean of the iterations' rates and CPU times, the highest peak
-// RSS, and the gateway's rate and CPU as ratios to the bare subscriber's.
-func (r *results) report(b *testing.B) {
+// report reports the median over the runs of every figure and ratio.
+func (r results) report(b *testing.B) {
 	b.ReportMetric(0, "ns/op") // one op is a whole scenario, servers' start-up included
-	mean := figures{}
-	for k, v := range r.sum {
-		if strings.Contains(k, "rss") || strings.Contains(k, "anon") {
-			mean[k] = v
-		} else {
-			mean[k] = v / float64(r.n)
+	for k := range r[0] {
+		vs := make([]float64, 0, len(r))
+		for _, f := range r {
+			vs = append(vs, f[k])
 		}
-		b.ReportMetric(mean[k], k)
+		b.ReportMetric(median(vs), k)
 	}
-	b.ReportMetric(mean["gateway_points/s"]/mean["bare_msgs/s"], "rate_ratio")
-	b.ReportMetric(mean["gateway_cpu_s/100k"]/mean["bare_cpu_s/100k"], "cpu_ratio")
+}
+
+func median(vs []float64) float64 {
+	slices.Sort(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
 // BenchmarkDrainPrequeued: -bench.messages Zigbee2MQTT messages at QoS 1 over
 // -bench.sensors topics are queued by Mosquitto for the gateway's persistent session
-// and for a bare subscriber's; each then drains its queue, the bare subscriber first,
-// the gateway second, until InfluxDB holds every climate point.
+// and for a bare subscriber's (and Telegraf's, see -bench.telegraf); each then drains
+// its queue, the bare subscriber first, then the gateway and Telegraf, whose order
+// alternates from run to run, each until InfluxDB holds every reading.
 func BenchmarkDrainPrequeued(b *testing.B) {
 	bins := buildBenchBinaries(b)
 	var r results
 	for b.Loop() {
-		r.add(drainPrequeued(b, bins))
+		r.add(b, drainPrequeued(b, bins, len(r)%2 == 1))
 	}
 	r.report(b)
 }
@@ -99,7 +112,7 @@ func BenchmarkLive(b *testing.B) {
 	bins := buildBenchBinaries(b)
 	var r results
 	for b.Loop() {
-		r.add(live(b, bins))
+		r.add(b, live(b, bins))
 	}
 	r.report(b)
 }
@@ -129,7 +142,7 @@ func bareArgs(url, clientID string, n int, extra ...string) []string {
 	return append(args, extra...)
 }
 
-func drainPrequeued(b *testing.B, bins benchBinaries) figures {
+func drainPrequeued(b *testing.B, bins benchBinaries, telegrafFirst bool) figures {
 	n := *benchMessages
 	per100k := func(d time.Duration) float64 { return d.Seconds() / float64(n) * 1e5 }
 	mq, broker := startBroker(b)
@@ -138,15 +151,20 @@ func drainPrequeued(b *testing.B, bins benchBinaries) figures {
 	cfgPath := writeBenchConfig(b, c, mq, in)
 	status := watchStatus(b, mq.URL(), "saqshy/"+c.Config.Centre.ID+"/gateway/status")
 
-	// 1. Both persistent sessions exist before anything is published.
+	// 1. The persistent sessions exist before anything is published.
 	gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "")...)
 	status.waitFor(b, "online", 30*time.Second)
 	gw.stop(b)
 	bare := startChild(b, "baresub", bins.baresub, bareArgs(mq.URL(), "bare-drain", 0, "--subscribe-only")...)
 	bare.waitLine(b, "subscribed", 30*time.Second)
 	bare.wait(b, 30*time.Second)
+	if bins.telegraf != "" {
+		tg := startTelegraf(b, bins.telegraf, mq, in)
+		tg.waitSubscribed(b, 30*time.Second)
+		tg.stop(b)
+	}
 
-	// 2. Queue n messages for both. Payload times sit just ahead of now, so they stay
+	// 2. Queue n messages for all. Payload times sit just ahead of now, so they stay
 	// within the gateway's clock-skew window while it drains.
 	msgs := zigbeeMessages(c, n/len(c.Devices), time.Now().Add(30*time.Second))
 	publishAll(b, mq.URL(), msgs)
@@ -158,27 +176,78 @@ func drainPrequeued(b *testing.B, bins benchBinaries) figures {
 	bareU := bare.wait(b, 30*time.Second)
 	bareBroker := broker.cpu(b) - brokerCPU
 
-	// 4. The gateway drains its queue into InfluxDB.
-	brokerCPU, influxCPU := broker.cpu(b), influxd.cpu(b)
-	gw = startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, profilePath("drain"))...)
-	landedAt := waitLanded(b, in, int64(n), gw, 10*time.Minute)
-	gwU := gw.stop(b)
-	gwBroker, gwInflux := broker.cpu(b)-brokerCPU, influxd.cpu(b)-influxCPU
-	checkExactly(b, in, int64(n))
-
-	return figures{
-		"gateway_points/s":       float64(n) / landedAt.Sub(gw.started).Seconds(),
+	f := figures{
 		"bare_msgs/s":            float64(n) / done.at.Sub(bare.started).Seconds(),
-		"gateway_cpu_s/100k":     per100k(gwU.cpu),
 		"bare_cpu_s/100k":        per100k(bareU.cpu),
-		"gateway_peak_rss_MB":    gwU.rssMB,
 		"bare_peak_rss_MB":       bareU.rssMB,
-		"gateway_peak_anon_MB":   gwU.anonMB,
 		"bare_peak_anon_MB":      bareU.anonMB,
-		"broker_cpu_s/100k":      per100k(gwBroker),
 		"bare_broker_cpu_s/100k": per100k(bareBroker),
-		"influxd_cpu_s/100k":     per100k(gwInflux),
 	}
+	// 4. The gateway and Telegraf drain their queues into InfluxDB, one after the other.
+	drains := []func(){
+		func() { // the gateway
+			d := drainInto(b, in, broker, influxd, func() *child {
+				return startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, profilePath("drain"))...)
+			}, "climate", "temperature_c", n)
+			checkExactly(b, in, int64(n))
+			d.put(f, "gateway", "points/s", per100k)
+		},
+		func() { // Telegraf, when it runs
+			d := drainInto(b, in, broker, influxd, func() *child {
+				return startTelegraf(b, bins.telegraf, mq, in).child
+			}, telegrafMeasurement, "temperature", n)
+			if got := in.Count(b, telegrafMeasurement, "temperature", ""); got != int64(n) {
+				b.Fatalf("InfluxDB holds %d of Telegraf's points, want exactly %d", got, n)
+			}
+			d.put(f, "telegraf", "msgs/s", per100k)
+		},
+	}
+	if bins.telegraf == "" {
+		drains = drains[:1]
+	} else if telegrafFirst {
+		slices.Reverse(drains)
+	}
+	for _, drain := range drains {
+		drain()
+	}
+	return f
+}
+
+// drained is what one consumer's drain into InfluxDB cost.
+type drained struct {
+	rate                float64 // messages landed per second, from its start
+	use                 usage
+	broker, influxd     time.Duration // the servers' CPU while it drained
+	points, values, req int64         // InfluxDB's count of what it wrote: points, field values, write requests
+}
+
+// drainInto starts a consumer and waits until InfluxDB holds n points of measurement
+// with field, then stops it and returns what the drain cost.
+func drainInto(b *testing.B, in *testenv.Influx, broker, influxd *server, start func() *child, measurement, field string, n int) drained {
+	b.Helper()
+	brokerCPU, influxCPU, w0 := broker.cpu(b), influxd.cpu(b), influxWrites(b, in)
+	p := start()
+	landedAt := waitLanded(b, in, measurement, field, int64(n), p, 10*time.Minute)
+	u := p.stop(b)
+	w := influxWrites(b, in)
+	return drained{
+		rate: float64(n) / landedAt.Sub(p.started).Seconds(), use: u,
+		broker: broker.cpu(b) - brokerCPU, influxd: influxd.cpu(b) - influxCPU,
+		points: w.points - w0.points, values: w.values - w0.values, req: w.req - w0.req,
+	}
+}
+
+// put adds the drain's figures to f under the consumer's name.
+func (d drained) put(f figures, name, rateUnit string, per100k func(time.Duration) float64) {
+	f[name+"_"+rateUnit] = d.rate
+	f[name+"_cpu_s/100k"] = per100k(d.use.cpu)
+	f[name+"_peak_rss_MB"] = d.use.rssMB
+	f[name+"_peak_anon_MB"] = d.use.anonMB
+	f[name+"_broker_cpu_s/100k"] = per100k(d.broker)
+	f[name+"_influxd_cpu_s/100k"] = per100k(d.influxd)
+	f[name+"_points_written"] = float64(d.points)
+	f[name+"_values_written"] = float64(d.values)
+	f[name+"_writes"] = float64(d.req)
 }
 
 func live(b *testing.B, bins benchBinaries) figures {
@@ -211,7 +280,7 @@ func live(b *testing.B, bins benchBinaries) figures {
 	t0 = time.Now()
 	publishAll(b, mq.URL(), msgs)
 	published := time.Now()
-	landedAt := waitLanded(b, in, int64(n), gw, 10*time.Minute)
+	landedAt := waitLanded(b, in, "climate", "temperature_c", int64(n), gw, 10*time.Minute)
 	gwU := gw.stop(b)
 	gwBroker, gwInflux := broker.cpu(b)-brokerCPU, influxd.cpu(b)-influxCPU
 	checkExactly(b, in, int64(n))
@@ -291,15 +360,7 @@ func writeBenchConfig(b *testing.B, c *sim.Centre, mq *testenv.Mosquitto, in *te
 	if err := cfg.Validate(); err != nil {
 		b.Fatalf("benchmark config invalid: %v", err)
 	}
-	data, err := yaml.Marshal(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "centre.yaml")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
+	return writeCentreConfig(b, cfg)
 }
 
 func gatewayArgs(cfgPath, profile string) []string {
@@ -317,15 +378,26 @@ func profilePath(scenario string) string {
 	return *benchProfile + "-" + scenario + ".pprof"
 }
 
-type benchBinaries struct{ gateway, baresub string }
+// benchBinaries are the programs measured; telegraf is empty when it is left out.
+type benchBinaries struct{ gateway, baresub, telegraf string }
 
 func buildBenchBinaries(b *testing.B) benchBinaries {
 	b.Helper()
+	tg := ""
+	if *benchTelegraf != "" {
+		var err error
+		if tg, err = filepath.Abs(*benchTelegraf); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := os.Stat(tg); err != nil {
+			b.Fatalf("no Telegraf to run beside the gateway: %v (build it with `make telegraf`, or leave it out with -bench.telegraf=)", err)
+		}
+	}
 	if *benchBins != "" {
-		return benchBinaries{gateway: filepath.Join(*benchBins, "saqshy-gateway"), baresub: filepath.Join(*benchBins, "baresub")}
+		return benchBinaries{gateway: filepath.Join(*benchBins, "saqshy-gateway"), baresub: filepath.Join(*benchBins, "baresub"), telegraf: tg}
 	}
 	dir := b.TempDir()
-	bins := benchBinaries{gateway: filepath.Join(dir, "saqshy-gateway"), baresub: filepath.Join(dir, "baresub")}
+	bins := benchBinaries{gateway: filepath.Join(dir, "saqshy-gateway"), baresub: filepath.Join(dir, "baresub"), telegraf: tg}
 	for bin, pkg := range map[string]string{bins.gateway: "../cmd/saqshy-gateway", bins.baresub: "./internal/baresub"} {
 		args := []string{"build", "-o", bin}
 		if pkg == "../cmd/saqshy-gateway" && *benchRelease {
@@ -407,19 +479,19 @@ func (s statusWatch) waitFor(b *testing.B, want string, d time.Duration) {
 	}
 }
 
-// waitLanded polls InfluxDB's climate point count every 200 ms until it reaches n and
-// returns when that poll answered.
-func waitLanded(b *testing.B, in *testenv.Influx, n int64, gw *child, d time.Duration) time.Time {
+// waitLanded polls InfluxDB's count of measurement's points with field every 200 ms
+// until it reaches n and returns when that poll answered.
+func waitLanded(b *testing.B, in *testenv.Influx, measurement, field string, n int64, p *child, d time.Duration) time.Time {
 	b.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		got := in.Count(b, "climate", "temperature_c", "")
+		got := in.Count(b, measurement, field, "")
 		if got >= n {
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			gw.stop(b)
-			b.Fatalf("InfluxDB holds %d of %d climate points after %v; gateway log:\n%s", got, n, d, gw.stderr.String())
+			p.stop(b)
+			b.Fatalf("InfluxDB holds %d of %d %s points after %v; %s's log:\n%s", got, n, measurement, d, p.name, p.stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -518,10 +590,39 @@ func (c *child) watchMem() {
 
 func startChild(b *testing.B, name, bin string, args ...string) *child {
 	b.Helper()
+	var env []string
+	if name == "gateway" {
+		if *benchUnitEnv {
+			env = unitEnv(b, "../deploy/pi/saqshy-gateway.service")
+		}
+		env = append(env, strings.Fields(*benchEnvVars)...)
+	}
+	return startChildEnv(b, name, bin, env, args...)
+}
+
+// unitEnv returns the VAR=value pairs of a systemd unit's Environment= lines.
+func unitEnv(b *testing.B, path string) []string {
+	b.Helper()
+	unit, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var env []string
+	for line := range strings.Lines(string(unit)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Environment="); ok {
+			env = append(env, strings.Fields(v)...)
+		}
+	}
+	return env
+}
+
+// startChildEnv starts a measured process with env added to the test's environment.
+func startChildEnv(b *testing.B, name, bin string, env []string, args ...string) *child {
+	b.Helper()
 	c := &child{name: name, cmd: exec.Command(bin, args...), lines: make(chan stampedLine, 16), eof: make(chan struct{})}
 	c.cmd.Stderr = &c.stderr
-	if name == "gateway" && *benchEnvVars != "" {
-		c.cmd.Env = append(os.Environ(), strings.Fields(*benchEnvVars)...)
+	if len(env) > 0 {
+		c.cmd.Env = append(os.Environ(), env...)
 	}
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := c.cmd.StdoutPipe()
@@ -666,4 +767,86 @@ func (s *server) cpu(b *testing.B) time.Duration {
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	const clockTick = 10 * time.Millisecond // USER_HZ is 100 on every Linux ABI Go supports
 	return time.Duration(utime+stime) * clockTick
+}
+
+// telegrafMeasurement is where testdata/bench/telegraf.conf writes the readings.
+const telegrafMeasurement = "zigbee2mqtt"
+
+// telegraf is a running Telegraf and its log file.
+type telegraf struct {
+	*child
+	log string
+}
+
+// startTelegraf starts Telegraf with testdata/bench/telegraf.conf on the broker and
+// database: Telegraf's own persistent session subscribed to the Zigbee2MQTT topics,
+// writing through InfluxDB 1.8's /api/v2/write.
+func startTelegraf(b *testing.B, bin string, mq *testenv.Mosquitto, in *testenv.Influx) telegraf {
+	b.Helper()
+	conf, err := filepath.Abs(filepath.Join("testdata", "bench", "telegraf.conf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := filepath.Join(b.TempDir(), "telegraf.log")
+	env := []string{
+		"SAQSHY_BENCH_MQTT=" + mq.URL(),
+		"SAQSHY_BENCH_INFLUX=" + in.URL(),
+		"SAQSHY_BENCH_BUCKET=" + in.Bucket(),
+		"SAQSHY_BENCH_TELEGRAF_LOG=" + log,
+	}
+	return telegraf{child: startChildEnv(b, "telegraf", bin, env, "--config", conf), log: log}
+}
+
+// waitSubscribed waits until Telegraf has connected its MQTT input (which subscribes
+// before it returns) and its output loop runs.
+func (t telegraf) waitSubscribed(b *testing.B, d time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		log, _ := os.ReadFile(t.log)
+		_, after, connected := bytes.Cut(log, []byte("[inputs.mqtt_consumer] Connected"))
+		if connected && bytes.Contains(after, []byte("Buffer fullness")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.stop(b)
+			b.Fatalf("Telegraf not subscribed within %v; its log:\n%s%s", d, log, t.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// writeStats are InfluxDB's HTTP write counters since it started.
+type writeStats struct{ points, values, req int64 }
+
+// influxWrites reads InfluxDB's HTTP write counters from /debug/vars.
+func influxWrites(b *testing.B, in *testenv.Influx) writeStats {
+	b.Helper()
+	resp, err := http.Get(in.URL() + "/debug/vars")
+	if err != nil {
+		b.Fatalf("influxd /debug/vars: %v", err)
+	}
+	defer resp.Body.Close()
+	var vars map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		b.Fatalf("influxd /debug/vars: %v", err)
+	}
+	for k, raw := range vars {
+		if !strings.HasPrefix(k, "httpd") {
+			continue
+		}
+		var v struct {
+			Values struct {
+				PointsWrittenOK int64 `json:"pointsWrittenOK"`
+				ValuesWrittenOK int64 `json:"valuesWrittenOK"`
+				WriteReq        int64 `json:"writeReq"`
+			} `json:"values"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			b.Fatalf("influxd /debug/vars %s: %v", k, err)
+		}
+		return writeStats{points: v.Values.PointsWrittenOK, values: v.Values.ValuesWrittenOK, req: v.Values.WriteReq}
+	}
+	b.Fatal("influxd /debug/vars has no httpd statistics")
+	return writeStats{}
 }

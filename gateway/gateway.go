@@ -46,13 +46,21 @@ type Options struct {
 	// Local gives the drivers of sensors wired to the Pi their buses (opened by the
 	// caller after periph's host.Init) and the 1-Wire sysfs root.
 	Local localsensor.Deps
+	// SpoolOnly says the data is meant to stay in the spool (the demo without an
+	// InfluxDB): no influx.url is then no reason to warn.
+	SpoolOnly bool
 	// RegistryClient fetches registry bundles (default registry.HTTPClient(nil):
 	// HTTPS verified against the system's roots).
 	RegistryClient *http.Client
 
 	checks []check.Check // extra checks (tests of the check wiring)
+	// inMemory keeps the checks' state in memory (a Replay): no state files.
+	inMemory bool
 	// sightEvery: how often camera stills are judged (tests); 0 is the default.
 	sightEvery time.Duration
+	// shellyRetry: how often Shelly devices are asked again for their BLU sensors
+	// until they answer (tests); 0 is the default.
+	shellyRetry time.Duration
 }
 
 // Gateway is one centre's gateway.
@@ -68,6 +76,7 @@ type Gateway struct {
 	bands    map[string]*status.Band // by zone, for the status page
 	alive    atomic.Int64            // Unix ns, by the clock, of the ticker's last run (Alive)
 	started  time.Time               // by the clock (Uptime)
+	replay   bool                    // run by a Replay: the past's messages came as if connected
 
 	// The checks by kind, nil when the centre configures none (see wireChecks).
 	rounds *rounds.Check
@@ -108,6 +117,13 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.readings = rd
+	// Shelly devices with BLU sensors are asked what each sensor measures.
+	if a := rd.ShellyAsker(publisher{g}, opt.Logger.With("component", "shelly_bthome")); a != nil {
+		if opt.shellyRetry > 0 {
+			a.Retry = opt.shellyRetry
+		}
+		g.checks = append(g.checks, a)
+	}
 	return g, nil
 }
 
@@ -163,6 +179,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 			FlushEvery: g.opt.InfluxFlush,
 			Logger:     g.log,
 		})
+	} else if g.opt.SpoolOnly {
+		g.log.Info("no influx.url: data stays in the spool")
 	} else {
 		g.log.Warn("no influx.url configured: data stays in the spool until one is set")
 	}
@@ -365,6 +383,7 @@ func (g *Gateway) Stats() Stats {
 	if !started.IsZero() {
 		st.Uptime = g.opt.Clock.Now().Sub(started)
 	}
+	st.MQTTConnected = g.replay
 	if src != nil {
 		ms := src.Stats()
 		st.MQTTConnected, st.Received, st.Acked, st.MQTTProblem = ms.Connected, ms.Received, ms.Acked, ms.Problem

@@ -8,18 +8,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/saqshy/saqshy/gateway"
 	"github.com/saqshy/saqshy/gateway/config"
@@ -64,7 +59,13 @@ func testLogger(t testing.TB) *slog.Logger {
 // startGateway runs a gateway in-process until the returned stop is called.
 func startGateway(t *testing.T, c *sim.Centre) (*gateway.Gateway, func()) {
 	t.Helper()
-	g, err := gateway.New(c.Config, gateway.Options{Logger: testLogger(t), Clock: gateway.FixedSync(true)})
+	return startGatewayWith(t, c, gateway.Options{Logger: testLogger(t), Clock: gateway.FixedSync(true)})
+}
+
+// startGatewayWith is startGateway with options.
+func startGatewayWith(t *testing.T, c *sim.Centre, opt gateway.Options) (*gateway.Gateway, func()) {
+	t.Helper()
+	g, err := gateway.New(c.Config, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,50 +239,6 @@ func TestFiveFormatsTenThousandMessages(t *testing.T) {
 	}
 }
 
-// TestInfluxOutageLosesNothing: InfluxDB stopped for 30 s mid-stream, then started
-// again: every point lands.
-func TestInfluxOutageLosesNothing(t *testing.T) {
-	e := newEnv(t)
-	c := sim.NewFleet("outage-c1", 20, 2)
-	e.configure(t, c, t.TempDir())
-	c.Config.Influx.Timeout = 2_000_000_000
-	g, _ := startGateway(t, c)
-	exp := expectation{}
-	p := newPublisher(t, e.mq.URL())
-	rounds := ticks(c, 0, 40, exp)
-	for _, r := range rounds[:10] {
-		p.send(r...)
-	}
-	p.flush()
-	waitFor(t, 60*time.Second, "first points", func() bool { return e.in.Count(t, "climate", "temperature_c", "") > 0 })
-	e.in.Stop()
-	stopped := time.Now()
-	for i, r := range rounds[10:30] { // published while InfluxDB is down
-		p.send(r...)
-		p.flush()
-		time.Sleep(time.Until(stopped.Add(time.Duration(i+1) * 1400 * time.Millisecond)))
-	}
-	waitFor(t, 60*time.Second, "the writer to notice the outage", func() bool { return g.Stats().InfluxError != "" })
-	time.Sleep(time.Until(stopped.Add(30 * time.Second)))
-	if g.Stats().SpoolBacklog == 0 {
-		t.Fatal("spool empty while InfluxDB is down")
-	}
-	e.in.Start()
-	for _, r := range rounds[30:] {
-		p.send(r...)
-	}
-	p.flush()
-	want := int64(len(c.Devices) * 40)
-	waitFor(t, 120*time.Second, "all points after the outage", func() bool {
-		return e.in.Count(t, "climate", "temperature_c", "") >= want && g.Stats().SpoolBacklog == 0
-	}, g)
-	got, n := landed(t, e.in)
-	if int64(n) != want {
-		t.Fatalf("%d points, want %d", n, want)
-	}
-	compare(t, exp, got)
-}
-
 // TestMalformedInterleaved: garbage between good messages: every good one lands,
 // every bad one is counted with its reason, nothing crashes.
 func TestMalformedInterleaved(t *testing.T) {
@@ -380,114 +337,6 @@ func TestRetainedAndClockSkew(t *testing.T) {
 	if flags, _ := row[2].(json.Number).Int64(); flags&4 == 0 {
 		t.Fatalf("flags %v lack ClockSkew", row[2])
 	}
-}
-
-// TestSIGKILLLosesNothing: the gateway process is killed with SIGKILL mid-stream and
-// started again: every point lands.
-func TestSIGKILLLosesNothing(t *testing.T) {
-	bin := buildGateway(t)
-	e := newEnv(t)
-	c := sim.NewFleet("kill-c1", 40, 5)
-	e.configure(t, c, t.TempDir())
-	cfgPath := filepath.Join(t.TempDir(), "centre.yaml")
-	b, err := yaml.Marshal(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "run", "--config", cfgPath, "--assume-clock-synced", "--log-level", "warn", "--stats-every", "0")
-		cmd.Stderr = t.Output()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	exp := expectation{}
-	rounds := ticks(c, 0, 30, exp)
-	p := newPublisher(t, e.mq.URL())
-	gw := start()
-	// Publish only once the gateway's persistent session exists: before that the
-	// broker has nobody to keep messages for.
-	waitOnline(t, e.mq.URL(), "saqshy/kill-c1/gateway/status")
-	for i, r := range rounds {
-		p.send(r...)
-		if i == 9 || i == 19 {
-			// Kill while the broker is still delivering this round.
-			if err := gw.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = gw.Wait()
-			gw = start()
-		}
-	}
-	p.flush()
-	want := int64(len(c.Devices) * 30)
-	defer func() { _ = gw.Process.Signal(syscall.SIGTERM); _ = gw.Wait() }()
-	complete := func() (missing int) {
-		got, _ := landed(t, e.in)
-		for s, w := range exp {
-			missing += max(0, len(w)-len(dedup(got[s])))
-		}
-		return missing
-	}
-	deadline := time.Now().Add(120 * time.Second)
-	for e.in.Count(t, "climate", "temperature_c", "") < want || complete() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("after two SIGKILLs, %d of %d readings never reached InfluxDB", complete(), want)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	got, n := landed(t, e.in)
-	for s := range got { // ESPHome readings carry no time: a redelivery is a second point
-		got[s] = dedup(got[s])
-	}
-	compare(t, exp, got)
-	t.Logf("%d points for %d readings (redelivered ESPHome readings have no payload time)", n, want)
-}
-
-// waitOnline waits for the gateway's retained status to say online: it has
-// subscribed.
-func waitOnline(t *testing.T, url, topic string) {
-	t.Helper()
-	online := make(chan struct{}, 1)
-	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("watch-%d", time.Now().UnixNano()))
-	c := mqtt.NewClient(o)
-	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("watcher connect: %v", tok.Error())
-	}
-	defer c.Disconnect(100)
-	c.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
-		if string(m.Payload()) == "online" {
-			select {
-			case online <- struct{}{}:
-			default:
-			}
-		}
-	})
-	select {
-	case <-online:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("gateway never reported online on %s", topic)
-	}
-}
-
-func dedup(v []float64) []float64 {
-	s := slices.Sorted(slices.Values(v))
-	return slices.Compact(s)
-}
-
-func buildGateway(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "saqshy-gateway")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/saqshy-gateway")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // TestStatusPage: the local status page shows each sensor's latest reading, and the

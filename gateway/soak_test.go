@@ -408,7 +408,7 @@ func TestSoak(t *testing.T) {
 	host, _ := os.Hostname()
 	t.Logf("soak: %v of faults (each held %v) on %s, %d CPUs", d, hold, host, runtime.NumCPU())
 
-	bin := buildGateway(t)
+	bin := testenv.BuildCommand(t, "saqshy-gateway")
 	e := newEnv(t)
 	proxy := startStallProxy(t, strings.TrimPrefix(e.in.URL(), "http://"))
 	// The spool on a small file system of its own, to fill.

@@ -48,7 +48,7 @@ func (g *Gateway) wireChecks() error {
 	}
 	ac, err := alertcheck.New(g.cfg, alertcheck.Deps{
 		Conditions: g.conds, Publisher: pub, Health: gatewayHealth{g},
-		Now: g.opt.Clock.Now, Logger: g.log.With("component", "alerts"),
+		Now: g.opt.Clock.Now, Logger: g.log.With("component", "alerts"), InMemory: g.opt.inMemory,
 	})
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -60,6 +60,7 @@ func (g *Gateway) wireChecks() error {
 		Events:    camera.NewSeriousEvents(g.cfg, g.conds),
 		Publisher: pub,
 		Logger:    g.log.With("component", "score"),
+		InMemory:  g.opt.inMemory,
 	}
 	if g.camera != nil {
 		in.Coverage = g.camera
@@ -88,6 +89,15 @@ func (g *Gateway) wireChecks() error {
 // roundsStateFile is the night-round state, next to the spool files.
 const roundsStateFile = "rounds-state.json"
 
+// stateFile is the path of a check's state file in the spool's directory; "" (in
+// memory only) for a Replay.
+func (g *Gateway) stateFile(name string) string {
+	if g.opt.inMemory {
+		return ""
+	}
+	return filepath.Join(g.cfg.Spool.Dir, name)
+}
+
 // roundsCheck builds the night-round check when the config has checkpoints. Scans
 // are dated by the gateway's clock; the state survives restarts in the spool
 // directory; night summaries go out through the gateway's MQTT connection.
@@ -97,7 +107,7 @@ func (g *Gateway) roundsCheck() *rounds.Check {
 	}
 	c, err := rounds.New(rounds.Options{
 		Config:     g.cfg,
-		StateFile:  filepath.Join(g.cfg.Spool.Dir, roundsStateFile),
+		StateFile:  g.stateFile(roundsStateFile),
 		Conditions: g.conds,
 		Publisher:  publisher{g},
 		Now:        g.opt.Clock.Now,
@@ -127,6 +137,9 @@ func (g *Gateway) cameraCheck() *camera.Check {
 		return nil
 	}
 	// Today's accounting survives a restart in the spool's directory.
+	if g.opt.inMemory {
+		return c
+	}
 	if err := c.PersistTo(filepath.Join(g.cfg.Spool.Dir, "camera-coverage.json")); err != nil {
 		g.log.Warn("coverage state not restored: today's coverage restarts from now", "err", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"image/png"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
@@ -255,4 +257,61 @@ func TestStatusPageInBrowser(t *testing.T) {
 	step("phone viewport", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-zone="room-101"]`)))
 	shot("status-phone-kk.png")
+
+	// Dark, as a phone or a desk set to it shows the page (prefers-color-scheme,
+	// emulated as Chromium's DevTools do): a dark page with light text, and a
+	// zone's state still told by its icon, not by colour alone.
+	scheme := func(value string) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(bctx, 10*time.Second)
+		defer scancel()
+		if _, err := chromedp.Call(sctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: value}}}); err != nil {
+			t.Fatalf("emulate prefers-color-scheme %s: %v", value, err)
+		}
+	}
+	luminance := func(expr string) float64 {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(bctx, 10*time.Second)
+		defer scancel()
+		css, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		var r, g, b float64
+		if _, err := fmt.Sscanf(css, "rgb(%g, %g, %g)", &r, &g, &b); err != nil {
+			t.Fatalf("%s = %q: not an rgb() colour", expr, css)
+		}
+		return (0.2126*r + 0.7152*g + 0.0722*b) / 255
+	}
+	checkDark := func(name string) {
+		t.Helper()
+		if l := luminance(`getComputedStyle(document.body).backgroundColor`); l > 0.2 {
+			t.Errorf("%s: the page's background has luminance %.2f in the dark scheme", name, l)
+		}
+		if l := luminance(`getComputedStyle(document.body).color`); l < 0.7 {
+			t.Errorf("%s: the text has luminance %.2f in the dark scheme", name, l)
+		}
+		if l := luminance(`getComputedStyle(document.querySelector(".zone")).backgroundColor`); l > 0.2 {
+			t.Errorf("%s: a zone card has luminance %.2f in the dark scheme", name, l)
+		}
+	}
+	scheme("light")
+	if l := luminance(`getComputedStyle(document.body).backgroundColor`); l < 0.5 {
+		t.Errorf("the light scheme's background has luminance %.2f", l)
+	}
+	scheme("dark")
+	step("dark phone", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-zone="room-101"]`)))
+	checkDark("phone")
+	sctx, scancel = context.WithTimeout(bctx, 10*time.Second)
+	icon, err := chromedp.Run(sctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("[data-temp].ok, [data-temp].warn"), "::before").content`))
+	scancel()
+	if err != nil || !strings.ContainsAny(icon, "✔✓⚠") {
+		t.Errorf("a zone's state in the dark scheme is marked by %q (%v), want an icon", icon, err)
+	}
+	shot("status-phone-kk-dark.png")
+	step("dark desktop", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-zone="room-101"]`)))
+	checkDark("desktop")
+	shot("status-kk-dark.png")
 }

@@ -41,7 +41,10 @@ With an influxd at hand (on PATH, or in the source tree's .tools/bin, which
 ` + "`make tools`" + ` builds), the demo is the whole system: a private InfluxDB 1.8, the
 verifying ingest (the gateway signs every write with a key made at start), and
 saqshy-monitor with the ministry registry and the rating job, showing the demo
-centre beside a few simulated centres with days of history. saqshy-ingest and
+centre beside a few simulated centres with days of history. The demo centre's own
+last days are replayed through the gateway's code at start and sent through the
+ingest, so that its rating and charts have a past. Alerts e-mailed to the
+ministry's duty officer reach a demo mailbox on loopback and are printed. saqshy-ingest and
 saqshy-monitor are taken from beside this program or PATH, else built from the
 source tree once. With --influx-url the gateway writes to that InfluxDB instead
 (e.g. --influx-url http://127.0.0.1:8086 --influx-bucket saqshy/autogen after
@@ -146,8 +149,21 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if err != nil {
 		return err
 	}
+	mail, err := startMailbox(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	defer mail.Close()
 	if influxd != "" {
-		ctr, err = startCentral(ctx, log, stdout, dir, influxd, root, cfg.Centre.ID, entry.Centre.Name, cfg.Centre.Timezone, gwKey, bundle)
+		seed := func(ctx context.Context, ingestURL string) (int, error) {
+			cfg.Influx.URL, cfg.Influx.Bucket, cfg.Influx.Org = ingestURL, demoBucket, ""
+			cfg.ApplyDefaults()
+			if err := cfg.Validate(); err != nil {
+				return 0, fmt.Errorf("simulated config: %w", err)
+			}
+			return seedPast(ctx, cfg, centre, nightRounds, ingestURL, demoBucket, time.Now())
+		}
+		ctr, err = startCentral(ctx, log, stdout, dir, influxd, root, cfg.Centre.ID, entry.Centre.Name, cfg.Centre.Timezone, gwKey, bundle, seed)
 		if err != nil {
 			return fmt.Errorf("the ministry side: %w", err)
 		}
@@ -165,7 +181,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if o.realClock {
 		clock = &gateway.SystemClock{}
 	}
-	g, err := gateway.New(cfg, gateway.Options{Logger: log, StatsEvery: o.statsEvery, Clock: clock})
+	g, err := gateway.New(cfg, gateway.Options{Logger: log, StatsEvery: o.statsEvery, Clock: clock, SpoolOnly: cfg.Influx.URL == ""})
 	if err != nil {
 		return err
 	}
@@ -203,8 +219,8 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if ctr != nil {
 		fmt.Fprintf(stdout, "demo: monitor %s (login %s / %s), InfluxDB %s (database %s), ingest %s\n",
 			ctr.MonitorURL, demoUser, ctr.Password, ctr.InfluxURL, demoDatabase, ctr.IngestURL)
-		fmt.Fprintf(stdout, "demo: the whole system: the gateway signs every write, the ingest verifies it into InfluxDB, the monitor shows %d centres (%d simulated with %d days of history, written straight to InfluxDB) and rates the registered one\n",
-			len(ctr.Fleet)+1, len(ctr.Fleet), demoFleetDays)
+		fmt.Fprintf(stdout, "demo: the whole system: the gateway signs every write, the ingest verifies it into InfluxDB, the monitor shows %d centres (the demo centre with its last %d days replayed through the gateway's code and the ingest, %d simulated with %d days of history written straight to InfluxDB) and rates the registered one\n",
+			len(ctr.Fleet)+1, demoOwnDays, len(ctr.Fleet), demoFleetDays)
 	}
 	fmt.Fprintln(stdout, "demo: press Ctrl-C to stop")
 

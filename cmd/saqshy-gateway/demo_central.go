@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saqshy/saqshy/gateway/chain"
+	"github.com/saqshy/saqshy/gateway/influxproc"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/sim"
@@ -218,7 +219,12 @@ func (c *central) Stop() {
 // startCentral starts InfluxDB, the ingest (knowing the demo gateway's key) and the
 // monitor (serving the demo centre's registry bundle, running the rating job), and
 // writes the fleet's history. On error what was started is stopped.
-func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir, influxd, root string, centreID, centreName, tz string, gwKey ed25519.PublicKey, bundle []byte) (_ *central, err error) {
+//
+// seed writes the demo centre's past through the ingest (at ingestURL) before the
+// monitor starts, so that the rating's first cycle finds it; it returns the number
+// of points.
+func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir, influxd, root string, centreID, centreName, tz string, gwKey ed25519.PublicKey, bundle []byte,
+	seed func(ctx context.Context, ingestURL string) (int, error)) (_ *central, err error) {
 	c := &central{}
 	defer func() {
 		if err != nil {
@@ -235,10 +241,6 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 	}
 
 	// InfluxDB 1.8 with Flux (the monitor and the rating read with Flux).
-	idir := filepath.Join(dir, "influxdb")
-	if err := os.MkdirAll(idir, 0o700); err != nil {
-		return nil, err
-	}
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -247,36 +249,12 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 	if err != nil {
 		return nil, err
 	}
-	conf := fmt.Sprintf(`reporting-disabled = true
-bind-address = %q
-[meta]
-  dir = "%[2]s/meta"
-  logging-enabled = false
-[data]
-  dir = "%[2]s/data"
-  wal-dir = "%[2]s/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  enabled = true
-  bind-address = %[3]q
-  log-enabled = false
-  flux-enabled = true
-[logging]
-  level = "error"
-  suppress-logo = true
-[continuous_queries]
-  enabled = false
-`, rpcAddr, idir, httpAddr)
-	confPath := filepath.Join(idir, "influxdb.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+	confPath, err := influxproc.Config{Dir: filepath.Join(dir, "influxdb"), HTTPAddr: httpAddr, RPCAddr: rpcAddr, Flux: true, LogLevel: "error"}.Write()
+	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "demo: starting InfluxDB (%s) on %s...\n", influxd, httpAddr)
-	// GOGC held back: InfluxDB 1.8 type-checks Flux's library at start-up, which
-	// takes seconds instead of most of a minute.
-	in, err := start("influxd", influxd, []string{"GOGC=off", "GOMEMLIMIT=1GiB"}, "run", "-config", confPath)
+	in, err := start("influxd", influxd, influxproc.Env(), "run", "-config", confPath)
 	if err != nil {
 		return nil, err
 	}
@@ -316,6 +294,15 @@ bind-address = %q
 	if err := ing.waitHTTP(ctx, c.IngestURL+"/ping", 30*time.Second); err != nil {
 		return nil, err
 	}
+
+	// The demo centre's past, through the gateway's code and the ingest.
+	fmt.Fprintf(progress, "demo: replaying the demo centre's last %d days through the gateway's code, signed to the ingest...\n", demoOwnDays)
+	began := time.Now()
+	n, err := seed(ctx, c.IngestURL)
+	if err != nil {
+		return nil, fmt.Errorf("the demo centre's past: %w", err)
+	}
+	fmt.Fprintf(progress, "demo: the ingest verified %d points of the demo centre's past into InfluxDB (%s)\n", n, time.Since(began).Round(100*time.Millisecond))
 
 	// The fleet's history, written straight to InfluxDB (its centres have no
 	// gateway key: the ingest would refuse them).

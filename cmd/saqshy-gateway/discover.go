@@ -14,8 +14,11 @@ const discoverHelp = `Usage: saqshy-gateway discover [--mqtt URL] [--seconds 60]
 
 Listens to everything on an MQTT broker for a while (progress on stderr; Ctrl-C
 stops early) and lists what it heard, grouped by format: Zigbee2MQTT, Tasmota,
-ESPHome, Shelly, Frigate and Saqshy firmware, each device with its latest values
-and whether it says it is online. Home Assistant discovery messages
+ESPHome, Shelly, BLE thermometers, LoRaWAN (ChirpStack), Frigate and Saqshy
+firmware, each device with its latest values and whether it says it is online.
+Shelly BLU sensors (bthomesensor:N of a Shelly gen2+ device) say only a value:
+discover asks the Shelly device what each measures (Shelly.GetComponents) and
+prints quantity: QUANTITY for one that does not answer. Home Assistant discovery messages
 (homeassistant/+/+/config), when present, give devices their names and models.
 
 Then it prints a ready-to-paste sensors: / cameras: block for the centre config.

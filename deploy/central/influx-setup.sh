@@ -58,7 +58,7 @@ scoreFields = (tables=<-, prefix) => {
     |> map(fn: (r) => ({centre: r.centre, _field: prefix + "at", _value: string(v: int(v: r._time))}))
   f = tables |> map(fn: (r) => ({centre: r.centre, _value: string(v: r._value),
       _field: if r._field == "total" or r._field == "caps" or r._field == "capped" or r._field == "has_data"
-          or r._field == "gateway_total" or r._field == "differs" or r._field == "differs_in" then prefix + r._field
+          or r._field == "gateway_total" or r._field == "differs" or r._field == "differs_in" or r._field == "implausible" then prefix + r._field
         else if r._field == "weights_version" then prefix + "wv" else prefix + "c." + r._field}))
   return union(tables: [at, f])
 }

@@ -55,11 +55,7 @@ func (t Ticks) Run(ctx context.Context, app Appender) {
 		// still rather than points being dropped: nothing is confirmed (Committed)
 		// that is not durable, and the checks count the gap when ticks resume.
 		if len(pending) < maxPendingPoints {
-			for _, c := range t.Checks {
-				if c, ok := c.(Ticker); ok {
-					pending = append(pending, c.Tick(now, synced)...)
-				}
-			}
+			pending = t.collect(pending, now, synced)
 		}
 		if len(pending) == 0 {
 			continue
@@ -72,10 +68,42 @@ func (t Ticks) Run(ctx context.Context, app Appender) {
 		}
 		clear(pending)
 		pending = pending[:0]
-		for _, c := range t.Checks {
-			if c, ok := c.(Committer); ok {
-				c.Committed()
-			}
+		t.committed()
+	}
+}
+
+// Once runs one tick at now, on a clock the caller drives (a replay of the past):
+// the checks' points go to app, and once they are durable the checks are told.
+func (t Ticks) Once(ctx context.Context, app Appender, now time.Time, synced bool) error {
+	if t.Alive != nil {
+		t.Alive(now)
+	}
+	pts := t.collect(nil, now, synced)
+	if len(pts) == 0 {
+		return nil
+	}
+	if err := app.Append(ctx, pts...); err != nil {
+		return err
+	}
+	t.committed()
+	return nil
+}
+
+// collect appends every Ticker's points at now to dst.
+func (t Ticks) collect(dst []telemetry.Event, now time.Time, synced bool) []telemetry.Event {
+	for _, c := range t.Checks {
+		if c, ok := c.(Ticker); ok {
+			dst = append(dst, c.Tick(now, synced)...)
+		}
+	}
+	return dst
+}
+
+// committed tells every Committer that its points are durable.
+func (t Ticks) committed() {
+	for _, c := range t.Checks {
+		if c, ok := c.(Committer); ok {
+			c.Committed()
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // Sensor is one measuring device (or one probe of a device with several).
@@ -35,6 +37,31 @@ type Sensor struct {
 	// (93.75 ms per reading) to 0.0625 °C at 12 (750 ms). 0 or absent leaves the
 	// probe's own setting (12 bits from the factory). Only for source ds18b20.
 	Resolution int `yaml:"resolution"`
+	// Quantity says what a Shelly BLU sensor (key "bthomesensor:N") measures:
+	// temperature, humidity, battery or voltage. Its MQTT status carries only a
+	// value; the gateway asks the Shelly device for each component's BTHome object
+	// id (Shelly.GetComponents over MQTT), and Quantity, when set, is used instead
+	// (for a device that does not answer RPC over MQTT). Only for source shelly.
+	Quantity string `yaml:"quantity"`
+}
+
+// Quantities lists the values of [Sensor.Quantity].
+func Quantities() []string { return []string{"temperature", "humidity", "battery", "voltage"} }
+
+// QuantityMetric returns the metric s.Quantity names, or 0 when it is empty or
+// unknown.
+func (s Sensor) QuantityMetric() telemetry.Metric {
+	switch s.Quantity {
+	case "temperature":
+		return telemetry.Temperature
+	case "humidity":
+		return telemetry.Humidity
+	case "battery":
+		return telemetry.Battery
+	case "voltage":
+		return telemetry.Voltage
+	}
+	return 0
 }
 
 // Sensor sources.

@@ -423,6 +423,14 @@ func (v *checker) sensors(zones map[string]Zone) {
 				v.errf(p+".resolution", "%d bits: a DS18B20 takes 9 to 12 (12 = 0.0625 °C, 750 ms per reading), or leave it out", s.Resolution)
 			}
 		}
+		if s.Quantity != "" {
+			switch {
+			case s.Source != SourceShelly || !strings.HasPrefix(s.Key, "bthomesensor:"):
+				v.errf(p+".quantity", "quantity is only for a Shelly BLU sensor (source shelly, key \"bthomesensor:N\"): remove it")
+			case s.QuantityMetric() == 0:
+				v.errf(p+".quantity", "unknown quantity %q%s; known: %s", clip(s.Quantity), DidYouMean(s.Quantity, Quantities()), quoteList(Quantities()))
+			}
+		}
 		if !located {
 			continue
 		}

@@ -110,3 +110,20 @@ func BenchmarkParseDiscovery(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkShellyBLU decodes a BLU H&T temperature through a Shelly gen2+ device
+// (status/bthomesensor:N), its quantity known.
+func BenchmarkShellyBLU(b *testing.B) {
+	dec, err := NewShelly(centre, anyDeviceTemperature{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	topic, payload := "shellypro2pm-ec62608a1c04/status/bthomesensor:200", []byte(`{"id":200,"value":17.2,"last_updated_ts":1737674475}`)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dec(topic, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

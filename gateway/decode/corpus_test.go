@@ -22,8 +22,11 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite the want lines of 
 // and what the decoder must make of it (want).
 type capture struct {
 	name, source, topic, ref, payload string
-	want                              []string
-	line                              int
+	// quantity are the capture's "quantity: <component>=<metric>" lines: what the
+	// Shelly device's components (or the sensor's quantity:) say its BLU sensors are.
+	quantity []string
+	want     []string
+	line     int
 }
 
 // TestCorpus decodes every capture of testdata/corpus/*.txt and compares the result
@@ -39,6 +42,8 @@ type capture struct {
 //	want: reject <reason>         (the message as a whole)
 //	want: ignored
 //	want: discovery ...           (source homeassistant: a parsed discovery message)
+//	want: component ...           (source shelly-rpc: a Shelly RPC answer's BLU sensor)
+//	quantity: <comp>=<metric>     (source shelly: a bthomesensor's quantity, as configured or learnt)
 //
 // go test -run TestCorpus -update-corpus ./gateway/decode rewrites the want lines;
 // review the diff, since it is the expectation.
@@ -63,10 +68,21 @@ func TestCorpus(t *testing.T) {
 				t.Errorf("%s:%d %s: no ref: every capture names where it comes from", f, c.line, c.name)
 			}
 			var got []string
-			if c.source == "homeassistant" {
+			switch c.source {
+			case "homeassistant":
 				got = renderDiscovery(ParseDiscovery(c.topic, []byte(c.payload)))
-			} else {
+			case "shelly-rpc":
+				got = renderRPCReply(ParseShellyRPCReply([]byte(c.payload)))
+			default:
 				dec, err := New(c.source, centre)
+				if len(c.quantity) > 0 {
+					q, qerr := parseQuantities(c.topic, c.quantity)
+					if qerr != nil {
+						t.Errorf("%s:%d: %v", f, c.line, qerr)
+						continue
+					}
+					dec, err = NewShelly(centre, q)
+				}
 				if err != nil {
 					t.Errorf("%s:%d: %v", f, c.line, err)
 					continue
@@ -108,6 +124,60 @@ func renderDiscovery(d Discovery, err error) []string {
 	}
 	return []string{fmt.Sprintf("discovery %s state_topic=%q field=%q class=%q unit=%q celsius=%t model=%q",
 		d.Component, d.StateTopic, d.Field(), d.DeviceClass, d.Unit, d.Celsius(), d.Model)}
+}
+
+// renderRPCReply writes a parsed Shelly RPC answer as want lines.
+func renderRPCReply(r ShellyRPCReply, err error) []string {
+	if err != nil {
+		return []string{"reject " + telemetry.Reason(err)}
+	}
+	out := []string{fmt.Sprintf("reply id=%d src=%s next=%d", r.ID, r.Src, r.Next)}
+	for _, c := range r.Components {
+		m, ok := c.Metric()
+		metric := "unknown"
+		if ok {
+			metric = m.String()
+		}
+		out = append(out, fmt.Sprintf("component %s obj_id=%d idx=%d addr=%s metric=%s", c.Key, c.ObjID, c.Idx, c.Addr, metric))
+	}
+	return out
+}
+
+// staticQuantities is a fixed BTHomeQuantities by device and component.
+type staticQuantities map[[2]string]telemetry.Metric
+
+func (q staticQuantities) BTHomeQuantity(device, comp string) (telemetry.Metric, bool) {
+	m, ok := q[[2]string{device, comp}]
+	return m, ok
+}
+
+// parseQuantities reads a capture's quantity lines ("bthomesensor:200=battery_pct")
+// for the device of topic (its Shelly prefix).
+func parseQuantities(topic string, lines []string) (staticQuantities, error) {
+	dev := topic
+	for _, suffix := range []string{"/events/rpc", "/status/"} {
+		if i := strings.LastIndex(dev, suffix); i >= 0 {
+			dev = dev[:i]
+		}
+	}
+	q := staticQuantities{}
+	for _, l := range lines {
+		comp, name, ok := strings.Cut(l, "=")
+		if !ok {
+			return nil, fmt.Errorf("quantity %q: want <component>=<metric>", l)
+		}
+		var m telemetry.Metric
+		for x := telemetry.Metric(1); x.Valid(); x++ {
+			if x.String() == name {
+				m = x
+			}
+		}
+		if m == 0 {
+			return nil, fmt.Errorf("quantity %q: unknown metric %q", l, name)
+		}
+		q[[2]string{dev, comp}] = m
+	}
+	return q, nil
 }
 
 // renderResult writes a decode result as want lines.
@@ -186,6 +256,8 @@ func readCorpus(path string) ([]capture, error) {
 				cur.payload = v
 			case "want":
 				cur.want = append(cur.want, v)
+			case "quantity":
+				cur.quantity = append(cur.quantity, v)
 			default:
 				return nil, fmt.Errorf("%s:%d: unknown field %q", path, n, k)
 			}
@@ -209,6 +281,9 @@ func writeCorpus(path string, caps []capture) error {
 	}
 	for _, c := range caps {
 		fmt.Fprintf(&b, "\n### %s\nsource: %s\ntopic: %s\nref: %s\npayload: %s\n", c.name, c.source, c.topic, c.ref, c.payload)
+		for _, q := range c.quantity {
+			fmt.Fprintf(&b, "quantity: %s\n", q)
+		}
 		for _, w := range c.want {
 			fmt.Fprintf(&b, "want: %s\n", w)
 		}

@@ -61,10 +61,22 @@ func New(source string, loc *time.Location) (Func, error) {
 	return d.decode, nil
 }
 
+// NewShelly returns the Shelly decoder (see [New]) reading the values of BLU
+// sensors (bthomesensor components) as q says; a nil q knows none, so that each is
+// the bad field unknown_quantity.
+func NewShelly(loc *time.Location, q BTHomeQuantities) (Func, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("decode: source shelly: nil time zone")
+	}
+	d := &decoder{source: "shelly", loc: loc, bthome: q}
+	return d.decode, nil
+}
+
 // decoder is one source's decoder. It is immutable after New.
 type decoder struct {
 	source string
 	loc    *time.Location
+	bthome BTHomeQuantities // shelly only; may be nil
 }
 
 // parse classifies the topic (bad_topic, telemetry.ErrIgnored) and then decodes the payload with
@@ -109,7 +121,7 @@ func (b *badFields) keep(err error) error {
 		return err
 	}
 	switch e.Reason {
-	case reasonBadValue, reasonNotFinite, reasonOutOfRange, reasonBadTime:
+	case reasonBadValue, reasonNotFinite, reasonOutOfRange, reasonBadTime, ReasonUnknownQuantity:
 		b.errs = append(b.errs, e)
 		return nil
 	}

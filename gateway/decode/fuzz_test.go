@@ -144,3 +144,52 @@ func corpusSeeds(tb testing.TB, source string) []rejectCase {
 	}
 	return out
 }
+
+// FuzzShellyBTHome fuzzes the Shelly decoder knowing the quantities of some BLU
+// sensors (temperature at bthomesensor:200 of any device it is asked about), seeded
+// with the Shelly captures.
+func FuzzShellyBTHome(f *testing.F) {
+	dec, err := NewShelly(centre, anyDeviceTemperature{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range append(corpusSeeds(f, "shelly"), seeds(shellyDecodeCases(), shellyRejectCases())...) {
+		f.Add(c.topic, []byte(c.payload))
+	}
+	f.Fuzz(func(t *testing.T, topic string, payload []byte) { fuzzDecode(t, dec, "shelly", topic, payload) })
+}
+
+// anyDeviceTemperature says bthomesensor:200 of every device is a temperature.
+type anyDeviceTemperature struct{}
+
+func (anyDeviceTemperature) BTHomeQuantity(_, comp string) (telemetry.Metric, bool) {
+	return telemetry.Temperature, comp == "bthomesensor:200"
+}
+
+// FuzzParseShellyRPCReply: no panic; a known reason or components that are all
+// bthomesensor keys; the same result twice.
+func FuzzParseShellyRPCReply(f *testing.F) {
+	for _, c := range corpusSeeds(f, "shelly-rpc") {
+		f.Add([]byte(c.payload))
+	}
+	f.Add([]byte(`{"id":7,"src":"shellyplugsg3-aa","result":{"id":201,"addr":"7c:c6:b6:00:00:01","name":null,"obj_id":69,"idx":0,"meta":null}}`))
+	f.Add([]byte(`{"id":1,"src":"x","error":{"code":404,"message":"No handler for Shelly.GetComponents"}}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		r, err := ParseShellyRPCReply(payload)
+		if err != nil {
+			if rs := telemetry.Reason(err); !knownReasons[rs] || rs == reasonIgnored {
+				t.Fatalf("reason %q for %v", rs, err)
+			}
+			return
+		}
+		for _, c := range r.Components {
+			if !IsBTHomeSensor(c.Key) {
+				t.Fatalf("component %q is not a bthomesensor", c.Key)
+			}
+		}
+		r2, err2 := ParseShellyRPCReply(payload)
+		if err2 != nil || !slices.Equal(r2.Components, r.Components) || r2.Next != r.Next {
+			t.Fatalf("two parses disagree: %+v / %+v, %v", r, r2, err2)
+		}
+	})
+}

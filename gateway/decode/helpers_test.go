@@ -126,7 +126,7 @@ func valuesEqual(a, b []telemetry.Value) bool {
 var knownReasons = map[string]bool{
 	reasonTooLarge: true, reasonBadJSON: true, reasonBadTopic: true, reasonBadValue: true,
 	reasonNotFinite: true, reasonOutOfRange: true, reasonBadTime: true, reasonEmpty: true,
-	reasonIgnored: true,
+	reasonIgnored: true, ReasonUnknownQuantity: true,
 }
 
 // checkInvariants asserts the contract of Func on one result; the fuzz targets call

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -133,4 +134,38 @@ func FuzzObjectMembers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzValidJSON: validJSON says what json.Valid says, for every input.
+func FuzzValidJSON(f *testing.F) {
+	files, _ := filepath.Glob("testdata/corpus/*.txt")
+	for _, file := range files {
+		caps, err := readCorpus(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, c := range caps {
+			f.Add([]byte(c.payload))
+		}
+	}
+	for _, s := range []string{``, ` `, `{}`, `[]`, `"\u12G4"`, `"\x01"`, `-`, `-0`, `01`, `1.`, `1e`, `1e+5`, `[1,]`, `{"a":1,}`,
+		`"\xff"`, `true `, `nul`, `{"a" 1}`, `[[[[]]]]`, `"\\\""`, `{"a":"b\\"}`, `1 2`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid %v", b, got, want)
+		}
+	})
+}
+
+func TestValidJSONDepth(t *testing.T) {
+	deep := []byte(strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1))
+	if got, want := validJSON(deep), json.Valid(deep); got != want {
+		t.Errorf("nesting %d: validJSON %v, json.Valid %v", maxDepth+1, got, want)
+	}
+	ok := []byte(strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth))
+	if got, want := validJSON(ok), json.Valid(ok); got != want {
+		t.Errorf("nesting %d: validJSON %v, json.Valid %v", maxDepth, got, want)
+	}
 }

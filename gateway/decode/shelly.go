@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ import (
 // Both: <prefix>/online "true"/"false": Online, Key "". Any other topic: telemetry.ErrIgnored.
 func (d *decoder) shelly(topic string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	if prefix, ok := strings.CutSuffix(topic, "/events/rpc"); ok {
-		return shellyRPC(prefix, payload, bad)
+		return d.shellyRPC(prefix, payload, bad)
 	}
 	if i := strings.LastIndex(topic, "/status/"); i >= 0 {
 		prefix, comp := topic[:i], topic[i+len("/status/"):]
@@ -47,7 +48,7 @@ func (d *decoder) shelly(topic string, payload []byte, bad *badFields) ([]teleme
 			return nil, err
 		}
 		var vs values
-		if err := shellyComponentValues(comp, kind, payload, &vs, bad); err != nil {
+		if err := d.shellyComponentValues(prefix, comp, kind, payload, &vs, bad); err != nil {
 			return nil, err
 		}
 		return one(prefix, shellyKey(kind, comp), time.Time{}, vs.slice()), nil
@@ -109,7 +110,7 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 }
 
 // shellyRPC decodes a gen2 frame from <dev>/events/rpc.
-func shellyRPC(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
+func (d *decoder) shellyRPC(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
 	if err := checkObject(payload); err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func shellyRPC(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, 
 		}
 		comp := string(key)
 		var r reading
-		if err := shellyComponentValues(comp, kind, v, &r.vs, bad); err != nil {
+		if err := d.shellyComponentValues(dev, comp, kind, v, &r.vs, bad); err != nil {
 			return err
 		}
 		if r.vs.n == 0 {
@@ -193,6 +194,8 @@ const (
 	compTemperature = "temperature"
 	compHumidity    = "humidity"
 	compDevicePower = "devicepower"
+	// compBTHomeSensor is one quantity of a Shelly BLU device (see bthome.go).
+	compBTHomeSensor = "bthomesensor"
 )
 
 // shellyComponent returns the kind of a gen2 component key such as "temperature:0",
@@ -209,6 +212,8 @@ func shellyComponent(key string) (kind string, ok bool) {
 		return compHumidity, true
 	case compDevicePower:
 		return compDevicePower, true
+	case compBTHomeSensor:
+		return compBTHomeSensor, true
 	}
 	return "", false
 }
@@ -222,9 +227,9 @@ func shellyKey(kind, comp string) string {
 	return comp
 }
 
-// shellyComponentValues decodes the status object of component comp of kind into vs.
-// A null status is no values.
-func shellyComponentValues(comp, kind string, obj []byte, vs *values, bad *badFields) error {
+// shellyComponentValues decodes the status object of component comp of kind of
+// device dev into vs. A null status is no values.
+func (d *decoder) shellyComponentValues(dev, comp, kind string, obj []byte, vs *values, bad *badFields) error {
 	switch kindOf(obj) {
 	case kindNull:
 		return nil
@@ -264,6 +269,10 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values, bad *badFi
 			case "external":
 				external = bytes.Contains(v, []byte(`"present":true`))
 			}
+		case compBTHomeSensor:
+			if string(f) == "value" {
+				err = d.bthomeValue(dev, comp, v, vs)
+			}
 		}
 		if err != nil {
 			return bad.keep(withKey([]byte(comp), err))
@@ -281,6 +290,31 @@ func shellyComponentValues(comp, kind string, obj []byte, vs *values, bad *badFi
 		vs.set(telemetry.Temperature, fahrenheitToCelsius(tF))
 	}
 	return nil
+}
+
+// bthomeValue decodes the value of bthomesensor comp of dev as the quantity the
+// device's config gives it (d.bthome). A boolean or string value (a button, a
+// window contact) is no reading; a number of unknown quantity is the bad field
+// unknown_quantity, never guessed.
+func (d *decoder) bthomeValue(dev, comp string, v []byte, vs *values) error {
+	switch kindOf(v) {
+	case kindNumber:
+	case kindNull, kindBool, kindString:
+		return nil
+	default:
+		return badValue("value: want a number, got %s", kindName(kindOf(v)))
+	}
+	var (
+		m  telemetry.Metric
+		ok bool
+	)
+	if d.bthome != nil {
+		m, ok = d.bthome.BTHomeQuantity(dev, comp)
+	}
+	if !ok {
+		return reject(ReasonUnknownQuantity, fmt.Errorf("value %s: quantity unknown (set quantity: on the sensor, or let the gateway ask the device with Shelly.GetComponents)", clip(v)))
+	}
+	return vs.setNumber(m, "value", v, 1)
 }
 
 // shellyBattery decodes devicepower's {"V":3.1,"percent":90}.

@@ -77,6 +77,9 @@ type Device struct {
 	// Warnings are what Home Assistant discovery says that the gateway would read
 	// wrongly (a temperature in °F where the decoder assumes °C).
 	Warnings []string
+	// UnknownBLU are the Shelly BLU sensors (bthomesensor:N) heard with a number
+	// whose quantity the device has not told (it did not answer Shelly.GetComponents).
+	UnknownBLU []string
 }
 
 // Camera is one camera heard on the broker.
@@ -91,6 +94,7 @@ type Camera struct {
 type Collector struct {
 	loc      *time.Location
 	decoders map[string]decode.Func
+	bthome   *bluQuantities
 
 	mu       sync.Mutex
 	messages int
@@ -117,11 +121,13 @@ func New(loc *time.Location) *Collector {
 	c := &Collector{loc: loc, decoders: map[string]decode.Func{}, topics: map[string]bool{},
 		devices: map[string]*Device{}, cameras: map[string]*Camera{}, avail: map[string]bool{},
 		ha: map[string]haEntity{}, other: map[string]int{}}
+	c.bthome = &bluQuantities{m: map[[2]string]telemetry.Metric{}, asked: map[string]bool{}}
 	for _, s := range decode.Sources() {
 		if f, err := decode.New(s, loc); err == nil {
 			c.decoders[s] = f
 		}
 	}
+	c.decoders[Shelly], _ = decode.NewShelly(loc, c.bthome)
 	return c
 }
 
@@ -178,6 +184,13 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 		c.haConfig(topic, payload)
 		return
 	}
+	if dev, ok := bluReplyDevice(topic); ok {
+		c.bthome.learn(dev, payload)
+		return
+	}
+	if dev, ok := strings.CutSuffix(topic, "/rpc"); ok && c.bthome.isAsked(dev) {
+		return // discover's own request
+	}
 	format := classify(levels)
 	switch format {
 	case "":
@@ -228,6 +241,10 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	}
 	if err != nil {
 		var de *telemetry.RejectError
+		if errors.As(err, &de) && de.Reason == decode.ReasonUnknownQuantity {
+			c.unknownBLU(topic, payload)
+			return
+		}
 		if errors.As(err, &de) {
 			// Find the device by the longest known base that prefixes the topic.
 			if d := c.deviceOf(format, topic); d != nil {
@@ -416,6 +433,17 @@ func (c *Collector) Result() Result {
 	r := Result{Messages: c.messages, Topics: len(c.topics), HAEntities: c.haCount, FrigateOnline: c.frigate, Other: maps.Clone(c.other)}
 	for _, d := range c.devices {
 		dd := *d
+		// A BLU sensor whose quantity the device has told since is no longer unknown:
+		// it gets a config line like any heard sensor.
+		dd.UnknownBLU = nil
+		for _, k := range d.UnknownBLU {
+			if _, ok := c.bthome.BTHomeQuantity(d.Base, k); !ok {
+				dd.UnknownBLU = append(dd.UnknownBLU, k)
+			} else if _, heard := d.Readings[k]; !heard {
+				dd.Readings = maps.Clone(dd.Readings)
+				dd.Readings[k] = &Reading{Values: map[telemetry.Metric]float64{}}
+			}
+		}
 		if on, ok := c.avail[d.Base]; ok && dd.Online == nil {
 			dd.Online = &on
 		}
@@ -481,7 +509,16 @@ func configTopic(d Device) string {
 // temperature (or, for devices without one, a humidity); a single key needs no
 // key in the config.
 func sensorKeys(d Device) []string {
-	var temp, hum []string
+	var temp, hum, blu []string
+	for k := range d.Readings {
+		if decode.IsBTHomeSensor(k) {
+			blu = append(blu, k) // each BLU sensor needs its key, even alone
+		}
+	}
+	if len(blu) > 0 {
+		slices.Sort(blu)
+		return blu
+	}
 	for k, r := range d.Readings {
 		if _, ok := r.Values[telemetry.Temperature]; ok {
 			temp = append(temp, k)

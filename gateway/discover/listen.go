@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/internal/listen"
 )
 
@@ -67,6 +68,13 @@ func Listen(ctx context.Context, opt Options) (Result, error) {
 		case <-end.C:
 			return c.Result(), nil
 		case <-tick.C:
+			// Shelly devices with BLU sensors of unknown quantity are asked, once.
+			for _, dev := range c.bthome.toAsk() {
+				topic, payload := decode.ShellyRPCRequest(dev, bluReplyPrefix+dev, 1, 0)
+				if err := conn.Publish(ctx, topic, payload); err != nil {
+					fmt.Fprintf(opt.Progress, "discover: asking %s for its BLU sensors: %v\n", dev, err)
+				}
+			}
 			r := c.Result()
 			fmt.Fprintf(opt.Progress, "discover: %s of %s: %d messages, %d devices, %d cameras\n",
 				time.Since(start).Round(time.Second), opt.Duration, r.Messages, len(r.Devices), len(r.Cameras))

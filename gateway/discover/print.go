@@ -83,6 +83,9 @@ func (r Result) WriteReport(w io.Writer, now time.Time) error {
 					for _, w := range d.Warnings {
 						extra += " WARNING: " + w
 					}
+					if len(d.UnknownBLU) > 0 {
+						extra += " BLU sensors of unknown quantity (no answer to Shelly.GetComponents): " + strings.Join(d.UnknownBLU, ", ")
+					}
 				}
 				avail := ""
 				if i == 0 {
@@ -230,11 +233,21 @@ func (r Result) WriteConfig(w io.Writer) error {
 	n := 0
 	for _, d := range r.Devices {
 		src := sensorSource(d.Format)
-		if src == "" || len(d.Readings) == 0 {
+		if src == "" || len(d.Readings) == 0 && len(d.UnknownBLU) == 0 {
 			continue
 		}
 		if n == 0 {
 			b.WriteString("sensors:\n")
+		}
+		for _, k := range d.UnknownBLU {
+			id := unique(slug(d.Name + "-" + k))
+			fmt.Fprintf(&b, "  - {id: %s, zone: %s, source: %s, topic: %s, key: %s, quantity: %s}"+
+				"  # Shelly BLU sensor: the device did not say what it measures; write temperature, humidity, battery or voltage\n",
+				id, ZonePlaceholder, src, yamlString(configTopic(d)), yamlString(k), QuantityPlaceholder)
+			n++
+		}
+		if len(d.Readings) == 0 {
+			continue
 		}
 		for _, k := range sensorKeys(d) {
 			base := d.Name

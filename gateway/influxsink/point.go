@@ -267,15 +267,21 @@ func writeTable(sb *strings.Builder, s string, table *[256]byte) {
 // each line ending in '\n') and its size gzip'd as the client sends it: for
 // measurements of the uplink (docs/BENCHMARKS.md).
 func Encode(centre string, events []telemetry.Event) (lines string, gzipped int) {
+	lines = Lines(centre, events)
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzipLevel) // the level is valid
+	_, _ = zw.Write([]byte(lines))
+	_ = zw.Close()
+	return lines, buf.Len()
+}
+
+// Lines returns events as the writer's line protocol for centre: one POST body,
+// each line ending in '\n'.
+func Lines(centre string, events []telemetry.Event) string {
 	recs := make([]telemetry.Record, len(events))
 	for i := range events {
 		recs[i].Event = events[i]
 	}
 	e := encoder{centre: centre}
-	b := e.encode(recs)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzipLevel) // the level is valid
-	_, _ = zw.Write([]byte(b.body()))
-	_ = zw.Close()
-	return b.body(), buf.Len()
+	return e.encode(recs).body()
 }

@@ -173,7 +173,7 @@ func TestFindTwins(t *testing.T) {
 	b := steady(Room, func(m int) float64 { return wave(m) + 1.3 })
 	c := steady(Room, func(m int) float64 { return 21 + math.Cos(float64(m)/1440*6*math.Pi) })
 	d := steady(Room, wave) // same zone as a: not compared
-	list := []Named{{"a", "z1", a}, {"b", "z2", b}, {"c", "z3", c}, {"d", "z1", d}}
+	list := []Named{{"a", "z1", a, ""}, {"b", "z2", b, ""}, {"c", "z3", c, ""}, {"d", "z1", d, ""}}
 	got := FindTwins(list, dayEnd, p)
 	if len(got) != 2 || got[0].A.ID != "a" || got[0].B.ID != "b" || got[1].A.ID != "b" || got[1].B.ID != "d" {
 		t.Fatalf("twins: %+v", got)

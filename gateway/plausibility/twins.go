@@ -3,6 +3,7 @@ package plausibility
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -80,10 +81,12 @@ func Twins(a, b *Sensor, now time.Time, p Params) Pair {
 	return pr
 }
 
-// Named is a sensor with the ids [FindTwins] reports.
+// Named is a sensor with the ids [FindTwins] reports; Kind (its zone's kind) is
+// for the reasons of [TwinReasons] and [JudgeDay].
 type Named struct {
 	ID, Zone string
 	S        *Sensor
+	Kind     string
 }
 
 // TwinPair is a pair of sensors in different zones that track each other.
@@ -104,6 +107,59 @@ func FindTwins(list []Named, now time.Time, p Params) []TwinPair {
 			if pr := Twins(list[i].S, list[j].S, now, p); pr.Twin {
 				out = append(out, TwinPair{A: list[i], B: list[j], Pair: pr})
 			}
+		}
+	}
+	return out
+}
+
+// TwinOf is the other sensor of a twin pair a sensor is in, and why.
+type TwinOf struct{ ID, Reason string }
+
+// TwinReasons looks for twins among list within each class (a fridge and a room
+// never track) and returns, for each sensor in a pair, the first other sensor it
+// tracks.
+func TwinReasons(list []Named, now time.Time, p Params) map[string]TwinOf {
+	out := map[string]TwinOf{}
+	for _, class := range []Class{Cycling, Room} {
+		var same []Named
+		for _, n := range list {
+			if n.S.Class() == class {
+				same = append(same, n)
+			}
+		}
+		for _, tp := range FindTwins(same, now, p) {
+			for _, ab := range [2][2]Named{{tp.A, tp.B}, {tp.B, tp.A}} {
+				if _, ok := out[ab[0].ID]; !ok {
+					out[ab[0].ID] = TwinOf{ID: ab[1].ID, Reason: fmt.Sprintf("tracks sensor %s (zone %s): %s", ab[1].ID, ab[1].Zone, tp.Pair.Reason)}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Reason is the reason a sensor is held implausible for, from its rules' reasons
+// (its own rule's, then the twin's): "sensor ID (kind): r1; r2".
+func Reason(n Named, reasons []string) string {
+	return fmt.Sprintf("sensor %s (%s): %s", n.ID, n.Kind, strings.Join(reasons, "; "))
+}
+
+// JudgeDay judges the sensors' day that ends at now, all at once (the central
+// rating's question; the gateway's check judges as it goes): each sensor's own
+// rule and the twins. It returns the reason of each implausible sensor, by id.
+func JudgeDay(list []Named, now time.Time, p Params) map[string]string {
+	twins := TwinReasons(list, now, p)
+	out := map[string]string{}
+	for _, n := range list {
+		var reasons []string
+		if v := n.S.Verdict(now); v.Implausible {
+			reasons = append(reasons, v.Reason)
+		}
+		if tw, ok := twins[n.ID]; ok {
+			reasons = append(reasons, tw.Reason)
+		}
+		if len(reasons) > 0 {
+			out[n.ID] = Reason(n, reasons)
 		}
 	}
 	return out

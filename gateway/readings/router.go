@@ -46,6 +46,8 @@ type router struct {
 	lastGood atomic.Int64
 	// units are the units ESPHome nodes declare in Home Assistant discovery.
 	units declaredUnits
+	// bthome knows what the Shelly BLU sensors measure.
+	bthome *bthomeQuantities
 	// from is, for each event the last route returned, the index of its message.
 	from []int
 }
@@ -76,7 +78,15 @@ func subscriptions(source, base string) []string {
 
 func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*router, error) {
 	kinds := cfg.KindByZone()
-	r := &router{devices: map[string]*device{}, counters: counters, clock: clock, floor: decode.BuildFloor()}
+	r := &router{devices: map[string]*device{}, counters: counters, clock: clock, floor: decode.BuildFloor(),
+		bthome: newBTHomeQuantities()}
+	for _, s := range cfg.Sensors {
+		r.bthome.add(s)
+	}
+	slices.Sort(r.bthome.devices)
+	for _, dev := range r.bthome.devices {
+		r.topics = append(r.topics, bthomeReplyTopic(dev))
+	}
 	decoders := map[string]decode.Func{}
 	for _, s := range cfg.Sensors {
 		if s.Local() {
@@ -94,7 +104,12 @@ func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*rout
 		dec, ok := decoders[s.Source]
 		if !ok {
 			var err error
-			if dec, err = decode.New(s.Source, cfg.Centre.Location); err != nil {
+			if s.Source == config.SourceShelly {
+				dec, err = decode.NewShelly(cfg.Centre.Location, r.bthome)
+			} else {
+				dec, err = decode.New(s.Source, cfg.Centre.Location)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("sensor %s: %w", s.ID, err)
 			}
 			decoders[s.Source] = dec
@@ -150,6 +165,15 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 		if isDiscovery(m.Topic) {
 			if err := r.units.learn(m.Topic, m.Payload); err != nil && telemetry.Reason(err) != "empty" {
 				r.counters.reject("homeassistant", telemetry.Reason(err), m.Topic, err)
+			}
+			continue
+		}
+		if dev, ok := bthomeDevice(m.Topic); ok && len(r.bthome.devices) > 0 {
+			// A Shelly device's answer: what its BLU sensors measure.
+			if err := r.bthome.learn(dev, m.Payload); err != nil {
+				r.counters.reject(config.SourceShelly, telemetry.Reason(err), m.Topic, err)
+			} else {
+				r.counters.count(config.SourceShelly, "components")
 			}
 			continue
 		}

@@ -151,6 +151,11 @@ type Gateway struct {
 	// Fingerprint is [Fingerprint] of the key, written to be read aloud at
 	// enrolment; checked against the key when both are set.
 	Fingerprint string `yaml:"fingerprint,omitempty" json:"fingerprint,omitempty"`
+	// Installed is when the gateway was installed at the centre, written by the
+	// region officer at enrolment with the key: the central rating scores the
+	// centre from then on, and a day that ended before it is not rated (it is no
+	// silence of the centre). Zero: every registered day is rated.
+	Installed time.Time `yaml:"installed,omitempty" json:"installed,omitzero"`
 }
 
 // Duration is a config duration ("30s", "2h") that is also written so in JSON.
@@ -193,6 +198,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func (e *Entry) Canonical() ([]byte, error) {
 	c := *e
 	c.NotBefore = c.NotBefore.UTC()
+	c.Gateway.Installed = c.Gateway.Installed.UTC()
 	return json.Marshal(&c)
 }
 

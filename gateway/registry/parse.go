@@ -63,13 +63,19 @@ func Parse(name string, data []byte) (*Entry, error) {
 		p.Add(root.Line, "", errors.New("a registry entry is a mapping of sections (version, not_before, centre, zones, sensors, rounds, recipients, score, gateway)"))
 		return nil, p.Err()
 	}
-	// A time the decoder cannot read stops it without a line: check it first.
+	// A time the decoder cannot read stops it without a line: check them first.
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if k, v := root.Content[i], root.Content[i+1]; k.Value == "not_before" {
-			var t time.Time
-			if err := v.Decode(&t); err != nil {
-				p.Add(v.Line, "not_before", fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339), got %q", clip(v.Value)))
+		k, v := root.Content[i], root.Content[i+1]
+		switch {
+		case k.Value == "not_before":
+			if !timeOK(p, v, "not_before") {
 				return nil, p.Err()
+			}
+		case k.Value == "gateway" && v.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value == "installed" && !timeOK(p, v.Content[j+1], "gateway.installed") {
+					return nil, p.Err()
+				}
 			}
 		}
 	}
@@ -103,7 +109,18 @@ func Parse(name string, data []byte) (*Entry, error) {
 		return nil, err
 	}
 	e.NotBefore = e.NotBefore.UTC()
+	e.Gateway.Installed = e.Gateway.Installed.UTC()
 	return e, nil
+}
+
+// timeOK reports whether v decodes as a time, else adds the problem at path.
+func timeOK(p *problems, v *yaml.Node, path string) bool {
+	var t time.Time
+	if err := v.Decode(&t); err != nil {
+		p.Add(v.Line, path, fmt.Errorf("expected a time such as 2026-03-01T00:00:00+05:00 (RFC 3339), got %q", clip(v.Value)))
+		return false
+	}
+	return true
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
 )
@@ -56,6 +57,30 @@ func TestParseExample(t *testing.T) {
 	}
 }
 
+// TestGatewayInstalled: the installation time the officer registers is read in
+// UTC and signed with the entry; an entry without it keeps its canonical bytes.
+func TestGatewayInstalled(t *testing.T) {
+	without, err := Parse("small.yaml", []byte(small))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw, _ := without.Canonical()
+	if strings.Contains(string(cw), "installed") {
+		t.Errorf("an entry without gateway.installed has it in its canonical bytes: %s", cw)
+	}
+	e, err := Parse("small.yaml", []byte(small+"gateway: {installed: 2026-02-03T14:30:00+05:00}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Gateway.Installed.Format(time.RFC3339); got != "2026-02-03T09:30:00Z" {
+		t.Errorf("installed %s, want 2026-02-03T09:30:00Z", got)
+	}
+	c, _ := e.Canonical()
+	if !strings.Contains(string(c), `"gateway":{"installed":"2026-02-03T09:30:00Z"}`) {
+		t.Errorf("canonical bytes lack the installation time: %s", c)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, old, new string
@@ -66,6 +91,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown field", "rooms: [\"101\"]", "room: [\"101\"]", `small.yaml:5: zones[0].room: unknown field "room" (did you mean "rooms"?)`},
 		{"unknown section", "score:", "scores:", `small.yaml:19: scores: unknown field "scores" (did you mean "score"?)`},
 		{"not_before quoted", "not_before: 2026-02-01T00:00:00+05:00", `not_before: "tomorrow"`, `small.yaml:2: not_before: expected a time such as 2026-03-01T00:00:00+05:00`},
+		{"installed not a time", "score:", "gateway: {installed: \"last week\"}\nscore:", `small.yaml:19: gateway.installed: expected a time such as 2026-03-01T00:00:00+05:00`},
 		{"version", "version: 3", "version: 0", `small.yaml:1: version: required: a whole number from 1`},
 		{"bad id", "id: test-centre", "id: Test Centre", `small.yaml:3: centre.id: invalid id "Test Centre"`},
 		{"no region", "region: shymkent, ", "", `small.yaml:3: centre.region: required`},

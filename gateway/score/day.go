@@ -37,6 +37,13 @@ type DayData struct {
 	// once-a-minute heartbeats): each marks its minute. Times up to 24 hours before
 	// the day are used to trace a gateway silence into it.
 	Alive []time.Time
+	// Installed is when the centre's gateway was installed, zero when unknown: the
+	// time before it is no silence, and a day holding it is scored from it (an
+	// earlier reading moves it back, as on the gateway).
+	Installed time.Time
+	// Plausibility, when set, keeps an implausible sensor's time out of band, as
+	// the gateway's check does.
+	Plausibility Plausibility
 	Others
 }
 
@@ -52,6 +59,10 @@ func ComputeDay(set Settings, day time.Time, data DayData, now time.Time) (Resul
 	}
 	set = set.withDefaults()
 	l := newLedger(set.Location, set.Sensors)
+	l.installed = data.Installed.Truncate(time.Minute)
+	if data.Plausibility != nil {
+		l.implausible = data.Plausibility.Implausible
+	}
 	start, end, _ := l.bounds(day)
 	l.day(start)
 	for i := range data.Readings {

@@ -130,3 +130,15 @@ func (r *Rounds) Run(ctx context.Context, pub Publisher) error {
 	}
 	return nil
 }
+
+// PlanBefore returns the scans of the days nights before this one, oldest first:
+// the same window, days earlier (for a replay of the centre's past).
+func (r *Rounds) PlanBefore(days int) []Scan {
+	var out []Scan
+	for k := days; k >= 1; k-- {
+		p := *r
+		p.start, p.end = r.start.AddDate(0, 0, -k), r.end.AddDate(0, 0, -k)
+		out = append(out, p.Plan()...)
+	}
+	return out
+}

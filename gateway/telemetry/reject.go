@@ -32,7 +32,9 @@ var ErrIgnored = errors.New("decode: nothing to record")
 //   - "bad_time": a payload time cannot be parsed, lacks a UTC offset where one is
 //     required, or lies outside [2000-01-01, 2100-01-01) UTC;
 //   - "empty": the payload is empty or only white space (an empty retained message
-//     clears the retained value; it is still reported).
+//     clears the retained value; it is still reported);
+//   - "unknown_quantity": a Shelly BLU sensor's value whose quantity neither the
+//     device nor the config says; never guessed.
 //
 // Checks may add codes of their own (e.g. "retained" for a night-round scan).
 type RejectError struct {

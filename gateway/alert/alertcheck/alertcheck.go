@@ -51,6 +51,8 @@ type Deps struct {
 	Health rules.HealthSource
 	Now    func() time.Time
 	Logger *slog.Logger
+	// InMemory keeps the rules' holds in memory only (a replay of the past).
+	InMemory bool
 }
 
 // New builds the alert check from the config, listens to the registry and reopens
@@ -140,10 +142,14 @@ func newCheck(cfg *config.Config, d Deps) (*Check, error) {
 		return nil, err
 	}
 	ac.engine = eng
+	rulesState := filepath.Join(dir, "rules-state.json")
+	if d.InMemory {
+		rulesState = ""
+	}
 	ac.rules = rules.New(d.Conditions, rules.Options{
 		Sensors: ruleSensors(cfg), StaleCritical: a.StaleCritical.Std(), BatteryLow: a.BatteryLow,
 		Health: d.Health, Open: eng.Open(),
-		StateFile: filepath.Join(dir, "rules-state.json"), Logger: log,
+		StateFile: rulesState, Logger: log,
 	})
 	return ac, nil
 }

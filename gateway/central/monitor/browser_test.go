@@ -3,6 +3,8 @@ package monitor
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"image/png"
@@ -319,6 +321,130 @@ func testBrowser(t *testing.T, e *env) {
 		// A bad value is marked by an icon, not by colour alone.
 		if got := eval(`(() => { const b = document.querySelector("td.bad"); return b ? getComputedStyle(b, "::before").content : "none bad"; })()`); !strings.Contains(got, "⚠") {
 			t.Errorf("a bad value's mark: %s, want ⚠", got)
+		}
+	}
+}
+
+// testBrowserRating: in headless Chromium, the centre page of c00002 shows, per
+// rated day, the central score, the gateway's, their difference and why (the
+// components that differ, the implausible sensors, a day without verified data),
+// and the 30-day mean with its days with data; the export form, as rendered,
+// downloads a CSV carrying the central score and the days-with-data count.
+func testBrowserRating(t *testing.T, e *env) {
+	b := newBrowser(t, e.app.Server.Handler(), e.session(t, "min"))
+	x := e.expect(t, "c00002", time.FixedZone("", 5*3600))
+	var newest, oldest lp
+	for _, p := range e.points {
+		if p.m != "rating" || p.tags["centre"] != "c00002" {
+			continue
+		}
+		if newest.t.IsZero() || p.t.After(newest.t) {
+			newest = p
+		}
+		if oldest.t.IsZero() || p.t.Before(oldest.t) {
+			oldest = p
+		}
+	}
+	if newest.fields["has_data"] != "true" || oldest.fields["has_data"] != "false" {
+		t.Fatalf("fixture: c00002's newest day has data %s, oldest %s; want true, false", newest.fields["has_data"], oldest.fields["has_data"])
+	}
+	f1 := func(v float64) string { return fmt.Sprintf("%.1f", v) }
+	central, gw := num(t, newest.fields["total"]), num(t, newest.fields["gateway_total"])
+
+	b.step("centre page", chromedp.Navigate(b.front.URL+"/centre/c00002?lang=en"), chromedp.WaitVisible(chromedp.CSS("tr.rating-day")))
+	// What the table says, read from the rendered page: every cell's text as shown,
+	// and whether it is on the page at all (a box with a size).
+	js := `(() => {
+	  const shown = el => el !== null && el.getClientRects().length > 0 && el.getBoundingClientRect().width > 0;
+	  const txt = el => shown(el) ? el.innerText.trim() : "(not shown)";
+	  const table = document.querySelector("tr.rating-day").closest("table");
+	  const rows = [...table.querySelectorAll("tr.rating-day")];
+	  const row = r => ({date: txt(r.cells[0]), central: txt(r.querySelector(".central")), gateway: txt(r.querySelector(".gateway")),
+	    difference: txt(r.querySelector(".difference")), differenceBad: r.querySelector(".difference").classList.contains("bad"),
+	    why: txt(r.cells[r.cells.length - 2]), differsIn: txt(r.querySelector(".differs-in")), implausible: txt(r.querySelector(".implausible"))});
+	  return JSON.stringify({head: [...table.querySelectorAll("thead th")].slice(0, 4).map(txt).concat([txt(table.querySelectorAll("thead th")[table.querySelectorAll("thead th").length - 2])]),
+	    first: row(rows[0]), last: row(rows[rows.length - 1]), rows: rows.length, month: txt(document.querySelector(".rating-month"))});
+	})()`
+	var got struct {
+		Head        []string
+		First, Last struct {
+			Date, Central, Gateway, Difference, Why, DiffersIn, Implausible string
+			DifferenceBad                                                   bool
+		}
+		Rows  int
+		Month string
+	}
+	if err := json.Unmarshal([]byte(b.eval(js)), &got); err != nil {
+		t.Fatal(err)
+	}
+	wantHead := []string{web.Translate("en", "date"), web.Translate("en", "central.score"), web.Translate("en", "gateway.score"), web.Translate("en", "difference"), web.Translate("en", "why")}
+	if strings.Join(got.Head, "|") != strings.Join(wantHead, "|") {
+		t.Errorf("table head %q, want %q", got.Head, wantHead)
+	}
+	if got.Rows != x.monthDays && got.Rows != x.monthDays+1 {
+		t.Errorf("%d rated days shown, want the month's %d", got.Rows, x.monthDays)
+	}
+	fr := got.First
+	if fr.Central != f1(central) || fr.Gateway != f1(gw) || fr.Difference != f1(central-gw) || !fr.DifferenceBad {
+		t.Errorf("newest day: central %q gateway %q difference %q (marked bad %v); want %s, %s, %s marked bad",
+			fr.Central, fr.Gateway, fr.Difference, fr.DifferenceBad, f1(central), f1(gw), f1(central-gw))
+	}
+	if fr.DiffersIn != "differs in: temperature" || !strings.Contains(fr.Implausible, implausibleReason) || !strings.Contains(fr.Why, fr.DiffersIn) {
+		t.Errorf("newest day's why: %q (differs %q, implausible %q); want the differing component and the implausible sensor's reason", fr.Why, fr.DiffersIn, fr.Implausible)
+	}
+	lr := got.Last
+	if lr.Central != "0.0" || !strings.Contains(lr.Why, web.Translate("en", "no.data.day")) || lr.DiffersIn != "differs in: temperature,availability" || lr.Implausible != "(not shown)" {
+		t.Errorf("oldest day: central %q why %q implausible %q; want 0.0, no verified data, differs in temperature and availability, no implausible sensor", lr.Central, lr.Why, lr.Implausible)
+	}
+	if want := fmt.Sprintf("%d/%d days with data", x.withData, x.monthDays); !strings.Contains(got.Month, want) || !strings.Contains(got.Month, f1(x.month)) {
+		t.Errorf("30-day line %q, want the mean %s and %q", got.Month, f1(x.month), want)
+	}
+	b.shot("monitor-centre-rating-en-desktop.png")
+
+	// The export form as the page renders it (the month it offers), for c00002, as
+	// CSV: fetched by the page itself, with its session.
+	b.step("export page", chromedp.Navigate(b.front.URL+"/export?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.filters")),
+		chromedp.SetValue(chromedp.CSS(`form.filters select[name=centre]`), "c00002"))
+	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
+	body, err := chromedp.Run(sctx, chromedp.Evaluate[string](`(() => { const f = document.querySelector("form.filters");
+	  return fetch(f.action + "?" + new URLSearchParams(new FormData(f))).then(r => r.ok ? r.text() : "HTTP " + r.status); })()`, chromedp.EvalAwaitPromise))
+	scancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("the export form's CSV: %v, %q", err, body)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	month := recs[1][col["date"]][:7]
+	days, with := 0, 0
+	totals := map[string]string{} // date → central total of the rating points
+	for _, p := range e.points {
+		if p.m == "rating" && p.tags["centre"] == "c00002" && p.t.In(time.FixedZone("", 5*3600)).Format("2006-01") == month {
+			days++
+			if p.fields["has_data"] == "true" {
+				with++
+			}
+			totals[p.t.In(time.FixedZone("", 5*3600)).Format(time.DateOnly)] = p.fields["total"]
+		}
+	}
+	if len(recs)-1 != days {
+		t.Errorf("CSV has %d rows for c00002 in %s, want %d", len(recs)-1, month, days)
+	}
+	for _, r := range recs[1:] {
+		if r[col["centre_id"]] != "c00002" {
+			t.Errorf("CSV row of %s: the form asked for c00002", r[col["centre_id"]])
+			continue
+		}
+		if w, ok := totals[r[col["date"]]]; !ok || num(t, r[col["total"]]) != num(t, w) {
+			t.Errorf("CSV %s: total %s, want the central score %s", r[col["date"]], r[col["total"]], w)
+		}
+		if r[col["days_with_data"]] != fmt.Sprintf("%d/%d", with, days) {
+			t.Errorf("CSV %s: days_with_data %q, want %d/%d", r[col["date"]], r[col["days_with_data"]], with, days)
 		}
 	}
 }

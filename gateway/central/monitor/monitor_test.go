@@ -104,6 +104,10 @@ type env struct {
 
 const testPassword = "correct horse battery"
 
+// implausibleReason is the reason the central rating gives c00002's days with
+// data in the fixture (the rating's plausibility rules, gateway/central/rating).
+const implausibleReason = "sensor c00002-mf-1 (med-fridge): no compressor cycles: 0.0 swings of 0.20 °C or more in the last 24 hours (a running fridge makes at least 10)"
+
 // newEnv starts InfluxDB, fills it with a simulated fleet of six centres (three days,
 // every fifth centre's gateway silent for two hours) and starts the monitor on it.
 // Centres 1–2 are registered in Shymkent, 3–4 in Almaty, 5 in Astana; 6 is not
@@ -166,6 +170,9 @@ func newEnvAt(t *testing.T, in *testenv.Influx, bucket string, now time.Time, da
 			}
 			line += `,weights_version="` + p.fields["weights_version"] + `",caps="` + p.fields["caps"] + `",capped=` + p.fields["capped"] +
 				",gateway_total=" + f(gw) + `,differs=true,differs_in="temperature"`
+			if c == "c00002" {
+				line += `,implausible="` + implausibleReason + `"`
+			}
 		}
 		rating = append(rating, line+" "+strconv.FormatInt(p.t.UnixNano(), 10))
 	}
@@ -859,6 +866,7 @@ func TestMonitor(t *testing.T) {
 	t.Run("SilentGatewayWebhook", func(t *testing.T) { testSilent(t, e) })
 	t.Run("Room", func(t *testing.T) { testRoom(t, e) })
 	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
+	t.Run("BrowserRating", func(t *testing.T) { testBrowserRating(t, e) })
 }
 
 func hasReason(r store.CentreRow, key string) bool {

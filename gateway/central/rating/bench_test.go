@@ -2,6 +2,7 @@ package rating
 
 import (
 	"context"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -13,9 +14,11 @@ import (
 	"github.com/saqshy/saqshy/gateway/central/store"
 	"github.com/saqshy/saqshy/gateway/influxsink"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
+	"github.com/saqshy/saqshy/gateway/plausibility"
 	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/sim"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // timedDB measures the time spent in queries.
@@ -132,4 +135,41 @@ func BenchmarkRecomputeDay(b *testing.B) {
 		b.Logf("query time by measurement: %v", db.each)
 	}
 	b.ReportMetric(float64(walls[len(walls)-1].Milliseconds())/float64(n), "ms/centre")
+}
+
+// BenchmarkJudgeDay: the central plausibility rules (judge) over one centre-day of
+// the example registry entry (63 sensors), every sensor reading at its registered
+// maximum interval (fridges cycling, rooms drifting each its own way: none is held
+// implausible): the computation the rating
+// adds per centre-day, without InfluxDB. Figures: docs/BENCHMARKS.md.
+func BenchmarkJudgeDay(b *testing.B) {
+	e, err := registry.Load("../../../firmware-config/registry/shymkent-csu-2.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	start, end := score.DayBounds(day0, almaty)
+	kinds := map[string]string{}
+	for _, z := range e.Zones {
+		kinds[z.ID] = z.Kind
+	}
+	var evs []telemetry.Event
+	for i, s := range e.Sensors {
+		for t := start; t.Before(end); t = t.Add(s.MaxInterval.Std()) {
+			x := float64(t.Unix())
+			v := 21 + math.Sin(x/7200+float64(i)) + 0.4*math.Sin(x/float64(1500+97*i)) // each room its own drift
+			if plausibility.ClassOf(kinds[s.Zone]) == plausibility.Cycling {
+				v = cycling(t)
+			}
+			evs = append(evs, telemetry.Event{Time: t, Sensor: s.ID, Values: []telemetry.Value{{Metric: telemetry.Temperature, V: v}}})
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	held := 0
+	for b.Loop() {
+		held = len(judge(e, evs, start, end))
+	}
+	b.ReportMetric(float64(len(evs)), "readings/centre-day")
+	b.ReportMetric(float64(held), "implausible")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*2000/1e9, "s/2000-centres")
 }

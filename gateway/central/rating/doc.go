@@ -12,5 +12,11 @@
 // deterministic, and a recomputed day overwrites its point (only this job writes
 // `rating`). A day without verified data is 0, capped as a silent gateway.
 //
+// The job runs the gateway's plausibility rules (package plausibility) over each
+// day's verified readings itself: a sensor held implausible for the day does not
+// count in band, and the point's `implausible` field says why. A day that ended
+// before the registry entry's gateway.installed is not rated; the day holding it
+// is scored from it.
+//
 // See docs/RATING.md and issue 16 ("Trusted rating 3").
 package rating

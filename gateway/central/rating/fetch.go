@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/central/store"
+	"github.com/saqshy/saqshy/gateway/plausibility"
 	"github.com/saqshy/saqshy/gateway/registry"
 	"github.com/saqshy/saqshy/gateway/score"
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -66,7 +67,11 @@ func computeDay(e *registry.Entry, start, end, now time.Time, r *raw) (Day, erro
 		return Day{}, err
 	}
 	id := e.Centre.ID
-	data := score.DayData{Readings: r.readings[id], Alive: r.alive[id]}
+	data := score.DayData{Readings: r.readings[id], Alive: r.alive[id], Installed: e.Gateway.Installed}
+	held := judge(e, r.readings[id], start, end)
+	if len(held) > 0 {
+		data.Plausibility = held
+	}
 	hasData := false
 	for _, ev := range data.Readings {
 		if !ev.Time.Before(start) && ev.Time.Before(end) {
@@ -106,10 +111,63 @@ func computeDay(e *registry.Entry, start, end, now time.Time, r *raw) (Day, erro
 		version = score.DefaultWeightsVersion
 	}
 	d := Day{Centre: id, Start: start, Result: res, Version: version, HasData: hasData}
+	for _, s := range e.Sensors {
+		if why, ok := held[s.ID]; ok {
+			d.Implausible = append(d.Implausible, why)
+		}
+	}
 	if g, ok := r.gateway[id]; ok {
 		d.Gateway = &g
 	}
 	return d, nil
+}
+
+// implausible are the sensors held implausible for a day, with why: the day's
+// readings of a sensor so held do not count in band (score.Plausibility).
+type implausible map[string]string
+
+func (m implausible) Implausible(sensor string, _, _ time.Time) bool {
+	_, ok := m[sensor]
+	return ok
+}
+
+// judge runs the gateway's plausibility rules (package plausibility, the same
+// code as its check) over the registered sensors' readings of [start, end): a
+// sensor whose day does not vary as its zone kind does, or that tracks another
+// exactly, is held implausible for the whole day. The centre cannot switch this
+// off or alter it: it runs here, on the verified readings.
+func judge(e *registry.Entry, readings []telemetry.Event, start, end time.Time) implausible {
+	kinds := map[string]string{}
+	for _, z := range e.Zones {
+		kinds[z.ID] = z.Kind
+	}
+	p := plausibility.DefaultParams()
+	var list []plausibility.Named
+	byID := map[string]*plausibility.Sensor{}
+	for _, s := range e.Sensors {
+		class := plausibility.ClassOf(kinds[s.Zone])
+		if class == plausibility.Unjudged || byID[s.ID] != nil {
+			continue
+		}
+		det := plausibility.NewSensor(class, p)
+		byID[s.ID] = det
+		list = append(list, plausibility.Named{ID: s.ID, Zone: s.Zone, Kind: kinds[s.Zone], S: det})
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	for _, ev := range readings {
+		det := byID[ev.Sensor]
+		if det == nil || ev.Time.Before(start) || !ev.Time.Before(end) {
+			continue
+		}
+		for _, v := range ev.Values {
+			if v.Metric == telemetry.Temperature {
+				_ = det.Observe(ev.Time, v.V) // the ingest and InfluxDB hold only valid readings; a bad one is skipped
+			}
+		}
+	}
+	return plausibility.JudgeDay(list, end.Add(-time.Nanosecond), p)
 }
 
 // rounds is the share of the round slots that ended in [start, end) and were
@@ -228,7 +286,7 @@ func centreFilter(entries []*registry.Entry) string {
 }
 
 // fetch reads the raw points of [start, end) (and around it, as the day needs)
-// for the entries: one query, then five concurrently.
+// for the entries: six queries at once.
 func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, now time.Time) (*raw, error) {
 	from := "from(bucket: " + store.FluxString(j.opt.DB.Bucket()) + ")"
 	cf := centreFilter(entries)
@@ -245,17 +303,13 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		}
 		return t
 	}
-	// The gateway's day scores first, alone: the InfluxDB client builds its query
-	// URL lazily on first use, which is not safe for concurrent first calls.
-	gw, err := j.opt.DB.Query(ctx, rng(start, start.Add(time.Second))+`
-  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+cf+`)`, "centre")
-	if err != nil {
-		return nil, err
-	}
+	var gw []store.Row
 	g, gctx := errgroup.WithContext(ctx)
 	q := func(dst *[]store.Row, flux string, tags ...string) {
 		g.Go(func() (err error) { *dst, err = j.opt.DB.Query(gctx, flux, tags...); return })
 	}
+	q(&gw, rng(start, start.Add(time.Second))+`
+  |> filter(fn: (r) => r._measurement == "safety_score" and r.period == "day"`+cf+`)`, "centre")
 	q(&climate, rng(start.Add(-hold), stopAt(end.Add(hold)))+`
   |> filter(fn: (r) => r._measurement == "climate" and (r._field == "temperature_c" or r._field == "humidity_pct")`+cf+`)
   |> keep(columns: ["_time", "_value", "_field", "centre", "sensor"])`, "centre", "sensor")

@@ -126,6 +126,9 @@ func (j *Job) Cycle(ctx context.Context) ([]Day, error) {
 			if now.Before(end.Add(j.opt.CloseAfter)) {
 				continue
 			}
+			if inst := e.Gateway.Installed; !inst.IsZero() && !end.After(inst) {
+				continue // before the gateway was installed: not the centre's silence
+			}
 			key := start.UTC().Format(time.RFC3339) + " " + loc.String()
 			g := groups[key]
 			if g == nil {
@@ -167,6 +170,10 @@ type Day struct {
 	HasData bool   // some verified reading or heartbeat in the day
 	// Gateway is the gateway's own day score, nil when it wrote none.
 	Gateway *store.Score
+	// Implausible are the reasons of the sensors whose day's readings did not
+	// vary as their zone kind does (package plausibility), in sensor order: their
+	// time did not count in band.
+	Implausible []string
 }
 
 // Differs reports whether the gateway's total differs beyond rounding.
@@ -216,6 +223,7 @@ func (d Day) Line() string {
 	f("weights_version", str(d.Version))
 	f("caps", str(strings.Join(d.Result.Caps, ",")))
 	f("capped", strconv.FormatBool(d.Result.Capped()))
+	f("implausible", str(strings.Join(d.Implausible, "; "))) // "" overwrites an earlier computation's
 	if d.Gateway != nil {
 		f("gateway_total", num(d.Gateway.Total))
 		f("differs", strconv.FormatBool(d.Differs()))

@@ -69,6 +69,40 @@ func gamedFridge(centre string) (lines, []telemetry.Event, []time.Time) {
 	return ls, evs, alive
 }
 
+func startStore(t *testing.T) *store.Store {
+	t.Helper()
+	in := testenv.StartInflux(t, "saqshy")
+	st := store.NewStore(in.URL(), "", "", in.Bucket())
+	t.Cleanup(st.Close)
+	return st
+}
+
+// rateDay0 writes ls and runs a job rating day0 of the centres (entry) at 02:00
+// the next day: one day each.
+func rateDay0(t *testing.T, st *store.Store, ls lines, centres ...string) (*Job, time.Time, []Day) {
+	t.Helper()
+	if err := st.Write(t.Context(), ls...); err != nil {
+		t.Fatal(err)
+	}
+	var es entries
+	for _, c := range centres {
+		es = append(es, entry(c))
+	}
+	now := day0.AddDate(0, 0, 1).Add(2 * time.Hour)
+	j, err := New(Options{DB: st, Centres: es, KeepDays: 1, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	days, err := j.Cycle(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != len(centres) {
+		t.Fatalf("%d days rated, want %d (one per centre): %+v", len(days), len(centres), days)
+	}
+	return j, now, days
+}
+
 func ratingRows(t *testing.T, st *store.Store) map[string]map[string]any {
 	t.Helper()
 	rows, err := st.Query(t.Context(), `from(bucket: "`+st.Bucket()+`") |> range(start: 2025-01-01T00:00:00Z)
@@ -101,29 +135,13 @@ func ratingRows(t *testing.T, st *store.Store) map[string]map[string]any {
 // differs, gives a centre without data 0 with the silent-gateway cap, and
 // recomputes the day when late data arrives.
 func TestCycle(t *testing.T) {
-	in := testenv.StartInflux(t, "saqshy")
-	st := store.NewStore(in.URL(), "", "", in.Bucket())
-	defer st.Close()
+	st := startStore(t)
 	ctx := t.Context()
 
 	ls, evs, alive := gamedFridge("gamed")
 	// The gamed centre's gateway (old rule) claimed a perfect temperature.
 	ls.add(`safety_score,centre=gamed,period=day total=99.5,temperature=1,availability=1,response=1,weights_version="2025.1",caps="",capped=false %d`, day0.UnixNano())
-	if err := st.Write(ctx, ls...); err != nil {
-		t.Fatal(err)
-	}
-	now := day0.AddDate(0, 0, 1).Add(2 * time.Hour)
-	j, err := New(Options{DB: st, Centres: entries{entry("gamed"), entry("silent")}, KeepDays: 1, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	days, err := j.Cycle(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(days) != 2 {
-		t.Fatalf("%d days rated, want 2 (one per centre): %+v", len(days), days)
-	}
+	j, now, _ := rateDay0(t, st, ls, "gamed", "silent")
 	got := ratingRows(t, st)
 
 	// The same points through the score's day entry point.
@@ -131,8 +149,16 @@ func TestCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive, Others: score.Others{
+	// The plausibility rules hold the gamed trace implausible too: 11 °C with a
+	// lone 5 °C reading is no compressor's cycle (it never stays down). Without
+	// them the time-weighted rule alone gives 1/300.
+	held := judge(entry("gamed"), evs, day0, day0.AddDate(0, 0, 1))
+	want, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive, Plausibility: held, Others: score.Others{
 		Response: score.Part{Applicable: true, Known: true, Ratio: 1}}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unjudged, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +166,11 @@ func TestCycle(t *testing.T) {
 	if v, _ := g["total"].(float64); math.Abs(v-want.Total) > 1e-9 {
 		t.Errorf("gamed: total %v, want %v", g["total"], want.Total)
 	}
-	if v, _ := g["temperature"].(float64); math.Abs(v-1.0/300) > 1e-9 {
-		t.Errorf("gamed: temperature %v, want 1/300", g["temperature"])
+	if v := unjudged.Parts[score.CompTemperature].Ratio; math.Abs(v-1.0/300) > 1e-9 {
+		t.Errorf("gamed, without the plausibility rules: temperature %v, want 1/300", v)
+	}
+	if v, _ := g["temperature"].(float64); v != 0 || !strings.Contains(fmt.Sprint(g["implausible"]), "no compressor cycles") {
+		t.Errorf("gamed: temperature %v, implausible %q; want 0, held implausible (no compressor cycles)", g["temperature"], g["implausible"])
 	}
 	if g["has_data"] != true || g["gateway_total"] != 99.5 || g["differs"] != true || g["differs_in"] != "temperature" {
 		t.Errorf("gamed: has_data %v gateway_total %v differs %v differs_in %v; want true 99.5 true temperature",

@@ -73,6 +73,9 @@ func EncodeLatest(r *CentreRow) string {
 		if s.DiffersIn != "" {
 			m[p+"differs_in"] = s.DiffersIn
 		}
+		if s.Implausible != "" {
+			m[p+"implausible"] = s.Implausible
+		}
 	}
 	if r.HasLive {
 		score("live_", r.Live)
@@ -144,6 +147,7 @@ func decodeLatest(d *Figures, id, row string) error {
 		s.HasGateway = get(p+"gateway_total", &s.GatewayTotal)
 		get(p+"differs", &s.Differs)
 		get(p+"differs_in", &s.DiffersIn)
+		get(p+"implausible", &s.Implausible)
 		for k := range m {
 			if c, ok := strings.CutPrefix(k, p+"c."); ok {
 				var v float64

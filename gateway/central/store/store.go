@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -20,6 +22,12 @@ type Store struct {
 	w      api.WriteAPIBlocking
 	bucket string
 	now    func() time.Time // nil: relative ranges count back from the server's clock
+
+	// The client builds its query URL on first use and reads it without a lock:
+	// queries wait on first until one query has returned (built it), then run
+	// freely.
+	first sync.Mutex
+	ready atomic.Bool
 }
 
 // NewStore returns a store for an InfluxDB server; on 1.8 bucket is "db/rp" and org
@@ -100,7 +108,7 @@ func (r Row) Str() string {
 
 // Query runs a Flux script and returns its rows with the given tag columns.
 func (s *Store) Query(ctx context.Context, flux string, tags ...string) ([]Row, error) {
-	res, err := s.q.Query(ctx, s.withNow(flux))
+	res, err := s.query(ctx, s.withNow(flux))
 	if err != nil {
 		return nil, fmt.Errorf("influx query: %w", err)
 	}
@@ -120,6 +128,18 @@ func (s *Store) Query(ctx context.Context, flux string, tags ...string) ([]Row, 
 		return nil, fmt.Errorf("influx query: %w", err)
 	}
 	return out, nil
+}
+
+// query runs flux; until one query has returned, one at a time (see Store.first).
+// A query that returns has built the client's query URL, or never will (a URL
+// that does not parse fails every time before it is stored).
+func (s *Store) query(ctx context.Context, flux string) (*api.QueryTableResult, error) {
+	if !s.ready.Load() {
+		s.first.Lock()
+		defer s.first.Unlock()
+		defer s.ready.Store(true)
+	}
+	return s.q.Query(ctx, flux)
 }
 
 // FluxString quotes s as a Flux string literal.
@@ -147,6 +167,7 @@ type Score struct {
 	HasGateway   bool
 	Differs      bool   // |central − gateway| > 0.5
 	DiffersIn    string // the components that differ, comma-separated
+	Implausible  string // why sensors were held implausible that day ("" none)
 }
 
 // ComponentNames are the score's components in display order.
@@ -176,6 +197,8 @@ func (sc *Score) Set(r Row) {
 		sc.Differs = v != 0
 	case "differs_in":
 		sc.DiffersIn = r.Str()
+	case "implausible":
+		sc.Implausible = r.Str()
 	default:
 		if v, ok := r.Float(); ok {
 			sc.Components[r.Field] = v

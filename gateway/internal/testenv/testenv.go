@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/saqshy/saqshy/gateway/influxproc"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -289,45 +291,18 @@ func StartInfluxWith(tb testing.TB, db string, opt InfluxOptions) *Influx {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.Fatalf("testenv: %v", err)
 	}
-	env := []string{"GOGC=off", "GOMEMLIMIT=1GiB"}
+	env := influxproc.Env()
 	if opt.Env != nil {
 		env = opt.Env
 	}
 	port := FreePort(tb)
 	rpc := FreePort(tb)
-	conf := fmt.Sprintf(`reporting-disabled = true
-bind-address = "127.0.0.1:%d"
-[meta]
-  dir = "%[2]s/meta"
-  logging-enabled = false
-[data]
-  dir = "%[2]s/data"
-  wal-dir = "%[2]s/wal"
-  query-log-enabled = false
-  wal-fsync-delay = "0s"
-[monitor]
-  store-enabled = false
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:%[3]d"
-  log-enabled = false
-  flux-enabled = %[4]t
-  max-body-size = 25000000
-[logging]
-  level = "warn"
-  suppress-logo = true
-[continuous_queries]
-  enabled = false
-`, rpc, dir, port, !opt.NoFlux)
-	confPath := filepath.Join(dir, "influxdb.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+	confPath, err := influxproc.Config{Dir: dir, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", port), RPCAddr: fmt.Sprintf("127.0.0.1:%d", rpc), Flux: !opt.NoFlux}.Write()
+	if err != nil {
 		tb.Fatalf("testenv: %v", err)
 	}
 	in := &Influx{Port: port, Dir: dir, Database: db, p: &process{
 		tb: tb, name: "influxd", bin: bin, args: []string{"run", "-config", confPath},
-		// InfluxDB 1.8 type-checks the Flux standard library at start-up, which takes
-		// 40 s on two cores with the default GC and 3 s with the GC held back until
-		// the heap reaches 1 GiB.
 		env:  env,
 		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &lockedBuffer{},
 	}}

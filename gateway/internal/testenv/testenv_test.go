@@ -3,7 +3,10 @@ package testenv
 import (
 	"context"
 	"net"
+	"net/http"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestServersStartStopRestart(t *testing.T) {
@@ -30,4 +33,37 @@ func TestServersStartStopRestart(t *testing.T) {
 		t.Fatal("influxd still answering after Stop")
 	}
 	in.Start()
+
+	// Unread: a request sent to a held server is seen waiting, and gone once the
+	// server has resumed and answered.
+	if u, err := in.Unread(); err != nil || u {
+		t.Fatalf("idle server: unread %v, %v", u, err)
+	}
+	if err := in.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(in.URL() + "/ping")
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for u, err := in.Unread(); !u; u, err = in.Unread() {
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("a request to a held server not seen: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := in.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if u, err := in.Unread(); err != nil || u {
+		t.Fatalf("answered: unread %v, %v", u, err)
+	}
 }

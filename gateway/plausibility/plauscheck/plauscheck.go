@@ -10,7 +10,6 @@
 package plauscheck
 
 import (
-	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -149,27 +148,19 @@ func (c *Check) Tick(now time.Time, synced bool) []telemetry.Event {
 }
 
 func (c *Check) findTwins(now time.Time) {
+	list := make([]plausibility.Named, 0, len(c.sensors))
 	for _, s := range c.sensors {
-		s.twinOf, s.twinReason = "", ""
+		list = append(list, s.named())
 	}
-	// Twins are compared within a class: a fridge and a room never track.
-	for _, class := range []plausibility.Class{plausibility.Cycling, plausibility.Room} {
-		var list []plausibility.Named
-		for _, s := range c.sensors {
-			if s.det.Class() == class {
-				list = append(list, plausibility.Named{ID: s.id, Zone: s.zone, S: s.det})
-			}
-		}
-		for _, tp := range plausibility.FindTwins(list, now, c.p) {
-			a, b := c.byID[tp.A.ID], c.byID[tp.B.ID]
-			if a.twinOf == "" {
-				a.twinOf, a.twinReason = b.id, fmt.Sprintf("tracks sensor %s (zone %s): %s", b.id, b.zone, tp.Pair.Reason)
-			}
-			if b.twinOf == "" {
-				b.twinOf, b.twinReason = a.id, fmt.Sprintf("tracks sensor %s (zone %s): %s", a.id, a.zone, tp.Pair.Reason)
-			}
-		}
+	twins := plausibility.TwinReasons(list, now, c.p)
+	for _, s := range c.sensors {
+		tw := twins[s.id]
+		s.twinOf, s.twinReason = tw.ID, tw.Reason
 	}
+}
+
+func (s *sensor) named() plausibility.Named {
+	return plausibility.Named{ID: s.id, Zone: s.zone, Kind: s.kind, S: s.det}
 }
 
 // apply raises or clears s's condition and keeps its spans.
@@ -192,7 +183,7 @@ func (c *Check) apply(s *sensor, now time.Time) {
 		}
 		return
 	}
-	reason := fmt.Sprintf("sensor %s (%s): %s", s.id, s.kind, joinReasons(reasons))
+	reason := plausibility.Reason(s.named(), reasons)
 	if !s.flagged {
 		s.flagged, s.since = true, now
 		// The day that showed it is the day whose readings do not count.
@@ -209,14 +200,6 @@ func (c *Check) apply(s *sensor, now time.Time) {
 		Since: s.since, Reason: reason})
 	// Forget spans past the score's horizon.
 	s.spans = slices.DeleteFunc(s.spans, func(sp span) bool { return !sp.to.IsZero() && now.Sub(sp.to) > keepSpans })
-}
-
-func joinReasons(rs []string) string {
-	out := rs[0]
-	for _, r := range rs[1:] {
-		out += "; " + r
-	}
-	return out
 }
 
 // Implausible reports whether sensor was held implausible at any time in

@@ -26,6 +26,8 @@ type Inputs struct {
 	Plausibility score.Plausibility
 	Publisher    score.Publisher
 	Logger       *slog.Logger
+	// InMemory keeps the day accumulators in memory only (a replay of the past).
+	InMemory bool
 }
 
 // New builds the safety-score check of cfg.
@@ -39,6 +41,10 @@ func New(cfg *config.Config, in Inputs) (*score.Check, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
+	state := filepath.Join(cfg.Spool.Dir, stateFile)
+	if in.InMemory {
+		state = ""
+	}
 	return score.New(score.Options{
 		Centre:         cfg.Centre.ID,
 		Location:       loc,
@@ -48,7 +54,7 @@ func New(cfg *config.Config, in Inputs) (*score.Check, error) {
 		NoCaps:         cfg.Score.Caps == "off",
 		CloseAfter:     cfg.Score.CloseAfter.Std(),
 		KeepDays:       cfg.Score.KeepDays,
-		StateFile:      filepath.Join(cfg.Spool.Dir, stateFile),
+		StateFile:      state,
 		Publisher:      in.Publisher,
 		Logger:         in.Logger,
 		Events:         in.Events,
