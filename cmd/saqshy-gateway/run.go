@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -39,6 +40,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when the gateway stops (for benchmarks; see docs/BENCHMARKS.md)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096 // every 4 kB allocated: fine enough for small owners
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
