@@ -413,3 +413,42 @@ func TestFlushEvery(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// In a burst (a drain after an outage: events arriving faster than one POST takes),
+// the writer gathers full batches for up to gatherBurst after a POST instead of
+// POSTing what each moment brought; the burst's tail still goes within gatherBurst.
+func TestBurstGathersFullBatches(t *testing.T) {
+	q := newMemQueue(0)
+	sw := &scriptWriter{}
+	w := New(q, sw, Options{Centre: "c1", BatchSize: 1000, FlushEvery: 10 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	const n = 3000
+	for i := range n { // 3000 events in about 300 ms, 50 every 5 ms
+		q.add(ev(i))
+		if i%50 == 49 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	last := time.Now()
+	for q.Cursor() < n {
+		if time.Since(last) > 5*time.Second {
+			t.Fatalf("the burst's tail waited more than 5 s (cursor %d)", q.Cursor())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if d := time.Since(last); d > gatherBurst+time.Second {
+		t.Errorf("the burst's tail went %v after its last event, want within gatherBurst (%v)", d, gatherBurst)
+	}
+	sw.mu.Lock()
+	posts := sw.posts
+	sw.mu.Unlock()
+	if posts > 8 {
+		t.Errorf("a burst of %d events in batches of up to 1000 took %d POSTs, want a few", n, posts)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
