@@ -1,9 +1,11 @@
 // Package discover works out, from what a broker carries, which sensors and cameras
 // a centre has: it sorts MQTT messages by firmware format (Zigbee2MQTT, Tasmota,
 // ESPHome, Shelly, BLE through OpenMQTTGateway/Theengs, LoRaWAN through ChirpStack,
-// Frigate, Saqshy) with the gateway's own decoders, keeps each device's latest values
-// and availability, reads Home Assistant discovery messages for friendly names, models
-// and the units devices declare (and says when one is not what the gateway reads,
+// Frigate, Saqshy) with the gateway's own decoders, names each sensor's device family
+// and firmware ([FamilyZbReceived], [FamilyMI32], [FamilyTheengs], ...), keeps each
+// device's latest values and availability, reads Home Assistant discovery messages
+// for friendly names, models, the climate sensors that did not report, and the units
+// devices declare (and says when one is not what the gateway reads,
 // such as an ESPHome temperature in °F), and writes a `sensors:` / `cameras:` config block to paste
 // into a centre config.
 //
