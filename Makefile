@@ -174,10 +174,10 @@ fuzz:
 demo:
 	go run ./cmd/saqshy-gateway demo
 
-## screenshots: rewrite docs/screenshots/ from the browser tests (the status page, light and dark;
-## every monitor page in ru, kk and en at a phone's and a desktop's size)
+## screenshots: rewrite docs/screenshots/ from the browser tests (the status page and every monitor
+## page in ru, kk and en at a phone's and a desktop's size, light and dark; the demo's first minute)
 screenshots: chromium $(INFLUXD)
-	go test -count=1 -run TestStatusPageInBrowser ./cmd/saqshy-gateway -args -screenshots
+	go test -count=1 -run 'TestStatusPageInBrowser|TestDemoWholeSystem' ./cmd/saqshy-gateway -args -screenshots
 	go test -count=1 -run 'TestMonitor/Browser' ./gateway/central/monitor -args -screenshots
 
 clean:

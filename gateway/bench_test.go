@@ -40,6 +40,7 @@ var (
 	benchUnitEnv   = flag.Bool("bench.unit-env", true, "give the gateway the Environment= of the Pi's systemd unit (deploy/pi/saqshy-gateway.service), as the arm64 build runs")
 	benchBatch     = flag.Int("bench.influx-batch", 0, "the gateway's influx.batch_size (0: the default)")
 	benchBins      = flag.String("bench.bin", "", "`dir` holding prebuilt saqshy-gateway and baresub binaries (a Pi without Go); default: go build them")
+	benchMemProf   = flag.String("bench.gateway-memprofile", "", "write the measured gateway process's heap profile at its stop to `prefix`-<scenario>.pprof")
 	benchBareProf  = flag.String("bench.bare-cpuprofile", "", "write the measured bare subscriber's CPU profile to `prefix`-<scenario>.pprof")
 	benchBareOrder = flag.Bool("bench.bare-order-matters", false, "run the bare subscriber with SetOrderMatters(true), as the gateway's source, instead of paho's goroutine per message")
 	benchTelegraf  = flag.String("bench.telegraf", "../.tools/bin/telegraf", "Telegraf binary the drain benchmark runs beside the gateway (`make telegraf` builds it); empty: leave Telegraf out")
@@ -154,7 +155,8 @@ func drainPrequeued(b *testing.B, bins benchBinaries, telegrafFirst bool) figure
 	// 1. The persistent sessions exist before anything is published.
 	gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "")...)
 	status.waitFor(b, "online", 30*time.Second)
-	gw.stop(b)
+	time.Sleep(time.Second) // settled: connected, subscribed, the first ticks made
+	idle := gw.stop(b)
 	bare := startChild(b, "baresub", bins.baresub, bareArgs(mq.URL(), "bare-drain", 0, "--subscribe-only")...)
 	bare.waitLine(b, "subscribed", 30*time.Second)
 	bare.wait(b, 30*time.Second)
@@ -182,12 +184,14 @@ func drainPrequeued(b *testing.B, bins benchBinaries, telegrafFirst bool) figure
 		"bare_peak_rss_MB":       bareU.rssMB,
 		"bare_peak_anon_MB":      bareU.anonMB,
 		"bare_broker_cpu_s/100k": per100k(bareBroker),
+		"gateway_idle_rss_MB":    idle.rssMB,
+		"gateway_idle_anon_MB":   idle.anonMB,
 	}
 	// 4. The gateway and Telegraf drain their queues into InfluxDB, one after the other.
 	drains := []func(){
 		func() { // the gateway
 			d := drainInto(b, in, broker, influxd, func() *child {
-				return startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, profilePath("drain"))...)
+				return startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "drain")...)
 			}, "climate", "temperature_c", n)
 			checkExactly(b, in, int64(n))
 			d.put(f, "gateway", "points/s", per100k)
@@ -274,7 +278,7 @@ func live(b *testing.B, bins benchBinaries) figures {
 	in, influxd := startDatabase(b)
 	cfgPath := writeBenchConfig(b, c, mq, in)
 	status := watchStatus(b, mq.URL(), "saqshy/"+c.Config.Centre.ID+"/gateway/status")
-	gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, profilePath("live"))...)
+	gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "live")...)
 	status.waitFor(b, "online", 30*time.Second)
 	brokerCPU, influxCPU := broker.cpu(b), influxd.cpu(b)
 	t0 = time.Now()
@@ -363,19 +367,17 @@ func writeBenchConfig(b *testing.B, c *sim.Centre, mq *testenv.Mosquitto, in *te
 	return writeCentreConfig(b, cfg)
 }
 
-func gatewayArgs(cfgPath, profile string) []string {
+// gatewayArgs runs the gateway on cfgPath; a measured scenario's run ("" for none)
+// writes the profiles asked for.
+func gatewayArgs(cfgPath, scenario string) []string {
 	args := []string{"run", "--config", cfgPath, "--assume-clock-synced", "--log-level", "warn", "--stats-every", "0"}
-	if profile != "" {
-		args = append(args, "--cpuprofile", profile)
+	if scenario != "" && *benchProfile != "" {
+		args = append(args, "--cpuprofile", *benchProfile+"-"+scenario+".pprof")
+	}
+	if scenario != "" && *benchMemProf != "" {
+		args = append(args, "--memprofile", *benchMemProf+"-"+scenario+".pprof")
 	}
 	return args
-}
-
-func profilePath(scenario string) string {
-	if *benchProfile == "" {
-		return ""
-	}
-	return *benchProfile + "-" + scenario + ".pprof"
 }
 
 // benchBinaries are the programs measured; telegraf is empty when it is left out.

@@ -1,3 +1,5 @@
+//go:build !nodemo
+
 package main
 
 import (
@@ -13,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // syncBuf is a bytes buffer safe for the demo's goroutines and the test.
@@ -193,6 +197,12 @@ func TestDemoWholeSystem(t *testing.T) {
 		}
 	}
 
+	statusURL := regexp.MustCompile(`demo: status page (http://\S+)`).FindStringSubmatch(stdout.String())
+	if statusURL == nil {
+		t.Fatalf("no status page line:\n%s", stdout.String())
+	}
+	demoFirstMinute(t, statusURL[1], monitorURL, user, password)
+
 	interrupt()
 	select {
 	case code := <-done:
@@ -219,4 +229,31 @@ func fetch(t *testing.T, c *http.Client, u string) string {
 		t.Fatalf("GET %s: %s\n%s", u, resp.Status, b)
 	}
 	return string(b)
+}
+
+// demoFirstMinute opens the running demo's status page and the monitor (logged in
+// as the demo user) in Chromium once the past is seeded, as a newcomer sees them
+// in the demo's first minute: the live zones under the registry with the score,
+// the fleet with the demo centre rated, and the demo centre's own page. Each is
+// photographed (demo-first-minute-*.png, into docs/screenshots/ with -screenshots).
+func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string) {
+	b := newBrowser(t, t.TempDir())
+	b.step("status page", chromedp.Navigate(statusURL), chromedp.Poll[chromedp.Void](
+		`document.querySelectorAll("[data-temp]").length > 0 && [...document.querySelectorAll("[data-temp]")].every(e => e.textContent.includes("°C")) && document.querySelector("#score") !== null`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if s := b.text("#health"); !strings.Contains(s, "registry v1") {
+		t.Errorf("the demo's status page does not show the registry in force: %q", s)
+	}
+	b.shot("demo-first-minute-status.png")
+
+	b.step("monitor login", chromedp.Navigate(monitorURL+"login?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.login")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="user"]`), user), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+		chromedp.Submit(chromedp.CSS("form.login")))
+	b.waitNavigated("monitor overview", `document.querySelector("#updated") !== null && document.querySelector('tr[data-centre="demo-centre"]') !== null`)
+	if s := b.text(`tr[data-centre="demo-centre"]`); !regexp.MustCompile(`\b[5-9][0-9]\b`).MatchString(s) {
+		t.Errorf("the monitor rates the demo centre with no score above 50: %q", s)
+	}
+	b.shot("demo-first-minute-monitor.png")
+	b.step("monitor centre page", chromedp.Navigate(monitorURL+"centre/demo-centre"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
+	b.shot("demo-first-minute-monitor-centre.png")
 }

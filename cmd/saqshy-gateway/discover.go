@@ -15,7 +15,11 @@ const discoverHelp = `Usage: saqshy-gateway discover [--mqtt URL] [--seconds 60]
 Listens to everything on an MQTT broker for a while (progress on stderr; Ctrl-C
 stops early) and lists what it heard, grouped by format: Zigbee2MQTT, Tasmota,
 ESPHome, Shelly, BLE thermometers, LoRaWAN (ChirpStack), Frigate and Saqshy
-firmware, each device with its latest values and whether it says it is online.
+firmware, each device with its latest values, whether it says it is online, and
+its family and firmware (Sonoff Zigbee Bridge through Tasmota ZbReceived, BLE
+thermometers through Tasmota MI32, OpenMQTTGateway, Theengs Gateway, BTHome, Shelly
+gen1/gen2+/BLU, ChirpStack, ...; see docs/DEVICES.md). Climate sensors that announced
+themselves by Home Assistant discovery but did not report are listed too.
 Shelly BLU sensors (bthomesensor:N of a Shelly gen2+ device) say only a value:
 discover asks the Shelly device what each measures (Shelly.GetComponents) and
 prints quantity: QUANTITY for one that does not answer. Home Assistant discovery messages

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -36,8 +37,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	statsEvery := fs.Duration("stats-every", time.Minute, "log a line of counts this often (0 disables)")
 	assumeSynced := fs.Bool("assume-clock-synced", false, "trust the system clock even if the kernel reports it unsynchronised (containers)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for benchmarks; see docs/BENCHMARKS.md)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when the gateway stops (for benchmarks; see docs/BENCHMARKS.md)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096 // every 4 kB allocated: fine enough for small owners
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -86,6 +91,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
+	if *memProfile != "" {
+		defer writeHeapProfile(*memProfile, log)
+	}
 	notified := make(chan struct{})
 	notifyCtx, stopNotify := context.WithCancel(ctx)
 	go func() { notifySystemd(notifyCtx, g, log); close(notified) }()
@@ -112,6 +120,21 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes the heap profile (in use at the last collection, and every
+// allocation since the start) to path.
+func writeHeapProfile(path string, log *slog.Logger) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		log.Error("writing the heap profile", "file", path, "err", err)
+	}
 }
 
 // localI2C prepares periph's host drivers when the config has I2C sensors wired to

@@ -134,6 +134,21 @@ func parseFrigateStats(payload []byte) (frigateStats, error) {
 	return st, nil
 }
 
+// FrigateFPS returns each camera's camera_fps from a frigate/stats payload, in
+// either layout (under "cameras", 0.13 and later; at the top level, 0.12 and
+// older), or why the payload is refused.
+func FrigateFPS(payload []byte) (map[string]float64, error) {
+	st, err := parseFrigateStats(payload)
+	if err != nil {
+		return nil, err
+	}
+	fps := make(map[string]float64, len(st.Cameras))
+	for name, c := range st.Cameras {
+		fps[name] = c.FPS
+	}
+	return fps, nil
+}
+
 // pidOK reports whether a pid field names a process: absent (older versions do not
 // report capture_pid for every camera) counts as fine, null, 0 or anything but a
 // number as none.

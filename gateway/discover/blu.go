@@ -68,9 +68,9 @@ func (q *bluQuantities) toAsk() []string {
 	return out
 }
 
-// unknownBLU records a BLU sensor heard with a value of unknown quantity, and
-// marks its device to be asked. c.mu is held.
-func (c *Collector) unknownBLU(topic string, payload []byte) {
+// unknownBLU records a BLU sensor heard with a value of unknown quantity, marks its
+// device to be asked, and returns the device. c.mu is held.
+func (c *Collector) unknownBLU(topic string, payload []byte) string {
 	dev, comp := topic, ""
 	if i := strings.LastIndex(topic, "/status/"); i >= 0 {
 		dev, comp = topic[:i], topic[i+len("/status/"):]
@@ -88,6 +88,7 @@ func (c *Collector) unknownBLU(topic string, payload []byte) {
 		c.bthome.asked[dev] = false
 	}
 	c.bthome.mu.Unlock()
+	return dev
 }
 
 func (c *Collector) unknownComp(dev, comp string) {

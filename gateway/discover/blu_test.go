@@ -11,8 +11,10 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/saqshy/saqshy/gateway/config"
+	"github.com/saqshy/saqshy/gateway/internal/corpus"
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 	"github.com/saqshy/saqshy/gateway/sim"
+	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // TestDiscoverShellyBLU, with a real Mosquitto: a Plus Plug's BLU H&T temperature
@@ -77,7 +79,7 @@ func TestDiscoverShellyBLU(t *testing.T) {
 	o.res.WriteConfig(&block)
 	t.Logf("report:\n%s\nblock:\n%s", report.String(), block.String())
 	for _, want := range []string{
-		`source: shelly, topic: shellyplusplugm-fc4d6a, key: "bthomesensor:203"}  # 22.7 °C`,
+		`source: shelly, topic: shellyplusplugm-fc4d6a, key: "bthomesensor:203"}  # Shelly BLU (BTHome) through a Shelly gen2+: 22.7 °C`,
 		`source: shelly, topic: shellypro2pm-ec62608a1c04, key: "bthomesensor:202", quantity: QUANTITY}`,
 	} {
 		if !strings.Contains(block.String(), want) {
@@ -97,5 +99,29 @@ func TestDiscoverShellyBLU(t *testing.T) {
 	}
 	if _, err := config.Parse("discovered.yaml", []byte(head+strings.ReplaceAll(text, QuantityPlaceholder, "temperature"))); err != nil {
 		t.Errorf("the printed block does not parse: %v", err)
+	}
+}
+
+// TestBLUValueBeforeAnswer: a BLU sensor's value heard before its device's
+// Shelly.GetComponents answer (paho hands messages over concurrently) is read once
+// the answer says what it measures.
+func TestBLUValueBeforeAnswer(t *testing.T) {
+	c := New(nil)
+	for _, name := range []string{
+		"Shelly 1 Mini Gen3 bthomesensor:200 status (battery, obj_id 1 learnt from the answer above)",
+		"Shelly 1 Mini Gen3 Shelly.GetComponents answer with a BLU device and its battery sensor (2024)",
+	} {
+		m, err := corpus.Find("../decode/testdata/corpus", "shelly-bthome.txt", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(m.Topic, []byte(m.Payload), false, time.Now())
+	}
+	r := c.Result()
+	if len(r.Devices) != 1 || len(r.Devices[0].UnknownBLU) != 0 {
+		t.Fatalf("devices: %+v", r.Devices)
+	}
+	if rd := r.Devices[0].Readings["bthomesensor:200"]; rd == nil || rd.Values[telemetry.Battery] != 100 || rd.Family != FamilyShellyBLU {
+		t.Errorf("bthomesensor:200: %+v", rd)
 	}
 }

@@ -1,9 +1,11 @@
 // Package discover works out, from what a broker carries, which sensors and cameras
 // a centre has: it sorts MQTT messages by firmware format (Zigbee2MQTT, Tasmota,
 // ESPHome, Shelly, BLE through OpenMQTTGateway/Theengs, LoRaWAN through ChirpStack,
-// Frigate, Saqshy) with the gateway's own decoders, keeps each device's latest values
-// and availability, reads Home Assistant discovery messages for friendly names, models
-// and the units devices declare (and says when one is not what the gateway reads,
+// Frigate, Saqshy) with the gateway's own decoders, names each sensor's device family
+// and firmware ([FamilyZbReceived], [FamilyMI32], [FamilyTheengs], ...), keeps each
+// device's latest values and availability, reads Home Assistant discovery messages
+// for friendly names, models, the climate sensors that did not report, and the units
+// devices declare (and says when one is not what the gateway reads,
 // such as an ESPHome temperature in °F), and writes a `sensors:` / `cameras:` config block to paste
 // into a centre config.
 //
@@ -15,6 +17,7 @@
 package discover
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/saqshy/saqshy/gateway/camera"
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/decode"
 	"github.com/saqshy/saqshy/gateway/telemetry"
@@ -56,6 +60,10 @@ var formatTitle = map[string]string{
 // Reading is the latest values of one sub-sensor of a device.
 type Reading struct {
 	Values map[telemetry.Metric]float64
+	// Family is the device family and firmware the values came from (a Family...
+	// constant): a Tasmota device may relay a Zigbee bridge's devices and BLE
+	// thermometers beside its own sensors.
+	Family string
 	At     time.Time // the payload's time, or when it arrived; zero for a retained message without a time
 }
 
@@ -65,9 +73,9 @@ type Device struct {
 	// Base is the device's base topic as a config names it (Sample.Device).
 	Base string
 	// Name is the device's own name (friendly name, Tasmota topic, ESPHome node,
-	// Shelly id, Saqshy sensor id); HAName and Model come from Home Assistant
-	// discovery when present.
-	Name, HAName, Model string
+	// Shelly id, Saqshy sensor id); HAName, Model and Software (the device's or its
+	// firmware's version) come from Home Assistant discovery when present.
+	Name, HAName, Model, Software string
 	// Readings by sub-sensor key ("" for a device with one).
 	Readings map[string]*Reading
 	Online   *bool
@@ -106,11 +114,22 @@ type Collector struct {
 	haCount  int
 	other    map[string]int
 	frigate  *bool // frigate/available
+	// unknown are the latest messages of Shelly BLU sensors of unknown quantity, by
+	// topic: read again when their device says what its sensors measure.
+	unknown map[string]unknownMsg
+}
+
+type unknownMsg struct {
+	device   string
+	payload  []byte
+	retained bool
+	at       time.Time
 }
 
 type haEntity struct {
-	name, model string
-	warning     string
+	name, model, software string
+	class                 string // device_class
+	warning               string
 }
 
 // New returns a collector; loc is the centre's time zone (for Tasmota times).
@@ -120,7 +139,7 @@ func New(loc *time.Location) *Collector {
 	}
 	c := &Collector{loc: loc, decoders: map[string]decode.Func{}, topics: map[string]bool{},
 		devices: map[string]*Device{}, cameras: map[string]*Camera{}, avail: map[string]bool{},
-		ha: map[string]haEntity{}, other: map[string]int{}}
+		ha: map[string]haEntity{}, other: map[string]int{}, unknown: map[string]unknownMsg{}}
 	c.bthome = &bluQuantities{m: map[[2]string]telemetry.Metric{}, asked: map[string]bool{}}
 	for _, s := range decode.Sources() {
 		if f, err := decode.New(s, loc); err == nil {
@@ -151,7 +170,8 @@ func classify(levels []string) string {
 	switch {
 	case levels[0] == "zigbee2mqtt" && n >= 2:
 		return Zigbee2MQTT
-	case levels[0] == "tele" && n == 3:
+	case levels[0] == "tele" && n >= 3, // n 4: a Zigbee device's ZbDeviceTopic
+		n == 3 && levels[1] == "tele": // FullTopic %topic%/%prefix%/
 		return Tasmota
 	case levels[0] == "shellies" && n >= 3:
 		return Shelly
@@ -179,6 +199,11 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	defer c.mu.Unlock()
 	c.messages++
 	c.topics[topic] = true
+	c.add(topic, payload, retained, at)
+}
+
+// add records one message; c.mu is held.
+func (c *Collector) add(topic string, payload []byte, retained bool, at time.Time) {
 	levels := strings.Split(topic, "/")
 	if levels[0] == "homeassistant" && levels[len(levels)-1] == "config" {
 		c.haConfig(topic, payload)
@@ -186,6 +211,14 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	}
 	if dev, ok := decode.ShellyReplyDevice(topic); ok {
 		c.bthome.learn(dev, payload)
+		// The device's sensors heard before its answer (paho hands messages over
+		// concurrently: even one published after the answer may be) are read again.
+		for _, t := range slices.Sorted(maps.Keys(c.unknown)) {
+			if m := c.unknown[t]; m.device == dev {
+				delete(c.unknown, t)
+				c.add(t, m.payload, m.retained, m.at)
+			}
+		}
 		return
 	}
 	if dev, ok := strings.CutSuffix(topic, "/rpc"); ok && c.bthome.isAsked(dev) {
@@ -242,7 +275,8 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 	if err != nil {
 		var de *telemetry.RejectError
 		if errors.As(err, &de) && de.Reason == decode.ReasonUnknownQuantity {
-			c.unknownBLU(topic, payload)
+			dev := c.unknownBLU(topic, payload)
+			c.unknown[topic] = unknownMsg{device: dev, payload: bytes.Clone(payload), retained: retained, at: at}
 			return
 		}
 		if errors.As(err, &de) {
@@ -277,6 +311,7 @@ func (c *Collector) Add(topic string, payload []byte, retained bool, at time.Tim
 			d.Readings[s.Key] = r
 		}
 		maps.Copy(r.Values, vals)
+		r.Family = family(format, levels, payload, s.Key)
 		switch {
 		case !s.Time.IsZero():
 			r.At = s.Time
@@ -317,7 +352,9 @@ func deviceName(format, base string) string {
 	switch format {
 	case Saqshy:
 		return base[strings.LastIndexByte(base, '/')+1:]
-	case Zigbee2MQTT, Tasmota, Shelly:
+	case Tasmota: // tele/<topic>, <topic>/tele (FullTopic %topic%/%prefix%/) or tele/<topic>/<ZbDeviceTopic>
+		return strings.Join(slices.DeleteFunc(strings.Split(base, "/"), func(l string) bool { return l == "tele" }), "/")
+	case Zigbee2MQTT, Shelly:
 		if i := strings.IndexByte(base, '/'); i >= 0 {
 			return base[i+1:]
 		}
@@ -345,21 +382,13 @@ func (c *Collector) frigateMsg(levels []string, payload []byte) {
 		on := strings.EqualFold(strings.TrimSpace(string(payload)), "online")
 		c.frigate = &on
 	case levels[1] == "stats":
-		var st struct {
-			Cameras map[string]struct {
-				CameraFPS *float64 `json:"camera_fps"`
-			} `json:"cameras"`
-		}
-		if json.Unmarshal(payload, &st) != nil {
+		fps, err := camera.FrigateFPS(payload)
+		if err != nil {
 			c.other["rejected frigate"]++
 			return
 		}
-		for name, cs := range st.Cameras {
-			cam := c.camera(Frigate, name)
-			if cs.CameraFPS != nil {
-				fps := *cs.CameraFPS
-				cam.FPS = &fps
-			}
+		for name, f := range fps {
+			c.camera(Frigate, name).FPS = &f
 		}
 	case len(levels) >= 3 && !frigateTopics[levels[1]]:
 		c.camera(Frigate, levels[1])
@@ -390,7 +419,7 @@ func (c *Collector) haConfig(topic string, payload []byte) {
 		}
 	}
 	model := strings.TrimSpace(d.Manufacturer + " " + d.Model)
-	e := haEntity{name: name, model: model}
+	e := haEntity{name: name, model: model, software: d.Software, class: d.DeviceClass}
 	if old, ok := c.ha[d.StateTopic]; ok && old.warning != "" {
 		e.warning = old.warning
 	}
@@ -416,6 +445,43 @@ func unitWarning(d decode.Discovery) string {
 	return ""
 }
 
+// announced returns the climate sensors that Home Assistant discovery announced
+// but that said nothing while discover listened (a battery device reports every
+// few minutes; its discovery message is retained): one device per state topic's
+// device, with a reading of no values. c.mu is held.
+func (c *Collector) announced() []Device {
+	var out []Device
+	seen := map[string]bool{}
+	for _, topic := range slices.Sorted(maps.Keys(c.ha)) {
+		e := c.ha[topic]
+		if e.class != "temperature" && e.class != "humidity" {
+			continue
+		}
+		levels := strings.Split(topic, "/")
+		format := classify(levels)
+		base := ""
+		if format != "" {
+			base = announcedBase(format, levels)
+		}
+		if base == "" || seen[format+"\x00"+base] {
+			continue
+		}
+		seen[format+"\x00"+base] = true
+		if c.devices[format+"\x00"+base] != nil {
+			continue
+		}
+		fam := family(format, levels, nil, "") + FamilyAnnounced
+		d := Device{Format: format, Base: base, Name: deviceName(format, base),
+			HAName: e.name, Model: e.model, Software: e.software,
+			Readings: map[string]*Reading{"": {Values: map[telemetry.Metric]float64{}, Family: fam}}}
+		if e.warning != "" {
+			d.Warnings = []string{e.warning}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 // Result is what was heard, sorted for printing.
 type Result struct {
 	Messages, Topics int
@@ -436,12 +502,12 @@ func (c *Collector) Result() Result {
 		// A BLU sensor whose quantity the device has told since is no longer unknown:
 		// it gets a config line like any heard sensor.
 		dd.UnknownBLU = nil
+		dd.Readings = maps.Clone(d.Readings)
 		for _, k := range d.UnknownBLU {
 			if _, ok := c.bthome.BTHomeQuantity(d.Base, k); !ok {
 				dd.UnknownBLU = append(dd.UnknownBLU, k)
 			} else if _, heard := d.Readings[k]; !heard {
-				dd.Readings = maps.Clone(dd.Readings)
-				dd.Readings[k] = &Reading{Values: map[telemetry.Metric]float64{}}
+				dd.Readings[k] = &Reading{Values: map[telemetry.Metric]float64{}, Family: FamilyShellyBLU}
 			}
 		}
 		if on, ok := c.avail[d.Base]; ok && dd.Online == nil {
@@ -451,16 +517,16 @@ func (c *Collector) Result() Result {
 			e := c.ha[topic]
 			if topic == d.Base || strings.HasPrefix(topic, d.Base+"/") {
 				if dd.HAName == "" {
-					dd.HAName, dd.Model = e.name, e.model
+					dd.HAName, dd.Model, dd.Software = e.name, e.model, e.software
 				}
 				if e.warning != "" {
 					dd.Warnings = append(dd.Warnings, e.warning)
 				}
 			}
 		}
-		dd.Readings = maps.Clone(d.Readings)
 		r.Devices = append(r.Devices, dd)
 	}
+	r.Devices = append(r.Devices, c.announced()...)
 	for _, cam := range c.cameras {
 		r.Cameras = append(r.Cameras, *cam)
 	}
@@ -505,22 +571,16 @@ func configTopic(d Device) string {
 	return d.Base
 }
 
-// sensorKeys returns the keys that need a sensor each: every key that carried a
-// temperature (or, for devices without one, a humidity); a single key needs no
-// key in the config.
+// sensorKeys returns the keys that need a sensor each: every key of a family whose
+// keys are devices of their own (a Zigbee bridge's device, an MI32 or Shelly BLU
+// sensor), and every other key that carried a temperature (or, for devices without
+// one, a humidity); a single key of the latter needs no key in the config.
 func sensorKeys(d Device) []string {
-	var temp, hum, blu []string
-	for k := range d.Readings {
-		if decode.IsBTHomeSensor(k) {
-			blu = append(blu, k) // each BLU sensor needs its key, even alone
-		}
-	}
-	if len(blu) > 0 {
-		slices.Sort(blu)
-		return blu
-	}
+	var own, temp, hum []string
 	for k, r := range d.Readings {
-		if _, ok := r.Values[telemetry.Temperature]; ok {
+		if ownDevice[r.Family] {
+			own = append(own, k)
+		} else if _, ok := r.Values[telemetry.Temperature]; ok {
 			temp = append(temp, k)
 		} else if _, ok := r.Values[telemetry.Humidity]; ok {
 			hum = append(hum, k)
@@ -530,10 +590,11 @@ func sensorKeys(d Device) []string {
 	if len(keys) == 0 {
 		keys = hum
 	}
-	slices.Sort(keys)
-	if len(keys) <= 1 {
+	if len(own) == 0 && len(keys) <= 1 {
 		return []string{""}
 	}
+	keys = append(keys, own...)
+	slices.Sort(keys)
 	return keys
 }
 

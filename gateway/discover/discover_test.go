@@ -117,7 +117,7 @@ func TestDiscoverEveryFormat(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`  - {id: room-101-climate, zone: ZONE, source: zigbee2mqtt, topic: "zigbee2mqtt/Room 101 climate"}  # 21.6 °C, 44 % RH, battery 87 %, "Room 101 climate"`,
+		`  - {id: room-101-climate, zone: ZONE, source: zigbee2mqtt, topic: "zigbee2mqtt/Room 101 climate"}  # Zigbee2MQTT: 21.6 °C, 44 % RH, battery 87 %, "Room 101 climate"`,
 		`  - {id: kitchen-cold-000008bd38bf, zone: ZONE, source: tasmota, topic: tele/kitchen-cold/SENSOR, key: 000008BD38BF}`,
 		`  - {id: kitchen-cold-0000089f1e2a, zone: ZONE, source: tasmota, topic: tele/kitchen-cold/SENSOR, key: 0000089F1E2A}`,
 		`  - {id: room-102-node, zone: ZONE, source: esphome, topic: room-102-node}`,

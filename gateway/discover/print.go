@@ -65,16 +65,19 @@ func (r Result) WriteReport(w io.Writer, now time.Time) error {
 				if k != "" {
 					key = "[" + k + "]"
 				}
-				vals, age := "no reading yet", ""
+				vals, age, fam := "no reading yet", "", ""
 				if rd := reading(d, k); rd != nil {
-					vals, age = valueWords(rd.Values), ageWords(rd.At, now)
+					fam = rd.Family
+					if len(rd.Values) > 0 {
+						vals, age = valueWords(rd.Values), ageWords(rd.At, now)
+					}
 				}
 				extra := ""
 				if i == 0 {
 					if d.HAName != "" {
 						extra = fmt.Sprintf("%q", d.HAName)
-						if d.Model != "" {
-							extra += " (" + d.Model + ")"
+						if about := strings.Trim(d.Model+", "+d.Software, ", "); about != "" {
+							extra += " (" + about + ")"
 						}
 					}
 					if d.Rejected > 0 {
@@ -91,7 +94,7 @@ func (r Result) WriteReport(w io.Writer, now time.Time) error {
 				if i == 0 {
 					avail = onlineWord(d.Online)
 				}
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", label, key, vals, age, avail, strings.TrimSpace(extra))
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", label, key, fam, vals, age, avail, strings.TrimSpace(extra))
 			}
 		}
 		for _, c := range cams {
@@ -124,7 +127,8 @@ func (r Result) WriteReport(w io.Writer, now time.Time) error {
 }
 
 // reading returns what sensor key of d reads: the values of that key, or for the
-// whole device ("") every key's values merged, with the newest time.
+// whole device ("") every key's values merged, with the newest time and the first
+// key's family.
 func reading(d Device, key string) *Reading {
 	if key != "" {
 		return d.Readings[key]
@@ -136,6 +140,9 @@ func reading(d Device, key string) *Reading {
 	for _, k := range slices.Sorted(maps.Keys(d.Readings)) {
 		r := d.Readings[k]
 		maps.Copy(m.Values, r.Values)
+		if m.Family == "" {
+			m.Family = r.Family
+		}
 		if r.At.After(m.At) {
 			m.At = r.At
 		}
@@ -242,8 +249,8 @@ func (r Result) WriteConfig(w io.Writer) error {
 		for _, k := range d.UnknownBLU {
 			id := unique(slug(d.Name + "-" + k))
 			fmt.Fprintf(&b, "  - {id: %s, zone: %s, source: %s, topic: %s, key: %s, quantity: %s}"+
-				"  # Shelly BLU sensor: the device did not say what it measures; write temperature, humidity, battery or voltage\n",
-				id, ZonePlaceholder, src, yamlString(configTopic(d)), yamlString(k), QuantityPlaceholder)
+				"  # %s: the device did not say what it measures; write temperature, humidity, battery or voltage\n",
+				id, ZonePlaceholder, src, yamlString(configTopic(d)), yamlString(k), QuantityPlaceholder, FamilyShellyBLU)
 			n++
 		}
 		if len(d.Readings) == 0 {
@@ -260,14 +267,22 @@ func (r Result) WriteConfig(w io.Writer) error {
 				line += ", key: " + yamlString(k)
 			}
 			line += "}"
-			comment := ""
+			// The comment names the family, then what it measured, to tell the room.
+			fam, what := "", []string{}
 			if rd := reading(d, k); rd != nil {
-				comment = valueWords(rd.Values)
+				fam = rd.Family
+				if len(rd.Values) > 0 {
+					what = append(what, valueWords(rd.Values))
+				}
 			}
 			if d.HAName != "" {
-				comment += fmt.Sprintf(", %q", d.HAName)
+				what = append(what, fmt.Sprintf("%q", d.HAName))
 			}
-			fmt.Fprintf(&b, "%s  # %s\n", line, strings.TrimPrefix(comment, ", "))
+			comment := strings.Join(what, ", ")
+			if fam != "" {
+				comment = strings.TrimSuffix(fam+": "+comment, ": ")
+			}
+			fmt.Fprintf(&b, "%s  # %s\n", line, comment)
 			for _, w := range d.Warnings {
 				fmt.Fprintf(&b, "    # WARNING: %s\n", w)
 			}

@@ -99,10 +99,14 @@ const gzipLevel = 2
 // gzipTransport compresses request bodies with gzip at gzipLevel and sends them with
 // Content-Encoding: gzip. It reuses its compressors: the library's SetUseGZip makes
 // a new one, about 1 MB of state, for every POST and feeds it through a pipe and a
-// goroutine, which cost a third of the time of a 10,000-point POST.
+// goroutine, which cost a third of the time of a 10,000-point POST. It keeps one,
+// not a sync.Pool of them: every garbage collection emptied the pool, and a drain
+// made a new compressor for almost every POST (docs/BENCHMARKS.md, memory). The
+// writer POSTs one batch at a time; mu serialises any other caller.
 type gzipTransport struct {
 	next http.RoundTripper
-	zw   sync.Pool    // *gzip.Writer
+	mu   sync.Mutex
+	zw   *gzip.Writer
 	size atomic.Int64 // the last compressed body's size, to size the next buffer
 }
 
@@ -112,19 +116,19 @@ func (t *gzipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, t.size.Load()+4096))
-	zw, _ := t.zw.Get().(*gzip.Writer)
-	if zw == nil {
-		zw, _ = gzip.NewWriterLevel(buf, gzipLevel) // the level is valid
+	t.mu.Lock()
+	if t.zw == nil {
+		t.zw, _ = gzip.NewWriterLevel(buf, gzipLevel) // the level is valid
 	} else {
-		zw.Reset(buf)
+		t.zw.Reset(buf)
 	}
-	_, err := io.Copy(zw, req.Body)
+	_, err := io.Copy(t.zw, req.Body)
 	_ = req.Body.Close() // a RoundTripper closes the body, also on errors
 	if err == nil {
-		err = zw.Close()
+		err = t.zw.Close()
 	}
-	zw.Reset(io.Discard) // drop buf before pooling
-	t.zw.Put(zw)
+	t.zw.Reset(io.Discard) // drop buf
+	t.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

@@ -371,9 +371,8 @@ func TestFlushEvery(t *testing.T) {
 	q := newMemQueue(0)
 	sw := &scriptWriter{}
 	w := New(q, sw, Options{Centre: "c1", BatchSize: 1000, FlushEvery: 200 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- w.Run(ctx) }()
+	stop := start(t, w)
+	defer stop()
 	posts := func() int { sw.mu.Lock(); defer sw.mu.Unlock(); return sw.posts }
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -408,8 +407,51 @@ func TestFlushEvery(t *testing.T) {
 	if d := time.Since(start); d >= 150*time.Millisecond {
 		t.Errorf("a backlog of full batches waited %v after a trickle's POST, want no wait", d)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+}
+
+// start runs w until the returned stop, which fails the test if Run failed.
+func start(t *testing.T, w *Writer) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// In a burst (a drain after an outage: events arriving faster than one POST takes),
+// the writer gathers full batches for up to gatherBurst after a POST instead of
+// POSTing what each moment brought; the burst's tail still goes within gatherBurst.
+func TestBurstGathersFullBatches(t *testing.T) {
+	q := newMemQueue(0)
+	sw := &scriptWriter{}
+	w := New(q, sw, Options{Centre: "c1", BatchSize: 1000, FlushEvery: 10 * time.Second})
+	stop := start(t, w)
+	defer stop()
+	const n = 3000
+	for i := range n { // 3000 events in about 300 ms, 50 every 5 ms
+		q.add(ev(i))
+		if i%50 == 49 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	last := time.Now()
+	for q.Cursor() < n {
+		if time.Since(last) > 5*time.Second {
+			t.Fatalf("the burst's tail waited more than 5 s (cursor %d)", q.Cursor())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if d := time.Since(last); d > gatherBurst+time.Second {
+		t.Errorf("the burst's tail went %v after its last event, want within gatherBurst (%v)", d, gatherBurst)
+	}
+	sw.mu.Lock()
+	posts := sw.posts
+	sw.mu.Unlock()
+	if posts > 8 {
+		t.Errorf("a burst of %d events in batches of up to 1000 took %d POSTs, want a few", n, posts)
 	}
 }

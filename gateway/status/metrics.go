@@ -1,65 +1,76 @@
 package status
 
 import (
+	"bufio"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
-// collector exports a Snapshot's counters as Prometheus metrics at scrape time: the
-// gateway keeps its counters, this only reads them (no second set of books).
-type collector struct {
-	p   Provider
-	now func() time.Time
+// /metrics is written here in Prometheus's text exposition format (0.0.4) by hand:
+// the client library linked protobuf and its own registry into the gateway's
+// binary, about 2 MB of a Pi daemon whose every resident page counts
+// (docs/BENCHMARKS.md, memory). The gateway keeps its counters; a scrape only reads
+// them (no second set of books).
 
-	mqttConnected, clockSynced, received, acked                       *prometheus.Desc
-	messages, rejects                                                 *prometheus.Desc
-	spoolAppended, spoolBytes, spoolBacklog, spoolAge, spoolDropped   *prometheus.Desc
-	spoolCorrupt, spoolLost, spoolFree, spoolFailing                  *prometheus.Desc
-	influxPoints, influxBatches, influxRetries, influxDead, influxErr *prometheus.Desc
-	condOpen, alertsFiring, uptime                                    *prometheus.Desc
+// metricsContentType is the text exposition format's.
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// expo writes metric families: a family's HELP and TYPE, then its samples, each
+// labelled centre first, then the pairs given (in name order).
+type expo struct {
+	w      *bufio.Writer
+	centre string
 }
 
-func newCollector(p Provider, centre string, now func() time.Time) *collector {
-	cl := prometheus.Labels{"centre": centre}
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, labels, cl)
-	}
-	return &collector{p: p, now: now,
-		mqttConnected: d("saqshy_mqtt_connected", "1 when the gateway is connected to its broker."),
-		clockSynced:   d("saqshy_clock_synced", "1 when the system clock is synchronised."),
-		received:      d("saqshy_mqtt_received_total", "MQTT messages received."),
-		acked:         d("saqshy_mqtt_acked_total", "MQTT messages acknowledged after their readings were durable."),
-		messages:      d("saqshy_messages_total", "Messages by source and outcome (decoded, ignored, or a reject reason).", "source", "outcome"),
-		rejects:       d("saqshy_decode_rejects_total", "Messages and samples rejected, by source and reason.", "source", "reason"),
-		spoolAppended: d("saqshy_spool_appended_total", "Readings made durable in the spool."),
-		spoolBytes:    d("saqshy_spool_bytes", "Bytes of spool files on disk."),
-		spoolBacklog:  d("saqshy_spool_backlog_events", "Readings in the spool not yet in InfluxDB."),
-		spoolAge:      d("saqshy_spool_backlog_age_seconds", "Age of the oldest reading not yet in InfluxDB; 0 when none waits."),
-		spoolDropped:  d("saqshy_spool_dropped_total", "Readings dropped because the spool was full."),
-		spoolCorrupt:  d("saqshy_spool_corrupt_total", "Readings lost to damaged spool files, since the gateway started."),
-		spoolLost:     d("saqshy_spool_lost_total", "Readings lost to missing spool files (holes between segments), found at start."),
-		spoolFree:     d("saqshy_spool_disk_free_bytes", "Bytes free on the spool's file system."),
-		spoolFailing:  d("saqshy_spool_write_failing", "1 while the spool cannot store readings (e.g. the disk is full)."),
-		influxPoints:  d("saqshy_influx_points_total", "Points InfluxDB accepted."),
-		influxBatches: d("saqshy_influx_batches_total", "Write requests InfluxDB accepted."),
-		influxRetries: d("saqshy_influx_retries_total", "Write requests that failed and were retried."),
-		influxDead:    d("saqshy_influx_deadlettered_total", "Points InfluxDB rejected as malformed (in deadletter.lp)."),
-		influxErr:     d("saqshy_influx_failing", "1 while writes to InfluxDB fail."),
-		condOpen:      d("saqshy_conditions_open", "Open conditions by kind and severity.", "kind", "severity"),
-		alertsFiring:  d("saqshy_alerts_firing", "Alerts firing (not acknowledged) by severity.", "severity"),
-		uptime:        d("saqshy_uptime_seconds", "Seconds since the gateway started."),
-	}
+func (e *expo) family(name, typ, help string) {
+	e.w.WriteString("# HELP " + name + " " + strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help) + "\n")
+	e.w.WriteString("# TYPE " + name + " " + typ + "\n")
 }
 
-// Describe implements prometheus.Collector.
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.mqttConnected, c.clockSynced, c.received, c.acked, c.messages, c.rejects,
-		c.spoolAppended, c.spoolBytes, c.spoolBacklog, c.spoolAge, c.spoolDropped,
-		c.spoolCorrupt, c.spoolLost, c.spoolFree, c.spoolFailing,
-		c.influxPoints, c.influxBatches, c.influxRetries, c.influxDead, c.influxErr, c.condOpen, c.alertsFiring, c.uptime} {
-		ch <- d
+// sample writes one sample; labels are name, value pairs.
+func (e *expo) sample(name string, v float64, labels ...string) {
+	e.w.WriteString(name + `{centre="` + escLabel(e.centre) + `"`)
+	for i := 0; i+1 < len(labels); i += 2 {
+		e.w.WriteString("," + labels[i] + `="` + escLabel(labels[i+1]) + `"`)
 	}
+	e.w.WriteString("} " + formatValue(v) + "\n")
+}
+
+// gauge and counter write a family of one unlabelled sample.
+func (e *expo) gauge(name, help string, v float64) {
+	e.family(name, "gauge", help)
+	e.sample(name, v)
+}
+
+func (e *expo) counter(name, help string, v uint64) {
+	e.family(name, "counter", help)
+	e.sample(name, float64(v))
+}
+
+var labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+
+func escLabel(s string) string { return labelEscaper.Replace(s) }
+
+func formatValue(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case math.IsNaN(v):
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 func b2f(b bool) float64 {
@@ -69,51 +80,56 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// Collect implements prometheus.Collector.
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.p.Snapshot()
-	g := func(d *prometheus.Desc, v float64, l ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+// writeMetrics writes every family of /metrics: the snapshot's, the page's own,
+// and with goMetrics the Go runtime's and the process's.
+func writeMetrics(out io.Writer, p Provider, centre string, now time.Time, pm *pageMetrics, goMetrics bool) error {
+	e := &expo{w: bufio.NewWriter(out), centre: centre}
+	s := p.Snapshot()
+	e.gauge("saqshy_mqtt_connected", "1 when the gateway is connected to its broker.", b2f(s.MQTTConnected))
+	e.gauge("saqshy_clock_synced", "1 when the system clock is synchronised.", b2f(s.ClockSynced))
+	e.counter("saqshy_mqtt_received_total", "MQTT messages received.", s.Received)
+	e.counter("saqshy_mqtt_acked_total", "MQTT messages acknowledged after their readings were durable.", s.Acked)
+	counters := slices.Clone(s.Counters)
+	slices.SortFunc(counters, func(a, b Counter) int {
+		return strings.Compare(a.Outcome+"\x00"+a.Source, b.Outcome+"\x00"+b.Source)
+	})
+	e.family("saqshy_messages_total", "counter", "Messages by source and outcome (decoded, ignored, or a reject reason).")
+	for _, k := range counters {
+		e.sample("saqshy_messages_total", float64(k.N), "outcome", k.Outcome, "source", k.Source)
 	}
-	n := func(d *prometheus.Desc, v uint64, l ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), l...)
-	}
-	g(c.mqttConnected, b2f(s.MQTTConnected))
-	g(c.clockSynced, b2f(s.ClockSynced))
-	n(c.received, s.Received)
-	n(c.acked, s.Acked)
-	for _, k := range s.Counters {
-		n(c.messages, k.N, k.Source, k.Outcome)
+	e.family("saqshy_decode_rejects_total", "counter", "Messages and samples rejected, by source and reason.")
+	for _, k := range counters {
 		if k.Outcome != "decoded" && k.Outcome != "ignored" {
-			n(c.rejects, k.N, k.Source, k.Outcome)
+			e.sample("saqshy_decode_rejects_total", float64(k.N), "reason", k.Outcome, "source", k.Source)
 		}
 	}
-	n(c.spoolAppended, s.Spooled)
-	g(c.spoolBytes, float64(s.SpoolBytes))
-	g(c.spoolBacklog, float64(s.Backlog))
+	e.counter("saqshy_spool_appended_total", "Readings made durable in the spool.", s.Spooled)
+	e.gauge("saqshy_spool_bytes", "Bytes of spool files on disk.", float64(s.SpoolBytes))
+	e.gauge("saqshy_spool_backlog_events", "Readings in the spool not yet in InfluxDB.", float64(s.Backlog))
 	age := 0.0
 	if !s.SpoolOldest.IsZero() && s.Backlog > 0 {
-		age = max(c.now().Sub(s.SpoolOldest).Seconds(), 0)
+		age = max(now.Sub(s.SpoolOldest).Seconds(), 0)
 	}
-	g(c.spoolAge, age)
-	n(c.spoolDropped, s.SpoolDropped)
-	n(c.spoolCorrupt, s.SpoolCorrupt)
-	n(c.spoolLost, s.SpoolLost)
+	e.gauge("saqshy_spool_backlog_age_seconds", "Age of the oldest reading not yet in InfluxDB; 0 when none waits.", age)
+	e.counter("saqshy_spool_dropped_total", "Readings dropped because the spool was full.", s.SpoolDropped)
+	e.counter("saqshy_spool_corrupt_total", "Readings lost to damaged spool files, since the gateway started.", s.SpoolCorrupt)
+	e.counter("saqshy_spool_lost_total", "Readings lost to missing spool files (holes between segments), found at start.", s.SpoolLost)
 	if s.SpoolDiskFree >= 0 {
-		g(c.spoolFree, float64(s.SpoolDiskFree))
+		e.gauge("saqshy_spool_disk_free_bytes", "Bytes free on the spool's file system.", float64(s.SpoolDiskFree))
 	}
-	g(c.spoolFailing, b2f(s.SpoolError != ""))
-	n(c.influxPoints, s.Written)
-	n(c.influxBatches, s.WriterBatches)
-	n(c.influxRetries, s.WriterRetries)
-	n(c.influxDead, s.DeadLettered)
-	g(c.influxErr, b2f(s.InfluxError != ""))
+	e.gauge("saqshy_spool_write_failing", "1 while the spool cannot store readings (e.g. the disk is full).", b2f(s.SpoolError != ""))
+	e.counter("saqshy_influx_points_total", "Points InfluxDB accepted.", s.Written)
+	e.counter("saqshy_influx_batches_total", "Write requests InfluxDB accepted.", s.WriterBatches)
+	e.counter("saqshy_influx_retries_total", "Write requests that failed and were retried.", s.WriterRetries)
+	e.counter("saqshy_influx_deadlettered_total", "Points InfluxDB rejected as malformed (in deadletter.lp).", s.DeadLettered)
+	e.gauge("saqshy_influx_failing", "1 while writes to InfluxDB fail.", b2f(s.InfluxError != ""))
 	open := map[[2]string]int{}
 	for _, cd := range s.Conditions {
 		open[[2]string{cd.Kind, cd.Severity}]++
 	}
-	for k, v := range open {
-		g(c.condOpen, float64(v), k[0], k[1])
+	e.family("saqshy_conditions_open", "gauge", "Open conditions by kind and severity.")
+	for _, k := range slices.SortedFunc(maps.Keys(open), func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) }) {
+		e.sample("saqshy_conditions_open", float64(open[k]), "kind", k[0], "severity", k[1])
 	}
 	firing := map[string]int{SeverityWarning: 0, SeverityCritical: 0}
 	for _, a := range s.Alerts {
@@ -121,32 +137,90 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			firing[a.Severity]++
 		}
 	}
-	for sev, v := range firing {
-		g(c.alertsFiring, float64(v), sev)
+	e.family("saqshy_alerts_firing", "gauge", "Alerts firing (not acknowledged) by severity.")
+	for _, sev := range slices.Sorted(maps.Keys(firing)) {
+		e.sample("saqshy_alerts_firing", float64(firing[sev]), "severity", sev)
 	}
-	g(c.uptime, s.Uptime.Seconds())
+	e.gauge("saqshy_uptime_seconds", "Seconds since the gateway started.", s.Uptime.Seconds())
+	pm.write(e)
+	if goMetrics {
+		writeRuntimeMetrics(e)
+	}
+	return e.w.Flush()
 }
 
 // pageMetrics are the status page's own counters.
 type pageMetrics struct {
-	logins   *prometheus.CounterVec // outcome: ok, wrong_password, too_many, bad_csrf
-	rejected *prometheus.CounterVec // reason: bad_csrf, unauthorized, unknown_alert, no_acker, ack_error, bad_request
-	acks     prometheus.Counter
-	streams  prometheus.Gauge
+	logins   counterVec // outcome: ok, wrong_password, too_many, bad_csrf
+	rejected counterVec // reason: bad_csrf, unauthorized, unknown_alert, no_acker, ack_error, bad_request
+	acks     atomic.Uint64
+	streams  atomic.Int64
 }
 
-func newPageMetrics(reg prometheus.Registerer, centre string) *pageMetrics {
-	cl := prometheus.Labels{"centre": centre}
-	m := &pageMetrics{
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "saqshy_status_logins_total",
-			Help: "Status page sign-in attempts by outcome.", ConstLabels: cl}, []string{"outcome"}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "saqshy_status_rejected_requests_total",
-			Help: "Status page requests refused, by reason.", ConstLabels: cl}, []string{"reason"}),
-		acks: prometheus.NewCounter(prometheus.CounterOpts{Name: "saqshy_status_acks_total",
-			Help: "Alerts acknowledged from the status page.", ConstLabels: cl}),
-		streams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "saqshy_status_live_streams",
-			Help: "Browsers receiving live updates now.", ConstLabels: cl}),
+func (m *pageMetrics) write(e *expo) {
+	m.logins.write(e, "saqshy_status_logins_total", "Status page sign-in attempts by outcome.", "outcome")
+	m.rejected.write(e, "saqshy_status_rejected_requests_total", "Status page requests refused, by reason.", "reason")
+	e.counter("saqshy_status_acks_total", "Alerts acknowledged from the status page.", m.acks.Load())
+	e.gauge("saqshy_status_live_streams", "Browsers receiving live updates now.", float64(m.streams.Load()))
+}
+
+// counterVec is a counter by one label's value; a value appears once counted.
+type counterVec struct {
+	mu sync.Mutex
+	n  map[string]uint64
+}
+
+func (c *counterVec) inc(value string) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = map[string]uint64{}
 	}
-	reg.MustRegister(m.logins, m.rejected, m.acks, m.streams)
-	return m
+	c.n[value]++
+	c.mu.Unlock()
+}
+
+func (c *counterVec) write(e *expo, name, help, label string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.family(name, "counter", help)
+	for _, v := range slices.Sorted(maps.Keys(c.n)) {
+		e.sample(name, float64(c.n[v]), label, v)
+	}
+}
+
+// writeRuntimeMetrics writes the Go runtime's and the process's figures under the
+// names Prometheus's own collectors use, labelled with the centre like the rest.
+func writeRuntimeMetrics(e *expo) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	e.gauge("go_goroutines", "Number of goroutines that currently exist.", float64(runtime.NumGoroutine()))
+	e.gauge("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and currently in use.", float64(ms.HeapAlloc))
+	e.gauge("go_memstats_sys_bytes", "Number of bytes obtained from system.", float64(ms.Sys))
+	e.counter("go_gc_cycles_total", "Number of completed GC cycles.", uint64(ms.NumGC))
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		e.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
+		e.sample("process_cpu_seconds_total", cpu.Seconds())
+	}
+	if rss, ok := residentBytes(); ok {
+		e.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", float64(rss))
+	}
+}
+
+// residentBytes reads the process's resident set size from /proc/self/statm.
+func residentBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * int64(os.Getpagesize()), true
 }

@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/saqshy/saqshy/gateway/webauth"
 )
 
@@ -63,7 +60,6 @@ type Server struct {
 	opt     Options
 	log     *slog.Logger
 	auth    *auth
-	reg     *prometheus.Registry
 	metrics *pageMetrics
 	mux     *http.ServeMux
 }
@@ -85,14 +81,7 @@ func New(opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, log: opt.Logger, auth: newAuth(opt.PasswordHash, opt.SessionTTL, opt.Now, opt.Proxy), reg: prometheus.NewRegistry()}
-	if err := s.reg.Register(newCollector(opt.Provider, opt.Centre, opt.Now)); err != nil {
-		return nil, fmt.Errorf("status: %w", err)
-	}
-	if opt.GoMetrics {
-		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
-	s.metrics = newPageMetrics(s.reg, opt.Centre)
+	s := &Server{opt: opt, log: opt.Logger, auth: newAuth(opt.PasswordHash, opt.SessionTTL, opt.Now, opt.Proxy), metrics: new(pageMetrics)}
 	assets, _ := fs.Sub(assetFS, "assets")
 
 	m := http.NewServeMux()
@@ -126,14 +115,17 @@ func New(opt Options) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	m.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)}))
+	m.HandleFunc("GET /metrics", s.serveMetrics)
 	s.mux = m
 	return s, nil
 }
 
-// Registry returns the server's private Prometheus registry, for a capability that
-// wants to add its own collectors to /metrics.
-func (s *Server) Registry() *prometheus.Registry { return s.reg }
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", metricsContentType)
+	if err := writeMetrics(w, s.opt.Provider, s.opt.Centre, s.opt.Now(), s.metrics, s.opt.GoMetrics); err != nil {
+		s.log.Debug("writing /metrics", "err", err) // the scraper went away
+	}
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +177,7 @@ func (s *Server) requireLogin(w http.ResponseWriter, r *http.Request, page bool)
 	if s.auth.loggedIn(r) {
 		return true
 	}
-	s.metrics.rejected.WithLabelValues("unauthorized").Inc()
+	s.metrics.rejected.inc("unauthorized")
 	if page {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return false
@@ -221,8 +213,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	s.metrics.streams.Inc()
-	defer s.metrics.streams.Dec()
+	s.metrics.streams.Add(1)
+	defer s.metrics.streams.Add(-1)
 	tick := time.NewTicker(s.opt.UpdateEvery)
 	defer tick.Stop()
 	var last []byte
@@ -313,25 +305,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.auth.checkCSRF(r) {
-		s.metrics.logins.WithLabelValues("bad_csrf").Inc()
-		s.metrics.rejected.WithLabelValues("bad_csrf").Inc()
+		s.metrics.logins.inc("bad_csrf")
+		s.metrics.rejected.inc("bad_csrf")
 		s.render(w, http.StatusForbidden, "login", s.loginView(w, r, "bad_csrf"))
 		return
 	}
 	id, err := s.auth.login(r, r.PostFormValue("password"))
 	switch {
 	case errors.Is(err, errTooMany):
-		s.metrics.logins.WithLabelValues("too_many").Inc()
+		s.metrics.logins.inc("too_many")
 		s.log.Warn("status page: sign-in refused, too many failures", "remote", s.remoteIP(r))
 		s.render(w, http.StatusTooManyRequests, "login", s.loginView(w, r, "too_many"))
 		return
 	case err != nil:
-		s.metrics.logins.WithLabelValues("wrong_password").Inc()
+		s.metrics.logins.inc("wrong_password")
 		s.log.Warn("status page: wrong password", "remote", s.remoteIP(r))
 		s.render(w, http.StatusUnauthorized, "login", s.loginView(w, r, "wrong_password"))
 		return
 	}
-	s.metrics.logins.WithLabelValues("ok").Inc()
+	s.metrics.logins.inc("ok")
 	s.log.Info("status page: signed in", "remote", s.remoteIP(r))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.opt.Proxy.Secure(r), MaxAge: int(s.opt.SessionTTL / time.Second)})
@@ -341,7 +333,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if !s.auth.checkCSRF(r) {
-		s.metrics.rejected.WithLabelValues("bad_csrf").Inc()
+		s.metrics.rejected.inc("bad_csrf")
 		s.errorPage(w, r, http.StatusForbidden, tr{pickLang(r)}.T("bad_csrf"))
 		return
 	}
@@ -354,7 +346,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
 	l := r.URL.Query().Get("l")
 	if !supported(l) {
-		s.metrics.rejected.WithLabelValues("bad_request").Inc()
+		s.metrics.rejected.inc("bad_request")
 		http.Error(w, fmt.Sprintf("unknown language %q (known: %s)", l, strings.Join(languages, ", ")), http.StatusBadRequest)
 		return
 	}
@@ -377,12 +369,12 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.opt.Acker == nil {
-		s.metrics.rejected.WithLabelValues("no_acker").Inc()
+		s.metrics.rejected.inc("no_acker")
 		s.errorPage(w, r, http.StatusNotFound, t.T("no_acker"))
 		return
 	}
 	if !s.auth.checkCSRF(r) {
-		s.metrics.rejected.WithLabelValues("bad_csrf").Inc()
+		s.metrics.rejected.inc("bad_csrf")
 		s.errorPage(w, r, http.StatusForbidden, t.T("bad_csrf"))
 		return
 	}
@@ -390,16 +382,16 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 	err := s.opt.Acker.Ack(r.Context(), id, "status page, "+s.remoteIP(r))
 	switch {
 	case errors.Is(err, ErrUnknownAlert):
-		s.metrics.rejected.WithLabelValues("unknown_alert").Inc()
+		s.metrics.rejected.inc("unknown_alert")
 		s.errorPage(w, r, http.StatusNotFound, t.T("unknown_alert"))
 		return
 	case err != nil:
-		s.metrics.rejected.WithLabelValues("ack_error").Inc()
+		s.metrics.rejected.inc("ack_error")
 		s.log.Error("status page: acknowledge", "alert", id, "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, t.T("ack_failed", err.Error()))
 		return
 	}
-	s.metrics.acks.Inc()
+	s.metrics.acks.Add(1)
 	s.log.Info("status page: alert acknowledged", "alert", id, "remote", s.remoteIP(r))
 	http.Redirect(w, r, "/#alerts", http.StatusSeeOther)
 }

@@ -566,6 +566,29 @@ func TestMetrics(t *testing.T) {
 		"# TYPE saqshy_messages_total counter", "go_goroutines",
 	)
 	lacks(t, "metrics", body, `saqshy_decode_rejects_total{centre="c1",reason="decoded"`)
+	// The text exposition format: each family's HELP and TYPE once, before its
+	// samples; each sample a name, labels and a number.
+	sample := regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)\{centre="c1"(,[a-z_]+="[^"\\]*")*\} [-+0-9.eInfNa]+$`)
+	typed := map[string]bool{}
+	for line := range strings.Lines(strings.TrimSuffix(body, "\n")) {
+		line = strings.TrimSuffix(line, "\n")
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
+			if typed[f[2]] {
+				t.Errorf("metrics: %s typed twice", f[2])
+			}
+			typed[f[2]] = true
+			continue
+		}
+		if strings.HasPrefix(line, "# HELP ") {
+			continue
+		}
+		m := sample.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("metrics: not a sample line: %q", line)
+		} else if !typed[m[1]] {
+			t.Errorf("metrics: %s sampled before its TYPE", m[1])
+		}
+	}
 }
 
 // TestLiveEvents reads the server-sent event stream: the live fragment comes at

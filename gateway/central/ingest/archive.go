@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/chain"
@@ -16,7 +17,8 @@ import (
 
 // The archive keeps every authentic request (its signature verified) as received:
 // one file per centre per UTC day of receipt, <archive>/<centre>/<YYYY-MM-DD>.log,
-// opened O_APPEND and fsynced after each record, before the request is answered.
+// opened O_APPEND and fsynced after each record (in a group commit with other
+// requests' records), before the request is answered.
 // A record is a JSON header line followed by the body and a newline:
 //
 //	{"v":1,"received":"2025-11-27T10:00:00.123Z","verdict":"accepted","status":204,"after":6,
@@ -36,10 +38,7 @@ import (
 // An ingest killed after appending a record but before saving the head appends
 // the same link again when the gateway resends it; Verify accepts such an exact
 // repeat of the previous accepted link.
-type archive struct {
-	dir string
-	mu  sync.Mutex // serialises appends per process; a centre's requests are also serialised by its lock
-}
+type archive struct{ dir string }
 
 type record struct {
 	V        int        `json:"v"`
@@ -64,34 +63,48 @@ func DayFile(dir, centre, day string) string {
 	return filepath.Join(dir, centre, day+".log")
 }
 
-func (a *archive) append(r record, body []byte) error {
+// append writes the record to its day file and returns the file, open, and the
+// directories that have a new entry: the record is durable once the caller has
+// synced them (the group commit), and the caller closes the file.
+func (a *archive) append(r record, body []byte) (f *os.File, made []string, err error) {
 	hdr, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
+		return nil, nil, fmt.Errorf("archive: %w", err)
 	}
 	buf := make([]byte, 0, len(hdr)+len(body)+2)
 	buf = append(append(append(append(buf, hdr...), '\n'), body...), '\n')
 	path := DayFile(a.dir, r.Link.Centre, r.Received.UTC().Format(time.DateOnly))
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("archive: %w", err)
+	f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) { // the centre's first record of the day
+		f, made, err = a.create(path)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive: %w", err)
+	}
+	// One write of the whole record: O_APPEND places it after every other
+	// process's records whole.
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("archive %s: %w", path, err)
+	}
+	return f, made, nil
+}
+
+// create makes a day file (and its centre's directory), returning the directories
+// whose new entries are to be synced with it.
+func (a *archive) create(path string) (*os.File, []string, error) {
+	dir := filepath.Dir(path)
+	var made []string
+	if err := os.Mkdir(dir, 0o750); err == nil {
+		made = append(made, a.dir)
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
+		return nil, nil, err
 	}
-	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("archive %s: %w", path, err)
-	}
-	return nil
+	return f, append(made, dir), nil
 }
 
 // Report is what Verify found in a day's archive.

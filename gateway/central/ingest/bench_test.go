@@ -100,6 +100,34 @@ func childServe(a []string) int {
 	return 1
 }
 
+// startChild starts this test binary as an ingest on addr (childServe), its output
+// appended to logPath, and waits until it answers /ping.
+func startChild(tb testing.TB, addr string, in *testenv.Influx, archive, heads, keysPath, logPath string) *exec.Cmd {
+	tb.Helper()
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{addr, in.URL(), in.Bucket(), archive, heads, keysPath}, "\t"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/ping"); err == nil {
+			resp.Body.Close()
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			tb.Fatalf("the ingest on %s did not start (log %s)", addr, logPath)
+		}
+	}
+}
+
 func benchEnvInt(name string, def int) []int {
 	v := os.Getenv(name)
 	if v == "" {
@@ -282,27 +310,12 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 	keysPath := filepath.Join(dir, "keys")
 	os.WriteFile(keysPath, keys.Bytes(), 0o600)
 	port := testenv.FreePort(b)
-	logf, _ := os.Create(filepath.Join(dir, "ingest.log"))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{fmt.Sprintf("127.0.0.1:%d", port), in.URL(), in.Bucket(), archive, heads, keysPath}, "\t"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	cmd := startChild(b, fmt.Sprintf("127.0.0.1:%d", port), in, archive, heads, keysPath, filepath.Join(dir, "ingest.log"))
 	defer func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	}()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/ping"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the ingest did not start")
-		}
-	}
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
 		MaxConnsPerHost: 1000, MaxIdleConnsPerHost: 1000, DialContext: (&net.Dialer{}).DialContext}}
 
@@ -420,14 +433,15 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 		}()
 	}
 	// CPU of both processes at the phase boundaries.
-	type cpu struct{ ingest, influx time.Duration }
+	type cpu struct{ ingest, influx, gen time.Duration } // gen: this process, the load generator
 	sample := func() cpu {
 		a, err1 := procCPU(cmd.Process.Pid)
 		c, err2 := procCPU(ipid)
-		if err1 != nil || err2 != nil {
-			b.Fatalf("cpu: %v %v", err1, err2)
+		g, err3 := procCPU(os.Getpid())
+		if err1 != nil || err2 != nil || err3 != nil {
+			b.Fatalf("cpu: %v %v %v", err1, err2, err3)
 		}
-		return cpu{a, c}
+		return cpu{a, c, g}
 	}
 	time.Sleep(time.Until(steadyFrom))
 	c1, w1 := sample(), time.Now()
@@ -481,9 +495,9 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 		if di > 0 {
 			perCore = float64(reqs) / di.Seconds() / 0.1
 		}
-		b.Logf("%-6s gateways=%d wall=%.1fs verified=%.0f points/s (%.0f req/s) | ingest %.1f µs/point %.0f µs/request, %.0f%% of a core | influxd %.1f µs/point | ingest/influxd CPU %.2f | live latency p50 %v p99 %v | refused %d | one ingest core serves %.0f gateways",
+		b.Logf("%-6s gateways=%d wall=%.1fs verified=%.0f points/s (%.0f req/s) | ingest %.1f µs/point %.0f µs/request, %.0f%% of a core | influxd %.1f µs/point | ingest/influxd CPU %.2f | generator %.0f%% of a core | live latency p50 %v p99 %v | refused %d | one ingest core serves %.0f gateways",
 			name, n, wall.Seconds(), float64(pts)/wall.Seconds(), float64(reqs)/wall.Seconds(), us(di, pts), us(di, reqs), 100*di.Seconds()/wall.Seconds(),
-			us(dx, pts), ratio, p.pct(0.5).Round(100*time.Microsecond), p.pct(0.99).Round(100*time.Microsecond), p.refused.Load(), perCore)
+			us(dx, pts), ratio, 100*(c1.gen-c0.gen).Seconds()/wall.Seconds(), p.pct(0.5).Round(100*time.Microsecond), p.pct(0.99).Round(100*time.Microsecond), p.refused.Load(), perCore)
 		if name == "steady" {
 			b.ReportMetric(float64(pts)/wall.Seconds(), "points/s")
 			b.ReportMetric(us(di, pts), "ingest-µs/point")

@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +16,7 @@ import (
 )
 
 // Head is the ingest's view of one centre's chain, kept in <heads>/<centre>.json
-// (written atomically and fsynced before a request is answered).
+// (a log of its changes, the last one fsynced before a request is answered).
 type Head struct {
 	Centre      string     `json:"centre"`
 	Seq         uint64     `json:"seq"`          // last accepted link
@@ -51,8 +53,23 @@ const (
 	maxGaps  = 32
 )
 
-// heads keeps Head files in a directory.
+// heads keeps Head files in a directory. A centre's file, <centre>.json, is a log
+// of its head: one JSON line per change, appended (never rewritten in place) and
+// fsynced before the request that made it is answered; the last complete line is
+// the head. A torn last line (a crash mid-append of a request that was therefore
+// never answered) is ignored. When the file grows past headsRotate it is replaced
+// atomically by its last line. A file holding one JSON object over several lines
+// (the format before head logs) is read as that object and replaced on the next
+// change.
 type heads struct{ dir string }
+
+// headsRotate: a head log longer than this is replaced by its last line (about 150
+// changes of a ~400-byte head between rotations).
+const headsRotate = 64 << 10
+
+// headTail is how much of the end of a head log is read to find its last line; a
+// head line is bounded by maxQuiet, maxGaps and the refusal reasons, well under it.
+const headTail = 16 << 10
 
 func (h heads) path(centre string) string { return filepath.Join(h.dir, centre+".json") }
 
@@ -60,31 +77,142 @@ func (h heads) path(centre string) string { return filepath.Join(h.dir, centre+"
 // (lock_unix.go): the lock is what lets N replicas share one heads directory.
 func (h heads) lockPath(centre string) string { return filepath.Join(h.dir, centre+".lock") }
 
-// load returns centre's head, or a zero head (Seq 0) for a centre never seen.
-func (h heads) load(centre string) (Head, error) {
-	data, err := os.ReadFile(h.path(centre))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Head{Centre: centre}, nil
+// headFile is a centre's head log, open while its lock is held.
+type headFile struct {
+	f      *os.File // nil for a centre never seen, until its first change
+	path   string
+	size   int64
+	rotate bool   // the next change replaces the file (too long, or the old format)
+	made   string // the directory, when the change made the file: to be synced too
+}
+
+// Close closes the log (its lock is the caller's).
+func (hf *headFile) Close() error {
+	if hf.f == nil {
+		return nil
 	}
+	return hf.f.Close()
+}
+
+// open opens centre's head log and reads its head, or a zero head (Seq 0) for a
+// centre never seen. The caller holds the centre's lock and closes the file.
+func (h heads) open(centre string) (*headFile, Head, error) {
+	hf := &headFile{path: h.path(centre)}
+	f, err := os.OpenFile(hf.path, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return hf, Head{Centre: centre}, nil
+	}
+	if err != nil {
+		return nil, Head{}, fmt.Errorf("chain head: %w", err)
+	}
+	hf.f = f
+	hd, err := hf.read(centre)
+	if err != nil {
+		f.Close()
+		return nil, Head{}, err
+	}
+	return hf, hd, nil
+}
+
+func (hf *headFile) read(centre string) (Head, error) {
+	var buf []byte
+	st, err := hf.f.Stat()
 	if err != nil {
 		return Head{}, fmt.Errorf("chain head: %w", err)
 	}
-	var hd Head
-	if err := json.Unmarshal(data, &hd); err != nil {
-		return Head{}, fmt.Errorf("chain head %s is corrupt: %w", h.path(centre), err)
+	hf.size = st.Size()
+	if hf.size == 0 { // made, but its first line never written: never acknowledged
+		return Head{Centre: centre}, nil
+	}
+	hf.rotate = hf.size > headsRotate
+	defer func() {
+		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+			hf.rotate = true // torn (or the old format): an append would glue onto it
+		}
+	}()
+	off := max(0, hf.size-headTail)
+	buf = make([]byte, hf.size-off)
+	if _, err := hf.f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return Head{}, fmt.Errorf("chain head: %w", err)
+	}
+	hd, ok := lastHead(buf, off == 0)
+	if !ok && off == 0 { // the format before head logs: one (indented) object
+		ok = json.Unmarshal(buf, &hd) == nil
+		hf.rotate = true
+	}
+	if !ok {
+		return Head{}, fmt.Errorf("chain head %s is corrupt: no complete head line in its last %d bytes", hf.path, len(buf))
 	}
 	if hd.Centre != centre {
-		return Head{}, fmt.Errorf("chain head %s names centre %q", h.path(centre), hd.Centre)
+		return Head{}, fmt.Errorf("chain head %s names centre %q", hf.path, hd.Centre)
 	}
 	return hd, nil
 }
 
-func (h heads) save(hd Head) error {
-	data, err := json.MarshalIndent(hd, "", "  ")
+// lastHead parses the last complete line of a head log's tail (whole: the tail is
+// the whole file). A last line that does not end in a newline is a torn append;
+// the line before it is the head.
+func lastHead(buf []byte, whole bool) (Head, bool) {
+	for len(buf) > 0 {
+		end := bytes.LastIndexByte(buf[:len(buf)-1], '\n') // start of the last line - 1
+		line := buf[end+1:]
+		complete := line[len(line)-1] == '\n'
+		if end < 0 && !whole {
+			return Head{}, false // the tail cut this line
+		}
+		var hd Head
+		if complete && line[0] == '{' && json.Unmarshal(line, &hd) == nil {
+			return hd, true
+		}
+		if end < 0 {
+			return Head{}, false
+		}
+		buf = buf[:end+1]
+	}
+	return Head{}, false
+}
+
+// append writes hd as the log's new last line (not yet durable: the caller syncs
+// hf.f, and the directory hf.made when the file is new), or, when the log is due
+// for rotation, replaces the file atomically and durably (atomicfile) by that line
+// alone (hf.f is then nil).
+func (hf *headFile) append(hd Head) error {
+	line, err := json.Marshal(hd)
 	if err != nil {
 		return fmt.Errorf("chain head: %w", err)
 	}
-	return atomicfile.Write(h.path(hd.Centre), data)
+	line = append(line, '\n')
+	if hf.f == nil {
+		f, err := os.OpenFile(hf.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
+		if err != nil {
+			return fmt.Errorf("chain head: %w", err)
+		}
+		hf.f, hf.made = f, filepath.Dir(hf.path)
+	} else if hf.rotate || hf.size+int64(len(line)) > headsRotate {
+		if err := atomicfile.Write(hf.path, line); err != nil {
+			return fmt.Errorf("chain head: %w", err)
+		}
+		hf.size, hf.rotate = int64(len(line)), false
+		hf.f.Close()
+		hf.f = nil // nothing left to sync: atomicfile did
+		return nil
+	}
+	if _, err := hf.f.Write(line); err != nil {
+		return fmt.Errorf("chain head %s: %w", hf.path, err)
+	}
+	hf.size += int64(len(line))
+	return nil
+}
+
+// load returns centre's head (for readers without the lock: a torn last line is
+// read as the one before it).
+func (h heads) load(centre string) (Head, error) {
+	hf, hd, err := h.open(centre)
+	if err != nil {
+		return Head{}, err
+	}
+	hf.Close()
+	return hd, nil
 }
 
 // all returns every head in the directory.

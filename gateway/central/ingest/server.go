@@ -61,6 +61,7 @@ type Server struct {
 	allowed map[string]bool
 	heads   heads
 	archive *archive
+	syncer  *syncer
 
 	mu      sync.Mutex
 	centres map[string]*centreState
@@ -103,8 +104,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Forward = newCoalescer(cfg.Forward)
 	s := &Server{cfg: cfg, allowed: map[string]bool{}, heads: heads{cfg.HeadsDir},
-		archive: &archive{dir: cfg.ArchiveDir}, centres: map[string]*centreState{}}
+		archive: &archive{dir: cfg.ArchiveDir}, syncer: newSyncer(), centres: map[string]*centreState{}}
 	for _, m := range cfg.Measurements {
 		s.allowed[m] = true
 	}
@@ -204,13 +206,14 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer unlock()
-	cur, err := s.heads.load(link.Centre)
+	hf, cur, err := s.heads.open(link.Centre)
 	if err != nil {
 		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
 		writeErr(w, http.StatusInternalServerError, "", "head", err.Error())
 		return
 	}
-	hd := cur // work on a copy: the file changes only once the new head is saved
+	defer hf.Close()
+	hd := cur // work on a copy: the file changes only once the record is durable
 	verdict, ref := s.check(r.Context(), &hd, link, body, now)
 	rec := record{V: 1, Received: now.UTC(), After: cur.Seq, Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
 	if ref != nil {
@@ -221,14 +224,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, ref.status, "", ref.reason, ref.msg)
 		return
 	}
-	if err := s.archive.append(rec, body); err != nil {
-		s.cfg.Log.Error("ingest: archive", "centre", link.Centre, "seq", link.Seq, "err", err)
-		writeErr(w, http.StatusServiceUnavailable, "", "archive", "the ingest could not archive the request: "+err.Error())
-		return
-	}
-	if err := s.heads.save(hd); err != nil {
-		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "seq", link.Seq, "err", err)
-		writeErr(w, http.StatusServiceUnavailable, "", "head", "the ingest could not save the chain head: "+err.Error())
+	if err := s.commit(rec, body, hf, hd); err != nil {
+		s.cfg.Log.Error("ingest: commit", "centre", link.Centre, "seq", link.Seq, "err", err)
+		writeErr(w, http.StatusServiceUnavailable, "", err.reason, err.msg)
 		return
 	}
 	if ref != nil {
@@ -237,6 +235,34 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// commit makes the archive record and then the new head durable, each in a group
+// commit with the other requests in flight. The record is durable before the head
+// changes, so a crash never leaves a head ahead of the archive (a record without
+// its head is an exact resend to the next replica, which Verify accepts).
+func (s *Server) commit(rec record, body []byte, hf *headFile, hd Head) *refusal {
+	af, made, err := s.archive.append(rec, body)
+	if err == nil {
+		err = s.syncer.sync(made, af)
+		if cerr := af.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return refuse(http.StatusServiceUnavailable, "archive", "the ingest could not archive the request: %v", err)
+	}
+	if err = hf.append(hd); err == nil && hf.f != nil { // nil: replaced, durably, by atomicfile
+		var made []string
+		if hf.made != "" {
+			made = []string{hf.made}
+		}
+		err = s.syncer.sync(made, hf.f)
+	}
+	if err != nil {
+		return refuse(http.StatusServiceUnavailable, "head", "the ingest could not save the chain head: %v", err)
+	}
+	return nil
 }
 
 func (s *Server) centre(id string) *centreState {

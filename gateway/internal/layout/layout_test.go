@@ -173,3 +173,23 @@ func TestPiLinksNoCentral(t *testing.T) {
 		}
 	}
 }
+
+// TestPiDaemonLinksNoExtras: the Pi's release binary (-tags nodemo, as `make
+// release` builds it) links neither the demo (its broker, the simulator) nor the
+// Prometheus client and protobuf: every page of the executable the daemon maps
+// counts in its resident memory on the Pi (docs/BENCHMARKS.md, memory).
+func TestPiDaemonLinksNoExtras(t *testing.T) {
+	p := list(t, "-tags", "nodemo", "./cmd/saqshy-gateway")["cmd/saqshy-gateway"]
+	if len(p.Deps) < 10 {
+		t.Fatalf("go list -deps -tags nodemo ./cmd/saqshy-gateway listed only %v", p.Deps)
+	}
+	forbidden := []string{mod + "gateway/sim", mod + "gateway/central", "github.com/mochi-mqtt/",
+		"github.com/prometheus/", "google.golang.org/protobuf/"}
+	for _, dep := range p.Deps {
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f) {
+				t.Errorf("the Pi's daemon (-tags nodemo) links %s", dep)
+			}
+		}
+	}
+}
