@@ -46,41 +46,55 @@ func registryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 2
 }
 
-// openRegistryStore loads the config and opens its registry store.
-func openRegistryStore(cmd, cfgPath string, stderr io.Writer) (*config.Config, *registry.Store, bool) {
-	cfg, err := config.Load(cfgPath)
+// registryRun is what a registry subcommand works on: the config and its registry
+// store, and the arguments after the flags.
+type registryRun struct {
+	cfgPath string
+	cfg     *config.Config
+	store   *registry.Store
+	args    []string
+}
+
+// startRegistryCmd parses the flags (--config) and the nargs arguments of the
+// registry subcommand cmd, loads the config and opens its registry store. When ok
+// is false the subcommand exits with code.
+func startRegistryCmd(cmd string, args []string, nargs int, stderr io.Writer) (rc registryRun, code int, ok bool) {
+	fs := newFlagSet("registry "+cmd, registryHelp, stderr)
+	cfgPath := fs.String("config", "/etc/saqshy/centre.yaml", "centre config `file`")
+	if code, ok := parseFlags(fs, args); !ok {
+		return rc, code, false
+	}
+	if fs.NArg() != nargs {
+		fs.Usage()
+		return rc, 2, false
+	}
+	rc.cfgPath, rc.args = *cfgPath, fs.Args()
+	cfg, err := config.Load(rc.cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		fmt.Fprintf(stderr, "saqshy-gateway registry %s: the config has errors; fix them first (saqshy-gateway check-config %s)\n", cmd, cfgPath)
-		return nil, nil, false
+		fmt.Fprintf(stderr, "saqshy-gateway registry %s: the config has errors; fix them first (saqshy-gateway check-config %s)\n", cmd, rc.cfgPath)
+		return rc, 1, false
 	}
 	if !cfg.Registry.Enabled() {
-		fmt.Fprintf(stderr, "saqshy-gateway registry %s: %s pins no ministry key: add a registry section with public_key_file (the ministry.pub handed over at install), see docs/INSTALL.md\n", cmd, cfgPath)
-		return nil, nil, false
+		fmt.Fprintf(stderr, "saqshy-gateway registry %s: %s pins no ministry key: add a registry section with public_key_file (the ministry.pub handed over at install), see docs/INSTALL.md\n", cmd, rc.cfgPath)
+		return rc, 1, false
 	}
 	store, err := registry.OpenPinned(cfg, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "saqshy-gateway registry %s: %v\n", cmd, err)
-		return nil, nil, false
+		return rc, 1, false
 	}
-	return cfg, store, true
+	rc.cfg, rc.store = cfg, store
+	return rc, 0, true
 }
 
 func registryInstallCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("registry install", registryHelp, stderr)
-	cfgPath := fs.String("config", "/etc/saqshy/centre.yaml", "centre config `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	rc, code, ok := startRegistryCmd("install", args, 1, stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	cfg, store, ok := openRegistryStore("install", *cfgPath, stderr)
-	if !ok {
-		return 1
-	}
-	data, err := os.ReadFile(fs.Arg(0))
+	cfg, store := rc.cfg, rc.store
+	data, err := os.ReadFile(rc.args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "saqshy-gateway registry install: %v\n", err)
 		return 1
@@ -88,7 +102,7 @@ func registryInstallCmd(args []string, stdout, stderr io.Writer) int {
 	before := store.Version()
 	e, changed, err := store.Install(data)
 	if err != nil {
-		fmt.Fprintf(stderr, "saqshy-gateway registry install: %s is refused: %v\n", fs.Arg(0), err)
+		fmt.Fprintf(stderr, "saqshy-gateway registry install: %s is refused: %v\n", rc.args[0], err)
 		if before > 0 {
 			fmt.Fprintf(stderr, "the installed registry v%d stays in force (%s)\n", before, cfg.Registry.BundlePath())
 		} else {
@@ -106,7 +120,7 @@ func registryInstallCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nthe running gateway takes it into effect at its next restart: sudo systemctl restart saqshy-gateway")
 	}
 	if errs := registry.Check(cfg, e); len(errs) > 0 {
-		fmt.Fprintf(stdout, "\n%s weakens registry v%d in %d place(s); the gateway runs on the registry's values there, and check-config fails until the config is fixed:\n", *cfgPath, e.Version, len(errs))
+		fmt.Fprintf(stdout, "\n%s weakens registry v%d in %d place(s); the gateway runs on the registry's values there, and check-config fails until the config is fixed:\n", rc.cfgPath, e.Version, len(errs))
 		for _, err := range errs {
 			fmt.Fprintf(stdout, "  %v\n", err)
 		}
@@ -115,19 +129,11 @@ func registryInstallCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 func registryShowCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("registry show", registryHelp, stderr)
-	cfgPath := fs.String("config", "/etc/saqshy/centre.yaml", "centre config `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	rc, code, ok := startRegistryCmd("show", args, 0, stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return 2
-	}
-	cfg, store, ok := openRegistryStore("show", *cfgPath, stderr)
-	if !ok {
-		return 1
-	}
+	cfg, store := rc.cfg, rc.store
 	if err := store.Problem(); err != nil {
 		fmt.Fprintf(stdout, "%v\n", err)
 	}
@@ -158,9 +164,9 @@ func registryShowCmd(args []string, stdout, stderr io.Writer) int {
 	errs := registry.Check(cfg, e)
 	fmt.Fprintf(&b, "config hash: %s (effective config, as in the heartbeat)\n", registry.EffectiveHash(registry.Apply(cfg, e)))
 	if len(errs) == 0 {
-		fmt.Fprintf(&b, "%s obeys it\n", *cfgPath)
+		fmt.Fprintf(&b, "%s obeys it\n", rc.cfgPath)
 	} else {
-		fmt.Fprintf(&b, "%s weakens it in %d place(s); the gateway runs on the registry's values there:\n", *cfgPath, len(errs))
+		fmt.Fprintf(&b, "%s weakens it in %d place(s); the gateway runs on the registry's values there:\n", rc.cfgPath, len(errs))
 		for _, err := range errs {
 			fmt.Fprintf(&b, "  %v\n", err)
 		}

@@ -13,14 +13,6 @@ import (
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// Conditions is where the check raises and clears its conditions (the gateway's
-// registry). Raise with an open (kind, subject) updates it, e.g. from warning to
-// critical.
-type Conditions interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
-
 // Condition kinds the check raises.
 const (
 	KindCoverageGap   = "coverage_gap"   // subject: zone id
@@ -35,7 +27,7 @@ const pointEvery = time.Minute
 // every second. Safe for concurrent use.
 type Check struct {
 	log   *slog.Logger
-	conds Conditions
+	conds telemetry.Conditions
 	loc   *time.Location
 	warn  time.Duration
 	crit  time.Duration
@@ -63,7 +55,7 @@ type Check struct {
 
 // New builds the check for cfg's cameras and zones. conds receives the conditions;
 // log may be nil.
-func New(cfg *config.Config, conds Conditions, log *slog.Logger) (*Check, error) {
+func New(cfg *config.Config, conds telemetry.Conditions, log *slog.Logger) (*Check, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -26,7 +26,7 @@ type Conditions struct {
 
 	mu         sync.Mutex
 	open       map[condKey]telemetry.Condition
-	listeners  []Listener
+	listeners  []telemetry.Conditions
 	history    []telemetry.Condition // resolved, oldest first, the last keepResolved
 	queue      []transition          // not yet delivered, in order
 	delivering bool                  // a goroutine is delivering the queue
@@ -34,15 +34,6 @@ type Conditions struct {
 
 // keepResolved bounds the resolved conditions kept for the safety score's caps.
 const keepResolved = 2000
-
-// Listener hears every transition of a condition, in the order of the transitions,
-// never two at once. It may be called on the goroutine of a later Raise or Clear
-// than the transition's own; it may call back into the registry (the transitions
-// it causes are delivered after it returns).
-type Listener interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
 
 type condKey struct{ kind, subject string }
 
@@ -58,8 +49,12 @@ func NewConditions(log *slog.Logger) *Conditions {
 	return &Conditions{log: log, open: map[condKey]telemetry.Condition{}}
 }
 
-// Listen adds a listener; call it before the gateway runs.
-func (cs *Conditions) Listen(l Listener) {
+// Listen adds a listener; call it before the gateway runs. A listener hears every
+// transition of a condition, in the order of the transitions, never two at once.
+// It may be called on the goroutine of a later Raise or Clear than the
+// transition's own; it may call back into the registry (the transitions it causes
+// are delivered after it returns).
+func (cs *Conditions) Listen(l telemetry.Conditions) {
 	cs.mu.Lock()
 	cs.listeners = append(cs.listeners, l)
 	cs.mu.Unlock()

@@ -77,15 +77,7 @@ func ParseDuration(s string) (Duration, error) {
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return nodeError(n, `expected a duration such as "30s" or "2h", got %s`, describeNode(n))
-	}
-	v, err := ParseDuration(n.Value)
-	if err != nil {
-		return nodeError(n, "%s", err.Error())
-	}
-	*d = v
-	return nil
+	return unmarshalScalar(n, d, `a duration such as "30s" or "2h"`, ParseDuration)
 }
 
 // MarshalYAML implements yaml.Marshaler.
@@ -185,14 +177,20 @@ func ParseByteSize(s string) (ByteSize, error) {
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalScalar(n, b, `a size such as "2GiB" or "500MiB"`, ParseByteSize)
+}
+
+// unmarshalScalar parses the scalar node n with parse into *dst; want says what
+// is expected in the error for any other node. On error *dst is left as it was.
+func unmarshalScalar[T any](n *yaml.Node, dst *T, want string, parse func(string) (T, error)) error {
 	if n.Kind != yaml.ScalarNode {
-		return nodeError(n, `expected a size such as "2GiB" or "500MiB", got %s`, describeNode(n))
+		return nodeError(n, "expected %s, got %s", want, describeNode(n))
 	}
-	v, err := ParseByteSize(n.Value)
+	v, err := parse(n.Value)
 	if err != nil {
 		return nodeError(n, "%s", err.Error())
 	}
-	*b = v
+	*dst = v
 	return nil
 }
 

@@ -17,8 +17,9 @@ import (
 // by the Shelly device (21.5 °C, not 215).
 //
 // The config is not published on MQTT; it is asked with an RPC on
-// <prefix>/rpc ({"id":1,"src":"<src>","method":"Shelly.GetComponents",...}) and
-// answered on <src>/rpc. [ShellyRPCRequest] builds the request and
+// <prefix>/rpc ({"id":1,"src":"saqshy/bthome/<prefix>","method":"Shelly.GetComponents",...})
+// and answered on <src>/rpc, [ShellyReplyTopic]. [ShellyRPCRequest] builds the
+// request, [ShellyReplyDevice] names the device a reply comes from and
 // [ParseShellyRPCReply] reads the answer.
 
 // ReasonUnknownQuantity is the reason of a Shelly bthomesensor value whose quantity
@@ -83,12 +84,32 @@ type ShellyRPCReply struct {
 	Next int
 }
 
+// shellyReplyPrefix starts the src of the RPC requests to Shelly devices: the src
+// is shellyReplyPrefix+<device prefix>, and Shelly answers on <src>/rpc, so the
+// reply's topic names the device (the broker's ACL lets the device write there).
+const shellyReplyPrefix = "saqshy/bthome/"
+
+// ShellyReplyTopic returns the topic the Shelly device with topic prefix answers
+// [ShellyRPCRequest] on.
+func ShellyReplyTopic(prefix string) string { return shellyReplyPrefix + prefix + "/rpc" }
+
+// ShellyReplyDevice returns the device prefix a reply topic names, or ok false for
+// any other topic.
+func ShellyReplyDevice(topic string) (prefix string, ok bool) {
+	rest, ok := strings.CutPrefix(topic, shellyReplyPrefix)
+	if !ok {
+		return "", false
+	}
+	prefix, ok = strings.CutSuffix(rest, "/rpc")
+	return prefix, ok && prefix != ""
+}
+
 // ShellyRPCRequest returns the MQTT topic and payload asking the Shelly device with
 // topic prefix to list its dynamic components with their config
-// (Shelly.GetComponents, from offset), answering on <src>/rpc.
-func ShellyRPCRequest(prefix, src string, id, offset int) (topic string, payload []byte) {
+// (Shelly.GetComponents, from offset), answering on [ShellyReplyTopic].
+func ShellyRPCRequest(prefix string, id, offset int) (topic string, payload []byte) {
 	payload = fmt.Appendf(nil, `{"id":%d,"src":%s,"method":"Shelly.GetComponents","params":{"offset":%d,"dynamic_only":true,"include":["config"]}}`,
-		id, strconv.Quote(src), offset)
+		id, strconv.Quote(shellyReplyPrefix+prefix), offset)
 	return prefix + "/rpc", payload
 }
 

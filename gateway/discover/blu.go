@@ -15,19 +15,6 @@ import (
 // own questions are (the broker's ACL lets the device write there), and reads the
 // answers to either.
 
-// bluReplyPrefix starts the topics Shelly devices answer on.
-const bluReplyPrefix = "saqshy/bthome/"
-
-// bluReplyDevice returns the Shelly prefix a reply topic names, or ok false.
-func bluReplyDevice(topic string) (string, bool) {
-	rest, ok := strings.CutPrefix(topic, bluReplyPrefix)
-	if !ok {
-		return "", false
-	}
-	dev, ok := strings.CutSuffix(rest, "/rpc")
-	return dev, ok && dev != ""
-}
-
 // bluQuantities is what the Shelly devices said their BLU sensors measure. Safe for
 // concurrent use.
 type bluQuantities struct {

@@ -209,7 +209,7 @@ func (c *Collector) add(topic string, payload []byte, retained bool, at time.Tim
 		c.haConfig(topic, payload)
 		return
 	}
-	if dev, ok := bluReplyDevice(topic); ok {
+	if dev, ok := decode.ShellyReplyDevice(topic); ok {
 		c.bthome.learn(dev, payload)
 		// The device's sensors heard before its answer (paho hands messages over
 		// concurrently: even one published after the answer may be) are read again.

@@ -70,7 +70,7 @@ func Listen(ctx context.Context, opt Options) (Result, error) {
 		case <-tick.C:
 			// Shelly devices with BLU sensors of unknown quantity are asked, once.
 			for _, dev := range c.bthome.toAsk() {
-				topic, payload := decode.ShellyRPCRequest(dev, bluReplyPrefix+dev, 1, 0)
+				topic, payload := decode.ShellyRPCRequest(dev, 1, 0)
 				if err := conn.Publish(ctx, topic, payload); err != nil {
 					fmt.Fprintf(opt.Progress, "discover: asking %s for its BLU sensors: %v\n", dev, err)
 				}

@@ -15,6 +15,7 @@ import (
 
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 
+	"github.com/saqshy/saqshy/gateway/internal/clockx"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -128,7 +129,7 @@ func New(q queue, w lineWriter, opt Options) *Writer {
 		q: q, w: w, opt: opt,
 		log:     opt.Logger.With("component", "influxsink"),
 		enc:     encoder{centre: opt.Centre},
-		sleep:   sleepCtx,
+		sleep:   clockx.Sleep,
 		pending: true,
 	}
 }
@@ -536,17 +537,5 @@ func (w *Writer) closeDeadLetter() {
 	if w.deadOpen {
 		_ = w.deadFile.Close()
 		w.deadOpen = false
-	}
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -74,11 +74,7 @@ func (d *BME280) String() string { return d.name }
 // Read implements Probe: temperature and humidity, rounded to 0.01. The pressure
 // is measured but not part of the sample (see [BME280.Sense]).
 func (d *BME280) Read(ctx context.Context) (telemetry.Sample, error) {
-	e, err := d.Sense(ctx)
-	if err != nil {
-		return telemetry.Sample{}, err
-	}
-	return envSample(d.name, e)
+	return readEnv(ctx, d.name, d.Sense)
 }
 
 // Sense measures temperature, pressure and humidity once (forced mode, ×1
@@ -90,15 +86,10 @@ func (d *BME280) Read(ctx context.Context) (telemetry.Sample, error) {
 // Errors wrap [ErrWrongChip] (another chip answers, such as a BMP280),
 // [ErrBus], or [ErrBadData] (a skipped measurement, a chip that stays busy).
 func (d *BME280) Sense(ctx context.Context) (physic.Env, error) {
-	e, err := d.senseOnce(ctx)
-	if err == nil || ctx.Err() != nil || !IsRetryable(err) {
-		return e, err
-	}
-	d.cal = nil // the next attempt checks the chip id, resets it and reads the calibration
-	if e, err = d.senseOnce(ctx); err != nil {
-		return physic.Env{}, fmt.Errorf("after soft reset: %w", err)
-	}
-	return e, nil
+	return senseRetried(ctx, d.senseOnce, func(context.Context) error {
+		d.cal = nil // the next attempt checks the chip id, resets it and reads the calibration
+		return nil
+	})
 }
 
 func (d *BME280) senseOnce(ctx context.Context) (physic.Env, error) {

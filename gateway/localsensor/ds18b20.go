@@ -155,11 +155,7 @@ func (p *W1Therm) String() string { return p.name }
 // 750 ms) and it cannot be interrupted; ctx is checked before it starts. The
 // first read writes the resolution set by [W1Therm.SetResolution].
 func (p *W1Therm) Read(ctx context.Context) (telemetry.Sample, error) {
-	t, err := p.Temperature(ctx)
-	if err != nil {
-		return telemetry.Sample{}, err
-	}
-	return newSample(p.name, telemetry.Value{Metric: telemetry.Temperature, V: celsius(t)})
+	return readTemperature(ctx, p.name, p.Temperature)
 }
 
 // Temperature reads the probe's w1_slave file (the scratchpad, the kernel's CRC
@@ -373,11 +369,7 @@ func (d *DS18B20) String() string { return d.name }
 
 // Read implements Probe.
 func (d *DS18B20) Read(ctx context.Context) (telemetry.Sample, error) {
-	t, err := d.Temperature(ctx)
-	if err != nil {
-		return telemetry.Sample{}, err
-	}
-	return newSample(d.name, telemetry.Value{Metric: telemetry.Temperature, V: celsius(t)})
+	return readTemperature(ctx, d.name, d.Temperature)
 }
 
 // Temperature starts a conversion (Convert T, with a strong pull-up for probes on

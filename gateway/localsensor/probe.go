@@ -8,6 +8,7 @@ import (
 
 	"periph.io/x/conn/v3/physic"
 
+	"github.com/saqshy/saqshy/gateway/internal/clockx"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -35,19 +36,7 @@ type Probe interface {
 type SleepFunc func(ctx context.Context, d time.Duration) error
 
 // Sleep is the default [SleepFunc]: a timer raced against ctx.Done.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func Sleep(ctx context.Context, d time.Duration) error { return clockx.Sleep(ctx, d) }
 
 func orSleep(s SleepFunc) SleepFunc {
 	if s == nil {
@@ -83,13 +72,42 @@ func newSample(device string, values ...telemetry.Value) (telemetry.Sample, erro
 	return telemetry.Sample{Device: device, Values: values}, nil
 }
 
-// envSample turns a temperature and humidity measurement into a sample, rounded to
-// 0.01 (the chips' resolution).
-func envSample(device string, e physic.Env) (telemetry.Sample, error) {
+// readEnv is the Read of a chip that measures temperature and humidity: it
+// measures with sense and rounds both to 0.01 (the chips' resolution).
+func readEnv(ctx context.Context, device string, sense func(context.Context) (physic.Env, error)) (telemetry.Sample, error) {
+	e, err := sense(ctx)
+	if err != nil {
+		return telemetry.Sample{}, err
+	}
 	return newSample(device,
 		telemetry.Value{Metric: telemetry.Temperature, V: round2(celsius(e.Temperature))},
 		telemetry.Value{Metric: telemetry.Humidity, V: round2(percent(e.Humidity))},
 	)
+}
+
+// readTemperature is the Read of a probe that measures temperature alone.
+func readTemperature(ctx context.Context, device string, temp func(context.Context) (physic.Temperature, error)) (telemetry.Sample, error) {
+	t, err := temp(ctx)
+	if err != nil {
+		return telemetry.Sample{}, err
+	}
+	return newSample(device, telemetry.Value{Metric: telemetry.Temperature, V: celsius(t)})
+}
+
+// senseRetried measures with once; after a retryable failure (a bus error, a CRC
+// failure) it calls reset and measures once more.
+func senseRetried(ctx context.Context, once func(context.Context) (physic.Env, error), reset func(context.Context) error) (physic.Env, error) {
+	e, err := once(ctx)
+	if err == nil || ctx.Err() != nil || !IsRetryable(err) {
+		return e, err
+	}
+	if rerr := reset(ctx); rerr != nil {
+		return physic.Env{}, fmt.Errorf("%w; then %w", err, rerr)
+	}
+	if e, err = once(ctx); err != nil {
+		return physic.Env{}, fmt.Errorf("after soft reset: %w", err)
+	}
+	return e, nil
 }
 
 // i2cName is the normalised address of an I²C chip: "i2c1:0x44".

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/saqshy/saqshy/gateway/telemetry"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
 )
@@ -32,29 +31,10 @@ func (c sht) on(bus i2c.Bus, busNum int, addr uint16, sleep SleepFunc) sht {
 	return c
 }
 
-// read is a Probe's Read: temperature and humidity, rounded to 0.01.
-func (s *sht) read(ctx context.Context) (telemetry.Sample, error) {
-	e, err := s.sense(ctx)
-	if err != nil {
-		return telemetry.Sample{}, err
-	}
-	return envSample(s.name, e)
-}
-
 // sense measures; after a bus error or a CRC failure it soft-resets the chip and
 // measures once more.
 func (s *sht) sense(ctx context.Context) (physic.Env, error) {
-	e, err := s.measureOnce(ctx)
-	if err == nil || ctx.Err() != nil || !IsRetryable(err) {
-		return e, err
-	}
-	if rerr := s.softReset(ctx); rerr != nil {
-		return e, fmt.Errorf("%w; then %w", err, rerr)
-	}
-	if e, err = s.measureOnce(ctx); err != nil {
-		return e, fmt.Errorf("after soft reset: %w", err)
-	}
-	return e, nil
+	return senseRetried(ctx, s.measureOnce, s.softReset)
 }
 
 func (s *sht) measureOnce(ctx context.Context) (physic.Env, error) {

@@ -47,7 +47,9 @@ func NewSHT3x(bus i2c.Bus, busNum int, addr uint16, sleep SleepFunc) (*SHT3x, er
 func (d *SHT3x) String() string { return d.s.name }
 
 // Read implements Probe: temperature and humidity, rounded to 0.01.
-func (d *SHT3x) Read(ctx context.Context) (telemetry.Sample, error) { return d.s.read(ctx) }
+func (d *SHT3x) Read(ctx context.Context) (telemetry.Sample, error) {
+	return readEnv(ctx, d.s.name, d.s.sense)
+}
 
 // Sense runs a single-shot high-repeatability measurement (0x2400), waits for it
 // and reads both words, checking their CRCs. After a bus error or a CRC failure it

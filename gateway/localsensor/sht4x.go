@@ -48,7 +48,9 @@ func NewSHT4x(bus i2c.Bus, busNum int, addr uint16, sleep SleepFunc) (*SHT4x, er
 func (d *SHT4x) String() string { return d.s.name }
 
 // Read implements Probe: temperature and humidity, rounded to 0.01.
-func (d *SHT4x) Read(ctx context.Context) (telemetry.Sample, error) { return d.s.read(ctx) }
+func (d *SHT4x) Read(ctx context.Context) (telemetry.Sample, error) {
+	return readEnv(ctx, d.s.name, d.s.sense)
+}
 
 // Sense runs a high-precision measurement (0xFD), waits for it and reads both
 // words, checking their CRCs. After a bus error or a CRC failure it sends a soft

@@ -3,7 +3,6 @@ package readings
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 // Shelly device that has such sensors in the centre config (Shelly.GetComponents
 // on <prefix>/rpc, answered on saqshy/bthome/<prefix>/rpc) and remembers the
 // answers; a sensor's quantity: in the config wins over the answer.
-
-// bthomeReplyPrefix starts the topic a Shelly device answers the gateway's RPC on:
-// the request's src is bthomeReplyPrefix+<device prefix>, and Shelly answers on
-// <src>/rpc, so the topic names the device.
-const bthomeReplyPrefix = "saqshy/bthome/"
-
-// bthomeReplyTopic returns the topic the device with prefix answers on.
-func bthomeReplyTopic(prefix string) string { return bthomeReplyPrefix + prefix + "/rpc" }
-
-// bthomeDevice returns the device prefix of a reply topic, or ok false.
-func bthomeDevice(topic string) (string, bool) {
-	rest, ok := strings.CutPrefix(topic, bthomeReplyPrefix)
-	if !ok {
-		return "", false
-	}
-	prefix, ok := strings.CutSuffix(rest, "/rpc")
-	return prefix, ok && prefix != ""
-}
 
 // bthomeQuantities knows what each Shelly BLU sensor measures: configured, or
 // learnt from its device's answer. Safe for concurrent use.
@@ -179,7 +160,7 @@ func (a *ShellyAsker) Run(ctx context.Context) error {
 	id := 0
 	ask := func(dev string, offset int) {
 		id++
-		topic, payload := decode.ShellyRPCRequest(dev, strings.TrimSuffix(bthomeReplyTopic(dev), "/rpc"), id, offset)
+		topic, payload := decode.ShellyRPCRequest(dev, id, offset)
 		if err := a.pub.Publish(ctx, topic, false, payload); err != nil && ctx.Err() == nil {
 			a.log.Debug("asking a Shelly device for its BLU sensors", "device", dev, "err", err)
 		}

@@ -17,7 +17,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"time"
 
 	"github.com/saqshy/saqshy/gateway/check"
 	"github.com/saqshy/saqshy/gateway/config"
@@ -32,13 +31,6 @@ type Appender interface {
 	Append(ctx context.Context, evs ...telemetry.Event) error
 }
 
-// Conditions is where a wired probe's failed read is raised and its next good
-// reading clears it.
-type Conditions interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
-
 // Options are the reading path's dependencies.
 type Options struct {
 	Clock  check.Clock
@@ -50,7 +42,7 @@ type Options struct {
 	// page's latest reading per sensor).
 	Latest check.Observer
 	// Conditions receives the probe_error conditions of wired probes.
-	Conditions Conditions
+	Conditions telemetry.Conditions
 }
 
 // RawObserver is an optional interface of Options.Latest: once a batch is durable

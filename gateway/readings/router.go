@@ -85,7 +85,7 @@ func newRouter(cfg *config.Config, counters *Counters, clock check.Clock) (*rout
 	}
 	slices.Sort(r.bthome.devices)
 	for _, dev := range r.bthome.devices {
-		r.topics = append(r.topics, bthomeReplyTopic(dev))
+		r.topics = append(r.topics, decode.ShellyReplyTopic(dev))
 	}
 	decoders := map[string]decode.Func{}
 	for _, s := range cfg.Sensors {
@@ -168,7 +168,7 @@ func (r *router) route(dst []telemetry.Event, msgs []mqttsrc.Message) []telemetr
 			}
 			continue
 		}
-		if dev, ok := bthomeDevice(m.Topic); ok && len(r.bthome.devices) > 0 {
+		if dev, ok := decode.ShellyReplyDevice(m.Topic); ok && len(r.bthome.devices) > 0 {
 			// A Shelly device's answer: what its BLU sensors measure.
 			if err := r.bthome.learn(dev, m.Payload); err != nil {
 				r.counters.reject(config.SourceShelly, telemetry.Reason(err), m.Topic, err)

@@ -197,14 +197,20 @@ func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
 		return nil, errors.New("not a PEM \"PRIVATE KEY\" (saqshy-registry keygen writes one)")
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	return ed25519Key[ed25519.PrivateKey]("private key", k, err)
+}
+
+// ed25519Key is the key k that x509 parsed (or err) as an Ed25519 key of type K;
+// what names it in the errors.
+func ed25519Key[K ed25519.PrivateKey | ed25519.PublicKey](what string, k any, err error) (K, error) {
 	if err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	priv, ok := k.(ed25519.PrivateKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, fmt.Errorf("private key is %T, not Ed25519", k)
+		return nil, fmt.Errorf("%s is %T, not Ed25519", what, k)
 	}
-	return priv, nil
+	return key, nil
 }
 
 // MarshalPublicKey writes a public key as one line of standard base64, the form
@@ -218,14 +224,7 @@ func MarshalPublicKey(pub ed25519.PublicKey) []byte {
 func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	if blk, _ := pem.Decode(data); blk != nil {
 		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("public key: %w", err)
-		}
-		pub, ok := k.(ed25519.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("public key is %T, not Ed25519", k)
-		}
-		return pub, nil
+		return ed25519Key[ed25519.PublicKey]("public key", k, err)
 	}
 	var text []string
 	for _, l := range strings.Split(string(data), "\n") {

@@ -16,12 +16,6 @@ import (
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// Conditions is the gateway's condition registry as the rounds check uses it.
-type Conditions interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
-
 // Publisher publishes on the gateway's MQTT connection; it fails while the gateway
 // is not connected.
 type Publisher interface {
@@ -69,8 +63,8 @@ type Options struct {
 	Config *config.Config // validated, with defaults applied
 	// StateFile is where the state is kept across restarts ("" keeps it in memory only).
 	StateFile  string
-	Conditions Conditions // required
-	Publisher  Publisher  // nil: summaries stay pending
+	Conditions telemetry.Conditions // required
+	Publisher  Publisher            // nil: summaries stay pending
 	// Now dates a scan's arrival; nil uses the message's Received time. Tests that
 	// compress time pass their clock.
 	Now    func() time.Time

@@ -15,7 +15,7 @@ import (
 
 // tee passes every transition to each of its raisers, like the gateway's registry
 // passes them to its listeners.
-type tee []Conditions
+type tee []telemetry.Conditions
 
 func (t tee) Raise(c telemetry.Condition) {
 	for _, r := range t {

@@ -68,7 +68,7 @@ func since(p *time.Time, bad bool, now time.Time) time.Duration {
 	return now.Sub(*p)
 }
 
-func (h *healthState) tick(r Raiser, now time.Time, hs Health) {
+func (h *healthState) tick(r telemetry.Conditions, now time.Time, hs Health) {
 	if h.up == nil {
 		h.up = map[string]raised{}
 	}

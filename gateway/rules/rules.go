@@ -13,12 +13,6 @@ import (
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// Raiser is where conditions go: the gateway's condition registry.
-type Raiser interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
-
 // Sensor is one configured sensor as the rules see it.
 type Sensor struct {
 	ID, Zone, ZoneKind string
@@ -56,7 +50,7 @@ type Options struct {
 // Check evaluates the rules. It is safe for concurrent use.
 type Check struct {
 	opt    Options
-	raiser Raiser
+	raiser telemetry.Conditions
 
 	mu       sync.Mutex
 	sensors  map[string]*sensorState
@@ -108,7 +102,7 @@ type raised struct {
 type span struct{ from, to time.Time }
 
 // New returns a Check raising into r.
-func New(r Raiser, opt Options) *Check {
+func New(r telemetry.Conditions, opt Options) *Check {
 	if opt.StaleFactor <= 0 {
 		opt.StaleFactor = DefaultStaleFactor
 	}

@@ -79,6 +79,15 @@ func newSensorDay(iv time.Duration, dayLen time.Duration) *sensorDay {
 
 func slotCount(dayLen, iv time.Duration) int { return int((dayLen + iv - 1) / iv) }
 
+// firstSlot is the index of the first slot of length iv from ds that starts at or
+// after a.
+func firstSlot(ds, a time.Time, iv time.Duration) int {
+	if !a.After(ds) {
+		return 0
+	}
+	return slotCount(a.Sub(ds), iv)
+}
+
 // day is the accumulator of one calendar day in the centre's time zone.
 type day struct {
 	date       string // 2006-01-02
@@ -321,11 +330,7 @@ func (l *ledger) slots(s Sensor, a, b, now time.Time, fn func(slot)) {
 		}
 		conf := l.confirmed(s, ds, de, sd, now)
 		n := slotCount(de.Sub(ds), s.Interval)
-		first := 0
-		if a.After(ds) {
-			first = int((a.Sub(ds) + s.Interval - 1) / s.Interval)
-		}
-		for i := first; i < n; i++ {
+		for i := firstSlot(ds, a, s.Interval); i < n; i++ {
 			st := ds.Add(time.Duration(i) * s.Interval)
 			if !st.Before(b) {
 				break
@@ -595,29 +600,14 @@ func (l *ledger) traceFrom(from time.Time, hold time.Duration) time.Time {
 // (see traceFrom) and forward to now.
 func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 	hold := silentHold(s)
-	start := l.traceFrom(from, hold)
-	var runStart time.Time
-	running, found := false, false
-	closeRun := func(stop time.Time) {
-		if running && stop.Sub(runStart) >= hold && runStart.Before(end) && stop.After(from) {
-			found = true
-		}
-		running = false
-	}
-	l.slots(s, start, now, now, func(sl slot) {
-		if found {
-			return
-		}
-		if sl.got() {
-			closeRun(sl.start)
-			return
-		}
-		if !running {
-			running, runStart = true, sl.start
+	r := silence{hold: hold, from: from, end: end}
+	l.slots(s, l.traceFrom(from, hold), now, now, func(sl slot) {
+		if !r.found {
+			r.slot(sl.start, sl.got())
 		}
 	})
-	closeRun(now)
-	return found
+	r.stop(now)
+	return r.found
 }
 
 // gatewaySilent reports whether the gateway had a run of minutes without a
@@ -625,36 +615,46 @@ func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 // traced like silentRun.
 func (l *ledger) gatewaySilent(from, end, now time.Time) bool {
 	start := l.traceFrom(from, GatewaySilentFor)
-	var runStart time.Time
-	running, found := false, false
-	closeRun := func(stop time.Time) {
-		if running && stop.Sub(runStart) >= GatewaySilentFor && runStart.Before(end) && stop.After(from) {
-			found = true
-		}
-		running = false
-	}
-	minute := Sensor{ID: "\x00gateway", Interval: time.Minute}
-	for ds, de, key := l.bounds(start); ds.Before(now) && !found; ds, de, key = l.bounds(de) {
+	r := silence{hold: GatewaySilentFor, from: from, end: end}
+	for ds, de, key := l.bounds(start); ds.Before(now) && !r.found; ds, de, key = l.bounds(de) {
 		d := l.days[key]
 		n := int(de.Sub(ds) / time.Minute)
-		first := 0
-		if start.After(ds) {
-			first = int((start.Sub(ds) + minute.Interval - 1) / minute.Interval)
-		}
-		for i := first; i < n; i++ {
+		for i := firstSlot(ds, start, time.Minute); i < n; i++ {
 			t := ds.Add(time.Duration(i) * time.Minute)
 			if !t.Before(now) {
 				break
 			}
-			if d != nil && d.alive.has(i) {
-				closeRun(t)
-				continue
-			}
-			if !running {
-				running, runStart = true, t
-			}
+			r.slot(t, d != nil && d.alive.has(i))
 		}
 	}
-	closeRun(now)
-	return found
+	r.stop(now)
+	return r.found
+}
+
+// silence finds a run of empty slots at least hold long that overlaps [from,
+// end): silentRun and gatewaySilent feed it their slots in time order.
+type silence struct {
+	hold      time.Duration
+	from, end time.Time
+	runStart  time.Time
+	running   bool
+	found     bool
+}
+
+// slot takes the slot starting at t: got tells whether it had what was awaited
+// (which ends a run of empty slots) or not (which starts one, or goes on with it).
+func (r *silence) slot(t time.Time, got bool) {
+	if got {
+		r.stop(t)
+	} else if !r.running {
+		r.running, r.runStart = true, t
+	}
+}
+
+// stop ends the run of empty slots, if any, at t.
+func (r *silence) stop(t time.Time) {
+	if r.running && t.Sub(r.runStart) >= r.hold && r.runStart.Before(r.end) && t.After(r.from) {
+		r.found = true
+	}
+	r.running = false
 }

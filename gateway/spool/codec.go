@@ -175,11 +175,16 @@ func readUvarint(b []byte) (uint64, int, error) {
 // readVarint reads a minimally encoded zig-zag varint.
 func readVarint(b []byte) (int64, int, error) {
 	u, n, err := readUvarint(b)
+	return unzigzag(u), n, err
+}
+
+// unzigzag decodes a zig-zag encoded integer.
+func unzigzag(u uint64) int64 {
 	x := int64(u >> 1)
 	if u&1 != 0 {
 		x = ^x
 	}
-	return x, n, err
+	return x
 }
 
 // encodePoint appends the binary encoding of an event that carries a point:
@@ -313,18 +318,7 @@ func (r *reader) uvarint(what string) uint64 {
 	return v
 }
 
-func (r *reader) varint(what string) int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n, err := readVarint(r.b)
-	if err != nil {
-		r.fail("%s: %v", what, err)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *reader) varint(what string) int64 { return unzigzag(r.uvarint(what)) }
 
 // count reads a count of items of at least minLen bytes each, checked against what is left.
 func (r *reader) count(what string, minLen int) int {

@@ -86,6 +86,21 @@ var ErrLocked = errors.New("spool: directory in use")
 // lockName is the file in the spool directory that Open locks.
 const lockName = "lock"
 
+// lockDir opens dir's lock file and takes an exclusive advisory lock on it (where
+// the platform has one), held until the returned file is closed. It returns
+// ErrLocked if another Spool (in this process or another) holds it.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := flock(f, dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // ErrTooLarge is wrapped by Append when the encoded events of one call exceed
 // Options.SegmentBytes, or one event exceeds 1 MiB.
 var ErrTooLarge = errors.New("spool: append too large")

@@ -201,6 +201,14 @@ type Condition struct {
 	HasValue bool
 }
 
+// Conditions is where a check raises and clears its conditions: the gateway's
+// condition registry, or one of the registry's listeners. Raise with an open
+// (Kind, Subject) updates it, e.g. from warning to critical.
+type Conditions interface {
+	Raise(c Condition)
+	Clear(kind, subject string, at time.Time)
+}
+
 // Message is one MQTT message as the gateway received it.
 type Message struct {
 	Topic     string

@@ -37,12 +37,6 @@ const DefaultEvery = 5 * time.Minute
 // MaxStillBytes bounds one still (a 4K JPEG is 1–3 MB).
 const MaxStillBytes = 8 << 20
 
-// Conditions is where camera_tampered is raised and cleared.
-type Conditions interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
-
 // Coverage is the camera check as the watcher tells it what it saw.
 type Coverage interface {
 	SetSight(id string, sees bool, why string, now time.Time, synced bool) ([]telemetry.Event, error)
@@ -68,7 +62,7 @@ type Target struct {
 // Options configure a Watcher.
 type Options struct {
 	Targets    []Target
-	Conditions Conditions
+	Conditions telemetry.Conditions
 	Coverage   Coverage // nil: nothing is told (tests)
 	Clock      Clock
 	Every      time.Duration // default DefaultEvery

@@ -367,24 +367,18 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		lenS   float64
 		onTime bool
 	}
-	sl := map[skey]*slot{}
-	var sorder []skey
-	for _, row := range slots {
-		k := skey{row.Centre(), row.Tags["checkpoint"], row.Time.UnixNano()}
-		s := sl[k]
-		if s == nil {
-			s = &slot{start: row.Time}
-			sl[k] = s
-			sorder = append(sorder, k)
-		}
-		v, _ := row.Float()
-		switch row.Field {
-		case "on_time":
-			s.onTime = v != 0
-		case "slot_s":
-			s.lenS = v
-		}
-	}
+	sorder, sl := store.GroupPoints(slots,
+		func(row store.Row) skey { return skey{row.Centre(), row.Tags["checkpoint"], row.Time.UnixNano()} },
+		func(row store.Row, _ skey) *slot { return &slot{start: row.Time} },
+		func(s *slot, row store.Row) {
+			v, _ := row.Float()
+			switch row.Field {
+			case "on_time":
+				s.onTime = v != 0
+			case "slot_s":
+				s.lenS = v
+			}
+		})
 	for _, k := range sorder {
 		s := sl[k]
 		r.slots[k.c] = append(r.slots[k.c], roundSlot{end: s.start.Add(time.Duration(s.lenS * float64(time.Second))), onTime: s.onTime})
@@ -393,26 +387,24 @@ func (j *Job) fetch(ctx context.Context, entries []*registry.Entry, start, end, 
 		c, rule, subj string
 		t             int64
 	}
-	ap := map[akey]*alertPoint{}
-	var aorder []akey
-	for _, row := range alerts {
-		k := akey{row.Centre(), row.Tags["rule"], row.Tags["subject"], row.Time.UnixNano()}
-		p := ap[k]
-		if p == nil {
-			p = &alertPoint{t: row.Time, rule: k.rule, subject: k.subj, severity: row.Tags["severity"], zone: row.Tags["zone"]}
-			ap[k] = p
-			aorder = append(aorder, k)
-		}
-		switch row.Field {
-		case "state":
-			p.state = row.Str()
-		case "id":
-			p.id = row.Str()
-		case "ack_suspect":
-			v, _ := row.Float()
-			p.ackSuspect = v != 0
-		}
-	}
+	aorder, ap := store.GroupPoints(alerts,
+		func(row store.Row) akey {
+			return akey{row.Centre(), row.Tags["rule"], row.Tags["subject"], row.Time.UnixNano()}
+		},
+		func(row store.Row, k akey) *alertPoint {
+			return &alertPoint{t: row.Time, rule: k.rule, subject: k.subj, severity: row.Tags["severity"], zone: row.Tags["zone"]}
+		},
+		func(p *alertPoint, row store.Row) {
+			switch row.Field {
+			case "state":
+				p.state = row.Str()
+			case "id":
+				p.id = row.Str()
+			case "ack_suspect":
+				v, _ := row.Float()
+				p.ackSuspect = v != 0
+			}
+		})
 	for _, k := range aorder {
 		r.alerts[k.c] = append(r.alerts[k.c], *ap[k])
 	}

@@ -76,6 +76,26 @@ type Row struct {
 // Centre is the row's centre tag.
 func (r Row) Centre() string { return r.Tags["centre"] }
 
+// GroupPoints gathers the rows that are fields of one point (Flux returns a row
+// per field): key names a row's point, start makes the point from its first row,
+// and set puts each row's field into its point. It returns the keys in the order
+// first seen and the points by key.
+func GroupPoints[K comparable, P any](rows []Row, key func(Row) K, start func(Row, K) *P, set func(*P, Row)) ([]K, map[K]*P) {
+	pts := map[K]*P{}
+	var order []K
+	for _, r := range rows {
+		k := key(r)
+		p := pts[k]
+		if p == nil {
+			p = start(r, k)
+			pts[k] = p
+			order = append(order, k)
+		}
+		set(p, r)
+	}
+	return order, pts
+}
+
 // Float is the row's value as a number: a float, an integer, or a boolean as 1 or
 // 0; ok is false for anything else.
 func (r Row) Float() (float64, bool) {
@@ -212,18 +232,10 @@ func scoresFrom(rows []Row) map[string][]Score {
 		c string
 		t int64
 	}
-	idx := map[key]*Score{}
-	var order []key
-	for _, r := range rows {
-		k := key{r.Centre(), r.Time.UnixNano()}
-		sc := idx[k]
-		if sc == nil {
-			sc = &Score{At: r.Time, Components: map[string]float64{}}
-			idx[k] = sc
-			order = append(order, k)
-		}
-		sc.Set(r)
-	}
+	order, idx := GroupPoints(rows,
+		func(r Row) key { return key{r.Centre(), r.Time.UnixNano()} },
+		func(r Row, _ key) *Score { return &Score{At: r.Time, Components: map[string]float64{}} },
+		(*Score).Set)
 	out := map[string][]Score{}
 	for _, k := range order {
 		out[k.c] = append(out[k.c], *idx[k])
@@ -352,13 +364,7 @@ func (s *Store) MonthMeans(ctx context.Context, from time.Time) (map[string]floa
 	if err != nil {
 		return nil, fmt.Errorf("30-day scores: %w", err)
 	}
-	out := map[string]float64{}
-	for _, r := range rows {
-		if v, ok := r.Float(); ok {
-			out[r.Centre()] = v
-		}
-	}
-	return out, nil
+	return floatPerCentre(rows), nil
 }
 
 // LiveCoverage returns each centre's latest overall live coverage ratio.
@@ -369,13 +375,18 @@ func (s *Store) LiveCoverage(ctx context.Context) (map[string]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coverage: %w", err)
 	}
+	return floatPerCentre(rows), nil
+}
+
+// floatPerCentre is each centre's number: the value of its last row that has one.
+func floatPerCentre(rows []Row) map[string]float64 {
 	out := map[string]float64{}
 	for _, r := range rows {
 		if v, ok := r.Float(); ok {
 			out[r.Centre()] = v
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Night is one round_night point.
@@ -391,35 +402,29 @@ func nightsFrom(rows []Row) map[string][]Night {
 	type key struct {
 		c, n string
 	}
-	idx := map[key]*Night{}
-	var order []key
-	for _, r := range rows {
-		k := key{r.Centre(), r.Tags["night"]}
-		n := idx[k]
-		if n == nil {
-			n = &Night{Night: k.n}
-			idx[k] = n
-			order = append(order, k)
-		}
-		if r.Time.After(n.At) {
-			n.At = r.Time
-		}
-		v, _ := r.Float()
-		switch r.Field {
-		case "due":
-			n.Due = int64(v)
-		case "on_time":
-			n.OnTime = int64(v)
-		case "late":
-			n.Late = int64(v)
-		case "missed":
-			n.Missed = int64(v)
-		case "compliance":
-			n.Compliance = v
-		case "unknown":
-			n.Unknown = v != 0
-		}
-	}
+	order, idx := GroupPoints(rows,
+		func(r Row) key { return key{r.Centre(), r.Tags["night"]} },
+		func(_ Row, k key) *Night { return &Night{Night: k.n} },
+		func(n *Night, r Row) {
+			if r.Time.After(n.At) {
+				n.At = r.Time
+			}
+			v, _ := r.Float()
+			switch r.Field {
+			case "due":
+				n.Due = int64(v)
+			case "on_time":
+				n.OnTime = int64(v)
+			case "late":
+				n.Late = int64(v)
+			case "missed":
+				n.Missed = int64(v)
+			case "compliance":
+				n.Compliance = v
+			case "unknown":
+				n.Unknown = v != 0
+			}
+		})
 	out := map[string][]Night{}
 	for _, k := range order {
 		out[k.c] = append(out[k.c], *idx[k])
@@ -620,27 +625,21 @@ func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]In
 		state, id, ackedBy string
 		value              float64
 	}
-	pts := map[pkey]*pt{}
-	var order []pkey
-	for _, r := range rows {
-		k := pkey{r.Time.UnixNano(), r.Tags["kind"], r.Tags["zone"], r.Tags["subject"]}
-		p := pts[k]
-		if p == nil {
-			p = &pt{Row: r}
-			pts[k] = p
-			order = append(order, k)
-		}
-		switch r.Field {
-		case "state":
-			p.state = r.Str()
-		case "id":
-			p.id = r.Str()
-		case "acked_by":
-			p.ackedBy = r.Str()
-		case "value":
-			p.value, _ = r.Float()
-		}
-	}
+	order, pts := GroupPoints(rows,
+		func(r Row) pkey { return pkey{r.Time.UnixNano(), r.Tags["kind"], r.Tags["zone"], r.Tags["subject"]} },
+		func(r Row, _ pkey) *pt { return &pt{Row: r} },
+		func(p *pt, r Row) {
+			switch r.Field {
+			case "state":
+				p.state = r.Str()
+			case "id":
+				p.id = r.Str()
+			case "acked_by":
+				p.ackedBy = r.Str()
+			case "value":
+				p.value, _ = r.Float()
+			}
+		})
 	sort.Slice(order, func(i, j int) bool { return order[i].t < order[j].t })
 	byID := map[string]*Incident{}
 	var ids []string

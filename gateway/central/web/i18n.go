@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -29,7 +30,26 @@ func tr(lang, key string, args ...any) string {
 	return m
 }
 
-var messages = map[string]map[string]string{
+// messages is every page string by language and key: the pages' own and, kept in
+// files of their own, the monitoring room's, the names of ids and the registry
+// pages'.
+var messages = mergeMessages(pageMessages, roomMessages, nameMessages, registryMessages)
+
+// mergeMessages joins message tables by language; a later table wins a key.
+func mergeMessages(tables ...map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, t := range tables {
+		for lang, m := range t {
+			if out[lang] == nil {
+				out[lang] = map[string]string{}
+			}
+			maps.Copy(out[lang], m)
+		}
+	}
+	return out
+}
+
+var pageMessages = map[string]map[string]string{
 	"en": {
 		"title":               "Saqshy monitoring room",
 		"login":               "Log in",

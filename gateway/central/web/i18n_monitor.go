@@ -1,15 +1,8 @@
 package web
 
-// The monitoring room's messages for live updates, time zones, reports on demand,
-// the export's empty months and clear error pages, merged into messages.
-func init() {
-	for lang, m := range roomMessages {
-		for k, v := range m {
-			messages[lang][k] = v
-		}
-	}
-}
-
+// roomMessages are the monitoring room's messages for live updates, time zones,
+// reports on demand, the export's empty months and clear error pages, merged into
+// messages.
 var roomMessages = map[string]map[string]string{
 	"en": {
 		"err.title":             "Data unavailable",

@@ -9,24 +9,16 @@ import (
 	"github.com/saqshy/saqshy/gateway/zonekind"
 )
 
-// The names of ids the pages show — condition kinds, severities, alert states,
-// score caps, time units — merged into messages as "kind.<id>", "sev.<id>",
-// "state.<id>", "cap.<id>" (kept apart so that they stay together; the gateway's
-// status page names the same ids in gateway/status/i18n.go).
-func init() {
-	for lang, m := range nameMessages {
-		for k, v := range m {
-			messages[lang][k] = v
-		}
-	}
-}
-
 // ConditionKinds are the condition kinds the pages name.
 var ConditionKinds = []string{"temperature_high", "temperature_low", "temperature_freeze", "temperature_cumulative",
 	"humidity_high", "humidity_low", "sensor_stale", "device_offline", "battery_low", "probe_error", "implausible",
 	"gateway_spool", "gateway_uplink", "gateway_clock", "gateway_mqtt",
 	"camera_offline", "camera_tampered", "coverage_gap", "round_missed", "round_state_lost", "unknown_badge"}
 
+// nameMessages are the names of ids the pages show — condition kinds, severities,
+// alert states, score caps, time units — merged into messages as "kind.<id>",
+// "sev.<id>", "state.<id>", "cap.<id>" (kept apart so that they stay together; the
+// gateway's status page names the same ids in gateway/status/i18n.go).
 var nameMessages = map[string]map[string]string{
 	"en": {
 		"ago":    "%s ago",

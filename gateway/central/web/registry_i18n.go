@@ -1,15 +1,7 @@
 package web
 
-// The registry pages' messages, merged into messages (kept apart so that the
-// registry's strings stay together).
-func init() {
-	for lang, m := range registryMessages {
-		for k, v := range m {
-			messages[lang][k] = v
-		}
-	}
-}
-
+// registryMessages are the registry pages' messages, merged into messages (kept
+// apart so that the registry's strings stay together).
 var registryMessages = map[string]map[string]string{
 	"en": {
 		"registry":           "Registry",

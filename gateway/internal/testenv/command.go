@@ -54,9 +54,6 @@ func (p *Process) Stop() { p.p.stop(false) }
 // Start starts a stopped process again and waits until it listens.
 func (p *Process) Start() { p.p.tb.Helper(); p.p.start() }
 
-// Log is what the process wrote to stdout and stderr (the last MiB or so).
-func (p *Process) Log() string { return p.p.log.String() }
-
 // Signal sends sig to the running process: SIGSTOP freezes it with its sockets
 // open, SIGCONT resumes it.
 func (p *Process) Signal(sig os.Signal) error { return p.p.signal(sig) }

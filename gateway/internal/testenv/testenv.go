@@ -243,10 +243,6 @@ func (m *Mosquitto) URL() string { return fmt.Sprintf("tcp://127.0.0.1:%d", m.Po
 // Stop stops the broker (SIGTERM: it saves its persistence file).
 func (m *Mosquitto) Stop() { m.p.stop(false) }
 
-// Kill stops the broker with SIGKILL: it saves nothing, so what it acknowledged
-// since its last autosave (every second) is lost with it.
-func (m *Mosquitto) Kill() { m.p.stop(true) }
-
 // Start starts a stopped broker again on the same port and directory.
 func (m *Mosquitto) Start() { m.p.tb.Helper(); m.p.start() }
 

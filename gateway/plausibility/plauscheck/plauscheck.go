@@ -33,12 +33,6 @@ const (
 // days for late data).
 const keepSpans = 9 * 24 * time.Hour
 
-// Conditions is where the check raises and clears `implausible`.
-type Conditions interface {
-	Raise(c telemetry.Condition)
-	Clear(kind, subject string, at time.Time)
-}
-
 // span is a time the sensor counts as implausible; to is zero while it lasts.
 type span struct{ from, to time.Time }
 
@@ -57,7 +51,7 @@ type sensor struct {
 // Check is the plausibility check. Safe for concurrent use.
 type Check struct {
 	log   *slog.Logger
-	conds Conditions
+	conds telemetry.Conditions
 	p     plausibility.Params
 
 	mu          sync.Mutex
@@ -70,7 +64,7 @@ type Check struct {
 
 // New returns the check of cfg's sensors whose zone kind has a variation rule;
 // nil when there is none. log may be nil.
-func New(cfg *config.Config, conds Conditions, log *slog.Logger) *Check {
+func New(cfg *config.Config, conds telemetry.Conditions, log *slog.Logger) *Check {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
