@@ -3,9 +3,11 @@ package rating
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,29 +26,45 @@ import (
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
-// timedDB measures the time spent in queries.
+// timedDB measures the time spent in queries: summed, by measurement, and the
+// wall time during which at least one was running (busy).
 type timedDB struct {
 	DB
-	mu      sync.Mutex
-	queries int
-	total   time.Duration
-	each    map[string]time.Duration // by measurement
+	mu       sync.Mutex
+	queries  int
+	total    time.Duration
+	each     map[string]time.Duration // by measurement
+	inflight int
+	since    time.Time
+	busy     time.Duration
+}
+
+func (d *timedDB) reset() {
+	d.mu.Lock()
+	d.queries, d.total, d.each, d.busy = 0, 0, map[string]time.Duration{}, 0
+	d.mu.Unlock()
 }
 
 func (d *timedDB) Query(ctx context.Context, flux string, tags ...string) ([]store.Row, error) {
+	d.mu.Lock()
+	if d.inflight++; d.inflight == 1 {
+		d.since = time.Now()
+	}
+	d.mu.Unlock()
 	t0 := time.Now()
 	rows, err := d.DB.Query(ctx, flux, tags...)
+	took := time.Since(t0)
 	d.mu.Lock()
-	d.queries++
-	d.total += time.Since(t0)
-	if d.each == nil {
-		d.each = map[string]time.Duration{}
+	if d.inflight--; d.inflight == 0 {
+		d.busy += time.Since(d.since)
 	}
+	d.queries++
+	d.total += took
 	m := flux
 	if _, rest, ok := strings.Cut(flux, `_measurement == "`); ok {
 		m, _, _ = strings.Cut(rest, `"`)
 	}
-	d.each[m] += time.Since(t0)
+	d.each[m] += took.Round(time.Millisecond)
 	d.mu.Unlock()
 	return rows, err
 }
@@ -56,7 +74,8 @@ func (d *timedDB) Query(ctx context.Context, flux string, tags ...string) ([]sto
 // registers each centre with the zones and sensors the simulator wrote (maximum
 // interval = the step), and times the rating of one closed day for all of them:
 // wall time (queries, plausibility and computation) and the time spent in InfluxDB
-// queries.
+// queries, SAQSHY_BENCH_CHUNKS centres at a time (Options.Chunk; default
+// DefaultChunk), a sub-benchmark each.
 //
 // The load writes only what the rating reads (ratingOnly), in batches of 20,000
 // lines from 4 writers. With SAQSHY_BENCH_DATA set to a directory the server's data
@@ -73,6 +92,15 @@ func BenchmarkRecomputeDay(b *testing.B) {
 	step := 10 * time.Minute
 	if v, err := time.ParseDuration(os.Getenv("SAQSHY_BENCH_STEP")); err == nil && v > 0 {
 		step = v
+	}
+	var chunks []int // SAQSHY_BENCH_CHUNKS: centres per set of queries, e.g. "2000,200"
+	for f := range strings.SplitSeq(os.Getenv("SAQSHY_BENCH_CHUNKS"), ",") {
+		if v, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && v > 0 {
+			chunks = append(chunks, v)
+		}
+	}
+	if len(chunks) == 0 {
+		chunks = []int{DefaultChunk}
 	}
 	dataDir := os.Getenv("SAQSHY_BENCH_DATA")
 	in := testenv.StartInfluxWith(b, "saqshy", testenv.InfluxOptions{Dir: dataDir, Env: []string{"GOGC=200", "GOMEMLIMIT=4GiB"}})
@@ -142,35 +170,39 @@ func BenchmarkRecomputeDay(b *testing.B) {
 	sort.Slice(list, func(i, j int) bool { return list[i].Centre.ID < list[j].Centre.ID })
 	loc, _ := time.LoadLocation("Asia/Almaty")
 	day, _ := score.DayBounds(end.AddDate(0, 0, -1), loc)
-	db := &timedDB{DB: st}
-	j, err := New(Options{DB: db, Centres: list, Now: func() time.Time { return end }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	var walls []time.Duration
-	for range b.N {
-		db.mu.Lock()
-		db.queries, db.total, db.each = 0, 0, nil
-		db.mu.Unlock()
-		t0 := time.Now()
-		days, err := j.ComputeDays(ctx, list, day, end)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wall := time.Since(t0)
-		walls = append(walls, wall)
-		withData := 0
-		for _, d := range days {
-			if d.HasData {
-				withData++
+	for _, chunk := range chunks {
+		b.Run(fmt.Sprintf("chunk=%d", chunk), func(b *testing.B) {
+			db := &timedDB{DB: st}
+			j, err := New(Options{DB: db, Centres: list, Now: func() time.Time { return end }, Chunk: chunk})
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-		b.Logf("%d centres, day %s: wall %v, %d queries taking %v (summed; run concurrently), %d with data",
-			len(days), day.Format(time.DateOnly), wall.Round(time.Millisecond), db.queries, db.total.Round(time.Millisecond), withData)
-		b.Logf("query time by measurement: %v", db.each)
+			var walls []time.Duration
+			for range b.N {
+				db.reset()
+				t0 := time.Now()
+				days, err := j.ComputeDays(ctx, list, day, end)
+				wall := time.Since(t0)
+				if err != nil {
+					b.Fatalf("after %v: %v", wall.Round(time.Second), err)
+				}
+				walls = append(walls, wall)
+				withData, held := 0, 0
+				for _, d := range days {
+					if d.HasData {
+						withData++
+					}
+					held += len(d.Implausible)
+				}
+				b.Logf("%d centres, day %s, %d a chunk: wall %v, of which queries running %v (%d queries, %v summed), the rest reading rows, plausibility and ComputeDay; %d with data, %d sensors held implausible",
+					len(days), day.Format(time.DateOnly), chunk, wall.Round(time.Millisecond), db.busy.Round(time.Millisecond), db.queries, db.total.Round(time.Millisecond), withData, held)
+				b.Logf("query time by measurement (summed): %v", db.each)
+			}
+			slices.Sort(walls)
+			b.ReportMetric(walls[len(walls)/2].Seconds(), "s/day")
+			b.ReportMetric(float64(walls[len(walls)/2].Milliseconds())/float64(n), "ms/centre")
+		})
 	}
-	b.ReportMetric(float64(walls[len(walls)-1].Milliseconds())/float64(n), "ms/centre")
 }
 
 // BenchmarkJudgeDay: the central plausibility rules (judge) over one centre-day of
