@@ -137,30 +137,9 @@ func honestPropDay(rng *rand.Rand) pDay {
 			}
 			return v
 		}},
-		{"room", 5 * time.Minute, func(t time.Time) float64 {
-			x := float64(t.Unix())
-			v := 21 + 0.6*math.Sin(x/7200+phase) + 0.2*math.Sin(x/1500)
-			for _, e := range cold {
-				if e.holds(t) {
-					v = 18.5 + 0.3*math.Sin(x/900)
-				}
-			}
-			return math.Round(v*100) / 100
-		}},
-		{"room-b", 10 * time.Minute, func(t time.Time) float64 {
-			x := float64(t.Unix())
-			v := 21.2 + 0.5*math.Sin(x/9000+phase) + 0.15*math.Sin(x/1700)
-			for _, e := range cold {
-				if e.holds(t) {
-					v = 18.8 + 0.2*math.Sin(x/1100)
-				}
-			}
-			return math.Round(v*100) / 100
-		}},
-		{"corr", 5 * time.Minute, func(t time.Time) float64 {
-			x := float64(t.Unix())
-			return math.Round((20+0.7*math.Sin(x/8000+2*phase)+0.2*math.Sin(x/1300))*100) / 100
-		}},
+		{"room", 5 * time.Minute, drift(21, 0.6, 7200, phase, cold, 18.5)},
+		{"room-b", 10 * time.Minute, drift(21.2, 0.5, 9000, phase, cold, 18.8)},
+		{"corr", 5 * time.Minute, drift(20, 0.7, 8000, 2*phase, nil, 0)},
 	}
 	for _, s := range sensors {
 		var silent time.Time // a radio outage of 10–60 minutes now and then
@@ -203,6 +182,21 @@ func honestPropDay(rng *rand.Rand) pDay {
 		}
 	}
 	return d
+}
+
+// drift is a room's temperature: mean, a slow swing of amp over period (s) and a
+// small fast one; during the cold episodes about coldAt.
+func drift(mean, amp, period, phase float64, cold []episode, coldAt float64) func(time.Time) float64 {
+	return func(t time.Time) float64 {
+		x := float64(t.Unix())
+		v := mean + amp*math.Sin(x/period+phase) + 0.2*math.Sin(x/1500)
+		for _, e := range cold {
+			if e.holds(t) {
+				v = coldAt + 0.3*math.Sin(x/900)
+			}
+		}
+		return math.Round(v*100) / 100
+	}
 }
 
 // propBands are the bands of the property test's sensors.
