@@ -10,7 +10,8 @@
 // the gateway's own `safety_score` for comparison. The last KeepDays days are
 // recomputed every cycle, so late data corrects them; the computation is
 // deterministic, and a recomputed day overwrites its point (only this job writes
-// `rating`). A day without verified data is 0, capped as a silent gateway.
+// `rating`). A day without verified data is 0, capped as a silent gateway. The raw
+// points are read Options.Chunk centres at a time (docs/BENCHMARKS.md).
 //
 // The job runs the gateway's plausibility rules (package plausibility) over each
 // day's verified readings itself: a sensor held implausible for the day does not

@@ -3,6 +3,7 @@ package rating
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,24 +39,26 @@ type alertPoint struct {
 }
 
 // ComputeDays computes the day starting at start (a local midnight) of every
-// entry from the raw points in the database, as known at now. The entries must
-// share start's time zone.
+// entry from the raw points in the database, as known at now, Options.Chunk
+// centres at a time. The entries must share start's time zone.
 func (j *Job) ComputeDays(ctx context.Context, entries []*registry.Entry, start, now time.Time) ([]Day, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
 	_, end := score.DayBounds(start, start.Location())
-	r, err := j.fetch(ctx, entries, start, end, now)
-	if err != nil {
-		return nil, fmt.Errorf("rating of %s: %w", start.Format(time.DateOnly), err)
-	}
 	out := make([]Day, 0, len(entries))
-	for _, e := range entries {
-		d, err := computeDay(e, start, end, now, r)
+	for chunk := range slices.Chunk(entries, j.opt.Chunk) {
+		r, err := j.fetch(ctx, chunk, start, end, now)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("rating of %s: %w", start.Format(time.DateOnly), err)
 		}
-		out = append(out, d)
+		for _, e := range chunk {
+			d, err := computeDay(e, start, end, now, r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
 	}
 	return out, nil
 }
