@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"crypto/rand"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -228,6 +229,46 @@ users:
 		}
 	})
 
+	// The centre page names each chart by its zone, then the zone's kind: the
+	// registry entry's name (from the entry file, else from the signed bundle in
+	// force, as the demo's monitor has only bundles), else the zone's id. It said
+	// "living room · living room", the kind twice.
+	t.Run("ChartTitlesNameZones", func(t *testing.T) {
+		at := strconv.FormatInt(now.Add(-10*time.Minute).UnixNano(), 10)
+		var lines []string
+		for _, id := range []string{"shymkent-csu-2", "shymkent-csu-3", "almaty-1"} {
+			lines = append(lines, `climate,centre=`+id+`,zone=room-101,zone_kind=living,sensor=t1 temperature_c=21.5 `+at)
+		}
+		if err := client.WriteRecord(ctx, lines...); err != nil {
+			t.Fatal(err)
+		}
+		// csu-3 has its signed bundle only: no entry file.
+		entryFile := filepath.Join(dir, "shymkent-csu-3.yaml")
+		if err := os.Rename(entryFile, entryFile+".away"); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(entryFile+".away", entryFile)
+		officer := tlsLogin(t, srv, "min")
+		titleRE := regexp.MustCompile(`<text x="[^"]*" y="12" class="ct">([^<]*)</text>`)
+		for id, want := range map[string]string{
+			"shymkent-csu-2": "Room 101 · living room",
+			"shymkent-csu-3": "Room 101 · living room",
+			"almaty-1":       "room-101 · living room",
+		} {
+			body, code := get(t, officer, srv.URL+"/centre/"+id+"?lang=en")
+			if code != 200 {
+				t.Fatalf("centre page of %s: %d", id, code)
+			}
+			var titles []string
+			for _, m := range titleRE.FindAllStringSubmatch(body, -1) {
+				titles = append(titles, html.UnescapeString(m[1]))
+			}
+			if len(titles) == 0 || titles[0] != want {
+				t.Errorf("%s: chart titles %q, want the first %q", id, titles, want)
+			}
+		}
+	})
+
 	t.Run("Edit", func(t *testing.T) {
 		u := srv.URL + "/registry/shymkent-csu-2"
 		body, _ := get(t, shym, u)
@@ -309,7 +350,8 @@ users:
 func tlsLogin(t *testing.T, srv *httptest.Server, user string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := srv.Client()
+	c := new(http.Client)
+	*c = *srv.Client() // a copy: srv.Client() is one client, and each login has its own jar
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	body, _ := get(t, c, srv.URL+"/login")
