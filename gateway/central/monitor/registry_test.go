@@ -372,3 +372,92 @@ func tlsLogin(t *testing.T, srv *httptest.Server, user string) *http.Client {
 	}
 	return c
 }
+
+// TestRatingRefreshesOverview: once the rating job has written its days, the
+// overview's summary (the centre_latest run this process serves from memory)
+// shows yesterday's rating at once, not an interval of the rollup later. (The
+// demo's overview showed "—" for yesterday and 30 days in its first minute: the
+// rollup's first run came before the rating's first cycle.)
+func TestRatingRefreshesOverview(t *testing.T) {
+	in := testenv.StartInflux(t, "saqshy")
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "firmware-config", "registry", "shymkent-csu-2.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := registry.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, bdir, state := t.TempDir(), t.TempDir(), t.TempDir()
+	keyFile := filepath.Join(t.TempDir(), "ministry.pub")
+	if err := os.WriteFile(keyFile, registry.MarshalPublicKey(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := registry.Parse("shymkent-csu-2.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := registry.Sign(e, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bdir, "shymkent-csu-2-v1.bundle"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	cfg, err := ParseConfig([]byte(`
+influx: {url: "` + in.URL() + `", bucket: "` + in.Bucket() + `"}
+state_dir: ` + state + `
+registry: {dir: ` + dir + `, bundles_dir: ` + bdir + `, ministry_key: ` + keyFile + `}
+centres:
+  - {id: shymkent-csu-2, name: "CSU 2", region: Shymkent}
+users:
+  - {name: min, role: ministry, lang: en, password_hash: "` + string(hash) + `"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); app.Latest.Run(ctx, time.Hour) }()
+	t.Cleanup(func() { cancel(); <-done })
+	yesterday := func() (store.CentreRow, bool) {
+		d, _, ok := app.Latest.Snapshot(time.Now())
+		if !ok {
+			return store.CentreRow{}, false
+		}
+		rows := store.Assemble(d, cfg.Centres, nil, store.Attention{}, time.UTC, time.Now())
+		return rows[0], true
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if r, ok := yesterday(); ok {
+			if r.HasYesterday || r.HasMonth {
+				t.Fatalf("fixture: the rollup's first run found a rating before the rating ran: %+v", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rollup's first run did not end within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := app.Rating.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		r, _ := yesterday()
+		if r.HasYesterday && r.HasMonth {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the rating's cycle the overview still shows no yesterday or 30 days: %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
