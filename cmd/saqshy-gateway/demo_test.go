@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/saqshy/saqshy/internal/chromium"
 )
 
 // syncBuf is a bytes buffer safe for the demo's goroutines and the test.
@@ -268,32 +270,32 @@ func fetch(t *testing.T, c *http.Client, u string) string {
 // the fleet with the demo centre rated, and the demo centre's own page. Each is
 // photographed (demo-first-minute-*.png, into docs/screenshots/ with -screenshots).
 func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string) {
-	b := newBrowser(t, t.TempDir())
-	b.step("status page", chromedp.Navigate(statusURL), chromedp.Poll[chromedp.Void](
+	b := chromium.New(t, 1280, 900)
+	b.Step("status page", chromedp.Navigate(statusURL), chromedp.Poll[chromedp.Void](
 		`document.querySelectorAll("[data-temp]").length > 0 && [...document.querySelectorAll("[data-temp]")].every(e => e.textContent.includes("°C")) && document.querySelector("#score") !== null`,
 		chromedp.WithPollingTimeout(30*time.Second)))
-	if s := b.text("#health"); !strings.Contains(s, "registry v1") {
+	if s := b.Text("#health"); !strings.Contains(s, "registry v1") {
 		t.Errorf("the demo's status page does not show the registry in force: %q", s)
 	}
-	b.shot("demo-first-minute-status.png")
+	b.Shot("demo-first-minute-status.png")
 
-	b.step("monitor login", chromedp.Navigate(monitorURL+"login?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.login")),
+	b.Step("monitor login", chromedp.Navigate(monitorURL+"login?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.login")),
 		chromedp.SendKeys(chromedp.CSS(`input[name="user"]`), user), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
 		chromedp.Submit(chromedp.CSS("form.login")))
-	b.waitNavigated("monitor overview", `document.querySelector("#updated") !== null && document.querySelector('tr[data-centre="demo-centre"]') !== null`)
-	if s := b.text(`tr[data-centre="demo-centre"]`); !regexp.MustCompile(`\b[5-9][0-9]\b`).MatchString(s) {
+	b.WaitNavigated("monitor overview", `document.querySelector("#updated") !== null && document.querySelector('tr[data-centre="demo-centre"]') !== null`)
+	if s := b.Text(`tr[data-centre="demo-centre"]`); !regexp.MustCompile(`\b[5-9][0-9]\b`).MatchString(s) {
 		t.Errorf("the monitor rates the demo centre with no score above 50: %q", s)
 	}
 	// Yesterday and the 30 days show, for the demo centre (the rating's first
 	// cycle) and the fleet (simulated ratings), every day rated with data.
 	cell := func(centre, k string) string {
-		return strings.TrimSpace(b.text(`tr[data-centre="` + centre + `"] td[data-k="` + k + `"]`))
+		return strings.TrimSpace(b.Text(`tr[data-centre="` + centre + `"] td[data-k="` + k + `"]`))
 	}
 	centres := []string{"demo-centre", "c00001", "c00002", "c00003", "c00004"}
 	deadline := time.Now().Add(30 * time.Second)
 	for slices.ContainsFunc(centres, func(c string) bool { return cell(c, "yesterday") == "—" || cell(c, "month") == "—" }) && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
-		b.step("monitor overview again", chromedp.Navigate(monitorURL), chromedp.WaitVisible(chromedp.CSS(`tr[data-centre="demo-centre"]`)))
+		b.Step("monitor overview again", chromedp.Navigate(monitorURL), chromedp.WaitVisible(chromedp.CSS(`tr[data-centre="demo-centre"]`)))
 	}
 	withData := regexp.MustCompile(`(\d+)/(\d+) days`)
 	for _, c := range centres {
@@ -306,14 +308,14 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string)
 	// simulated so.
 	for i := 1; i <= demoFleet; i++ {
 		id := fmt.Sprintf("c%05d", i)
-		if silent := strings.Contains(b.text(`tr[data-centre="`+id+`"]`), "SILENT"); silent != (i == demoFleet) {
+		if silent := strings.Contains(b.Text(`tr[data-centre="`+id+`"]`), "SILENT"); silent != (i == demoFleet) {
 			t.Errorf("%s on the overview: silent %v, simulated silent %v", id, silent, i == demoFleet)
 		}
 	}
-	b.shot("demo-first-minute-monitor.png")
-	b.step("monitor centre page", chromedp.Navigate(monitorURL+"centre/demo-centre"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
-	if s := b.eval(`[...document.querySelectorAll(".charts .ct")].map(e => e.textContent).join(" | ")`); !strings.Contains(s, "Room 101 · living room") {
+	b.Shot("demo-first-minute-monitor.png")
+	b.Step("monitor centre page", chromedp.Navigate(monitorURL+"centre/demo-centre"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
+	if s := b.Eval(`[...document.querySelectorAll(".charts .ct")].map(e => e.textContent).join(" | ")`); !strings.Contains(s, "Room 101 · living room") {
 		t.Errorf("the demo centre's charts are not named by their zones' registered names: %q", s)
 	}
-	b.shot("demo-first-minute-monitor-centre.png")
+	b.Shot("demo-first-minute-monitor-centre.png")
 }

@@ -339,7 +339,7 @@ users:
 				if pg.name != "registry-centre" {
 					return
 				}
-				if got := b.eval(`document.querySelector("#status").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+				if got := b.Eval(`document.querySelector("#status").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
 					t.Errorf("%s: the signed bundle's not-before time %q does not name its zone", where, got)
 				}
 			})
