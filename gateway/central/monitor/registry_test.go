@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"html"
 	"io"
@@ -38,19 +39,8 @@ func TestRegistry(t *testing.T) {
 	client := influxsink.NewClient(in.URL(), "", "", in.Bucket(), 30*time.Second)
 	t.Cleanup(client.Close)
 	now := time.Now()
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "firmware-config", "registry", "shymkent-csu-2.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, err := registry.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, priv, keyFile := ministrySetup(t)
 	dir, bdir, state := t.TempDir(), t.TempDir(), t.TempDir()
-	keyFile := filepath.Join(t.TempDir(), "ministry.pub")
-	if err := os.WriteFile(keyFile, registry.MarshalPublicKey(pub), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	entryOf := func(id string, v int) []byte {
 		s := strings.ReplaceAll(string(src), "id: shymkent-csu-2", "id: "+id)
 		return []byte(regexp.MustCompile(`(?m)^version: 1$`).ReplaceAllString(s, "version: "+strconv.Itoa(v)))
@@ -161,7 +151,7 @@ users:
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := registry.Verify(data, pub)
+		e, err := registry.Verify(data, priv.Public().(ed25519.PublicKey))
 		if err != nil || e.Version != 2 || e.Centre.ID != "shymkent-csu-4" {
 			t.Fatalf("fetched %v %v", e, err)
 		}
@@ -380,19 +370,8 @@ func tlsLogin(t *testing.T, srv *httptest.Server, user string) *http.Client {
 // rollup's first run came before the rating's first cycle.)
 func TestRatingRefreshesOverview(t *testing.T) {
 	in := testenv.StartInflux(t, "saqshy")
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "firmware-config", "registry", "shymkent-csu-2.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, err := registry.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, priv, keyFile := ministrySetup(t)
 	dir, bdir, state := t.TempDir(), t.TempDir(), t.TempDir()
-	keyFile := filepath.Join(t.TempDir(), "ministry.pub")
-	if err := os.WriteFile(keyFile, registry.MarshalPublicKey(pub), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	e, err := registry.Parse("shymkent-csu-2.yaml", src)
 	if err != nil {
 		t.Fatal(err)
@@ -460,4 +439,23 @@ users:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ministrySetup returns the sample registry entry's source and a new ministry
+// key: its private half and the file holding its public half.
+func ministrySetup(t *testing.T) ([]byte, ed25519.PrivateKey, string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "firmware-config", "registry", "shymkent-csu-2.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := registry.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "ministry.pub")
+	if err := os.WriteFile(keyFile, registry.MarshalPublicKey(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return src, priv, keyFile
 }

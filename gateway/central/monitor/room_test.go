@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,13 +10,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saqshy/saqshy/gateway/central/web"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
 )
 
 // durationRE finds a Go duration printed on a page ("716.116463ms").
@@ -167,7 +166,7 @@ users:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logBuf lockedBuffer
+	var logBuf testenv.LogBuffer
 	app, err := New(cfg, slog.New(slog.NewTextHandler(&logBuf, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -200,22 +199,4 @@ users:
 	if !strings.Contains(logBuf.String(), "connection refused") {
 		t.Errorf("the raw error is not in the log:\n%s", logBuf.String())
 	}
-}
-
-// lockedBuffer collects a log written by the monitor's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
