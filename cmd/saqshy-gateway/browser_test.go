@@ -1,196 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"image/png"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saqshy/saqshy/gateway"
 	"github.com/saqshy/saqshy/gateway/sim"
 	"github.com/saqshy/saqshy/gateway/status"
+	"github.com/saqshy/saqshy/internal/chromium"
 )
-
-// lockedBuffer collects Chromium's output, written by chromedp's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var updateScreenshots = flag.Bool("screenshots", false, "write the browser test's screenshots to docs/screenshots/ (make screenshots)")
-
-// chromium finds Debian's Chromium. A missing browser fails the test: the browser
-// test is part of make test, and make tools installs it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Chromium not found on PATH: install the Debian package chromium (sudo apt-get install -y chromium; `make tools` does it)")
-	return ""
-}
-
-// browser is a headless Chromium with one tab, for the status page's and the
-// demo's tests; its steps fail the test.
-type browser struct {
-	t   *testing.T
-	ctx context.Context
-	dir string // where screenshots go without -screenshots
-}
-
-// newBrowser starts Chromium (English, 1280x900) with its profile under dir.
-func newBrowser(t *testing.T, dir string) *browser {
-	t.Helper()
-	exe := chromium(t)
-	chromeLog := &lockedBuffer{}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
-		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(chromeLog),
-	)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		bcancel()
-		acancel()
-		if t.Failed() {
-			t.Logf("chromium output:\n%s", chromeLog.String())
-		}
-	})
-	// Start the browser with a context without a timeout (it would stop the browser).
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium %s: %v", exe, err)
-	}
-	return &browser{t: t, ctx: bctx, dir: dir}
-}
-
-func (b *browser) step(name string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer scancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", name, err)
-	}
-}
-
-// eval returns the value of a JavaScript expression.
-func (b *browser) eval(js string) string {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer scancel()
-	s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
-	if err != nil {
-		b.t.Fatalf("%s: %v", js, err)
-	}
-	return s
-}
-
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer scancel()
-	s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
-// waitNavigated polls js after a click that navigates: the old page's context
-// goes away under the poll.
-func (b *browser) waitNavigated(name, js string) {
-	b.t.Helper()
-	var err error
-	for range 5 {
-		sctx, scancel := context.WithTimeout(b.ctx, 15*time.Second)
-		err = chromedp.Do(sctx, chromedp.Poll[chromedp.Void](js))
-		scancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	b.t.Fatalf("%s: %v", name, err)
-}
-
-// shot takes a screenshot of the whole page: into docs/screenshots/ with
-// -screenshots (make screenshots), else into the test's directory.
-func (b *browser) shot(name string) {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer scancel()
-	img, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(img))
-	if err != nil || cfg.Width < 300 || cfg.Height < 300 {
-		b.t.Fatalf("screenshot %s: not a page-sized PNG (%v, %dx%d)", name, err, cfg.Width, cfg.Height)
-	}
-	out := filepath.Join(b.dir, name)
-	if *updateScreenshots {
-		out = filepath.Join("..", "..", "docs", "screenshots", name)
-	}
-	if err := os.WriteFile(out, img, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot %s (%dx%d)", out, cfg.Width, cfg.Height)
-}
-
-// scheme emulates prefers-color-scheme as Chromium's DevTools do.
-func (b *browser) scheme(value string) {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer scancel()
-	if _, err := chromedp.Call(sctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: value}}}); err != nil {
-		b.t.Fatalf("emulate prefers-color-scheme %s: %v", value, err)
-	}
-}
-
-// luminance is the relative luminance of the rgb() colour expr evaluates to.
-func (b *browser) luminance(expr string) float64 {
-	b.t.Helper()
-	css := b.eval(expr)
-	var r, g, bl float64
-	if _, err := fmt.Sscanf(css, "rgb(%g, %g, %g)", &r, &g, &bl); err != nil {
-		b.t.Fatalf("%s = %q: not an rgb() colour", expr, css)
-	}
-	return (0.2126*r + 0.7152*g + 0.0722*bl) / 255
-}
 
 // statusLang is what the status page says in one language: the checks of the
 // page in that language.
@@ -227,7 +54,7 @@ const pageText = `(() => { const c = document.body.cloneNode(true);
 // its card or the screen; and the dark scheme. Each is photographed
 // (status-<lang>-<size>[-dark].png, into docs/screenshots/ with -screenshots).
 func TestStatusPageInBrowser(t *testing.T) {
-	chromium(t)
+	chromium.Find(t)
 	_, url := startBroker(t)
 	dir := t.TempDir()
 
@@ -277,15 +104,15 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	base := "http://" + g.StatusAddr().String()
 
-	b := newBrowser(t, dir)
-	step, text, eval := b.step, b.text, b.eval
+	b := chromium.New(t, 1280, 900)
+	step, text, eval := b.Step, b.Text, b.Eval
 
 	// Locked: the page sends the browser to the login form.
 	step("open the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#password")))
 	if s := text("h2"); s != "Sign in" {
 		t.Errorf("login heading %q, want Sign in", s)
 	}
-	b.shot("login.png")
+	b.Shot("login.png")
 	step("wrong password", chromedp.SendKeys(chromedp.CSS("#password"), "guess"), chromedp.Click(chromedp.CSS("#sign-in")),
 		chromedp.WaitVisible(chromedp.CSS("#login-error")))
 	if s := text("#login-error"); s != "Wrong password." {
@@ -321,7 +148,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 
 	// The switch: Kazakh sticks across pages and live updates.
 	step("switch to Kazakh", chromedp.Click(chromedp.CSS(`a[hreflang="kk"]`)))
-	b.waitNavigated("switch to Kazakh", `document.documentElement.lang === "kk" && document.querySelector("#zones h2").textContent === "Аймақтар"`)
+	b.WaitNavigated("switch to Kazakh", `document.documentElement.lang === "kk" && document.querySelector("#zones h2").textContent === "Аймақтар"`)
 	step("reload", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-zone="room-101"]`)))
 	if got := eval(`document.documentElement.lang`); got != "kk" {
 		t.Errorf("the chosen Kazakh did not stick: page in %q", got)
@@ -341,15 +168,15 @@ func TestStatusPageInBrowser(t *testing.T) {
 		}
 		views = append(views, view{statusLangs[1], size.name, size.w, size.h, true})
 	}
-	b.scheme("light")
-	if l := b.luminance(`getComputedStyle(document.body).backgroundColor`); l < 0.5 {
+	b.Scheme("light")
+	if l := b.Luminance(`getComputedStyle(document.body).backgroundColor`); l < 0.5 {
 		t.Errorf("the light scheme's background has luminance %.2f", l)
 	}
 	for _, v := range views {
 		name := fmt.Sprintf("status-%s-%s", v.lang, v.size)
 		if v.dark {
 			name += "-dark"
-			b.scheme("dark")
+			b.Scheme("dark")
 		}
 		step(name, chromedp.EmulateViewport(v.w, v.h), chromedp.Navigate(base+"/lang?l="+v.lang),
 			chromedp.WaitVisible(chromedp.CSS(`[data-zone="room-101"]`)))
@@ -381,27 +208,27 @@ func TestStatusPageInBrowser(t *testing.T) {
 		if v.dark {
 			checkDark(t, b, name)
 		}
-		b.shot(name + ".png")
+		b.Shot(name + ".png")
 		if v.dark {
-			b.scheme("light")
+			b.Scheme("light")
 		}
 	}
 }
 
 // checkDark: a page in the dark scheme has a dark background with light text,
 // dark zone cards, and a zone's state still told by its icon, not by colour alone.
-func checkDark(t *testing.T, b *browser, name string) {
+func checkDark(t *testing.T, b *chromium.Browser, name string) {
 	t.Helper()
-	if l := b.luminance(`getComputedStyle(document.body).backgroundColor`); l > 0.2 {
+	if l := b.Luminance(`getComputedStyle(document.body).backgroundColor`); l > 0.2 {
 		t.Errorf("%s: the page's background has luminance %.2f in the dark scheme", name, l)
 	}
-	if l := b.luminance(`getComputedStyle(document.body).color`); l < 0.7 {
+	if l := b.Luminance(`getComputedStyle(document.body).color`); l < 0.7 {
 		t.Errorf("%s: the text has luminance %.2f in the dark scheme", name, l)
 	}
-	if l := b.luminance(`getComputedStyle(document.querySelector(".zone")).backgroundColor`); l > 0.2 {
+	if l := b.Luminance(`getComputedStyle(document.querySelector(".zone")).backgroundColor`); l > 0.2 {
 		t.Errorf("%s: a zone card has luminance %.2f in the dark scheme", name, l)
 	}
-	if icon := b.eval(`getComputedStyle(document.querySelector("[data-temp].ok, [data-temp].warn"), "::before").content`); !strings.ContainsAny(icon, "✔✓⚠") {
+	if icon := b.Eval(`getComputedStyle(document.querySelector("[data-temp].ok, [data-temp].warn"), "::before").content`); !strings.ContainsAny(icon, "✔✓⚠") {
 		t.Errorf("%s: a zone's state in the dark scheme is marked by %q, want an icon", name, icon)
 	}
 }

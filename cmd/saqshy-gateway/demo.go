@@ -41,9 +41,12 @@ With an influxd at hand (on PATH, or in the source tree's .tools/bin, which
 ` + "`make tools`" + ` builds), the demo is the whole system: a private InfluxDB 1.8, the
 verifying ingest (the gateway signs every write with a key made at start), and
 saqshy-monitor with the ministry registry and the rating job, showing the demo
-centre beside a few simulated centres with days of history. The demo centre's own
-last days are replayed through the gateway's code at start and sent through the
-ingest, so that its rating and charts have a past. Alerts e-mailed to the
+centre beside a few simulated centres with days of history (and simulated
+ratings), which go on sending live through the ingest, each with its own key; one
+of their gateways is simulated silent. The demo centre's own last days are
+replayed through the gateway's code at start and sent through the ingest, so that
+its rating and charts have a past: its registry entry gives the replay's start as
+the gateway's installation, from which the ministry rates it, as the gateway does. Alerts e-mailed to the
 ministry's duty officer reach a demo mailbox on loopback and are printed. saqshy-ingest and
 saqshy-monitor are taken from beside this program or PATH, else built from the
 source tree once. With --influx-url the gateway writes to that InfluxDB instead
@@ -131,6 +134,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	// The ministry side, when an influxd is at hand and no --influx-url is given.
 	var ctr *central
 	var gwKey ed25519.PublicKey
+	var installed time.Time // with the ministry side: the replayed past's start
 	root := moduleRoot()
 	influxd := ""
 	if o.influxURL == "" && o.central {
@@ -143,9 +147,10 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 		}
 		gwKey = priv.Public().(ed25519.PublicKey)
 		cfg.Influx.Sign.KeyFile = filepath.Join(dir, "gateway.key")
+		installed = seedFrom(time.Now())
 	}
 	cfg.ApplyDefaults()
-	entry, bundle, err := enrolDemoKey(cfg, dir, gwKey)
+	entry, bundle, err := enrolDemoKey(cfg, dir, gwKey, installed)
 	if err != nil {
 		return err
 	}
@@ -161,7 +166,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 			if err := cfg.Validate(); err != nil {
 				return 0, fmt.Errorf("simulated config: %w", err)
 			}
-			return seedPast(ctx, cfg, centre, nightRounds, ingestURL, demoBucket, time.Now())
+			return seedPast(ctx, cfg, centre, nightRounds, ingestURL, demoBucket, installed, time.Now())
 		}
 		ctr, err = startCentral(ctx, log, stdout, dir, influxd, root, cfg.Centre.ID, entry.Centre.Name, cfg.Centre.Timezone, gwKey, bundle, seed)
 		if err != nil {
@@ -219,7 +224,7 @@ func runDemo(ctx context.Context, log *slog.Logger, stdout io.Writer, o demoOpti
 	if ctr != nil {
 		fmt.Fprintf(stdout, "demo: monitor %s (login %s / %s), InfluxDB %s (database %s), ingest %s\n",
 			ctr.MonitorURL, demoUser, ctr.Password, ctr.InfluxURL, demoDatabase, ctr.IngestURL)
-		fmt.Fprintf(stdout, "demo: the whole system: the gateway signs every write, the ingest verifies it into InfluxDB, the monitor shows %d centres (the demo centre with its last %d days replayed through the gateway's code and the ingest, %d simulated with %d days of history written straight to InfluxDB) and rates the registered one\n",
+		fmt.Fprintf(stdout, "demo: the whole system: the gateway signs every write, the ingest verifies it into InfluxDB, the monitor shows %d centres: the demo centre, its last %d days replayed through the gateway's code and the ingest, rated by the ministry from its registered installation; %d simulated ones with %d days of history (their ratings simulated too) written straight to InfluxDB, going on live through the ingest with keys of their own (one gateway simulated silent)\n",
 			len(ctr.Fleet)+1, demoOwnDays, len(ctr.Fleet), demoFleetDays)
 	}
 	fmt.Fprintln(stdout, "demo: press Ctrl-C to stop")

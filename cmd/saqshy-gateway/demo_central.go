@@ -40,9 +40,12 @@ const (
 	demoUser     = "demo"
 	demoRegion   = "Demo region"
 	// demoFleet is how many simulated centres besides the demo centre the monitor
-	// shows, with demoFleetDays days of history each.
+	// shows, with demoFleetDays days of history each; they go on sending live
+	// every demoFleetStep.
 	demoFleet     = 5
 	demoFleetDays = 8
+	demoFleetSeed = 19
+	demoFleetStep = time.Minute
 )
 
 // central is the running ministry side.
@@ -51,6 +54,7 @@ type central struct {
 	Password                         string // the monitor's demo login (user demoUser)
 	Fleet                            []sim.FleetCentre
 	procs                            []*child
+	stopLive                         func() // stops the fleet's live data and waits
 }
 
 // child is a process the demo started.
@@ -114,9 +118,11 @@ func moduleRoot() string {
 }
 
 // findTool returns the path of the named command: next to this executable, on
-// PATH, or built from the module into a cache directory (the demo runs with
-// `go run`, so the toolchain and the source are at hand).
-func findTool(ctx context.Context, name, root string, progress io.Writer) (string, error) {
+// PATH, or built from the module into out (the demo's own directory: the demo runs
+// with `go run`, so the toolchain and the source are at hand, and Go's build cache
+// makes it quick; a directory shared by demos of other source trees could hand
+// one another's program to a demo starting meanwhile).
+func findTool(ctx context.Context, name, root, out string, progress io.Writer) (string, error) {
 	if exe, err := os.Executable(); err == nil {
 		p := filepath.Join(filepath.Dir(exe), name)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
@@ -129,12 +135,7 @@ func findTool(ctx context.Context, name, root string, progress io.Writer) (strin
 	if root == "" {
 		return "", fmt.Errorf("%s: not next to this program nor on PATH, and no saqshy source tree holds the working directory to build it from", name)
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	out := filepath.Join(cache, "saqshy-demo", "bin")
-	fmt.Fprintf(progress, "demo: building %s into %s (once; later runs reuse it)...\n", name, out)
+	fmt.Fprintf(progress, "demo: building %s from %s...\n", name, root)
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out+string(filepath.Separator), "./cmd/"+name)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -211,8 +212,12 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-// Stop stops the ministry side, the monitor first, InfluxDB last.
+// Stop stops the ministry side: the fleet's live data, then the monitor, InfluxDB
+// last.
 func (c *central) Stop() {
+	if c.stopLive != nil {
+		c.stopLive()
+	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		c.procs[i].stop()
 	}
@@ -233,11 +238,11 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 			c.Stop()
 		}
 	}()
-	ingestBin, err := findTool(ctx, "saqshy-ingest", root, progress)
+	ingestBin, err := findTool(ctx, "saqshy-ingest", root, filepath.Join(dir, "bin"), progress)
 	if err != nil {
 		return nil, err
 	}
-	monitorBin, err := findTool(ctx, "saqshy-monitor", root, progress)
+	monitorBin, err := findTool(ctx, "saqshy-monitor", root, filepath.Join(dir, "bin"), progress)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +280,19 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 	if err := os.MkdirAll(gdir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(keys, []byte(centreID+" "+chain.PublicKeyString(gwKey)+"\n"), 0o600); err != nil {
+	// The fleet's gateways have keys of their own: they send live through the
+	// ingest too.
+	fleetEnd := time.Now()
+	fleet := sim.Fleet(demoFleet, demoFleetSeed, fleetEnd, demoFleet)
+	keyLines := centreID + " " + chain.PublicKeyString(gwKey) + "\n"
+	fleetKeys := make([]ed25519.PrivateKey, len(fleet))
+	for i, f := range fleet {
+		if fleetKeys[i], err = chain.GenerateKey(filepath.Join(gdir, f.ID+".key")); err != nil {
+			return nil, err
+		}
+		keyLines += f.ID + " " + chain.PublicKeyString(fleetKeys[i].Public().(ed25519.PublicKey)) + "\n"
+	}
+	if err := os.WriteFile(keys, []byte(keyLines), 0o600); err != nil {
 		return nil, err
 	}
 	ingestAddr, err := freeAddr()
@@ -306,13 +323,19 @@ func startCentral(ctx context.Context, log *slog.Logger, progress io.Writer, dir
 	}
 	fmt.Fprintf(progress, "demo: the ingest verified %d points of the demo centre's past into InfluxDB (%s)\n", n, time.Since(began).Round(100*time.Millisecond))
 
-	// The fleet's history, written straight to InfluxDB (its centres have no
-	// gateway key: the ingest would refuse them).
+	// The fleet's history, written straight to InfluxDB (each centre's in several
+	// passes, not in time order: the ingest would refuse it as backdated), with
+	// simulated ratings; from its end on, the fleet sends live through the ingest.
 	fmt.Fprintf(progress, "demo: writing %d days of %d simulated centres straight to InfluxDB...\n", demoFleetDays, demoFleet)
 	fw := influxsink.NewClient(c.InfluxURL, "", "", demoBucket, 30*time.Second)
-	c.Fleet, err = sim.WriteFleet(ctx, fw, sim.FleetOptions{Centres: demoFleet, Days: demoFleetDays, Seed: 19, SilentEvery: demoFleet, Parallel: 2})
+	fopt := sim.FleetOptions{Centres: demoFleet, Days: demoFleetDays, End: fleetEnd, Seed: demoFleetSeed, SilentEvery: demoFleet, Parallel: 2, Rated: true}
+	c.Fleet, err = sim.WriteFleet(ctx, fw, fopt)
+	fw.Close()
 	if err != nil {
 		return nil, fmt.Errorf("fleet history: %w", err)
+	}
+	if err := c.startFleetLive(ctx, log, fopt, fleetKeys, gdir); err != nil {
+		return nil, err
 	}
 
 	// The monitor, with the registry (the demo centre's DEMO bundle) and a login.
@@ -375,6 +398,59 @@ registry:
 	}
 	go c.watch(ctx, log)
 	return c, nil
+}
+
+// startFleetLive sends the fleet's live data (climate and heartbeats every
+// demoFleetStep, the live score every hour) through the ingest, each centre
+// signing with its own key (keys[i] for c.Fleet[i]), until Stop: the fleet's
+// gateways are no more silent than the one simulated so. The data due now are
+// sent before it returns.
+func (c *central) startFleetLive(ctx context.Context, log *slog.Logger, opt sim.FleetOptions, keys []ed25519.PrivateKey, dir string) error {
+	writers := make([]sim.LineWriter, len(c.Fleet))
+	var clients []*influxsink.Client
+	closeAll := func() {
+		for _, cl := range clients {
+			cl.Close()
+		}
+	}
+	for i, f := range c.Fleet {
+		ch, err := chain.Open(filepath.Join(dir, f.ID+".chain"), f.ID, keys[i])
+		if err != nil {
+			closeAll()
+			return err
+		}
+		cl := influxsink.NewSignedClient(c.IngestURL, "", "", demoBucket, 30*time.Second, ch)
+		clients = append(clients, cl)
+		writers[i] = cl
+	}
+	live, err := sim.LiveFleet(opt, c.Fleet, writers, demoFleetStep)
+	if err == nil {
+		err = live.Until(ctx, time.Now())
+	}
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("the fleet's live data: %w", err)
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer closeAll()
+		t := time.NewTicker(demoFleetStep / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-lctx.Done():
+				return
+			case now := <-t.C:
+				if err := live.Until(lctx, now); err != nil && lctx.Err() == nil {
+					log.Error("demo: the fleet's live data", "err", err)
+				}
+			}
+		}
+	}()
+	c.stopLive = func() { cancel(); <-done }
+	return nil
 }
 
 // watch logs a child that ends before ctx does, with the end of its output.

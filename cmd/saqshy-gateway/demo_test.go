@@ -5,18 +5,22 @@ package main
 import (
 	"context"
 	"encoding/json"
-
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/saqshy/saqshy/internal/chromium"
 )
 
 // syncBuf is a bytes buffer safe for the demo's goroutines and the test.
@@ -129,7 +133,7 @@ func TestDemoWholeSystem(t *testing.T) {
 	}
 	monitorURL, user, password, influxURL, db := m[1], m[2], m[3], m[4], m[5]
 
-	count := func(q string) int64 {
+	query := func(q string) [][]any {
 		resp, err := http.PostForm(influxURL+"/query", url.Values{"db": {db}, "q": {q}})
 		if err != nil {
 			t.Fatal(err)
@@ -143,10 +147,17 @@ func TestDemoWholeSystem(t *testing.T) {
 		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Results) == 0 || len(r.Results[0].Series) == 0 || len(r.Results[0].Series[0].Values) == 0 {
+		if len(r.Results) == 0 || len(r.Results[0].Series) == 0 {
+			return nil
+		}
+		return r.Results[0].Series[0].Values
+	}
+	count := func(q string) int64 {
+		v := query(q)
+		if len(v) == 0 {
 			return 0
 		}
-		n, _ := r.Results[0].Series[0].Values[0][1].(float64)
+		n, _ := v[0][1].(float64)
 		return int64(n)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -173,6 +184,30 @@ func TestDemoWholeSystem(t *testing.T) {
 	}
 	if n := count(`SELECT count(uptime_s) FROM gateway WHERE centre = 'demo-centre' AND time < now() - 1d`); n < 100 {
 		t.Errorf("%d heartbeats of demo-centre older than a day: the past has no gateway", n)
+	}
+	// The ministry rates the demo centre from its registered installation, the
+	// replay's start, as its gateway scores it: no day before it is rated (as a
+	// day without data), and each day's two scores agree (the oldest day was 69.4
+	// centrally, 89.0 by the gateway: the time before the replay counted as the
+	// fridge's silence).
+	if n := count(`SELECT count(total) FROM rating WHERE centre = 'demo-centre' AND has_data = false`); n > 0 {
+		t.Errorf("%d days of demo-centre rated without data: the days before its installation are rated", n)
+	}
+	for _, r := range query(`SELECT total, gateway_total, caps FROM rating WHERE centre = 'demo-centre'`) {
+		central, _ := r[1].(float64)
+		gw, ok := r[2].(float64)
+		if !ok || math.Abs(central-gw) > 0.5 {
+			t.Errorf("demo-centre's day %v: rated %.1f centrally (caps %v), %v by its gateway", r[0], central, r[3], r[2])
+		}
+	}
+	// The fleet's gateways go on sending live, through the ingest: but for the
+	// one simulated silent, each has a heartbeat of the last two minutes.
+	for i := 1; i <= demoFleet; i++ {
+		id := fmt.Sprintf("c%05d", i)
+		n := count(`SELECT count(uptime_s) FROM gateway WHERE centre = '` + id + `' AND time > now() - 2m`)
+		if silent := i == demoFleet; silent != (n == 0) {
+			t.Errorf("%s: %d heartbeats in the last two minutes; simulated silent: %v", id, n, silent)
+		}
 	}
 	noWarnings(t, "at start", stderr.String())
 
@@ -237,23 +272,52 @@ func fetch(t *testing.T, c *http.Client, u string) string {
 // the fleet with the demo centre rated, and the demo centre's own page. Each is
 // photographed (demo-first-minute-*.png, into docs/screenshots/ with -screenshots).
 func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string) {
-	b := newBrowser(t, t.TempDir())
-	b.step("status page", chromedp.Navigate(statusURL), chromedp.Poll[chromedp.Void](
+	b := chromium.New(t, 1280, 900)
+	b.Step("status page", chromedp.Navigate(statusURL), chromedp.Poll[chromedp.Void](
 		`document.querySelectorAll("[data-temp]").length > 0 && [...document.querySelectorAll("[data-temp]")].every(e => e.textContent.includes("°C")) && document.querySelector("#score") !== null`,
 		chromedp.WithPollingTimeout(30*time.Second)))
-	if s := b.text("#health"); !strings.Contains(s, "registry v1") {
+	if s := b.Text("#health"); !strings.Contains(s, "registry v1") {
 		t.Errorf("the demo's status page does not show the registry in force: %q", s)
 	}
-	b.shot("demo-first-minute-status.png")
+	b.Shot("demo-first-minute-status.png")
 
-	b.step("monitor login", chromedp.Navigate(monitorURL+"login?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.login")),
+	b.Step("monitor login", chromedp.Navigate(monitorURL+"login?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.login")),
 		chromedp.SendKeys(chromedp.CSS(`input[name="user"]`), user), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
 		chromedp.Submit(chromedp.CSS("form.login")))
-	b.waitNavigated("monitor overview", `document.querySelector("#updated") !== null && document.querySelector('tr[data-centre="demo-centre"]') !== null`)
-	if s := b.text(`tr[data-centre="demo-centre"]`); !regexp.MustCompile(`\b[5-9][0-9]\b`).MatchString(s) {
+	b.WaitNavigated("monitor overview", `document.querySelector("#updated") !== null && document.querySelector('tr[data-centre="demo-centre"]') !== null`)
+	if s := b.Text(`tr[data-centre="demo-centre"]`); !regexp.MustCompile(`\b[5-9][0-9]\b`).MatchString(s) {
 		t.Errorf("the monitor rates the demo centre with no score above 50: %q", s)
 	}
-	b.shot("demo-first-minute-monitor.png")
-	b.step("monitor centre page", chromedp.Navigate(monitorURL+"centre/demo-centre"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
-	b.shot("demo-first-minute-monitor-centre.png")
+	// Yesterday and the 30 days show, for the demo centre (the rating's first
+	// cycle) and the fleet (simulated ratings), every day rated with data.
+	cell := func(centre, k string) string {
+		return strings.TrimSpace(b.Text(`tr[data-centre="` + centre + `"] td[data-k="` + k + `"]`))
+	}
+	centres := []string{"demo-centre", "c00001", "c00002", "c00003", "c00004"}
+	deadline := time.Now().Add(30 * time.Second)
+	for slices.ContainsFunc(centres, func(c string) bool { return cell(c, "yesterday") == "—" || cell(c, "month") == "—" }) && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		b.Step("monitor overview again", chromedp.Navigate(monitorURL), chromedp.WaitVisible(chromedp.CSS(`tr[data-centre="demo-centre"]`)))
+	}
+	withData := regexp.MustCompile(`(\d+)/(\d+) days`)
+	for _, c := range centres {
+		y, m := cell(c, "yesterday"), cell(c, "month")
+		if w := withData.FindStringSubmatch(m); y == "—" || w == nil || w[1] != w[2] {
+			t.Errorf("%s: yesterday %q, 30 days %q: want both, every day with data", c, y, m)
+		}
+	}
+	// Only real problems need attention: no fleet gateway is silent but the one
+	// simulated so.
+	for i := 1; i <= demoFleet; i++ {
+		id := fmt.Sprintf("c%05d", i)
+		if silent := strings.Contains(b.Text(`tr[data-centre="`+id+`"]`), "SILENT"); silent != (i == demoFleet) {
+			t.Errorf("%s on the overview: silent %v, simulated silent %v", id, silent, i == demoFleet)
+		}
+	}
+	b.Shot("demo-first-minute-monitor.png")
+	b.Step("monitor centre page", chromedp.Navigate(monitorURL+"centre/demo-centre"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
+	if s := b.Eval(`[...document.querySelectorAll(".charts .ct")].map(e => e.textContent).join(" | ")`); !strings.Contains(s, "Room 101 · living room") {
+		t.Errorf("the demo centre's charts are not named by their zones' registered names: %q", s)
+	}
+	b.Shot("demo-first-minute-monitor-centre.png")
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/registry"
@@ -30,13 +31,14 @@ var demoDutyOfficer = registry.Recipient{Name: "Ministry duty officer (DEMO)", E
 // and installs the bundle in <dir>/registry, so that the gateway runs under
 // "registry v1". Call it before the config is validated.
 func enrolDemo(cfg *config.Config, dir string) (*registry.Entry, error) {
-	e, _, err := enrolDemoKey(cfg, dir, nil)
+	e, _, err := enrolDemoKey(cfg, dir, nil, time.Time{})
 	return e, err
 }
 
 // enrolDemoKey is enrolDemo registering the gateway's signing key gw (when not
-// nil); it also returns the signed bundle.
-func enrolDemoKey(cfg *config.Config, dir string, gw ed25519.PublicKey) (*registry.Entry, []byte, error) {
+// nil) and its installation time (when not zero: the central rating scores the
+// centre from then, as the gateway does); it also returns the signed bundle.
+func enrolDemoKey(cfg *config.Config, dir string, gw ed25519.PublicKey, installed time.Time) (*registry.Entry, []byte, error) {
 	priv, err := registry.ParsePrivateKey(demoMinistryKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo ministry key: %w", err)
@@ -48,7 +50,7 @@ func enrolDemoKey(cfg *config.Config, dir string, gw ed25519.PublicKey) (*regist
 	e := registry.FromConfig(cfg, "demo", []registry.Recipient{demoDutyOfficer})
 	e.Centre.Name = "Demo centre (DEMO registry)"
 	if gw != nil {
-		e.Gateway = registry.Gateway{PublicKey: base64.StdEncoding.EncodeToString(gw)}
+		e.Gateway = registry.Gateway{PublicKey: base64.StdEncoding.EncodeToString(gw), Installed: installed.UTC()}
 	}
 	bundle, err := registry.Sign(e, priv)
 	if err != nil {

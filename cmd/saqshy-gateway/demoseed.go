@@ -20,6 +20,13 @@ import (
 // demoOwnDays is how many days before the start the demo centre's past reaches.
 const demoOwnDays = 3
 
+// seedFrom is when the demo centre's replayed past begins, for a demo started at
+// now: its gateway's installation, as the registry entry says (the central
+// rating scores the centre from then, as the replayed gateway does).
+func seedFrom(now time.Time) time.Time {
+	return now.AddDate(0, 0, -demoOwnDays).Truncate(time.Hour)
+}
+
 // seedStep is the replay's step: the shortest sensor interval and Frigate's stats
 // period.
 const seedStep = time.Minute
@@ -30,9 +37,8 @@ const seedStep = time.Minute
 // cameras and night rounds, and sends the result to the ingest as the first link
 // of the gateway's chain, signed with its key: the ingest verifies it into
 // InfluxDB like any later write, and the gateway continues the chain. It returns
-// the number of points. Call it before the gateway runs.
-func seedPast(ctx context.Context, cfg *config.Config, centre *sim.Centre, rounds *sim.Rounds, ingestURL, bucket string, now time.Time) (int, error) {
-	from := now.AddDate(0, 0, -demoOwnDays).Truncate(time.Hour)
+// the number of points. Call it before the gateway runs; from is seedFrom(now).
+func seedPast(ctx context.Context, cfg *config.Config, centre *sim.Centre, rounds *sim.Rounds, ingestURL, bucket string, from, now time.Time) (int, error) {
 	var past eventLog
 	rp, err := gateway.NewReplay(cfg, from, &past, nil)
 	if err != nil {

@@ -45,6 +45,11 @@ type FleetOptions struct {
 	SilentEvery int
 	// Parallel is the number of concurrent writers; default 1.
 	Parallel int
+	// Rated: each closed local day also gets a ministry rating point (measurement
+	// rating, as the central rating job writes it) equal to the day's simulated
+	// score, as if the centre were registered and rated: the overview's
+	// yesterday and 30 days then show for the fleet too.
+	Rated bool
 	// Progress, when set, is called after each centre is written (from the writers'
 	// goroutines, one at a time).
 	Progress func(done, total int)
@@ -100,14 +105,10 @@ func Fleet(n int, seed uint64, end time.Time, silentEvery int) []FleetCentre {
 	return out
 }
 
-// WriteFleet writes Days of history for a fleet of Centres straight to InfluxDB
-// through w: per centre, climate for each zone and a gateway heartbeat every Step,
-// live safety scores and coverage every hour, day scores and coverage per local day,
-// a round_night per night and a few alert incidents (some still firing), in the
-// schema the gateways write. It returns the fleet's centres.
-func WriteFleet(ctx context.Context, w LineWriter, opt FleetOptions) ([]FleetCentre, error) {
+// withDefaults returns opt with its documented defaults, End truncated to Step.
+func (opt FleetOptions) withDefaults() (FleetOptions, error) {
 	if opt.Centres <= 0 {
-		return nil, errors.New("fleet: centres must be > 0")
+		return opt, errors.New("fleet: centres must be > 0")
 	}
 	if opt.Days <= 0 {
 		opt.Days = 30
@@ -125,10 +126,23 @@ func WriteFleet(ctx context.Context, w LineWriter, opt FleetOptions) ([]FleetCen
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 5000
 	}
-	centres := Fleet(opt.Centres, opt.Seed, opt.End, opt.SilentEvery)
 	if opt.Parallel <= 0 {
 		opt.Parallel = 1
 	}
+	return opt, nil
+}
+
+// WriteFleet writes Days of history for a fleet of Centres straight to InfluxDB
+// through w: per centre, climate for each zone and a gateway heartbeat every Step,
+// live safety scores and coverage every hour, day scores and coverage per local day,
+// a round_night per night and a few alert incidents (some still firing), in the
+// schema the gateways write. It returns the fleet's centres.
+func WriteFleet(ctx context.Context, w LineWriter, opt FleetOptions) ([]FleetCentre, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	centres := Fleet(opt.Centres, opt.Seed, opt.End, opt.SilentEvery)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -145,8 +159,10 @@ func WriteFleet(ctx context.Context, w LineWriter, opt FleetOptions) ([]FleetCen
 			b := &lineBatch{w: w, max: opt.BatchSize}
 			for i := range next {
 				c := centres[i]
-				g := &fleetGen{c: c, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed+uint64(i)+1, 0xc0ffee)), b: b}
-				err := g.write(ctx)
+				g, err := newFleetGen(c, opt, rand.New(rand.NewPCG(opt.Seed+uint64(i)+1, 0xc0ffee)), b)
+				if err == nil {
+					err = g.write(ctx)
+				}
 				mu.Lock()
 				if err != nil && first == nil {
 					first = fmt.Errorf("fleet: centre %s: %w", c.ID, err)
@@ -214,6 +230,9 @@ type fleetGen struct {
 	opt    FleetOptions
 	rng    *rand.Rand
 	b      *lineBatch
+	loc    *time.Location
+	temps  []float64     // each zone's temperature now
+	uptime time.Duration // the gateway's, at the last heartbeat
 	sb     strings.Builder
 	p      telemetry.Point // the point being built: measurement and fields
 	num    []byte
@@ -259,6 +278,12 @@ func (g *fleetGen) at(ctx context.Context, t time.Time) error {
 	if err := telemetry.CheckSchema(&g.p); err != nil {
 		return err
 	}
+	return g.emit(ctx, t)
+}
+
+// emit ends the point at t unchecked (a measurement of the ministry's, not of
+// telemetry.Schema) and queues the line.
+func (g *fleetGen) emit(ctx context.Context, t time.Time) error {
 	if g.strEsc == nil {
 		g.strEsc = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	}
@@ -303,100 +328,125 @@ func (g *fleetGen) alive(t time.Time) bool {
 	return g.c.SilentFrom.IsZero() || t.Before(g.c.SilentFrom)
 }
 
-func (g *fleetGen) write(ctx context.Context) error {
-	loc, err := time.LoadLocation(g.c.Timezone)
+func newFleetGen(c FleetCentre, opt FleetOptions, rng *rand.Rand, b *lineBatch) (*fleetGen, error) {
+	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	g := &fleetGen{c: c, opt: opt, rng: rng, b: b, loc: loc, temps: make([]float64, opt.Zones)}
+	for z := range g.temps {
+		g.temps[z], _ = band(fleetZones[z].kind)
+	}
+	return g, nil
+}
+
+func (g *fleetGen) write(ctx context.Context) error {
 	end := g.opt.End
 	start := end.AddDate(0, 0, -g.opt.Days)
-	q := g.c.Quality
 	// Climate and heartbeat every Step.
-	temps := make([]float64, g.opt.Zones)
-	for z := range temps {
-		c, _ := band(fleetZones[z].kind)
-		temps[z] = c
-	}
-	var uptime time.Duration
 	for t := start; t.Before(end) && g.alive(t); t = t.Add(g.opt.Step) {
-		hour := float64(t.In(loc).Hour()) + float64(t.In(loc).Minute())/60
-		for z := range temps {
-			zn := fleetZones[z]
-			c, spread := band(zn.kind)
-			diurnal := 0.0
-			if zn.kind == "living" || zn.kind == "corridor" {
-				diurnal = 0.8 * math.Sin((hour-9)/24*2*math.Pi)
-			}
-			temps[z] += (c + diurnal - temps[z]) * 0.3
-			temps[z] += g.rng.NormFloat64() * spread * 0.15
-			v := temps[z]
-			if cycling(zn.kind) { // the compressor's cycle: 25–46 min, ±0.6 °C
-				period := float64(25+3*z) * 60
-				ph := math.Mod(float64(t.Unix())/period, 1)
-				v += 0.6 * (2*math.Abs(2*ph-1) - 1)
-			}
-			// A poorly run centre's fridge warms now and then.
-			if zn.kind == "med-fridge" && g.rng.Float64() < (1-q)*0.02 {
-				v += 4 + g.rng.Float64()*3
-			}
-			g.line("climate", "sensor", zn.id+"-t", "source", "zigbee2mqtt", "zone", zn.id, "zone_kind", zn.kind).
-				f("temperature_c", round2(v))
-			if hasHumidity(zn.kind) {
-				g.f("humidity_pct", round2(40+g.rng.Float64()*10))
-			}
-			if err := g.at(ctx, t); err != nil {
-				return err
-			}
-		}
-		uptime += g.opt.Step
-		backlog := int64(0)
-		if g.rng.Float64() < (1-q)*0.1 {
-			backlog = int64(g.rng.IntN(5000))
-		}
-		hb := telemetry.Heartbeat{Uptime: uptime, SpoolBytes: backlog * 180, SpoolBacklog: backlog,
-			MQTTConnected: true, ClockSynced: true, InfluxOK: true, RegistryVersion: FleetRegistryVersion, ConfigHash: "sim-" + g.c.ID}
-		if err := g.line(telemetry.MeasurementGateway).with(hb.Fields()...).at(ctx, t); err != nil {
+		if err := g.tick(ctx, t, g.opt.Step); err != nil {
 			return err
 		}
 	}
 	// Hourly live score and coverage.
 	for t := start.Truncate(time.Hour).Add(time.Hour); t.Before(end) && g.alive(t); t = t.Add(time.Hour) {
-		comp := g.components()
-		if err := g.score(ctx, "live", t, comp); err != nil {
-			return err
-		}
-		if err := g.coverage(ctx, "live", t, time.Hour, comp["coverage"]); err != nil {
+		if err := g.hour(ctx, t); err != nil {
 			return err
 		}
 	}
 	// Per local day: day score and coverage, stamped at the start of the local day;
 	// the round night that began the evening before, stamped at 06:00 local.
-	y, m, d := start.In(loc).Date()
-	for day := time.Date(y, m, d, 0, 0, 0, 0, loc); ; day = day.AddDate(0, 0, 1) {
+	y, m, d := start.In(g.loc).Date()
+	for day := time.Date(y, m, d, 0, 0, 0, 0, g.loc); ; day = day.AddDate(0, 0, 1) {
 		next := day.AddDate(0, 0, 1)
 		if next.After(end) || !g.alive(next) {
 			break
 		}
-		comp := g.components()
-		if err := g.score(ctx, "day", day, comp); err != nil {
-			return err
-		}
-		if err := g.coverage(ctx, "day", day, 24*time.Hour, comp["coverage"]); err != nil {
+		if err := g.day(ctx, day); err != nil {
 			return err
 		}
 	}
-	for day := time.Date(y, m, d, 6, 0, 0, 0, loc); !day.After(end) && g.alive(day); day = day.AddDate(0, 0, 1) {
-		due := int64(40)
-		onTime := int64(math.Round(float64(due) * clamp01(q+g.rng.NormFloat64()*0.05)))
-		late := (due - onTime) / 2
-		missed := due - onTime - late
-		if err := g.line("round_night", "night", day.AddDate(0, 0, -1).Format("2006-01-02")).
-			i("due", due).i("on_time", onTime).i("late", late).i("missed", missed).
-			f("compliance", round4(float64(onTime)/float64(due))).bool("unknown", false).at(ctx, day); err != nil {
+	for day := time.Date(y, m, d, 6, 0, 0, 0, g.loc); !day.After(end) && g.alive(day); day = day.AddDate(0, 0, 1) {
+		if err := g.night(ctx, day); err != nil {
 			return err
 		}
 	}
 	return g.alerts(ctx, start, end)
+}
+
+// tick writes every zone's climate and a heartbeat at t, the gateway having run
+// for step more.
+func (g *fleetGen) tick(ctx context.Context, t time.Time, step time.Duration) error {
+	q := g.c.Quality
+	hour := float64(t.In(g.loc).Hour()) + float64(t.In(g.loc).Minute())/60
+	for z := range g.temps {
+		zn := fleetZones[z]
+		c, spread := band(zn.kind)
+		diurnal := 0.0
+		if zn.kind == "living" || zn.kind == "corridor" {
+			diurnal = 0.8 * math.Sin((hour-9)/24*2*math.Pi)
+		}
+		g.temps[z] += (c + diurnal - g.temps[z]) * 0.3
+		g.temps[z] += g.rng.NormFloat64() * spread * 0.15
+		v := g.temps[z]
+		if cycling(zn.kind) { // the compressor's cycle: 25–46 min, ±0.6 °C
+			period := float64(25+3*z) * 60
+			ph := math.Mod(float64(t.Unix())/period, 1)
+			v += 0.6 * (2*math.Abs(2*ph-1) - 1)
+		}
+		// A poorly run centre's fridge warms now and then.
+		if zn.kind == "med-fridge" && g.rng.Float64() < (1-q)*0.02 {
+			v += 4 + g.rng.Float64()*3
+		}
+		g.line("climate", "sensor", zn.id+"-t", "source", "zigbee2mqtt", "zone", zn.id, "zone_kind", zn.kind).
+			f("temperature_c", round2(v))
+		if hasHumidity(zn.kind) {
+			g.f("humidity_pct", round2(40+g.rng.Float64()*10))
+		}
+		if err := g.at(ctx, t); err != nil {
+			return err
+		}
+	}
+	g.uptime += step
+	backlog := int64(0)
+	if g.rng.Float64() < (1-q)*0.1 {
+		backlog = int64(g.rng.IntN(5000))
+	}
+	hb := telemetry.Heartbeat{Uptime: g.uptime, SpoolBytes: backlog * 180, SpoolBacklog: backlog,
+		MQTTConnected: true, ClockSynced: true, InfluxOK: true, RegistryVersion: FleetRegistryVersion, ConfigHash: "sim-" + g.c.ID}
+	return g.line(telemetry.MeasurementGateway).with(hb.Fields()...).at(ctx, t)
+}
+
+// hour writes the live score and coverage at the whole hour t.
+func (g *fleetGen) hour(ctx context.Context, t time.Time) error {
+	comp := g.components()
+	if err := g.score(ctx, "live", t, comp); err != nil {
+		return err
+	}
+	return g.coverage(ctx, "live", t, time.Hour, comp["coverage"])
+}
+
+// day writes the score and coverage of the local day starting at day (and its
+// rating, when Rated).
+func (g *fleetGen) day(ctx context.Context, day time.Time) error {
+	comp := g.components()
+	if err := g.score(ctx, "day", day, comp); err != nil {
+		return err
+	}
+	return g.coverage(ctx, "day", day, 24*time.Hour, comp["coverage"])
+}
+
+// night writes the round night that ended at at (06:00 local).
+func (g *fleetGen) night(ctx context.Context, at time.Time) error {
+	q := g.c.Quality
+	due := int64(40)
+	onTime := int64(math.Round(float64(due) * clamp01(q+g.rng.NormFloat64()*0.05)))
+	late := (due - onTime) / 2
+	missed := due - onTime - late
+	return g.line("round_night", "night", at.AddDate(0, 0, -1).Format("2006-01-02")).
+		i("due", due).i("on_time", onTime).i("late", late).i("missed", missed).
+		f("compliance", round4(float64(onTime)/float64(due))).bool("unknown", false).at(ctx, at)
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
@@ -436,7 +486,21 @@ func (g *fleetGen) score(ctx context.Context, period string, t time.Time, comp m
 		caps = "med-fridge-freeze"
 		total = math.Min(total, 40)
 	}
-	return g.f("total", round2(total)).s("weights_version", WeightsVersion).s("caps", caps).bool("capped", caps != "").at(ctx, t)
+	if err := g.f("total", round2(total)).s("weights_version", WeightsVersion).s("caps", caps).bool("capped", caps != "").at(ctx, t); err != nil {
+		return err
+	}
+	if period != "day" || !g.opt.Rated {
+		return nil
+	}
+	// The ministry's rating of the day, agreeing with the gateway's score.
+	g.line("rating", "period", "day")
+	for _, k := range []string{"temperature", "availability", "coverage", "rounds", "response"} {
+		if v, ok := comp[k]; ok {
+			g.f(k, v)
+		}
+	}
+	return g.f("total", round2(total)).bool("has_data", true).s("weights_version", WeightsVersion).s("caps", caps).bool("capped", caps != "").
+		s("implausible", "").f("gateway_total", round2(total)).bool("differs", false).s("differs_in", "").emit(ctx, t)
 }
 
 func (g *fleetGen) coverage(ctx context.Context, period string, t time.Time, span time.Duration, ratio float64) error {
@@ -499,4 +563,89 @@ func (g *fleetGen) alert(ctx context.Context, kind, zone, sev, subject, state, i
 		g.s("acked_by", ackedBy)
 	}
 	return g.at(ctx, t)
+}
+
+// FleetLive continues a fleet's data past the history WriteFleet wrote, as its
+// gateways would write it live: each centre through its own writer (its
+// gateway's signed client), so that the monitor sees the fleet alive for as long
+// as it runs.
+type FleetLive struct {
+	gens []*fleetGen
+	step time.Duration
+	next time.Time // the next step's time
+}
+
+// LiveFleet returns the live continuation of the history WriteFleet wrote with
+// opt (with End set: the same options) for centres, from opt.End on, every
+// step; writers[i] writes centres[i]'s points.
+func LiveFleet(opt FleetOptions, centres []FleetCentre, writers []LineWriter, step time.Duration) (*FleetLive, error) {
+	if opt.End.IsZero() {
+		return nil, errors.New("fleet: live: the history's End is required")
+	}
+	if len(writers) != len(centres) {
+		return nil, fmt.Errorf("fleet: live: %d writers for %d centres", len(writers), len(centres))
+	}
+	if step <= 0 {
+		return nil, errors.New("fleet: live: step must be > 0")
+	}
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	l := &FleetLive{step: step, next: opt.End}
+	for i, c := range centres {
+		g, err := newFleetGen(c, opt, rand.New(rand.NewPCG(opt.Seed+uint64(i)+1, 0x11fe)), &lineBatch{w: writers[i], max: opt.BatchSize})
+		if err != nil {
+			return nil, err
+		}
+		g.uptime = time.Duration(opt.Days) * 24 * time.Hour
+		l.gens = append(l.gens, g)
+	}
+	return l, nil
+}
+
+// Until writes every step due up to now: per centre still alive, every zone's
+// climate and a heartbeat; on each whole hour its live score and coverage; at
+// each local midnight the day's score and coverage (and rating, when Rated); at
+// 06:00 local the night's rounds. Each centre's points go in one request.
+func (l *FleetLive) Until(ctx context.Context, now time.Time) error {
+	var errs []error
+	from := l.next
+	for _, g := range l.gens {
+		var err error
+		for t := from; !t.After(now) && g.alive(t) && err == nil; t = t.Add(l.step) {
+			err = g.live(ctx, t, l.step)
+		}
+		if err == nil {
+			err = g.b.flush(ctx)
+		}
+		if err != nil {
+			g.b.lines = g.b.lines[:0]
+			errs = append(errs, fmt.Errorf("fleet: centre %s: %w", g.c.ID, err))
+		}
+	}
+	for !l.next.After(now) {
+		l.next = l.next.Add(l.step)
+	}
+	return errors.Join(errs...)
+}
+
+// live writes what is due at t.
+func (g *fleetGen) live(ctx context.Context, t time.Time, step time.Duration) error {
+	if err := g.tick(ctx, t, step); err != nil {
+		return err
+	}
+	if t.Truncate(time.Hour).Equal(t) {
+		if err := g.hour(ctx, t); err != nil {
+			return err
+		}
+	}
+	local := t.In(g.loc)
+	switch midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, g.loc); {
+	case t.Equal(midnight):
+		return g.day(ctx, midnight.AddDate(0, 0, -1))
+	case t.Equal(midnight.Add(6 * time.Hour)):
+		return g.night(ctx, t)
+	}
+	return nil
 }

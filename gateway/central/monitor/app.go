@@ -112,12 +112,14 @@ func New(cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Rating, err = rating.New(rating.Options{DB: a.Store, Centres: a.Registry, Now: now, Logger: log.With("part", "rating")})
+	}
+	a.Latest = store.NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
+	if a.Registry != nil {
+		a.Rating, err = rating.New(rating.Options{DB: ratingDB{a.Store, a.Latest}, Centres: a.Registry, Now: now, Logger: log.With("part", "rating")})
 		if err != nil {
 			return nil, err
 		}
 	}
-	a.Latest = store.NewLatest(a.Store, cfg.Centres, cfg.reportLoc, log.With("part", "latest"), now)
 	opt := web.Options{Centres: cfg.Centres, Users: cfg.Users, Attention: cfg.Attention, Loc: cfg.reportLoc, StateDir: cfg.StateDir,
 		Proxy: cfg.proxy, Store: a.Store, Gateways: gateways{a.Watcher, a.RegistryWatch}, Reports: a.Reporter, Log: log.With("part", "web"), Now: now,
 		RefreshEvery: time.Duration(cfg.RefreshEvery)}
@@ -220,4 +222,21 @@ func (c *Config) channels() *jobs.Channels {
 		return nil
 	}
 	return ch
+}
+
+// ratingDB is the rating job's database: once the job has written days, the
+// centre_latest rollup is refreshed at once, so that the overview's yesterday and
+// 30 days show them (the first cycle at start among them) without waiting for
+// the rollup's next run.
+type ratingDB struct {
+	*store.Store
+	latest *store.Latest
+}
+
+func (d ratingDB) Write(ctx context.Context, lines ...string) error {
+	err := d.Store.Write(ctx, lines...)
+	if err == nil {
+		d.latest.Refresh()
+	}
+	return err
 }

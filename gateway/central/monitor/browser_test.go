@@ -5,16 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"image/png"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +17,8 @@ import (
 
 	"github.com/saqshy/saqshy/gateway/central/web"
 	"github.com/saqshy/saqshy/gateway/webauth"
+	"github.com/saqshy/saqshy/internal/chromium"
 )
-
-var updateScreenshots = flag.Bool("screenshots", false, "write the browser test's screenshots to docs/screenshots/ (make screenshots)")
-
-// lockedBuffer collects Chromium's output, written by chromedp's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // browserSizes are the viewports every page is checked at.
 var browserSizes = []struct {
@@ -55,24 +30,13 @@ var browserSizes = []struct {
 // of a monitor handler: a front server adds a session cookie to its requests
 // (login itself is tested over HTTP in LoginAndCSRF).
 type browser struct {
-	t     *testing.T
-	ctx   context.Context
+	*chromium.Browser
 	front *httptest.Server
-	dir   string // where screenshots go: docs/screenshots with -screenshots
 }
 
 func newBrowser(t *testing.T, h http.Handler, tok string) *browser {
 	t.Helper()
-	exe := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			exe = p
-			break
-		}
-	}
-	if exe == "" {
-		t.Fatal("Chromium not found on PATH: install the Debian package chromium (sudo apt-get install -y chromium; `make tools` does it)")
-	}
+	chromium.Find(t)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/login" {
 			r.AddCookie(&http.Cookie{Name: webauth.SessionCookie, Value: tok})
@@ -80,94 +44,11 @@ func newBrowser(t *testing.T, h http.Handler, tok string) *browser {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
-	dir := t.TempDir()
-	if *updateScreenshots {
-		dir = filepath.Join("..", "..", "..", "docs", "screenshots")
-	}
-	if d := os.Getenv("SAQSHY_SCREENSHOTS"); d != "" {
-		dir = d
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	chromeLog := &lockedBuffer{}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-		chromedp.CombinedOutput(chromeLog),
-	)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		bcancel()
-		acancel()
-		if t.Failed() {
-			t.Logf("chromium output:\n%s", chromeLog.String())
-		}
-	})
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium %s: %v", exe, err)
-	}
-	return &browser{t: t, ctx: bctx, front: front, dir: dir}
-}
-
-func (b *browser) step(name string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer scancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", name, err)
-	}
-}
-
-func (b *browser) eval(js string) string {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer scancel()
-	s, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
-	if err != nil {
-		b.t.Fatalf("evaluate %s: %v", js, err)
-	}
-	return s
-}
-
-func (b *browser) shot(name string) {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer scancel()
+	b := chromium.New(t, 1400, 1000)
 	// The whole page, unless it is very long (a registry entry on a phone): then
 	// the first screen, what the officer sees first.
-	shoot := chromedp.FullScreenshot(100)
-	if h, err := chromedp.Run(sctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`)); err == nil && h > 3500 {
-		shoot = chromedp.CaptureScreenshot()
-	}
-	img, err := chromedp.Run(sctx, shoot)
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(img))
-	if err != nil || cfg.Width < 300 || cfg.Height < 300 {
-		b.t.Fatalf("screenshot %s: not a page-sized PNG (%v, %dx%d)", name, err, cfg.Width, cfg.Height)
-	}
-	if err := os.WriteFile(filepath.Join(b.dir, name), img, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *browser) media(m string, features ...*emulation.MediaFeature) {
-	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer scancel()
-	if _, err := chromedp.Call(sctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m, Features: features}); err != nil {
-		b.t.Fatalf("emulate media: %v", err)
-	}
+	b.MaxFull = 3500
+	return &browser{Browser: b, front: front}
 }
 
 // browserPage is a page the browser opens, and the element that shows it loaded.
@@ -178,9 +59,9 @@ type browserPage struct{ name, path, wait string }
 // button whole; check adds the page's own checks. Each is photographed
 // (monitor-<page>-<lang>-<size>.png).
 func (b *browser) checkPages(pages []browserPage, check func(pg browserPage, lang, size, where string)) {
-	t := b.t
+	t := b.T
 	for _, size := range browserSizes {
-		b.step("viewport "+size.name, chromedp.EmulateViewport(size.w, size.h))
+		b.Step("viewport "+size.name, chromedp.EmulateViewport(size.w, size.h))
 		for _, lang := range web.Languages {
 			for _, pg := range pages {
 				where := fmt.Sprintf("%s %s %s", pg.name, lang, size.name)
@@ -188,27 +69,27 @@ func (b *browser) checkPages(pages []browserPage, check func(pg browserPage, lan
 				if strings.Contains(pg.path, "?") {
 					sep = "&"
 				}
-				b.step(where, chromedp.Navigate(b.front.URL+pg.path+sep+"lang="+lang+"&tz=auto"), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
-				if got := b.eval(`document.documentElement.lang`); got != lang {
+				b.Step(where, chromedp.Navigate(b.front.URL+pg.path+sep+"lang="+lang+"&tz=auto"), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
+				if got := b.Eval(`document.documentElement.lang`); got != lang {
 					t.Errorf("%s: page language %q", where, got)
 				}
 				// Nothing wider than the screen: no sideways scrolling of the page.
-				if got := b.eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); got != "0" && !strings.HasPrefix(got, "-") {
+				if got := b.Eval(`String(document.documentElement.scrollWidth - window.innerWidth)`); got != "0" && !strings.HasPrefix(got, "-") {
 					t.Errorf("%s: the page is %s px wider than the screen", where, got)
 				}
 				if pg.name != "login" {
-					if got := b.eval(`(() => { const r = document.querySelector(".logout button").getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? "on screen" : "clipped " + JSON.stringify(r); })()`); got != "on screen" {
+					if got := b.Eval(`(() => { const r = document.querySelector(".logout button").getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? "on screen" : "clipped " + JSON.stringify(r); })()`); got != "on screen" {
 						t.Errorf("%s: logout button %s", where, got)
 					}
 				}
 				if check != nil {
 					check(pg, lang, size.name, where)
 				}
-				b.shot(fmt.Sprintf("monitor-%s-%s-%s.png", pg.name, lang, size.name))
+				b.Shot(fmt.Sprintf("monitor-%s-%s-%s.png", pg.name, lang, size.name))
 			}
 		}
 	}
-	b.step("desktop", chromedp.EmulateViewport(1400, 1000))
+	b.Step("desktop", chromedp.EmulateViewport(1400, 1000))
 }
 
 // testBrowser opens every monitor page in headless Chromium in ru, kk and en at
@@ -224,7 +105,7 @@ func testBrowser(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, e.app.Server.Handler(), e.session(t, "min"))
-	step, eval, shot, media, front, bctx := b.step, b.eval, b.shot, b.media, b.front, b.ctx
+	step, eval, shot, media, front, bctx := b.Step, b.Eval, b.Shot, b.Media, b.front, b.Ctx
 	pages := []browserPage{
 		{"login", "/login", "form.login"},
 		{"overview", "/", "#updated"},
@@ -351,7 +232,7 @@ func testBrowserRating(t *testing.T, e *env) {
 	f1 := func(v float64) string { return fmt.Sprintf("%.1f", v) }
 	central, gw := num(t, newest.fields["total"]), num(t, newest.fields["gateway_total"])
 
-	b.step("centre page", chromedp.Navigate(b.front.URL+"/centre/c00002?lang=en"), chromedp.WaitVisible(chromedp.CSS("tr.rating-day")))
+	b.Step("centre page", chromedp.Navigate(b.front.URL+"/centre/c00002?lang=en"), chromedp.WaitVisible(chromedp.CSS("tr.rating-day")))
 	// What the table says, read from the rendered page: every cell's text as shown,
 	// and whether it is on the page at all (a box with a size).
 	js := `(() => {
@@ -374,7 +255,7 @@ func testBrowserRating(t *testing.T, e *env) {
 		Rows  int
 		Month string
 	}
-	if err := json.Unmarshal([]byte(b.eval(js)), &got); err != nil {
+	if err := json.Unmarshal([]byte(b.Eval(js)), &got); err != nil {
 		t.Fatal(err)
 	}
 	wantHead := []string{web.Translate("en", "date"), web.Translate("en", "central.score"), web.Translate("en", "gateway.score"), web.Translate("en", "difference"), web.Translate("en", "why")}
@@ -399,13 +280,13 @@ func testBrowserRating(t *testing.T, e *env) {
 	if want := fmt.Sprintf("%d/%d days with data", x.withData, x.monthDays); !strings.Contains(got.Month, want) || !strings.Contains(got.Month, f1(x.month)) {
 		t.Errorf("30-day line %q, want the mean %s and %q", got.Month, f1(x.month), want)
 	}
-	b.shot("monitor-centre-rating-en-desktop.png")
+	b.Shot("monitor-centre-rating-en-desktop.png")
 
 	// The export form as the page renders it (the month it offers), for c00002, as
 	// CSV: fetched by the page itself, with its session.
-	b.step("export page", chromedp.Navigate(b.front.URL+"/export?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.filters")),
+	b.Step("export page", chromedp.Navigate(b.front.URL+"/export?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.filters")),
 		chromedp.SetValue(chromedp.CSS(`form.filters select[name=centre]`), "c00002"))
-	sctx, scancel := context.WithTimeout(b.ctx, 30*time.Second)
+	sctx, scancel := context.WithTimeout(b.Ctx, 30*time.Second)
 	body, err := chromedp.Run(sctx, chromedp.Evaluate[string](`(() => { const f = document.querySelector("form.filters");
 	  return fetch(f.action + "?" + new URLSearchParams(new FormData(f))).then(r => r.ok ? r.text() : "HTTP " + r.status); })()`, chromedp.EvalAwaitPromise))
 	scancel()

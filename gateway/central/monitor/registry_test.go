@@ -2,7 +2,9 @@ package monitor
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -37,19 +39,8 @@ func TestRegistry(t *testing.T) {
 	client := influxsink.NewClient(in.URL(), "", "", in.Bucket(), 30*time.Second)
 	t.Cleanup(client.Close)
 	now := time.Now()
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "firmware-config", "registry", "shymkent-csu-2.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, err := registry.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, priv, keyFile := ministrySetup(t)
 	dir, bdir, state := t.TempDir(), t.TempDir(), t.TempDir()
-	keyFile := filepath.Join(t.TempDir(), "ministry.pub")
-	if err := os.WriteFile(keyFile, registry.MarshalPublicKey(pub), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	entryOf := func(id string, v int) []byte {
 		s := strings.ReplaceAll(string(src), "id: shymkent-csu-2", "id: "+id)
 		return []byte(regexp.MustCompile(`(?m)^version: 1$`).ReplaceAllString(s, "version: "+strconv.Itoa(v)))
@@ -160,7 +151,7 @@ users:
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := registry.Verify(data, pub)
+		e, err := registry.Verify(data, priv.Public().(ed25519.PublicKey))
 		if err != nil || e.Version != 2 || e.Centre.ID != "shymkent-csu-4" {
 			t.Fatalf("fetched %v %v", e, err)
 		}
@@ -224,6 +215,46 @@ users:
 			}
 			if !strings.Contains(body, w) {
 				t.Errorf("centre registry page lacks %q", w)
+			}
+		}
+	})
+
+	// The centre page names each chart by its zone, then the zone's kind: the
+	// registry entry's name (from the entry file, else from the signed bundle in
+	// force, as the demo's monitor has only bundles), else the zone's id. It said
+	// "living room · living room", the kind twice.
+	t.Run("ChartTitlesNameZones", func(t *testing.T) {
+		at := strconv.FormatInt(now.Add(-10*time.Minute).UnixNano(), 10)
+		var lines []string
+		for _, id := range []string{"shymkent-csu-2", "shymkent-csu-3", "almaty-1"} {
+			lines = append(lines, `climate,centre=`+id+`,zone=room-101,zone_kind=living,sensor=t1 temperature_c=21.5 `+at)
+		}
+		if err := client.WriteRecord(ctx, lines...); err != nil {
+			t.Fatal(err)
+		}
+		// csu-3 has its signed bundle only: no entry file.
+		entryFile := filepath.Join(dir, "shymkent-csu-3.yaml")
+		if err := os.Rename(entryFile, entryFile+".away"); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(entryFile+".away", entryFile)
+		officer := tlsLogin(t, srv, "min")
+		titleRE := regexp.MustCompile(`<text x="[^"]*" y="12" class="ct">([^<]*)</text>`)
+		for id, want := range map[string]string{
+			"shymkent-csu-2": "Room 101 · living room",
+			"shymkent-csu-3": "Room 101 · living room",
+			"almaty-1":       "room-101 · living room",
+		} {
+			body, code := get(t, officer, srv.URL+"/centre/"+id+"?lang=en")
+			if code != 200 {
+				t.Fatalf("centre page of %s: %d", id, code)
+			}
+			var titles []string
+			for _, m := range titleRE.FindAllStringSubmatch(body, -1) {
+				titles = append(titles, html.UnescapeString(m[1]))
+			}
+			if len(titles) == 0 || titles[0] != want {
+				t.Errorf("%s: chart titles %q, want the first %q", id, titles, want)
 			}
 		}
 	})
@@ -298,7 +329,7 @@ users:
 				if pg.name != "registry-centre" {
 					return
 				}
-				if got := b.eval(`document.querySelector("#status").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
+				if got := b.Eval(`document.querySelector("#status").textContent`); !strings.Contains(got, "Asia/Almaty (UTC+05)") {
 					t.Errorf("%s: the signed bundle's not-before time %q does not name its zone", where, got)
 				}
 			})
@@ -309,7 +340,8 @@ users:
 func tlsLogin(t *testing.T, srv *httptest.Server, user string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := srv.Client()
+	c := new(http.Client)
+	*c = *srv.Client() // a copy: srv.Client() is one client, and each login has its own jar
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	body, _ := get(t, c, srv.URL+"/login")
@@ -329,4 +361,101 @@ func tlsLogin(t *testing.T, srv *httptest.Server, user string) *http.Client {
 		t.Fatalf("login as %s: %s", user, resp.Status)
 	}
 	return c
+}
+
+// TestRatingRefreshesOverview: once the rating job has written its days, the
+// overview's summary (the centre_latest run this process serves from memory)
+// shows yesterday's rating at once, not an interval of the rollup later. (The
+// demo's overview showed "—" for yesterday and 30 days in its first minute: the
+// rollup's first run came before the rating's first cycle.)
+func TestRatingRefreshesOverview(t *testing.T) {
+	in := testenv.StartInflux(t, "saqshy")
+	src, priv, keyFile := ministrySetup(t)
+	dir, bdir, state := t.TempDir(), t.TempDir(), t.TempDir()
+	e, err := registry.Parse("shymkent-csu-2.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := registry.Sign(e, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bdir, "shymkent-csu-2-v1.bundle"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	cfg, err := ParseConfig([]byte(`
+influx: {url: "` + in.URL() + `", bucket: "` + in.Bucket() + `"}
+state_dir: ` + state + `
+registry: {dir: ` + dir + `, bundles_dir: ` + bdir + `, ministry_key: ` + keyFile + `}
+centres:
+  - {id: shymkent-csu-2, name: "CSU 2", region: Shymkent}
+users:
+  - {name: min, role: ministry, lang: en, password_hash: "` + string(hash) + `"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); app.Latest.Run(ctx, time.Hour) }()
+	t.Cleanup(func() { cancel(); <-done })
+	yesterday := func() (store.CentreRow, bool) {
+		d, _, ok := app.Latest.Snapshot(time.Now())
+		if !ok {
+			return store.CentreRow{}, false
+		}
+		rows := store.Assemble(d, cfg.Centres, nil, store.Attention{}, time.UTC, time.Now())
+		return rows[0], true
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if r, ok := yesterday(); ok {
+			if r.HasYesterday || r.HasMonth {
+				t.Fatalf("fixture: the rollup's first run found a rating before the rating ran: %+v", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rollup's first run did not end within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := app.Rating.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		r, _ := yesterday()
+		if r.HasYesterday && r.HasMonth {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the rating's cycle the overview still shows no yesterday or 30 days: %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ministrySetup returns the sample registry entry's source and a new ministry
+// key: its private half and the file holding its public half.
+func ministrySetup(t *testing.T) ([]byte, ed25519.PrivateKey, string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "firmware-config", "registry", "shymkent-csu-2.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := registry.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "ministry.pub")
+	if err := os.WriteFile(keyFile, registry.MarshalPublicKey(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return src, priv, keyFile
 }

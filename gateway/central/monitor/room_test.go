@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/saqshy/saqshy/gateway/central/web"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
 )
 
 // durationRE finds a Go duration printed on a page ("716.116463ms").
@@ -165,7 +166,7 @@ users:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logBuf lockedBuffer
+	var logBuf testenv.LogBuffer
 	app, err := New(cfg, slog.New(slog.NewTextHandler(&logBuf, nil)), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -243,6 +243,7 @@ type Latest struct {
 
 	mu      sync.Mutex
 	written map[string]latestWritten // what this process last wrote per centre
+	refresh chan struct{}            // Refresh's request for a run now
 
 	snapMu  sync.Mutex
 	snap    *Figures      // the last run's data, served by this process's overview
@@ -295,7 +296,17 @@ func NewLatest(store *Store, centres []CentreInfo, defaultLoc *time.Location, lo
 	if now == nil {
 		now = time.Now
 	}
-	return &Latest{store: store, centres: centres, defaultLoc: defaultLoc, log: log, now: now, written: map[string]latestWritten{}}
+	return &Latest{store: store, centres: centres, defaultLoc: defaultLoc, log: log, now: now, written: map[string]latestWritten{}, refresh: make(chan struct{}, 1)}
+}
+
+// Refresh asks Run for a run now, without waiting for it (the rating job wrote
+// days: the overview shows them at once, not an interval later). Requests made
+// while a run is pending are one.
+func (l *Latest) Refresh() {
+	select {
+	case l.refresh <- struct{}{}:
+	default:
+	}
 }
 
 // LatestStats describe one run of the writer.
@@ -369,9 +380,9 @@ func LatestLine(id, row string, ts int64) string {
 	return fmt.Sprintf(`%s,centre=%s row="%s" %d`, latestMeasurement, escTag(id), v, ts)
 }
 
-// Run writes the rollup every interval until ctx ends; meanwhile this process's
-// overview serves the last run's data from memory while it is younger than two
-// intervals.
+// Run writes the rollup every interval, and at once on Refresh, until ctx ends;
+// meanwhile this process's overview serves the last run's data from memory while
+// it is younger than two intervals.
 func (l *Latest) Run(ctx context.Context, every time.Duration) {
 	l.SetSnapshotAge(2 * every)
 	for {
@@ -384,6 +395,7 @@ func (l *Latest) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-time.After(every):
+		case <-l.refresh:
 		}
 	}
 }

@@ -31,6 +31,8 @@ type Registry interface {
 	Signed() map[string][]store.SignedBundle
 	// Problems names the bundle files refused (bad signature, another key…).
 	Problems() []string
+	// Entries are the entries of the signed bundles in force, one per centre.
+	Entries() []*registry.Entry
 }
 
 // RegistryRow is one centre on the registry page.

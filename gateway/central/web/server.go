@@ -593,7 +593,8 @@ type CentreData struct {
 	Gateway    store.GatewayState
 	FromRollup bool
 	Components []string
-	zones      map[string]string // zone id → name in the page's language
+	zones      map[string]string // zone id → the registry entry's name
+	kinds      map[string]string // zone id → its kind's name in the page's language
 }
 
 // ZoneName is a zone's name: the registry entry's, else its kind's name in the
@@ -602,38 +603,66 @@ func (d *CentreData) ZoneName(id string) string {
 	if n := d.zones[id]; n != "" {
 		return n
 	}
+	if n := d.kinds[id]; n != "" {
+		return n
+	}
 	return id
 }
 
-// zoneNames names a centre's zones in lang: the registry entry's names, else the
-// names of the kinds the climate series carry.
-func (s *Server) zoneNames(centre, lang string, climate []store.Series) map[string]string {
-	out := map[string]string{}
+// chartTitle names a zone's chart: the registry entry's name of the zone, else
+// its id, then its kind's name ("Room 101 · living room", "room-101 · living
+// room"; not the kind twice).
+func (d *CentreData) chartTitle(id, kindName string) string {
+	n := d.zones[id]
+	if n == "" {
+		n = id
+	}
+	return n + " · " + kindName
+}
+
+// zoneNames names a centre's zones: the registry entry's names, from its entry
+// file, else from its signed bundle in force (a monitor may have bundles only);
+// and the names in lang of the zones' kinds, from the entry and the climate
+// series.
+func (s *Server) zoneNames(centre, lang string, climate []store.Series) (names, kinds map[string]string) {
+	names, kinds = map[string]string{}, map[string]string{}
 	for _, sr := range climate {
 		if sr.Kind != "" {
-			out[sr.Name] = zoneKindName(lang, sr.Kind)
+			kinds[sr.Name] = zoneKindName(lang, sr.Kind)
 		}
 	}
-	if s.opt.Registry == nil {
-		return out
-	}
-	src, err := s.opt.Registry.Source(centre)
-	if err != nil {
-		return out
-	}
-	e, err := registry.Parse(centre+".yaml", src)
-	if err != nil {
-		return out
+	e := s.registryEntry(centre)
+	if e == nil {
+		return names, kinds
 	}
 	for _, z := range e.Zones {
-		switch {
-		case z.Name != "":
-			out[z.ID] = z.Name
-		case z.Kind != "":
-			out[z.ID] = zoneKindName(lang, z.Kind)
+		if z.Name != "" {
+			names[z.ID] = z.Name
+		}
+		if z.Kind != "" {
+			kinds[z.ID] = zoneKindName(lang, z.Kind)
 		}
 	}
-	return out
+	return names, kinds
+}
+
+// registryEntry is a centre's registry entry: its entry file, else its signed
+// bundle in force; nil when neither (or no registry).
+func (s *Server) registryEntry(centre string) *registry.Entry {
+	if s.opt.Registry == nil {
+		return nil
+	}
+	if src, err := s.opt.Registry.Source(centre); err == nil {
+		if e, err := registry.Parse(centre+".yaml", src); err == nil {
+			return e
+		}
+	}
+	for _, e := range s.opt.Registry.Entries() {
+		if e.Centre.ID == centre {
+			return e
+		}
+	}
+	return nil
 }
 
 func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -696,10 +725,10 @@ func (s *Server) centre(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	p := s.newPage(w, r, ss, "centre", &d)
-	d.zones = s.zoneNames(id, p.Lang, climate)
+	d.zones, d.kinds = s.zoneNames(id, p.Lang, climate)
 	loc := p.Loc(c.Location())
 	for _, sr := range climate {
-		ch := chart{W: 300, H: 130, From: from, To: now, Loc: loc, Title: d.ZoneName(sr.Name) + " · " + zoneKindName(p.Lang, sr.Kind), Decimals: 0, NoDataText: tr(p.Lang, "no.data")}
+		ch := chart{W: 300, H: 130, From: from, To: now, Loc: loc, Title: d.chartTitle(sr.Name, zoneKindName(p.Lang, sr.Kind)), Decimals: 0, NoDataText: tr(p.Lang, "no.data")}
 		ch.Band[0], ch.Band[1], ch.HasBand = normalBand(sr.Kind)
 		d.Charts = append(d.Charts, ch.render(sr.Points))
 	}

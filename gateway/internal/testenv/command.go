@@ -34,7 +34,7 @@ type Process struct{ p *process }
 // stops it at cleanup.
 func StartProcess(tb testing.TB, name, bin, addr string, args ...string) *Process {
 	tb.Helper()
-	p := &Process{p: &process{tb: tb, name: name, bin: bin, args: args, addr: addr, log: &lockedBuffer{}}}
+	p := &Process{p: &process{tb: tb, name: name, bin: bin, args: args, addr: addr, log: &LogBuffer{}}}
 	p.p.start()
 	tb.Cleanup(func() {
 		p.p.stop(false)

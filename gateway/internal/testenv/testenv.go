@@ -81,15 +81,17 @@ type process struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
-	log  *lockedBuffer
+	log  *LogBuffer
 }
 
-type lockedBuffer struct {
+// LogBuffer is a log sink safe for concurrent writers that keeps its last
+// megabyte or so: a process's or a service's output, searched by a test.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.buf.Len() > 1<<20 { // keep the tail only
@@ -98,7 +100,7 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -225,7 +227,7 @@ log_type warning
 	}
 	m := &Mosquitto{Port: port, Dir: dir, p: &process{
 		tb: tb, name: "mosquitto", bin: bin, args: []string{"-c", confPath},
-		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &lockedBuffer{},
+		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &LogBuffer{},
 	}}
 	m.p.start()
 	tb.Cleanup(func() {
@@ -300,7 +302,7 @@ func StartInfluxWith(tb testing.TB, db string, opt InfluxOptions) *Influx {
 	in := &Influx{Port: port, Dir: dir, Database: db, p: &process{
 		tb: tb, name: "influxd", bin: bin, args: []string{"run", "-config", confPath},
 		env:  env,
-		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &lockedBuffer{},
+		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &LogBuffer{},
 	}}
 	in.p.start()
 	tb.Cleanup(func() {
@@ -362,4 +364,4 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-var _ io.Writer = (*lockedBuffer)(nil)
+var _ io.Writer = (*LogBuffer)(nil)
