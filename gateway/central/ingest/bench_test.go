@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -79,7 +80,8 @@ func childServe(a []string) int {
 		return 1
 	}
 	srv, err := ingest.New(ingest.Config{Keys: keys, ArchiveDir: a[3], HeadsDir: a[4],
-		Forward: &ingest.Influx{URL: a[1], Bucket: a[2], Client: &http.Client{Timeout: 30 * time.Second}}})
+		Forward: &ingest.Influx{URL: a[1], Bucket: a[2], Client: &http.Client{Timeout: 30 * time.Second}},
+		Log:     slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -33,6 +33,13 @@ type Head struct {
 	Points    uint64            `json:"points"`            // points forwarded
 	Refused   map[string]uint64 `json:"refused,omitempty"` // refusals by reason code
 	Backdates uint64            `json:"backdates"`         // points refused as backdated
+	// ArchiveDay and ArchiveEnd: the archive's day file ("YYYY-MM-DD") of the last
+	// record committed with this head, and its length after that record. What the
+	// file holds beyond is a record whose head was not saved, or a torn one.
+	ArchiveDay string `json:"archive_day,omitempty"`
+	ArchiveEnd int64  `json:"archive_end,omitempty"`
+	// TornTails counts torn archive records truncated (writes cut by a crash).
+	TornTails uint64 `json:"torn_tails,omitempty"`
 }
 
 // Span is a time interval.
