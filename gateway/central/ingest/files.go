@@ -7,12 +7,15 @@ import (
 )
 
 // centreState serialises one centre's requests in this process and keeps the
-// centre's files open between them: the descriptor its head lock is taken on and
-// the archive's day file. Opening and closing them per request cost more than the
-// rest of the request's file work; openFiles bounds how many centres keep them.
+// centre's files open between them: the descriptor its head lock is taken on, its
+// head log (and the head it holds: heads.current) and the archive's day file.
+// Opening, reading and closing them per request cost more than the rest of the
+// request's file work; openFiles bounds how many centres keep them.
 type centreState struct {
 	mu   sync.Mutex
 	lock *os.File // <heads>/<centre>.lock, nil when closed
+	hf   *headFile
+	head Head     // what hf holds, valid while hf is open
 	day  string   // the UTC day of f
 	f    *os.File // the archive's day file, nil when closed
 	// made: directories with a new entry for f, synced with its next record.
@@ -27,6 +30,14 @@ func (cs *centreState) closeFiles() {
 		cs.lock = nil
 	}
 	cs.closeDay()
+	cs.closeHead()
+}
+
+func (cs *centreState) closeHead() {
+	if cs.hf != nil {
+		cs.hf.Close()
+		cs.hf = nil
+	}
 }
 
 func (cs *centreState) closeDay() {
@@ -37,7 +48,7 @@ func (cs *centreState) closeDay() {
 }
 
 // openFiles is the least recently used list of the centres with open files, at
-// most max of them (two descriptors each).
+// most max of them (three descriptors each).
 type openFiles struct {
 	mu  sync.Mutex
 	lru list.List // of *centreState, most recent first
@@ -51,7 +62,7 @@ func (o *openFiles) touch(cs *centreState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {
-	case cs.lock == nil && cs.f == nil:
+	case cs.lock == nil && cs.f == nil && cs.hf == nil:
 		if cs.elem != nil {
 			o.lru.Remove(cs.elem)
 			cs.elem = nil

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"sort"
@@ -213,13 +214,12 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer unlock()
-	hf, cur, err := s.heads.open(link.Centre)
+	cur, err := s.heads.current(cs, link.Centre)
 	if err != nil {
 		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
 		writeErr(w, http.StatusInternalServerError, "", "head", err.Error())
 		return
 	}
-	defer hf.Close()
 	hd := cur // work on a copy: the file changes only once the record is durable
 	verdict, ref := s.check(r.Context(), &hd, link, body, now)
 	rec := record{V: 1, Received: now.UTC(), After: cur.Seq, Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
@@ -231,7 +231,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, ref.status, "", ref.reason, ref.msg)
 		return
 	}
-	if err := s.commit(cs, rec, body, hf, hd); err != nil {
+	if err := s.commit(cs, rec, body, hd); err != nil {
 		s.cfg.Log.Error("ingest: commit", "centre", link.Centre, "seq", link.Seq, "err", err)
 		writeErr(w, http.StatusServiceUnavailable, "", err.reason, err.msg)
 		return
@@ -248,7 +248,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 // commit with the other requests in flight. The record is durable before the head
 // changes, so a crash never leaves a head ahead of the archive (a record without
 // its head is an exact resend to the next replica, which Verify accepts).
-func (s *Server) commit(cs *centreState, rec record, body []byte, hf *headFile, hd Head) *refusal {
+func (s *Server) commit(cs *centreState, rec record, body []byte, hd Head) *refusal {
 	day := rec.Received.Format(time.DateOnly)
 	err := s.dayFile(cs, &hd, day)
 	if err == nil {
@@ -264,6 +264,7 @@ func (s *Server) commit(cs *centreState, rec record, body []byte, hf *headFile, 
 		cs.closeDay() // what the file holds is repaired from the head's end next time
 		return refuse(http.StatusServiceUnavailable, "archive", "the ingest could not archive the request: %v", err)
 	}
+	hf := cs.hf
 	if err = hf.append(hd); err == nil && hf.f != nil { // nil: replaced, durably, by atomicfile
 		var made []string
 		if hf.made != "" {
@@ -272,8 +273,10 @@ func (s *Server) commit(cs *centreState, rec record, body []byte, hf *headFile, 
 		err = s.syncer.sync(made, hf.f)
 	}
 	if err != nil {
+		cs.closeHead() // read again from the file next time
 		return refuse(http.StatusServiceUnavailable, "head", "the ingest could not save the chain head: %v", err)
 	}
+	hf.made, cs.head = "", hd
 	return nil
 }
 
@@ -378,34 +381,52 @@ func (s *Server) authenticate(r *http.Request) (chain.Link, []byte, *refusal) {
 	return link, body, nil
 }
 
+// gzipReaders reuses gzip readers (their window and tables) across requests.
+var gzipReaders sync.Pool
+
 func (s *Server) readBody(r *http.Request) ([]byte, *refusal) {
 	var rd io.Reader = r.Body
+	size := 0 // a first guess of the uncompressed length
 	switch ce := r.Header.Get("Content-Encoding"); ce {
 	case "", "identity":
+		if r.ContentLength > 0 && r.ContentLength <= s.cfg.MaxBody {
+			size = int(r.ContentLength)
+		}
 	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
+		zr, _ := gzipReaders.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(r.Body)
+		} else {
+			err = zr.Reset(r.Body)
+		}
 		if err != nil {
 			return nil, refuse(http.StatusBadRequest, "bad_body", "gzip body: %v", err)
 		}
-		defer zr.Close()
+		defer gzipReaders.Put(zr)
 		rd = zr
+		if r.ContentLength > 0 {
+			size = int(min(4*r.ContentLength, s.cfg.MaxBody))
+		}
 	default:
 		return nil, refuse(http.StatusBadRequest, "bad_body", "Content-Encoding %q: want gzip or none", ce)
 	}
-	body, err := io.ReadAll(io.LimitReader(rd, s.cfg.MaxBody+1))
+	buf := bytes.NewBuffer(make([]byte, 0, max(size+1, 512))) // +1: EOF is seen without growing
+	_, err := buf.ReadFrom(io.LimitReader(rd, s.cfg.MaxBody+1))
 	if err != nil {
 		return nil, refuse(http.StatusBadRequest, "bad_body", "read body: %v", err)
 	}
-	if int64(len(body)) > s.cfg.MaxBody {
+	if int64(buf.Len()) > s.cfg.MaxBody {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body larger than %d bytes uncompressed: split the batch", s.cfg.MaxBody)
 	}
-	return body, nil
+	return buf.Bytes(), nil
 }
 
 // check applies the chain rules to an authentic link, forwards it when it passes,
 // and updates hd. verdict "" means nothing is to be recorded (a retryable failure).
 func (s *Server) check(ctx context.Context, hd *Head, l chain.Link, body []byte, now time.Time) (string, *refusal) {
 	count := func(ref *refusal) (string, *refusal) {
+		hd.Refused = maps.Clone(hd.Refused) // the map is shared with the head held (heads.current)
 		if hd.Refused == nil {
 			hd.Refused = map[string]uint64{}
 		}
