@@ -231,22 +231,7 @@ func TestSignedChainLandsAndReplaysAreRefused(t *testing.T) {
 
 func (e *env) heads1(t *testing.T, centre string) ingest.Head {
 	t.Helper()
-	resp, err := http.Get(e.srv.URL + "/centres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var hs []ingest.Head
-	if err := json.NewDecoder(resp.Body).Decode(&hs); err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range hs {
-		if h.Centre == centre {
-			return h
-		}
-	}
-	t.Fatalf("no head for %s in /centres", centre)
-	return ingest.Head{}
+	return headOf(t, e.srv.URL, centre)
 }
 
 func TestRefusals(t *testing.T) {

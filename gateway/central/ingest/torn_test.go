@@ -210,6 +210,6 @@ func headOf(t *testing.T, base, centre string) ingest.Head {
 			return h
 		}
 	}
-	t.Fatalf("no head for %s", centre)
+	t.Fatalf("no head for %s in /centres", centre)
 	return ingest.Head{}
 }
