@@ -34,7 +34,10 @@ Usage:
       Passing writes go to InfluxDB; every authentic request is archived.
   saqshy-ingest verify --archive DIR --keys FILE --centre C --day YYYY-MM-DD
       Re-verify one centre's archived day: signatures, body hashes and the chain.
-      Exit status 0 when intact, 1 when tampered or unreadable.
+      Exit status 0 when intact, 1 when tampered or unreadable, 3 when the records
+      verify but the centre's newest day file ends in an incomplete record (a
+      write cut by a crash, never acknowledged, which the ingest truncates on the
+      centre's next request; or the file's end was cut: docs/SCALING.md).
 
 Config file (YAML):
   listen: 127.0.0.1:8087          # address of the write API
@@ -43,6 +46,7 @@ Config file (YAML):
   heads_dir: /var/lib/saqshy-ingest/heads
   keys_file: /etc/saqshy/gateway-keys   # lines "<centre> ed25519:<base64>"
   grace: 10m                       # optional: backdate grace
+  open_centres: 4096               # optional: centres whose files stay open (2 descriptors each)
 `
 
 type config struct {
@@ -57,6 +61,8 @@ type config struct {
 	HeadsDir   string        `yaml:"heads_dir"`
 	KeysFile   string        `yaml:"keys_file"`
 	Grace      time.Duration `yaml:"grace"`
+	// OpenCentres: ingest.Config.OpenCentres (0: its default).
+	OpenCentres int `yaml:"open_centres"`
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -137,7 +143,7 @@ func serve(args []string, stderr io.Writer) int {
 	srv, err := ingest.New(ingest.Config{
 		Keys:       keys,
 		Forward:    &ingest.Influx{URL: c.Influx.URL, Org: c.Influx.Org, Bucket: c.Influx.Bucket, Token: token, Client: &http.Client{Timeout: 30 * time.Second}},
-		ArchiveDir: c.ArchiveDir, HeadsDir: c.HeadsDir, Grace: c.Grace, Log: log,
+		ArchiveDir: c.ArchiveDir, HeadsDir: c.HeadsDir, Grace: c.Grace, OpenCentres: c.OpenCentres, Log: log,
 	})
 	if err != nil {
 		log.Error("saqshy-ingest", "err", err)
@@ -146,14 +152,22 @@ func serve(args []string, stderr io.Writer) int {
 	hs := &http.Server{Addr: c.Listen, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	shut := make(chan struct{})
 	go func() {
+		defer close(shut)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
 	}()
 	log.Info("saqshy-ingest: listening", "addr", c.Listen, "centres", len(keys))
-	if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = hs.ListenAndServe()
+	if errors.Is(err, http.ErrServerClosed) {
+		<-shut // Shutdown returns once the requests under way are answered
+		err = nil
+	}
+	srv.Close()
+	if err != nil {
 		log.Error("saqshy-ingest", "err", err)
 		return 1
 	}
@@ -180,17 +194,22 @@ func verify(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep, err := ingest.Verify(*dir, *centre, *day, keys)
-	if err != nil {
+	status, verdict := 0, "intact"
+	switch {
+	case errors.Is(err, ingest.ErrTornTail):
+		fmt.Fprintf(stderr, "saqshy-ingest verify: %s %s: TORN TAIL: %v\n", *centre, *day, err)
+		status, verdict = 3, fmt.Sprintf("intact up to a torn last record of %d bytes (no link: never acknowledged unless the file was cut)", rep.TornTail)
+	case err != nil:
 		fmt.Fprintf(stderr, "saqshy-ingest verify: %s %s: TAMPERED OR UNREADABLE: %v\n", *centre, *day, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s %s: intact: %d records, %d links (seq %d..%d, %d points), %d resends, %d refused, %d gaps\n",
-		*centre, *day, rep.Records, rep.Accepted, rep.FirstSeq, rep.LastSeq, rep.Points, rep.Resends, rep.Refused, len(rep.Gaps))
+	fmt.Fprintf(stdout, "%s %s: %s: %d records, %d links (seq %d..%d, %d points), %d resends, %d refused, %d gaps\n",
+		*centre, *day, verdict, rep.Records, rep.Accepted, rep.FirstSeq, rep.LastSeq, rep.Points, rep.Resends, rep.Refused, len(rep.Gaps))
 	for _, g := range rep.Gaps {
 		fmt.Fprintf(stdout, "  gap: links %d..%d never arrived (noticed %s)\n", g.From, g.To, g.At.Format(time.RFC3339))
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(stdout, "  note:", n)
 	}
-	return 0
+	return status
 }

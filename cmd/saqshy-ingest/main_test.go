@@ -77,4 +77,10 @@ func TestVerifyCommand(t *testing.T) {
 	if code := run(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), "TAMPERED") {
 		t.Fatalf("tampered: %d %q", code, errb.String())
 	}
+	os.WriteFile(f, b[:len(b)-3], 0o640) // a write cut by a crash
+	out.Reset()
+	errb.Reset()
+	if code := run(args, &out, &errb); code != 3 || !strings.Contains(errb.String(), "TORN TAIL") || !strings.Contains(out.String(), "0 records") {
+		t.Fatalf("torn tail: %d %q %q", code, out.String(), errb.String())
+	}
 }

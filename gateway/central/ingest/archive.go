@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/chain"
@@ -38,7 +40,19 @@ import (
 // An ingest killed after appending a record but before saving the head appends
 // the same link again when the gateway resends it; Verify accepts such an exact
 // repeat of the previous accepted link.
-type archive struct{ dir string }
+//
+// An ingest killed in the middle of writing a record (a record larger than a page
+// is not written atomically) leaves a torn record at the end of the day file: a
+// strict prefix of a record, never acknowledged, since its fsync never completed.
+// The head records where the archive ended after the last record it committed
+// (Head.ArchiveDay, ArchiveEnd); before it appends, the ingest reads the records
+// after that point and truncates a torn one (repair). So a torn record is only
+// ever the last bytes of a centre's newest day file; Verify reports it apart from
+// tampering there, and as tampering anywhere else (docs/SCALING.md).
+type archive struct {
+	dir string
+	log *slog.Logger
+}
 
 type record struct {
 	V        int        `json:"v"`
@@ -63,48 +77,139 @@ func DayFile(dir, centre, day string) string {
 	return filepath.Join(dir, centre, day+".log")
 }
 
-// append writes the record to its day file and returns the file, open, and the
-// directories that have a new entry: the record is durable once the caller has
-// synced them (the group commit), and the caller closes the file.
-func (a *archive) append(r record, body []byte) (f *os.File, made []string, err error) {
+// ErrTornTail: a day file ends in an incomplete record (see archive).
+var ErrTornTail = errors.New("the day file ends in an incomplete record")
+
+// errTorn: the data ended inside a record.
+var errTorn = errors.New("incomplete record")
+
+// readRecord reads one record (header line, body, newline) from br. It returns
+// errTorn, wrapped, when the data ends inside the record, io.EOF when it ends
+// before it, and another error when the framing is broken.
+func readRecord(br *bufio.Reader) (r record, body []byte, n int64, err error) {
+	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) { // a header longer than the buffer
+		var more []byte
+		more, err = br.ReadBytes('\n')
+		line = append(append([]byte(nil), line...), more...)
+	}
+	n = int64(len(line))
+	if err == io.EOF {
+		if len(line) == 0 {
+			return r, nil, 0, io.EOF
+		}
+		return r, nil, n, fmt.Errorf("%w: header of %d bytes without its newline", errTorn, len(line))
+	}
+	if err != nil {
+		return r, nil, n, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, nil, n, fmt.Errorf("header: %w", err)
+	}
+	if r.V != 1 || r.BodyLen < 0 || r.BodyLen > maxBody {
+		return r, nil, n, fmt.Errorf("header: version %d, body_len %d", r.V, r.BodyLen)
+	}
+	body = make([]byte, r.BodyLen+1)
+	k, err := io.ReadFull(br, body)
+	n += int64(k)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return r, nil, n, fmt.Errorf("%w: %d of the body's %d bytes and its newline", errTorn, k, r.BodyLen)
+	}
+	if err != nil {
+		return r, nil, n, err
+	}
+	if body[r.BodyLen] != '\n' {
+		return r, nil, n, errors.New("body is not followed by a newline (framing altered)")
+	}
+	return r, body[:r.BodyLen], n, nil
+}
+
+// appendRecord writes the record to f (the centre's day file, open and repaired:
+// it ends at end) and returns where the file now ends. The record is durable once
+// the caller has synced f (the group commit).
+func (a *archive) appendRecord(f *os.File, end int64, r record, body []byte) (int64, error) {
 	hdr, err := json.Marshal(r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("archive: %w", err)
+		return 0, fmt.Errorf("archive: %w", err)
 	}
 	buf := make([]byte, 0, len(hdr)+len(body)+2)
 	buf = append(append(append(append(buf, hdr...), '\n'), body...), '\n')
-	path := DayFile(a.dir, r.Link.Centre, r.Received.UTC().Format(time.DateOnly))
-	f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if errors.Is(err, fs.ErrNotExist) { // the centre's first record of the day
-		f, made, err = a.create(path)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("archive: %w", err)
-	}
 	// One write of the whole record: O_APPEND places it after every other
 	// process's records whole.
 	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("archive %s: %w", path, err)
+		return 0, fmt.Errorf("archive %s: %w", f.Name(), err)
+	}
+	return end + int64(len(buf)), nil
+}
+
+// openDay opens centre's day file for appending and reading, making it (and the
+// centre's directory) when missing; made lists the directories whose new entries
+// are to be synced with it.
+func (a *archive) openDay(centre, day string) (f *os.File, made []string, err error) {
+	path := DayFile(a.dir, centre, day)
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) { // the centre's first record of the day
+		dir := filepath.Dir(path)
+		if err := os.Mkdir(dir, 0o750); err == nil {
+			made = append(made, a.dir)
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, nil, fmt.Errorf("archive: %w", err)
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
+		made = append(made, dir)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive: %w", err)
 	}
 	return f, made, nil
 }
 
-// create makes a day file (and its centre's directory), returning the directories
-// whose new entries are to be synced with it.
-func (a *archive) create(path string) (*os.File, []string, error) {
-	dir := filepath.Dir(path)
-	var made []string
-	if err := os.Mkdir(dir, 0o750); err == nil {
-		made = append(made, a.dir)
-	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+// repair checks what f holds after from, the end of the last record the head
+// committed (0 when the head committed none to this file), and returns where the
+// file ends once repaired: complete records after from (committed to the archive,
+// but the head not saved: the gateway resends them) are kept; a torn last record
+// is truncated (torn reports it). A file shorter than from, or broken framing after
+// it, is not the ingest's to mend (tampering or a disk fault: Verify reports it);
+// it is logged and left as it is.
+func (a *archive) repair(f *os.File, from int64) (end int64, torn bool, err error) {
+	st, err := f.Stat()
 	if err != nil {
-		return nil, nil, err
+		return 0, false, fmt.Errorf("archive: %w", err)
 	}
-	return f, append(made, dir), nil
+	size := st.Size()
+	switch {
+	case size == from:
+		return size, false, nil
+	case size < from:
+		a.log.Error("ingest: archive file is shorter than its chain head records: cut or replaced after it was written", "file", f.Name(), "size", size, "head_end", from)
+		return size, false, nil
+	}
+	br := bufio.NewReaderSize(io.NewSectionReader(f, from, size-from), 1<<16)
+	end = from
+	for {
+		_, _, n, err := readRecord(br)
+		switch {
+		case err == nil:
+			end += n
+			continue
+		case err == io.EOF:
+			return end, false, nil
+		case errors.Is(err, errTorn):
+			if err := f.Truncate(end); err != nil {
+				return 0, false, fmt.Errorf("archive %s: truncate a torn record: %w", f.Name(), err)
+			}
+			if err := f.Sync(); err != nil {
+				return 0, false, fmt.Errorf("archive %s: %w", f.Name(), err)
+			}
+			a.log.Warn("ingest: truncated a torn archive record (a write cut by a crash, never acknowledged)", "file", f.Name(), "at", end, "bytes", size-end, "err", err)
+			return end, true, nil
+		default:
+			a.log.Error("ingest: archive file damaged after its last committed record", "file", f.Name(), "at", end, "err", err)
+			return size, false, nil
+		}
+	}
 }
 
 // Report is what Verify found in a day's archive.
@@ -118,13 +223,17 @@ type Report struct {
 	Points   int      // lines in accepted bodies
 	Gaps     []Gap    // sequence gaps within the day (and from the previous day, when its file exists)
 	Notes    []string // e.g. that the previous day was not there to check the first link against
+	// TornTail is the length of an incomplete last record (with ErrTornTail).
+	TornTail int64
 }
 
 // Verify re-verifies the archive of centre for day ("YYYY-MM-DD", UTC): every
 // record's framing, body hash and signature against keys, and that the accepted
 // links form a chain (each names the previous one's hash; gaps are reported, not
 // errors). The first link is checked against the previous day's last accepted link
-// when that file exists. Any tampered byte is an error naming the record.
+// when that file exists. Any tampered byte is an error naming the record. A torn
+// last record of the centre's newest day file is an error wrapping ErrTornTail,
+// with the report of the records before it (see archive).
 func Verify(dir, centre, day string, keys Keys) (Report, error) {
 	var rep Report
 	if err := chain.CheckCentre(centre); err != nil {
@@ -166,33 +275,18 @@ func scanDay(dir, centre, day string, pub []byte, prev *chain.Link, rep *Report)
 	br := bufio.NewReaderSize(f, 1<<16)
 	var off int64
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if err == io.EOF && len(line) == 0 {
+		r, body, size, err := readRecord(br)
+		if err == io.EOF {
 			return prev, nil
 		}
 		where := fmt.Sprintf("%s record %d (byte %d)", path, n, off)
+		if errors.Is(err, errTorn) {
+			return prev, tornTail(dir, centre, day, where, size, err, rep)
+		}
 		if err != nil {
-			return prev, fmt.Errorf("%s: truncated header: %w", where, err)
+			return prev, fmt.Errorf("%s: %w", where, err)
 		}
-		off += int64(len(line))
-		var r record
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil {
-			return prev, fmt.Errorf("%s: header: %w", where, err)
-		}
-		if r.V != 1 || r.BodyLen < 0 || r.BodyLen > maxBody {
-			return prev, fmt.Errorf("%s: header: version %d, body_len %d", where, r.V, r.BodyLen)
-		}
-		body := make([]byte, r.BodyLen+1)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return prev, fmt.Errorf("%s: truncated body: %w", where, err)
-		}
-		off += int64(len(body))
-		if body[r.BodyLen] != '\n' {
-			return prev, fmt.Errorf("%s: body is not followed by a newline (framing altered)", where)
-		}
-		body = body[:r.BodyLen]
+		off += size
 		rep.Records++
 		if r.Link.Centre != centre {
 			return prev, fmt.Errorf("%s: link of centre %q in %s's archive", where, r.Link.Centre, centre)
@@ -241,4 +335,37 @@ func scanDay(dir, centre, day string, pub []byte, prev *chain.Link, rep *Report)
 			return prev, fmt.Errorf("%s: verdict %q", where, r.Verdict)
 		}
 	}
+}
+
+// tornTail judges an incomplete last record. The ingest truncates a torn record
+// before it appends anything more for the centre, so one can only remain at the end
+// of the centre's newest day file: there it is told apart (ErrTornTail: the records
+// before it verified, the tail no link; a crash mid-write, or a write still under
+// way, or the file cut, which no file alone can tell from its end). Before a later
+// day file of the centre, it is tampering.
+func tornTail(dir, centre, day, where string, size int64, err error, rep *Report) error {
+	later, lerr := laterDay(dir, centre, day)
+	if lerr != nil {
+		return fmt.Errorf("%s: %w (and: %w)", where, err, lerr)
+	}
+	if later != "" {
+		return fmt.Errorf("%s: %w, yet the centre's archive goes on in %s: the ingest truncates a torn record before it appends again, so this file was cut after it was written", where, err, later)
+	}
+	rep.TornTail = size
+	return fmt.Errorf("%s: %w: %w", where, ErrTornTail, err)
+}
+
+// laterDay returns the first day file of centre after day, or "".
+func laterDay(dir, centre, day string) (string, error) {
+	ents, err := os.ReadDir(filepath.Join(dir, centre))
+	if err != nil {
+		return "", fmt.Errorf("archive: %w", err)
+	}
+	for _, e := range ents { // sorted by name: by day
+		d, ok := strings.CutSuffix(e.Name(), ".log")
+		if _, perr := time.Parse(time.DateOnly, d); ok && perr == nil && d > day {
+			return e.Name(), nil
+		}
+	}
+	return "", nil
 }

@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -79,22 +80,34 @@ func childServe(a []string) int {
 		return 1
 	}
 	srv, err := ingest.New(ingest.Config{Keys: keys, ArchiveDir: a[3], HeadsDir: a[4],
-		Forward: &ingest.Influx{URL: a[1], Bucket: a[2], Client: &http.Client{Timeout: 30 * time.Second}}})
+		Forward: &ingest.Influx{URL: a[1], Bucket: a[2], Client: &http.Client{Timeout: 30 * time.Second}},
+		Log:     slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	hs := &http.Server{Addr: a[0], Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	if p := os.Getenv("SAQSHY_BENCH_CPUPROFILE"); p != "" { // the ingest's profile, written at SIGTERM
+	if p := os.Getenv("SAQSHY_BENCH_CPUPROFILE"); p != "" {
+		// The ingest's profile from SIGUSR1 (sent when the steady window begins:
+		// without the first contacts' files being made) to SIGTERM.
 		f, err := os.Create(p)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		pprof.StartCPUProfile(f)
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGTERM)
-		go func() { <-sig; pprof.StopCPUProfile(); f.Close(); os.Exit(0) }()
+		sig := make(chan os.Signal, 2)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGUSR1)
+		go func() {
+			for s := range sig {
+				if s == syscall.SIGUSR1 {
+					pprof.StartCPUProfile(f)
+					continue
+				}
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(0)
+			}
+		}()
 	}
 	fmt.Fprintln(os.Stderr, hs.ListenAndServe())
 	return 1
@@ -445,6 +458,7 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 	}
 	time.Sleep(time.Until(steadyFrom))
 	c1, w1 := sample(), time.Now()
+	cmd.Process.Signal(syscall.SIGUSR1) // the profile starts (SAQSHY_BENCH_CPUPROFILE)
 	time.Sleep(time.Until(comeback))
 	c2, w2 := sample(), time.Now()
 	<-ctx.Done()

@@ -315,3 +315,86 @@ func TestCoalescerJoinsWrites(t *testing.T) {
 		t.Errorf("%d points of c1..c%d in InfluxDB, want %d", got, n, n-1)
 	}
 }
+
+// TestOpenFilesBounded: at most Config.OpenCentres centres keep their files open
+// between requests (least recently used closed first), and a centre whose files
+// were closed, or whose head another replica changed, goes on where it was.
+func TestOpenFilesBounded(t *testing.T) {
+	in := testenv.StartInflux(t, "lru")
+	dir := t.TempDir()
+	archive, headsDir := filepath.Join(dir, "archive"), filepath.Join(dir, "heads")
+	keys := FileKeys{}
+	privs := map[string]ed25519.PrivateKey{}
+	for i := range 5 {
+		_, key, _ := ed25519.GenerateKey(nil)
+		c := fmt.Sprintf("c%d", i)
+		keys[c], privs[c] = key.Public().(ed25519.PublicKey), key
+	}
+	newServer := func() *Server {
+		s, err := New(Config{Keys: keys, Forward: &Influx{URL: in.URL(), Bucket: in.Bucket()},
+			ArchiveDir: archive, HeadsDir: headsDir, OpenCentres: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := httptest.NewServer(newServer()), httptest.NewServer(newServer()) // two replicas
+	defer a.Close()
+	defer b.Close()
+	prev := map[string]chain.Hash{}
+	now := time.Now()
+	post := func(base, c string, seq uint64) {
+		t.Helper()
+		body := fmt.Sprintf("climate,centre=%s,zone=z temperature_c=1.5 %d\n", c, now.Add(time.Duration(seq)*time.Second).UnixNano())
+		l := chain.Link{Centre: c, Seq: seq, Prev: prev[c], Body: chain.BodyHash([]byte(body)), Precision: "ns"}
+		l.Sign(privs[c])
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v2/write?precision=ns", strings.NewReader(body))
+		l.SetHeaders(req.Header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("%s link %d via %s: %d %s", c, seq, base, resp.StatusCode, resp.Header.Get("X-Saqshy-Reason"))
+		}
+		prev[c] = l.Hash()
+	}
+	openUnder := func() int {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		n := 0
+		for _, e := range ents {
+			if p, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && strings.HasPrefix(p, dir) {
+				n++
+			}
+		}
+		return n
+	}
+	for seq := uint64(1); seq <= 4; seq++ {
+		for i := range 5 {
+			base := a.URL
+			if (int(seq)+i)%2 == 0 {
+				base = b.URL // the replicas take turns: each sees the other's changes
+			}
+			post(base, fmt.Sprintf("c%d", i), seq)
+		}
+		if n := openUnder(); n > 2*2*3 {
+			t.Fatalf("%d files open under the test's directories; want at most 3 for each of 2 centres in each of 2 replicas", n)
+		}
+	}
+	for seq := uint64(5); seq <= 8; seq++ { // one centre, files open in both replicas
+		post([]string{a.URL, b.URL}[seq%2], "c0", seq)
+	}
+	for i := range 5 {
+		c := fmt.Sprintf("c%d", i)
+		rep, err := Verify(archive, c, now.UTC().Format(time.DateOnly), keys)
+		want := 4
+		if i == 0 {
+			want = 8
+		}
+		if err != nil || rep.Accepted != want || len(rep.Gaps) != 0 {
+			t.Errorf("verify %s: %+v %v", c, rep, err)
+		}
+	}
+}

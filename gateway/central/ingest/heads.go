@@ -33,6 +33,13 @@ type Head struct {
 	Points    uint64            `json:"points"`            // points forwarded
 	Refused   map[string]uint64 `json:"refused,omitempty"` // refusals by reason code
 	Backdates uint64            `json:"backdates"`         // points refused as backdated
+	// ArchiveDay and ArchiveEnd: the archive's day file ("YYYY-MM-DD") of the last
+	// record committed with this head, and its length after that record. What the
+	// file holds beyond is a record whose head was not saved, or a torn one.
+	ArchiveDay string `json:"archive_day,omitempty"`
+	ArchiveEnd int64  `json:"archive_end,omitempty"`
+	// TornTails counts torn archive records truncated (writes cut by a crash).
+	TornTails uint64 `json:"torn_tails,omitempty"`
 }
 
 // Span is a time interval.
@@ -77,11 +84,13 @@ func (h heads) path(centre string) string { return filepath.Join(h.dir, centre+"
 // (lock_unix.go): the lock is what lets N replicas share one heads directory.
 func (h heads) lockPath(centre string) string { return filepath.Join(h.dir, centre+".lock") }
 
-// headFile is a centre's head log, open while its lock is held.
+// headFile is a centre's head log, open while its lock is held (and kept open
+// between requests: heads.current).
 type headFile struct {
-	f      *os.File // nil for a centre never seen, until its first change
+	f      *os.File    // nil for a centre never seen, until its first change
+	info   os.FileInfo // f's, when it was opened
 	path   string
-	size   int64
+	size   int64  // the length the last read or append left it at
 	rotate bool   // the next change replaces the file (too long, or the old format)
 	made   string // the directory, when the change made the file: to be synced too
 }
@@ -120,7 +129,7 @@ func (hf *headFile) read(centre string) (Head, error) {
 	if err != nil {
 		return Head{}, fmt.Errorf("chain head: %w", err)
 	}
-	hf.size = st.Size()
+	hf.size, hf.info = st.Size(), st
 	if hf.size == 0 { // made, but its first line never written: never acknowledged
 		return Head{Centre: centre}, nil
 	}
@@ -187,6 +196,10 @@ func (hf *headFile) append(hd Head) error {
 		if err != nil {
 			return fmt.Errorf("chain head: %w", err)
 		}
+		if hf.info, err = f.Stat(); err != nil {
+			f.Close()
+			return fmt.Errorf("chain head: %w", err)
+		}
 		hf.f, hf.made = f, filepath.Dir(hf.path)
 	} else if hf.rotate || hf.size+int64(len(line)) > headsRotate {
 		if err := atomicfile.Write(hf.path, line); err != nil {
@@ -202,6 +215,25 @@ func (hf *headFile) append(hd Head) error {
 	}
 	hf.size += int64(len(line))
 	return nil
+}
+
+// current returns centre's head and makes cs.hf its open log; the caller holds
+// the centre's lock. The head cs holds is reused when its log is still the file at
+// the path with the length this process left it at (no other replica changed it:
+// an append grows it, a rotation replaces it); otherwise the log is read again.
+func (h heads) current(cs *centreState, centre string) (Head, error) {
+	if hf := cs.hf; hf != nil && hf.f != nil && !hf.rotate {
+		if st, err := os.Stat(hf.path); err == nil && os.SameFile(st, hf.info) && st.Size() == hf.size {
+			return cs.head, nil
+		}
+	}
+	cs.closeHead()
+	hf, hd, err := h.open(centre)
+	if err != nil {
+		return Head{}, err
+	}
+	cs.hf, cs.head = hf, hd
+	return hd, nil
 }
 
 // load returns centre's head (for readers without the lock: a torn last line is

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"sort"
@@ -51,8 +53,13 @@ type Config struct {
 	QuietAfter time.Duration
 	// MaxBody bounds an uncompressed body. Default 64 MiB.
 	MaxBody int64
-	Now     func() time.Time
-	Log     *slog.Logger
+	// OpenCentres: how many centres keep their files open between requests (the
+	// head lock's and the archive day file's descriptors: two each), the least
+	// recently used closed first. Default 4096; make it the number of centres one
+	// replica serves when the process may hold twice as many descriptors.
+	OpenCentres int
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Server is the verifying ingest: an http.Handler speaking InfluxDB's v2 write API.
@@ -62,15 +69,11 @@ type Server struct {
 	heads   heads
 	archive *archive
 	syncer  *syncer
+	open    *openFiles
 
 	mu      sync.Mutex
 	centres map[string]*centreState
 	unauth  uint64 // requests refused before a centre's key verified them
-}
-
-// centreState serialises one centre's requests in this process.
-type centreState struct {
-	mu sync.Mutex
 }
 
 // New returns a Server. The heads and archive directories are created if missing.
@@ -98,6 +101,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = maxBody
 	}
+	if cfg.OpenCentres <= 0 {
+		cfg.OpenCentres = 4096
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -106,7 +112,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.Forward = newCoalescer(cfg.Forward)
 	s := &Server{cfg: cfg, allowed: map[string]bool{}, heads: heads{cfg.HeadsDir},
-		archive: &archive{dir: cfg.ArchiveDir}, syncer: newSyncer(), centres: map[string]*centreState{}}
+		archive: &archive{dir: cfg.ArchiveDir, log: cfg.Log}, syncer: newSyncer(),
+		open: &openFiles{max: cfg.OpenCentres}, centres: map[string]*centreState{}}
 	for _, m := range cfg.Measurements {
 		s.allowed[m] = true
 	}
@@ -199,20 +206,20 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 	cs := s.centre(link.Centre)
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	unlock, err := s.heads.lock(link.Centre)
+	defer s.open.touch(cs)
+	unlock, err := s.heads.lock(link.Centre, &cs.lock)
 	if err != nil {
 		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
 		writeErr(w, http.StatusServiceUnavailable, "", "head", "the ingest could not lock the chain head: "+err.Error())
 		return
 	}
 	defer unlock()
-	hf, cur, err := s.heads.open(link.Centre)
+	cur, err := s.heads.current(cs, link.Centre)
 	if err != nil {
 		s.cfg.Log.Error("ingest: chain head", "centre", link.Centre, "err", err)
 		writeErr(w, http.StatusInternalServerError, "", "head", err.Error())
 		return
 	}
-	defer hf.Close()
 	hd := cur // work on a copy: the file changes only once the record is durable
 	verdict, ref := s.check(r.Context(), &hd, link, body, now)
 	rec := record{V: 1, Received: now.UTC(), After: cur.Seq, Verdict: verdict, Status: http.StatusNoContent, Link: link, BodyLen: len(body)}
@@ -224,7 +231,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, ref.status, "", ref.reason, ref.msg)
 		return
 	}
-	if err := s.commit(rec, body, hf, hd); err != nil {
+	if err := s.commit(cs, rec, body, hd); err != nil {
 		s.cfg.Log.Error("ingest: commit", "centre", link.Centre, "seq", link.Seq, "err", err)
 		writeErr(w, http.StatusServiceUnavailable, "", err.reason, err.msg)
 		return
@@ -241,17 +248,23 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 // commit with the other requests in flight. The record is durable before the head
 // changes, so a crash never leaves a head ahead of the archive (a record without
 // its head is an exact resend to the next replica, which Verify accepts).
-func (s *Server) commit(rec record, body []byte, hf *headFile, hd Head) *refusal {
-	af, made, err := s.archive.append(rec, body)
+func (s *Server) commit(cs *centreState, rec record, body []byte, hd Head) *refusal {
+	day := rec.Received.Format(time.DateOnly)
+	err := s.dayFile(cs, &hd, day)
 	if err == nil {
-		err = s.syncer.sync(made, af)
-		if cerr := af.Close(); err == nil {
-			err = cerr
+		var end int64
+		if end, err = s.archive.appendRecord(cs.f, hd.ArchiveEnd, rec, body); err == nil {
+			hd.ArchiveEnd = end
+			if err = s.syncer.sync(cs.made, cs.f); err == nil {
+				cs.made = nil
+			}
 		}
 	}
 	if err != nil {
+		cs.closeDay() // what the file holds is repaired from the head's end next time
 		return refuse(http.StatusServiceUnavailable, "archive", "the ingest could not archive the request: %v", err)
 	}
+	hf := cs.hf
 	if err = hf.append(hd); err == nil && hf.f != nil { // nil: replaced, durably, by atomicfile
 		var made []string
 		if hf.made != "" {
@@ -260,9 +273,72 @@ func (s *Server) commit(rec record, body []byte, hf *headFile, hd Head) *refusal
 		err = s.syncer.sync(made, hf.f)
 	}
 	if err != nil {
+		cs.closeHead() // read again from the file next time
 		return refuse(http.StatusServiceUnavailable, "head", "the ingest could not save the chain head: %v", err)
 	}
+	hf.made, cs.head = "", hd
 	return nil
+}
+
+// dayFile makes cs.f the centre's archive file of day, open and repaired (a torn
+// record truncated: archive), and sets hd.ArchiveDay and ArchiveEnd to it and
+// where it ends. Files of earlier days the head had not seen the end of are
+// repaired first, so that a torn record never remains before a later one.
+func (s *Server) dayFile(cs *centreState, hd *Head, day string) error {
+	if cs.f != nil && cs.day != day {
+		cs.closeDay()
+	}
+	from := hd.ArchiveEnd
+	if hd.ArchiveDay != day {
+		for d := hd.ArchiveDay; d != "" && d < day; d = nextDay(d) {
+			if err := s.repairDay(hd, d, from); err != nil {
+				return err
+			}
+			from = 0 // days after the head's: made by requests it never committed
+		}
+		from = 0
+	}
+	if cs.f == nil {
+		f, made, err := s.archive.openDay(hd.Centre, day)
+		if err != nil {
+			return err
+		}
+		cs.f, cs.day, cs.made = f, day, append(cs.made, made...)
+	}
+	end, torn, err := s.archive.repair(cs.f, from)
+	if err != nil {
+		return err
+	}
+	if torn {
+		hd.TornTails++
+	}
+	hd.ArchiveDay, hd.ArchiveEnd = day, end
+	return nil
+}
+
+// repairDay repairs centre's archive file of an earlier day, if there is one.
+func (s *Server) repairDay(hd *Head, day string, from int64) error {
+	f, err := os.OpenFile(DayFile(s.archive.dir, hd.Centre, day), os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	defer f.Close()
+	_, torn, err := s.archive.repair(f, from)
+	if torn {
+		hd.TornTails++
+	}
+	return err
+}
+
+func nextDay(day string) string {
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return "9999-12-31" // not a day: nothing to repair
+	}
+	return d.AddDate(0, 0, 1).Format(time.DateOnly)
 }
 
 func (s *Server) centre(id string) *centreState {
@@ -305,34 +381,52 @@ func (s *Server) authenticate(r *http.Request) (chain.Link, []byte, *refusal) {
 	return link, body, nil
 }
 
+// gzipReaders reuses gzip readers (their window and tables) across requests.
+var gzipReaders sync.Pool
+
 func (s *Server) readBody(r *http.Request) ([]byte, *refusal) {
 	var rd io.Reader = r.Body
+	size := 0 // a first guess of the uncompressed length
 	switch ce := r.Header.Get("Content-Encoding"); ce {
 	case "", "identity":
+		if r.ContentLength > 0 && r.ContentLength <= s.cfg.MaxBody {
+			size = int(r.ContentLength)
+		}
 	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
+		zr, _ := gzipReaders.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(r.Body)
+		} else {
+			err = zr.Reset(r.Body)
+		}
 		if err != nil {
 			return nil, refuse(http.StatusBadRequest, "bad_body", "gzip body: %v", err)
 		}
-		defer zr.Close()
+		defer gzipReaders.Put(zr)
 		rd = zr
+		if r.ContentLength > 0 {
+			size = int(min(4*r.ContentLength, s.cfg.MaxBody))
+		}
 	default:
 		return nil, refuse(http.StatusBadRequest, "bad_body", "Content-Encoding %q: want gzip or none", ce)
 	}
-	body, err := io.ReadAll(io.LimitReader(rd, s.cfg.MaxBody+1))
+	buf := bytes.NewBuffer(make([]byte, 0, max(size+1, 512))) // +1: EOF is seen without growing
+	_, err := buf.ReadFrom(io.LimitReader(rd, s.cfg.MaxBody+1))
 	if err != nil {
 		return nil, refuse(http.StatusBadRequest, "bad_body", "read body: %v", err)
 	}
-	if int64(len(body)) > s.cfg.MaxBody {
+	if int64(buf.Len()) > s.cfg.MaxBody {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "body larger than %d bytes uncompressed: split the batch", s.cfg.MaxBody)
 	}
-	return body, nil
+	return buf.Bytes(), nil
 }
 
 // check applies the chain rules to an authentic link, forwards it when it passes,
 // and updates hd. verdict "" means nothing is to be recorded (a retryable failure).
 func (s *Server) check(ctx context.Context, hd *Head, l chain.Link, body []byte, now time.Time) (string, *refusal) {
 	count := func(ref *refusal) (string, *refusal) {
+		hd.Refused = maps.Clone(hd.Refused) // the map is shared with the head held (heads.current)
 		if hd.Refused == nil {
 			hd.Refused = map[string]uint64{}
 		}

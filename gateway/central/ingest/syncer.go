@@ -39,12 +39,25 @@ func (s *syncer) sync(dirs []string, files ...*os.File) error {
 	r := &syncReq{files: files, dirs: dirs, done: make(chan struct{})}
 	s.mu.Lock()
 	s.next = append(s.next, r)
-	if !s.running {
-		s.running = true
+	if s.running {
+		s.mu.Unlock()
+		<-r.done
+		return r.err
+	}
+	// No round runs: this request runs one itself (no goroutine to start and hand
+	// over to), and leaves the rounds of those who queued meanwhile to rounds.
+	s.running = true
+	batch := s.next
+	s.next = nil
+	s.mu.Unlock()
+	s.round(batch)
+	s.mu.Lock()
+	if len(s.next) > 0 {
 		go s.rounds()
+	} else {
+		s.running = false
 	}
 	s.mu.Unlock()
-	<-r.done
 	return r.err
 }
 
@@ -90,22 +103,26 @@ func (s *syncer) round(batch []*syncReq) {
 		}
 	}
 	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for range min(s.par, len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				errs[i] = s.do(jobs[i].f, jobs[i].dir)
-			}
-		}()
+	if len(jobs) == 1 { // alone: no worker to start
+		errs[0] = s.do(jobs[0].f, jobs[0].dir)
+	} else {
+		var wg sync.WaitGroup
+		work := make(chan int)
+		for range min(s.par, len(jobs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					errs[i] = s.do(jobs[i].f, jobs[i].dir)
+				}
+			}()
+		}
+		for i := range jobs {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
 	}
-	for i := range jobs {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
 	for i, j := range jobs {
 		for _, r := range j.rs {
 			if errs[i] != nil && r.err == nil {
