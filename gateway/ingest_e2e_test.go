@@ -307,6 +307,15 @@ func TestIngestRefusesGateway(t *testing.T) {
 				!strings.Contains(out, "the gateway's last refused batch (dead-letter file): ") {
 				t.Fatalf("doctor: exit %d, want 1 and %q, %q\n%s", code, withFP(tc.doctor, fp), withFP(tc.doctorFix, fp), out)
 			}
+			// The gateway stops before the fix, so that no live batch of its own
+			// can start the chain that the doctor's probe must not start.
+			snap, _ := json.Marshal(g.Snapshot())
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			done <- nil // for the deferred receive
+
 			// Fixed: doctor passes, and its probe adds no link to the chain.
 			if !tc.registered {
 				ie.setKey("refuse-c1", pub)
@@ -319,16 +328,10 @@ func TestIngestRefusesGateway(t *testing.T) {
 			if _, ok := ie.head(t, "refuse-c1"); ok {
 				t.Fatal("doctor's probe started a chain at the ingest")
 			}
-			snap, _ := json.Marshal(g.Snapshot())
 			assertNoPrivateKey(t, "logs, status snapshot and doctor output", logs.String()+string(snap)+out+fixed, key, keyFile)
 
-			// The dead-letter file replayed, the gateway stopped: new links of the same
-			// chain, every reading lands, no gap.
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			done <- nil // for the deferred receive
+			// The dead-letter file replayed: new links of the same chain, every
+			// reading lands, no gap.
 			replay, err := exec.Command(bin, "deadletter", "replay", "--config", writeCentreConfig(t, c.Config)).CombinedOutput()
 			if err != nil {
 				t.Fatalf("deadletter replay: %v\n%s", err, replay)
