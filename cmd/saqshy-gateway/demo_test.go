@@ -122,8 +122,8 @@ func TestDemoWholeSystem(t *testing.T) {
 		t.Fatal("no influxd on PATH or in .tools/bin: build it with `make tools`")
 	}
 	var stdout, stderr syncBuf
-	began := time.Now()
 	done, interrupt := startDemo(t, &stdout, &stderr, "--listen", "127.0.0.1:0", "--period", "1s", "--stats-every", "2s")
+	began := time.Now()
 	waitOutput(t, &stdout, "press Ctrl-C", 150*time.Second, done)
 	t.Logf("the demo started in %s: %s", time.Since(began).Round(100*time.Millisecond), regexp.MustCompile(`verified \d+ points.*`).FindString(stdout.String()))
 	m := monitorRE.FindStringSubmatch(stdout.String())
@@ -269,7 +269,6 @@ func startDemo(t *testing.T, stdout, stderr io.Writer, args ...string) (<-chan i
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Logf("built the demo's binaries in %s", time.Since(began).Round(100*time.Millisecond))
-	began = time.Now()
 	cmd := exec.Command(filepath.Join(bin, "saqshy-gateway"), append([]string{"demo"}, args...)...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
