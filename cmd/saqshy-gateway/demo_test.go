@@ -361,5 +361,21 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string)
 	if s := b.Eval(`[...document.querySelectorAll(".charts .ct")].map(e => e.textContent).join(" | ")`); !strings.Contains(s, "Room 101 · living room") {
 		t.Errorf("the demo centre's charts are not named by their zones' registered names: %q", s)
 	}
+	// The alert history names each alert's kind (the gateway tags it "rule"; the
+	// monitor read a "kind" tag, and the Kind column was empty): the replayed
+	// past holds alerts (cameras down, rounds missed).
+	kinds := b.Eval(`JSON.stringify([...document.querySelectorAll("td[data-kind]")].map(e => [e.dataset.kind, e.textContent.trim()]))`)
+	var named [][2]string
+	if err := json.Unmarshal([]byte(kinds), &named); err != nil {
+		t.Fatal(err)
+	}
+	if len(named) == 0 {
+		t.Error("no alert in the demo centre's history: its replayed past has some")
+	}
+	for _, k := range named {
+		if k[0] == "" || k[1] == "" {
+			t.Errorf("an alert of the demo centre's history without its kind: %q", k)
+		}
+	}
 	b.Shot("demo-first-minute-monitor-centre.png")
 }
