@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -118,15 +121,11 @@ func TestDemoWholeSystem(t *testing.T) {
 	if findInfluxd(root) == "" {
 		t.Fatal("no influxd on PATH or in .tools/bin: build it with `make tools`")
 	}
-	ctx, interrupt := context.WithCancel(context.Background())
-	defer interrupt()
 	var stdout, stderr syncBuf
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--period", "1s", "--stats-every", "2s"}, &stdout, &stderr)
-	}()
-	// The first run builds saqshy-ingest and saqshy-monitor.
+	done, interrupt := startDemo(t, &stdout, &stderr, "--listen", "127.0.0.1:0", "--period", "1s", "--stats-every", "2s")
+	began := time.Now()
 	waitOutput(t, &stdout, "press Ctrl-C", 150*time.Second, done)
+	t.Logf("the demo started in %s: %s", time.Since(began).Round(100*time.Millisecond), regexp.MustCompile(`verified \d+ points.*`).FindString(stdout.String()))
 	m := monitorRE.FindStringSubmatch(stdout.String())
 	if m == nil {
 		t.Fatalf("no monitor line:\n%s", stdout.String())
@@ -252,6 +251,49 @@ func TestDemoWholeSystem(t *testing.T) {
 	}
 }
 
+// startDemo runs `saqshy-gateway demo args...` as a process, built without the
+// race detector beside saqshy-ingest and saqshy-monitor (which it takes from
+// there): under -race the replay of the demo centre's past alone took minutes on a
+// busy machine, and the packages' own tests cover their races (TestDemoStopsCleanly
+// runs the demo in the test's process). It returns the exit code's channel and
+// the interrupt (Ctrl-C); at cleanup a demo still running is interrupted, and
+// killed 40 s later.
+func startDemo(t *testing.T, stdout, stderr io.Writer, args ...string) (<-chan int, func()) {
+	t.Helper()
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./cmd/saqshy-gateway", "./cmd/saqshy-ingest", "./cmd/saqshy-monitor")
+	build.Dir = moduleRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	began := time.Now()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Logf("built the demo's binaries in %s", time.Since(began).Round(100*time.Millisecond))
+	cmd := exec.Command(filepath.Join(bin, "saqshy-gateway"), append([]string{"demo"}, args...)...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	done := make(chan int, 1)
+	go func() {
+		_ = cmd.Wait()
+		done <- cmd.ProcessState.ExitCode()
+		close(exited)
+	}()
+	interrupt := func() { _ = cmd.Process.Signal(os.Interrupt) }
+	t.Cleanup(func() {
+		interrupt()
+		select {
+		case <-exited:
+		case <-time.After(40 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	return done, interrupt
+}
+
 func fetch(t *testing.T, c *http.Client, u string) string {
 	t.Helper()
 	resp, err := c.Get(u)
@@ -318,6 +360,22 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string)
 	b.Step("monitor centre page", chromedp.Navigate(monitorURL+"centre/demo-centre"), chromedp.WaitVisible(chromedp.CSS("#times-in")))
 	if s := b.Eval(`[...document.querySelectorAll(".charts .ct")].map(e => e.textContent).join(" | ")`); !strings.Contains(s, "Room 101 · living room") {
 		t.Errorf("the demo centre's charts are not named by their zones' registered names: %q", s)
+	}
+	// The alert history names each alert's kind (the gateway tags it "rule"; the
+	// monitor read a "kind" tag, and the Kind column was empty): the replayed
+	// past holds alerts (cameras down, rounds missed).
+	kinds := b.Eval(`JSON.stringify([...document.querySelectorAll("td[data-kind]")].map(e => [e.dataset.kind, e.textContent.trim()]))`)
+	var named [][2]string
+	if err := json.Unmarshal([]byte(kinds), &named); err != nil {
+		t.Fatal(err)
+	}
+	if len(named) == 0 {
+		t.Error("no alert in the demo centre's history: its replayed past has some")
+	}
+	for _, k := range named {
+		if k[0] == "" || k[1] == "" {
+			t.Errorf("an alert of the demo centre's history without its kind: %q", k)
+		}
 	}
 	b.Shot("demo-first-minute-monitor-centre.png")
 }

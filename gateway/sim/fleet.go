@@ -558,7 +558,7 @@ func (g *fleetGen) alerts(ctx context.Context, start, end time.Time) error {
 }
 
 func (g *fleetGen) alert(ctx context.Context, kind, zone, sev, subject, state, id string, value float64, ackedBy string, t time.Time) error {
-	g.line("alert", "kind", kind, "severity", sev, "subject", subject, "zone", zone).s("state", state).s("id", id).f("value", value)
+	g.line("alert", "rule", kind, "severity", sev, "subject", subject, "zone", zone).s("state", state).s("id", id).f("value", value)
 	if ackedBy != "" {
 		g.s("acked_by", ackedBy)
 	}

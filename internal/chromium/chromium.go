@@ -133,17 +133,29 @@ func (b *Browser) Eval(js string) string {
 	return s
 }
 
-// Text returns the text of the element sel selects.
+// Text returns the visible text of the element sel selects (its innerText, ""
+// when it is hidden), waiting until there is one. The element is found and read
+// in one evaluation: a page that updates itself live (the status page, the
+// monitor) may replace it between DevTools' query and a read of the node found,
+// which then fails ("No node with given id found") or reads a detached node's "".
 func (b *Browser) Text(sel string) string {
 	b.T.Helper()
 	sctx, scancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer scancel()
-	s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
+	s, err := chromedp.Run(sctx, chromedp.PollFunction[[]string](textJS, chromedp.WithPollingArgs(sel)))
+	if err != nil || len(s) != 1 {
 		b.T.Fatalf("text of %s: %v", sel, err)
 	}
-	return s
+	return s[0]
 }
+
+// textJS finds the element sel selects and returns its visible text in an
+// array (truthy when empty, for the poll), or null while there is none.
+const textJS = `(sel) => {
+	const e = document.querySelector(sel);
+	if (e === null) return null;
+	return [e.offsetWidth || e.offsetHeight || e.getClientRects().length ? e.innerText : ""];
+}`
 
 // WaitNavigated polls js after a click that navigates: the old page's context
 // goes away under the poll.

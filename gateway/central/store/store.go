@@ -611,7 +611,7 @@ type Incident struct {
 // Alerts returns a centre's alert incidents since from, newest first.
 func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]Incident, error) {
 	rows, err := s.Query(ctx, s.from()+` |> range(start: `+fluxTime(from)+`)
-  |> filter(fn: (r) => r._measurement == "alert" and r.centre == `+FluxString(centre)+`)`, "kind", "zone", "severity", "subject")
+  |> filter(fn: (r) => r._measurement == "alert" and r.centre == `+FluxString(centre)+`)`, "rule", "zone", "severity", "subject")
 	if err != nil {
 		return nil, fmt.Errorf("alerts of %s: %w", centre, err)
 	}
@@ -626,7 +626,7 @@ func (s *Store) Alerts(ctx context.Context, centre string, from time.Time) ([]In
 		value              float64
 	}
 	order, pts := GroupPoints(rows,
-		func(r Row) pkey { return pkey{r.Time.UnixNano(), r.Tags["kind"], r.Tags["zone"], r.Tags["subject"]} },
+		func(r Row) pkey { return pkey{r.Time.UnixNano(), r.Tags["rule"], r.Tags["zone"], r.Tags["subject"]} },
 		func(r Row, _ pkey) *pt { return &pt{Row: r} },
 		func(p *pt, r Row) {
 			switch r.Field {
