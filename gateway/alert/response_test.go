@@ -51,13 +51,24 @@ func TestResponseScoreCountsUnansweredAtOnce(t *testing.T) {
 	if _, err := r.eng.Ack(r.idOf(t, c.Subject), "Director"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := r.response(t), score.AckWeight/2; !near(got, want) {
-		t.Errorf("one of two acknowledged at 14 min, none resolved: response %v, want %v", got, want)
+	// The response is the worst-handled alert: the other one still counts 0.
+	if got := r.response(t); got != 0 {
+		t.Errorf("one of two acknowledged at 14 min, none resolved: response %v, want 0", got)
+	}
+	if _, err := r.eng.Ack(r.idOf(t, c2.Subject), "Director"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.response(t), score.AckWeight; !near(got, want) {
+		t.Errorf("both acknowledged at 14 min, none resolved: response %v, want %v", got, want)
 	}
 	r.clk.Add(16 * time.Minute)
 	r.eng.Clear(c.Kind, c.Subject, r.clk.Now())
-	if got, want := r.response(t), 1.0/2; !near(got, want) {
-		t.Errorf("that one resolved at 30 min: response %v, want %v", got, want)
+	if got, want := r.response(t), score.AckWeight; !near(got, want) {
+		t.Errorf("one resolved at 30 min: response %v, want %v (the other's)", got, want)
+	}
+	r.eng.Clear(c2.Kind, c2.Subject, r.clk.Now())
+	if got := r.response(t); !near(got, 1) {
+		t.Errorf("both resolved at 30 min: response %v, want 1", got)
 	}
 }
 
@@ -76,7 +87,7 @@ func TestResponseScore(t *testing.T) {
 	}
 	r.eng.Raise(cond("quick", telemetry.Critical)) // acked at 5 min, resolved at 40 min: 1
 	r.eng.Raise(cond("slow", telemetry.Critical))  // acked at 20 min, resolved at 2h30: 0.35
-	r.eng.Raise(cond("never", telemetry.Critical)) // never acked, never resolved: 0
+	r.eng.Raise(cond("late", telemetry.Critical))  // never acked, resolved at 3 h: 0.7/3
 	r.eng.Raise(cond("blip", telemetry.Critical))  // cleared itself at 3 min: 0.7
 	r.eng.Raise(cond("mild", telemetry.Warning))   // not critical: left out
 	quick, slow := r.idOf(t, "quick"), r.idOf(t, "slow")
@@ -86,8 +97,10 @@ func TestResponseScore(t *testing.T) {
 	if _, err := r.eng.Ack(quick, "Director"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := (0.3+0+0+0.7)/4, r.response(t); !near(got, want) {
-		t.Errorf("at 5 min: %v, want %v", want, got)
+	// The response is the worst-handled alert's value: slow and late count 0 until
+	// one of them is acknowledged or resolved.
+	if got := r.response(t); got != 0 {
+		t.Errorf("at 5 min: %v, want 0", got)
 	}
 	r.clk.Add(15 * time.Minute)
 	if _, err := r.eng.Ack(slow, "Deputy"); err != nil {
@@ -97,9 +110,16 @@ func TestResponseScore(t *testing.T) {
 	r.eng.Clear("temperature_high", "quick", r.clk.Now())
 	r.clk.Add(110 * time.Minute)
 	r.eng.Clear("temperature_high", "slow", r.clk.Now())
-	// slow: not acknowledged within 15 min (0), resolved at 2h30: 0.7 × (4h − 2h30)/3h = 0.35.
-	if got, want := r.response(t), (1+0.35+0+0.7)/4; !near(got, want) {
-		t.Errorf("at 2h30: %v, want %v", got, want)
+	// slow: not acknowledged within 15 min (0), resolved at 2h30: 0.7 × (4h − 2h30)/3h = 0.35;
+	// late still open: 0.
+	if got := r.response(t); got != 0 {
+		t.Errorf("at 2h30: %v, want 0 (late still open)", got)
+	}
+	r.clk.Add(30 * time.Minute)
+	r.eng.Clear("temperature_high", "late", r.clk.Now())
+	// late: resolved at 3 h: 0.7 × (4h − 3h)/3h; the least of 1, 0.35, 0.7/3, 0.7.
+	if got, want := r.response(t), 0.7/3; !near(got, want) {
+		t.Errorf("at 3h: %v, want %v", got, want)
 	}
 	// A period before the alerts opened has none.
 	if got, _ := r.eng.ResponseScore(t0.Add(-2*time.Hour), t0); got != 1 {
@@ -131,9 +151,11 @@ func TestScriptAckEarnsNothing(t *testing.T) {
 		t.Errorf("every critical alert acknowledged within 2 s, none resolved: response %v, want 0 (was 1)", got)
 	}
 	r.clk.Add(30 * time.Minute)
-	r.eng.Clear("temperature_high", "a", r.clk.Now())
-	if got, want := r.response(t), 0.7/3; !near(got, want) {
-		t.Errorf("one resolved at 30 min: response %v, want %v", got, want)
+	for _, s := range []string{"a", "b", "c"} {
+		r.eng.Clear("temperature_high", s, r.clk.Now())
+	}
+	if got, want := r.response(t), score.ResolveWeight; !near(got, want) {
+		t.Errorf("all resolved at 30 min: response %v, want %v (the acknowledgements earn nothing)", got, want)
 	}
 	// The flag is on the point the rating reads.
 	found := false
@@ -186,8 +208,14 @@ func TestLoopbackAckSuspect(t *testing.T) {
 	if a, _ := r.eng.Get(remote); a.AckSuspect != "" || a.AckVia != ViaAPI {
 		t.Errorf("remote ack with the token 2 min in: suspect %q via %q, want none via api", a.AckSuspect, a.AckVia)
 	}
-	if got, want := r.response(t), score.AckWeight/2; !near(got, want) {
-		t.Errorf("response %v, want %v (only the remote ack earns)", got, want)
+	// Both resolved within the hour: the remote one earns 1, the loopback one
+	// 0.7, and the day is its worst-handled alert.
+	r.clk.Add(10 * time.Minute)
+	for _, s := range []string{"local", "remote"} {
+		r.eng.Clear("temperature_high", s, r.clk.Now())
+	}
+	if got, want := r.response(t), score.ResolveWeight; !near(got, want) {
+		t.Errorf("response %v, want %v (the loopback ack earns nothing)", got, want)
 	}
 }
 

@@ -1,7 +1,6 @@
 package score
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -103,29 +102,33 @@ func TestPointSchema(t *testing.T) {
 }
 
 // TestFridgeGamingOneReadingPerSlot: a medicine fridge at 11 °C all day (every
-// 5 min), with one extra 5 °C reading in each 5-minute slot, 4 min 59 s after the
-// 11 °C one. The old rule ("a slot is in band if any reading in it is") scored
-// this 1.0; held until the next reading, each 5 °C reading counts for 1 s of 300.
+// 5 min), with one extra 5 °C reading in each 5-minute slot, 1 s or 4 min 59 s
+// after the 11 °C one. The old rule ("a slot is in band if any reading in it
+// is") scored this 1.0; with each reading held until the next, 1/300 (299 s in)
+// or 299/300 (1 s in); now that an out-of-band reading holds its full interval
+// whatever comes in between, 0.
 func TestFridgeGamingOneReadingPerSlot(t *testing.T) {
 	s := Sensor{ID: "fridge", Zone: "mf", ZoneKind: "med-fridge", Interval: 5 * time.Minute}
-	var evs []telemetry.Event
-	for tm := at(0, 0, 0); tm.Before(at(1, 0, 10)); tm = tm.Add(5 * time.Minute) {
-		evs = append(evs, reading("fridge", tm, 11), reading("fridge", tm.Add(299*time.Second), 5))
+	for _, after := range []time.Duration{time.Second, 299 * time.Second} {
+		var evs []telemetry.Event
+		for tm := at(0, 0, 0); tm.Before(at(1, 0, 10)); tm = tm.Add(5 * time.Minute) {
+			evs = append(evs, reading("fridge", tm, 11), reading("fridge", tm.Add(after), 5))
+		}
+		set := Settings{Location: almaty, Sensors: []Sensor{s}}
+		r, err := ComputeDay(set, at(0, 0, 0), DayData{Readings: evs}, at(1, 2, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Parts[CompTemperature].Ratio; got != 0 {
+			t.Errorf("5 °C %v after each 11 °C reading: temperature %.6f, want 0", after, got)
+		}
+		// The gateway's check, fed the same readings, writes the same day.
+		c := newTestCheck(t, []Sensor{s}, Options{})
+		c.Tick(at(0, 0, 0), true)
+		c.Observe(evs)
+		f := closeDay(t, c)
+		wantField(t, f, "temperature", r.Parts[CompTemperature].Ratio)
 	}
-	set := Settings{Location: almaty, Sensors: []Sensor{s}}
-	r, err := ComputeDay(set, at(0, 0, 0), DayData{Readings: evs}, at(1, 2, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := r.Parts[CompTemperature].Ratio; math.Abs(got-1.0/300) > 1e-12 {
-		t.Errorf("temperature %.6f, want 1/300 (the old slot rule gave 1.0)", got)
-	}
-	// The gateway's check, fed the same readings, writes the same day.
-	c := newTestCheck(t, []Sensor{s}, Options{})
-	c.Tick(at(0, 0, 0), true)
-	c.Observe(evs)
-	f := closeDay(t, c)
-	wantField(t, f, "temperature", r.Parts[CompTemperature].Ratio)
 }
 
 // TestComputeDayNeedsLocation: settings without a time zone are refused.

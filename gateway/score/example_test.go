@@ -120,19 +120,40 @@ func TestWorkedExample(t *testing.T) {
 		t.Errorf("caps %q", f["caps"])
 	}
 
-	// Step 7: the fridge at 11 °C all day with one 5 °C reading per slot, computed
-	// with the day entry point (the central rating's).
-	per, held := time.Duration(in["gamed.per_slot_s"])*time.Second, time.Duration(in["gamed.held_s"])*time.Second
+	// Step 7: the fridge at 11 °C all day with one 5 °C reading per slot, early or
+	// late in it, computed with the day entry point (the central rating's).
+	day := func(evs []telemetry.Event) float64 {
+		t.Helper()
+		r, err := ComputeDay(Settings{Location: almaty, Sensors: sensors[:1]}, at(0, 12, 0), DayData{Readings: evs}, at(2, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Parts[CompTemperature].Ratio
+	}
+	per := time.Duration(in["gamed.per_slot_s"]) * time.Second
+	for _, k := range []string{"early", "late"} {
+		after := time.Duration(in["gamed."+k+"_s"]) * time.Second
+		var evs []telemetry.Event
+		for t := at(0, 0, 0); t.Before(at(1, 0, 10)); t = t.Add(per) {
+			evs = append(evs, reading("fridge", t, 11), reading("fridge", t.Add(after), 5))
+		}
+		if got, want := day(evs), want["temperature_gamed_"+k]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("gamed fridge (%s): temperature %.13f, want %.13f", k, got, want)
+		}
+	}
+	// Step 8: the cost: a fridge reporting more often than registered, in band
+	// but for one reading at noon.
+	every := time.Duration(in["spike.every_s"]) * time.Second
 	var evs []telemetry.Event
-	for t := at(0, 0, 0); t.Before(at(1, 0, 10)); t = t.Add(per) {
-		evs = append(evs, reading("fridge", t, 11), reading("fridge", t.Add(per-held), 5))
+	for tm := at(0, 0, 0); tm.Before(at(1, 0, 10)); tm = tm.Add(every) {
+		v := 5.0
+		if tm.Equal(at(0, 12, 0)) {
+			v = in["spike.c"]
+		}
+		evs = append(evs, reading("fridge", tm, v))
 	}
-	r, err := ComputeDay(Settings{Location: almaty, Sensors: sensors[:1]}, at(0, 12, 0), DayData{Readings: evs}, at(2, 0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := r.Parts[CompTemperature].Ratio; math.Abs(got-want["temperature_gamed"]) > 1e-12 {
-		t.Errorf("gamed fridge: temperature %.13f, want %.13f", got, want["temperature_gamed"])
+	if got := day(evs); math.Abs(got-want["temperature_spike"]) > 1e-12 {
+		t.Errorf("spike: temperature %.13f, want %.13f", got, want["temperature_spike"])
 	}
 
 	noCameras := base

@@ -530,9 +530,13 @@ func intersect(x, y []span) []span {
 // sensor's next reading, provided that comes within the sensor's interval (plus
 // [HoldSlack]); a reading followed by a longer gap is held for nothing, the gap
 // being unknown time, which counts against (readings far apart, such as a few
-// in-band values backfilled into a silence, earn nothing). At equal times the
-// out-of-band reading is the one held. The last reading before now is held up to
-// now while its successor may still come.
+// in-band values backfilled into a silence, earn nothing). The last reading
+// before now is held up to now while its successor may still come. An
+// out-of-band reading is held for the sensor's full interval, and on to the last
+// reading within its interval plus HoldSlack, whatever readings come in between:
+// no time it holds is in band, so an added reading can never shorten a time out
+// of band (an honest sensor reporting at its interval scores as if in-band
+// readings alone were held).
 func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 	lim := holdLimit(s.Interval)
 	type reading struct {
@@ -576,6 +580,50 @@ func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 		}
 		if now.Sub(r.t) <= lim { // its successor may still come
 			add(r.t, now)
+		}
+	}
+	// An out-of-band reading holds for the sensor's interval whatever comes in
+	// between, and on to the last reading within its hold limit: no reading
+	// added after it can shorten its time out of band.
+	var warm []span
+	for i, r := range rs {
+		if r.in {
+			continue
+		}
+		e := r.t.Add(s.Interval)
+		for _, n := range rs[i+1:] {
+			if n.t.Sub(r.t) > lim {
+				break
+			}
+			e = maxTime(e, n.t)
+		}
+		if n := len(warm); n > 0 && !warm[n-1].b.Before(r.t) {
+			warm[n-1].b = maxTime(warm[n-1].b, e)
+		} else {
+			warm = append(warm, span{r.t, e})
+		}
+	}
+	return subtract(out, warm)
+}
+
+// subtract returns the time x covers and y does not; both are ordered and
+// without overlaps, and so is the result.
+func subtract(x, y []span) []span {
+	var out []span
+	j := 0
+	for _, sp := range x {
+		a := sp.a
+		for j < len(y) && !y[j].b.After(a) {
+			j++
+		}
+		for k := j; k < len(y) && y[k].a.Before(sp.b); k++ {
+			if y[k].a.After(a) {
+				out = append(out, span{a, y[k].a})
+			}
+			a = maxTime(a, y[k].b)
+		}
+		if a.Before(sp.b) {
+			out = append(out, span{a, sp.b})
 		}
 	}
 	return out

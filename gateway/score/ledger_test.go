@@ -84,7 +84,10 @@ func TestComponents(t *testing.T) {
 			avail: (1 + 0 + 1) / 3.0, // corr2's readings, two intervals apart, confirm nothing
 		},
 		{
-			name:    "several readings in a slot: each is held until the next (one in band per slot is not enough); late and out-of-order readings count",
+			// Reporting every minute, registered every 5: each 9 °C reading holds 5
+			// minutes, so the 4 °C ones between are all covered but the day's first
+			// (no warm reading before it): 1 minute of 1440.
+			name:    "several readings in a slot: an out-of-band one holds its interval (one in band per slot is not enough); late and out-of-order readings count",
 			sensors: []Sensor{fridge},
 			feed: func(c *Check) {
 				feed(c, "fridge", at(0, 0, 0), at(1, 0, 10), time.Minute, func(t time.Time) float64 {
@@ -98,7 +101,7 @@ func TestComponents(t *testing.T) {
 				evs[0].Flags = telemetry.Replayed
 				c.Observe(evs)
 			},
-			temp: 0.2, avail: 1,
+			temp: 1.0 / 1440, avail: 1,
 		},
 		{
 			name:    "retained and unsynchronised readings do not count",

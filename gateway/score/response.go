@@ -5,8 +5,10 @@ import "time"
 // The response rule (docs/SAFETY_SCORE.md, "Response"). Each critical alert earns
 // up to 1: AckWeight for a person's acknowledgement within AckWithin, and
 // ResolveWeight for the time to resolution, full within ResolveTarget and falling
-// linearly to 0 at ResolveLimit. The component is the mean over the critical
-// alerts of the period; a period without one is 1. The gateway's alert engine
+// linearly to 0 at ResolveLimit. The component is the value of the period's
+// worst-handled critical alert (the minimum): adding an alert can never raise it
+// (a mean could: short alerts a director causes would dilute badly handled real
+// ones). The gateway's alert engine
 // (alert.Engine.ResponseScore) and the central rating both call ResponseOf, so the
 // two cannot drift apart.
 const (
@@ -72,21 +74,17 @@ func resolveCredit(d time.Duration) float64 {
 	return float64(ResolveLimit-d) / float64(ResolveLimit-ResolveTarget)
 }
 
-// ResponseOf is the response component over [from, to) as known at now: the mean
-// of AlertResponse over the critical alerts that became critical in the period
+// ResponseOf is the response component over [from, to) as known at now: the
+// least AlertResponse of the critical alerts that became critical in the period
 // (also those that cleared on their own within minutes: resolution time is what
 // it is); 1 when there is none.
 func ResponseOf(alerts []AlertSpan, from, to, now time.Time) float64 {
-	n, sum := 0, 0.0
+	v := 1.0
 	for _, a := range alerts {
 		if a.Critical.IsZero() || a.Critical.Before(from) || !a.Critical.Before(to) {
 			continue
 		}
-		n++
-		sum += AlertResponse(a, now)
+		v = min(v, AlertResponse(a, now))
 	}
-	if n == 0 {
-		return 1
-	}
-	return sum / float64(n)
+	return v
 }

@@ -2,6 +2,7 @@ package score
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,6 +16,7 @@ func TestResponseWorkedExample(t *testing.T) {
 	now := end.Add(time.Hour) // the day point is written close_after (1 h) after midnight
 	minutes := func(m float64) time.Duration { return time.Duration(m * float64(time.Minute)) }
 	var spans []AlertSpan
+	byName := map[rune]AlertSpan{}
 	for _, name := range []string{"A", "B", "C", "D", "E"} {
 		at, ok := in[name+".at_h"]
 		if !ok {
@@ -31,9 +33,33 @@ func TestResponseWorkedExample(t *testing.T) {
 			t.Errorf("alert %s: %v, doc says %v", name, got, want[name])
 		}
 		spans = append(spans, a)
+		byName[rune(name[0])] = a
 	}
 	if got := ResponseOf(spans, day, end, now); math.Abs(got-want["response"]) > 1e-9 {
 		t.Errorf("response %v, doc says %v", got, want["response"])
+	}
+	// Days of some of them: day.<letters>, a letter repeated for an alert like it.
+	days := 0
+	for k, v := range want {
+		names, ok := strings.CutPrefix(k, "day.")
+		if !ok {
+			continue
+		}
+		days++
+		var d []AlertSpan
+		for _, n := range names {
+			a, ok := byName[n]
+			if !ok {
+				t.Fatalf("%s: no alert %c", k, n)
+			}
+			d = append(d, a)
+		}
+		if got := ResponseOf(d, day, end, now); math.Abs(got-v) > 1e-9 {
+			t.Errorf("%s: %v, doc says %v", k, got, v)
+		}
+	}
+	if days == 0 {
+		t.Error("no day.* rows in the response table")
 	}
 	// A script acknowledging each of the day's alerts 2 s in, none resolved.
 	var script []AlertSpan

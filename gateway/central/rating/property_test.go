@@ -253,26 +253,26 @@ var propActions = []struct {
 		out.readings = slices.DeleteFunc(out.readings, func(r pReading) bool { return !inBand(r.sensor, r.v) })
 		return out
 	}},
+	// The response is the worst-handled critical alert: short ones the director
+	// causes (resolved within the hour, 0.7 each) cannot lift it.
+	{"camera taped for 10 minutes, six times", func(rng *rand.Rand, d pDay) pDay {
+		return taped(d, rng, 6, 10*time.Minute)
+	}},
 }
 
 // propHoles are dishonest actions the central rating cannot tell from honest
 // data, and that do raise it: they are run, and their effect logged, so that the
 // day they stop raising (a rule change) the test says so. docs/RATING.md's gaming
-// table gives the figures. A reading's in-band time is held until the sensor's
-// next reading: an in-band reading added just after an out-of-band one is held
-// until the next, whatever the temperature was. Only a trace the plausibility
-// rules reject for the whole day (TestCycle: 11 °C all day) loses the credit.
-// And the response is the mean over the day's critical alerts: short critical
-// alerts the director causes (a camera taped for 10 minutes, resolved within the
-// hour: 0.7 each) lift a day whose real alerts scored less, by more than the
-// coverage they cost.
+// table gives the figures. An in-band reading added after each out-of-band one no
+// longer raises temperature (an out-of-band reading holds its whole interval),
+// but any extra reading raises availability: a slot has data when a confirmed
+// reading lies in it, and an honest sensor's jitter (±5 % here) leaves a slot of
+// the fixed grid empty now and then, or its last reading before a radio outage
+// unconfirmed; the extra reading fills the one and confirms the other.
 var propHoles = []struct {
 	name string
 	do   func(rng *rand.Rand, d pDay) pDay
 }{
-	{"camera taped for 10 minutes, six times", func(rng *rand.Rand, d pDay) pDay {
-		return taped(d, rng, 6, 10*time.Minute)
-	}},
 	{"one in-band reading per slot, just before the next", func(_ *rand.Rand, d pDay) pDay {
 		return inBandPerSlot(d, 299*time.Second)
 	}},

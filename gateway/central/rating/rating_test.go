@@ -151,7 +151,8 @@ func TestCycle(t *testing.T) {
 	}
 	// The plausibility rules hold the gamed trace implausible too: 11 °C with a
 	// lone 5 °C reading is no compressor's cycle (it never stays down). Without
-	// them the time-weighted rule alone gives 1/300.
+	// them the time-weighted rule alone gives 0: each 11 °C reading holds its 5
+	// minutes, the lone 5 °C reading inside them.
 	held := judge(entry("gamed"), evs, day0, day0.AddDate(0, 0, 1))
 	want, err := score.ComputeDay(set, day0, score.DayData{Readings: evs, Alive: alive, Plausibility: held, Others: score.Others{
 		Response: score.Part{Applicable: true, Known: true, Ratio: 1}}}, now)
@@ -166,8 +167,8 @@ func TestCycle(t *testing.T) {
 	if v, _ := g["total"].(float64); math.Abs(v-want.Total) > 1e-9 {
 		t.Errorf("gamed: total %v, want %v", g["total"], want.Total)
 	}
-	if v := unjudged.Parts[score.CompTemperature].Ratio; math.Abs(v-1.0/300) > 1e-9 {
-		t.Errorf("gamed, without the plausibility rules: temperature %v, want 1/300", v)
+	if v := unjudged.Parts[score.CompTemperature].Ratio; v != 0 {
+		t.Errorf("gamed, without the plausibility rules: temperature %v, want 0", v)
 	}
 	if v, _ := g["temperature"].(float64); v != 0 || !strings.Contains(fmt.Sprint(g["implausible"]), "no compressor cycles") {
 		t.Errorf("gamed: temperature %v, implausible %q; want 0, held implausible (no compressor cycles)", g["temperature"], g["implausible"])

@@ -38,10 +38,16 @@ func TestResponseFromPoints(t *testing.T) {
 		// 6: a warning only: left out.
 		p(at(6, 0, 0), "6", "warning", "firing", false),
 	}
-	got := response(pts, day, day.Add(24*time.Hour), day.Add(30*time.Hour))
-	want := (1 + 0 + 0.7 + 0.7 + 0.65) / 5
-	if !got.Known || math.Abs(got.Ratio-want) > 1e-9 {
-		t.Errorf("response %+v, want %v", got, want)
+	now := day.Add(30 * time.Hour)
+	// Each alert alone, by the hour it became critical.
+	for h, want := range map[int]float64{1: 1, 2: 0, 3: 0.7, 4: 0.7, 5: 1, 7: 0.65} {
+		if got := response(pts, at(h, 0, 0), at(h+1, 0, 0), now); !got.Known || math.Abs(got.Ratio-want) > 1e-9 {
+			t.Errorf("the alert critical at %d:00: response %+v, want %v", h, got, want)
+		}
+	}
+	// The day: its worst-handled critical alert (2).
+	if got := response(pts, day, day.Add(24*time.Hour), now); !got.Known || got.Ratio != 0 {
+		t.Errorf("response %+v, want 0", got)
 	}
 	if got := response(nil, day, day.Add(24*time.Hour), day.Add(30*time.Hour)); got.Ratio != 1 || !got.Known {
 		t.Errorf("no alerts: %+v, want 1", got)
