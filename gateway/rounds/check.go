@@ -719,6 +719,14 @@ func (c *Check) save() {
 	c.saveErr = err
 }
 
+// SaveTo writes the state to the file at path, as the check keeps its state file:
+// a replay of the past hands its nights to the gateway that goes on from them.
+func (c *Check) SaveTo(path string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return saveState(path, c.st)
+}
+
 // scanPoint is the `round` point of one scan.
 func (c *Check) scanPoint(r scanRec) telemetry.Event {
 	cp := c.byID[r.CP]
