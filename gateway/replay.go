@@ -106,12 +106,13 @@ func (r *Replay) At(ctx context.Context, t time.Time, msgs []telemetry.Message) 
 // a replay's time.
 const ReplayTick = 5 * time.Minute
 
-// Handover writes the state of the checks whose past a gateway on the spool
-// directory dir goes on from, as that gateway keeps them there: the score's days,
-// the cameras' coverage (the rolling 24 hours with it) and the night rounds; so
-// its live score is computed over the replayed day, not from its own start. Not
-// the alerts': the gateway would send the past's notifications again. Call it
-// after the last At, before that gateway is made.
+// Handover writes the state of the checks that a gateway on the spool directory
+// dir goes on from, as that gateway keeps them there: the score's days, the
+// cameras' coverage (the rolling 24 hours with it) and the night rounds (not their
+// summaries not yet published), so that its live score is computed over the
+// replayed day, not from its own start. Not the alerts': the gateway would send
+// the past's notifications again. Call it after the last At, before that gateway
+// is made.
 func (r *Replay) Handover(dir string) error {
 	if sc := r.g.score; sc != nil {
 		if err := sc.SaveTo(filepath.Join(dir, scoreconfig.StateFile)); err != nil {
@@ -119,7 +120,7 @@ func (r *Replay) Handover(dir string) error {
 		}
 	}
 	if rc := r.g.rounds; rc != nil {
-		if err := rc.SaveTo(filepath.Join(dir, roundsStateFile)); err != nil {
+		if err := rc.SavePast(filepath.Join(dir, roundsStateFile)); err != nil {
 			return fmt.Errorf("gateway: replay: %w", err)
 		}
 	}

@@ -363,9 +363,6 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string,
 	if st.Score.Live < 60 || len(st.Score.Caps) > 0 {
 		t.Errorf("the live score right after start: %.1f, caps %q; want the replayed day's, over 60, uncapped", st.Score.Live, st.Score.Caps)
 	}
-	if s := b.Eval(`[...document.querySelectorAll("#score .crit")].map(e => e.textContent).join(" | ")`); s != "" {
-		t.Errorf("the status page's score shows in red right after start: %q", s)
-	}
 	b.Shot("demo-first-minute-status.png")
 
 	b.Step("monitor login", chromedp.Navigate(monitorURL+"login?lang=en"), chromedp.WaitVisible(chromedp.CSS("form.login")),
@@ -415,12 +412,12 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string,
 		return at, title
 	}
 	deadline = time.Now().Add(90 * time.Second)
-	for {
+	for tries := 1; ; tries++ {
 		beat := newestBeat()
 		seen, title := seenAt()
 		lag := beat.Truncate(time.Minute).Sub(seen)
 		if time.Since(beat) < 2*time.Minute && lag <= 0 {
-			t.Logf("the demo centre last seen %q, its newest heartbeat %s", title, beat.Format(time.RFC3339))
+			t.Logf("the demo centre last seen %q, its newest heartbeat %s (overview read %d times)", title, beat.Format(time.RFC3339), tries)
 			break
 		}
 		if time.Now().After(deadline) {

@@ -719,12 +719,15 @@ func (c *Check) save() {
 	c.saveErr = err
 }
 
-// SaveTo writes the state to the file at path, as the check keeps its state file:
-// a replay of the past hands its nights to the gateway that goes on from them.
-func (c *Check) SaveTo(path string) error {
+// SavePast writes the state to the file at path for a gateway that goes on from
+// this check's past (a replay's nights): as the state file, but without the night
+// summaries not yet published, which are the past's, not news.
+func (c *Check) SavePast(path string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return saveState(path, c.st)
+	st := *c.st
+	st.Pending = nil
+	return saveState(path, &st)
 }
 
 // scanPoint is the `round` point of one scan.
