@@ -97,6 +97,19 @@ func (r *Replay) At(ctx context.Context, t time.Time, msgs []telemetry.Message) 
 	if t.Before(r.next) {
 		return nil
 	}
+	return r.tick(ctx, t)
+}
+
+// End ticks the checks at t, the replay's end, however long since their last
+// tick: the past then ends with t's heartbeat and scores (not up to ReplayTick
+// before it, which the monitoring room showed as the gateway's last sign of life
+// until the live gateway's first heartbeat came through).
+func (r *Replay) End(ctx context.Context, t time.Time) error {
+	r.clock.set(t)
+	return r.tick(ctx, t)
+}
+
+func (r *Replay) tick(ctx context.Context, t time.Time) error {
 	r.next = t.Truncate(ReplayTick).Add(ReplayTick)
 	return r.ticks.Once(ctx, r.app, t, true)
 }

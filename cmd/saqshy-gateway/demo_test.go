@@ -412,12 +412,16 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string,
 		return at, title
 	}
 	deadline = time.Now().Add(90 * time.Second)
+	var first string
 	for tries := 1; ; tries++ {
 		beat := newestBeat()
 		seen, title := seenAt()
+		if first == "" {
+			first = fmt.Sprintf("%s at %s", b.Text(`tr[data-centre="demo-centre"] td[data-k="seen"]`), time.Now().Format("15:04:05"))
+		}
 		lag := beat.Truncate(time.Minute).Sub(seen)
 		if time.Since(beat) < 2*time.Minute && lag <= 0 {
-			t.Logf("the demo centre last seen %q, its newest heartbeat %s (overview read %d times)", title, beat.Format(time.RFC3339), tries)
+			t.Logf("the demo centre last seen %q, its newest heartbeat %s (overview read %d times, first: %s)", title, beat.Format(time.RFC3339), tries, first)
 			break
 		}
 		if time.Now().After(deadline) {

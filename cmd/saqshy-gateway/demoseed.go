@@ -62,6 +62,9 @@ func seedPast(ctx context.Context, cfg *config.Config, centre *sim.Centre, round
 		}
 		return rp.At(ctx, t, msgs)
 	})
+	if err == nil {
+		err = rp.End(ctx, now)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("replaying the past: %w", err)
 	}
