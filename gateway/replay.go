@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/saqshy/saqshy/gateway/config"
 	"github.com/saqshy/saqshy/gateway/deadband"
 	"github.com/saqshy/saqshy/gateway/readings"
+	"github.com/saqshy/saqshy/gateway/score/scoreconfig"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
@@ -95,6 +97,19 @@ func (r *Replay) At(ctx context.Context, t time.Time, msgs []telemetry.Message) 
 	if t.Before(r.next) {
 		return nil
 	}
+	return r.tick(ctx, t)
+}
+
+// End ticks the checks at t, the replay's end, however long since their last
+// tick: the past then ends with t's heartbeat and scores (not up to ReplayTick
+// before it, which the monitoring room showed as the gateway's last sign of life
+// until the live gateway's first heartbeat came through).
+func (r *Replay) End(ctx context.Context, t time.Time) error {
+	r.clock.set(t)
+	return r.tick(ctx, t)
+}
+
+func (r *Replay) tick(ctx context.Context, t time.Time) error {
 	r.next = t.Truncate(ReplayTick).Add(ReplayTick)
 	return r.ticks.Once(ctx, r.app, t, true)
 }
@@ -103,6 +118,32 @@ func (r *Replay) At(ctx context.Context, t time.Time, msgs []telemetry.Message) 
 // every second): each tick the score computes the day so far, which is most of
 // a replay's time.
 const ReplayTick = 5 * time.Minute
+
+// Handover writes the state of the checks that a gateway on the spool directory
+// dir goes on from, as that gateway keeps them there: the score's days, the
+// cameras' coverage (the rolling 24 hours with it) and the night rounds (not their
+// summaries not yet published), so that its live score is computed over the
+// replayed day, not from its own start. Not the alerts': the gateway would send
+// the past's notifications again. Call it after the last At, before that gateway
+// is made.
+func (r *Replay) Handover(dir string) error {
+	if sc := r.g.score; sc != nil {
+		if err := sc.SaveTo(filepath.Join(dir, scoreconfig.StateFile)); err != nil {
+			return fmt.Errorf("gateway: replay: %w", err)
+		}
+	}
+	if rc := r.g.rounds; rc != nil {
+		if err := rc.SavePast(filepath.Join(dir, roundsStateFile)); err != nil {
+			return fmt.Errorf("gateway: replay: %w", err)
+		}
+	}
+	if cc := r.g.camera; cc != nil {
+		if err := cc.SaveTo(filepath.Join(dir, cameraStateFile)); err != nil {
+			return fmt.Errorf("gateway: replay: %w", err)
+		}
+	}
+	return nil
+}
 
 // Close removes the checks' state.
 func (r *Replay) Close() error { return os.RemoveAll(r.dir) }

@@ -86,8 +86,12 @@ func (g *Gateway) wireChecks() error {
 	return nil
 }
 
-// roundsStateFile is the night-round state, next to the spool files.
-const roundsStateFile = "rounds-state.json"
+// The checks' state files, next to the spool files: the night rounds', the
+// cameras' coverage (the score's is scoreconfig.StateFile).
+const (
+	roundsStateFile = "rounds-state.json"
+	cameraStateFile = "camera-coverage.json"
+)
 
 // stateFile is the path of a check's state file in the spool's directory; "" (in
 // memory only) for a Replay.
@@ -140,7 +144,7 @@ func (g *Gateway) cameraCheck() *camera.Check {
 	if g.opt.inMemory {
 		return c
 	}
-	if err := c.PersistTo(filepath.Join(g.cfg.Spool.Dir, "camera-coverage.json")); err != nil {
+	if err := c.PersistTo(filepath.Join(g.cfg.Spool.Dir, cameraStateFile)); err != nil {
 		g.log.Warn("coverage state not restored: today's coverage restarts from now", "err", err)
 	}
 	return c

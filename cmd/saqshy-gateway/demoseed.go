@@ -37,7 +37,9 @@ const seedStep = time.Minute
 // cameras and night rounds, and sends the result to the ingest as the first link
 // of the gateway's chain, signed with its key: the ingest verifies it into
 // InfluxDB like any later write, and the gateway continues the chain. It returns
-// the number of points. Call it before the gateway runs; from is seedFrom(now).
+// the number of points. It leaves the replay's checks' state in cfg's spool
+// directory for the gateway to go on from (gateway.Replay.Handover). Call it
+// before the gateway is made; from is seedFrom(now).
 func seedPast(ctx context.Context, cfg *config.Config, centre *sim.Centre, rounds *sim.Rounds, ingestURL, bucket string, from, now time.Time) (int, error) {
 	var past eventLog
 	rp, err := gateway.NewReplay(cfg, from, &past, nil)
@@ -60,8 +62,16 @@ func seedPast(ctx context.Context, cfg *config.Config, centre *sim.Centre, round
 		}
 		return rp.At(ctx, t, msgs)
 	})
+	if err == nil {
+		err = rp.End(ctx, now)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("replaying the past: %w", err)
+	}
+	// The live gateway goes on from the replay's score, coverage and rounds (not
+	// its alerts), so that its first minute is judged over the replayed day.
+	if err := rp.Handover(cfg.Spool.Dir); err != nil {
+		return 0, err
 	}
 	key, err := chain.LoadPrivateKey(cfg.Influx.Sign.KeyFile)
 	if err != nil {

@@ -2,6 +2,8 @@ package camera
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,82 @@ type savedState struct {
 	YesterdayStart time.Time                   `json:"yesterday_start,omitzero"`
 	Yesterday      map[string][2]time.Duration `json:"yesterday,omitempty"`
 	Days           []savedDay                  `json:"days,omitempty"`
+	// Live is the per-minute accounting of the 24 hours up to Last, so that the
+	// rolling 24 hours (the live coverage, the live score) do not restart empty.
+	Live *savedRing `json:"live,omitempty"`
+}
+
+// savedRing is the ring in the state file: Kinds are the zone kinds it was kept
+// for (a ring of other kinds is not restored); Minutes, base64 of little-endian
+// uint32s, per minute its Unix minute and, per kind then "all", the time required
+// and covered in ms.
+type savedRing struct {
+	Kinds   []string `json:"kinds"`
+	Minutes string   `json:"minutes"`
+}
+
+// ringWords is the number of uint32s per minute in a savedRing of kinds.
+func ringWords(kinds int) int { return 1 + 2*(kinds+1) }
+
+func (c *Check) saveRing() *savedRing {
+	last := c.last.Unix() / 60
+	var ws []uint32
+	for i, m := range c.ring.minute {
+		if c.ring.spans[i] == nil || m <= last-minutesPerDay || m > last {
+			continue
+		}
+		ws = append(ws, uint32(m))
+		for _, s := range c.ring.spans[i] {
+			ws = append(ws, uint32(s.Required.Milliseconds()), uint32(s.Covered.Milliseconds()))
+		}
+	}
+	if ws == nil {
+		return nil
+	}
+	buf := make([]byte, 4*len(ws))
+	for i, w := range ws {
+		binary.LittleEndian.PutUint32(buf[4*i:], w)
+	}
+	return &savedRing{Kinds: slices.Clone(c.kinds), Minutes: base64.StdEncoding.EncodeToString(buf)}
+}
+
+// decode returns the ring's words, checked for whole minutes.
+func (r *savedRing) decode() ([]uint32, error) {
+	buf, err := base64.StdEncoding.DecodeString(r.Minutes)
+	if err != nil {
+		return nil, fmt.Errorf("live: %w", err)
+	}
+	if len(buf)%(4*ringWords(len(r.Kinds))) != 0 {
+		return nil, fmt.Errorf("live: %d bytes, not whole minutes of %d kinds", len(buf), len(r.Kinds))
+	}
+	ws := make([]uint32, len(buf)/4)
+	for i := range ws {
+		ws[i] = binary.LittleEndian.Uint32(buf[4*i:])
+	}
+	return ws, nil
+}
+
+// restoreRing fills the ring with the saved minutes of the 24 hours up to now,
+// when they were kept for the same zone kinds.
+func (c *Check) restoreRing(r *savedRing, now time.Time) {
+	if r == nil || !slices.Equal(r.Kinds, c.kinds) {
+		return
+	}
+	ws, err := r.decode() // checked by validSaved
+	if err != nil {
+		return
+	}
+	cur, n := now.Unix()/60, ringWords(len(c.kinds))
+	for ; len(ws) >= n; ws = ws[n:] {
+		m := int64(ws[0])
+		if m <= cur-minutesPerDay || m > cur {
+			continue
+		}
+		b := c.ring.bucket(m, len(c.kinds)+1)
+		for k := range b {
+			b[k] = Span{Required: time.Duration(ws[1+2*k]) * time.Millisecond, Covered: time.Duration(ws[2+2*k]) * time.Millisecond}
+		}
+	}
 }
 
 // savedDay is a closedDay in the state file.
@@ -60,6 +138,7 @@ func (c *Check) snapshotState() *savedState {
 	for _, d := range c.days {
 		st.Days = append(st.Days, savedDay{Start: d.Start, Required: d.Required, Covered: d.Covered})
 	}
+	st.Live = c.saveRing()
 	return st
 }
 
@@ -80,6 +159,11 @@ func (c *Check) SaveState(w io.Writer) error {
 func validSaved(st *savedState) error {
 	if st.DayStart.IsZero() || st.Last.Before(st.DayStart) {
 		return errors.New("inconsistent times")
+	}
+	if st.Live != nil {
+		if _, err := st.Live.decode(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -133,9 +217,13 @@ func (c *Check) restore(now time.Time) bool {
 	if n := len(c.days); n > keepDays {
 		c.days = slices.Delete(c.days, 0, n-keepDays)
 	}
+	if now.Before(st.Last) {
+		return false
+	}
+	c.restoreRing(st.Live, now)
 	same := today.Equal(st.DayStart)
 	next := today.Equal(midnight(st.DayStart.In(c.loc).Add(36*time.Hour), c.loc))
-	if !same && !next || now.Before(st.Last) {
+	if !same && !next {
 		return false
 	}
 	if st.Yesterday != nil && st.YesterdayStart.Before(st.DayStart) {
@@ -194,21 +282,22 @@ func (c *Check) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			if err := c.save(path); err != nil {
+			if err := c.SaveTo(path); err != nil {
 				c.log.Error("saving the coverage state", "err", err)
 			}
 			return nil
 		case <-t.C:
-			if err := c.save(path); err != nil {
+			if err := c.SaveTo(path); err != nil {
 				c.log.Warn("saving the coverage state", "err", err)
 			}
 		}
 	}
 }
 
-// save writes the state file atomically; before anything was accounted the file
-// (with a state not yet restored) stays as it is.
-func (c *Check) save(path string) error {
+// SaveTo writes the state file at path atomically; before anything was accounted
+// the file (with a state not yet restored) stays as it is. Run calls it; a replay
+// of the past hands its coverage with it to the gateway that goes on from it.
+func (c *Check) SaveTo(path string) error {
 	st := c.snapshotState()
 	if st == nil {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,12 @@ func TestRestart(t *testing.T) {
 	run(b, day.Add(12*time.Hour+10*time.Minute), day.Add(13*time.Hour))
 	if got, want := b.Snapshot().Zones[0].Today, (Span{Required: 13 * time.Hour, Covered: 12*time.Hour + 50*time.Minute}); got != want {
 		t.Errorf("after the restart: %+v, want %+v", got, want)
+	}
+	// The rolling 24 hours go on from the saved minutes too (they restarted
+	// empty: the live coverage and score read 3 % after a restart).
+	end := day.Add(13 * time.Hour)
+	if r, ok := b.CoverageRatio(end.Add(-24*time.Hour), end); !ok || math.Abs(r-(12*60+50)/(24*60.0)) > 1e-9 {
+		t.Errorf("the last 24 hours after the restart: %.4f (known %v), want %.4f", r, ok, (12*60+50)/(24*60.0))
 	}
 
 	// Without the state, the morning is unknown.
@@ -123,7 +130,7 @@ func TestPersistToUnusable(t *testing.T) {
 		t.Error("restored from an unusable file")
 	}
 	a.Tick(day.Add(time.Hour), true)
-	if err := a.save(path); err != nil {
+	if err := a.SaveTo(path); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := New(cfg, newCondLog(time.Now), nil)
@@ -146,7 +153,7 @@ func TestPersistToUnversioned(t *testing.T) {
 	if err := a.PersistTo(path); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.save(path); err != nil { // the clock not yet synchronised: nothing accounted
+	if err := a.SaveTo(path); err != nil { // the clock not yet synchronised: nothing accounted
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(path); string(data) != old {
@@ -156,7 +163,7 @@ func TestPersistToUnversioned(t *testing.T) {
 	if got := a.Snapshot().Zones[0].Today.Required; got != 2*time.Hour {
 		t.Errorf("required %s after reload, want 2h", got)
 	}
-	if err := a.save(path); err != nil {
+	if err := a.SaveTo(path); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(path); !bytes.HasPrefix(data, []byte(`{"version":1,`)) {

@@ -719,6 +719,17 @@ func (c *Check) save() {
 	c.saveErr = err
 }
 
+// SavePast writes the state to the file at path for a gateway that goes on from
+// this check's past (a replay's nights): as the state file, but without the night
+// summaries not yet published, which are the past's, not news.
+func (c *Check) SavePast(path string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := *c.st
+	st.Pending = nil
+	return saveState(path, &st)
+}
+
 // scanPoint is the `round` point of one scan.
 func (c *Check) scanPoint(r scanRec) telemetry.Event {
 	cp := c.byID[r.CP]

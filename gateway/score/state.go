@@ -181,20 +181,22 @@ func (c *Check) marshal() []byte {
 		}
 		st.Days = append(st.Days, sd)
 	}
-	b, _ := c.file().Marshal(st) // plain types: cannot fail
+	b, _ := c.file("").Marshal(st) // plain types: cannot fail
 	return b
 }
 
-// file describes the state file.
-func (c *Check) file() statefile.File {
-	return statefile.File{Path: c.opt.StateFile, Name: "score state", Version: 2, Fresh: "starting empty", Logger: c.log}
+// file describes the state file at path.
+func (c *Check) file(path string) statefile.File {
+	return statefile.File{Path: path, Name: "score state", Version: 2, Fresh: "starting empty", Logger: c.log}
 }
 
 // writeState writes data to the state file atomically.
-func (c *Check) writeState(data []byte) error {
+func (c *Check) writeState(data []byte) error { return c.writeStateTo(c.opt.StateFile, data) }
+
+func (c *Check) writeStateTo(path string, data []byte) error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
-	return c.file().Write(data)
+	return c.file(path).Write(data)
 }
 
 // Save writes the state file now (a no-op without one).
@@ -202,16 +204,22 @@ func (c *Check) Save() error {
 	if c.opt.StateFile == "" {
 		return nil
 	}
+	return c.SaveTo(c.opt.StateFile)
+}
+
+// SaveTo writes the state to the file at path, as Save does to the state file: a
+// replay of the past hands its days to the gateway that goes on from them.
+func (c *Check) SaveTo(path string) error {
 	c.mu.Lock()
 	data := c.marshal()
 	c.mu.Unlock()
-	return c.writeState(data)
+	return c.writeStateTo(path, data)
 }
 
 // load reads the state file into the ledger. A missing file is not an error; an
 // unusable one is moved aside, logged and reported (statefile's policy).
 func (c *Check) load() error {
-	_, err := statefile.Load(c.file(), c.parseState)
+	_, err := statefile.Load(c.file(c.opt.StateFile), c.parseState)
 	return err
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/saqshy/saqshy/gateway/score"
 )
 
-// stateFile is the score's day accumulators, in the spool directory.
-const stateFile = "score-state.json"
+// StateFile is the score's day accumulators, in the spool directory.
+const StateFile = "score-state.json"
 
 // Inputs are the score's components that come from the other checks. A component
 // the centre configures nothing for stays nil: not applicable.
@@ -41,7 +41,7 @@ func New(cfg *config.Config, in Inputs) (*score.Check, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	state := filepath.Join(cfg.Spool.Dir, stateFile)
+	state := filepath.Join(cfg.Spool.Dir, StateFile)
 	if in.InMemory {
 		state = ""
 	}
