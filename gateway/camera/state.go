@@ -1,6 +1,7 @@
 package camera
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -32,30 +33,45 @@ type savedState struct {
 
 // savedRing is the ring in the state file: Kinds are the zone kinds it was kept
 // for (a ring of other kinds is not restored); Minutes, base64 of little-endian
-// uint32s, per minute its Unix minute and, per kind then "all", the time required
-// and covered in ms.
+// uint32s, per run of consecutive minutes with the same accounting its first Unix
+// minute, its length in minutes and, per kind then "all", the time required and
+// covered in ms in each of its minutes. Runs keep the file small (a day of steady
+// coverage is one run), since it is saved every minute.
 type savedRing struct {
 	Kinds   []string `json:"kinds"`
 	Minutes string   `json:"minutes"`
 }
 
-// ringWords is the number of uint32s per minute in a savedRing of kinds.
-func ringWords(kinds int) int { return 1 + 2*(kinds+1) }
+// ringWords is the number of uint32s per run in a savedRing of kinds.
+func ringWords(kinds int) int { return 2 + 2*(kinds+1) }
 
 func (c *Check) saveRing() *savedRing {
 	last := c.last.Unix() / 60
-	var ws []uint32
+	var held []int
 	for i, m := range c.ring.minute {
-		if c.ring.spans[i] == nil || m <= last-minutesPerDay || m > last {
-			continue
-		}
-		ws = append(ws, uint32(m))
-		for _, s := range c.ring.spans[i] {
-			ws = append(ws, uint32(s.Required.Milliseconds()), uint32(s.Covered.Milliseconds()))
+		if c.ring.spans[i] != nil && m > last-minutesPerDay && m <= last {
+			held = append(held, i)
 		}
 	}
-	if ws == nil {
+	if held == nil {
 		return nil
+	}
+	slices.SortFunc(held, func(a, b int) int { return cmp.Compare(c.ring.minute[a], c.ring.minute[b]) })
+	var ws []uint32
+	n := ringWords(len(c.kinds))
+	for j, i := range held {
+		m, spans := c.ring.minute[i], c.ring.spans[i]
+		if j > 0 {
+			p := held[j-1]
+			if c.ring.minute[p] == m-1 && slices.Equal(c.ring.spans[p], spans) {
+				ws[len(ws)-n+1]++ // one more minute of the run
+				continue
+			}
+		}
+		ws = append(ws, uint32(m), 1)
+		for _, s := range spans {
+			ws = append(ws, uint32(s.Required.Milliseconds()), uint32(s.Covered.Milliseconds()))
+		}
 	}
 	buf := make([]byte, 4*len(ws))
 	for i, w := range ws {
@@ -64,14 +80,14 @@ func (c *Check) saveRing() *savedRing {
 	return &savedRing{Kinds: slices.Clone(c.kinds), Minutes: base64.StdEncoding.EncodeToString(buf)}
 }
 
-// decode returns the ring's words, checked for whole minutes.
+// decode returns the ring's words, checked for whole runs.
 func (r *savedRing) decode() ([]uint32, error) {
 	buf, err := base64.StdEncoding.DecodeString(r.Minutes)
 	if err != nil {
 		return nil, fmt.Errorf("live: %w", err)
 	}
 	if len(buf)%(4*ringWords(len(r.Kinds))) != 0 {
-		return nil, fmt.Errorf("live: %d bytes, not whole minutes of %d kinds", len(buf), len(r.Kinds))
+		return nil, fmt.Errorf("live: %d bytes, not whole runs of %d kinds", len(buf), len(r.Kinds))
 	}
 	ws := make([]uint32, len(buf)/4)
 	for i := range ws {
@@ -92,13 +108,12 @@ func (c *Check) restoreRing(r *savedRing, now time.Time) {
 	}
 	cur, n := now.Unix()/60, ringWords(len(c.kinds))
 	for ; len(ws) >= n; ws = ws[n:] {
-		m := int64(ws[0])
-		if m <= cur-minutesPerDay || m > cur {
-			continue
-		}
-		b := c.ring.bucket(m, len(c.kinds)+1)
-		for k := range b {
-			b[k] = Span{Required: time.Duration(ws[1+2*k]) * time.Millisecond, Covered: time.Duration(ws[2+2*k]) * time.Millisecond}
+		first, count := int64(ws[0]), int64(min(ws[1], minutesPerDay))
+		for m := max(first, cur-minutesPerDay+1); m < first+count && m <= cur; m++ {
+			b := c.ring.bucket(m, len(c.kinds)+1)
+			for k := range b {
+				b[k] = Span{Required: time.Duration(ws[2+2*k]) * time.Millisecond, Covered: time.Duration(ws[3+2*k]) * time.Millisecond}
+			}
 		}
 	}
 }

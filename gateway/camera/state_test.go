@@ -37,6 +37,11 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := saved.Bytes()
+	// Saved every minute on the Pi's SD card: twelve hours of steady coverage are
+	// one run of minutes, not 720 (the first cut wrote ~100 KB a minute).
+	if len(state) > 2048 {
+		t.Errorf("the state file of a steady morning is %d bytes, want under 2 KiB", len(state))
+	}
 
 	b, _ := New(cfg, newCondLog(time.Now), nil)
 	if err := b.LoadState(bytes.NewReader(state)); err != nil {
