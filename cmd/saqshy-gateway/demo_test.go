@@ -324,9 +324,11 @@ func fetch(t *testing.T, c *http.Client, u string) string {
 // photographed (demo-first-minute-*.png, into docs/screenshots/ with -screenshots).
 func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string, newestBeat func() time.Time) {
 	b := chromium.New(t, 1280, 900)
-	b.Step("status page", chromedp.Navigate(statusURL), chromedp.Poll[chromedp.Void](
-		`document.querySelectorAll("[data-temp]").length > 0 && [...document.querySelectorAll("[data-temp]")].every(e => e.textContent.includes("°C")) && document.querySelector("#score") !== null`,
-		chromedp.WithPollingTimeout(30*time.Second)))
+	// The page may reload itself while it is polled (its context goes away: "Cannot
+	// find context with specified id"), so the poll is retried as after a click.
+	b.Step("status page", chromedp.Navigate(statusURL))
+	b.WaitNavigated("status page",
+		`document.querySelectorAll("[data-temp]").length > 0 && [...document.querySelectorAll("[data-temp]")].every(e => e.textContent.includes("°C")) && document.querySelector("#score") !== null`)
 	if s := b.Text("#health"); !strings.Contains(s, "registry v1") {
 		t.Errorf("the demo's status page does not show the registry in force: %q", s)
 	}
