@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
@@ -43,6 +44,72 @@ func checkObject(payload []byte) error {
 	return validObject(payload)
 }
 
+// walkObject is checkObject and a walk of payload's members in one pass: it checks
+// payload as checkObject does (returning the same error) and meanwhile calls fn with
+// the unquoted key (aliasing payload unless it has escapes) and the raw value of each
+// top-level member, in order. fn may be called before a syntax error further on is
+// found: it must only note what it is given, and the caller drop it on error.
+func walkObject(payload []byte, fn func(key, val []byte)) error {
+	b := payload
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return objectError(payload)
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return objectEnd(payload, i)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return objectError(payload)
+		}
+		ke, ok := validString(b, i)
+		if !ok {
+			return objectError(payload)
+		}
+		key, err := unquote(b[i:ke])
+		if err != nil {
+			return objectError(payload)
+		}
+		if i = skipSpace(b, ke); i >= len(b) || b[i] != ':' {
+			return objectError(payload)
+		}
+		i = skipSpace(b, i+1)
+		ve, ok := validValue(b, i, 1)
+		if !ok {
+			return objectError(payload)
+		}
+		fn(key, b[i:ve])
+		if i = skipSpace(b, ve); i >= len(b) {
+			return objectError(payload)
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return objectEnd(payload, i)
+		default:
+			return objectError(payload)
+		}
+	}
+}
+
+// objectEnd checks that nothing but white space follows the top-level object
+// closed at payload[i].
+func objectEnd(payload []byte, i int) error {
+	if skipSpace(payload, i+1) != len(payload) {
+		return objectError(payload)
+	}
+	return nil
+}
+
+// objectError is checkObject's error for a payload walkObject found wrong; cold path.
+func objectError(payload []byte) error {
+	if err := checkObject(payload); err != nil {
+		return err
+	}
+	return badJSON("malformed object") // not reached: walkObject and checkObject agree
+}
+
 // eachMember calls fn with the unquoted key (aliasing obj unless it has escapes) and
 // the raw value of each member of the JSON object obj, a valid JSON object, in order.
 // It stops at and returns fn's first error. A key that cannot be unquoted or a
@@ -54,9 +121,12 @@ func eachMember(obj []byte, fn func(key, val []byte) error) error {
 		if !ok {
 			return m.err()
 		}
-		key, err := unquote(k)
-		if err != nil {
-			return badJSON("key: %w", err)
+		key := k[1 : len(k)-1]
+		if m.keyEsc {
+			var err error
+			if key, err = unquote(k); err != nil {
+				return badJSON("key: %w", err)
+			}
 		}
 		if err := fn(key, v); err != nil {
 			return err
@@ -70,6 +140,8 @@ type members struct {
 	i    int
 	done bool
 	bad  bool // the object was malformed; only possible if it was not validated
+	// keyEsc says whether the key next returned last has escapes.
+	keyEsc bool
 }
 
 // objectMembers returns an iterator over the members of the JSON object obj, a valid
@@ -103,10 +175,11 @@ func (m *members) next() (key, val []byte, ok bool) {
 	if b[i] != '"' {
 		return m.fail()
 	}
-	ke := stringEnd(b, i)
+	ke, esc := stringEndEsc(b, i)
 	if ke < 0 {
 		return m.fail()
 	}
+	m.keyEsc = esc
 	key = b[i:ke]
 	i = skipSpace(b, ke)
 	if i >= len(b) || b[i] != ':' {
@@ -148,6 +221,12 @@ func skipSpace(b []byte, i int) int {
 
 // stringEnd returns the index just past the string starting at b[i] == '"', or -1.
 func stringEnd(b []byte, i int) int {
+	e, _ := stringEndEsc(b, i)
+	return e
+}
+
+// stringEndEsc is stringEnd that also says whether the string has escapes.
+func stringEndEsc(b []byte, i int) (end int, esc bool) {
 	for j := i + 1; j < len(b); j++ {
 		for j < len(b) && strPlain[b[j]] {
 			j++
@@ -158,11 +237,12 @@ func stringEnd(b []byte, i int) int {
 		switch b[j] {
 		case '\\':
 			j++
+			esc = true
 		case '"':
-			return j + 1
+			return j + 1, esc
 		}
 	}
-	return -1
+	return -1, esc
 }
 
 // structural[c] says whether byte c opens or closes a string, object or array.
@@ -332,6 +412,18 @@ func unquote(q []byte) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(s), nil
+}
+
+// jsonString returns the valid JSON string v (with its quotes) as encoding/json
+// decodes it: escapes resolved and invalid UTF-8 replaced by U+FFFD.
+func jsonString(v []byte) string {
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
 }
 
 // maxDepth is the deepest nesting validJSON accepts, as encoding/json's scanner.

@@ -111,25 +111,29 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 
 // shellyRPC decodes a gen2 frame from <dev>/events/rpc.
 func (d *decoder) shellyRPC(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
-	if err := checkObject(payload); err != nil {
-		return nil, err
-	}
-	var method, params []byte
-	err := eachMember(payload, func(key, v []byte) error {
+	var (
+		method, params []byte
+		methodErr      error
+	)
+	err := walkObject(payload, func(key, v []byte) {
 		switch string(key) {
 		case "method":
+			if methodErr != nil {
+				return // the first bad method is the error
+			}
 			s, ok, err := str("method", v)
 			if err != nil {
-				return err
-			}
-			if ok {
+				methodErr = err
+			} else if ok {
 				method = s
 			}
 		case "params":
 			params = v
 		}
-		return nil
 	})
+	if err == nil {
+		err = methodErr
+	}
 	if err != nil {
 		return nil, err
 	}
