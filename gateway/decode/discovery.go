@@ -96,7 +96,7 @@ func parseDiscovery(topic string, payload []byte) (Discovery, error) {
 	}
 	d.ObjectID = rest
 	var raw [nDiscoveryKeys][]byte // the last value of each key read; nil if absent
-	err := walkObject(payload, func(key, v []byte) {
+	err := walkObject(payload, "", func(_ bool, key, v []byte) {
 		if k := discoveryKey(string(key)); k >= 0 {
 			raw[k] = v
 		}

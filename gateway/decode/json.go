@@ -47,59 +47,70 @@ func checkObject(payload []byte) error {
 // walkObject is checkObject and a walk of payload's members in one pass: it checks
 // payload as checkObject does (returning the same error) and meanwhile calls fn with
 // the unquoted key (aliasing payload unless it has escapes) and the raw value of each
-// top-level member, in order. fn may be called before a syntax error further on is
-// found: it must only note what it is given, and the caller drop it on error.
-func walkObject(payload []byte, fn func(key, val []byte)) error {
-	b := payload
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+// top-level member, in order, nested false. If inner is not "", the members of a
+// top-level member named inner whose value is an object are passed to fn as well,
+// nested true, before that member itself. fn may be called before a syntax error
+// further on is found: it must only note what it is given, and the caller drop it on
+// error.
+func walkObject(payload []byte, inner string, fn func(nested bool, key, val []byte)) error {
+	i := skipSpace(payload, 0)
+	if i >= len(payload) || payload[i] != '{' {
 		return objectError(payload)
 	}
+	end, ok := walkMembers(payload, i, 0, inner, fn)
+	if !ok || skipSpace(payload, end) != len(payload) {
+		return objectError(payload)
+	}
+	return nil
+}
+
+// walkMembers checks the object at b[i] == '{', depth levels deep, passing its
+// members to fn (see walkObject), and returns the index just past it.
+func walkMembers(b []byte, i, depth int, inner string, fn func(nested bool, key, val []byte)) (int, bool) {
+	if depth >= maxDepth {
+		return i, false
+	}
 	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
-		return objectEnd(payload, i)
+		return i + 1, true
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return objectError(payload)
+			return i, false
 		}
 		ke, ok := validString(b, i)
 		if !ok {
-			return objectError(payload)
+			return i, false
 		}
 		key, err := unquote(b[i:ke])
 		if err != nil {
-			return objectError(payload)
+			return i, false
 		}
 		if i = skipSpace(b, ke); i >= len(b) || b[i] != ':' {
-			return objectError(payload)
+			return i, false
 		}
 		i = skipSpace(b, i+1)
-		ve, ok := validValue(b, i, 1)
-		if !ok {
-			return objectError(payload)
+		var ve int
+		if depth == 0 && inner != "" && i < len(b) && b[i] == '{' && string(key) == inner {
+			ve, ok = walkMembers(b, i, depth+1, inner, fn)
+		} else {
+			ve, ok = validValue(b, i, depth+1)
 		}
-		fn(key, b[i:ve])
+		if !ok {
+			return ve, false
+		}
+		fn(depth > 0, key, b[i:ve])
 		if i = skipSpace(b, ve); i >= len(b) {
-			return objectError(payload)
+			return i, false
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case '}':
-			return objectEnd(payload, i)
+			return i + 1, true
 		default:
-			return objectError(payload)
+			return i, false
 		}
 	}
-}
-
-// objectEnd checks that nothing but white space follows the top-level object
-// closed at payload[i].
-func objectEnd(payload []byte, i int) error {
-	if skipSpace(payload, i+1) != len(payload) {
-		return objectError(payload)
-	}
-	return nil
 }
 
 // objectError is checkObject's error for a payload walkObject found wrong; cold path.
