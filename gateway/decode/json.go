@@ -13,9 +13,10 @@ import (
 
 // The decoders pick a handful of fields by exact name out of small JSON objects whose
 // other keys vary by device (Tasmota sensor names, Shelly component ids). Rather than
-// reflect into maps, they validate the payload once with json.Valid and then walk it
-// with the minimal scanner below, which relies on that validation for its syntax and
-// only has to find where each value ends. Every walk is bounds-checked all the same:
+// reflect into maps, they validate the payload once (validJSON, which answers as
+// json.Valid) and then walk it with the minimal scanner below, which relies on that
+// validation for its syntax and only has to find where each value ends; walkObject
+// does both in one pass. Every walk is bounds-checked all the same:
 // a scanner fault is reported as bad_json, never a panic.
 
 // validObject returns a bad_json error unless payload is valid JSON whose top-level
