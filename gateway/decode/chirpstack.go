@@ -52,17 +52,15 @@ func (d *decoder) chirpstack(topic string, payload []byte, bad *badFields) ([]te
 }
 
 func chirpstackUp(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
-	if err := checkObject(payload); err != nil {
-		return nil, err
-	}
 	var (
 		t, rxTime time.Time
 		object    []byte
+		timeBad   badFields // kept apart until the payload is known to be valid
 	)
-	err := eachMember(payload, func(key, v []byte) error {
+	err := walkObject(payload, "", func(_ bool, key, v []byte) {
 		switch string(key) {
 		case "time":
-			return bad.keep(setTime(&t, "time", v, nil, seconds))
+			_ = timeBad.keep(setTime(&t, "time", v, nil, seconds)) // bad fields only: nil
 		case "object":
 			object = v
 		case "rxInfo":
@@ -82,11 +80,11 @@ func chirpstackUp(dev string, payload []byte, bad *badFields) ([]telemetry.Sampl
 				}
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	bad.errs = append(bad.errs, timeBad.errs...)
 	if t.IsZero() {
 		t = rxTime
 	}

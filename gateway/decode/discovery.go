@@ -2,7 +2,6 @@ package decode
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,59 +85,64 @@ func parseDiscovery(topic string, payload []byte) (Discovery, error) {
 	if err := checkTopic(topic); err != nil {
 		return d, reject(reasonBadTopic, err)
 	}
-	levels := strings.Split(topic, "/")
-	if len(levels) < 4 || len(levels) > 5 || levels[len(levels)-1] != "config" {
+	levels := strings.Count(topic, "/") + 1
+	if levels < 4 || levels > 5 || !strings.HasSuffix(topic, "/config") {
 		return d, badTopic("want <prefix>/<component>/[<node_id>/]<object_id>/config")
 	}
-	d.Component, d.ObjectID = levels[1], levels[len(levels)-2]
-	if len(levels) == 5 {
-		d.NodeID = levels[2]
+	rest := topic[strings.IndexByte(topic, '/')+1 : len(topic)-len("/config")]
+	d.Component, rest, _ = strings.Cut(rest, "/")
+	if levels == 5 {
+		d.NodeID, rest, _ = strings.Cut(rest, "/")
 	}
-	if err := checkObject(payload); err != nil {
+	d.ObjectID = rest
+	var raw [nDiscoveryKeys][]byte // the last value of each key read; nil if absent
+	err := walkObject(payload, "", func(_ bool, key, v []byte) {
+		if k := discoveryKey(string(key)); k >= 0 {
+			raw[k] = v
+		}
+	})
+	if err != nil {
 		return d, err
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		return d, reject(reasonBadJSON, err)
-	}
-	get := func(long, short string) (string, error) {
-		v, ok := raw[long]
-		if !ok {
-			v, ok = raw[short]
+	get := func(long, short int) (string, error) {
+		v := raw[long]
+		if v == nil {
+			v = raw[short]
 		}
-		if !ok || bytes.Equal(v, []byte("null")) {
+		switch kindOf(v) {
+		case 0, kindNull:
 			return "", nil
+		case kindString:
+			return jsonString(v), nil
 		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", badValue("%s: want a string", long)
-		}
-		return s, nil
+		return "", badValue("%s: want a string", discoveryKeys[long])
 	}
-	fields := []struct {
-		long, short string
+	fields := [...]struct {
+		long, short int
 		dst         *string
 	}{
-		{"name", "name", &d.Name},
-		{"unique_id", "uniq_id", &d.UniqueID},
-		{"device_class", "dev_cla", &d.DeviceClass},
-		{"unit_of_measurement", "unit_of_meas", &d.Unit},
-		{"state_topic", "stat_t", &d.StateTopic},
-		{"value_template", "val_tpl", &d.ValueTemplate},
+		{keyName, keyName, &d.Name},
+		{keyUniqueID, keyUniqID, &d.UniqueID},
+		{keyDeviceClass, keyDevCla, &d.DeviceClass},
+		{keyUnit, keyUnitOfMeas, &d.Unit},
+		{keyStateTopic, keyStatT, &d.StateTopic},
+		{keyValueTemplate, keyValTpl, &d.ValueTemplate},
 	}
-	var errs []error
+	var first error
 	for _, f := range fields {
 		s, err := get(f.long, f.short)
 		if err != nil {
-			errs = append(errs, err)
+			if first == nil {
+				first = err
+			}
 			continue
 		}
 		*f.dst = s
 	}
-	if len(errs) > 0 {
-		return d, errs[0]
+	if first != nil {
+		return d, first
 	}
-	if base, _ := get("~", "~"); base != "" {
+	if base, _ := get(keyBase, keyBase); base != "" {
 		switch {
 		case strings.HasPrefix(d.StateTopic, "~"):
 			d.StateTopic = base + d.StateTopic[1:]
@@ -146,36 +150,126 @@ func parseDiscovery(topic string, payload []byte) (Discovery, error) {
 			d.StateTopic = d.StateTopic[:len(d.StateTopic)-1] + base
 		}
 	}
-	dev := raw["device"]
+	dev := raw[keyDevice]
 	if dev == nil {
-		dev = raw["dev"]
+		dev = raw[keyDev]
 	}
-	if len(dev) > 0 && dev[0] == '{' {
-		var m map[string]any
-		if json.Unmarshal(dev, &m) == nil {
-			str := func(keys ...string) string {
-				for _, k := range keys {
-					if s, ok := m[k].(string); ok {
-						return s
-					}
-				}
-				return ""
-			}
-			d.Model = str("model", "mdl")
-			d.Manufacturer = str("manufacturer", "mf")
-			d.Software = str("sw_version", "sw")
-		}
+	if kindOf(dev) == kindObject {
+		d.Model, d.Manufacturer, d.Software = discoveryDevice(dev)
 	}
-	if d.Software == "" {
-		var o struct {
-			SW string `json:"sw"`
-		}
-		if v := raw["origin"]; v != nil && json.Unmarshal(v, &o) == nil {
-			d.Software = o.SW
+	if d.Software == "" && raw[keyOrigin] != nil {
+		if sw, ok := originSoftware(raw[keyOrigin]); ok {
+			d.Software = sw
 		}
 	}
 	if d.StateTopic == "" && d.Component != "device" {
 		return d, reject(reasonBadValue, errors.New("no state_topic"))
 	}
 	return d, nil
+}
+
+// The discovery message's members ParseDiscovery reads: long names and their
+// abbreviations.
+const (
+	keyName = iota
+	keyUniqueID
+	keyUniqID
+	keyDeviceClass
+	keyDevCla
+	keyUnit
+	keyUnitOfMeas
+	keyStateTopic
+	keyStatT
+	keyValueTemplate
+	keyValTpl
+	keyBase
+	keyDevice
+	keyDev
+	keyOrigin
+	nDiscoveryKeys
+)
+
+var discoveryKeys = [nDiscoveryKeys]string{
+	keyName: "name", keyUniqueID: "unique_id", keyUniqID: "uniq_id",
+	keyDeviceClass: "device_class", keyDevCla: "dev_cla",
+	keyUnit: "unit_of_measurement", keyUnitOfMeas: "unit_of_meas",
+	keyStateTopic: "state_topic", keyStatT: "stat_t",
+	keyValueTemplate: "value_template", keyValTpl: "val_tpl",
+	keyBase: "~", keyDevice: "device", keyDev: "dev", keyOrigin: "origin",
+}
+
+// discoveryKey returns the index of key in discoveryKeys, or -1.
+func discoveryKey(key string) int {
+	for i, k := range discoveryKeys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// discoveryDevice reads the device object (valid JSON) of a discovery message: the
+// model, manufacturer and software, each from the long name or else the
+// abbreviation, whichever is a string.
+func discoveryDevice(dev []byte) (model, manufacturer, software string) {
+	var raw [6][]byte // model, mdl, manufacturer, mf, sw_version, sw
+	_ = eachMember(dev, func(k, v []byte) error {
+		i := -1
+		switch string(k) {
+		case "model":
+			i = 0
+		case "mdl":
+			i = 1
+		case "manufacturer":
+			i = 2
+		case "mf":
+			i = 3
+		case "sw_version":
+			i = 4
+		case "sw":
+			i = 5
+		}
+		if i >= 0 {
+			raw[i] = v
+		}
+		return nil
+	})
+	pick := func(long, short []byte) string {
+		for _, v := range [2][]byte{long, short} {
+			if kindOf(v) == kindString {
+				return jsonString(v)
+			}
+		}
+		return ""
+	}
+	return pick(raw[0], raw[1]), pick(raw[2], raw[3]), pick(raw[4], raw[5])
+}
+
+// originSoftware reads origin.sw (origin is valid JSON) as encoding/json decodes it
+// into a struct with one field tagged "sw": any key equal to "sw" under Unicode case
+// folding sets it, null leaves it, and a value of another type (or an origin that is
+// neither an object nor null) makes the whole origin unreadable: ok false.
+func originSoftware(origin []byte) (sw string, ok bool) {
+	switch kindOf(origin) {
+	case kindNull:
+		return "", true
+	case kindObject:
+	default:
+		return "", false
+	}
+	ok = true
+	_ = eachMember(origin, func(k, v []byte) error {
+		if !bytes.EqualFold(k, []byte("sw")) {
+			return nil
+		}
+		switch kindOf(v) {
+		case kindString:
+			sw = jsonString(v)
+		case kindNull:
+		default:
+			ok = false
+		}
+		return nil
+	})
+	return sw, ok
 }

@@ -6,15 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
 // The decoders pick a handful of fields by exact name out of small JSON objects whose
 // other keys vary by device (Tasmota sensor names, Shelly component ids). Rather than
-// reflect into maps, they validate the payload once with json.Valid and then walk it
-// with the minimal scanner below, which relies on that validation for its syntax and
-// only has to find where each value ends. Every walk is bounds-checked all the same:
+// reflect into maps, they validate the payload once (validJSON, which answers as
+// json.Valid) and then walk it with the minimal scanner below, which relies on that
+// validation for its syntax and only has to find where each value ends; walkObject
+// does both in one pass. Every walk is bounds-checked all the same:
 // a scanner fault is reported as bad_json, never a panic.
 
 // validObject returns a bad_json error unless payload is valid JSON whose top-level
@@ -43,6 +45,83 @@ func checkObject(payload []byte) error {
 	return validObject(payload)
 }
 
+// walkObject is checkObject and a walk of payload's members in one pass: it checks
+// payload as checkObject does (returning the same error) and meanwhile calls fn with
+// the unquoted key (aliasing payload unless it has escapes) and the raw value of each
+// top-level member, in order, nested false. If inner is not "", the members of a
+// top-level member named inner whose value is an object are passed to fn as well,
+// nested true, before that member itself. fn may be called before a syntax error
+// further on is found: it must only note what it is given, and the caller drop it on
+// error.
+func walkObject(payload []byte, inner string, fn func(nested bool, key, val []byte)) error {
+	i := skipSpace(payload, 0)
+	if i >= len(payload) || payload[i] != '{' {
+		return objectError(payload)
+	}
+	end, ok := walkMembers(payload, i, 0, inner, fn)
+	if !ok || skipSpace(payload, end) != len(payload) {
+		return objectError(payload)
+	}
+	return nil
+}
+
+// walkMembers checks the object at b[i] == '{', depth levels deep, passing its
+// members to fn (see walkObject), and returns the index just past it.
+func walkMembers(b []byte, i, depth int, inner string, fn func(nested bool, key, val []byte)) (int, bool) {
+	if depth >= maxDepth {
+		return i, false
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		ke, ok := validString(b, i)
+		if !ok {
+			return i, false
+		}
+		key, err := unquote(b[i:ke])
+		if err != nil {
+			return i, false
+		}
+		if i = skipSpace(b, ke); i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		i = skipSpace(b, i+1)
+		var ve int
+		if depth == 0 && inner != "" && i < len(b) && b[i] == '{' && string(key) == inner {
+			ve, ok = walkMembers(b, i, depth+1, inner, fn)
+		} else {
+			ve, ok = validValue(b, i, depth+1)
+		}
+		if !ok {
+			return ve, false
+		}
+		fn(depth > 0, key, b[i:ve])
+		if i = skipSpace(b, ve); i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// objectError is checkObject's error for a payload walkObject found wrong; cold path.
+func objectError(payload []byte) error {
+	if err := checkObject(payload); err != nil {
+		return err
+	}
+	return badJSON("malformed object") // not reached: walkObject and checkObject agree
+}
+
 // eachMember calls fn with the unquoted key (aliasing obj unless it has escapes) and
 // the raw value of each member of the JSON object obj, a valid JSON object, in order.
 // It stops at and returns fn's first error. A key that cannot be unquoted or a
@@ -54,9 +133,12 @@ func eachMember(obj []byte, fn func(key, val []byte) error) error {
 		if !ok {
 			return m.err()
 		}
-		key, err := unquote(k)
-		if err != nil {
-			return badJSON("key: %w", err)
+		key := k[1 : len(k)-1]
+		if m.keyEsc {
+			var err error
+			if key, err = unquote(k); err != nil {
+				return badJSON("key: %w", err)
+			}
 		}
 		if err := fn(key, v); err != nil {
 			return err
@@ -70,6 +152,8 @@ type members struct {
 	i    int
 	done bool
 	bad  bool // the object was malformed; only possible if it was not validated
+	// keyEsc says whether the key next returned last has escapes.
+	keyEsc bool
 }
 
 // objectMembers returns an iterator over the members of the JSON object obj, a valid
@@ -103,10 +187,11 @@ func (m *members) next() (key, val []byte, ok bool) {
 	if b[i] != '"' {
 		return m.fail()
 	}
-	ke := stringEnd(b, i)
+	ke, esc := stringEndEsc(b, i)
 	if ke < 0 {
 		return m.fail()
 	}
+	m.keyEsc = esc
 	key = b[i:ke]
 	i = skipSpace(b, ke)
 	if i >= len(b) || b[i] != ':' {
@@ -148,6 +233,12 @@ func skipSpace(b []byte, i int) int {
 
 // stringEnd returns the index just past the string starting at b[i] == '"', or -1.
 func stringEnd(b []byte, i int) int {
+	e, _ := stringEndEsc(b, i)
+	return e
+}
+
+// stringEndEsc is stringEnd that also says whether the string has escapes.
+func stringEndEsc(b []byte, i int) (end int, esc bool) {
 	for j := i + 1; j < len(b); j++ {
 		for j < len(b) && strPlain[b[j]] {
 			j++
@@ -158,11 +249,12 @@ func stringEnd(b []byte, i int) int {
 		switch b[j] {
 		case '\\':
 			j++
+			esc = true
 		case '"':
-			return j + 1
+			return j + 1, esc
 		}
 	}
-	return -1
+	return -1, esc
 }
 
 // structural[c] says whether byte c opens or closes a string, object or array.
@@ -332,6 +424,18 @@ func unquote(q []byte) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(s), nil
+}
+
+// jsonString returns the valid JSON string v (with its quotes) as encoding/json
+// decodes it: escapes resolved and invalid UTF-8 replaced by U+FFFD.
+func jsonString(v []byte) string {
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
 }
 
 // maxDepth is the deepest nesting validJSON accepts, as encoding/json's scanner.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -167,4 +169,48 @@ func TestValidJSONDepth(t *testing.T) {
 	if got, want := validJSON(ok), json.Valid(ok); got != want {
 		t.Errorf("nesting %d: validJSON %v, json.Valid %v", maxDepth, got, want)
 	}
+}
+
+// FuzzWalkObject: walkObject returns checkObject's error and, on valid objects, the
+// members eachMember gives, in order, with those of the inner object before it.
+func FuzzWalkObject(f *testing.F) {
+	for _, s := range []string{z2mTypical, tasmotaMixed, shellyFullStatus, saqshyState, `{"a\u0062":"\\\"","":[{}]}`,
+		``, ` `, `{}`, ` {} `, `{}x`, `[]`, `{,"a":1}`, `{"a":1,}`, `{"a" 1}`, `{"a":1 "b":2}`, `{"a":}`, `"a"`, `{"\xff":1}`,
+		`{"params":{"a":1,"b":{}},"params":null,"params":{}}`, `{"params":{"a":1,}}`, `{"params":{"a":{"b":[}}}`, `{"p\u0061rams":{"x":1}}`} {
+		f.Add([]byte(s), "params")
+	}
+	f.Add([]byte(`{"":{"":{}}}`), "")
+	type member struct {
+		nested bool
+		k, v   string
+	}
+	f.Fuzz(func(t *testing.T, in []byte, inner string) {
+		var got []member
+		gotErr := walkObject(in, inner, func(nested bool, k, v []byte) { got = append(got, member{nested, string(k), string(v)}) })
+		wantErr := checkObject(in)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || telemetry.Reason(gotErr) != telemetry.Reason(wantErr) {
+			t.Fatalf("walkObject(%q) = %v, checkObject %v", in, gotErr, wantErr)
+		}
+		if wantErr != nil {
+			return
+		}
+		var want []member
+		if err := eachMember(in, func(k, v []byte) error {
+			if inner != "" && string(k) == inner && v[0] == '{' {
+				if err := eachMember(v, func(k, v []byte) error {
+					want = append(want, member{true, string(k), string(v)})
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			want = append(want, member{false, string(k), string(v)})
+			return nil
+		}); err != nil {
+			t.Fatalf("eachMember(%q): %v", in, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("walkObject(%q, %q) = %+v, eachMember %+v", in, inner, got, want)
+		}
+	})
 }

@@ -109,27 +109,50 @@ func shellyGen1(topic, rest string, payload []byte) ([]telemetry.Sample, error) 
 	return samples, err
 }
 
-// shellyRPC decodes a gen2 frame from <dev>/events/rpc.
+// shellyRPC decodes a gen2 frame from <dev>/events/rpc. The frame is checked and its
+// params read in one pass; what was read is dropped if the frame turns out not to be
+// a status notification.
 func (d *decoder) shellyRPC(dev string, payload []byte, bad *badFields) ([]telemetry.Sample, error) {
-	if err := checkObject(payload); err != nil {
-		return nil, err
-	}
-	var method, params []byte
-	err := eachMember(payload, func(key, v []byte) error {
+	var (
+		method, params []byte
+		methodErr      error
+		// the params object being read and the last one read, their readings
+		// apart so that they stay on the stack
+		cur, last         rpcParams
+		curRead, lastRead = make([]shellyReading, 0, 4), []shellyReading(nil)
+	)
+	err := walkObject(payload, "params", func(nested bool, key, v []byte) {
+		if nested {
+			if cur.err != nil {
+				return
+			}
+			r, err := d.shellyParam(dev, key, v, &cur.t, &cur.bad)
+			if cur.err = err; r.vs.n > 0 {
+				cur.n += r.vs.n
+				curRead = append(curRead, r)
+			}
+			return
+		}
 		switch string(key) {
 		case "method":
+			if methodErr != nil {
+				return // the first bad method is the error
+			}
 			s, ok, err := str("method", v)
 			if err != nil {
-				return err
-			}
-			if ok {
+				methodErr = err
+			} else if ok {
 				method = s
 			}
-		case "params":
+		case "params": // the last one counts
 			params = v
+			last, cur = cur, rpcParams{}
+			lastRead, curRead = curRead, nil
 		}
-		return nil
 	})
+	if err == nil {
+		err = methodErr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -145,48 +168,51 @@ func (d *decoder) shellyRPC(dev string, payload []byte, bad *badFields) ([]telem
 	default:
 		return nil, badValue("params: want an object, got %s", kindName(kindOf(params)))
 	}
-
-	type reading struct {
-		key string
-		vs  values
+	bad.errs = append(bad.errs, last.bad.errs...)
+	if last.err != nil {
+		return nil, last.err
 	}
-	var (
-		t        time.Time
-		readings = make([]reading, 0, 4)
-		n        int
-	)
-	err = eachMember(params, func(key, v []byte) error {
-		if string(key) == "ts" {
-			return bad.keep(setTime(&t, "params.ts", v, nil, seconds))
-		}
-		kind, ok := shellyComponent(string(key))
-		if !ok {
-			return nil
-		}
-		comp := string(key)
-		var r reading
-		if err := d.shellyComponentValues(dev, comp, kind, v, &r.vs, bad); err != nil {
-			return err
-		}
-		if r.vs.n == 0 {
-			return nil
-		}
-		r.key = shellyKey(kind, comp)
-		n += r.vs.n
-		readings = append(readings, r)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(readings) == 0 {
+	if len(lastRead) == 0 {
 		return nil, telemetry.ErrIgnored
 	}
-	l := newSampleList(len(readings), n)
-	for i := range readings {
-		l.add(dev, readings[i].key, t, readings[i].vs.slice())
+	l := newSampleList(len(lastRead), last.n)
+	for i := range lastRead {
+		l.add(dev, lastRead[i].key, last.t, lastRead[i].vs.slice())
 	}
 	return l.samples, nil
+}
+
+// rpcParams is what shellyRPC read from a params object, but its readings.
+type rpcParams struct {
+	t   time.Time
+	n   int // values in the readings
+	bad badFields
+	err error // the first error that is not a bad field: it ends the reading
+}
+
+// shellyReading is the values of one component.
+type shellyReading struct {
+	key string
+	vs  values
+}
+
+// shellyParam reads the params member key of device dev, valid JSON v: the time ts
+// into t, or a component's status as a reading (none if it has no values).
+func (d *decoder) shellyParam(dev string, key, v []byte, t *time.Time, bad *badFields) (shellyReading, error) {
+	var r shellyReading
+	if string(key) == "ts" {
+		return r, bad.keep(setTime(t, "params.ts", v, nil, seconds))
+	}
+	kind, ok := shellyComponent(string(key))
+	if !ok {
+		return r, nil
+	}
+	comp := string(key)
+	if err := d.shellyComponentValues(dev, comp, kind, v, &r.vs, bad); err != nil || r.vs.n == 0 {
+		return shellyReading{}, err
+	}
+	r.key = shellyKey(kind, comp)
+	return r, nil
 }
 
 // Kinds of the gen2 components the gateway reads.
