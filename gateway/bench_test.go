@@ -395,23 +395,40 @@ func buildBenchBinaries(b *testing.B) benchBinaries {
 			b.Fatalf("no Telegraf to run beside the gateway: %v (build it with `make telegraf`, or leave it out with -bench.telegraf=)", err)
 		}
 	}
+	bins := benchBinaries{gateway: buildGateway(b), telegraf: tg}
 	if *benchBins != "" {
-		return benchBinaries{gateway: filepath.Join(*benchBins, "saqshy-gateway"), baresub: filepath.Join(*benchBins, "baresub"), telegraf: tg}
-	}
-	dir := b.TempDir()
-	bins := benchBinaries{gateway: filepath.Join(dir, "saqshy-gateway"), baresub: filepath.Join(dir, "baresub"), telegraf: tg}
-	for bin, pkg := range map[string]string{bins.gateway: "../cmd/saqshy-gateway", bins.baresub: "./internal/baresub"} {
-		args := []string{"build", "-o", bin}
-		if pkg == "../cmd/saqshy-gateway" && *benchRelease {
-			args = append(args, releaseFlags...)
-		}
-		cmd := exec.Command("go", append(args, pkg)...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
+		bins.baresub = filepath.Join(*benchBins, "baresub")
+	} else {
+		bins.baresub = goBuild(b, "./internal/baresub")
 	}
 	return bins
+}
+
+// buildGateway returns the gateway binary to measure: -bench.bin's, or one built as
+// -bench.release says.
+func buildGateway(b *testing.B) string {
+	b.Helper()
+	if *benchBins != "" {
+		return filepath.Join(*benchBins, "saqshy-gateway")
+	}
+	if *benchRelease {
+		return goBuild(b, "../cmd/saqshy-gateway", releaseFlags...)
+	}
+	return goBuild(b, "../cmd/saqshy-gateway")
+}
+
+// goBuild builds the command pkg with flags into a temporary directory and returns
+// the binary's path.
+func goBuild(b *testing.B, pkg string, flags ...string) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), filepath.Base(pkg))
+	args := append([]string{"build", "-o", bin}, flags...)
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
 }
 
 // publishAll publishes msgs at QoS 1 as fast as the broker takes them, with up to
@@ -540,29 +557,30 @@ type usage struct {
 }
 
 // memStatus returns a process's VmHWM and RssAnon in KiB from /proc/<pid>/status
-// (zeros once it has gone). The rusage of an exited child is no use for the peak: Go
+// (zeros once it has gone); see procStatus.
+func memStatus(pid int) (hwm, anon int64) {
+	st := procStatus(pid)
+	return st["VmHWM"], st["RssAnon"]
+}
+
+// procStatus returns the kB figures of /proc/<pid>/status by key (VmRSS, VmHWM,
+// RssAnon, RssFile; empty once the process has gone). The rusage of an exited child is no use for the peak: Go
 // spawns children with vfork semantics, and Linux folds the parent's RSS at the time
 // of exec into the child's ru_maxrss, so it reports the test process's own size.
 // RssAnon leaves out the pages of the executable, which are shared and clean.
-func memStatus(pid int) (hwm, anon int64) {
+func procStatus(pid int) map[string]int64 {
+	st := map[string]int64{}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return st
 	}
 	for line := range strings.Lines(string(b)) {
 		key, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch key {
-		case "VmHWM":
-			hwm = kb
-		case "RssAnon":
-			anon = kb
+		if v, kB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && kB {
+			st[key], _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	return hwm, anon
+	return st
 }
 
 // sampleMem records the process's peak memory now.
