@@ -40,7 +40,7 @@ var (
 	benchUnitEnv   = flag.Bool("bench.unit-env", true, "give the gateway the Environment= of the Pi's systemd unit (deploy/pi/saqshy-gateway.service), as the arm64 build runs")
 	benchBatch     = flag.Int("bench.influx-batch", 0, "the gateway's influx.batch_size (0: the default)")
 	benchBins      = flag.String("bench.bin", "", "`dir` holding prebuilt saqshy-gateway and baresub binaries (a Pi without Go); default: go build them")
-	benchMemProf   = flag.String("bench.gateway-memprofile", "", "write the measured gateway process's heap profile at its stop to `prefix`-<scenario>.pprof")
+	benchMemProf   = flag.String("bench.gateway-memprofile", "", "write the measured gateway process's heap profile at its stop to `prefix`-<scenario>.pprof, and, in a drain, what is live every 2 s to prefix-drain.pprof.N")
 	benchBareProf  = flag.String("bench.bare-cpuprofile", "", "write the measured bare subscriber's CPU profile to `prefix`-<scenario>.pprof")
 	benchBareOrder = flag.Bool("bench.bare-order-matters", false, "run the bare subscriber with SetOrderMatters(true), as the gateway's source, instead of paho's goroutine per message")
 	benchTelegraf  = flag.String("bench.telegraf", "../.tools/bin/telegraf", "Telegraf binary the drain benchmark runs beside the gateway (`make telegraf` builds it); empty: leave Telegraf out")
@@ -191,7 +191,11 @@ func drainPrequeued(b *testing.B, bins benchBinaries, telegrafFirst bool) figure
 	drains := []func(){
 		func() { // the gateway
 			d := drainInto(b, in, broker, influxd, func() *child {
-				return startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "drain")...)
+				gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "drain")...)
+				if *benchMemProf != "" { // heap profiles during the drain, to find its peak's
+					go gw.signalEvery(syscall.SIGUSR1, 2*time.Second)
+				}
+				return gw
 			}, "climate", "temperature_c", n)
 			checkExactly(b, in, int64(n))
 			d.put(f, "gateway", "points/s", per100k)
@@ -697,6 +701,20 @@ func (c *child) waitLine(b *testing.B, prefix string, d time.Duration) stampedLi
 			_ = c.cmd.Process.Kill()
 			c.wait(b, 10*time.Second)
 			b.Fatalf("%s printed no %q within %v\n%s", c.name, prefix, d, c.stderr.String())
+		}
+	}
+}
+
+// signalEvery sends sig to the process every period until it exits.
+func (c *child) signalEvery(sig syscall.Signal, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.eof:
+			return
+		case <-t.C:
+			_ = c.cmd.Process.Signal(sig)
 		}
 	}
 }

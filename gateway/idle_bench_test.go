@@ -5,6 +5,7 @@ import (
 	"flag"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ func idleCentre(b *testing.B, bin string) figures {
 	}
 	tick.Stop()
 	cpu, mqCPU, inCPU, sent, wall := self.cpu(b)-cpu0, broker.cpu(b)-mq0, influxd.cpu(b)-in0, msgs.Load()-msgs0, time.Since(t0)
+	if *benchMemProf != "" { // what is live at idle, to prefix-idle.pprof.1
+		_ = gw.cmd.Process.Signal(syscall.SIGUSR1)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		b.Fatal(err)
