@@ -193,7 +193,7 @@ func drainPrequeued(b *testing.B, bins benchBinaries, telegrafFirst bool) figure
 			d := drainInto(b, in, broker, influxd, func() *child {
 				gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "drain")...)
 				if *benchMemProf != "" { // heap profiles during the drain, to find its peak's
-					go gw.signalEvery(syscall.SIGUSR1, 2*time.Second)
+					go gw.every(2*time.Second, func() { _ = gw.cmd.Process.Signal(syscall.SIGUSR1) })
 				}
 				return gw
 			}, "climate", "temperature_c", n)
@@ -598,16 +598,16 @@ func (c *child) sampleMem() {
 	}
 }
 
-// watchMem samples the process's memory every 20 ms until it exits.
-func (c *child) watchMem() {
-	t := time.NewTicker(20 * time.Millisecond)
+// every calls f every period until the process exits.
+func (c *child) every(period time.Duration, f func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.eof:
 			return
 		case <-t.C:
-			c.sampleMem()
+			f()
 		}
 	}
 }
@@ -667,7 +667,7 @@ func startChildEnv(b *testing.B, name, bin string, env []string, args ...string)
 			}
 		}
 	}()
-	go c.watchMem()
+	go c.every(20*time.Millisecond, c.sampleMem) // its peak memory
 	b.Cleanup(func() {
 		if !c.exited {
 			_ = c.cmd.Process.Kill()
@@ -701,20 +701,6 @@ func (c *child) waitLine(b *testing.B, prefix string, d time.Duration) stampedLi
 			_ = c.cmd.Process.Kill()
 			c.wait(b, 10*time.Second)
 			b.Fatalf("%s printed no %q within %v\n%s", c.name, prefix, d, c.stderr.String())
-		}
-	}
-}
-
-// signalEvery sends sig to the process every period until it exits.
-func (c *child) signalEvery(sig syscall.Signal, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.eof:
-			return
-		case <-t.C:
-			_ = c.cmd.Process.Signal(sig)
 		}
 	}
 }

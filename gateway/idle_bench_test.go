@@ -59,12 +59,12 @@ func idleCentre(b *testing.B, bin string) figures {
 	time.Sleep(warmUp)
 	self := &server{name: "gateway", pid: gw.cmd.Process.Pid}
 	cpu0, mq0, in0, msgs0, t0 := self.cpu(b), broker.cpu(b), influxd.cpu(b), msgs.Load(), time.Now()
-	var rss, anon []float64
+	var rss, anon, file []float64
 	tick := time.NewTicker(time.Second)
 	for time.Since(t0) < *benchIdleFor {
 		<-tick.C
 		st := procStatus(self.pid)
-		rss, anon = append(rss, float64(st["VmRSS"])/1024), append(anon, float64(st["RssAnon"])/1024)
+		rss, anon, file = append(rss, float64(st["VmRSS"])/1024), append(anon, float64(st["RssAnon"])/1024), append(file, float64(st["RssFile"])/1024)
 	}
 	tick.Stop()
 	cpu, mqCPU, inCPU, sent, wall := self.cpu(b)-cpu0, broker.cpu(b)-mq0, influxd.cpu(b)-in0, msgs.Load()-msgs0, time.Since(t0)
@@ -89,7 +89,8 @@ func idleCentre(b *testing.B, bin string) figures {
 		"gateway_rss_max_MB":  slices.Max(rss),
 		"gateway_anon_MB":     median(slices.Clone(anon)),
 		"gateway_anon_max_MB": slices.Max(anon),
-		"gateway_peak_rss_MB": u.rssMB, // VmHWM: start-up included
+		"gateway_file_MB":     median(slices.Clone(file)), // the executable's resident pages
+		"gateway_peak_rss_MB": u.rssMB,                    // VmHWM: start-up included
 		"broker_cpu_s/h":      perHour(mqCPU),
 		"influxd_cpu_s/h":     perHour(inCPU),
 		"msgs/h":              float64(sent) / wall.Hours(),
