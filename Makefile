@@ -124,7 +124,7 @@ release:
 ## (the drain benchmark 3 times: the gateway and Telegraf interleaved, medians reported)
 bench: tools telegraf
 	go test -run='^$$' -bench=DrainPrequeued -benchtime=3x -count=1 -timeout 60m ./gateway/ | tee bench-gateway.txt
-	go test -run='^$$' -bench='Live|AlertLatency|CentreDayUplink' -benchtime=1x -count=1 -timeout 60m ./gateway/ | tee -a bench-gateway.txt
+	go test -run='^$$' -bench='Live|AlertLatency|CentreDayUplink|IdleCentre' -benchtime=1x -count=1 -timeout 60m ./gateway/ | tee -a bench-gateway.txt
 	go test -run='^$$' -bench=. -count=1 -timeout 20m ./gateway/decode ./gateway/spool ./gateway/influxsink | tee bench-units.txt
 
 ## bench-monitor: the monitoring room at scale (docs/BENCHMARKS.md); CENTRES, STEP, DAYS,

@@ -40,7 +40,7 @@ var (
 	benchUnitEnv   = flag.Bool("bench.unit-env", true, "give the gateway the Environment= of the Pi's systemd unit (deploy/pi/saqshy-gateway.service), as the arm64 build runs")
 	benchBatch     = flag.Int("bench.influx-batch", 0, "the gateway's influx.batch_size (0: the default)")
 	benchBins      = flag.String("bench.bin", "", "`dir` holding prebuilt saqshy-gateway and baresub binaries (a Pi without Go); default: go build them")
-	benchMemProf   = flag.String("bench.gateway-memprofile", "", "write the measured gateway process's heap profile at its stop to `prefix`-<scenario>.pprof")
+	benchMemProf   = flag.String("bench.gateway-memprofile", "", "write the measured gateway process's heap profile at its stop to `prefix`-<scenario>.pprof, and, in a drain, what is live every 2 s to prefix-drain.pprof.N")
 	benchBareProf  = flag.String("bench.bare-cpuprofile", "", "write the measured bare subscriber's CPU profile to `prefix`-<scenario>.pprof")
 	benchBareOrder = flag.Bool("bench.bare-order-matters", false, "run the bare subscriber with SetOrderMatters(true), as the gateway's source, instead of paho's goroutine per message")
 	benchTelegraf  = flag.String("bench.telegraf", "../.tools/bin/telegraf", "Telegraf binary the drain benchmark runs beside the gateway (`make telegraf` builds it); empty: leave Telegraf out")
@@ -191,7 +191,11 @@ func drainPrequeued(b *testing.B, bins benchBinaries, telegrafFirst bool) figure
 	drains := []func(){
 		func() { // the gateway
 			d := drainInto(b, in, broker, influxd, func() *child {
-				return startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "drain")...)
+				gw := startChild(b, "gateway", bins.gateway, gatewayArgs(cfgPath, "drain")...)
+				if *benchMemProf != "" { // heap profiles during the drain, to find its peak's
+					go gw.every(2*time.Second, func() { _ = gw.cmd.Process.Signal(syscall.SIGUSR1) })
+				}
+				return gw
 			}, "climate", "temperature_c", n)
 			checkExactly(b, in, int64(n))
 			d.put(f, "gateway", "points/s", per100k)
@@ -395,23 +399,40 @@ func buildBenchBinaries(b *testing.B) benchBinaries {
 			b.Fatalf("no Telegraf to run beside the gateway: %v (build it with `make telegraf`, or leave it out with -bench.telegraf=)", err)
 		}
 	}
+	bins := benchBinaries{gateway: buildGateway(b), telegraf: tg}
 	if *benchBins != "" {
-		return benchBinaries{gateway: filepath.Join(*benchBins, "saqshy-gateway"), baresub: filepath.Join(*benchBins, "baresub"), telegraf: tg}
-	}
-	dir := b.TempDir()
-	bins := benchBinaries{gateway: filepath.Join(dir, "saqshy-gateway"), baresub: filepath.Join(dir, "baresub"), telegraf: tg}
-	for bin, pkg := range map[string]string{bins.gateway: "../cmd/saqshy-gateway", bins.baresub: "./internal/baresub"} {
-		args := []string{"build", "-o", bin}
-		if pkg == "../cmd/saqshy-gateway" && *benchRelease {
-			args = append(args, releaseFlags...)
-		}
-		cmd := exec.Command("go", append(args, pkg)...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
+		bins.baresub = filepath.Join(*benchBins, "baresub")
+	} else {
+		bins.baresub = goBuild(b, "./internal/baresub")
 	}
 	return bins
+}
+
+// buildGateway returns the gateway binary to measure: -bench.bin's, or one built as
+// -bench.release says.
+func buildGateway(b *testing.B) string {
+	b.Helper()
+	if *benchBins != "" {
+		return filepath.Join(*benchBins, "saqshy-gateway")
+	}
+	if *benchRelease {
+		return goBuild(b, "../cmd/saqshy-gateway", releaseFlags...)
+	}
+	return goBuild(b, "../cmd/saqshy-gateway")
+}
+
+// goBuild builds the command pkg with flags into a temporary directory and returns
+// the binary's path.
+func goBuild(b *testing.B, pkg string, flags ...string) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), filepath.Base(pkg))
+	args := append([]string{"build", "-o", bin}, flags...)
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
 }
 
 // publishAll publishes msgs at QoS 1 as fast as the broker takes them, with up to
@@ -540,29 +561,30 @@ type usage struct {
 }
 
 // memStatus returns a process's VmHWM and RssAnon in KiB from /proc/<pid>/status
-// (zeros once it has gone). The rusage of an exited child is no use for the peak: Go
+// (zeros once it has gone); see procStatus.
+func memStatus(pid int) (hwm, anon int64) {
+	st := procStatus(pid)
+	return st["VmHWM"], st["RssAnon"]
+}
+
+// procStatus returns the kB figures of /proc/<pid>/status by key (VmRSS, VmHWM,
+// RssAnon, RssFile; empty once the process has gone). The rusage of an exited child is no use for the peak: Go
 // spawns children with vfork semantics, and Linux folds the parent's RSS at the time
 // of exec into the child's ru_maxrss, so it reports the test process's own size.
 // RssAnon leaves out the pages of the executable, which are shared and clean.
-func memStatus(pid int) (hwm, anon int64) {
+func procStatus(pid int) map[string]int64 {
+	st := map[string]int64{}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return st
 	}
 	for line := range strings.Lines(string(b)) {
 		key, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch key {
-		case "VmHWM":
-			hwm = kb
-		case "RssAnon":
-			anon = kb
+		if v, kB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && kB {
+			st[key], _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	return hwm, anon
+	return st
 }
 
 // sampleMem records the process's peak memory now.
@@ -576,16 +598,16 @@ func (c *child) sampleMem() {
 	}
 }
 
-// watchMem samples the process's memory every 20 ms until it exits.
-func (c *child) watchMem() {
-	t := time.NewTicker(20 * time.Millisecond)
+// every calls f every period until the process exits.
+func (c *child) every(period time.Duration, f func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.eof:
 			return
 		case <-t.C:
-			c.sampleMem()
+			f()
 		}
 	}
 }
@@ -645,7 +667,7 @@ func startChildEnv(b *testing.B, name, bin string, env []string, args ...string)
 			}
 		}
 	}()
-	go c.watchMem()
+	go c.every(20*time.Millisecond, c.sampleMem) // its peak memory
 	b.Cleanup(func() {
 		if !c.exited {
 			_ = c.cmd.Process.Kill()

@@ -65,10 +65,7 @@ type centreDay struct {
 // deadband does.
 func simulateCentreDay(tb testing.TB, thin func(check.Appender, check.Clock) check.Appender) centreDay {
 	tb.Helper()
-	c := sim.NewCentre("c1", 20)
-	for i, z := range c.Config.Zones {
-		c.AddDevice(z.ID+"-2", z.ID, sim.Formats[(i+3)%len(sim.Formats)])
-	}
+	c := sim.NewRealisticCentre("c1", 20)
 	loc := c.Config.Centre.Location
 	start := time.Date(2026, 11, 20, 12, 0, 0, 0, loc)
 	rounds := sim.AddRounds(c, start.Add(10*time.Hour-2*time.Minute), 8*time.Hour, time.Hour)

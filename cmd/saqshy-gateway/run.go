@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"periph.io/x/host/v3"
@@ -37,7 +39,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	statsEvery := fs.Duration("stats-every", time.Minute, "log a line of counts this often (0 disables)")
 	assumeSynced := fs.Bool("assume-clock-synced", false, "trust the system clock even if the kernel reports it unsynchronised (containers)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for benchmarks; see docs/BENCHMARKS.md)")
-	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when the gateway stops (for benchmarks; see docs/BENCHMARKS.md)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when the gateway stops, and to file.N on each SIGUSR1 (for benchmarks; see docs/BENCHMARKS.md)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -51,6 +53,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, lvl, *jsonLog)
 	setPahoLoggers(log)
+	if *memProfile != "" {
+		defer heapProfileOnSignal(*memProfile, log)()
+	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
@@ -120,6 +125,25 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// heapProfileOnSignal writes a heap profile of what is live now to path.N (N = 1,
+// 2, …) on each SIGUSR1, after a collection; the returned func stops it.
+func heapProfileOnSignal(path string, log *slog.Logger) func() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 1; ; n++ {
+			if _, ok := <-sig; !ok {
+				return
+			}
+			runtime.GC()
+			writeHeapProfile(fmt.Sprintf("%s.%d", path, n), log)
+		}
+	}()
+	return func() { signal.Stop(sig); close(sig); <-done }
 }
 
 // writeHeapProfile writes the heap profile (in use at the last collection, and every

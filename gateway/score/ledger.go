@@ -52,18 +52,27 @@ type sensorDay struct {
 	temps []temp
 }
 
-// temp is one temperature reading of a day: its offset from the day's start in
-// milliseconds and whether it was inside the zone's band.
-type temp struct {
-	off int32
-	in  bool
+// temp is one temperature reading of a day in 4 bytes (a day holds thousands): its
+// offset from the day's start in milliseconds, shifted left by one, with the low bit
+// set when it was outside the zone's band. Readings sort by their value: by time,
+// and at equal times in-band first.
+type temp uint32
+
+func newTemp(off int32, in bool) temp {
+	t := temp(uint32(off) << 1)
+	if !in {
+		t |= 1
+	}
+	return t
 }
+
+func (t temp) off() int32 { return int32(t >> 1) }
+func (t temp) in() bool   { return t&1 == 0 }
 
 // addTemp inserts t in order; an identical reading (a redelivery) is kept once.
 func (sd *sensorDay) addTemp(t temp) {
-	less := func(a, b temp) bool { return a.off < b.off || a.off == b.off && a.in && !b.in }
 	i := len(sd.temps)
-	for i > 0 && less(t, sd.temps[i-1]) {
+	for i > 0 && t < sd.temps[i-1] {
 		i--
 	}
 	if i > 0 && sd.temps[i-1] == t {
@@ -253,7 +262,7 @@ func (l *ledger) observe(e *telemetry.Event) bool {
 			if v.Metric != telemetry.Temperature {
 				continue
 			}
-			sd.addTemp(temp{off: int32(e.Time.Sub(d.start) / time.Millisecond), in: b.In(v.V)})
+			sd.addTemp(newTemp(off, b.In(v.V)))
 			if b.Serious != nil && b.Serious(v.V) {
 				sd.serious.set(slot)
 			}
@@ -551,8 +560,8 @@ func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 			continue
 		}
 		for _, t := range d.sensors[s.ID].temps {
-			if at := ds.Add(time.Duration(t.off) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
-				rs = append(rs, reading{at, t.in})
+			if at := ds.Add(time.Duration(t.off()) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
+				rs = append(rs, reading{at, t.in()})
 			}
 		}
 	}

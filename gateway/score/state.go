@@ -132,8 +132,8 @@ func decodeReads(s string, dayLen time.Duration) ([]int32, error) {
 
 func encodeTemps(ts []temp) string {
 	return encodeWords(len(ts), func(i int) uint32 {
-		v := uint32(ts[i].off) << 1
-		if ts[i].in {
+		v := uint32(ts[i].off()) << 1 // the state file's bit is set when in band
+		if ts[i].in() {
 			v |= 1
 		}
 		return v
@@ -149,11 +149,11 @@ func decodeTemps(s string, dayLen time.Duration) ([]temp, error) {
 	}
 	out := make([]temp, 0, len(ws))
 	for i, v := range ws {
-		t := temp{off: int32(v >> 1), in: v&1 == 1}
-		if time.Duration(t.off)*time.Millisecond >= dayLen {
-			return nil, fmt.Errorf("reading %d at %dms, past the day's end", i, t.off)
+		t := newTemp(int32(v>>1), v&1 == 1)
+		if time.Duration(t.off())*time.Millisecond >= dayLen {
+			return nil, fmt.Errorf("reading %d at %dms, past the day's end", i, t.off())
 		}
-		if n := len(out); n > 0 && (t.off < out[n-1].off || t.off == out[n-1].off && !(out[n-1].in && !t.in)) {
+		if n := len(out); n > 0 && t <= out[n-1] {
 			return nil, fmt.Errorf("reading %d out of order", i)
 		}
 		out = append(out, t)

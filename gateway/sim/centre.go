@@ -126,6 +126,17 @@ func NewCentre(id string, seed uint64) *Centre {
 	return c
 }
 
+// NewRealisticCentre returns the demo centre with a second sensor in each of its
+// zones: 40 sensors in the six formats, each at its firmware's default interval, and
+// the 11 cameras (the realistic centre of docs/BENCHMARKS.md).
+func NewRealisticCentre(id string, seed uint64) *Centre {
+	c := NewCentre(id, seed)
+	for i, z := range c.Config.Zones {
+		c.AddDevice(z.ID+"-2", z.ID, Formats[(i+3)%len(Formats)])
+	}
+	return c
+}
+
 // NewFleet returns a centre with perFormat sensors of each of the five network
 // sources (Shelly as gen2), each in a zone of its own, every device sending exactly
 // one message with one temperature per tick: for tests and benchmarks that count.
