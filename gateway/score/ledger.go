@@ -701,8 +701,9 @@ func (l *ledger) gatewaySilent(from, end, now time.Time) bool {
 	return r.found
 }
 
-// silence finds a run of empty slots at least hold long that overlaps [from,
-// end): silentRun and gatewaySilent feed it their slots in time order.
+// silence finds a run of empty time at least hold long that overlaps [from,
+// end): gatewaySilent feeds it its minutes, silentRun the starts of the stretches
+// its sensor's readings hold and do not hold, in time order.
 type silence struct {
 	hold      time.Duration
 	from, end time.Time
