@@ -349,17 +349,23 @@ func (l *ledger) heldSpans(s Sensor, from, end, now time.Time) []span {
 		default:
 			continue
 		}
-		a, b := maxTime(r, from), minTime(until, end)
-		if !a.Before(b) {
-			continue
-		}
-		if n := len(out); n > 0 && !out[n-1].b.Before(a) {
-			out[n-1].b = maxTime(out[n-1].b, b)
-			continue
-		}
-		out = append(out, span{a, b})
+		out = appendSpan(out, span{r, until}, from, end)
 	}
 	return out
+}
+
+// appendSpan appends sp, cut to [from, end), to out, merging it with out's last
+// span where they touch; sp starts no earlier than out's last span.
+func appendSpan(out []span, sp span, from, end time.Time) []span {
+	a, b := maxTime(sp.a, from), minTime(sp.b, end)
+	if !a.Before(b) {
+		return out
+	}
+	if n := len(out); n > 0 && !out[n-1].b.Before(a) {
+		out[n-1].b = maxTime(out[n-1].b, b)
+		return out
+	}
+	return append(out, span{a, b})
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -572,17 +578,7 @@ func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 		}
 	}
 	var out []span
-	add := func(a, b time.Time) {
-		a, b = maxTime(a, from), minTime(b, end)
-		if !a.Before(b) {
-			return
-		}
-		if n := len(out); n > 0 && !out[n-1].b.Before(a) {
-			out[n-1].b = maxTime(out[n-1].b, b)
-			return
-		}
-		out = append(out, span{a, b})
-	}
+	add := func(a, b time.Time) { out = appendSpan(out, span{a, b}, from, end) }
 	for i, r := range rs {
 		if !r.in {
 			continue
