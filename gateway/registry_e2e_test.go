@@ -124,7 +124,7 @@ func TestRegistryEndToEnd(t *testing.T) {
 	// As the registry says: the room is living, 17 °C is out of its band; the
 	// fridge is due every 5 minutes but reports every 30, so under the time-weighted
 	// rule (a reading is held only until a next one that comes within its
-	// interval) none of its readings holds: no time in band, and no slot with data.
+	// interval) none of its readings holds: no time in band, none available.
 	// The room reports every slot; its last reading of the day is not confirmed by
 	// a next one. (The dishonest config gives temperature 1 — an office has no
 	// band, the fridge's one 24 h slot is in band — and availability 1.)

@@ -122,14 +122,15 @@ func TestWorkedExample(t *testing.T) {
 
 	// Step 7: the fridge at 11 °C all day with one 5 °C reading per slot, early or
 	// late in it, computed with the day entry point (the central rating's).
-	day := func(evs []telemetry.Event) float64 {
+	dayParts := func(evs []telemetry.Event) [NumComponents]Part {
 		t.Helper()
 		r, err := ComputeDay(Settings{Location: almaty, Sensors: sensors[:1]}, at(0, 12, 0), DayData{Readings: evs}, at(2, 0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.Parts[CompTemperature].Ratio
+		return r.Parts
 	}
+	day := func(evs []telemetry.Event) float64 { return dayParts(evs)[CompTemperature].Ratio }
 	per := time.Duration(in["gamed.per_slot_s"]) * time.Second
 	for _, k := range []string{"early", "late"} {
 		after := time.Duration(in["gamed."+k+"_s"]) * time.Second
@@ -154,6 +155,42 @@ func TestWorkedExample(t *testing.T) {
 	}
 	if got := day(evs); math.Abs(got-want["temperature_spike"]) > 1e-12 {
 		t.Errorf("spike: temperature %.13f, want %.13f", got, want["temperature_spike"])
+	}
+
+	// Step 9: availability of a jittery fridge with a silence, and with an extra
+	// reading beside each honest one.
+	var honest []time.Time
+	short, long := time.Duration(in["jitter.short_s"])*time.Second, time.Duration(in["jitter.long_s"])*time.Second
+	silentFrom := at(0, 0, 0).Add(time.Duration(in["jitter.silent_from_h"]) * time.Hour)
+	silentTo := silentFrom.Add(time.Duration(in["jitter.silent_min"]) * time.Minute)
+	for _, run := range [][2]time.Time{{at(0, 0, 0), silentFrom}, {silentTo, at(1, 0, 10)}} {
+		for k, tm := 0, run[0]; tm.Before(run[1]); k++ {
+			honest = append(honest, tm)
+			tm = tm.Add([]time.Duration{short, long}[k%2])
+		}
+	}
+	early, late := time.Duration(in["extra.early_s"])*time.Second, time.Duration(in["extra.late_s"])*time.Second
+	for k, extra := range map[string]func(i int) (time.Time, bool){
+		"":       func(int) (time.Time, bool) { return time.Time{}, false },
+		"_early": func(i int) (time.Time, bool) { return honest[i].Add(early), true },
+		"_late": func(i int) (time.Time, bool) {
+			ok := i+1 < len(honest) && honest[i+1].Sub(honest[i]) <= holdLimit(5*time.Minute)
+			if !ok {
+				return time.Time{}, false
+			}
+			return honest[i+1].Add(-late), true
+		},
+	} {
+		var evs []telemetry.Event
+		for i, tm := range honest {
+			evs = append(evs, reading("fridge", tm, 5))
+			if x, ok := extra(i); ok {
+				evs = append(evs, reading("fridge", x, 5))
+			}
+		}
+		if got, want := dayParts(evs)[CompAvailability].Ratio, want["availability_jitter"+k]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("jitter%s: availability %.13f, want %.13f", k, got, want)
+		}
 	}
 
 	noCameras := base

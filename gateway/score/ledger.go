@@ -43,8 +43,8 @@ type sensorDay struct {
 	interval time.Duration
 	slots    int
 	// reads are the offsets from the day's start (ms) of the climate readings, in
-	// order, each once: a slot has data when one of its readings is confirmed by
-	// the sensor's next reading within its interval (plus HoldSlack).
+	// order, each once: what availability and silences are measured from (see
+	// [ledger.heldSpans]).
 	reads   []int32
 	serious bitset // a temperature reading was serious (Band.Serious)
 	// temps are the temperature readings of a scored sensor, by time; at equal
@@ -282,71 +282,99 @@ func (l *ledger) markAlive(t time.Time) {
 	}
 }
 
-// slot is one expected reporting interval of a sensor.
+// slot is one expected reporting interval of a sensor: serious readings are
+// counted by slot.
 type slot struct {
 	start, end time.Time
 	sd         *sensorDay // nil when nothing arrived that day
 	i          int
-	ok         bool // a reading in it is confirmed (see confirmed)
 }
 
-func (s slot) got() bool     { return s.ok }
 func (s slot) serious() bool { return s.sd != nil && s.sd.serious.has(s.i) }
 
-// confirmed returns the slots of sensor s's day starting at ds that hold a
-// confirmed reading: one followed by the sensor's next reading (perhaps the next
-// day's) within its interval plus HoldSlack, or, while that may still come, the
-// last one before now. Readings far apart confirm nothing: backfilling a silence
-// with readings at long intervals leaves it silent.
-func (l *ledger) confirmed(s Sensor, ds, de time.Time, sd *sensorDay, now time.Time) bitset {
-	n := slotCount(de.Sub(ds), s.Interval)
-	out := newBitset(n)
-	if sd == nil {
-		return out
-	}
-	lim := holdLimit(s.Interval)
-	var next []int32 // the next day's first reading, as an offset from ds
-	if d := l.days[de.Format(time.DateOnly)]; d != nil && d.sensors[s.ID] != nil && len(d.sensors[s.ID].reads) > 0 {
-		next = []int32{int32(d.start.Sub(ds)/time.Millisecond) + d.sensors[s.ID].reads[0]}
-	}
-	rs := sd.reads
-	for i, off := range rs {
-		t := ds.Add(time.Duration(off) * time.Millisecond)
-		var nt time.Time
-		switch {
-		case i+1 < len(rs):
-			nt = ds.Add(time.Duration(rs[i+1]) * time.Millisecond)
-		case len(next) > 0:
-			nt = ds.Add(time.Duration(next[0]) * time.Millisecond)
-		}
-		if nt.IsZero() && now.Sub(t) > lim || !nt.IsZero() && nt.Sub(t) > lim {
-			continue
-		}
-		if k := int(time.Duration(off) * time.Millisecond / s.Interval); k >= 0 && k < n {
-			out.set(k)
-		}
-	}
-	return out
-}
-
-// slots calls fn for each slot of sensor s that starts in [a, b), in time order,
-// as known at now.
-func (l *ledger) slots(s Sensor, a, b, now time.Time, fn func(slot)) {
+// slots calls fn for each slot of sensor s that starts in [a, b), in time order.
+func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
 	for ds, de, key := l.bounds(a); ds.Before(b); ds, de, key = l.bounds(de) {
 		var sd *sensorDay
 		if d := l.days[key]; d != nil {
 			sd = d.sensors[s.ID]
 		}
-		conf := l.confirmed(s, ds, de, sd, now)
 		n := slotCount(de.Sub(ds), s.Interval)
 		for i := firstSlot(ds, a, s.Interval); i < n; i++ {
 			st := ds.Add(time.Duration(i) * s.Interval)
 			if !st.Before(b) {
 				break
 			}
-			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i, ok: conf.has(i)})
+			fn(slot{start: st, end: minTime(st.Add(s.Interval), de), sd: sd, i: i})
 		}
 	}
+}
+
+// readTimes returns the times of sensor s's climate readings in [lo, hi), in
+// order.
+func (l *ledger) readTimes(s Sensor, lo, hi time.Time) []time.Time {
+	var out []time.Time
+	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
+		d := l.days[key]
+		if d == nil || d.sensors[s.ID] == nil {
+			continue
+		}
+		for _, off := range d.sensors[s.ID].reads {
+			if at := ds.Add(time.Duration(off) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
+				out = append(out, at)
+			}
+		}
+	}
+	return out
+}
+
+// heldSpans returns the time in [from, end) that sensor s's readings hold, as
+// known at now, in order: what availability measures and what a silence is not.
+// A reading is held from its time until the first reading that comes at least
+// (1 − HoldSlack) and at most (1 + HoldSlack) of the sensor's interval after it
+// (its confirmation); with none in that window it is held for nothing, or, while
+// the window is still open at now, up to now. Readings closer together than that
+// are one report (a burst, a redelivery, an extra reading beside an honest one):
+// the later one neither confirms the earlier one nor holds anything the earlier
+// one's hold does not already cover. Readings far apart (backfilled into a
+// silence) hold nothing, and an honest sensor reporting at its interval, with
+// jitter, is held without a gap until its last reading before an outage.
+func (l *ledger) heldSpans(s Sensor, from, end, now time.Time) []span {
+	lim := holdLimit(s.Interval)
+	early := s.Interval - time.Duration(HoldSlack*float64(s.Interval))
+	rs := l.readTimes(s, from.Add(-lim), end.Add(lim))
+	var out []span
+	j := 0
+	for _, r := range rs {
+		for j < len(rs) && rs[j].Sub(r) < early {
+			j++
+		}
+		var until time.Time
+		switch {
+		case j < len(rs) && rs[j].Sub(r) <= lim:
+			until = rs[j]
+		case now.Sub(r) <= lim: // its confirmation may still come
+			until = now
+		default:
+			continue
+		}
+		out = appendSpan(out, span{r, until}, from, end)
+	}
+	return out
+}
+
+// appendSpan appends sp, cut to [from, end), to out, merging it with out's last
+// span where they touch; sp starts no earlier than out's last span.
+func appendSpan(out []span, sp span, from, end time.Time) []span {
+	a, b := maxTime(sp.a, from), minTime(sp.b, end)
+	if !a.Before(b) {
+		return out
+	}
+	if n := len(out); n > 0 && !out[n-1].b.Before(a) {
+		out[n-1].b = maxTime(out[n-1].b, b)
+		return out
+	}
+	return append(out, span{a, b})
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -403,23 +431,16 @@ func (l *ledger) evaluate(from, to, now time.Time) evaluation {
 	var availN int
 	caps := map[string]bool{}
 	for i, s := range l.sensors {
-		var expected, got, serious int
-		l.slots(s, from, end, now, func(sl slot) {
-			if sl.end.After(end) {
-				return
-			}
-			expected++
-			if sl.got() {
-				got++
-			}
-			if sl.serious() {
+		if !end.After(from) {
+			continue
+		}
+		var serious int
+		l.slots(s, from, end, func(sl slot) {
+			if !sl.end.After(end) && sl.serious() {
 				serious++
 			}
 		})
-		if expected == 0 {
-			continue
-		}
-		availSum += float64(got) / float64(expected)
+		availSum += float64(measure(l.heldSpans(s, from, end, now))) / float64(end.Sub(from))
 		availN++
 		b := l.bands[i]
 		if b == nil {
@@ -566,17 +587,7 @@ func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 		}
 	}
 	var out []span
-	add := func(a, b time.Time) {
-		a, b = maxTime(a, from), minTime(b, end)
-		if !a.Before(b) {
-			return
-		}
-		if n := len(out); n > 0 && !out[n-1].b.Before(a) {
-			out[n-1].b = maxTime(out[n-1].b, b)
-			return
-		}
-		out = append(out, span{a, b})
-	}
+	add := func(a, b time.Time) { out = appendSpan(out, span{a, b}, from, end) }
 	for i, r := range rs {
 		if !r.in {
 			continue
@@ -652,17 +663,24 @@ func (l *ledger) traceFrom(from time.Time, hold time.Duration) time.Time {
 	return maxTime(start, l.installed)
 }
 
-// silentRun reports whether sensor s had a run of slots without a reading, at least
-// its hold long, that overlaps [from, end). The run is measured back before from
-// (see traceFrom) and forward to now.
+// silentRun reports whether sensor s had a stretch of time its readings do not
+// hold (see heldSpans), at least its hold long, that overlaps [from, end). The
+// stretch is measured back before from (see traceFrom) and forward to now.
 func (l *ledger) silentRun(s Sensor, from, end, now time.Time) bool {
 	hold := silentHold(s)
 	r := silence{hold: hold, from: from, end: end}
-	l.slots(s, l.traceFrom(from, hold), now, now, func(sl slot) {
-		if !r.found {
-			r.slot(sl.start, sl.got())
+	start := l.traceFrom(from, hold)
+	at := start
+	for _, sp := range l.heldSpans(s, start, now, now) {
+		if sp.a.After(at) {
+			r.slot(at, false)
 		}
-	})
+		r.slot(sp.a, true)
+		at = sp.b
+	}
+	if at.Before(now) {
+		r.slot(at, false)
+	}
 	r.stop(now)
 	return r.found
 }
@@ -688,8 +706,9 @@ func (l *ledger) gatewaySilent(from, end, now time.Time) bool {
 	return r.found
 }
 
-// silence finds a run of empty slots at least hold long that overlaps [from,
-// end): silentRun and gatewaySilent feed it their slots in time order.
+// silence finds a run of empty time at least hold long that overlaps [from,
+// end): gatewaySilent feeds it its minutes, silentRun the starts of the stretches
+// its sensor's readings hold and do not hold, in time order.
 type silence struct {
 	hold      time.Duration
 	from, end time.Time

@@ -232,7 +232,7 @@ func TestLateDataCorrectsDay(t *testing.T) {
 }
 
 // TestLiveWindow: the live point covers the 24 h before now, across midnight,
-// counting only slots that have ended.
+// up to now.
 func TestLiveWindow(t *testing.T) {
 	s := Sensor{ID: "corr", Zone: "c", ZoneKind: "corridor", Interval: time.Hour}
 	c := newTestCheck(t, []Sensor{s}, Options{})
@@ -256,11 +256,11 @@ func TestLiveWindow(t *testing.T) {
 	if live == nil {
 		t.Fatal("no live point")
 	}
-	// window [yesterday 12:30, 12:30): slots yesterday 13:00..23:00 (11, out of
-	// band), today 00:00..11:00 (12, in band; the 12:00 slot has not ended).
-	// Temperature is time-weighted over the 24 h: in band from 00:00 to 11:00
+	// window [yesterday 12:30, 12:30): yesterday's readings out of band, today's
+	// 00:00..11:00 in band. Temperature is time-weighted over the 24 h: in band from 00:00 to 11:00
 	// (the 11:00 reading is not held: its successor is overdue at 12:30).
-	wantField(t, live, "availability", 22.0/23) // 11:00 is not confirmed by 12:30
+	// Availability too: held from the window's start to 11:00.
+	wantField(t, live, "availability", 22.5/24) // 11:00 is not confirmed by 12:30
 	wantField(t, live, "temperature", 11.0/24)
 	snap := c.Snapshot()
 	if snap.Live == nil || snap.Today == nil || !near(snap.Today.Parts[CompTemperature].Ratio, 11/12.5) {

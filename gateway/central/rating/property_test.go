@@ -214,6 +214,16 @@ var propBands = func() map[string]score.Band {
 
 func inBand(sensor string, v float64) bool { return propBands[sensor].In(v) }
 
+// propInterval is the registered interval of a property test's sensor.
+func propInterval(sensor string) time.Duration {
+	for _, s := range propEntry("").Sensors {
+		if s.ID == sensor {
+			return time.Duration(s.MaxInterval)
+		}
+	}
+	panic("no sensor " + sensor)
+}
+
 // The dishonest director's actions (issue 16 and docs/RATING.md's gaming table),
 // each applied to an honest day. Points written straight into InfluxDB, backdated
 // or replayed are refused by the ingest (issue 15) and so are not among them.
@@ -258,26 +268,15 @@ var propActions = []struct {
 	{"camera taped for 10 minutes, six times", func(rng *rand.Rand, d pDay) pDay {
 		return taped(d, rng, 6, 10*time.Minute)
 	}},
-}
-
-// propHoles are dishonest actions the central rating cannot tell from honest
-// data, and that do raise it: they are run, and their effect logged, so that the
-// day they stop raising (a rule change) the test says so. docs/RATING.md's gaming
-// table gives the figures. An in-band reading added after each out-of-band one no
-// longer raises temperature (an out-of-band reading holds its whole interval),
-// but any extra reading raises availability: a slot has data when a confirmed
-// reading lies in it, and an honest sensor's jitter (±5 % here) leaves a slot of
-// the fixed grid empty now and then, or its last reading before a radio outage
-// unconfirmed; the extra reading fills the one and confirms the other.
-var propHoles = []struct {
-	name string
-	do   func(rng *rand.Rand, d pDay) pDay
-}{
-	{"one in-band reading per slot, just before the next", func(_ *rand.Rand, d pDay) pDay {
-		return inBandPerSlot(d, 299*time.Second)
-	}},
+	// An in-band reading beside each out-of-band one: an out-of-band reading holds
+	// its whole interval (temperature), and readings closer together than 90 % of
+	// the interval are one report (availability): the extra one neither fills a gap
+	// of an honest sensor's jitter nor confirms its last reading before an outage.
 	{"one in-band reading per slot, just after the honest one", func(_ *rand.Rand, d pDay) pDay {
-		return inBandPerSlot(d, time.Second)
+		return inBandPerSlot(d, func(r pReading, _ time.Time) time.Time { return r.t.Add(time.Second) })
+	}},
+	{"one in-band reading per slot, just before the next", func(_ *rand.Rand, d pDay) pDay {
+		return inBandPerSlot(d, func(_ pReading, next time.Time) time.Time { return next.Add(-time.Second) })
 	}},
 }
 
@@ -308,10 +307,15 @@ func replaceReadings(d pDay, sensor string, v func(time.Time) float64) pDay {
 	return out
 }
 
-// inBandPerSlot adds, after every out-of-band reading, one in-band reading `after`
-// later (if that is before the sensor's next reading): issue 16's "one 5 °C reading
-// per slot" on every warm or cold stretch.
-func inBandPerSlot(d pDay, after time.Duration) pDay {
+// inBandPerSlot adds, after every out-of-band reading r, one in-band reading at
+// at(r, the sensor's next reading) (if that is before the next): issue 16's "one
+// 5 °C reading per slot" on every warm or cold stretch. The next reading is the
+// one that follows within the sensor's interval plus HoldSlack, the zero time
+// after the last one before an outage: the extra reading goes beside an honest
+// one, never into a silence (one there at the registered interval is a fake
+// device's reading, which holds as an honest one would; plausibility judges
+// its values).
+func inBandPerSlot(d pDay, at func(r pReading, next time.Time) time.Time) pDay {
 	good := map[string]float64{"fridge": 5, "room": 21, "room-b": 21, "corr": 20}
 	out := d.clone()
 	bySensor := map[string][]pReading{}
@@ -320,10 +324,14 @@ func inBandPerSlot(d pDay, after time.Duration) pDay {
 	}
 	for s, rs := range bySensor {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].t.Before(rs[j].t) })
+		iv := propInterval(s)
 		for i, r := range rs {
-			at := r.t.Add(after)
-			if !inBand(s, r.v) && (i+1 == len(rs) || at.Before(rs[i+1].t)) {
-				out.readings = append(out.readings, pReading{s, at, good[s]})
+			var next time.Time
+			if i+1 < len(rs) && rs[i+1].t.Sub(r.t) <= iv+time.Duration(score.HoldSlack*float64(iv)) {
+				next = rs[i+1].t
+			}
+			if x := at(r, next); !inBand(s, r.v) && x.After(r.t) && (next.IsZero() || x.Before(next)) {
+				out.readings = append(out.readings, pReading{s, x, good[s]})
 			}
 		}
 	}
@@ -353,9 +361,7 @@ const propRandomSeeds = 2
 // action of the gaming table (propActions) rates a centre above its honest twin,
 // through the central job's own path: the points in a real InfluxDB, one
 // ComputeDays over all the centres (one per case), the registry's settings,
-// plausibility included. The actions the rating cannot refuse (propHoles) are run
-// beside them and their gain logged; the test fails when one stops raising on
-// the fixed seeds.
+// plausibility included.
 func TestCentralDishonestNeverAbove(t *testing.T) {
 	st := startStore(t)
 	seeds := slices.Clone(propSeeds)
@@ -366,7 +372,6 @@ func TestCentralDishonestNeverAbove(t *testing.T) {
 	type pcase struct {
 		seed             uint64
 		action           string
-		hole, fixed      bool
 		honest, centreID string
 	}
 	var (
@@ -374,17 +379,17 @@ func TestCentralDishonestNeverAbove(t *testing.T) {
 		es    entries
 		cases []pcase
 	)
-	for n, seed := range seeds {
+	for _, seed := range seeds {
 		rng := rand.New(rand.NewPCG(seed, 16))
 		honest := honestPropDay(rng)
 		hid := fmt.Sprintf("s%d-honest", seed)
 		ls = append(ls, honest.lines(hid)...)
 		es = append(es, propEntry(hid))
-		for k, a := range append(slices.Clone(propActions), propHoles...) {
+		for k, a := range propActions {
 			id := fmt.Sprintf("s%d-a%d", seed, k)
 			ls = append(ls, a.do(rng, honest).lines(id)...)
 			es = append(es, propEntry(id))
-			cases = append(cases, pcase{seed, a.name, k >= len(propActions), n < len(propSeeds), hid, id})
+			cases = append(cases, pcase{seed, a.name, hid, id})
 		}
 	}
 	t0 := time.Now()
@@ -410,8 +415,6 @@ func TestCentralDishonestNeverAbove(t *testing.T) {
 		got[d.Centre] = d
 	}
 	lower := 0
-	gain := map[string][]float64{}  // a hole's gains over the honest day
-	fixedRaised := map[string]int{} // of them on the fixed seeds
 	for _, c := range cases {
 		h, d := got[c.honest], got[c.centreID]
 		if !h.HasData || !d.HasData {
@@ -419,11 +422,6 @@ func TestCentralDishonestNeverAbove(t *testing.T) {
 		}
 		diff := d.Result.Total - h.Result.Total
 		switch {
-		case c.hole:
-			gain[c.action] = append(gain[c.action], diff)
-			if c.fixed && diff > 1e-9 {
-				fixedRaised[c.action]++
-			}
 		case diff > 1e-9:
 			t.Errorf("seed %d, %s: central %.4f above the honest %.4f\n  dishonest %s\n  honest    %s",
 				c.seed, c.action, d.Result.Total, h.Result.Total, parts(d), parts(h))
@@ -435,15 +433,6 @@ func TestCentralDishonestNeverAbove(t *testing.T) {
 		t.Error("no dishonest day rated differently from its honest one: the generator is wrong")
 	}
 	t.Logf("%d cases of %d actions: %d rated lower than the honest day, the rest the same", len(seeds)*len(propActions), len(propActions), lower)
-	for _, h := range propHoles {
-		g := gain[h.name]
-		slices.Sort(g)
-		raised := len(g) - sort.SearchFloat64s(g, 1e-9)
-		t.Logf("known hole %q: raised %d of %d days, by up to %.2f points (median %+.2f)", h.name, raised, len(g), g[len(g)-1], g[len(g)/2])
-		if fixedRaised[h.name] == 0 {
-			t.Errorf("%q no longer raises the rating: move it to propActions and update docs/RATING.md's gaming table", h.name)
-		}
-	}
 }
 
 // parts is a day's components and caps for a failure message.
