@@ -385,11 +385,16 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string,
 		time.Sleep(time.Second)
 		b.Step("monitor overview again", chromedp.Navigate(monitorURL), chromedp.WaitVisible(chromedp.CSS(`tr[data-centre="demo-centre"]`)))
 	}
-	// Not a false emergency: the demo centre needs no attention for its live score
-	// (its live score is the replayed day's, as on the status page); the planned
-	// incident (the kitchen chiller) is a warning, no reason either.
-	if why := b.Eval(`(document.querySelector('tr[data-centre="demo-centre"] .why') || {textContent: ""}).textContent`); why != "" {
-		t.Errorf("the monitor lists the demo centre as needing attention: %q", why)
+	// Not a false emergency: the demo centre needs no attention for its live score,
+	// silence, caps or coverage (its live score is the replayed day's, as on the
+	// status page); the planned incident (the kitchen chiller) is a warning, no
+	// reason either. Last night's rounds are the simulator's, missed slots and all:
+	// "night rounds 80% on time" is a true reason, not a false one.
+	why := b.Eval(`(document.querySelector('tr[data-centre="demo-centre"] .why') || {textContent: ""}).textContent`)
+	for _, r := range strings.Split(strings.TrimPrefix(why, "Needs attention: "), "; ") {
+		if r != "" && !regexp.MustCompile(`^night rounds [\d.,]+\s?% on time$`).MatchString(r) {
+			t.Errorf("the monitor lists the demo centre as needing attention: %q", why)
+		}
 	}
 	comps := b.Text(`tr[data-centre="demo-centre"] td.comps`)
 	if strings.Contains(comps, "n/a") || regexp.MustCompile(`\b0 %`).MatchString(comps) {
