@@ -42,16 +42,24 @@ func TestServersStartStopRestart(t *testing.T) {
 	if err := in.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// A new connection for the request (none kept alive from the checks above),
+	// and a request that ends early is said, not waited for.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	done := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(in.URL() + "/ping")
+		resp, err := client.Get(in.URL() + "/ping")
 		if err == nil {
 			resp.Body.Close()
 		}
 		done <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for u, err := in.Unread(); !u; u, err = in.Unread() {
+		select {
+		case rerr := <-done:
+			t.Fatalf("the request to a held server ended before it was seen waiting: %v", rerr)
+		default:
+		}
 		if err != nil || time.Now().After(deadline) {
 			t.Fatalf("a request to a held server not seen: %v", err)
 		}
