@@ -237,9 +237,13 @@ func redactJSON(p []byte) ([]byte, bool) {
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), true
 }
 
-// mayHoldSecret reports whether any of secretWords occurs in p, in any case: only
+// mayHoldSecret reports whether any of secretWords occurs in p, in any case, or p
+// has a \u escape (a key spelt with escapes is a secret word once decoded): only
 // then can a key of p be secret.
 func mayHoldSecret(p []byte) bool {
+	if bytes.Contains(p, []byte(`\u`)) {
+		return true
+	}
 	for i, c := range p {
 		c |= 0x20 // lower case, for letters
 		for _, w := range secretWords {

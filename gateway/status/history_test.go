@@ -197,6 +197,8 @@ func TestRawMessageRedaction(t *testing.T) {
 	for _, c := range []struct{ in, want, bad string }{
 		{`{"a":{"session_token":"abc","t":1}}`, `[redacted]`, "abc"},
 		{`[{"Secret":"s3"}]`, `[redacted]`, "s3"},
+		// A key spelt with escapes is the same key once decoded: no word to find.
+		{`{"\u0070assword":"hunter2"}`, `[redacted]`, "hunter2"},
 		{` {"temperature": 5.1} `, ` {"temperature": 5.1} `, ""},
 		{"23.5", "23.5", ""},
 		{"bad \xff utf8", "bad � utf8", "\xff"},
