@@ -139,13 +139,18 @@ bench-monitor: tools
 
 ## bench-ingest: the verifying ingest at national scale (docs/BENCHMARKS.md): one run
 ## per count in GATEWAYS, BENCH_SECONDS long, a tenth of the gateways back from an
-## OUTAGE_MIN-minute outage half-way; INGEST_PROFILE=file writes the ingest's CPU profile
+## OUTAGE_MIN-minute outage half-way; each gateway sends a batch every BATCH_SECONDS; the
+## steady window runs from WARM_SECONDS to half-way; INGEST_PROFILE=file writes the
+## ingest's CPU profile
 GATEWAYS      ?= 2000,20000
-BENCH_SECONDS ?= 90
+BENCH_SECONDS ?= 180
 OUTAGE_MIN    ?= 60
+BATCH_SECONDS ?= 10
+WARM_SECONDS  ?= 70
 INGEST_PROFILE ?=
 bench-ingest: tools
 	SAQSHY_BENCH_GATEWAYS=$(GATEWAYS) SAQSHY_BENCH_SECONDS=$(BENCH_SECONDS) SAQSHY_BENCH_OUTAGE_MIN=$(OUTAGE_MIN) \
+		SAQSHY_BENCH_BATCH_SECONDS=$(BATCH_SECONDS) SAQSHY_BENCH_WARM_SECONDS=$(WARM_SECONDS) \
 		SAQSHY_BENCH_CPUPROFILE=$(INGEST_PROFILE) \
 		go test -run='^$$' -bench=IngestNational -benchtime=1x -count=1 -timeout 30m -v ./gateway/central/ingest | tee bench-ingest.txt
 

@@ -69,9 +69,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.SecretWarnings() {
 		log.Warn("secret file readable by others", "problem", w)
 	}
-	// Live points go out at most every 10 s: a POST's request head costs more of a
-	// mobile uplink than its points (docs/BENCHMARKS.md, the centre-day table).
-	opt := gateway.Options{Logger: log, StatsEvery: *statsEvery, InfluxFlush: 10 * time.Second}
+	opt := runOptions(cfg, log, *statsEvery)
 	if buses := localI2C(cfg, log); buses != nil {
 		defer func() {
 			if err := buses.Close(); err != nil {
@@ -215,4 +213,11 @@ func spoolAdvice(cfgPath, dir string, err error) string {
   Trying it as yourself: set spool.dir in %s to a directory you own, e.g.
       spool: {dir: %s}
 `, dir, who, err, dir, cfgPath, own)
+}
+
+// runOptions are the daemon's gateway.Options from its config. Live points go out
+// at most every influx.flush_interval (default 10 s): a POST's request head costs
+// more of a mobile uplink than its points (docs/BENCHMARKS.md, the centre-day table).
+func runOptions(cfg *config.Config, log *slog.Logger, statsEvery time.Duration) gateway.Options {
+	return gateway.Options{Logger: log, StatsEvery: statsEvery, InfluxFlush: cfg.Influx.FlushInterval.Std()}
 }

@@ -46,7 +46,7 @@ Config file (YAML):
   heads_dir: /var/lib/saqshy-ingest/heads
   keys_file: /etc/saqshy/gateway-keys   # lines "<centre> ed25519:<base64>"
   grace: 10m                       # optional: backdate grace
-  open_centres: 4096               # optional: centres whose files stay open (2 descriptors each)
+  open_centres: 4096               # optional: centres whose files stay open (3 descriptors each; LimitNOFILE)
 `
 
 type config struct {

@@ -90,7 +90,10 @@ type Influx struct {
 	TokenFile string `yaml:"token_file"`
 	// BatchSize is the most points per write (1..100000, default 5000).
 	BatchSize int `yaml:"batch_size"`
-	// FlushInterval is how long points wait for a fuller batch (default 1s).
+	// FlushInterval spaces the write requests of live data: after a request of a
+	// few points the next waits this long, so that a trickle of readings shares a
+	// request (a request's head costs a mobile uplink more than its points). A
+	// backlog is sent in full batches at once. 1s..1m, default 10s.
 	FlushInterval Duration `yaml:"flush_interval"`
 	// Timeout bounds one write request (default 10s).
 	Timeout Duration `yaml:"timeout"`
@@ -380,7 +383,7 @@ const (
 	DefaultKeepAlive      = Duration(30 * time.Second)
 	DefaultSilenceTimeout = Duration(10 * time.Minute)
 	DefaultBatchSize      = 5000
-	DefaultFlushInterval  = Duration(time.Second)
+	DefaultFlushInterval  = Duration(10 * time.Second)
 	DefaultInfluxTimeout  = Duration(10 * time.Second)
 	DefaultSpoolDir       = "/var/lib/saqshy/spool"
 	DefaultSpoolMaxBytes  = 2 * GiB

@@ -122,7 +122,7 @@ func TestDefaults(t *testing.T) {
 		{"mqtt.silence_timeout", cfg.MQTT.SilenceTimeout.Std(), 10 * time.Minute},
 		{"influx.url", cfg.Influx.URL, ""},
 		{"influx.batch_size", cfg.Influx.BatchSize, 5000},
-		{"influx.flush_interval", cfg.Influx.FlushInterval.Std(), time.Second},
+		{"influx.flush_interval", cfg.Influx.FlushInterval.Std(), 10 * time.Second},
 		{"influx.timeout", cfg.Influx.Timeout.Std(), 10 * time.Second},
 		{"spool.dir", cfg.Spool.Dir, "/var/lib/saqshy/spool"},
 		{"spool.max_bytes", cfg.Spool.MaxBytes, 2 * GiB},

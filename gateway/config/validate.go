@@ -277,6 +277,9 @@ func (v *checker) influx() {
 		v.errf("influx.batch_size", "must be between 1 and 100000, got %d", in.BatchSize)
 	}
 	v.positive("influx.flush_interval", in.FlushInterval)
+	if f := in.FlushInterval.Std(); f > 0 && (f < time.Second || f > time.Minute) {
+		v.errf("influx.flush_interval", "must be between 1s and 1m, got %s (longer: the ministry's ingest would count the centre as quiet between requests)", in.FlushInterval)
+	}
 	v.positive("influx.timeout", in.Timeout)
 	switch sg := in.Sign; {
 	case sg.KeyFile == "" && sg.ChainFile != "":

@@ -5,10 +5,11 @@ package ingest_test
 // re-executed as `saqshy-ingest serve`, so that its CPU is its own) in front of
 // InfluxDB 1.8.10, both on this machine.
 //
-//	make bench-ingest GATEWAYS=2000,20000 BENCH_SECONDS=90
+//	make bench-ingest GATEWAYS=2000,20000 BENCH_SECONDS=180 [BATCH_SECONDS=10]
 //
 // Each simulated gateway has its own Ed25519 key (in the ingest's keys file) and
-// its own chain, and sends a batch every 10 s (phases spread evenly) holding the
+// its own chain, and sends a batch every 10 s (SAQSHY_BENCH_BATCH_SECONDS; phases
+// spread evenly) holding the
 // points its centre made since the last one: per minute 20 climate readings
 // (temperature, and humidity where the zone kind has it), 4 device points, 4
 // camera points, a heartbeat (telemetry.Heartbeat's fields) and a live coverage
@@ -62,6 +63,9 @@ import (
 // (tab-separated), instead of running the tests.
 const childEnv = "SAQSHY_INGEST_BENCH_CHILD"
 
+// openEnv: the child's open_centres (the number of gateways of the run).
+const openEnv = "SAQSHY_INGEST_BENCH_OPEN_CENTRES"
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
 		os.Exit(childServe(strings.Split(args, "\t")))
@@ -79,7 +83,20 @@ func childServe(a []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	srv, err := ingest.New(ingest.Config{Keys: keys, ArchiveDir: a[3], HeadsDir: a[4],
+	// Configured as docs/SCALING.md advises: every centre it serves kept open, and
+	// an open-file limit to match (LimitNOFILE in the unit; here, as root, raised).
+	open, _ := strconv.Atoi(os.Getenv(openEnv))
+	if open > 0 {
+		want := uint64(3*open + 4096)
+		var rl syscall.Rlimit
+		if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur < want {
+			rl.Cur, rl.Max = want, max(rl.Max, want)
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: raise the open-file limit to %d: %v (open_centres will be lowered)\n", want, err)
+			}
+		}
+	}
+	srv, err := ingest.New(ingest.Config{Keys: keys, ArchiveDir: a[3], HeadsDir: a[4], OpenCentres: open,
 		Forward: &ingest.Influx{URL: a[1], Bucket: a[2], Client: &http.Client{Timeout: 30 * time.Second}},
 		Log:     slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
@@ -115,7 +132,7 @@ func childServe(a []string) int {
 
 // startChild starts this test binary as an ingest on addr (childServe), its output
 // appended to logPath, and waits until it answers /ping.
-func startChild(tb testing.TB, addr string, in *testenv.Influx, archive, heads, keysPath, logPath string) *exec.Cmd {
+func startChild(tb testing.TB, addr string, in *testenv.Influx, archive, heads, keysPath, logPath string, openCentres int) *exec.Cmd {
 	tb.Helper()
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
@@ -123,7 +140,8 @@ func startChild(tb testing.TB, addr string, in *testenv.Influx, archive, heads, 
 	}
 	defer logf.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{addr, in.URL(), in.Bucket(), archive, heads, keysPath}, "\t"))
+	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{addr, in.URL(), in.Bucket(), archive, heads, keysPath}, "\t"),
+		fmt.Sprintf("%s=%d", openEnv, openCentres))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -159,14 +177,21 @@ func benchEnvInt(name string, def int) []int {
 
 // BenchmarkIngestNational runs the load for each gateway count in
 // SAQSHY_BENCH_GATEWAYS (default 2000) for SAQSHY_BENCH_SECONDS (default 90), the
-// outage SAQSHY_BENCH_OUTAGE_MIN minutes long (default 60). Run with -benchtime=1x.
+// outage SAQSHY_BENCH_OUTAGE_MIN minutes long (default 60), each gateway sending a
+// batch every SAQSHY_BENCH_BATCH_SECONDS (default 10). The steady window starts
+// SAQSHY_BENCH_WARM_SECONDS into the run (default 70: after every series of every
+// centre has had its first point, so that InfluxDB's cost of making 30 series per
+// centre is not counted as its steady cost per point) and ends half-way, when the
+// outage's gateways come back. Run with -benchtime=1x.
 func BenchmarkIngestNational(b *testing.B) {
 	secs := benchEnvInt("SAQSHY_BENCH_SECONDS", 90)[0]
 	outage := time.Duration(benchEnvInt("SAQSHY_BENCH_OUTAGE_MIN", 60)[0]) * time.Minute
+	every := time.Duration(benchEnvInt("SAQSHY_BENCH_BATCH_SECONDS", 10)[0]) * time.Second
+	warm := time.Duration(benchEnvInt("SAQSHY_BENCH_WARM_SECONDS", 70)[0]) * time.Second
 	for _, n := range benchEnvInt("SAQSHY_BENCH_GATEWAYS", 2000) {
-		b.Run(fmt.Sprintf("gateways=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("gateways=%d/batch=%v", n, every), func(b *testing.B) {
 			for range b.N {
-				runLoad(b, n, time.Duration(secs)*time.Second, outage)
+				runLoad(b, load{gateways: n, dur: time.Duration(secs) * time.Second, outage: outage, every: every, warm: warm})
 			}
 		})
 	}
@@ -298,7 +323,16 @@ func (p *phase) pct(q float64) time.Duration {
 	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
-func runLoad(b *testing.B, n int, dur, outage time.Duration) {
+// load is one run's shape: gateways sending a batch every `every` for dur, the
+// steady window from warm to dur/2, the outage's gateways cut off outage before.
+type load struct {
+	gateways           int
+	dur, outage, every time.Duration
+	warm               time.Duration
+}
+
+func runLoad(b *testing.B, ld load) {
+	n, dur, outage, every := ld.gateways, ld.dur, ld.outage, ld.every
 	in := testenv.StartInflux(b, "centres")
 	ipid := influxdPID(b, in)
 	dir := b.TempDir()
@@ -323,7 +357,7 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 	keysPath := filepath.Join(dir, "keys")
 	os.WriteFile(keysPath, keys.Bytes(), 0o600)
 	port := testenv.FreePort(b)
-	cmd := startChild(b, fmt.Sprintf("127.0.0.1:%d", port), in, archive, heads, keysPath, filepath.Join(dir, "ingest.log"))
+	cmd := startChild(b, fmt.Sprintf("127.0.0.1:%d", port), in, archive, heads, keysPath, filepath.Join(dir, "ingest.log"), n)
 	defer func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
@@ -337,7 +371,10 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 	var drained atomic.Int64 // unix ns when the last backlog batch was accepted
 	start := time.Now()
 	comeback := start.Add(dur / 2)
-	steadyFrom := start.Add(12 * time.Second) // after every gateway's first contact
+	steadyFrom := start.Add(ld.warm) // after every gateway's first contact and every series' first point
+	if ld.warm >= dur/2 {
+		b.Fatalf("warm-up %v leaves no steady window before the comeback at %v", ld.warm, dur/2)
+	}
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(dur))
 	defer cancel()
 
@@ -363,7 +400,7 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 				g.seq, g.prev = l.Seq, l.Hash()
 				return time.Since(t), true
 			}
-			if resp.StatusCode == http.StatusServiceUnavailable && ctx.Err() == nil {
+			if resp.StatusCode >= 500 && ctx.Err() == nil { // as the gateway: 5xx is retried
 				time.Sleep(time.Second)
 				continue
 			}
@@ -386,9 +423,9 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			offset := time.Duration(i) * 10 * time.Second / time.Duration(n)
+			offset := time.Duration(i) * every / time.Duration(n)
 			next := start.Add(offset)
-			covered := next.Add(-10 * time.Second)
+			covered := next.Add(-every)
 			if g.outage {
 				next = comeback.Add(offset)
 				covered = t0.Add(-outage)
@@ -409,7 +446,7 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 				now := time.Now()
 				from := covered
 				if g.outage && first {
-					from = now.Add(-10 * time.Second) // the live lane first
+					from = now.Add(-every) // the live lane first
 				}
 				var pts int
 				buf, pts = genLines(buf[:0], g.id, from, now, t0)
@@ -438,7 +475,7 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 					}
 				}
 				covered = now
-				next = next.Add(10 * time.Second)
+				next = next.Add(every)
 				if next.Before(time.Now()) {
 					next = time.Now() // late: the next batch at once, carrying everything since
 				}
@@ -504,10 +541,10 @@ func runLoad(b *testing.B, n int, dur, outage time.Duration) {
 			ratio = float64(di) / float64(dx)
 		}
 		// One core of ingest serves this many gateways at this run's cost per
-		// request, a gateway sending a batch every 10 s (0.1 request/s).
+		// request, a gateway sending a batch every `every`.
 		perCore := 0.0
 		if di > 0 {
-			perCore = float64(reqs) / di.Seconds() / 0.1
+			perCore = float64(reqs) / di.Seconds() * every.Seconds()
 		}
 		b.Logf("%-6s gateways=%d wall=%.1fs verified=%.0f points/s (%.0f req/s) | ingest %.1f µs/point %.0f µs/request, %.0f%% of a core | influxd %.1f µs/point | ingest/influxd CPU %.2f | generator %.0f%% of a core | live latency p50 %v p99 %v | refused %d | one ingest core serves %.0f gateways",
 			name, n, wall.Seconds(), float64(pts)/wall.Seconds(), float64(reqs)/wall.Seconds(), us(di, pts), us(di, reqs), 100*di.Seconds()/wall.Seconds(),

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -395,6 +396,35 @@ func TestOpenFilesBounded(t *testing.T) {
 		}
 		if err != nil || rep.Accepted != want || len(rep.Gaps) != 0 {
 			t.Errorf("verify %s: %+v %v", c, rep, err)
+		}
+	}
+}
+
+// TestOpenCentresWithinFileLimit: open_centres larger than the open-file limit
+// leaves room for (three descriptors a centre, a quarter spare) is lowered with a
+// warning that names the limit, instead of failing accepts and opens later with
+// "too many open files".
+func TestOpenCentresWithinFileLimit(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	for _, c := range []struct {
+		want  int
+		limit uint64
+		got   int
+	}{
+		{4096, 1 << 20, 4096},
+		{4096, 20000, 4096},
+		{20000, 20000, 5000},
+		{20000, 65536, 16384},
+		{20000, 262144, 20000},
+		{10, 100, 1},
+	} {
+		logs.Reset()
+		if got := openCentresWithin(c.want, c.limit, log); got != c.got {
+			t.Errorf("open_centres %d, nofile %d: %d, want %d", c.want, c.limit, got, c.got)
+		}
+		if warned := strings.Contains(logs.String(), "LimitNOFILE"); warned != (c.got < c.want) {
+			t.Errorf("open_centres %d, nofile %d: warned %v: %q", c.want, c.limit, warned, logs.String())
 		}
 	}
 }

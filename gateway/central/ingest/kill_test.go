@@ -49,7 +49,7 @@ func TestSIGKILLMidCommitLosesNothing(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	logPath := filepath.Join(dir, "ingest.log")
 	var mu sync.Mutex // guards cmd
-	cmd := startChild(t, addr, in, archive, heads, keysPath, logPath)
+	cmd := startChild(t, addr, in, archive, heads, keysPath, logPath, 0)
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -110,7 +110,7 @@ func TestSIGKILLMidCommitLosesNothing(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		t.Logf("SIGKILL with %d requests in flight, %d acknowledged so far", n, acked.Load())
-		cmd = startChild(t, addr, in, archive, heads, keysPath, logPath)
+		cmd = startChild(t, addr, in, archive, heads, keysPath, logPath, 0)
 		mu.Unlock()
 	}
 	time.Sleep(700 * time.Millisecond)

@@ -48,3 +48,12 @@ func (h heads) lock(centre string, fp **os.File) (unlock func(), err error) {
 		}
 	}, nil
 }
+
+// fileLimit returns the process's soft limit on open descriptors.
+func fileLimit() (uint64, bool) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0, false
+	}
+	return uint64(rl.Cur), true
+}

@@ -54,9 +54,10 @@ type Config struct {
 	// MaxBody bounds an uncompressed body. Default 64 MiB.
 	MaxBody int64
 	// OpenCentres: how many centres keep their files open between requests (the
-	// head lock's and the archive day file's descriptors: two each), the least
-	// recently used closed first. Default 4096; make it the number of centres one
-	// replica serves when the process may hold twice as many descriptors.
+	// head lock's, the head log's and the archive day file's descriptors: three
+	// each), the least recently used closed first. Default 4096; make it the number
+	// of centres one replica serves, with an open-file limit of three times as
+	// many (it is lowered, with a warning, to what the limit leaves room for).
 	OpenCentres int
 	Now         func() time.Time
 	Log         *slog.Logger
@@ -101,14 +102,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = maxBody
 	}
-	if cfg.OpenCentres <= 0 {
-		cfg.OpenCentres = 4096
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OpenCentres <= 0 {
+		cfg.OpenCentres = 4096
+	}
+	if limit, ok := fileLimit(); ok {
+		cfg.OpenCentres = openCentresWithin(cfg.OpenCentres, limit, cfg.Log)
 	}
 	cfg.Forward = newCoalescer(cfg.Forward)
 	s := &Server{cfg: cfg, allowed: map[string]bool{}, heads: heads{cfg.HeadsDir},
@@ -118,6 +122,28 @@ func New(cfg Config) (*Server, error) {
 		s.allowed[m] = true
 	}
 	return s, nil
+}
+
+// descriptorsPerCentre: an open centre holds its head lock, head log and
+// archive day file.
+const descriptorsPerCentre = 3
+
+// openCentresWithin bounds want so that the open centres' descriptors fit in the
+// process's limit with a quarter of it (at least 1,024) left for the gateways'
+// keep-alive connections, InfluxDB's and the rest: beyond it accepts and opens
+// would fail with "too many open files".
+func openCentresWithin(want int, limit uint64, log *slog.Logger) int {
+	spare := max(1024, limit/4)
+	fit := 1
+	if limit > spare+descriptorsPerCentre {
+		fit = int(min((limit-spare)/descriptorsPerCentre, 1<<30))
+	}
+	if want <= fit {
+		return want
+	}
+	log.Warn("ingest: open_centres lowered to fit the open-file limit; raise LimitNOFILE (ulimit -n) for more",
+		"open_centres", want, "lowered_to", fit, "nofile", limit, "descriptors_per_centre", descriptorsPerCentre)
+	return fit
 }
 
 // ServeHTTP implements http.Handler: POST /api/v2/write, GET /ping, GET /health

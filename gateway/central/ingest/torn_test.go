@@ -46,7 +46,7 @@ func TestTornArchiveRecordAfterSIGKILL(t *testing.T) {
 	os.WriteFile(keysPath, []byte(g.id+" "+chain.PublicKeyString(key.Public().(ed25519.PublicKey))+"\n"), 0o600)
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	logPath := filepath.Join(dir, "ingest.log")
-	cmd := startChild(t, addr, in, archive, heads, keysPath, logPath)
+	cmd := startChild(t, addr, in, archive, heads, keysPath, logPath, 0)
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
 	start := time.Now().Add(-time.Minute)
@@ -90,7 +90,7 @@ func TestTornArchiveRecordAfterSIGKILL(t *testing.T) {
 		t.Fatalf("verify with a torn tail: %+v, %v; want ErrTornTail after 3 intact links", rep, err)
 	}
 
-	cmd = startChild(t, addr, in, archive, heads, keysPath, logPath)
+	cmd = startChild(t, addr, in, archive, heads, keysPath, logPath, 0)
 	if st, _ := sendURL(t, "http://"+addr, l4, body4); st != http.StatusNoContent { // the spool's resend
 		t.Fatalf("resend of link 4 after the restart: %d", st)
 	}
