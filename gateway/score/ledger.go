@@ -310,23 +310,29 @@ func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
 	}
 }
 
-// readTimes returns the times of sensor s's climate readings in [lo, hi), in
-// order.
-func (l *ledger) readTimes(s Sensor, lo, hi time.Time) []time.Time {
-	var out []time.Time
+// readNanos returns the times (Unix ns) of sensor s's climate readings in [lo,
+// hi), in order: plain numbers, which a day's thousands of readings need
+// (time.Time values would be three words each, with a pointer for the collector).
+func (l *ledger) readNanos(s Sensor, lo, hi time.Time) []int64 {
+	var out []int64
+	loN, hiN := lo.UnixNano(), hi.UnixNano()
 	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
 		d := l.days[key]
 		if d == nil || d.sensors[s.ID] == nil {
 			continue
 		}
+		base := ds.UnixNano()
 		for _, off := range d.sensors[s.ID].reads {
-			if at := ds.Add(time.Duration(off) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
+			if at := base + int64(off)*int64(time.Millisecond); at >= loN && at < hiN {
 				out = append(out, at)
 			}
 		}
 	}
 	return out
 }
+
+// at returns Unix ns n as a time in the centre's zone.
+func (l *ledger) at(n int64) time.Time { return time.Unix(0, n).In(l.loc) }
 
 // heldSpans returns the time in [from, end) that sensor s's readings hold, as
 // known at now, in order: what availability measures and what a silence is not.
@@ -340,25 +346,26 @@ func (l *ledger) readTimes(s Sensor, lo, hi time.Time) []time.Time {
 // silence) hold nothing, and an honest sensor reporting at its interval, with
 // jitter, is held without a gap until its last reading before an outage.
 func (l *ledger) heldSpans(s Sensor, from, end, now time.Time) []span {
-	lim := holdLimit(s.Interval)
-	early := s.Interval - time.Duration(HoldSlack*float64(s.Interval))
-	rs := l.readTimes(s, from.Add(-lim), end.Add(lim))
+	lim := int64(holdLimit(s.Interval))
+	early := int64(s.Interval - time.Duration(HoldSlack*float64(s.Interval)))
+	rs := l.readNanos(s, from.Add(-time.Duration(lim)), end.Add(time.Duration(lim)))
+	nowN := now.UnixNano()
 	var out []span
 	j := 0
 	for _, r := range rs {
-		for j < len(rs) && rs[j].Sub(r) < early {
+		for j < len(rs) && rs[j]-r < early {
 			j++
 		}
-		var until time.Time
+		var until int64
 		switch {
-		case j < len(rs) && rs[j].Sub(r) <= lim:
+		case j < len(rs) && rs[j]-r <= lim:
 			until = rs[j]
-		case now.Sub(r) <= lim: // its confirmation may still come
-			until = now
+		case nowN-r <= lim: // its confirmation may still come
+			until = nowN
 		default:
 			continue
 		}
-		out = appendSpan(out, span{r, until}, from, end)
+		out = appendSpan(out, span{l.at(r), l.at(until)}, from, end)
 	}
 	return out
 }
@@ -568,59 +575,63 @@ func intersect(x, y []span) []span {
 // of band (an honest sensor reporting at its interval scores as if in-band
 // readings alone were held).
 func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
-	lim := holdLimit(s.Interval)
+	lim := int64(holdLimit(s.Interval))
 	type reading struct {
-		t  time.Time
+		t  int64 // Unix ns
 		in bool
 	}
 	var rs []reading
-	lo, hi := from.Add(-lim), end.Add(lim)
+	lo, hi := from.Add(-time.Duration(lim)), end.Add(time.Duration(lim))
+	loN, hiN := lo.UnixNano(), hi.UnixNano()
 	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
 		d := l.days[key]
 		if d == nil || d.sensors[s.ID] == nil {
 			continue
 		}
+		base := ds.UnixNano()
 		for _, t := range d.sensors[s.ID].temps {
-			if at := ds.Add(time.Duration(t.off()) * time.Millisecond); !at.Before(lo) && at.Before(hi) {
+			if at := base + int64(t.off())*int64(time.Millisecond); at >= loN && at < hiN {
 				rs = append(rs, reading{at, t.in()})
 			}
 		}
 	}
 	var out []span
-	add := func(a, b time.Time) { out = appendSpan(out, span{a, b}, from, end) }
+	add := func(a, b int64) { out = appendSpan(out, span{l.at(a), l.at(b)}, from, end) }
+	nowN := now.UnixNano()
 	for i, r := range rs {
 		if !r.in {
 			continue
 		}
 		if i+1 < len(rs) {
-			if next := rs[i+1].t; next.Sub(r.t) <= lim {
+			if next := rs[i+1].t; next-r.t <= lim {
 				add(r.t, next)
 			}
 			continue
 		}
-		if now.Sub(r.t) <= lim { // its successor may still come
-			add(r.t, now)
+		if nowN-r.t <= lim { // its successor may still come
+			add(r.t, nowN)
 		}
 	}
-	// An out-of-band reading holds for the sensor's interval whatever comes in
+	// An out-of-band reading holds for the sensor's full interval whatever comes in
 	// between, and on to the last reading within its hold limit: no reading
-	// added after it can shorten its time out of band.
+	// added after it can shorten its time out of band. k, the last reading within
+	// the hold limit of reading i, only moves forward: linear in the readings
+	// however densely they come (a chatty sensor, a redelivered backlog).
 	var warm []span
+	k := 0
 	for i, r := range rs {
 		if r.in {
 			continue
 		}
-		e := r.t.Add(s.Interval)
-		for _, n := range rs[i+1:] {
-			if n.t.Sub(r.t) > lim {
-				break
-			}
-			e = maxTime(e, n.t)
+		k = max(k, i)
+		for k+1 < len(rs) && rs[k+1].t-r.t <= lim {
+			k++
 		}
-		if n := len(warm); n > 0 && !warm[n-1].b.Before(r.t) {
+		a, e := l.at(r.t), l.at(max(r.t+int64(s.Interval), rs[k].t))
+		if n := len(warm); n > 0 && !warm[n-1].b.Before(a) {
 			warm[n-1].b = maxTime(warm[n-1].b, e)
 		} else {
-			warm = append(warm, span{r.t, e})
+			warm = append(warm, span{a, e})
 		}
 	}
 	return subtract(out, warm)

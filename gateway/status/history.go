@@ -192,7 +192,7 @@ func cut(s string, n int) string {
 
 // secretWords mark JSON keys whose values are never shown: passwords, tokens,
 // keys (LoRaWAN session and application keys).
-var secretWords = []string{"pass", "secret", "token", "key", "auth", "credential", "cookie", "session"}
+var secretWords = []string{"pass", "secret", "token", "key", "auth", "credential", "cookie", "session"} // mayHoldSecret knows their first letters
 
 func secretKey(k string) bool {
 	k = strings.ToLower(k)
@@ -245,10 +245,12 @@ func mayHoldSecret(p []byte) bool {
 		return true
 	}
 	for i, c := range p {
-		c |= 0x20 // lower case, for letters
-		for _, w := range secretWords {
-			if c == w[0] && len(p)-i >= len(w) && strings.EqualFold(string(p[i:i+len(w)]), w) {
-				return true
+		switch c | 0x20 { // lower case, for letters; the secret words' first letters:
+		case 'p', 's', 't', 'k', 'a', 'c':
+			for _, w := range secretWords {
+				if c|0x20 == w[0] && len(p)-i >= len(w) && strings.EqualFold(string(p[i:i+len(w)]), w) {
+					return true
+				}
 			}
 		}
 	}

@@ -209,3 +209,19 @@ func TestRawMessageRedaction(t *testing.T) {
 		}
 	}
 }
+
+// TestMayHoldSecretKnowsEveryWord: the fast scan before redaction finds every
+// secret word, in any case, wherever it stands in a key (it switches on the
+// words' first letters: a word added with a new first letter must be found too).
+func TestMayHoldSecretKnowsEveryWord(t *testing.T) {
+	for _, w := range secretWords {
+		for _, k := range []string{w, strings.ToUpper(w), "x_" + w, w + "_x", strings.ToUpper(w[:1]) + w[1:]} {
+			if p := []byte(`{"` + k + `":"v"}`); !mayHoldSecret(p) {
+				t.Errorf("mayHoldSecret(%s) = false", p)
+			}
+		}
+	}
+	if p := []byte(`{"temperature":21.5,"humidity":45,"linkquality":120}`); mayHoldSecret(p) {
+		t.Errorf("mayHoldSecret(%s) = true", p)
+	}
+}
