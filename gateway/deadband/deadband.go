@@ -227,17 +227,17 @@ func (f *Filter) due(sensor string, v telemetry.Value, now time.Time) bool {
 		return true
 	}
 	k := metricKey{sensor, v.Metric}
-	w := f.metrics[k]
-	if pv, ok := f.pendMetrics[k]; ok {
-		w = &written{v: pv, at: now} // written earlier in this append
+	var last float64
+	if pv, ok := f.pendMetrics[k]; ok { // written earlier in this append
+		last = pv
+	} else {
+		w := f.metrics[k]
+		if w == nil || now.Sub(w.at) >= f.rules.Every || now.Before(w.at) {
+			return true
+		}
+		last = w.v
 	}
-	if w == nil {
-		return true
-	}
-	if now.Sub(w.at) >= f.rules.Every || now.Before(w.at) {
-		return true
-	}
-	d := math.Abs(v.V - w.v)
+	d := math.Abs(v.V - last)
 	if band == 0 {
 		return d != 0
 	}

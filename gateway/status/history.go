@@ -46,7 +46,7 @@ type Bucket struct {
 type History struct {
 	mu    sync.Mutex
 	rings map[string]*ring
-	raw   map[string]RawMessage
+	raw   map[string]*rawSeen
 	// allowed, when set, bounds the sensors kept to these (the configured ones).
 	allowed map[string]bool
 }
@@ -54,7 +54,7 @@ type History struct {
 // NewHistory returns an empty history for the sensors named; with none named it
 // keeps every sensor it is given (the caller then bounds them).
 func NewHistory(sensors ...string) *History {
-	h := &History{rings: map[string]*ring{}, raw: map[string]RawMessage{}}
+	h := &History{rings: map[string]*ring{}, raw: map[string]*rawSeen{}}
 	if len(sensors) > 0 {
 		h.allowed = map[string]bool{}
 		for _, s := range sensors {
@@ -149,18 +149,51 @@ func (h *History) Raw(sensor, topic string, payload []byte, received time.Time) 
 	if h.allowed != nil && !h.allowed[sensor] {
 		return
 	}
-	if old, ok := h.raw[sensor]; ok && received.Before(old.Received) {
+	r := h.raw[sensor]
+	switch {
+	case r == nil:
+		r = &rawSeen{}
+		h.raw[sensor] = r
+	case received.Before(r.received):
 		return
 	}
-	h.raw[sensor] = NewRawMessage(topic, payload, received)
+	r.topic, r.received = topic, received
+	if len(payload) <= rawKeepMax {
+		// As received, into the sensor's own buffer (no allocation once it is
+		// large enough): redacted and cut only when the page shows it.
+		r.payload, r.shown = append(r.payload[:0], payload...), nil
+		return
+	}
+	m := NewRawMessage(topic, payload, received)
+	r.payload, r.shown = nil, &m
+}
+
+// rawKeepMax: payloads up to this size are kept as received until shown (a
+// sensor's message is read once for every hundreds received); larger ones are
+// redacted and cut when they arrive, so that a sensor holds at most this much.
+const rawKeepMax = 4 << 10
+
+// rawSeen is a sensor's last raw message as kept: the payload as received, or,
+// for a large one, its shown form.
+type rawSeen struct {
+	topic    string
+	payload  []byte
+	received time.Time
+	shown    *RawMessage
 }
 
 // LastRaw returns sensor's last raw message.
 func (h *History) LastRaw(sensor string) (RawMessage, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m, ok := h.raw[sensor]
-	return m, ok
+	r, ok := h.raw[sensor]
+	switch {
+	case !ok:
+		return RawMessage{}, false
+	case r.shown != nil:
+		return *r.shown, true
+	}
+	return NewRawMessage(r.topic, r.payload, r.received), true
 }
 
 // NewRawMessage makes the shown form of a payload: secret-looking values of a JSON

@@ -225,3 +225,31 @@ func TestMayHoldSecretKnowsEveryWord(t *testing.T) {
 		t.Errorf("mayHoldSecret(%s) = true", p)
 	}
 }
+
+// TestHistoryLastRaw: the last raw message kept per sensor is shown redacted and
+// cut whether it was kept as received (small) or made when it came (large); an
+// older message does not replace a newer one; the kept buffer is the history's
+// own, not the caller's.
+func TestHistoryLastRaw(t *testing.T) {
+	h := NewHistory("s1", "s2")
+	t0 := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	p := []byte(`{"temperature":21.5,"network_key":"00112233"}`)
+	h.Raw("s1", "zigbee2mqtt/s1", p, t0)
+	copy(p, "XXXXXXXXXXXXXXXXXXXXXXXXXXXX") // the caller reuses its buffer
+	h.Raw("s1", "zigbee2mqtt/s1", []byte(`{"temperature":5}`), t0.Add(-time.Minute))
+	h.Raw("s3", "zigbee2mqtt/s3", []byte(`{}`), t0) // not a configured sensor
+	m, ok := h.LastRaw("s1")
+	if !ok || m.Received != t0 || m.Bytes != 45 || m.Topic != "zigbee2mqtt/s1" ||
+		strings.Contains(m.Payload, "00112233") || !strings.Contains(m.Payload, `"temperature":21.5`) || !strings.Contains(m.Payload, "[redacted]") {
+		t.Errorf("s1: %+v %v", m, ok)
+	}
+	if _, ok := h.LastRaw("s3"); ok {
+		t.Error("s3 kept")
+	}
+	big := []byte(`{"password":"hunter2","pad":"` + strings.Repeat("x", 10<<10) + `"}`)
+	h.Raw("s2", "t/s2", big, t0)
+	m, ok = h.LastRaw("s2")
+	if !ok || m.Bytes != len(big) || strings.Contains(m.Payload, "hunter2") || len(m.Payload) > RawPayloadMax+len("…") {
+		t.Errorf("s2: %d bytes shown of %d, %q…", len(m.Payload), m.Bytes, m.Payload[:min(60, len(m.Payload))])
+	}
+}
