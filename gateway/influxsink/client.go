@@ -107,7 +107,9 @@ type gzipTransport struct {
 	next http.RoundTripper
 	mu   sync.Mutex
 	zw   *gzip.Writer
-	size atomic.Int64 // the last compressed body's size, to size the next buffer
+	// copyBuf carries the body into zw (guarded by mu, as zw).
+	copyBuf []byte
+	size    atomic.Int64 // the last compressed body's size, to size the next buffer
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -122,7 +124,12 @@ func (t *gzipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		t.zw.Reset(buf)
 	}
-	_, err := io.Copy(t.zw, req.Body)
+	if t.copyBuf == nil {
+		t.copyBuf = make([]byte, 32<<10)
+	}
+	// Through the buffer: the body's own WriteTo (a strings.Reader's) would hand
+	// the compressor a copy of the whole batch as one []byte.
+	_, err := io.CopyBuffer(t.zw, struct{ io.Reader }{req.Body}, t.copyBuf)
 	_ = req.Body.Close() // a RoundTripper closes the body, also on errors
 	if err == nil {
 		err = t.zw.Close()

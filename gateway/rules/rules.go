@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -425,7 +424,8 @@ func (c *Check) settle(st *sensorState, now time.Time) {
 			values[KindCumulative] = d.Minutes()
 		}
 	}
-	for _, kind := range slices.Sorted(maps.Keys(want)) {
+	var kinds [8]string // on the stack: a sensor has a few condition kinds
+	for _, kind := range sortedKinds(kinds[:0], want) {
 		w := want[kind]
 		old, ok := st.raised[kind]
 		if ok && old.sev == w.sev {
@@ -441,7 +441,7 @@ func (c *Check) settle(st *sensorState, now time.Time) {
 			Reason: reason(kind, v, hasV), Value: v, HasValue: hasV,
 		})
 	}
-	for _, kind := range slices.Sorted(maps.Keys(st.raised)) {
+	for _, kind := range sortedKinds(kinds[:0], st.raised) {
 		if _, ok := want[kind]; !ok {
 			at := now
 			if since := st.raised[kind].since; at.Before(since) {
@@ -451,6 +451,17 @@ func (c *Check) settle(st *sensorState, now time.Time) {
 			c.raiser.Clear(kind, st.ID, at)
 		}
 	}
+}
+
+// sortedKinds appends m's keys to buf, sorted (raises and clears go out in a
+// stable order), without allocating when they fit buf's capacity: settle runs for
+// every reading.
+func sortedKinds(buf []string, m map[string]raised) []string {
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
 }
 
 func reason(kind string, v float64, hasV bool) string {
