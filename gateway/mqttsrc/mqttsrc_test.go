@@ -12,6 +12,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/saqshy/saqshy/gateway/internal/testenv"
 )
@@ -194,5 +195,32 @@ func TestWatchdogQuietWithHeartbeat(t *testing.T) {
 	}
 	if c.count() != 0 {
 		t.Fatalf("heartbeats reached the handler: %v", c.got)
+	}
+}
+
+// TestInboundStoreKeepsOnlyQoS2Flows: the session store keeps a PUBREL of an
+// inbound QoS 2 flow until it is deleted, and neither the QoS 1 publishes received
+// (paho would store and delete each one) nor any outbound packet.
+func TestInboundStoreKeepsOnlyQoS2Flows(t *testing.T) {
+	s := newInboundStore()
+	pub := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
+	pub.Qos, pub.MessageID = 1, 7
+	s.Put("i.7", pub)
+	s.Put("o.8", packets.NewControlPacket(packets.Publish))
+	s.Put("o.9", packets.NewControlPacket(packets.Pubrel))
+	rel := packets.NewControlPacket(packets.Pubrel)
+	s.Put("i.10", rel)
+	if got := s.All(); len(got) != 1 || got[0] != "i.10" || s.Get("i.10") != rel {
+		t.Fatalf("kept %v", got)
+	}
+	s.Del("i.7") // acknowledged: was never kept, nothing to say
+	s.Del("i.10")
+	if got := s.All(); len(got) != 0 {
+		t.Fatalf("after Del: %v", got)
+	}
+	s.Put("i.11", packets.NewControlPacket(packets.Pubrel))
+	s.Reset()
+	if got := s.All(); len(got) != 0 {
+		t.Fatalf("after Reset: %v", got)
 	}
 }
