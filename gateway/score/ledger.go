@@ -119,6 +119,7 @@ type ledger struct {
 	bands   []*Band  // the sensors' bands (SensorBand); nil: not scored for temperature
 	byID    map[string]int
 	days    map[string]*day
+	last    *day // the day day() returned last
 	// implausible, when set, says a sensor's time does not count in band.
 	implausible func(sensor string, from, to time.Time) bool
 	// installed is when the gateway first ran (its first synchronised minute, or
@@ -164,6 +165,16 @@ func (l *ledger) bounds(t time.Time) (start, end time.Time, key string) {
 
 // day returns the accumulator of the day holding t, creating it.
 func (l *ledger) day(t time.Time) *day {
+	// Most events fall in the day of the one before: no calendar work for them.
+	if d := l.last; d != nil && !t.Before(d.start) && t.Before(d.end) && l.days[d.date] == d {
+		return d
+	}
+	d := l.dayOf(t)
+	l.last = d
+	return d
+}
+
+func (l *ledger) dayOf(t time.Time) *day {
 	start, end, key := l.bounds(t)
 	if d := l.days[key]; d != nil {
 		return d
