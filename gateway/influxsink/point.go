@@ -3,12 +3,12 @@ package influxsink
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/saqshy/saqshy/gateway/telemetry"
 )
 
