@@ -90,10 +90,10 @@ func (c *Client) Close() { c.c.Close() }
 
 // gzipLevel is the compression level of request bodies, with klauspost/compress's
 // gzip (pure Go, the format unchanged). BenchmarkCompress, on the gateway's line
-// protocol: a live trickle's batch (20 points) 20.5 bytes a point in 10 µs, against
-// the standard library's level 2 at 21.1 bytes in 38 µs (most of it resetting its
-// tables); a 10,000-point backlog batch 13.3 bytes a point in 2.1 ms against 12.0 in
-// 4.6 ms. The uplink carries live batches; the CPU time is the Pi's.
+// protocol: a live trickle's batch (20 points) 20.5 bytes a point in ~7 µs, against
+// the standard library's level 2 at 21.1 bytes in ~35 µs (most of it resetting its
+// tables); a 10,000-point backlog batch 13.3 bytes a point in 2.3 ms against 12.0 in
+// 3.6 ms (docs/BENCHMARKS.md). The uplink carries live batches; the CPU is the Pi's.
 const gzipLevel = 1
 
 // gzipTransport compresses request bodies with gzip at gzipLevel and sends them with
