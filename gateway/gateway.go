@@ -61,6 +61,9 @@ type Options struct {
 	// shellyRetry: how often Shelly devices are asked again for their BLU sensors
 	// until they answer (tests); 0 is the default.
 	shellyRetry time.Duration
+	// historyEvery: how often the status page's charts are saved (tests); 0 is
+	// historySaveEvery.
+	historyEvery time.Duration
 }
 
 // Gateway is one centre's gateway.
@@ -104,6 +107,7 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 	cfg, m := openRegistry(cfg, opt.Clock.Now, opt.Logger.With("component", "registry"))
 	g := &Gateway{cfg: cfg, ministry: m, opt: opt, log: opt.Logger}
 	g.latest = newSensorStates(cfg)
+	g.restoreHistory()
 	g.bands = alertcheck.ZoneBands(cfg)
 	g.conds = check.NewConditions(opt.Logger.With("component", "conditions"))
 	if err := g.wireChecks(); err != nil {
@@ -131,8 +135,8 @@ func New(cfg *config.Config, opt Options) (*Gateway, error) {
 func (g *Gateway) Topics() []string { return g.readings.Topics() }
 
 // Run runs the gateway until ctx is cancelled, then shuts down cleanly: the MQTT
-// source stops first (unacknowledged messages stay with the broker), then the writer,
-// then the spool is closed. It returns nil after a clean shutdown.
+// source stops first (unacknowledged messages stay with the broker), then the writer
+// (and the status page's charts are saved), then the spool is closed. It returns nil after a clean shutdown.
 func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Lock()
 	g.started = g.opt.Clock.Now()
@@ -209,6 +213,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.opt.StatsEvery > 0 {
 		outWG.Go(func() { g.logStats(outCtx) })
 	}
+	// The charts are saved last after the source and the checks stop (outCtx ends
+	// after them), with every reading they saw.
+	outWG.Go(func() { g.keepHistory(outCtx) })
 	if g.ministry.store != nil && g.cfg.Registry.URL != "" {
 		outWG.Go(func() { g.fetchRegistry(outCtx) })
 	}

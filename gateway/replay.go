@@ -123,7 +123,8 @@ const ReplayTick = 5 * time.Minute
 // dir goes on from, as that gateway keeps them there: the score's days, the
 // cameras' coverage (the rolling 24 hours with it) and the night rounds (not their
 // summaries not yet published), so that its live score is computed over the
-// replayed day, not from its own start. Not the alerts': the gateway would send
+// replayed day, not from its own start; and the status page's 24 h charts of the
+// replayed readings. Not the alerts': the gateway would send
 // the past's notifications again. Call it after the last At, before that gateway
 // is made.
 func (r *Replay) Handover(dir string) error {
@@ -141,6 +142,9 @@ func (r *Replay) Handover(dir string) error {
 		if err := cc.SaveTo(filepath.Join(dir, cameraStateFile)); err != nil {
 			return fmt.Errorf("gateway: replay: %w", err)
 		}
+	}
+	if err := r.g.latest.hist.SaveTo(filepath.Join(dir, historyStateFile), r.clock.Now()); err != nil {
+		return fmt.Errorf("gateway: replay: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"net"
 	"net/http"
 	"sync"
@@ -49,6 +50,54 @@ func newSensorStates(cfg *config.Config) *sensorStates {
 		}
 	}
 	return st
+}
+
+// historySaveEvery is how often the live gateway saves the status page's 24 h
+// charts to historyStateFile (and at shutdown): a power cut loses at most this
+// much of them. A save writes a few kB per sensor.
+const historySaveEvery = 5 * time.Minute
+
+// restoreHistory loads the status page's charts saved by the gateway before this
+// one (or by the replay of the demo's past), for the sensors still configured. A
+// missing file is a first start; an unusable one is logged (the file and what was
+// wrong), moved aside, and the charts start empty. Nothing for a Replay.
+func (g *Gateway) restoreHistory() {
+	path := g.stateFile(historyStateFile)
+	if path == "" {
+		return
+	}
+	n, err := g.latest.hist.LoadFrom(path)
+	if err != nil {
+		g.log.Warn("status page history not restored: the charts start empty", "file", path, "err", err)
+		return
+	}
+	if n > 0 {
+		g.log.Info("status page history restored", "file", path, "sensors", n)
+	}
+}
+
+// keepHistory saves the status page's charts every historySaveEvery and when ctx
+// ends.
+func (g *Gateway) keepHistory(ctx context.Context) {
+	path := g.stateFile(historyStateFile)
+	if path == "" {
+		return
+	}
+	t := time.NewTicker(cmp.Or(g.opt.historyEvery, historySaveEvery))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := g.latest.hist.SaveTo(path, g.now()); err != nil {
+				g.log.Error("saving the status page history", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := g.latest.hist.SaveTo(path, g.now()); err != nil {
+				g.log.Warn("saving the status page history", "err", err)
+			}
+		}
+	}
 }
 
 // Observe takes the latest readings of evs.

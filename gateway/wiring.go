@@ -87,10 +87,12 @@ func (g *Gateway) wireChecks() error {
 }
 
 // The checks' state files, next to the spool files: the night rounds', the
-// cameras' coverage (the score's is scoreconfig.StateFile).
+// cameras' coverage (the score's is scoreconfig.StateFile), and the status page's
+// 24 h charts (status.History.SaveTo).
 const (
-	roundsStateFile = "rounds-state.json"
-	cameraStateFile = "camera-coverage.json"
+	roundsStateFile  = "rounds-state.json"
+	cameraStateFile  = "camera-coverage.json"
+	historyStateFile = "status-history.json"
 )
 
 // stateFile is the path of a check's state file in the spool's directory; "" (in

@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/saqshy/saqshy/gateway/status"
 	"github.com/saqshy/saqshy/internal/chromium"
 )
 
@@ -346,6 +347,10 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string,
 				Known bool
 			}
 		}
+		Sensors []struct {
+			ID      string
+			History []struct{ N int }
+		}
 	}
 	if err := json.Unmarshal([]byte(fetch(t, http.DefaultClient, statusURL+"status.json")), &st); err != nil || st.Score == nil {
 		t.Fatalf("status.json: %v, score %v", err, st.Score)
@@ -364,6 +369,21 @@ func demoFirstMinute(t *testing.T, statusURL, monitorURL, user, password string,
 	}
 	if st.Score.Live < 60 || len(st.Score.Caps) > 0 {
 		t.Errorf("the live score right after start: %.1f, caps %q; want the replayed day's, over 60, uncapped", st.Score.Live, st.Score.Caps)
+	}
+	// The sensors' 24 h charts are the replayed day's (Replay.Handover writes
+	// them), not empty until the live gateway has run a day.
+	charted, day := 0, 0
+	for _, s := range st.Sensors {
+		if len(s.History) > 0 {
+			charted++
+		}
+		if len(s.History) >= status.HistoryBuckets-6 {
+			day++
+		}
+	}
+	t.Logf("the status page's charts right after start: %d of %d charted sensors with the replayed day", day, charted)
+	if day == 0 || 2*day < charted {
+		t.Errorf("the status page's charts right after start: %d of %d charted sensors with the replayed day; want most", day, charted)
 	}
 	b.Shot("demo-first-minute-status.png")
 

@@ -13,7 +13,9 @@ import (
 // The gateway's own memory of the last day, for the page's sparklines: per sensor,
 // [HistoryBuckets] buckets of [HistoryBucket] with the minimum, maximum and mean
 // temperature, in a fixed ring ([HistoryBytesPerSensor] bytes per sensor whatever
-// the rate of readings). It is lost at restart: InfluxDB keeps the record.
+// the rate of readings). [History.SaveTo] and [History.LoadFrom] keep the rings
+// across restarts (the gateway saves them in its spool directory); InfluxDB keeps
+// the record.
 const (
 	HistoryBucket  = 10 * time.Minute
 	HistoryBuckets = 144 // 24 h

@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -59,6 +60,9 @@ type File struct {
 	Level  slog.Level
 	// Now names the file moved aside (nil: time.Now).
 	Now func() time.Time
+	// MaxBytes, when set, bounds the file: a larger one is unusable like a
+	// truncated one, and is not read into memory.
+	MaxBytes int64
 }
 
 // Corrupt is the error for a state file that could not be used.
@@ -87,18 +91,22 @@ func (e *Corrupt) Unwrap() []error { return []error{ErrCorrupt, e.Reason} }
 // must not run while the same file is being saved.
 func Load[T any](f File, valid func(*T) error) (*T, error) {
 	removeTemps(f.Path)
-	data, err := os.ReadFile(f.Path)
+	data, size, err := read(f)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", f.Name, f.Path, err)
 	}
-	v, reason := Decode(f, data, valid)
-	if reason == nil {
+	var reason error
+	if data == nil {
+		reason = fmt.Errorf("%d bytes, more than the %d a %s may hold", size, f.MaxBytes, f.Name)
+	} else if v, err := Decode(f, data, valid); err == nil {
 		return v, nil
+	} else {
+		reason = err
 	}
-	e := &Corrupt{Name: f.Name, Path: f.Path, Size: len(data), Reason: reason}
+	e := &Corrupt{Name: f.Name, Path: f.Path, Size: size, Reason: reason}
 	e.MovedTo, e.MoveErr = moveAside(f)
 	if f.Logger != nil {
 		level := f.Level
@@ -109,7 +117,7 @@ func Load[T any](f File, valid func(*T) error) (*T, error) {
 		if f.Fresh != "" {
 			msg += "; " + f.Fresh
 		}
-		args := []any{"file", f.Path, "bytes", len(data), "reason", reason.Error()}
+		args := []any{"file", f.Path, "bytes", size, "reason", reason.Error()}
 		if e.MoveErr != nil {
 			args = append(args, "move_err", e.MoveErr.Error())
 		} else {
@@ -118,6 +126,35 @@ func Load[T any](f File, valid func(*T) error) (*T, error) {
 		f.Logger.Log(context.Background(), level, msg, args...)
 	}
 	return nil, e
+}
+
+// read reads the file and returns its contents and size; nil contents (and no
+// error) for a file larger than f.MaxBytes.
+func read(f File) ([]byte, int, error) {
+	if f.MaxBytes <= 0 {
+		data, err := os.ReadFile(f.Path)
+		return data, len(data), err
+	}
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, f.MaxBytes+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	if int64(len(data)) > f.MaxBytes {
+		size := len(data)
+		if fi, err := fh.Stat(); err == nil {
+			size = int(fi.Size())
+		}
+		return nil, size, nil
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, len(data), nil
 }
 
 // Decode parses the contents of a state file (no file is touched): the version,

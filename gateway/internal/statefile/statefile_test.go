@@ -425,3 +425,39 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestMaxBytes: a file larger than File.MaxBytes is unusable without being read
+// into memory (a disk's garbage must not exhaust the Pi's at start); one of
+// exactly MaxBytes loads.
+func TestMaxBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	f := testFile(path, nil)
+	if err := f.Save(good()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.MaxBytes = int64(len(data))
+	if got, err := Load(f, validTest); err != nil || !sameJSON(t, got, good()) {
+		t.Fatalf("a file of MaxBytes: %+v, %v", got, err)
+	}
+	if err := os.WriteFile(path, append(data, make([]byte, 1<<20)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs logLines
+	f.Logger = logs.logger()
+	got, err := Load(f, validTest)
+	var ce *Corrupt
+	if got != nil || !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Load = %v, %v; want a *Corrupt", got, err)
+	}
+	want := fmt.Sprintf("%d bytes, more than the %d a test state may hold", len(data)+1<<20, len(data))
+	if !strings.Contains(err.Error(), want) || ce.Size != len(data)+1<<20 || !strings.Contains(logs.String(), want) {
+		t.Errorf("error %q (size %d), log %q: want %q", err, ce.Size, logs.String(), want)
+	}
+	if _, err := os.Stat(ce.MovedTo); err != nil {
+		t.Errorf("not moved aside: %v", err)
+	}
+}
