@@ -192,6 +192,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.spool, g.src, g.writer = sp, src, writer
 	g.mu.Unlock()
 
+	// Everything that can fail is set up before the first goroutine starts: a
+	// return after that point would leave them running while the spool closes.
+	poller, err := g.localPoller()
+	if err != nil {
+		return err
+	}
 	srcCtx, stopSrc := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrc()
 	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
@@ -231,9 +237,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 			})
 		}
 	}
-	if poller, err := g.localPoller(); err != nil {
-		return err
-	} else if poller != nil {
+	if poller != nil {
 		srcWG.Go(func() {
 			emit := func(ctx context.Context, samples []telemetry.Sample) error {
 				return g.readings.Local(ctx, thin, samples)
