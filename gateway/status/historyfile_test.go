@@ -213,3 +213,63 @@ func TestHistoryFileBound(t *testing.T) {
 		t.Errorf("a full ring with a long ID: %d, %v", n, err)
 	}
 }
+
+// FuzzHistoryLoad: whatever a power cut, a disk fault or a hand edit leaves in the
+// charts' file, LoadFrom neither panics nor accepts what the rings cannot hold:
+// either an error (the file moved aside) or a history whose charts can be drawn,
+// fed, saved and loaded again to the same charts.
+func FuzzHistoryLoad(f *testing.F) {
+	end := time.Date(2026, 3, 2, 14, 33, 0, 0, time.UTC)
+	seed := NewHistory("a", "b")
+	fillHistory(seed, end, "a", "b")
+	dir := f.TempDir()
+	if err := seed.SaveTo(filepath.Join(dir, "seed.json"), end); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(dir, "seed.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte(`{"version":1,"bucket_s":600,"sensors":{"a":""}}`))
+	f.Add([]byte(`{"version":1,"bucket_s":600,"sensors":{"a":"AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}`))
+	base, err := os.MkdirTemp("/dev/shm", "saqshy-fuzz-")
+	if err != nil {
+		base = f.TempDir()
+	} else {
+		f.Cleanup(func() { os.RemoveAll(base) })
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := filepath.Join(base, "h")
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(d, "status-history.json")
+		if err := os.WriteFile(path, data, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		h := NewHistory("a", "b")
+		if _, err := h.LoadFrom(path); err != nil {
+			if !errors.Is(err, statefile.ErrCorrupt) {
+				t.Fatalf("not a corrupt-file error: %v", err)
+			}
+			return
+		}
+		h.Add("a", end, 5)
+		before := [2][]Bucket{h.Series("a", end), h.Series("b", end)}
+		if err := h.SaveTo(path, end); err != nil {
+			t.Fatal(err)
+		}
+		again := NewHistory("a", "b")
+		if _, err := again.LoadFrom(path); err != nil {
+			t.Fatalf("a file SaveTo wrote does not load: %v", err)
+		}
+		if after := [2][]Bucket{again.Series("a", end), again.Series("b", end)}; !reflect.DeepEqual(before, after) {
+			t.Fatalf("charts changed through a save and a load")
+		}
+	})
+}
