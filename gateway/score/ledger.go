@@ -321,24 +321,29 @@ func (l *ledger) slots(s Sensor, a, b time.Time, fn func(slot)) {
 	}
 }
 
+// sensorDays calls fn with the start (Unix ns) and the sensorDay of each day of
+// sensor s that overlaps [lo, hi), in order.
+func (l *ledger) sensorDays(s Sensor, lo, hi time.Time, fn func(base int64, sd *sensorDay)) {
+	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
+		if d := l.days[key]; d != nil && d.sensors[s.ID] != nil {
+			fn(ds.UnixNano(), d.sensors[s.ID])
+		}
+	}
+}
+
 // readNanos returns the times (Unix ns) of sensor s's climate readings in [lo,
 // hi), in order: plain numbers, which a day's thousands of readings need
 // (time.Time values would be three words each, with a pointer for the collector).
 func (l *ledger) readNanos(s Sensor, lo, hi time.Time) []int64 {
 	var out []int64
 	loN, hiN := lo.UnixNano(), hi.UnixNano()
-	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
-		d := l.days[key]
-		if d == nil || d.sensors[s.ID] == nil {
-			continue
-		}
-		base := ds.UnixNano()
-		for _, off := range d.sensors[s.ID].reads {
+	l.sensorDays(s, lo, hi, func(base int64, sd *sensorDay) {
+		for _, off := range sd.reads {
 			if at := base + int64(off)*int64(time.Millisecond); at >= loN && at < hiN {
 				out = append(out, at)
 			}
 		}
-	}
+	})
 	return out
 }
 
@@ -594,18 +599,13 @@ func (l *ledger) inBandSpans(s Sensor, from, end, now time.Time) []span {
 	var rs []reading
 	lo, hi := from.Add(-time.Duration(lim)), end.Add(time.Duration(lim))
 	loN, hiN := lo.UnixNano(), hi.UnixNano()
-	for ds, de, key := l.bounds(lo); ds.Before(hi); ds, de, key = l.bounds(de) {
-		d := l.days[key]
-		if d == nil || d.sensors[s.ID] == nil {
-			continue
-		}
-		base := ds.UnixNano()
-		for _, t := range d.sensors[s.ID].temps {
+	l.sensorDays(s, lo, hi, func(base int64, sd *sensorDay) {
+		for _, t := range sd.temps {
 			if at := base + int64(t.off())*int64(time.Millisecond); at >= loN && at < hiN {
 				rs = append(rs, reading{at, t.in()})
 			}
 		}
-	}
+	})
 	var out []span
 	add := func(a, b int64) { out = appendSpan(out, span{l.at(a), l.at(b)}, from, end) }
 	nowN := now.UnixNano()
