@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/saqshy/saqshy/gateway/alert/outbox"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
 )
 
 func TestAckHTTP(t *testing.T) {
@@ -137,27 +138,9 @@ func FuzzLoadState(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	// One directory for every input, in memory (/dev/shm) where there is one: the
-	// engine fsyncs its state file, and a temp dir plus fsyncs per input on a busy disk
-	// made this target run 4 inputs a second (make fuzz, docs/BENCHMARKS.md).
-	base, err := os.MkdirTemp("/dev/shm", "saqshy-fuzz-")
-	if err != nil {
-		base = f.TempDir()
-	} else {
-		f.Cleanup(func() { os.RemoveAll(base) })
-	}
+	file := testenv.FuzzFile(f, "state.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := filepath.Join(base, "state")
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Mkdir(dir, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, "state.json")
-		if err := os.WriteFile(path, data, 0o640); err != nil {
-			t.Fatal(err)
-		}
+		path := file(t, data)
 		e, err := New(Options{StateFile: path, Outbox: nopOutbox{}, Templates: tpl, Recipients: recipients, Telegram: true, Webhook: true, MQTT: true})
 		if e == nil {
 			t.Fatalf("no engine: %v", err)

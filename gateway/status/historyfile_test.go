@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/saqshy/saqshy/gateway/internal/statefile"
+	"github.com/saqshy/saqshy/gateway/internal/testenv"
 )
 
 // fillHistory gives sensors a reading every minute for the 30 h up to end.
@@ -234,24 +235,9 @@ func FuzzHistoryLoad(f *testing.F) {
 	f.Add(good[:len(good)/2])
 	f.Add([]byte(`{"version":1,"bucket_s":600,"sensors":{"a":""}}`))
 	f.Add([]byte(`{"version":1,"bucket_s":600,"sensors":{"a":"AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}`))
-	base, err := os.MkdirTemp("/dev/shm", "saqshy-fuzz-")
-	if err != nil {
-		base = f.TempDir()
-	} else {
-		f.Cleanup(func() { os.RemoveAll(base) })
-	}
+	file := testenv.FuzzFile(f, "status-history.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d := filepath.Join(base, "h")
-		if err := os.RemoveAll(d); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Mkdir(d, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(d, "status-history.json")
-		if err := os.WriteFile(path, data, 0o640); err != nil {
-			t.Fatal(err)
-		}
+		path := file(t, data)
 		h := NewHistory("a", "b")
 		if _, err := h.LoadFrom(path); err != nil {
 			if !errors.Is(err, statefile.ErrCorrupt) {
