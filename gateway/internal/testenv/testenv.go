@@ -167,13 +167,45 @@ func (p *process) stop(kill bool) {
 }
 
 // signal sends sig to the running process (SIGSTOP/SIGCONT for a hung server).
+// SIGSTOP and SIGCONT return once the process is stopped or running again: kill
+// returns when the signal is queued, and on a busy machine the process could
+// still answer a request sent right after a SIGSTOP.
 func (p *process) signal(sig os.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {
 		return fmt.Errorf("testenv: %s is not running", p.name)
 	}
-	return p.cmd.Process.Signal(sig)
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	switch sig {
+	case syscall.SIGSTOP:
+		return waitStopped(p.name, p.cmd.Process.Pid, true)
+	case syscall.SIGCONT:
+		return waitStopped(p.name, p.cmd.Process.Pid, false)
+	}
+	return nil
+}
+
+// waitStopped waits, up to 10 s, until /proc says process pid is stopped (or, with
+// stopped false, is not). Without /proc it returns at once.
+func waitStopped(name string, pid int, stopped bool) error {
+	path := fmt.Sprintf("/proc/%d/stat", pid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil // no /proc here
+		}
+		// The state follows the command's closing parenthesis: "pid (comm) S ...".
+		i := bytes.LastIndexByte(b, ')')
+		if i >= 0 && i+2 < len(b) && (b[i+2] == 'T') == stopped {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testenv: %s (pid %d) not %s after 10 s", name, pid, map[bool]string{true: "stopped", false: "running"}[stopped])
+		}
+	}
 }
 
 // Mosquitto is a running Mosquitto broker.
